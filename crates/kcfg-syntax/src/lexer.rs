@@ -1,0 +1,1027 @@
+//! The lexer: a logos token enum for Kamailio's INITIAL lexer state, with
+//! callbacks for the tokens that Kamailio reads in a state of their own
+//! (strings, comments, pseudo-variables, preprocessor lines), and a small
+//! driver for the one state logos cannot express (`event_route[name]`).
+//!
+//! The lexer never fails: every byte of the input lands in exactly one token.
+//! Broken pieces (an unterminated string, a stray byte) become tokens too,
+//! and a [`LexError`] says what is wrong with them.
+
+use logos::Logos;
+
+use crate::SyntaxKind::{self, *};
+
+/// One token: its kind and its length in bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Token {
+    pub kind: SyntaxKind,
+    pub len: u32,
+}
+
+/// A lexical problem at `offset..offset+len`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LexError {
+    pub offset: u32,
+    pub len: u32,
+    pub message: String,
+    /// Kamailio does not reject this (it skips unknown characters)
+    pub warning: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum LineKind {
+    Comment,
+    Marker,
+    Directive,
+}
+
+fn is_ws(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\r' | 0x08 | 0x0c)
+}
+
+fn is_id_start(b: u8) -> bool {
+    b.is_ascii_alphabetic() || b == b'_'
+}
+
+fn is_id_char(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_'
+}
+
+/// The directive words after `#!` / `!!`, and whether the rest of the line
+/// may continue with `\` + newline (defines do).
+const DIRECTIVES: &[&str] = &[
+    "define",
+    "def",
+    "trydefine",
+    "trydef",
+    "redefine",
+    "redef",
+    "undefine",
+    "undef",
+    "tryundefine",
+    "tryundef",
+    "defexp",
+    "defexps",
+    "defenv",
+    "defenvs",
+    "trydefenv",
+    "trydefenvs",
+    "ifdef",
+    "ifndef",
+    "ifexp",
+    "else",
+    "endif",
+    "subst",
+    "substdef",
+    "substdefs",
+    "include_file",
+    "import_file",
+];
+
+const MARKERS: &[&str] = &["KAMAILIO", "OPENSER", "SER", "MAXCOMPAT", "ALL"];
+
+/// Directives that Kamailio only recognises when whitespace follows the word.
+fn needs_space_after(word: &str) -> bool {
+    matches!(
+        word,
+        "define"
+            | "def"
+            | "trydefine"
+            | "trydef"
+            | "redefine"
+            | "redef"
+            | "undefine"
+            | "undef"
+            | "tryundefine"
+            | "tryundef"
+            | "defexp"
+            | "defexps"
+            | "ifdef"
+            | "ifndef"
+            | "ifexp"
+    )
+}
+
+fn continues_with_backslash(word: &str) -> bool {
+    matches!(
+        word,
+        "define" | "def" | "trydefine" | "trydef" | "redefine" | "redef" | "defexp" | "defexps"
+    )
+}
+
+/// Length of the line starting at `s` (up to, not including, `\n`).
+fn line_len(s: &[u8]) -> usize {
+    s.iter().position(|&b| b == b'\n').unwrap_or(s.len())
+}
+
+/// Length of a directive line with `\`-newline continuations.
+fn continued_line_len(s: &[u8]) -> usize {
+    let mut i = 0;
+    while i < s.len() {
+        match s[i] {
+            b'\n' => {
+                if i > 0 && s[i - 1] == b'\\' || (i > 1 && s[i - 1] == b'\r' && s[i - 2] == b'\\') {
+                    i += 1;
+                    continue;
+                }
+                return i;
+            }
+            _ => i += 1,
+        }
+    }
+    s.len()
+}
+
+/// Classify what follows a preprocessor prefix (`#!` or `!!`) at `rest`
+/// (which starts right after the prefix). Returns the length of the whole
+/// line after the prefix if it is a directive or a marker.
+fn classify_prefixed(rest: &[u8], allow_marker: bool) -> Option<(LineKind, usize)> {
+    let wlen = rest.iter().take_while(|&&b| is_id_char(b)).count();
+    let word = std::str::from_utf8(&rest[..wlen]).ok()?;
+    let after = &rest[wlen..];
+    if allow_marker && MARKERS.contains(&word) {
+        // `{COM_LINE}!{KAMAILIO_CFG}{CR}`: the newline must follow at once
+        if after.first() == Some(&b'\n')
+            || (after.first() == Some(&b'\r') && after.get(1) == Some(&b'\n'))
+            || after.is_empty()
+        {
+            let l = line_len(rest);
+            return Some((LineKind::Marker, l));
+        }
+        return None;
+    }
+    if !DIRECTIVES.contains(&word) {
+        return None;
+    }
+    if needs_space_after(word) && !after.first().is_some_and(|&b| is_ws(b)) {
+        return None;
+    }
+    if matches!(word, "else" | "endif") {
+        // `{PREP_START}{ENDIF}{EAT_ABLE}*{CR}`: anything else on the line
+        // makes it a plain comment in Kamailio's lexer
+        let l = line_len(after);
+        if !after[..l].iter().all(|&b| is_ws(b)) {
+            return None;
+        }
+    }
+    let l = if continues_with_backslash(word) {
+        wlen + continued_line_len(after)
+    } else {
+        wlen + line_len(after)
+    };
+    Some((LineKind::Directive, l))
+}
+
+fn lex_hash(lex: &mut logos::Lexer<'_, LogosToken>) -> LineKind {
+    let rest = lex.remainder().as_bytes();
+    if rest.first() == Some(&b'!') {
+        if let Some((kind, l)) = classify_prefixed(&rest[1..], true) {
+            lex.bump(1 + l);
+            return kind;
+        }
+    }
+    lex.bump(line_len(rest));
+    LineKind::Comment
+}
+
+fn lex_slashslash(lex: &mut logos::Lexer<'_, LogosToken>) -> LineKind {
+    let rest = lex.remainder().as_bytes();
+    if rest.first() == Some(&b'!') {
+        let wlen = rest[1..].iter().take_while(|&&b| is_id_char(b)).count();
+        if let Ok(word) = std::str::from_utf8(&rest[1..1 + wlen]) {
+            if MARKERS.contains(&word) {
+                lex.bump(line_len(rest));
+                return LineKind::Marker;
+            }
+        }
+    }
+    lex.bump(line_len(rest));
+    LineKind::Comment
+}
+
+fn lex_block_comment(lex: &mut logos::Lexer<'_, LogosToken>) -> bool {
+    let rest = lex.remainder().as_bytes();
+    let mut depth = 1usize;
+    let mut i = 0;
+    while i < rest.len() {
+        if rest[i] == b'/' && rest.get(i + 1) == Some(&b'*') {
+            depth += 1;
+            i += 2;
+        } else if rest[i] == b'*' && rest.get(i + 1) == Some(&b'/') {
+            depth -= 1;
+            i += 2;
+            if depth == 0 {
+                lex.bump(i);
+                return true;
+            }
+        } else {
+            i += 1;
+        }
+    }
+    lex.bump(rest.len());
+    false
+}
+
+fn lex_dq_string(lex: &mut logos::Lexer<'_, LogosToken>) -> bool {
+    let rest = lex.remainder().as_bytes();
+    let mut i = 0;
+    while i < rest.len() {
+        match rest[i] {
+            b'\\' => i += 2,
+            b'"' => {
+                lex.bump(i + 1);
+                return true;
+            }
+            _ => i += 1,
+        }
+    }
+    lex.bump(rest.len());
+    false
+}
+
+fn lex_sq_string(lex: &mut logos::Lexer<'_, LogosToken>) -> bool {
+    let rest = lex.remainder().as_bytes();
+    match rest.iter().position(|&b| b == b'\'') {
+        Some(i) => {
+            lex.bump(i + 1);
+            true
+        }
+        None => {
+            lex.bump(rest.len());
+            false
+        }
+    }
+}
+
+/// Balanced `(...)` as Kamailio's PVAR_P state reads it: only parentheses
+/// count (quotes do not), and the PV cannot span a newline.
+/// `s` starts at the `(`. Returns (length, closed).
+fn balanced_parens(s: &[u8]) -> (usize, bool) {
+    let mut depth = 0usize;
+    for (i, &b) in s.iter().enumerate() {
+        match b {
+            b'(' => depth += 1,
+            b')' => {
+                depth -= 1;
+                if depth == 0 {
+                    return (i + 1, true);
+                }
+            }
+            b'\n' => return (i, false),
+            _ => {}
+        }
+    }
+    (s.len(), false)
+}
+
+/// `$...` after the `$`. Returns whether the PV is well-formed.
+fn lex_pvar(lex: &mut logos::Lexer<'_, LogosToken>) -> PvShape {
+    let rest = lex.remainder().as_bytes();
+    match rest.first() {
+        Some(b'(') => {
+            let (l, ok) = balanced_parens(rest);
+            lex.bump(l);
+            if ok {
+                PvShape::Ok
+            } else {
+                PvShape::Unclosed
+            }
+        }
+        Some(b'?') => {
+            lex.bump(1);
+            PvShape::Ok
+        }
+        Some(&b) if is_id_start(b) => {
+            let idl = rest.iter().take_while(|&&b| is_id_char(b)).count();
+            let id = &rest[..idl];
+            let after = &rest[idl..];
+            // old-style AVP with a track/class prefix: $f.name, $tu.name, $g.name
+            let avp_pref = matches!(
+                id,
+                b"f" | b"t" | b"fr" | b"fu" | b"fd" | b"tr" | b"tu" | b"td" | b"g"
+            );
+            if avp_pref && after.first() == Some(&b'.') {
+                let nl = after[1..].iter().take_while(|&&b| is_id_char(b)).count();
+                lex.bump(idl + 1 + nl);
+                return if nl > 0 { PvShape::Ok } else { PvShape::Broken };
+            }
+            match after.first() {
+                Some(b'(') => {
+                    let (l, ok) = balanced_parens(after);
+                    lex.bump(idl + l);
+                    if ok {
+                        PvShape::Ok
+                    } else {
+                        PvShape::Unclosed
+                    }
+                }
+                Some(b'[') => {
+                    // `$name[idx]`: Kamailio's old AVP syntax (ATTR state)
+                    match after.iter().position(|&b| b == b']' || b == b'\n') {
+                        Some(p) if after[p] == b']' => {
+                            lex.bump(idl + p + 1);
+                            PvShape::Ok
+                        }
+                        _ => {
+                            lex.bump(idl);
+                            PvShape::Ok
+                        }
+                    }
+                }
+                _ => {
+                    lex.bump(idl);
+                    PvShape::Ok
+                }
+            }
+        }
+        _ => PvShape::Broken,
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum PvShape {
+    Ok,
+    Unclosed,
+    Broken,
+}
+
+fn lex_include(lex: &mut logos::Lexer<'_, LogosToken>) -> bool {
+    // include_file / import_file must be a whole word
+    let rest = lex.remainder().as_bytes();
+    if rest.first().is_some_and(|&b| is_id_char(b)) {
+        let l = rest.iter().take_while(|&&b| is_id_char(b)).count();
+        lex.bump(l);
+        return false;
+    }
+    lex.bump(line_len(rest));
+    true
+}
+
+#[derive(Logos, Debug, Clone, Copy, PartialEq)]
+enum LogosToken {
+    #[regex(r"[ \t\r\x08\x0c]+")]
+    Whitespace,
+    #[token("\n")]
+    Newline,
+    #[regex(r"\\\r?\n")]
+    LineContinuation,
+    #[token("#", lex_hash)]
+    Hash(LineKind),
+    #[token("//", lex_slashslash)]
+    SlashSlash(LineKind),
+    #[token("/*", lex_block_comment)]
+    BlockComment(bool),
+    #[token("\"", lex_dq_string)]
+    DqString(bool),
+    #[token("'", lex_sq_string)]
+    SqString(bool),
+    #[token("$", lex_pvar)]
+    Pvar(PvShape),
+    #[token("include_file", lex_include)]
+    #[token("import_file", lex_include)]
+    Include(bool),
+
+    #[token("(")]
+    LParen,
+    #[token(")")]
+    RParen,
+    #[token("{")]
+    LBrace,
+    #[token("}")]
+    RBrace,
+    #[token("[")]
+    LBrack,
+    #[token("]")]
+    RBrack,
+    #[token(",")]
+    Comma,
+    #[token(";")]
+    Semicolon,
+    #[token(":")]
+    Colon,
+    #[token(".")]
+    Dot,
+    #[token("*")]
+    Star,
+    #[token("/")]
+    Slash,
+    #[token("+")]
+    Plus,
+    #[token("-")]
+    Minus,
+    #[token("%")]
+    Percent,
+    /// `%name`, `%f.name`, `%name[1]`: SER's AVP syntax (Kamailio's ATTR state)
+    #[regex(r"%[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?(\[[0-9]*\])?")]
+    AttrAvp,
+    #[token("=")]
+    Eq,
+    #[token("+=")]
+    PlusEq,
+    #[token("==")]
+    Eq2,
+    #[token("!=")]
+    Neq,
+    #[token("=~")]
+    Match,
+    #[token("!~")]
+    NotMatch,
+    #[token(">")]
+    Gt,
+    #[token("<")]
+    Lt,
+    #[token(">=")]
+    Gte,
+    #[token("<=")]
+    Lte,
+    #[token("!")]
+    Bang,
+    #[token("~")]
+    Tilde,
+    #[token("&")]
+    Amp,
+    #[token("&&")]
+    Amp2,
+    #[token("|")]
+    Pipe,
+    #[token("||")]
+    Pipe2,
+    #[token("^")]
+    Caret,
+    #[token("<<")]
+    Shl,
+    #[token(">>")]
+    Shr,
+    #[token("@")]
+    At,
+    #[token("(int)")]
+    IntCast,
+    #[token("(str)")]
+    StrCast,
+
+    #[token("if")]
+    If,
+    #[token("else")]
+    Else,
+    #[token("switch")]
+    Switch,
+    #[token("case")]
+    Case,
+    #[token("default")]
+    Default,
+    #[token("while")]
+    While,
+    #[token("return")]
+    Return,
+    #[token("exit")]
+    Exit,
+    #[token("drop")]
+    Drop,
+    #[token("break")]
+    Break,
+    #[token("route")]
+    Route,
+    #[token("request_route")]
+    RequestRoute,
+    #[token("failure_route")]
+    FailureRoute,
+    #[token("onreply_route")]
+    OnreplyRoute,
+    #[token("reply_route")]
+    ReplyRoute,
+    #[token("branch_route")]
+    BranchRoute,
+    #[token("onsend_route")]
+    OnsendRoute,
+    #[token("event_route")]
+    EventRoute,
+    #[token("loadmodule")]
+    Loadmodule,
+    #[token("loadmodulex")]
+    Loadmodulex,
+    #[token("loadpath")]
+    #[token("mpath")]
+    Loadpath,
+    #[token("modparam")]
+    Modparam,
+    #[token("modparamx")]
+    Modparamx,
+    #[token("cfgengine")]
+    Cfgengine,
+    #[token("desc")]
+    Desc,
+    #[token("and")]
+    And,
+    #[token("or")]
+    Or,
+    #[token("not")]
+    Not,
+    #[token("mod")]
+    Mod,
+    #[token("eq")]
+    EqKw,
+    #[token("ne")]
+    NeKw,
+    #[token("ieq")]
+    IeqKw,
+    #[token("ine")]
+    IneKw,
+    #[token("defined")]
+    Defined,
+    #[token("strlen")]
+    Strlen,
+    #[token("strempty")]
+    Strempty,
+    #[token("selval")]
+    Selval,
+
+    #[regex(r"[A-Za-z_][A-Za-z0-9_]*")]
+    Ident,
+    #[regex(r"[0-9][A-Za-z0-9_]*")]
+    Number,
+    #[regex(r"([0-9a-fA-F]{1,4}:){7}[0-9a-fA-F]{1,4}|([0-9a-fA-F]{1,4}:){1,7}(:[0-9a-fA-F]{1,4}){1,7}|:(:[0-9a-fA-F]{1,4}){1,7}|([0-9a-fA-F]{1,4}:){1,7}:|::")]
+    Ipv6,
+}
+
+fn map_token(t: LogosToken) -> SyntaxKind {
+    use LogosToken as T;
+    match t {
+        T::Whitespace => WHITESPACE,
+        T::Newline => NEWLINE,
+        T::LineContinuation => LINE_CONTINUATION,
+        T::Hash(LineKind::Comment) | T::SlashSlash(LineKind::Comment) => COMMENT,
+        T::Hash(_) | T::SlashSlash(_) => PP_KEYWORD,
+        T::BlockComment(_) => BLOCK_COMMENT,
+        T::DqString(_) => STRING,
+        T::SqString(_) => SQ_STRING,
+        T::Pvar(_) => PVAR,
+        T::Include(true) => PP_KEYWORD,
+        T::Include(false) => IDENT,
+        T::LParen => L_PAREN,
+        T::RParen => R_PAREN,
+        T::LBrace => L_BRACE,
+        T::RBrace => R_BRACE,
+        T::LBrack => L_BRACK,
+        T::RBrack => R_BRACK,
+        T::Comma => COMMA,
+        T::Semicolon => SEMICOLON,
+        T::Colon => COLON,
+        T::Dot => DOT,
+        T::Star => STAR,
+        T::Slash => SLASH,
+        T::Plus => PLUS,
+        T::Minus => MINUS,
+        T::Percent => PERCENT,
+        T::AttrAvp => PVAR,
+        T::Eq => EQ,
+        T::PlusEq => PLUS_EQ,
+        T::Eq2 => EQ2,
+        T::Neq => NEQ,
+        T::Match => MATCH,
+        T::NotMatch => NOT_MATCH,
+        T::Gt => GT,
+        T::Lt => LT,
+        T::Gte => GTE,
+        T::Lte => LTE,
+        T::Bang => BANG,
+        T::Tilde => TILDE,
+        T::Amp => AMP,
+        T::Amp2 => AMP2,
+        T::Pipe => PIPE,
+        T::Pipe2 => PIPE2,
+        T::Caret => CARET,
+        T::Shl => SHL,
+        T::Shr => SHR,
+        T::At => AT,
+        T::IntCast => INT_CAST,
+        T::StrCast => STR_CAST,
+        T::If => IF_KW,
+        T::Else => ELSE_KW,
+        T::Switch => SWITCH_KW,
+        T::Case => CASE_KW,
+        T::Default => DEFAULT_KW,
+        T::While => WHILE_KW,
+        T::Return => RETURN_KW,
+        T::Exit => EXIT_KW,
+        T::Drop => DROP_KW,
+        T::Break => BREAK_KW,
+        T::Route => ROUTE_KW,
+        T::RequestRoute => REQUEST_ROUTE_KW,
+        T::FailureRoute => FAILURE_ROUTE_KW,
+        T::OnreplyRoute => ONREPLY_ROUTE_KW,
+        T::ReplyRoute => REPLY_ROUTE_KW,
+        T::BranchRoute => BRANCH_ROUTE_KW,
+        T::OnsendRoute => ONSEND_ROUTE_KW,
+        T::EventRoute => EVENT_ROUTE_KW,
+        T::Loadmodule => LOADMODULE_KW,
+        T::Loadmodulex => LOADMODULEX_KW,
+        T::Loadpath => LOADPATH_KW,
+        T::Modparam => MODPARAM_KW,
+        T::Modparamx => MODPARAMX_KW,
+        T::Cfgengine => CFGENGINE_KW,
+        T::Desc => DESC_KW,
+        T::And => AND_KW,
+        T::Or => OR_KW,
+        T::Not => NOT_KW,
+        T::Mod => MOD_KW,
+        T::EqKw => EQ_KW,
+        T::NeKw => NE_KW,
+        T::IeqKw => IEQ_KW,
+        T::IneKw => INE_KW,
+        T::Defined => DEFINED_KW,
+        T::Strlen => STRLEN_KW,
+        T::Strempty => STREMPTY_KW,
+        T::Selval => SELVAL_KW,
+        T::Ident => IDENT,
+        T::Number => NUMBER,
+        T::Ipv6 => IPV6,
+    }
+}
+
+/// `[a-zA-Z][0-9a-zA-Z-]*(":"[a-zA-Z][0-9a-zA-Z_-]*)+`
+fn event_route_name_len(s: &[u8]) -> usize {
+    let first = |s: &[u8]| s.first().is_some_and(|b| b.is_ascii_alphabetic());
+    if !first(s) {
+        return 0;
+    }
+    let mut i = 1 + s[1..]
+        .iter()
+        .take_while(|&&b| b.is_ascii_alphanumeric() || b == b'-')
+        .count();
+    let mut parts = 0;
+    while s.get(i) == Some(&b':') && first(&s[i + 1..]) {
+        i += 2;
+        i += s[i..]
+            .iter()
+            .take_while(|&&b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            .count();
+        parts += 1;
+    }
+    if parts == 0 {
+        0
+    } else {
+        i
+    }
+}
+
+/// Split a preprocessor line (keyword + rest) into its pieces.
+fn split_pp_line(text: &str, out: &mut Vec<Token>) {
+    let b = text.as_bytes();
+    // keyword: prefix + word
+    let prefix = if text.starts_with("#!") || text.starts_with("!!") || text.starts_with("//!") {
+        if text.starts_with("//!") {
+            3
+        } else {
+            2
+        }
+    } else {
+        0
+    };
+    let wlen = b[prefix..].iter().take_while(|&&c| is_id_char(c)).count();
+    let kw_len = prefix + wlen;
+    let word = &text[prefix..kw_len];
+    out.push(Token {
+        kind: PP_KEYWORD,
+        len: kw_len as u32,
+    });
+    let mut i = kw_len;
+    let push_ws = |i: &mut usize, out: &mut Vec<Token>| {
+        let l = b[*i..].iter().take_while(|&&c| is_ws(c)).count();
+        if l > 0 {
+            out.push(Token {
+                kind: WHITESPACE,
+                len: l as u32,
+            });
+            *i += l;
+        }
+    };
+    push_ws(&mut i, out);
+    let takes_name = matches!(
+        word,
+        "define"
+            | "def"
+            | "trydefine"
+            | "trydef"
+            | "redefine"
+            | "redef"
+            | "undefine"
+            | "undef"
+            | "tryundefine"
+            | "tryundef"
+            | "defexp"
+            | "defexps"
+            | "ifdef"
+            | "ifndef"
+    );
+    if takes_name {
+        let nl = b[i..].iter().take_while(|&&c| is_id_char(c)).count();
+        if nl > 0 {
+            out.push(Token {
+                kind: PP_NAME,
+                len: nl as u32,
+            });
+            i += nl;
+        }
+        push_ws(&mut i, out);
+    }
+    if i < b.len() {
+        // body, with trailing whitespace split off
+        let end = b.len() - b[i..].iter().rev().take_while(|&&c| is_ws(c)).count();
+        if end > i {
+            out.push(Token {
+                kind: PP_BODY,
+                len: (end - i) as u32,
+            });
+        }
+        if b.len() > end {
+            out.push(Token {
+                kind: WHITESPACE,
+                len: (b.len() - end) as u32,
+            });
+        }
+    }
+}
+
+/// Offsets of the lines that hold an `#!ifdef`/`#!ifndef`/`#!ifexp`/
+/// `#!else`/`#!endif` directive (after optional leading whitespace).
+///
+/// Kamailio skips inactive arms character by character, looking only for
+/// these directives, so a broken string or comment inside an arm never hides
+/// the `#!endif`. kcfg lexes the text between these lines separately for the
+/// same effect.
+fn group_directive_lines(text: &str) -> Vec<usize> {
+    let b = text.as_bytes();
+    let mut out = Vec::new();
+    let mut line = 0usize;
+    loop {
+        let ws = b[line..]
+            .iter()
+            .take_while(|&&c| c == b' ' || c == b'\t')
+            .count();
+        let at = line + ws;
+        if b[at..].starts_with(b"#!") || b[at..].starts_with(b"!!") {
+            if let Some((LineKind::Directive, _)) = classify_prefixed(&b[at + 2..], false) {
+                let wlen = b[at + 2..].iter().take_while(|&&c| is_id_char(c)).count();
+                if matches!(
+                    &b[at + 2..at + 2 + wlen],
+                    b"ifdef" | b"ifndef" | b"ifexp" | b"else" | b"endif"
+                ) {
+                    out.push(line);
+                }
+            }
+        }
+        match b[line..].iter().position(|&c| c == b'\n') {
+            Some(n) => line += n + 1,
+            None => break,
+        }
+        if line >= b.len() {
+            break;
+        }
+    }
+    out
+}
+
+/// Tokenize a whole file. Never fails; the tokens cover the input exactly.
+pub fn tokenize(text: &str) -> (Vec<Token>, Vec<LexError>) {
+    let mut tokens = Vec::with_capacity(text.len() / 4);
+    let mut errors = Vec::new();
+    let mut cuts = group_directive_lines(text);
+    cuts.push(text.len());
+    let mut start = 0;
+    for cut in cuts {
+        if cut > start {
+            tokenize_segment(text, start, cut, &mut tokens, &mut errors);
+        }
+        start = cut;
+    }
+    (tokens, errors)
+}
+
+fn tokenize_segment(
+    full: &str,
+    base: usize,
+    end: usize,
+    tokens: &mut Vec<Token>,
+    errors: &mut Vec<LexError>,
+) {
+    let text = &full[..end];
+    let bytes = text.as_bytes();
+    let mut pos = base;
+    // event_route[...] state: 0 none, 1 after the keyword, 2 after `[`
+    let mut evrt = 0u8;
+    while pos < bytes.len() {
+        let rest = &text[pos..];
+        // event route names are read in a state of their own
+        if evrt == 2 {
+            let l = event_route_name_len(rest.as_bytes());
+            if l > 0 {
+                tokens.push(Token {
+                    kind: EVENT_ROUTE_NAME,
+                    len: l as u32,
+                });
+                pos += l;
+                evrt = 0;
+                continue;
+            }
+        }
+        // `!!define` and friends
+        if rest.starts_with("!!") {
+            if let Some((LineKind::Directive, l)) = classify_prefixed(&rest.as_bytes()[2..], false)
+            {
+                split_pp_line(&rest[..2 + l], tokens);
+                pos += 2 + l;
+                continue;
+            }
+        }
+        let mut lex = LogosToken::lexer(rest);
+        let (kind, len) = match lex.next() {
+            Some(Ok(t)) => {
+                let len = lex.span().end;
+                let kind = map_token(t);
+                match t {
+                    LogosToken::Hash(LineKind::Directive | LineKind::Marker)
+                    | LogosToken::SlashSlash(LineKind::Marker)
+                    | LogosToken::Include(true) => {
+                        split_pp_line(&rest[..len], tokens);
+                        pos += len;
+                        continue;
+                    }
+                    LogosToken::BlockComment(false) => errors.push(LexError {
+                        offset: pos as u32,
+                        len: 2,
+                        message: "unterminated block comment: `/*` without `*/`".into(),
+                        warning: false,
+                    }),
+                    LogosToken::DqString(false) | LogosToken::SqString(false) => {
+                        errors.push(LexError {
+                            offset: pos as u32,
+                            len: 1,
+                            message: "unterminated string: the closing quote is missing".into(),
+                            warning: false,
+                        })
+                    }
+                    LogosToken::Pvar(PvShape::Unclosed) => errors.push(LexError {
+                        offset: pos as u32,
+                        len: len as u32,
+                        message: "unclosed `(` in pseudo-variable".into(),
+                        warning: false,
+                    }),
+                    LogosToken::Pvar(PvShape::Broken) => errors.push(LexError {
+                        offset: pos as u32,
+                        len: len.max(1) as u32,
+                        message: "`$` must be followed by a pseudo-variable name".into(),
+                        warning: false,
+                    }),
+                    _ => {}
+                }
+                (kind, len)
+            }
+            Some(Err(())) => {
+                // one whole character
+                let len = rest.chars().next().map_or(1, char::len_utf8);
+                errors.push(LexError {
+                    offset: pos as u32,
+                    len: len as u32,
+                    message: format!(
+                        "unexpected character `{}`: Kamailio skips it silently",
+                        rest[..len].escape_debug()
+                    ),
+                    warning: true,
+                });
+                (ERROR_TOKEN, len)
+            }
+            None => break,
+        };
+        match kind {
+            EVENT_ROUTE_KW => evrt = 1,
+            L_BRACK if evrt == 1 => evrt = 2,
+            k if k.is_trivia() && evrt != 0 && matches!(k, WHITESPACE | NEWLINE) => {}
+            _ => evrt = 0,
+        }
+        tokens.push(Token {
+            kind,
+            len: len as u32,
+        });
+        pos += len;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kinds(s: &str) -> Vec<(SyntaxKind, String)> {
+        let (toks, _) = tokenize(s);
+        let mut pos = 0;
+        toks.iter()
+            .map(|t| {
+                let text = s[pos..pos + t.len as usize].to_string();
+                pos += t.len as usize;
+                (t.kind, text)
+            })
+            .filter(|(k, _)| *k != WHITESPACE)
+            .collect()
+    }
+
+    #[test]
+    fn pvars() {
+        let k =
+            kinds("$ru $var(x) $(ru{uri.user}{s.tolower}) $avp(s:x) $sht(t=>$ci) $? $f.x $foo[1]");
+        let pv: Vec<_> = k.iter().map(|(k, t)| (*k, t.as_str())).collect();
+        assert_eq!(
+            pv,
+            vec![
+                (PVAR, "$ru"),
+                (PVAR, "$var(x)"),
+                (PVAR, "$(ru{uri.user}{s.tolower})"),
+                (PVAR, "$avp(s:x)"),
+                (PVAR, "$sht(t=>$ci)"),
+                (PVAR, "$?"),
+                (PVAR, "$f.x"),
+                (PVAR, "$foo[1]"),
+            ]
+        );
+    }
+
+    #[test]
+    fn preprocessor_lines() {
+        let k =
+            kinds("#!define X 1\n#!ifdef X\n#!endif\n#!endif // c\n#!KAMAILIO\n# c\n!!trydef Y\n");
+        let got: Vec<_> = k.iter().map(|(k, t)| (*k, t.as_str())).collect();
+        assert_eq!(
+            got,
+            vec![
+                (PP_KEYWORD, "#!define"),
+                (PP_NAME, "X"),
+                (PP_BODY, "1"),
+                (NEWLINE, "\n"),
+                (PP_KEYWORD, "#!ifdef"),
+                (PP_NAME, "X"),
+                (NEWLINE, "\n"),
+                (PP_KEYWORD, "#!endif"),
+                (NEWLINE, "\n"),
+                (COMMENT, "#!endif // c"),
+                (NEWLINE, "\n"),
+                (PP_KEYWORD, "#!KAMAILIO"),
+                (NEWLINE, "\n"),
+                (COMMENT, "# c"),
+                (NEWLINE, "\n"),
+                (PP_KEYWORD, "!!trydef"),
+                (PP_NAME, "Y"),
+                (NEWLINE, "\n"),
+            ]
+        );
+    }
+
+    #[test]
+    fn multiline_define() {
+        let k = kinds("#!define X a \\\n b\nx");
+        assert_eq!(k[2], (PP_BODY, "a \\\n b".to_string()));
+        assert_eq!(k[4], (IDENT, "x".to_string()));
+    }
+
+    #[test]
+    fn event_route_name() {
+        let k = kinds("event_route[tm:branch-failure:x] { }");
+        assert_eq!(k[2], (EVENT_ROUTE_NAME, "tm:branch-failure:x".to_string()));
+    }
+
+    #[test]
+    fn nested_block_comment_and_strings() {
+        let k = kinds("/* a /* b */ c */ \"x\\\"y\" 'a\\'");
+        assert_eq!(k[0].0, BLOCK_COMMENT);
+        assert_eq!(k[1], (STRING, "\"x\\\"y\"".to_string()));
+        assert_eq!(k[2], (SQ_STRING, "'a\\'".to_string()));
+    }
+
+    #[test]
+    fn numbers_ips_casts() {
+        let k = kinds("0x1F 10b ::1 fe80::1 (int)$x 1.2.3.4");
+        let got: Vec<_> = k.iter().map(|(k, _)| *k).collect();
+        assert_eq!(
+            got,
+            vec![
+                NUMBER, NUMBER, IPV6, IPV6, INT_CAST, PVAR, NUMBER, DOT, NUMBER, DOT, NUMBER, DOT,
+                NUMBER
+            ]
+        );
+    }
+
+    #[test]
+    fn covers_input_even_when_broken() {
+        for s in [
+            "\"abc",
+            "/* x",
+            "$(a",
+            "$",
+            "\u{1F600}`",
+            "#!define",
+            "a\\\nb",
+            "include_file",
+        ] {
+            let (toks, _) = tokenize(s);
+            let total: u32 = toks.iter().map(|t| t.len).sum();
+            assert_eq!(total as usize, s.len(), "{s:?}");
+        }
+    }
+}

@@ -1,0 +1,210 @@
+//! `kcfg-syntax`: the lossless syntax tree of Kamailio's `kamailio.cfg`.
+//!
+//! ```
+//! let parse = kcfg_syntax::parse("request_route {\n\tsl_send_reply(\"404\", \"Not here\");\n}\n");
+//! assert!(parse.errors().is_empty());
+//! assert_eq!(parse.syntax_node().to_string(), "request_route {\n\tsl_send_reply(\"404\", \"Not here\");\n}\n");
+//! ```
+//!
+//! Pipeline: text → [`lexer`] (logos) → tokens → [`pp`] (directive structure)
+//! → `parser` (events) → `sink` (rowan green tree). Parsing never fails and
+//! never panics; the tree always covers the input byte for byte, and the
+//! problems found are a list of [`SyntaxError`]s with precise ranges.
+
+pub mod ast;
+pub mod lexer;
+mod line_index;
+mod parser;
+pub mod pp;
+pub mod pvar;
+mod sink;
+mod syntax_kind;
+
+pub use line_index::{LineCol, LineIndex, WideEncoding, WideLineCol};
+pub use parser::grammar_facts::BARE_CORE_ACTIONS;
+pub use rowan::{GreenNode, TextRange, TextSize};
+pub use syntax_kind::{KamailioLanguage, SyntaxElement, SyntaxKind, SyntaxNode, SyntaxToken};
+
+/// A syntax error: where, what, and (when the fix is obvious) a hint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyntaxError {
+    /// where the problem is (for a missing `;`: right after the previous token)
+    pub range: TextRange,
+    pub message: String,
+    pub hint: Option<String>,
+    /// the token the parser could not accept, when it differs from `range`
+    /// (Kamailio reports errors at this token)
+    pub unexpected: Option<TextRange>,
+}
+
+impl SyntaxError {
+    pub fn new(range: TextRange, message: impl Into<String>) -> Self {
+        SyntaxError {
+            range,
+            message: message.into(),
+            hint: None,
+            unexpected: None,
+        }
+    }
+}
+
+/// Options of a parse.
+#[derive(Debug, Clone, Default)]
+pub struct ParseOptions {
+    /// Names defined before the file starts (`kamailio -D NAME`). They only
+    /// decide which arm of an `#!ifdef` group is kept when the group cannot
+    /// be parsed arm by arm (see [`pp`]).
+    pub defines: Vec<String>,
+}
+
+/// The result of parsing: the green tree and the errors.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Parse {
+    green: GreenNode,
+    errors: Vec<SyntaxError>,
+    warnings: Vec<SyntaxError>,
+    inactive_errors: Vec<SyntaxError>,
+}
+
+impl Parse {
+    pub fn green(&self) -> &GreenNode {
+        &self.green
+    }
+    pub fn syntax_node(&self) -> SyntaxNode {
+        SyntaxNode::new_root(self.green.clone())
+    }
+    pub fn tree(&self) -> ast::SourceFile {
+        ast::SourceFile {
+            syntax: self.syntax_node(),
+        }
+    }
+    /// The syntax errors Kamailio would report for this define set.
+    pub fn errors(&self) -> &[SyntaxError] {
+        &self.errors
+    }
+    /// Problems Kamailio does not reject (e.g. a stray character it skips).
+    pub fn warnings(&self) -> &[SyntaxError] {
+        &self.warnings
+    }
+    /// Syntax errors inside `#!ifdef` arms not taken with this define set:
+    /// Kamailio never sees that text, but another define set would.
+    pub fn inactive_errors(&self) -> &[SyntaxError] {
+        &self.inactive_errors
+    }
+    /// A debug dump of the tree (kinds, ranges and token texts).
+    pub fn debug_tree(&self) -> String {
+        format!("{:#?}", self.syntax_node())
+    }
+}
+
+/// Input that is not UTF-8: where the first bad byte is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NotUtf8 {
+    pub offset: usize,
+}
+
+impl std::fmt::Display for NotUtf8 {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "the file is not valid UTF-8: bad byte at offset {}",
+            self.offset
+        )
+    }
+}
+
+impl std::error::Error for NotUtf8 {}
+
+/// Check that bytes are UTF-8 and give them back as text.
+pub fn decode(bytes: &[u8]) -> Result<&str, NotUtf8> {
+    std::str::from_utf8(bytes).map_err(|e| NotUtf8 {
+        offset: e.valid_up_to(),
+    })
+}
+
+pub fn parse(text: &str) -> Parse {
+    parse_with(text, &ParseOptions::default())
+}
+
+pub fn parse_with(text: &str, options: &ParseOptions) -> Parse {
+    // rowan ranges are u32: beyond 4 GiB nothing here is meaningful
+    assert!(text.len() < u32::MAX as usize, "input larger than 4 GiB");
+    let (tokens, lex_errors) = lexer::tokenize(text);
+    let mut pp_errors = Vec::new();
+    let (tokens, pp) = pp::process(tokens, text, &options.defines, &mut pp_errors);
+    let (events, mut errors) = parser::Parser::new(text, &tokens, &pp).parse();
+    let green = sink::Sink::new(text, &tokens, &pp).finish(events);
+    let mut warnings = Vec::new();
+    for e in lex_errors {
+        let err = SyntaxError::new(range(e.offset, e.len), e.message);
+        if e.warning {
+            warnings.push(err);
+        } else {
+            errors.push(err);
+        }
+    }
+    for e in pp_errors {
+        errors.push(SyntaxError::new(range(e.offset, e.len), e.message));
+    }
+    check_define_names(text, &tokens, &pp, &mut errors);
+    errors.sort_by_key(|e| (e.range.start(), e.range.end()));
+    // one error per cascade: drop errors that start where an earlier one did
+    errors.dedup_by(|b, a| {
+        a.range.start() == b.range.start() || a.unexpected.is_some() && a.unexpected == b.unexpected
+    });
+    let inactive = pp::inactive_ranges(&pp, &tokens);
+    let (inactive_errors, errors): (Vec<_>, Vec<_>) = errors.into_iter().partition(|e| {
+        let at = u32::from(e.range.start());
+        inactive.iter().any(|&(s, end)| s <= at && at < end)
+    });
+    let warnings = warnings
+        .into_iter()
+        .filter(|w| {
+            let at = u32::from(w.range.start());
+            !inactive.iter().any(|&(s, end)| s <= at && at < end)
+        })
+        .collect();
+    Parse {
+        green,
+        errors,
+        warnings,
+        inactive_errors,
+    }
+}
+
+fn range(offset: u32, len: u32) -> TextRange {
+    TextRange::at(offset.into(), len.into())
+}
+
+/// `#!define A-B`: Kamailio stops with "'-' not allowed".
+fn check_define_names(
+    text: &str,
+    tokens: &[lexer::Token],
+    pp: &pp::PpStructure,
+    errors: &mut Vec<SyntaxError>,
+) {
+    let mut offsets = Vec::with_capacity(tokens.len() + 1);
+    let mut o = 0u32;
+    for t in tokens {
+        offsets.push(o);
+        o += t.len;
+    }
+    offsets.push(o);
+    for l in &pp.lines {
+        for i in l.first..l.end {
+            if tokens[i].kind == SyntaxKind::PP_NAME
+                && tokens
+                    .get(i + 1)
+                    .is_some_and(|t| t.kind == SyntaxKind::PP_BODY)
+                && text[offsets[i + 1] as usize..].starts_with('-')
+            {
+                let mut e = SyntaxError::new(
+                    TextRange::new(offsets[i].into(), (offsets[i + 1] + 1).into()),
+                    "`-` is not allowed in a define name",
+                );
+                e.hint = Some("use `_` instead: Kamailio stops at the `-`".into());
+                errors.push(e);
+            }
+        }
+    }
+}

@@ -1,0 +1,173 @@
+//! Byte offset ↔ line/column conversion, in UTF-8 bytes or UTF-16/UTF-32
+//! code units (what editors speak).
+
+use crate::TextSize;
+
+/// A 0-based line and a 0-based column in UTF-8 bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct LineCol {
+    pub line: u32,
+    pub col: u32,
+}
+
+/// A 0-based line and a 0-based column in code units of `WideEncoding`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WideLineCol {
+    pub line: u32,
+    pub col: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WideEncoding {
+    Utf16,
+    Utf32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LineIndex {
+    /// offset of the start of each line
+    starts: Vec<TextSize>,
+    len: TextSize,
+    /// for each line, the non-ASCII chars: (byte column, utf8 len)
+    wide: Vec<Vec<(u32, u8)>>,
+}
+
+impl LineIndex {
+    pub fn new(text: &str) -> LineIndex {
+        let mut starts = vec![TextSize::from(0)];
+        let mut wide = vec![Vec::new()];
+        let mut line_start = 0usize;
+        for (i, c) in text.char_indices() {
+            if c == '\n' {
+                starts.push(TextSize::from((i + 1) as u32));
+                wide.push(Vec::new());
+                line_start = i + 1;
+            } else if !c.is_ascii() {
+                wide.last_mut()
+                    .unwrap()
+                    .push(((i - line_start) as u32, c.len_utf8() as u8));
+            }
+        }
+        LineIndex {
+            starts,
+            len: TextSize::from(text.len() as u32),
+            wide,
+        }
+    }
+
+    pub fn len(&self) -> TextSize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == TextSize::from(0)
+    }
+
+    pub fn line_count(&self) -> usize {
+        self.starts.len()
+    }
+
+    /// Line and byte column of an offset (clamped to the text).
+    pub fn line_col(&self, offset: TextSize) -> LineCol {
+        let offset = offset.min(self.len);
+        let line = self.starts.partition_point(|&s| s <= offset) - 1;
+        LineCol {
+            line: line as u32,
+            col: u32::from(offset - self.starts[line]),
+        }
+    }
+
+    /// Offset of a line/byte column; None when outside the text.
+    pub fn offset(&self, lc: LineCol) -> Option<TextSize> {
+        let start = *self.starts.get(lc.line as usize)?;
+        let end = self
+            .starts
+            .get(lc.line as usize + 1)
+            .copied()
+            .unwrap_or(self.len);
+        let off = start + TextSize::from(lc.col);
+        (off <= end).then_some(off)
+    }
+
+    /// Start offset of a 0-based line.
+    pub fn line_start(&self, line: u32) -> Option<TextSize> {
+        self.starts.get(line as usize).copied()
+    }
+
+    pub fn to_wide(&self, enc: WideEncoding, lc: LineCol) -> WideLineCol {
+        let mut col = lc.col;
+        for &(c, l) in self
+            .wide
+            .get(lc.line as usize)
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+        {
+            if c >= lc.col {
+                break;
+            }
+            let units = match enc {
+                WideEncoding::Utf16 => {
+                    if l == 4 {
+                        2
+                    } else {
+                        1
+                    }
+                }
+                WideEncoding::Utf32 => 1,
+            };
+            col = col - l as u32 + units;
+        }
+        WideLineCol { line: lc.line, col }
+    }
+
+    pub fn to_utf8(&self, enc: WideEncoding, wl: WideLineCol) -> LineCol {
+        let mut col = wl.col;
+        for &(c, l) in self
+            .wide
+            .get(wl.line as usize)
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+        {
+            // c is a byte column; compare in wide units so far
+            let units = match enc {
+                WideEncoding::Utf16 => {
+                    if l == 4 {
+                        2
+                    } else {
+                        1
+                    }
+                }
+                WideEncoding::Utf32 => 1,
+            };
+            if c >= col {
+                break;
+            }
+            col = col + l as u32 - units;
+        }
+        LineCol { line: wl.line, col }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ascii_and_wide() {
+        let text = "ab\nx€y😀z\n";
+        let idx = LineIndex::new(text);
+        assert_eq!(idx.line_col(4.into()), LineCol { line: 1, col: 1 });
+        // '😀' starts at byte col 5 on line 1 (x=1, €=3 bytes)
+        let z = text.find('z').unwrap() as u32;
+        let lc = idx.line_col(z.into());
+        assert_eq!(lc, LineCol { line: 1, col: 9 });
+        let w = idx.to_wide(WideEncoding::Utf16, lc);
+        assert_eq!(w, WideLineCol { line: 1, col: 5 }); // x € y 😀(2) = 5
+        assert_eq!(idx.to_utf8(WideEncoding::Utf16, w), lc);
+        let w32 = idx.to_wide(WideEncoding::Utf32, lc);
+        assert_eq!(w32.col, 4);
+        assert_eq!(idx.to_utf8(WideEncoding::Utf32, w32), lc);
+        assert_eq!(idx.offset(lc), Some(z.into()));
+        assert_eq!(idx.offset(LineCol { line: 9, col: 0 }), None);
+    }
+}

@@ -1,0 +1,1285 @@
+//! The grammar of kamailio.cfg, after `src/core/cfg.y` of Kamailio.
+//!
+//! Top level: global parameters, cfg-framework variables, module statements,
+//! route blocks, preprocessor lines. Inside routes: Kamailio's `actions`.
+//! Expressions follow the precedence table of cfg.y (`%left`/`%right`).
+
+use super::{CompletedMarker, Parser};
+use crate::pp::Directive;
+use crate::SyntaxKind::{self, *};
+use crate::TextRange;
+
+/// Core actions that Kamailio's grammar accepts without parentheses
+/// (`cmd: FORCE_RPORT | FORCE_RPORT LPAREN RPAREN | ...` in cfg.y).
+/// `tests/core_actions.rs` checks this list against the knowledge base.
+pub const BARE_CORE_ACTIONS: &[&str] = &[
+    "add_local_rport",
+    "clear_branches",
+    "force_rport",
+    "force_tcp_alias",
+    "remove_branch",
+    "revert_uri",
+    "set_forward_close",
+    "set_forward_no_connect",
+    "set_reply_close",
+    "set_reply_no_connect",
+    "set_rpl_close",
+    "set_rpl_no_connect",
+    "set_fwd_close",
+    "set_fwd_no_connect",
+    "setbflag",
+    "strip_tail",
+    "userphone",
+];
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Level {
+    /// top level of the file
+    Item,
+    /// inside a block
+    Stmt,
+    /// inside a `switch` body: `case`/`default` clauses
+    Case,
+}
+
+pub(super) fn source_file(p: &mut Parser) {
+    let m = p.start();
+    while !p.at_eof() || p.pending_pp().is_some() {
+        if handle_pp(p, Level::Item) {
+            // an #!else/#!endif of no open group at top level: leave it
+            if let Some(idx) = p.pending_pp() {
+                p.bump_pp(idx, PP_DIRECTIVE);
+            }
+            continue;
+        }
+        if p.at_eof() {
+            break;
+        }
+        item(p);
+    }
+    m.complete(p, SOURCE_FILE);
+}
+
+/// Consume the directive lines before the current token at item/statement
+/// level. Returns true when it stopped at an `#!else`/`#!endif` that belongs
+/// to an open group (the caller's arm ends there) or that has no group.
+fn handle_pp(p: &mut Parser, level: Level) -> bool {
+    while let Some(idx) = p.pending_pp() {
+        let line = p.pp_line(idx);
+        let d = line.directive;
+        match d {
+            Directive::Else | Directive::EndIf => match line.group {
+                Some(g) if p.pp_is_open(g) => return true,
+                _ => p.bump_pp(idx, PP_DIRECTIVE),
+            },
+            d if d.opens_group() => {
+                let g = line.group.unwrap_or(0);
+                if p.pp_group_balanced(g) {
+                    pp_if(p, idx, g, level);
+                } else {
+                    p.bump_pp(idx, PP_DIRECTIVE);
+                }
+            }
+            d => {
+                let kind = d.node_kind();
+                p.bump_pp(idx, kind);
+            }
+        }
+    }
+    false
+}
+
+/// `#!ifdef X` arm `#!else` arm `#!endif`, every arm parsed at `level`.
+fn pp_if(p: &mut Parser, first_line: usize, g: usize, level: Level) {
+    let m = p.start();
+    p.pp_if_count += 1;
+    p.pp_push(g);
+    let mut line = first_line;
+    loop {
+        let arm = p.start();
+        p.bump_pp(line, PP_DIRECTIVE);
+        loop {
+            if handle_pp(p, level) {
+                break;
+            }
+            if p.at_eof() {
+                break;
+            }
+            match level {
+                Level::Item => item(p),
+                Level::Stmt => {
+                    if p.at(R_BRACE) {
+                        break;
+                    }
+                    statement(p)
+                }
+                Level::Case => {
+                    if p.at(R_BRACE) {
+                        break;
+                    }
+                    case_item(p)
+                }
+            }
+        }
+        arm.complete(p, PP_ARM);
+        match p.pending_pp() {
+            Some(idx) if p.pp_line(idx).group == Some(g) => {
+                if p.pp_directive(idx) == Directive::Else {
+                    line = idx;
+                    continue;
+                }
+                // #!endif
+                p.bump_pp(idx, PP_DIRECTIVE);
+                break;
+            }
+            _ => break,
+        }
+    }
+    p.pp_pop();
+    m.complete(p, PP_IF);
+}
+
+// ---------------------------------------------------------------- items
+
+fn item(p: &mut Parser) {
+    match p.current() {
+        k if k.is_route_keyword() => route_block(p),
+        LOADMODULE_KW | LOADMODULEX_KW => loadmodule(p),
+        LOADPATH_KW => loadpath(p),
+        MODPARAM_KW | MODPARAMX_KW => modparam(p),
+        CFGENGINE_KW => cfgengine(p),
+        IDENT if matches!(p.nth_text(0), "flags" | "avpflags") && p.nth(1) != EQ => flags_decl(p),
+        IDENT => global_or_cfg_var(p),
+        SEMICOLON => {
+            let m = p.start();
+            p.bump(SEMICOLON);
+            m.complete(p, EMPTY_STMT);
+        }
+        _ if p.current().is_keyword() && p.nth(1) == EQ => global_or_cfg_var(p),
+        R_BRACE => p.err_and_bump("unmatched `}`: there is no open block here"),
+        _ => {
+            let found = p.found_desc();
+            let is_stmt_kw = matches!(
+                p.current(),
+                IF_KW | SWITCH_KW | WHILE_KW | RETURN_KW | EXIT_KW | DROP_KW
+            );
+            let m = p.start();
+            let r = p.nth_range(0);
+            let e = p.error_at(
+                r,
+                format!(
+                    "expected a global parameter, `loadmodule`, `modparam` or a route block, found {found}"
+                ),
+            );
+            e.unexpected = Some(r);
+            if is_stmt_kw {
+                e.hint = Some(
+                    "statements belong inside a route block such as `request_route { ... }`".into(),
+                );
+            }
+            // skip to the start of the next line
+            p.bump_any();
+            while !p.at_eof() && !p.newline_before_current() && !p.at(SEMICOLON) {
+                p.bump_any();
+            }
+            p.eat(SEMICOLON);
+            m.complete(p, ERROR);
+        }
+    }
+}
+
+/// A string argument: `"a"`, `'a'`, `"a" "b"` (joined) or a define name.
+fn string_arg(p: &mut Parser) -> bool {
+    match p.current() {
+        STRING | SQ_STRING => {
+            string_lit(p);
+            true
+        }
+        IDENT => {
+            let m = p.start();
+            p.bump(IDENT);
+            m.complete(p, NAME_REF);
+            true
+        }
+        _ => false,
+    }
+}
+
+fn string_lit(p: &mut Parser) -> CompletedMarker {
+    let m = p.start();
+    if p.at(SQ_STRING) {
+        p.bump(SQ_STRING);
+    } else {
+        while p.at(STRING) {
+            p.bump(STRING);
+        }
+    }
+    m.complete(p, STRING_LIT)
+}
+
+fn loadmodule(p: &mut Parser) {
+    let m = p.start();
+    p.bump_any();
+    if p.eat(L_PAREN) {
+        if !string_arg(p) {
+            p.expect(STRING);
+        }
+        if p.eat(COMMA) && !string_arg(p) {
+            p.expect(STRING);
+        }
+        p.expect(R_PAREN);
+    } else if !string_arg(p) {
+        let e = p.error(format!(
+            "`loadmodule` needs the module file as a string, found {}",
+            p.found_desc()
+        ));
+        e.hint = Some("write `loadmodule \"tm.so\"`".into());
+    }
+    p.eat(SEMICOLON);
+    m.complete(p, LOADMODULE);
+}
+
+fn loadpath(p: &mut Parser) {
+    let m = p.start();
+    p.bump(LOADPATH_KW);
+    p.eat(EQ);
+    if !string_arg(p) {
+        p.error(format!(
+            "expected the module path as a string, found {}",
+            p.found_desc()
+        ));
+    }
+    p.eat(SEMICOLON);
+    m.complete(p, LOADPATH);
+}
+
+fn cfgengine(p: &mut Parser) {
+    let m = p.start();
+    p.bump(CFGENGINE_KW);
+    p.eat(EQ);
+    if !string_arg(p) {
+        p.error(format!(
+            "expected the engine name as a string, found {}",
+            p.found_desc()
+        ));
+    }
+    p.eat(SEMICOLON);
+    m.complete(p, CFGENGINE);
+}
+
+/// `modparam("module", "param", value)`
+fn modparam(p: &mut Parser) {
+    let m = p.start();
+    p.bump_any();
+    if !p.expect(L_PAREN) {
+        p.eat(SEMICOLON);
+        m.complete(p, MODPARAM);
+        return;
+    }
+    let args = p.start();
+    for i in 0..3 {
+        if i > 0 && !p.at(COMMA) {
+            let e = p.error(format!(
+                "`modparam` takes three arguments (module, parameter, value), found {}",
+                p.found_desc()
+            ));
+            e.hint = Some("write `modparam(\"module\", \"param\", value)`".into());
+            break;
+        }
+        if i > 0 {
+            p.bump(COMMA);
+        }
+        let ok = match p.current() {
+            STRING | SQ_STRING | IDENT => string_arg(p),
+            NUMBER | PVAR if i == 2 => {
+                let l = p.start();
+                p.bump_any();
+                l.complete(p, if p.at(PVAR) { PV_EXPR } else { LITERAL });
+                true
+            }
+            MINUS if i == 2 && p.nth(1) == NUMBER => {
+                let l = p.start();
+                p.bump(MINUS);
+                p.bump(NUMBER);
+                l.complete(p, LITERAL);
+                true
+            }
+            _ => false,
+        };
+        if !ok {
+            let what = ["the module name", "the parameter name", "the value"][i];
+            let found = p.found_desc();
+            p.error(format!(
+                "expected {what} (a string{}), found {found}",
+                if i == 2 { " or a number" } else { "" }
+            ));
+            break;
+        }
+    }
+    args.complete(p, ARG_LIST);
+    if !p.eat(R_PAREN) {
+        // skip to the closing parenthesis on this line
+        if p.errors
+            .last()
+            .is_none_or(|e| e.range.start() < p.nth_range(0).start())
+        {
+            p.expect(R_PAREN);
+        }
+        while !p.at_eof() && !p.at(R_PAREN) && !p.newline_before_current() {
+            p.bump_any();
+        }
+        p.eat(R_PAREN);
+    }
+    p.eat(SEMICOLON);
+    m.complete(p, MODPARAM);
+}
+
+/// `flags FLAG_ACC : 1, FLAG_X` / `avpflags name`
+fn flags_decl(p: &mut Parser) {
+    let m = p.start();
+    p.bump(IDENT);
+    loop {
+        match p.current() {
+            IDENT => p.bump(IDENT),
+            STRING | SQ_STRING => {
+                string_lit(p);
+            }
+            _ => {
+                p.error(format!("expected a flag name, found {}", p.found_desc()));
+                break;
+            }
+        }
+        if p.eat(COLON) {
+            p.expect(NUMBER);
+        }
+        if !p.eat(COMMA) {
+            break;
+        }
+    }
+    m.complete(p, FLAGS_DECL);
+}
+
+/// `name = value...` (core parameter) or `group.var = value [desc "..."]`.
+fn global_or_cfg_var(p: &mut Parser) {
+    let m = p.start();
+    let mut dotted = false;
+    p.bump_any();
+    // cfg framework: group[N].var
+    if p.at(L_BRACK) && p.nth(1) == NUMBER && p.nth(2) == R_BRACK {
+        p.bump(L_BRACK);
+        p.bump(NUMBER);
+        p.bump(R_BRACK);
+        dotted = p.at(DOT);
+    }
+    while p.at(DOT) && (p.nth(1) == IDENT || p.nth(1).is_keyword()) {
+        dotted = true;
+        p.bump(DOT);
+        p.bump_remap(IDENT);
+    }
+    if !p.at(EQ) {
+        let found = p.found_desc();
+        let name_hint = p.at(L_PAREN);
+        let e = p.error(format!(
+            "expected `=` after the parameter name, found {found}"
+        ));
+        if name_hint {
+            e.hint = Some("function calls belong inside a route block".into());
+        }
+        // skip the rest of the line
+        while !p.at_eof() && !p.newline_before_current() {
+            p.bump_any();
+        }
+        p.eat(SEMICOLON);
+        m.complete(p, ERROR);
+        return;
+    }
+    p.bump(EQ);
+    param_value(p);
+    p.eat(SEMICOLON);
+    m.complete(p, if dotted { CFG_VAR } else { GLOBAL_PARAM });
+}
+
+/// The value of a global parameter: Kamailio has a form per parameter
+/// (`listen=udp:1.2.3.4:5060 advertise 5.6.7.8:5060 name "x"`), checked by
+/// `kcfg-sema`; the syntax keeps the tokens up to the end of the line
+/// (lines continue inside parentheses).
+fn param_value(p: &mut Parser) {
+    let m = p.start();
+    if p.at_eof() || p.at(SEMICOLON) {
+        p.error(format!("missing value after `=`, found {}", p.found_desc()));
+        m.complete(p, PARAM_VALUE);
+        return;
+    }
+    let mut depth = 0i32;
+    let mut first = true;
+    loop {
+        if p.at_eof() {
+            break;
+        }
+        if !first && depth == 0 && (p.newline_before_current() || p.at(SEMICOLON)) {
+            break;
+        }
+        if p.pending_pp().is_some() && !first && depth == 0 {
+            break;
+        }
+        match p.current() {
+            L_PAREN => depth += 1,
+            R_PAREN => depth -= 1,
+            L_BRACE | R_BRACE if depth == 0 => break,
+            _ => {}
+        }
+        if (p.at(STRING) || p.at(SQ_STRING)) && depth == 0 {
+            string_lit(p);
+        } else {
+            p.bump_any();
+        }
+        first = false;
+    }
+    m.complete(p, PARAM_VALUE);
+}
+
+/// `request_route { ... }`, `route[NAME] { ... }`, `event_route[mod:ev] { ... }`.
+fn route_block(p: &mut Parser) {
+    let m = p.start();
+    let kw = p.current();
+    p.bump_any();
+    if p.at(L_BRACK) {
+        let n = p.start();
+        p.bump(L_BRACK);
+        match p.current() {
+            NUMBER | IDENT | EVENT_ROUTE_NAME => p.bump_any(),
+            STRING | SQ_STRING => {
+                string_lit(p);
+            }
+            k if k.is_keyword() => p.bump_remap(IDENT),
+            _ => {
+                let msg = if kw == EVENT_ROUTE_KW {
+                    format!(
+                        "expected an event route name like `tm:local-request`, found {}",
+                        p.found_desc()
+                    )
+                } else {
+                    format!("expected a route name, found {}", p.found_desc())
+                };
+                p.error(msg);
+            }
+        }
+        p.expect(R_BRACK);
+        n.complete(p, ROUTE_NAME);
+    } else if kw == EVENT_ROUTE_KW {
+        p.error(format!(
+            "`event_route` needs a name: `event_route[module:event]`, found {}",
+            p.found_desc()
+        ));
+    }
+    if p.at(L_BRACE) {
+        block(p, true);
+    } else {
+        p.error(format!(
+            "expected `{{` to start the route body, found {}",
+            p.found_desc()
+        ));
+    }
+    m.complete(p, ROUTE_BLOCK);
+}
+
+// ---------------------------------------------------------------- statements
+
+/// `{ statements }`. Kamailio needs at least one statement in a block.
+fn block(p: &mut Parser, route_body: bool) {
+    let m = p.start();
+    let open = p.nth_range(0);
+    p.bump(L_BRACE);
+    if !p.enter() {
+        skip_balanced_rest(p);
+        m.complete(p, BLOCK);
+        return;
+    }
+    let mut count = 0;
+    let groups_before = p.pp_if_count;
+    loop {
+        if handle_pp(p, Level::Stmt) {
+            break;
+        }
+        if p.at(R_BRACE) || p.at_eof() {
+            break;
+        }
+        if p.current().is_route_keyword() && p.nth(1) != L_PAREN && p.newline_before_current() {
+            // a route block inside a block: the `}` of this block is missing
+            break;
+        }
+        statement(p);
+        count += 1;
+        if p.too_deep() {
+            break;
+        }
+    }
+    p.leave();
+    if p.at(R_BRACE) {
+        if count == 0 && p.pp_if_count == groups_before && !p.too_deep() {
+            let r = TextRange::new(open.start(), p.nth_range(0).end());
+            let what = if route_body {
+                "a route block"
+            } else {
+                "a block"
+            };
+            let closing = p.nth_range(0);
+            let e = p.error_at(
+                r,
+                format!("empty block: Kamailio needs at least one statement in {what}"),
+            );
+            e.unexpected = Some(closing);
+            e.hint = Some("put `;` or `return;` inside, or remove the block".into());
+        }
+        p.bump(R_BRACE);
+    } else if !p.too_deep() {
+        let at = p.nth_range(0);
+        let e = p.error_at(
+            open,
+            format!(
+                "unclosed `{{`: the matching `}}` is missing (found {})",
+                p.found_desc()
+            ),
+        );
+        e.unexpected = Some(at);
+    } else {
+        skip_balanced_rest(p);
+    }
+    m.complete(p, BLOCK);
+}
+
+/// After the nesting limit: consume tokens up to the `}` that closes the
+/// current block, without recursion.
+fn skip_balanced_rest(p: &mut Parser) {
+    let mut depth = 1u32;
+    while !p.at_eof() {
+        match p.current() {
+            L_BRACE => depth += 1,
+            R_BRACE => {
+                depth -= 1;
+                if depth == 0 {
+                    p.bump(R_BRACE);
+                    return;
+                }
+            }
+            _ => {}
+        }
+        p.bump_any();
+    }
+}
+
+fn statement(p: &mut Parser) {
+    match p.current() {
+        SEMICOLON => {
+            let m = p.start();
+            p.bump(SEMICOLON);
+            m.complete(p, EMPTY_STMT);
+        }
+        IF_KW => if_stmt(p),
+        SWITCH_KW => switch_stmt(p),
+        WHILE_KW => while_stmt(p),
+        RETURN_KW => ret_stmt(p, RETURN_STMT),
+        EXIT_KW => ret_stmt(p, EXIT_STMT),
+        DROP_KW => ret_stmt(p, DROP_STMT),
+        BREAK_KW => {
+            let m = p.start();
+            p.bump(BREAK_KW);
+            p.expect(SEMICOLON);
+            m.complete(p, BREAK_STMT);
+        }
+        L_BRACE => {
+            let r = p.nth_range(0);
+            let e = p.error_at(r, "a block `{ ... }` cannot stand alone here");
+            e.hint = Some(
+                "Kamailio accepts blocks only after `if`, `else` and `while`; remove the braces"
+                    .into(),
+            );
+            block(p, false);
+        }
+        ELSE_KW => {
+            let m = p.start();
+            let r = p.nth_range(0);
+            let e = p.error_at(r, "`else` without `if`");
+            e.unexpected = Some(r);
+            e.hint = Some("is there a `;` or `}` too many before it?".into());
+            p.bump(ELSE_KW);
+            if p.at(IF_KW) {
+                if_stmt(p);
+            } else {
+                stmt_or_block(p);
+            }
+            m.complete(p, ERROR);
+        }
+        CASE_KW | DEFAULT_KW => {
+            p.err_and_bump("`case`/`default` outside `switch`");
+            p.eat(COLON);
+        }
+        IDENT if p.nth_text(0) == "continue" && p.nth(1) == SEMICOLON => {
+            let m = p.start();
+            let r = p.nth_range(0);
+            let e = p.error_at(r, "`continue` does not exist in Kamailio's language");
+            e.unexpected = Some(r);
+            e.hint = Some("use a flag variable checked by the `while` condition".into());
+            p.bump(IDENT);
+            p.bump(SEMICOLON);
+            m.complete(p, ERROR);
+        }
+        PVAR | AT => assign_or_expr_stmt(p),
+        IDENT | ROUTE_KW => call_stmt(p),
+        k if k.is_keyword() && p.nth(1) == L_PAREN => call_stmt(p),
+        _ => {
+            let found = p.found_desc();
+            p.err_and_bump(format!("expected a statement, found {found}"));
+        }
+    }
+}
+
+fn stmt_or_block(p: &mut Parser) {
+    if p.at(L_BRACE) {
+        block(p, false);
+    } else if p.at_eof() || p.at(R_BRACE) {
+        p.error(format!(
+            "expected a statement or `{{`, found {}",
+            p.found_desc()
+        ));
+    } else if p.enter() {
+        statement(p);
+        p.leave();
+    }
+}
+
+fn if_stmt(p: &mut Parser) {
+    let m = p.start();
+    p.bump(IF_KW);
+    condition(p);
+    stmt_or_block(p);
+    // Kamailio's `if` nests without limit through `else if`
+    if p.at(ELSE_KW) {
+        let e = p.start();
+        p.bump(ELSE_KW);
+        if p.at(IF_KW) {
+            if p.enter() {
+                if_stmt(p);
+                p.leave();
+            }
+        } else {
+            stmt_or_block(p);
+        }
+        e.complete(p, ELSE_BRANCH);
+    }
+    m.complete(p, IF_STMT);
+}
+
+/// The condition of `if`/`while`/`switch`: any expression (the parentheses
+/// are an ordinary parenthesised expression in Kamailio's grammar).
+fn condition(p: &mut Parser) {
+    if p.at(L_BRACE) || p.at_eof() {
+        p.error(format!("expected a condition, found {}", p.found_desc()));
+        return;
+    }
+    expr(p);
+}
+
+fn while_stmt(p: &mut Parser) {
+    let m = p.start();
+    p.bump(WHILE_KW);
+    condition(p);
+    stmt_or_block(p);
+    m.complete(p, WHILE_STMT);
+}
+
+fn switch_stmt(p: &mut Parser) {
+    let m = p.start();
+    p.bump(SWITCH_KW);
+    condition(p);
+    if !p.at(L_BRACE) {
+        p.error(format!(
+            "expected `{{` after the switch expression, found {}",
+            p.found_desc()
+        ));
+        m.complete(p, SWITCH_STMT);
+        return;
+    }
+    let b = p.start();
+    let open = p.nth_range(0);
+    p.bump(L_BRACE);
+    if p.enter() {
+        loop {
+            if handle_pp(p, Level::Case) {
+                break;
+            }
+            if p.at(R_BRACE) || p.at_eof() {
+                break;
+            }
+            case_item(p);
+            if p.too_deep() {
+                break;
+            }
+        }
+        p.leave();
+    }
+    if !p.eat(R_BRACE) {
+        let at = p.nth_range(0);
+        let e = p.error_at(
+            open,
+            format!("unclosed `{{` of `switch` (found {})", p.found_desc()),
+        );
+        e.unexpected = Some(at);
+    }
+    b.complete(p, BLOCK);
+    m.complete(p, SWITCH_STMT);
+}
+
+/// `case X:` / `case /"re":` / `default:` and their statements.
+fn case_item(p: &mut Parser) {
+    let m = p.start();
+    match p.current() {
+        CASE_KW => {
+            p.bump(CASE_KW);
+            p.eat(SLASH);
+            if p.at(COLON) {
+                p.error("expected a case label before `:`");
+            } else {
+                expr_bp(p, 0, false);
+            }
+            p.expect(COLON);
+        }
+        DEFAULT_KW => {
+            p.bump(DEFAULT_KW);
+            p.expect(COLON);
+        }
+        _ => {
+            p.error(format!(
+                "expected `case` or `default` inside `switch`, found {}",
+                p.found_desc()
+            ));
+            statement(p);
+            m.complete(p, ERROR);
+            return;
+        }
+    }
+    loop {
+        if handle_pp(p, Level::Stmt) {
+            break;
+        }
+        if matches!(p.current(), CASE_KW | DEFAULT_KW | R_BRACE | EOF) {
+            break;
+        }
+        statement(p);
+        if p.too_deep() {
+            break;
+        }
+    }
+    m.complete(p, CASE_CLAUSE);
+}
+
+/// `return [expr];`, `exit [expr];`, `drop [expr];`
+fn ret_stmt(p: &mut Parser, kind: SyntaxKind) {
+    let m = p.start();
+    p.bump_any();
+    if p.at(L_PAREN) && p.nth(1) == R_PAREN {
+        p.bump(L_PAREN);
+        p.bump(R_PAREN);
+    } else if starts_expr(p.current()) {
+        // like Kamailio, `return` takes the expression that follows, even on the next line
+        expr(p);
+    }
+    p.expect(SEMICOLON);
+    m.complete(p, kind);
+}
+
+fn assign_or_expr_stmt(p: &mut Parser) {
+    let m = p.start();
+    let lhs = p.start();
+    if p.at(PVAR) {
+        p.bump(PVAR);
+        lhs.complete(p, PV_EXPR);
+    } else {
+        select(p, lhs);
+    }
+    match p.current() {
+        EQ => {
+            p.bump(EQ);
+            if p.at(SEMICOLON) || p.at_eof() {
+                p.error(format!(
+                    "expected a value after `=`, found {}",
+                    p.found_desc()
+                ));
+            } else {
+                expr(p);
+            }
+            p.expect(SEMICOLON);
+            m.complete(p, ASSIGN_STMT);
+        }
+        PLUS_EQ => {
+            let r = p.nth_range(0);
+            let e = p.error_at(r, "Kamailio has no `+=` operator");
+            e.unexpected = Some(r);
+            e.hint = Some("write `$x = $x + value;`".into());
+            p.bump(PLUS_EQ);
+            expr(p);
+            p.eat(SEMICOLON);
+            m.complete(p, ASSIGN_STMT);
+        }
+        COLON if p.nth(1) == EQ => {
+            let r = TextRange::new(p.nth_range(0).start(), p.nth_range(1).end());
+            let colon = p.nth_range(0);
+            let e = p.error_at(r, "Kamailio has no `:=` operator");
+            e.unexpected = Some(colon);
+            e.hint = Some("assign with `=`".into());
+            p.bump(COLON);
+            p.bump(EQ);
+            expr(p);
+            p.eat(SEMICOLON);
+            m.complete(p, ASSIGN_STMT);
+        }
+        _ => {
+            let found = p.found_desc();
+            let r = p.nth_range(0);
+            let e = p.error_at(r, format!("expected `=` after the variable, found {found}"));
+            e.unexpected = Some(r);
+            e.hint = Some("a pseudo-variable alone is not a statement: assign it (`$x = ...;`) or use it in a condition".into());
+            // skip to the end of the statement
+            while !p.at_eof() && !p.at(SEMICOLON) && !p.at(R_BRACE) && !p.newline_before_current() {
+                p.bump_any();
+            }
+            p.eat(SEMICOLON);
+            m.complete(p, ERROR);
+        }
+    }
+}
+
+/// `f(args);`, `route(NAME);`, `force_rport;`
+fn call_stmt(p: &mut Parser) {
+    let m = p.start();
+    let c = p.start();
+    let name = p.nth_text(0);
+    let name_range = p.nth_range(0);
+    p.bump_remap(if p.at(ROUTE_KW) { ROUTE_KW } else { IDENT });
+    if p.at(L_PAREN) {
+        arg_list(p);
+    } else if !BARE_CORE_ACTIONS.contains(&name) {
+        if p.at(EQ) {
+            let e = p.error_at(name_range, format!("`{name}` is not a variable: only pseudo-variables (`$var(...)`, `$avp(...)`, ...) can be assigned"));
+            e.unexpected = Some(name_range);
+            e.hint = Some(format!("did you mean `$var({name})`?"));
+            p.bump(EQ);
+            expr(p);
+        } else {
+            let found = p.found_desc();
+            let e = p.error_at(
+                TextRange::empty(name_range.end()),
+                format!("expected `(` after the function name `{name}`, found {found}"),
+            );
+            e.hint = Some(format!("call it as `{name}()`"));
+        }
+    }
+    c.complete(p, CALL);
+    p.expect(SEMICOLON);
+    m.complete(p, EXPR_STMT);
+}
+
+fn arg_list(p: &mut Parser) {
+    let m = p.start();
+    p.bump(L_PAREN);
+    if !p.enter() {
+        while !p.at_eof() && !p.at(R_PAREN) {
+            p.bump_any();
+        }
+        p.eat(R_PAREN);
+        m.complete(p, ARG_LIST);
+        return;
+    }
+    if !p.at(R_PAREN) {
+        loop {
+            if p.at(COMMA) || p.at(R_PAREN) {
+                p.error(format!("expected an argument, found {}", p.found_desc()));
+            } else {
+                arg(p);
+            }
+            if !p.eat(COMMA) {
+                break;
+            }
+        }
+    }
+    p.leave();
+    if !p.eat(R_PAREN) {
+        let found = p.found_desc();
+        let r = p.nth_range(0);
+        let e = p.error_at(
+            TextRange::empty(p.prev_end()),
+            format!("expected `)` or `,` in the argument list, found {found}"),
+        );
+        e.unexpected = Some(r);
+    }
+    m.complete(p, ARG_LIST);
+}
+
+/// A call argument: an expression, or a socket/host literal (`udp:1.2.3.4:5060`, `uri:host`).
+fn arg(p: &mut Parser) {
+    if matches!(p.current(), IDENT | NUMBER | IPV6 | STAR) && p.nth(1) == COLON {
+        addr_lit(p);
+        return;
+    }
+    expr(p);
+}
+
+/// `proto:host:port`, `uri:host`, `host:port` in a call argument.
+fn addr_lit(p: &mut Parser) {
+    let m = p.start();
+    loop {
+        match p.current() {
+            IDENT | IPV6 | STAR => p.bump_any(),
+            NUMBER => {
+                p.bump(NUMBER);
+                while p.at(DOT) && p.nth(1) == NUMBER {
+                    p.bump(DOT);
+                    p.bump(NUMBER);
+                }
+            }
+            L_BRACK => {
+                p.bump(L_BRACK);
+                p.eat(IPV6);
+                p.expect(R_BRACK);
+            }
+            _ => {
+                p.error(format!("expected an address, found {}", p.found_desc()));
+                break;
+            }
+        }
+        while p.at(DOT) && matches!(p.nth(1), IDENT | NUMBER) {
+            p.bump(DOT);
+            p.bump_any();
+        }
+        if !p.eat(COLON) {
+            break;
+        }
+    }
+    m.complete(p, IP_LIT);
+}
+
+// ---------------------------------------------------------------- expressions
+
+pub(super) fn starts_expr(k: SyntaxKind) -> bool {
+    matches!(
+        k,
+        NUMBER
+            | STRING
+            | SQ_STRING
+            | PVAR
+            | AT
+            | IDENT
+            | IPV6
+            | L_PAREN
+            | BANG
+            | NOT_KW
+            | TILDE
+            | MINUS
+            | INT_CAST
+            | STR_CAST
+            | DEFINED_KW
+            | STRLEN_KW
+            | STREMPTY_KW
+            | SELVAL_KW
+            | ROUTE_KW
+    )
+}
+
+fn expr(p: &mut Parser) {
+    expr_bp(p, 0, true);
+}
+
+/// Binding power (left, right) of a binary operator, from cfg.y's precedence.
+fn infix_bp(k: SyntaxKind) -> Option<u8> {
+    Some(match k {
+        PIPE2 | OR_KW => 2,
+        AMP2 | AND_KW => 3,
+        PIPE => 4,
+        AMP => 5,
+        CARET => 6,
+        SHL => 7,
+        SHR => 8,
+        EQ2 | NEQ | MATCH | EQ_KW | NE_KW | IEQ_KW | INE_KW | NOT_MATCH => 9,
+        GT | LT | GTE | LTE => 10,
+        PLUS | MINUS => 11,
+        STAR | SLASH | MOD_KW | PERCENT => 12,
+        _ => return None,
+    })
+}
+
+fn expr_bp(p: &mut Parser, min_bp: u8, allow_assign_like: bool) -> Option<CompletedMarker> {
+    if !p.enter() {
+        // too deep: swallow the rest of the expression flatly
+        while !p.at_eof() && !matches!(p.current(), SEMICOLON | L_BRACE | R_BRACE) {
+            p.bump_any();
+        }
+        return None;
+    }
+    let r = expr_bp_inner(p, min_bp, allow_assign_like);
+    p.leave();
+    r
+}
+
+fn expr_bp_inner(p: &mut Parser, min_bp: u8, allow_assign_like: bool) -> Option<CompletedMarker> {
+    let mut lhs = prefix_expr(p)?;
+    loop {
+        let op = p.current();
+        if op == DOT {
+            // `$a . $b`: not an operator in Kamailio
+            let r = p.nth_range(0);
+            let e = p.error_at(
+                r,
+                "`.` is not the string concatenation operator in Kamailio",
+            );
+            e.unexpected = Some(r);
+            e.hint = Some("use `+` to join strings: `$var(a) + \".\" + $var(b)`".into());
+            let m = lhs.precede(p);
+            p.bump(DOT);
+            expr_bp(p, 12, allow_assign_like);
+            lhs = m.complete(p, BIN_EXPR);
+            continue;
+        }
+        if op == EQ && allow_assign_like && min_bp <= 9 {
+            // `if ($x = 1)`: an assignment inside a condition
+            let r = p.nth_range(0);
+            let e = p.error_at(r, "`=` assigns; compare with `==`");
+            e.unexpected = Some(r);
+            let m = lhs.precede(p);
+            p.bump(EQ);
+            expr_bp(p, 10, allow_assign_like);
+            lhs = m.complete(p, BIN_EXPR);
+            continue;
+        }
+        let Some(bp) = infix_bp(op) else { break };
+        if bp <= min_bp {
+            break;
+        }
+        let r = p.nth_range(0);
+        match op {
+            PERCENT => {
+                let e = p.error_at(r, "`%` is not an operator in Kamailio");
+                e.unexpected = Some(r);
+                e.hint = Some("the modulo operator is `mod`: `$var(x) mod 2`".into());
+            }
+            NOT_MATCH => {
+                let e = p.error_at(r, "`!~` is not an operator in Kamailio");
+                e.unexpected = Some(r);
+                e.hint = Some("negate a regex match with `!($x =~ \"re\")`".into());
+            }
+            _ => {}
+        }
+        let m = lhs.precede(p);
+        p.bump_any();
+        if p.at_eof() || matches!(p.current(), R_PAREN | SEMICOLON | L_BRACE | R_BRACE | COMMA) {
+            p.error(format!(
+                "expected an operand after the operator, found {}",
+                p.found_desc()
+            ));
+        } else {
+            expr_bp(p, bp, allow_assign_like);
+        }
+        lhs = m.complete(p, BIN_EXPR);
+    }
+    Some(lhs)
+}
+
+fn prefix_expr(p: &mut Parser) -> Option<CompletedMarker> {
+    match p.current() {
+        BANG | NOT_KW | TILDE | MINUS => {
+            let m = p.start();
+            p.bump_any();
+            expr_bp(p, 13, true);
+            Some(m.complete(p, PREFIX_EXPR))
+        }
+        DEFINED_KW => {
+            let m = p.start();
+            p.bump(DEFINED_KW);
+            expr_bp(p, 14, true);
+            Some(m.complete(p, BUILTIN_EXPR))
+        }
+        INT_CAST | STR_CAST => {
+            let m = p.start();
+            p.bump_any();
+            expr_bp(p, 15, true);
+            Some(m.complete(p, CAST_EXPR))
+        }
+        _ => primary(p),
+    }
+}
+
+fn primary(p: &mut Parser) -> Option<CompletedMarker> {
+    let m = p.start();
+    match p.current() {
+        NUMBER => {
+            // 1.2.3.4 (and 10.0.0.0/8 in old-style conditions)
+            if p.nth(1) == DOT
+                && p.nth(2) == NUMBER
+                && p.nth(3) == DOT
+                && p.nth(4) == NUMBER
+                && p.nth(5) == DOT
+                && p.nth(6) == NUMBER
+            {
+                for _ in 0..7 {
+                    p.bump_any();
+                }
+                if p.at(SLASH) && p.nth(1) == NUMBER {
+                    p.bump(SLASH);
+                    p.bump(NUMBER);
+                }
+                return Some(m.complete(p, IP_LIT));
+            }
+            p.bump(NUMBER);
+            Some(m.complete(p, LITERAL))
+        }
+        IPV6 => {
+            p.bump(IPV6);
+            Some(m.complete(p, IP_LIT))
+        }
+        STRING | SQ_STRING => {
+            m.abandon(p);
+            Some(string_lit(p))
+        }
+        PVAR => {
+            p.bump(PVAR);
+            Some(m.complete(p, PV_EXPR))
+        }
+        AT => Some(select(p, m)),
+        IDENT | ROUTE_KW => {
+            if p.nth(1) == L_PAREN {
+                p.bump_remap(if p.at(ROUTE_KW) { ROUTE_KW } else { IDENT });
+                arg_list(p);
+                return Some(m.complete(p, CALL));
+            }
+            p.bump_remap(IDENT);
+            // `msg:len`, `uri:host`, `uri:port`: single tokens in Kamailio's lexer
+            if p.at(COLON)
+                && p.next_is_adjacent_to_prev()
+                && p.nth(1) == IDENT
+                && p.next_is_adjacent()
+            {
+                p.bump(COLON);
+                p.bump(IDENT);
+            }
+            // host names: `my.host.example` in old-style conditions
+            while p.at(DOT) && p.nth(1) == IDENT && p.next_is_adjacent_to_prev() {
+                p.bump(DOT);
+                p.bump(IDENT);
+            }
+            Some(m.complete(p, NAME_REF))
+        }
+        L_PAREN => {
+            p.bump(L_PAREN);
+            if p.at(R_PAREN) {
+                p.error("expected an expression inside `( )`");
+            } else if p.at(PVAR) && p.nth(1) == EQ {
+                // `($x = f())`: an assignment used as a value
+                let a = p.start();
+                let l = p.start();
+                p.bump(PVAR);
+                l.complete(p, PV_EXPR);
+                p.bump(EQ);
+                expr(p);
+                a.complete(p, ASSIGN_STMT);
+            } else {
+                expr_bp(p, 0, true);
+            }
+            if !p.eat(R_PAREN) {
+                let found = p.found_desc();
+                let r = p.nth_range(0);
+                let e = p.error_at(
+                    TextRange::empty(p.prev_end()),
+                    format!("expected `)`, found {found}"),
+                );
+                e.unexpected = Some(r);
+            }
+            Some(m.complete(p, PAREN_EXPR))
+        }
+        STRLEN_KW | STREMPTY_KW | SELVAL_KW => {
+            let kw = p.current();
+            p.bump_any();
+            if p.at(L_PAREN) {
+                arg_list(p);
+            } else {
+                p.error(format!(
+                    "expected `(` after `{}`",
+                    if kw == STRLEN_KW {
+                        "strlen"
+                    } else if kw == SELVAL_KW {
+                        "selval"
+                    } else {
+                        "strempty"
+                    }
+                ));
+            }
+            Some(m.complete(p, BUILTIN_EXPR))
+        }
+        k if k.is_keyword()
+            && p.nth(1) == L_PAREN
+            && !matches!(k, IF_KW | WHILE_KW | SWITCH_KW) =>
+        {
+            // keyword-named actions used as values, e.g. `if (drop())` is odd but parses
+            p.bump_remap(IDENT);
+            arg_list(p);
+            Some(m.complete(p, CALL))
+        }
+        _ => {
+            m.abandon(p);
+            let found = p.found_desc();
+            let r = p.nth_range(0);
+            let e = p.error_at(r, format!("expected an expression, found {found}"));
+            e.unexpected = Some(r);
+            if !matches!(
+                p.current(),
+                R_PAREN | SEMICOLON | L_BRACE | R_BRACE | COMMA | EOF
+            ) {
+                let em = p.start();
+                p.bump_any();
+                return Some(em.complete(p, ERROR));
+            }
+            None
+        }
+    }
+}
+
+/// `@from.uri.user`, `@hf_value["X"][1]`: no whitespace inside, as in Kamailio's SELECT state.
+fn select(p: &mut Parser, m: super::Marker) -> CompletedMarker {
+    p.bump(AT);
+    if !(p.at(IDENT) || p.current().is_keyword()) || !p.next_is_adjacent_to_prev() {
+        p.error(format!(
+            "expected a select name after `@`, found {}",
+            p.found_desc()
+        ));
+        return m.complete(p, SELECT_EXPR);
+    }
+    p.bump_remap(IDENT);
+    loop {
+        if !p.next_is_adjacent_to_prev() {
+            break;
+        }
+        match p.current() {
+            DOT if matches!(p.nth(1), IDENT) || p.nth(1).is_keyword() => {
+                p.bump(DOT);
+                p.bump_remap(IDENT);
+            }
+            L_BRACK => {
+                p.bump(L_BRACK);
+                match p.current() {
+                    NUMBER | STRING => p.bump_any(),
+                    MINUS if p.nth(1) == NUMBER => {
+                        p.bump(MINUS);
+                        p.bump(NUMBER);
+                    }
+                    _ => {
+                        p.error(format!(
+                            "expected a number or a string in the select index, found {}",
+                            p.found_desc()
+                        ));
+                    }
+                }
+                p.expect(R_BRACK);
+            }
+            _ => break,
+        }
+    }
+    m.complete(p, SELECT_EXPR)
+}
