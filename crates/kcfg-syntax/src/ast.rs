@@ -287,3 +287,36 @@ impl PpArm {
         self.syntax.children().find(|n| n.kind() == PP_DIRECTIVE)
     }
 }
+
+ast_node!(/// `#!subst`, `#!substdef`, `#!substdefs`
+    PpSubst, PP_SUBST);
+
+impl PpSubst {
+    /// The name and value a `#!substdef "!NAME!value!"` (or `substdefs`) also defines.
+    pub fn defined_name_value(&self) -> Option<(String, String)> {
+        let kw = first_token(&self.syntax, PP_KEYWORD)?;
+        if !kw.text().contains("substdef") {
+            return None;
+        }
+        let body = first_token(&self.syntax, PP_BODY)?;
+        let inner = body.text().trim().trim_matches('"').trim_matches('\'');
+        let delim = inner.chars().next()?;
+        let mut parts = inner[delim.len_utf8()..].split(delim);
+        let name = parts.next()?;
+        let value = parts.next().unwrap_or("");
+        (!name.is_empty()).then(|| (name.to_string(), value.to_string()))
+    }
+
+    /// The name a `#!substdef "!NAME!value!"` (or `substdefs`) also defines.
+    pub fn defined_name(&self) -> Option<String> {
+        let kw = first_token(&self.syntax, PP_KEYWORD)?;
+        if !kw.text().contains("substdef") {
+            return None;
+        }
+        let body = first_token(&self.syntax, PP_BODY)?;
+        let inner = body.text().trim().trim_matches('"').trim_matches('\'');
+        let delim = inner.chars().next()?;
+        let name = inner[delim.len_utf8()..].split(delim).next()?;
+        (!name.is_empty()).then(|| name.to_string())
+    }
+}

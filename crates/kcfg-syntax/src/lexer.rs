@@ -109,6 +109,20 @@ fn continues_with_backslash(word: &str) -> bool {
     )
 }
 
+/// `#!define X \` + newline: Kamailio takes the `\` as the first character
+/// of the value (DEFINE_EOL's `.` rule), so the line does not continue.
+fn backslash_starts_value(after: &[u8]) -> bool {
+    let mut i = after.iter().take_while(|&&b| is_ws(b)).count();
+    i += after[i..].iter().take_while(|&&b| is_id_char(b)).count();
+    i += after[i..]
+        .iter()
+        .take_while(|&&b| is_ws(b) && b != b'\r')
+        .count();
+    after.get(i) == Some(&b'\\')
+        && (after.get(i + 1) == Some(&b'\n')
+            || (after.get(i + 1) == Some(&b'\r') && after.get(i + 2) == Some(&b'\n')))
+}
+
 /// Length of the line starting at `s` (up to, not including, `\n`).
 fn line_len(s: &[u8]) -> usize {
     s.iter().position(|&b| b == b'\n').unwrap_or(s.len())
@@ -164,7 +178,7 @@ fn classify_prefixed(rest: &[u8], allow_marker: bool) -> Option<(LineKind, usize
             return None;
         }
     }
-    let l = if continues_with_backslash(word) {
+    let l = if continues_with_backslash(word) && !backslash_starts_value(after) {
         wlen + continued_line_len(after)
     } else {
         wlen + line_len(after)

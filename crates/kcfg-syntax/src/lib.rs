@@ -21,7 +21,7 @@ mod sink;
 mod syntax_kind;
 
 pub use line_index::{LineCol, LineIndex, WideEncoding, WideLineCol};
-pub use parser::grammar_facts::BARE_CORE_ACTIONS;
+pub use parser::grammar_facts::{BARE_CORE_ACTIONS, CORE_ACTIONS};
 pub use rowan::{GreenNode, TextRange, TextSize};
 pub use syntax_kind::{KamailioLanguage, SyntaxElement, SyntaxKind, SyntaxNode, SyntaxToken};
 
@@ -51,10 +51,19 @@ impl SyntaxError {
 /// Options of a parse.
 #[derive(Debug, Clone, Default)]
 pub struct ParseOptions {
-    /// Names defined before the file starts (`kamailio -D NAME`). They only
-    /// decide which arm of an `#!ifdef` group is kept when the group cannot
-    /// be parsed arm by arm (see [`pp`]).
+    /// Names defined before the file starts, `NAME` or `NAME=VALUE` (like
+    /// `kamailio -D`). They decide which arm of an `#!ifdef` group is kept when
+    /// the group cannot be parsed arm by arm (see [`pp`]), and which bare names
+    /// are define uses.
     pub defines: Vec<String>,
+    /// The core parameter names Kamailio's lexer knows (each is a token of its
+    /// own, so an unknown name is a syntax error there). `None` skips the check;
+    /// the caller takes the names from the knowledge base of the Kamailio
+    /// version it checks for (`kcfg-modules`).
+    pub core_params: Option<Vec<String>>,
+    /// `defines` already holds every name the file's includes define (the
+    /// caller read them), so bare names can be checked in files with includes.
+    pub includes_resolved: bool,
 }
 
 /// The result of parsing: the green tree and the errors.
@@ -132,7 +141,15 @@ pub fn parse_with(text: &str, options: &ParseOptions) -> Parse {
     let (tokens, lex_errors) = lexer::tokenize(text);
     let mut pp_errors = Vec::new();
     let (tokens, pp) = pp::process(tokens, text, &options.defines, &mut pp_errors);
-    let (events, mut errors) = parser::Parser::new(text, &tokens, &pp).parse();
+    let (events, mut errors) = parser::Parser::new(
+        text,
+        &tokens,
+        &pp,
+        &options.defines,
+        options.core_params.as_deref(),
+        options.includes_resolved,
+    )
+    .parse();
     let green = sink::Sink::new(text, &tokens, &pp).finish(events);
     let mut warnings = Vec::new();
     for e in lex_errors {
@@ -147,7 +164,8 @@ pub fn parse_with(text: &str, options: &ParseOptions) -> Parse {
         errors.push(SyntaxError::new(range(e.offset, e.len), e.message));
     }
     check_define_names(text, &tokens, &pp, &mut errors);
-    errors.sort_by_key(|e| (e.range.start(), e.range.end()));
+    // in the order Kamailio meets them: by the token it could not accept
+    errors.sort_by_key(|e| (e.unexpected.unwrap_or(e.range).start(), e.range.start()));
     // one error per cascade: drop errors that start where an earlier one did
     errors.dedup_by(|b, a| {
         a.range.start() == b.range.start() || a.unexpected.is_some() && a.unexpected == b.unexpected
@@ -207,4 +225,23 @@ fn check_define_names(
             }
         }
     }
+}
+
+/// Parse the snippet that checks a define's value; returns its errors. The
+/// inner parse does not validate define values again.
+pub(crate) fn parse_define_value(text: &str, options: &ParseOptions) -> Vec<SyntaxError> {
+    let (tokens, lex_errors) = lexer::tokenize(text);
+    let mut pp_errors = Vec::new();
+    let (tokens, pp) = pp::process(tokens, text, &options.defines, &mut pp_errors);
+    let mut parser = parser::Parser::new(text, &tokens, &pp, &options.defines, None, true);
+    parser.validating_define = true;
+    let (_, errors) = parser.parse();
+    let mut all: Vec<SyntaxError> = errors;
+    all.extend(
+        lex_errors
+            .into_iter()
+            .filter(|e| !e.warning)
+            .map(|e| SyntaxError::new(range(e.offset, e.len), e.message)),
+    );
+    all
 }

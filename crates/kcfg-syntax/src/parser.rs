@@ -9,7 +9,7 @@ use crate::{SyntaxError, TextRange, TextSize};
 
 pub(crate) mod grammar;
 pub(crate) mod grammar_facts {
-    pub use super::grammar::BARE_CORE_ACTIONS;
+    pub use super::grammar::{BARE_CORE_ACTIONS, CORE_ACTIONS};
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,13 +49,166 @@ pub(crate) struct Parser<'t> {
     pub(crate) errors: Vec<SyntaxError>,
     depth: u32,
     depth_error_reported: bool,
+    extra_defines: &'t [String],
+    pub(crate) core_params: Option<&'t [String]>,
+    pub(crate) includes_resolved: bool,
+    /// parsing a define's value: do not validate define values again
+    pub(crate) validating_define: bool,
     /// `#!ifdef` groups parsed as nodes so far (a block holding one is not empty)
     pub(crate) pp_if_count: u32,
+    /// inside the arguments of a core action (hosts, flag and route names are bare there)
+    pub(crate) core_args: u32,
+    /// the file includes others: defines may come from them
+    pub(crate) has_includes: bool,
+    /// names defined by `#!define` & co. anywhere in the file, and the parse's defines
+    defined: std::collections::HashSet<&'t str>,
     steps: u32,
 }
 
 impl<'t> Parser<'t> {
-    pub(crate) fn new(text: &'t str, tokens: &'t [Token], pp: &'t PpStructure) -> Self {
+    fn defined_names(
+        text: &'t str,
+        tokens: &'t [Token],
+        pp: &'t PpStructure,
+        offsets: &[u32],
+    ) -> std::collections::HashSet<&'t str> {
+        let mut set = std::collections::HashSet::new();
+        for l in &pp.lines {
+            if !matches!(
+                l.directive,
+                Directive::Define
+                    | Directive::TryDef
+                    | Directive::Redefine
+                    | Directive::DefExp
+                    | Directive::DefEnv
+                    | Directive::Subst
+            ) {
+                continue;
+            }
+            for i in l.first..l.end {
+                match tokens[i].kind {
+                    PP_NAME => {
+                        set.insert(&text[offsets[i] as usize..offsets[i + 1] as usize]);
+                    }
+                    // #!substdef "!NAME!value!g" defines NAME too
+                    PP_BODY if l.directive == Directive::Subst => {
+                        let body = text[offsets[i] as usize..offsets[i + 1] as usize].trim();
+                        let inner = body.trim_matches('"').trim_matches('\'');
+                        if let Some(delim) = inner.chars().next() {
+                            if let Some(name) = inner[delim.len_utf8()..].split(delim).next() {
+                                set.insert(name);
+                            }
+                        }
+                    }
+                    // #!defenv NAME=ENV or #!defenv ENV
+                    PP_BODY if l.directive == Directive::DefEnv => {
+                        let body = &text[offsets[i] as usize..offsets[i + 1] as usize];
+                        let name = body.split('=').next().unwrap_or(body).trim();
+                        set.insert(name);
+                    }
+                    _ => {}
+                }
+            }
+        }
+        set
+    }
+
+    /// The value a define of this file gives `name` (the last `#!define`, or a `#!substdef`).
+    pub(crate) fn define_value(&self, name: &str) -> Option<String> {
+        let mut value = None;
+        for l in &self.pp.lines {
+            let toks = l.first..l.end;
+            let text_of =
+                |i: usize| &self.text[self.offsets[i] as usize..self.offsets[i + 1] as usize];
+            match l.directive {
+                Directive::Define | Directive::TryDef | Directive::Redefine => {
+                    let n = toks
+                        .clone()
+                        .find(|&i| self.tokens[i].kind == PP_NAME)
+                        .map(text_of);
+                    if n == Some(name) {
+                        value = toks
+                            .clone()
+                            .find(|&i| self.tokens[i].kind == PP_BODY)
+                            .map(|i| text_of(i).to_string());
+                    }
+                }
+                Directive::Subst if text_of(l.first).contains("substdef") => {
+                    if let Some(b) = toks
+                        .clone()
+                        .find(|&i| self.tokens[i].kind == PP_BODY)
+                        .map(text_of)
+                    {
+                        let inner = b.trim().trim_matches('"').trim_matches('\'');
+                        let mut parts = inner
+                            .chars()
+                            .next()
+                            .map(|d| inner[d.len_utf8()..].split(d))
+                            .into_iter()
+                            .flatten();
+                        if parts.next() == Some(name) {
+                            value = parts.next().map(str::to_string);
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        // then `NAME=VALUE` given by the caller (`-D`, or read from includes)
+        if value.is_none() {
+            value = self
+                .extra_defines
+                .iter()
+                .filter_map(|d| d.split_once('='))
+                .filter(|(n, _)| *n == name)
+                .map(|(_, v)| v.to_string())
+                .next_back();
+        }
+        // a define without a value, or a multi-line one: not checked
+        value.filter(|v| !v.contains('\\') && !v.trim().is_empty())
+    }
+
+    pub(crate) fn all_defined_names(&self) -> Vec<String> {
+        self.defined
+            .iter()
+            .map(|s| s.to_string())
+            .chain(
+                self.extra_defines
+                    .iter()
+                    .map(|d| d.split('=').next().unwrap_or(d).to_string()),
+            )
+            .collect()
+    }
+
+    pub(crate) fn is_defined(&self, name: &str) -> bool {
+        self.defined.contains(name)
+            || self
+                .extra_defines
+                .iter()
+                .any(|d| d.split('=').next() == Some(name))
+    }
+
+    /// Text of the n-th significant token before the current one (1 = the previous).
+    pub(crate) fn prev_text(&self, n: usize) -> &'t str {
+        if n > self.pos {
+            return "";
+        }
+        let i = self.sig[self.pos - n] as usize;
+        &self.text[self.offsets[i] as usize..self.offsets[i + 1] as usize]
+    }
+
+    pub(crate) fn text_of(&self, range: TextRange) -> &'t str {
+        &self.text[range]
+    }
+
+    pub(crate) fn new(
+        text: &'t str,
+        tokens: &'t [Token],
+        pp: &'t PpStructure,
+        extra_defines: &'t [String],
+        core_params: Option<&'t [String]>,
+        includes_resolved: bool,
+    ) -> Self {
         let mut offsets = Vec::with_capacity(tokens.len() + 1);
         let mut sig = Vec::new();
         let mut pos = 0u32;
@@ -76,7 +229,12 @@ impl<'t> Parser<'t> {
             }
         }
         sig.retain(|&i| !in_line[i as usize]);
+        let offsets_for_defines = offsets.clone();
         Parser {
+            extra_defines,
+            core_params,
+            includes_resolved,
+            validating_define: false,
             text,
             tokens,
             offsets,
@@ -90,6 +248,12 @@ impl<'t> Parser<'t> {
             depth: 0,
             depth_error_reported: false,
             pp_if_count: 0,
+            core_args: 0,
+            has_includes: pp
+                .lines
+                .iter()
+                .any(|l| matches!(l.directive, Directive::Include | Directive::Import)),
+            defined: Self::defined_names(text, tokens, pp, &offsets_for_defines),
             steps: 0,
         }
     }

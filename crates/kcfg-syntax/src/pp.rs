@@ -300,7 +300,10 @@ fn active_arms(
     off: &[u32],
     predefined: &[String],
 ) -> Vec<Option<usize>> {
-    let mut defs: Vec<String> = predefined.to_vec();
+    let mut defs: Vec<String> = predefined
+        .iter()
+        .map(|d| d.split('=').next().unwrap_or(d).to_string())
+        .collect();
     let mut active = vec![None; st.groups.len()];
     // stack of (group, taking, parent_active, arm index)
     let mut stack: Vec<(usize, bool, bool, usize)> = Vec::new();

@@ -14,22 +14,149 @@ use crate::TextRange;
 /// `tests/core_actions.rs` checks this list against the knowledge base.
 pub const BARE_CORE_ACTIONS: &[&str] = &[
     "add_local_rport",
-    "clear_branches",
+    "add_rport",
+    "add_tcp_alias",
     "force_rport",
     "force_tcp_alias",
-    "remove_branch",
     "revert_uri",
     "set_forward_close",
     "set_forward_no_connect",
     "set_reply_close",
     "set_reply_no_connect",
-    "set_rpl_close",
-    "set_rpl_no_connect",
-    "set_fwd_close",
-    "set_fwd_no_connect",
-    "setbflag",
+];
+
+/// Core actions of cfg.y's `cmd` rule that are written like calls. Their
+/// arguments have forms of their own (hosts, flag names, route names), so
+/// bare names there are not define uses.
+/// `tests/tests/grammar_facts.rs` checks this list against the knowledge base.
+pub const CORE_ACTIONS: &[&str] = &[
+    "add_local_rport",
+    "add_rport",
+    "add_tcp_alias",
+    "cfg_reset",
+    "cfg_select",
+    "clear_branches",
+    "error",
+    "exec",
+    "force_rport",
+    "force_send_socket",
+    "force_tcp_alias",
+    "forward",
+    "forward_sctp",
+    "forward_tcp",
+    "forward_tls",
+    "forward_udp",
+    "isavpflagset",
+    "isflagset",
+    "log",
+    "prefix",
+    "remove_branch",
+    "resetavpflag",
+    "resetflag",
+    "revert_uri",
+    "rewritehost",
+    "rewritehostport",
+    "rewritehostporttrans",
+    "rewriteport",
+    "rewriteuri",
+    "rewriteuser",
+    "rewriteuserpass",
+    "route",
+    "set_advertised_address",
+    "set_advertised_port",
+    "set_forward_close",
+    "set_forward_no_connect",
+    "set_reply_close",
+    "set_reply_no_connect",
+    "setavpflag",
+    "setflag",
+    "seth",
+    "sethost",
+    "sethostport",
+    "sethostporttrans",
+    "sethp",
+    "sethpt",
+    "setp",
+    "setport",
+    "setu",
+    "setup",
+    "seturi",
+    "setuser",
+    "setuserpass",
+    "strip",
     "strip_tail",
+    "udp_mtu_try_proto",
     "userphone",
+];
+
+/// Names that Kamailio's lexer turns into value or condition tokens, so they
+/// may stand bare in an expression (`uri == myself`, `proto == UDP`).
+const VALUE_KEYWORDS: &[&str] = &[
+    "yes",
+    "true",
+    "on",
+    "enable",
+    "no",
+    "false",
+    "off",
+    "disable",
+    "udp",
+    "UDP",
+    "tcp",
+    "TCP",
+    "tls",
+    "TLS",
+    "sctp",
+    "SCTP",
+    "ws",
+    "WS",
+    "wss",
+    "WSS",
+    "inet",
+    "INET",
+    "ipv4",
+    "IPv4",
+    "IPV4",
+    "inet6",
+    "INET6",
+    "ipv6",
+    "IPv6",
+    "IPV6",
+    "sslv23",
+    "SSLv23",
+    "SSLV23",
+    "sslv2",
+    "SSLv2",
+    "SSLV2",
+    "sslv3",
+    "SSLv3",
+    "SSLV3",
+    "tlsv1",
+    "TLSv1",
+    "TLSV1",
+    "myself",
+    "uri:host",
+    "uri:port",
+    "method",
+    "proto",
+    "snd_proto",
+    "to_proto",
+    "uri",
+    "status",
+    "from_uri",
+    "to_uri",
+    "src_port",
+    "dst_port",
+    "af",
+    "msg:len",
+    "snd_port",
+    "to_port",
+    "snd_af",
+    "to_af",
+    "src_ip",
+    "dst_ip",
+    "snd_ip",
+    "to_ip",
 ];
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -40,6 +167,67 @@ enum Level {
     Stmt,
     /// inside a `switch` body: `case`/`default` clauses
     Case,
+}
+
+/// A bare name used as a value: Kamailio only accepts it when it is a
+/// define (replaced by its value in the lexer) or one of its keywords.
+fn check_bare_name(p: &mut Parser, name: &str, range: TextRange) {
+    // old-style conditions take bare names on the right: `method==REGISTER`,
+    // `src_ip==my.host` (cfg.y's exp_elem)
+    let is_op = |t: &str| matches!(t, "==" | "!=" | "=~" | "eq" | "ne");
+    let is_kw = |t: &str| {
+        matches!(
+            t,
+            "method" | "uri" | "from_uri" | "to_uri" | "src_ip" | "dst_ip" | "snd_ip" | "to_ip"
+        )
+    };
+    // the name may already be consumed (expressions) or not (modparam values)
+    let old_style = (is_op(p.prev_text(1)) && is_kw(p.prev_text(2)))
+        || (is_op(p.prev_text(2)) && is_kw(p.prev_text(3)));
+    if old_style || p.core_args > 0 || VALUE_KEYWORDS.contains(&name) {
+        return;
+    }
+    if p.is_defined(name) {
+        check_define_value(p, name, range);
+        return;
+    }
+    if p.has_includes && !p.includes_resolved {
+        return;
+    }
+    let e = p.error_at(
+        range,
+        format!("`{name}` is not defined: a bare name is only valid as a `#!define`d name"),
+    );
+    e.unexpected = Some(range);
+    e.hint = Some(format!(
+        "quote it (`\"{name}\"`) or add `#!define {name} ...`"
+    ));
+}
+
+/// A define used as a value is replaced by its text in Kamailio's lexer: the
+/// text must then be a valid expression (`#!substdef "/DOMAIN/a.b.c/"` used as
+/// `"@" + DOMAIN` is not).
+fn check_define_value(p: &mut Parser, name: &str, range: TextRange) {
+    let Some(value) = p.define_value(name) else {
+        return;
+    };
+    if p.validating_define {
+        return;
+    }
+    let snippet = format!("request_route {{ $var(kcfg) = {value}; }}");
+    let options = crate::ParseOptions {
+        defines: p.all_defined_names(),
+        core_params: None,
+        includes_resolved: true,
+    };
+    if !crate::parse_define_value(&snippet, &options).is_empty() {
+        let e = p.error_at(
+            range,
+            format!("`{name}` expands to `{value}`, which is not a valid value here"),
+        );
+        e.unexpected = Some(range);
+        e.hint = Some("quote the define's value if it is meant as a string".into());
+    }
 }
 
 pub(super) fn source_file(p: &mut Parser) {
@@ -91,6 +279,11 @@ fn handle_pp(p: &mut Parser, level: Level) -> bool {
 
 /// `#!ifdef X` arm `#!else` arm `#!endif`, every arm parsed at `level`.
 fn pp_if(p: &mut Parser, first_line: usize, g: usize, level: Level) {
+    if !p.enter() {
+        // too deeply nested groups: leave the directive line flat
+        p.bump_pp(first_line, PP_DIRECTIVE);
+        return;
+    }
     let m = p.start();
     p.pp_if_count += 1;
     p.pp_push(g);
@@ -136,6 +329,7 @@ fn pp_if(p: &mut Parser, first_line: usize, g: usize, level: Level) {
         }
     }
     p.pp_pop();
+    p.leave();
     m.complete(p, PP_IF);
 }
 
@@ -270,6 +464,7 @@ fn cfgengine(p: &mut Parser) {
 /// `modparam("module", "param", value)`
 fn modparam(p: &mut Parser) {
     let m = p.start();
+    let modparamx = p.at(MODPARAMX_KW);
     p.bump_any();
     if !p.expect(L_PAREN) {
         p.eat(SEMICOLON);
@@ -290,11 +485,22 @@ fn modparam(p: &mut Parser) {
             p.bump(COMMA);
         }
         let ok = match p.current() {
-            STRING | SQ_STRING | IDENT => string_arg(p),
-            NUMBER | PVAR if i == 2 => {
+            IDENT => {
+                let (name, range) = (p.nth_text(0).to_string(), p.nth_range(0));
+                check_bare_name(p, &name, range);
+                string_arg(p)
+            }
+            STRING | SQ_STRING => string_arg(p),
+            NUMBER if i == 2 => {
                 let l = p.start();
                 p.bump_any();
-                l.complete(p, if p.at(PVAR) { PV_EXPR } else { LITERAL });
+                l.complete(p, LITERAL);
+                true
+            }
+            PVAR if i == 2 && modparamx => {
+                let l = p.start();
+                p.bump_any();
+                l.complete(p, PV_EXPR);
                 true
             }
             MINUS if i == 2 && p.nth(1) == NUMBER => {
@@ -363,6 +569,7 @@ fn flags_decl(p: &mut Parser) {
 fn global_or_cfg_var(p: &mut Parser) {
     let m = p.start();
     let mut dotted = false;
+    let (name, name_range) = (p.nth_text(0), p.nth_range(0));
     p.bump_any();
     // cfg framework: group[N].var
     if p.at(L_BRACK) && p.nth(1) == NUMBER && p.nth(2) == R_BRACK {
@@ -393,6 +600,15 @@ fn global_or_cfg_var(p: &mut Parser) {
         m.complete(p, ERROR);
         return;
     }
+    if !dotted {
+        if let Some(known) = p.core_params {
+            if !known.iter().any(|k| k == name) {
+                let e = p.error_at(name_range, format!("unknown core parameter `{name}`"));
+                e.unexpected = Some(name_range);
+                e.hint = Some("Kamailio knows a fixed set of core parameters; module settings go in `modparam(\"module\", \"name\", value)`".into());
+            }
+        }
+    }
     p.bump(EQ);
     param_value(p);
     p.eat(SEMICOLON);
@@ -405,8 +621,13 @@ fn global_or_cfg_var(p: &mut Parser) {
 /// (lines continue inside parentheses).
 fn param_value(p: &mut Parser) {
     let m = p.start();
-    if p.at_eof() || p.at(SEMICOLON) {
-        p.error(format!("missing value after `=`, found {}", p.found_desc()));
+    if p.at_eof() || p.at(SEMICOLON) || p.newline_before_current() {
+        let r = TextRange::empty(p.prev_end());
+        let found = p.found_desc();
+        let unexpected = p.nth_range(0);
+        let e = p.error_at(r, format!("missing value after `=` (found {found})"));
+        e.unexpected = Some(unexpected);
+        e.hint = Some("write the value on the same line: `name = value`".into());
         m.complete(p, PARAM_VALUE);
         return;
     }
@@ -447,6 +668,14 @@ fn route_block(p: &mut Parser) {
         let n = p.start();
         p.bump(L_BRACK);
         match p.current() {
+            IDENT | NUMBER if kw == EVENT_ROUTE_KW => {
+                let e = p.error(format!(
+                    "`{}` is not an event route name: they look like `module:event` (e.g. `tm:local-request`)",
+                    p.nth_text(0)
+                ));
+                e.hint = Some("see the module's documentation for the events it fires".into());
+                p.bump_any();
+            }
             NUMBER | IDENT | EVENT_ROUTE_NAME => p.bump_any(),
             STRING | SQ_STRING => {
                 string_lit(p);
@@ -791,11 +1020,19 @@ fn ret_stmt(p: &mut Parser, kind: SyntaxKind) {
 fn assign_or_expr_stmt(p: &mut Parser) {
     let m = p.start();
     let lhs = p.start();
+    let is_select = !p.at(PVAR);
+    let lhs_start = p.nth_range(0).start();
     if p.at(PVAR) {
         p.bump(PVAR);
         lhs.complete(p, PV_EXPR);
     } else {
         select(p, lhs);
+    }
+    if is_select && p.at(EQ) {
+        let r = TextRange::new(lhs_start, p.prev_end());
+        let e = p.error_at(r, "a select (`@...`) cannot be assigned");
+        e.unexpected = Some(r);
+        e.hint = Some("assign a pseudo-variable instead, e.g. `$ru`, `$rU` or `$var(x)`".into());
     }
     match p.current() {
         EQ => {
@@ -855,9 +1092,12 @@ fn call_stmt(p: &mut Parser) {
     let c = p.start();
     let name = p.nth_text(0);
     let name_range = p.nth_range(0);
+    let core = p.at(ROUTE_KW) || CORE_ACTIONS.contains(&name);
     p.bump_remap(if p.at(ROUTE_KW) { ROUTE_KW } else { IDENT });
     if p.at(L_PAREN) {
-        arg_list(p);
+        call_args(p, core);
+    } else if p.is_defined(name) {
+        // a define used as a whole statement: its value is the code
     } else if !BARE_CORE_ACTIONS.contains(&name) {
         if p.at(EQ) {
             let e = p.error_at(name_range, format!("`{name}` is not a variable: only pseudo-variables (`$var(...)`, `$avp(...)`, ...) can be assigned"));
@@ -874,9 +1114,24 @@ fn call_stmt(p: &mut Parser) {
             e.hint = Some(format!("call it as `{name}()`"));
         }
     }
+    let define_stmt = !p.at(L_PAREN) && p.is_defined(name) && !p.at(SEMICOLON);
     c.complete(p, CALL);
-    p.expect(SEMICOLON);
+    if define_stmt {
+        p.eat(SEMICOLON);
+    } else {
+        p.expect(SEMICOLON);
+    }
     m.complete(p, EXPR_STMT);
+}
+
+fn call_args(p: &mut Parser, core: bool) {
+    if core {
+        p.core_args += 1;
+    }
+    arg_list(p);
+    if core {
+        p.core_args -= 1;
+    }
 }
 
 fn arg_list(p: &mut Parser) {
@@ -1020,9 +1275,25 @@ fn expr_bp(p: &mut Parser, min_bp: u8, allow_assign_like: bool) -> Option<Comple
     r
 }
 
+/// Operators in one chain before the tree would get too deep to drop safely.
+const MAX_CHAIN: u32 = 1000;
+
 fn expr_bp_inner(p: &mut Parser, min_bp: u8, allow_assign_like: bool) -> Option<CompletedMarker> {
     let mut lhs = prefix_expr(p)?;
+    let mut chain = 0u32;
     loop {
+        chain += 1;
+        if chain > MAX_CHAIN {
+            let r = p.nth_range(0);
+            p.error_at(
+                r,
+                format!("expression with more than {MAX_CHAIN} operators: kcfg stops parsing it"),
+            );
+            while !p.at_eof() && !matches!(p.current(), SEMICOLON | L_BRACE | R_BRACE) {
+                p.bump_any();
+            }
+            break;
+        }
         let op = p.current();
         if op == DOT {
             // `$a . $b`: not an operator in Kamailio
@@ -1146,10 +1417,12 @@ fn primary(p: &mut Parser) -> Option<CompletedMarker> {
         AT => Some(select(p, m)),
         IDENT | ROUTE_KW => {
             if p.nth(1) == L_PAREN {
+                let core = p.at(ROUTE_KW) || CORE_ACTIONS.contains(&p.nth_text(0));
                 p.bump_remap(if p.at(ROUTE_KW) { ROUTE_KW } else { IDENT });
-                arg_list(p);
+                call_args(p, core);
                 return Some(m.complete(p, CALL));
             }
+            let name_start = p.nth_range(0).start();
             p.bump_remap(IDENT);
             // `msg:len`, `uri:host`, `uri:port`: single tokens in Kamailio's lexer
             if p.at(COLON)
@@ -1161,9 +1434,22 @@ fn primary(p: &mut Parser) -> Option<CompletedMarker> {
                 p.bump(IDENT);
             }
             // host names: `my.host.example` in old-style conditions
+            let mut host = false;
             while p.at(DOT) && p.nth(1) == IDENT && p.next_is_adjacent_to_prev() {
                 p.bump(DOT);
                 p.bump(IDENT);
+                host = true;
+            }
+            let range = TextRange::new(name_start, p.prev_end());
+            if !host {
+                let name = p.text_of(range).to_string();
+                check_bare_name(p, &name, range);
+                // Kamailio reads a bare name as the start of a call and
+                // fails at the token after it
+                let next = p.nth_range(0);
+                if let Some(e) = p.errors.last_mut().filter(|e| e.range == range) {
+                    e.unexpected = Some(next);
+                }
             }
             Some(m.complete(p, NAME_REF))
         }

@@ -1,0 +1,144 @@
+//! The command line (clap derive).
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// A checker for Kamailio's `kamailio.cfg`.
+///
+/// kcfg parses Kamailio configuration files without running Kamailio and
+/// reports the problems it finds, with the source line and a fix hint.
+#[derive(Debug, Parser)]
+#[command(name = "kcfg", version, propagate_version = true)]
+#[command(after_help = "Run `kcfg help <COMMAND>` for the options of a command.")]
+pub struct Cli {
+    /// The subcommand.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check configuration files and report problems.
+    ///
+    /// Each PATH is a file, a directory (searched recursively for `*.cfg`
+    /// files, skipping hidden directories and `target/`), or `-` for
+    /// standard input. Files named explicitly are checked whatever their
+    /// name. Problems go to standard output; in the human format a summary
+    /// follows on standard error.
+    #[command(after_help = "Exit status:\n  \
+        0  no problems found\n  \
+        1  problems found (errors or warnings)\n  \
+        2  a path could not be checked (missing, unreadable, too large, no `.cfg` files), or bad arguments\n\n\
+        Examples:\n  \
+        kcfg check /etc/kamailio\n  \
+        kcfg check --format concise kamailio.cfg\n  \
+        cat kamailio.cfg | kcfg check -")]
+    Check(CheckArgs),
+    /// Print the concrete syntax tree of a file (for debugging kcfg).
+    ///
+    /// Prints the tree, then the syntax errors of the file, one per line.
+    /// The format may change at any time. The exit status is 0 even when
+    /// the file has syntax errors.
+    SyntaxTree(SyntaxTreeArgs),
+}
+
+/// `kcfg check`.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Files or directories to check, `-` for standard input [default: .]
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
+    pub format: OutputFormat,
+
+    /// When to colour the human output (`auto`: on a terminal, unless `NO_COLOR` is set).
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    pub color: ColorChoice,
+
+    /// The name to show for standard input.
+    #[arg(long, value_name = "NAME", default_value = "<stdin>")]
+    pub stdin_filename: String,
+
+    /// The Kamailio version to check against: 5.6, 6.0 or master.
+    #[arg(long, value_name = "VERSION", default_value = "6.0", value_parser = parse_version)]
+    pub kamailio_version: kcfg_modules::KamailioVersion,
+
+    /// Define NAME (or NAME=VALUE) before the file is read, like `kamailio -D`/`-A`.
+    #[arg(
+        short = 'D',
+        visible_short_alias = 'A',
+        long = "define",
+        value_name = "NAME[=VALUE]"
+    )]
+    pub defines: Vec<String>,
+}
+
+fn parse_version(s: &str) -> Result<kcfg_modules::KamailioVersion, String> {
+    kcfg_modules::KamailioVersion::parse(s)
+        .ok_or_else(|| format!("unknown Kamailio version `{s}` (use 5.6, 6.0 or master)"))
+}
+
+/// `kcfg syntax-tree`.
+#[derive(Debug, Args)]
+pub struct SyntaxTreeArgs {
+    /// The file to parse, `-` for standard input.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+}
+
+/// `--format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// Source snippets with the problem marked, and a summary on stderr.
+    Human,
+    /// One `path:line:col: severity[code] message` line per problem.
+    Concise,
+    /// A JSON array of problems.
+    Json,
+}
+
+/// `--color`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    /// Colour a terminal, unless `NO_COLOR` is set.
+    Auto,
+    /// Always colour.
+    Always,
+    /// Never colour.
+    Never,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn check_defaults() {
+        let cli = Cli::try_parse_from(["kcfg", "check"]).unwrap();
+        let Command::Check(a) = cli.command else {
+            panic!()
+        };
+        assert!(a.paths.is_empty());
+        assert_eq!(
+            (a.format, a.color),
+            (OutputFormat::Human, ColorChoice::Auto)
+        );
+        assert_eq!(a.stdin_filename, "<stdin>");
+    }
+
+    #[test]
+    fn bad_format_is_a_usage_error() {
+        let e = Cli::try_parse_from(["kcfg", "check", "--format", "xml"]).unwrap_err();
+        assert_eq!(e.exit_code(), 2);
+    }
+}

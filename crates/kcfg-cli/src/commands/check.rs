@@ -1,0 +1,146 @@
+//! `kcfg check`.
+
+use std::io;
+
+use kcfg_diagnostics::render::{self, Format};
+use kcfg_diagnostics::{Diagnostic, Files, Severity};
+
+use crate::args::{CheckArgs, OutputFormat};
+use crate::commands::{read_source, report_error};
+use crate::discover::discover;
+use crate::{check, emit, Env, Status};
+
+/// Check the paths of `args`: diagnostics on stdout in the chosen format;
+/// in the human format a summary on stderr; problems with the paths
+/// themselves on stderr.
+///
+/// [`Status::Error`] if any path could not be checked, else
+/// [`Status::Findings`] if any error or warning was found, else
+/// [`Status::Clean`] (info and hint diagnostics do not fail a check).
+pub fn run(args: &CheckArgs, env: &mut Env<'_>) -> io::Result<Status> {
+    let (targets, discover_errors) = discover(&args.paths, &args.stdin_filename);
+    let mut failed = false;
+    for e in &discover_errors {
+        report_error(env, e)?;
+        failed = true;
+    }
+
+    let options = check::CheckOptions {
+        version: args.kamailio_version,
+        defines: args.defines.clone(),
+        base_dir: None,
+    };
+    let mut files = Files::new();
+    let mut diagnostics: Vec<Diagnostic> = Vec::new();
+    for target in &targets {
+        match read_source(env, &target.source) {
+            Ok(bytes) => {
+                let mut options = options.clone();
+                if let crate::discover::Source::File(path) = &target.source {
+                    options.base_dir = path.parent().map(|d| d.to_path_buf());
+                }
+                let (_, d) =
+                    check::check_bytes(&mut files, target.display.clone(), &bytes, &options);
+                diagnostics.extend(d);
+            }
+            Err(e) => {
+                report_error(env, format_args!("cannot check `{}`: {e}", target.display))?;
+                failed = true;
+            }
+        }
+    }
+
+    let format = match args.format {
+        OutputFormat::Human => Format::Human,
+        OutputFormat::Concise => Format::Concise,
+        OutputFormat::Json => Format::Json,
+    };
+    let color = env.use_color(args.color);
+    emit(
+        env.stdout,
+        &render::render(format, &files, &diagnostics, color),
+    )?;
+    // no summary when nothing could be read: the errors say it all
+    if format == Format::Human && !(failed && files.is_empty()) {
+        // after the snippets, an empty line sets the summary apart
+        let gap = if diagnostics.is_empty() { "" } else { "\n" };
+        emit(
+            env.stderr,
+            &format!("{gap}{}\n", summary(&files, &diagnostics)),
+        )?;
+    }
+
+    Ok(if failed {
+        Status::Error
+    } else if diagnostics.iter().any(|d| d.severity <= Severity::Warning) {
+        Status::Findings
+    } else {
+        Status::Clean
+    })
+}
+
+fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("{n} {word}")
+    } else {
+        format!("{n} {word}s")
+    }
+}
+
+/// `Found 2 errors in 1 file.`, `Found 1 error and 3 warnings in 2 files.`,
+/// `No problems found in 3 files.`
+pub fn summary(files: &Files, diagnostics: &[Diagnostic]) -> String {
+    if diagnostics.is_empty() {
+        return format!("No problems found in {}.", plural(files.len(), "file"));
+    }
+    let counts: Vec<String> = [
+        (Severity::Error, "error"),
+        (Severity::Warning, "warning"),
+        (Severity::Info, "info message"),
+        (Severity::Hint, "hint"),
+    ]
+    .into_iter()
+    .filter_map(|(s, word)| {
+        let n = diagnostics.iter().filter(|d| d.severity == s).count();
+        (n > 0).then(|| plural(n, word))
+    })
+    .collect();
+    let what = match counts.as_slice() {
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+        [] => unreachable!(),
+    };
+    let mut with_findings: Vec<_> = diagnostics.iter().map(|d| d.file).collect();
+    with_findings.sort();
+    with_findings.dedup();
+    format!("Found {what} in {}.", plural(with_findings.len(), "file"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kcfg_diagnostics::TextRange;
+
+    #[test]
+    fn summaries() {
+        let mut files = Files::new();
+        let a = files.add("a.cfg", "");
+        assert_eq!(summary(&files, &[]), "No problems found in 1 file.");
+        let b = files.add("b.cfg", "");
+        assert_eq!(summary(&files, &[]), "No problems found in 2 files.");
+        let r = TextRange::empty(0.into());
+        let e = |f| Diagnostic::new("KC001", Severity::Error, f, r, "x");
+        let w = |f| Diagnostic::new("KC900", Severity::Warning, f, r, "x");
+        let h = |f| Diagnostic::new("KC901", Severity::Hint, f, r, "x");
+        assert_eq!(summary(&files, &[e(a)]), "Found 1 error in 1 file.");
+        assert_eq!(summary(&files, &[e(a), e(a)]), "Found 2 errors in 1 file.");
+        assert_eq!(
+            summary(&files, &[e(a), w(b)]),
+            "Found 1 error and 1 warning in 2 files."
+        );
+        assert_eq!(
+            summary(&files, &[e(a), w(b), h(b), h(a)]),
+            "Found 1 error, 1 warning and 2 hints in 2 files."
+        );
+    }
+}

@@ -1,0 +1,283 @@
+//! End-to-end tests of the `kcfg` binary: real invocations on small configs
+//! written to temporary directories; outputs are snapshotted with insta.
+
+use std::fs;
+use std::path::Path;
+
+use assert_cmd::cargo::cargo_bin_cmd;
+use assert_cmd::Command;
+use tempfile::TempDir;
+
+const CLEAN: &str = "request_route {\n\txlog(\"L_INFO\", \"hello\\n\");\n\texit;\n}\n";
+const MISSING_SEMI: &str = "request_route {\n    xlog(\"a\")\n    exit;\n}\n";
+
+/// A temporary directory holding `files` (relative path, contents).
+fn project(files: &[(&str, &[u8])]) -> TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for (rel, contents) in files {
+        let p = dir.path().join(rel);
+        fs::create_dir_all(p.parent().unwrap()).unwrap();
+        fs::write(p, contents).unwrap();
+    }
+    dir
+}
+
+/// `kcfg` run in `dir`, without colour-related environment.
+fn kcfg(dir: &Path) -> Command {
+    let mut cmd = cargo_bin_cmd!("kcfg");
+    cmd.current_dir(dir).env_remove("NO_COLOR");
+    cmd
+}
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn run(cmd: &mut Command) -> Run {
+    let out = cmd.output().unwrap();
+    Run {
+        code: out.status.code().expect("exited normally"),
+        stdout: String::from_utf8(out.stdout).unwrap(),
+        stderr: String::from_utf8(out.stderr).unwrap(),
+    }
+}
+
+#[test]
+fn clean_file_exits_0() {
+    let dir = project(&[("kamailio.cfg", CLEAN.as_bytes())]);
+    let r = run(kcfg(dir.path()).args(["check", "kamailio.cfg"]));
+    assert_eq!(r.code, 0);
+    assert_eq!(r.stdout, "");
+    assert_eq!(r.stderr, "No problems found in 1 file.\n");
+}
+
+#[test]
+fn missing_semicolon_human() {
+    let dir = project(&[("kamailio.cfg", MISSING_SEMI.as_bytes())]);
+    let r = run(kcfg(dir.path()).args(["check", "kamailio.cfg"]));
+    assert_eq!(r.code, 1);
+    assert!(r.stdout.contains("kamailio.cfg:2:14"));
+    assert!(r.stdout.contains("add `;` at the end of the statement"));
+    assert!(!r.stdout.contains('\x1b'));
+    insta::assert_snapshot!(r.stdout);
+    assert_eq!(r.stderr, "\nFound 1 error in 1 file.\n");
+}
+
+#[test]
+fn missing_semicolon_concise() {
+    let dir = project(&[("kamailio.cfg", MISSING_SEMI.as_bytes())]);
+    let r = run(kcfg(dir.path()).args(["check", "--format", "concise", "kamailio.cfg"]));
+    assert_eq!(r.code, 1);
+    assert_eq!(r.stderr, "");
+    insta::assert_snapshot!(r.stdout, @"kamailio.cfg:2:14: error[KC001] missing `;` (found `exit`)");
+}
+
+#[test]
+fn missing_semicolon_json() {
+    let dir = project(&[("kamailio.cfg", MISSING_SEMI.as_bytes())]);
+    let r = run(kcfg(dir.path()).args(["check", "--format=json", "kamailio.cfg"]));
+    assert_eq!(r.code, 1);
+    assert_eq!(r.stderr, "");
+    insta::assert_snapshot!(r.stdout);
+}
+
+#[test]
+fn json_of_a_clean_file_is_an_empty_array() {
+    let dir = project(&[("kamailio.cfg", CLEAN.as_bytes())]);
+    let r = run(kcfg(dir.path()).args(["check", "--format", "json"]));
+    assert_eq!(
+        (r.code, r.stdout.as_str(), r.stderr.as_str()),
+        (0, "[]\n", "")
+    );
+}
+
+#[test]
+fn stdin_dash() {
+    let dir = project(&[]);
+    let r = run(kcfg(dir.path())
+        .args(["check", "--format", "concise", "-"])
+        .write_stdin(MISSING_SEMI));
+    assert_eq!(r.code, 1);
+    assert_eq!(
+        r.stdout,
+        "<stdin>:2:14: error[KC001] missing `;` (found `exit`)\n"
+    );
+
+    let r = run(kcfg(dir.path())
+        .args(["check", "--stdin-filename", "etc/kamailio.cfg", "-"])
+        .write_stdin(MISSING_SEMI));
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stdout.contains("╭─[ etc/kamailio.cfg:2:14 ]"),
+        "{}",
+        r.stdout
+    );
+
+    let r = run(kcfg(dir.path()).args(["check", "-"]).write_stdin(CLEAN));
+    assert_eq!(
+        (r.code, r.stderr.as_str()),
+        (0, "No problems found in 1 file.\n")
+    );
+}
+
+#[test]
+fn directory_walk() {
+    let broken = "request_route {\n\tsl_send_reply(\"404\", \"x\")\n}\n";
+    let dir = project(&[
+        ("conf/b.cfg", MISSING_SEMI.as_bytes()),
+        ("conf/a.cfg", broken.as_bytes()),
+        ("conf/ok.cfg", CLEAN.as_bytes()),
+        ("conf/sub/deep.cfg", MISSING_SEMI.as_bytes()),
+        ("conf/.hidden/skipped.cfg", MISSING_SEMI.as_bytes()),
+        ("conf/target/skipped.cfg", MISSING_SEMI.as_bytes()),
+        ("conf/not-a-config.txt", MISSING_SEMI.as_bytes()),
+        ("top.cfg", MISSING_SEMI.as_bytes()),
+    ]);
+    let r = run(kcfg(dir.path()).args(["check", "--format", "concise", "conf"]));
+    assert_eq!(r.code, 1);
+    insta::assert_snapshot!(r.stdout, @r"
+    conf/a.cfg:2:27: error[KC001] missing `;` (found `}`)
+    conf/b.cfg:2:14: error[KC001] missing `;` (found `exit`)
+    conf/sub/deep.cfg:2:14: error[KC001] missing `;` (found `exit`)
+    ");
+
+    // no PATH: the current directory, shown without `./`
+    let r = run(kcfg(dir.path()).args(["check", "--format", "concise"]));
+    assert_eq!(r.code, 1);
+    insta::assert_snapshot!(r.stdout, @r"
+    conf/a.cfg:2:27: error[KC001] missing `;` (found `}`)
+    conf/b.cfg:2:14: error[KC001] missing `;` (found `exit`)
+    conf/sub/deep.cfg:2:14: error[KC001] missing `;` (found `exit`)
+    top.cfg:2:14: error[KC001] missing `;` (found `exit`)
+    ");
+
+    let r = run(kcfg(dir.path()).args(["check", "conf"]));
+    assert_eq!(r.stderr, "\nFound 3 errors in 3 files.\n");
+}
+
+#[test]
+fn nonexistent_path_exits_2() {
+    let dir = project(&[]);
+    let r = run(kcfg(dir.path()).args(["check", "missing.cfg"]));
+    assert_eq!(r.code, 2);
+    assert_eq!(r.stdout, "");
+    assert!(
+        r.stderr
+            .starts_with("kcfg: error: cannot read `missing.cfg`: "),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn io_errors_win_over_findings_but_findings_are_still_reported() {
+    let dir = project(&[("kamailio.cfg", MISSING_SEMI.as_bytes())]);
+    let r = run(kcfg(dir.path()).args([
+        "check",
+        "--format",
+        "concise",
+        "kamailio.cfg",
+        "missing.cfg",
+    ]));
+    assert_eq!(r.code, 2);
+    assert_eq!(
+        r.stdout,
+        "kamailio.cfg:2:14: error[KC001] missing `;` (found `exit`)\n"
+    );
+    assert!(r.stderr.contains("missing.cfg"));
+}
+
+#[test]
+fn directory_without_configs_exits_2() {
+    let dir = project(&[("docs/readme.txt", b"hi")]);
+    let r = run(kcfg(dir.path()).args(["check", "docs"]));
+    assert_eq!(r.code, 2);
+    assert_eq!(r.stderr, "kcfg: error: no `.cfg` files found in `docs`\n");
+}
+
+#[test]
+fn non_utf8_file_reports_the_offset() {
+    let dir = project(&[("latin1.cfg", b"# caf\xe9\nrequest_route {\n\texit;\n}\n")]);
+    let r = run(kcfg(dir.path()).args(["check", "latin1.cfg"]));
+    assert_eq!(r.code, 1);
+    assert!(r.stdout.contains("offset 5"));
+    insta::assert_snapshot!(r.stdout);
+
+    let r = run(kcfg(dir.path()).args(["check", "--format", "concise", "latin1.cfg"]));
+    insta::assert_snapshot!(r.stdout, @"latin1.cfg:1:6: error[KC002] the file is not valid UTF-8: bad byte at offset 5");
+}
+
+#[test]
+fn too_large_file_is_refused_without_reading_it() {
+    let dir = project(&[]);
+    let big = fs::File::create(dir.path().join("huge.cfg")).unwrap();
+    big.set_len(65 * 1024 * 1024).unwrap(); // sparse: costs no disk
+    let r = run(kcfg(dir.path()).args(["check", "huge.cfg"]));
+    assert_eq!(r.code, 2);
+    assert_eq!(
+        r.stderr,
+        "kcfg: error: cannot check `huge.cfg`: the file is too large to check (65.0 MiB; the limit is 64.0 MiB)\n"
+    );
+}
+
+#[test]
+fn color_follows_the_flag_and_no_color() {
+    let dir = project(&[("kamailio.cfg", MISSING_SEMI.as_bytes())]);
+    // not a terminal: auto means no colour
+    let r = run(kcfg(dir.path())
+        .args(["check", "--color", "auto", "kamailio.cfg"])
+        .env("NO_COLOR", "1"));
+    assert!(!r.stdout.contains('\x1b'));
+    let r = run(kcfg(dir.path()).args(["check", "--color", "never", "kamailio.cfg"]));
+    assert!(!r.stdout.contains('\x1b'));
+    // always means always, even with NO_COLOR
+    let r = run(kcfg(dir.path())
+        .args(["check", "--color", "always", "kamailio.cfg"])
+        .env("NO_COLOR", "1"));
+    assert!(
+        r.stdout.contains("\x1b[1;31merror[KC001]"),
+        "{:?}",
+        r.stdout
+    );
+}
+
+#[test]
+fn syntax_tree() {
+    let dir = project(&[("k.cfg", b"request_route {\n\texit\n}\n")]);
+    let r = run(kcfg(dir.path()).args(["syntax-tree", "k.cfg"]));
+    assert_eq!(r.code, 0);
+    insta::assert_snapshot!(r.stdout);
+
+    let r = run(kcfg(dir.path())
+        .args(["syntax-tree", "-"])
+        .write_stdin(CLEAN));
+    assert_eq!(r.code, 0);
+    assert!(
+        r.stdout
+            .starts_with(&format!("SOURCE_FILE@0..{}\n", CLEAN.len())),
+        "{}",
+        r.stdout
+    );
+
+    let r = run(kcfg(dir.path()).args(["syntax-tree", "nope.cfg"]));
+    assert_eq!(r.code, 2);
+}
+
+#[test]
+fn version_help_and_usage_errors() {
+    let dir = project(&[]);
+    let r = run(kcfg(dir.path()).arg("--version"));
+    assert_eq!(
+        (r.code, r.stdout.as_str()),
+        (0, concat!("kcfg ", env!("CARGO_PKG_VERSION"), "\n"))
+    );
+    let r = run(kcfg(dir.path()).args(["check", "--help"]));
+    assert_eq!(r.code, 0);
+    assert!(r.stdout.contains("Exit status:"));
+    let r = run(kcfg(dir.path()).args(["check", "--format", "xml"]));
+    assert_eq!(r.code, 2);
+    let r = run(&mut kcfg(dir.path()));
+    assert_eq!(r.code, 2);
+}

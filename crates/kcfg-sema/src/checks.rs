@@ -1,0 +1,710 @@
+//! The checks, run on the data the walk collected. Each reproduces a check
+//! of Kamailio 5.6's cfg parser (`cfg.y`, `modparam.c`, `sr_module.c`) or
+//! of its start-up fixups, and was verified against the real binary (see
+//! `tests/differential.rs`).
+
+use std::collections::HashMap;
+
+use kcfg_modules::{suggest, versions_with_function, BlockKind, FunctionVariant, KamailioVersion};
+
+use crate::defines::Const;
+use crate::diagnostic::{codes, SemaDiagnostic};
+use crate::model::{CallSite, RouteTable, ValueKind, Walker};
+
+pub(crate) fn run(w: &mut Walker<'_>) {
+    loadmodules(w);
+    globals(w);
+    modparams(w);
+    let slots = route_slots(w);
+    calls(w, &slots);
+}
+
+fn other_versions(this: KamailioVersion, vs: Vec<KamailioVersion>) -> Vec<KamailioVersion> {
+    vs.into_iter().filter(|v| *v != this).collect()
+}
+
+fn version_list(vs: &[KamailioVersion]) -> String {
+    vs.iter()
+        .map(|v| v.full().to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn did_you_mean(s: Option<&str>) -> Option<String> {
+    s.map(|s| format!("did you mean `{s}`?"))
+}
+
+// ------------------------------------------------------------ loadmodule
+
+/// Unknown modules and modules loaded twice (Kamailio: "failed to load
+/// module", after "could not find module" / "attempting to load the same
+/// module twice").
+fn loadmodules(w: &mut Walker<'_>) {
+    let version = w.options.version;
+    let mut seen: HashMap<&'static str, usize> = HashMap::new();
+    for i in 0..w.modules.len() {
+        let m = w.modules[i].clone();
+        let Some(module) = m.module else {
+            let base = m.arg.rsplit('/').next().unwrap_or(&m.arg);
+            let stem = base.strip_suffix(".so").unwrap_or(base);
+            let others = other_versions(version, kcfg_modules::versions_with_module(stem));
+            let mut d = SemaDiagnostic::new(
+                codes::UNKNOWN_MODULE,
+                m.file,
+                m.arg_range,
+                format!("unknown module `{stem}`"),
+            );
+            if !others.is_empty() {
+                d.message = format!(
+                    "module `{stem}` does not exist in Kamailio {}: it exists only in {}",
+                    version.full(),
+                    version_list(&others)
+                );
+            } else {
+                // old names of database drivers: `mysql` is now `db_mysql`
+                let db_name = format!("db_{stem}");
+                let near =
+                    w.db.module(&db_name)
+                        .map(|m| m.name)
+                        .or_else(|| suggest(stem, w.db.modules().map(|m| m.name)));
+                d = d.with_help_opt(
+                    near.map(|s| format!("did you mean `{s}`? (`loadmodule \"{s}.so\"`)")),
+                );
+            }
+            w.report(m.seq, d);
+            continue;
+        };
+        if let Some(&first) = seen.get(module.name) {
+            let f = w.modules[first].clone();
+            let place = w.place(f.file, f.range, m.file);
+            let mut d = SemaDiagnostic::new(
+                codes::DUPLICATE_LOADMODULE,
+                m.file,
+                m.arg_range,
+                format!("module `{}` is already loaded {place}", module.name),
+            )
+            .with_help("remove this `loadmodule`: Kamailio refuses to load a module twice");
+            if f.file == m.file {
+                d = d.with_label(f.arg_range, "first loaded here");
+            }
+            w.report(m.seq, d);
+            continue;
+        }
+        seen.insert(module.name, i);
+        w.modules[i].loaded = true;
+    }
+}
+
+/// Modules Kamailio has loaded when it reads the item with sequence `seq`.
+fn loaded_before<'a>(
+    w: &'a Walker<'_>,
+    seq: u32,
+) -> impl Iterator<Item = &'static kcfg_modules::Module> + 'a {
+    w.modules
+        .iter()
+        .filter(move |m| m.loaded && m.seq < seq)
+        .filter_map(|m| m.module)
+}
+
+// ------------------------------------------------------------ global params
+
+/// `name = value` with a name that is no core parameter: Kamailio's grammar
+/// has no rule for it ("syntax error", "unknown config variable").
+fn globals(w: &mut Walker<'_>) {
+    let version = w.options.version;
+    for g in w.globals.clone() {
+        if w.defines.contains(&g.name) || w.db.global_param(&g.name).is_some() {
+            continue;
+        }
+        let others: Vec<KamailioVersion> = KamailioVersion::ALL
+            .into_iter()
+            .filter(|v| *v != version && kcfg_modules::db(*v).global_param(&g.name).is_some())
+            .collect();
+        let mut d = SemaDiagnostic::new(
+            codes::UNKNOWN_CORE_PARAM,
+            g.file,
+            g.range,
+            format!("unknown core parameter `{}`", g.name),
+        );
+        if !others.is_empty() {
+            d.message = format!(
+                "core parameter `{}` does not exist in Kamailio {}: it exists only in {}",
+                g.name,
+                version.full(),
+                version_list(&others)
+            );
+        } else {
+            let names = w.db.global_params().flat_map(|p| p.names.iter().copied());
+            d = d.with_help_opt(did_you_mean(suggest(&g.name, names)));
+            if d.help.is_none() && !g.name.contains('.') {
+                d = d.with_help(
+                    "a custom cfg-framework variable needs a group: `group.name = value`",
+                );
+            }
+        }
+        w.report(g.seq, d);
+    }
+}
+
+// ------------------------------------------------------------ modparam
+
+/// The module argument of `modparam` is a POSIX regex matched (anchored,
+/// case-insensitively) against the loaded modules' names. kcfg evaluates
+/// plain names and `a|b` alternatives; anything else is not checked.
+fn module_alternatives(pattern: &str) -> Option<Vec<&str>> {
+    let plain =
+        |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+    let alts: Vec<&str> = pattern.split('|').collect();
+    alts.iter().all(|a| plain(a)).then_some(alts)
+}
+
+fn modparams(w: &mut Walker<'_>) {
+    let version = w.options.version;
+    for mp in w.modparams.clone() {
+        let (Some((pattern, mrange)), Some((param, prange))) = (&mp.module, &mp.param) else {
+            continue;
+        };
+        let Some(alts) = module_alternatives(pattern) else {
+            continue;
+        };
+        let matches_alt = |name: &str| alts.iter().any(|a| a.eq_ignore_ascii_case(name));
+        let matched: Vec<&'static kcfg_modules::Module> = loaded_before(w, mp.seq)
+            .filter(|m| matches_alt(m.exports_name.unwrap_or(m.name)))
+            .collect();
+        if matched.is_empty() {
+            // a loadmodule of it already failed: that error says enough
+            let failed_before = w.modules.iter().any(|m| {
+                m.seq < mp.seq && !m.loaded && {
+                    let base = m.arg.rsplit('/').next().unwrap_or(&m.arg);
+                    matches_alt(base.strip_suffix(".so").unwrap_or(base))
+                }
+            });
+            if failed_before {
+                continue;
+            }
+            let later = w
+                .modules
+                .iter()
+                .find(|m| {
+                    m.seq > mp.seq
+                        && m.loaded
+                        && m.module
+                            .is_some_and(|x| matches_alt(x.exports_name.unwrap_or(x.name)))
+                })
+                .cloned();
+            let mut d = SemaDiagnostic::new(
+                codes::MODPARAM_MODULE_NOT_LOADED,
+                mp.file,
+                *mrange,
+                format!("module `{pattern}` is not loaded"),
+            );
+            if let Some(l) = later {
+                let place = w.place(l.file, l.range, mp.file);
+                d.message =
+                    format!("module `{pattern}` is loaded only after this modparam ({place})");
+                d = d.with_help(format!(
+                    "move `loadmodule \"{}\"` before its modparams: Kamailio sets a parameter when it reads the modparam",
+                    l.arg
+                ));
+                if l.file == mp.file {
+                    d = d.with_label(l.arg_range, "loaded here");
+                }
+            } else if alts.len() == 1 {
+                let name = alts[0];
+                if let Some(m) =
+                    w.db.modules()
+                        .find(|m| m.exports_name.unwrap_or(m.name).eq_ignore_ascii_case(name))
+                {
+                    d = d.with_help(format!("add `loadmodule \"{}\"` before it", m.loadmodule));
+                } else {
+                    d.message = format!("there is no module `{name}`");
+                    d = d
+                        .with_help_opt(did_you_mean(suggest(name, w.db.modules().map(|m| m.name))));
+                }
+            }
+            w.report(mp.seq, d);
+            continue;
+        }
+        // Kamailio walks its module list newest first and stops at the
+        // first module without the parameter
+        for m in matched.iter().rev() {
+            let rows: Vec<&kcfg_modules::ModParam> = w.db.modparam(m.name, param).collect();
+            if rows.is_empty() {
+                let others =
+                    other_versions(version, kcfg_modules::versions_with_modparam(m.name, param));
+                let mut d = SemaDiagnostic::new(
+                    codes::UNKNOWN_MODPARAM,
+                    mp.file,
+                    *prange,
+                    format!("module `{}` has no parameter `{param}`", m.name),
+                );
+                if !others.is_empty() {
+                    d.message = format!(
+                        "module `{}` has no parameter `{param}` in Kamailio {}: it exists only in {}",
+                        m.name,
+                        version.full(),
+                        version_list(&others)
+                    );
+                } else {
+                    d = d.with_help_opt(did_you_mean(suggest(
+                        param,
+                        m.params().iter().map(|p| p.name),
+                    )));
+                }
+                w.report(mp.seq, d);
+                break;
+            }
+            let Some((kind, text, vrange)) = &mp.value else {
+                break;
+            };
+            let ok = match kind {
+                ValueKind::Int => rows.iter().any(|p| p.ty.accepts_int()),
+                ValueKind::Str => rows.iter().any(|p| p.ty.accepts_string()),
+                ValueKind::Unknown => true,
+            };
+            if !ok {
+                let (want, got, help) = if *kind == ValueKind::Str {
+                    let inner = text.trim().trim_matches('"').trim_matches('\'');
+                    let help = if crate::defines::parse_number(inner).is_some() {
+                        format!("write the number without quotes: `{inner}`")
+                    } else {
+                        "give an integer".to_string()
+                    };
+                    ("an integer", "a string", help)
+                } else {
+                    (
+                        "a string",
+                        "an integer",
+                        format!("put the value in quotes: `\"{}\"`", text.trim()),
+                    )
+                };
+                let d = SemaDiagnostic::new(
+                    codes::MODPARAM_WRONG_TYPE,
+                    mp.file,
+                    *vrange,
+                    format!(
+                        "parameter `{param}` of module `{}` takes {want}, not {got}",
+                        m.name
+                    ),
+                )
+                .with_help(format!("{help}; Kamailio does not convert modparam values"));
+                w.report(mp.seq, d);
+                break;
+            }
+        }
+    }
+}
+
+// ------------------------------------------------------------ routes
+
+/// The name slots of each route table: `(table, name)` → (first route
+/// index, has actions). Kamailio's slot `"0"` is the unnamed default route
+/// of every table.
+pub(crate) struct Slots {
+    map: HashMap<(RouteTable, String), (Option<usize>, bool)>,
+    /// per table: the names, and the names of routes with actions (sorted)
+    names: HashMap<RouteTable, (Vec<String>, Vec<String>)>,
+}
+
+impl Slots {
+    fn contains_key(&self, k: &(RouteTable, String)) -> bool {
+        self.map.contains_key(k)
+    }
+    fn get(&self, k: &(RouteTable, String)) -> Option<&(Option<usize>, bool)> {
+        self.map.get(k)
+    }
+}
+
+/// The route names of a table (`non_empty`: only routes with actions).
+fn names_in(slots: &Slots, table: RouteTable, non_empty: bool) -> &[String] {
+    slots
+        .names
+        .get(&table)
+        .map_or(&[], |(all, ne)| if non_empty { ne } else { all })
+}
+
+/// "Did you mean" for route names: not for one- or two-letter names (every
+/// other short name is one edit away), and not among thousands of routes
+/// (the search is quadratic).
+fn route_suggestion<'a>(name: &str, names: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    if name.chars().count() < 3 {
+        return None;
+    }
+    let names: Vec<&str> = names.into_iter().take(1001).collect();
+    if names.len() > 1000 {
+        return None;
+    }
+    suggest(name, names)
+}
+
+/// Route tables as Kamailio fills them, and "duplicate route" where it
+/// stops: a named block whose slot already has actions.
+fn route_slots(w: &mut Walker<'_>) -> Slots {
+    let mut slots: HashMap<(RouteTable, String), (Option<usize>, bool)> = HashMap::new();
+    for t in [
+        RouteTable::Request,
+        RouteTable::Failure,
+        RouteTable::OnReply,
+        RouteTable::Branch,
+        RouteTable::OnSend,
+        RouteTable::Event,
+    ] {
+        slots.insert((t, "0".to_string()), (None, false));
+    }
+    for i in 0..w.routes.len() {
+        let r = w.routes[i].clone();
+        let seq = w.route_seqs[i];
+        let key_name = r.name.clone().unwrap_or_else(|| "0".to_string());
+        let appends = r.name.is_none() || (r.table == RouteTable::OnReply && key_name == "0");
+        let slot = slots.entry((r.table, key_name)).or_insert((None, false));
+        if appends {
+            slot.0.get_or_insert(i);
+            slot.1 |= r.has_actions;
+            continue;
+        }
+        if slot.1 {
+            let first = slot.0.map(|f| w.routes[f].clone());
+            let mut d = SemaDiagnostic::new(
+                codes::DUPLICATE_ROUTE,
+                r.file,
+                r.head_range,
+                format!("duplicate route: `{}` is already defined", r.display()),
+            )
+            .with_help(
+                "rename one of the blocks or merge them (Kamailio stops reading the config here)",
+            );
+            if let Some(f) = first {
+                let place = w.place(f.file, f.head_range, r.file);
+                d.message = format!(
+                    "duplicate route: `{}` is already defined {place}{}",
+                    r.display(),
+                    if f.name.is_none() {
+                        format!(" (as `{}`)", f.keyword)
+                    } else {
+                        String::new()
+                    }
+                );
+                if f.file == r.file {
+                    d = d.with_label(f.head_range, "first defined here");
+                }
+            }
+            w.report(seq, d);
+            continue;
+        }
+        slot.0.get_or_insert(i);
+        slot.1 |= r.has_actions;
+    }
+    let mut names: HashMap<RouteTable, (Vec<String>, Vec<String>)> = HashMap::new();
+    for ((t, n), (_, has)) in &slots {
+        if n == "0" {
+            continue;
+        }
+        let e = names.entry(*t).or_default();
+        e.0.push(n.clone());
+        if *has {
+            e.1.push(n.clone());
+        }
+    }
+    for (all, ne) in names.values_mut() {
+        all.sort();
+        ne.sort();
+    }
+    Slots { map: slots, names }
+}
+
+// ------------------------------------------------------------ calls
+
+fn block_name(k: BlockKind) -> &'static str {
+    match k {
+        BlockKind::Request => "request_route/route",
+        BlockKind::Failure => "failure_route",
+        BlockKind::OnReplyCore => "onreply_route (unnamed or [0])",
+        BlockKind::OnReplyTm => "onreply_route[NAME]",
+        BlockKind::Branch => "branch_route",
+        BlockKind::OnSend => "onsend_route",
+        BlockKind::Event => "event_route",
+    }
+}
+
+fn count_list(counts: &[String]) -> String {
+    match counts {
+        [] => String::new(),
+        [a] => a.clone(),
+        [rest @ .., last] => format!("{} or {last}", rest.join(", ")),
+    }
+}
+
+fn calls(w: &mut Walker<'_>, slots: &Slots) {
+    for c in w.calls.clone() {
+        if c.is_route_kw {
+            route_call(w, &c, slots);
+            continue;
+        }
+        let Some(route_idx) = c.route else {
+            continue;
+        };
+        let Some(block) = w.routes[route_idx].block_kind else {
+            continue;
+        };
+        if w.db.core_action(&c.name).is_some() || w.db.is_reserved_word(&c.name) {
+            continue;
+        }
+        let loaded: Vec<&'static str> = loaded_before(w, c.seq).map(|m| m.name).collect();
+        let variants: Vec<&'static FunctionVariant> =
+            w.db.functions(&c.name)
+                .iter()
+                .filter(|v| loaded.contains(&v.module))
+                .collect();
+        if variants.is_empty() {
+            unknown_function(w, &c, &loaded);
+            continue;
+        }
+        let Some(n) = c.nargs else {
+            continue;
+        };
+        let with_n: Vec<_> = variants.iter().filter(|v| v.accepts_nargs(n)).collect();
+        if with_n.is_empty() {
+            let mut counts: Vec<u8> = variants.iter().filter_map(|v| v.nparams).collect();
+            counts.sort_unstable();
+            counts.dedup();
+            let counts: Vec<String> = counts.iter().map(|c| c.to_string()).collect();
+            let plural = if counts.len() == 1 && counts[0] == "1" {
+                "argument"
+            } else {
+                "arguments"
+            };
+            let d = SemaDiagnostic::new(
+                codes::WRONG_ARGUMENT_COUNT,
+                c.file,
+                c.range,
+                format!(
+                    "`{}` takes {} {plural}, not {n}",
+                    c.name,
+                    count_list(&counts)
+                ),
+            )
+            .with_help(format!(
+                "Kamailio looks functions up by name and argument count (module `{}`)",
+                variants[0].module
+            ));
+            w.report(c.seq, d);
+            continue;
+        }
+        if !with_n.iter().any(|v| v.allowed_in.contains(block)) {
+            let allowed: Vec<&str> = BlockKind::ALL
+                .into_iter()
+                .filter(|k| with_n.iter().any(|v| v.allowed_in.contains(*k)))
+                .map(block_name)
+                .collect();
+            let r = &w.routes[route_idx];
+            let mut d = SemaDiagnostic::new(
+                codes::FUNCTION_NOT_ALLOWED_HERE,
+                c.file,
+                c.range,
+                format!("`{}` cannot be used in {}", c.name, block_name(block)),
+            )
+            .with_help(format!("it is allowed in: {}", allowed.join(", ")));
+            if r.file == c.file {
+                d = d.with_label(r.head_range, format!("this is a {}", block_name(block)));
+            }
+            w.report(c.seq, d);
+            continue;
+        }
+        tm_route_name(w, &c, slots);
+    }
+}
+
+fn unknown_function(w: &mut Walker<'_>, c: &CallSite, loaded: &[&'static str]) {
+    let version = w.options.version;
+    let all = w.db.functions(&c.name);
+    let mut d = SemaDiagnostic::new(
+        codes::UNKNOWN_FUNCTION,
+        c.file,
+        c.range,
+        format!("unknown function `{}`", c.name),
+    );
+    if !all.is_empty() {
+        let mut providers: Vec<&'static str> = all.iter().map(|v| v.module).collect();
+        providers.dedup();
+        // loaded, but only after this call?
+        let later = w
+            .modules
+            .iter()
+            .find(|m| {
+                m.loaded && m.seq > c.seq && m.module.is_some_and(|x| providers.contains(&x.name))
+            })
+            .cloned();
+        if let Some(l) = later {
+            let place = w.place(l.file, l.range, c.file);
+            d.message = format!(
+                "`{}` is exported by module `{}`, which is loaded only after this call ({place})",
+                c.name,
+                l.module.map_or("?", |m| m.name)
+            );
+            d = d.with_help(format!(
+                "move `loadmodule \"{}\"` before the route blocks: Kamailio looks functions up while it reads the config",
+                l.arg
+            ));
+        } else {
+            let list = providers
+                .iter()
+                .map(|p| format!("`{p}`"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            d.message = if providers.len() > 1 {
+                format!(
+                    "unknown function `{}`: it is provided by modules {list}, none of which is loaded",
+                    c.name
+                )
+            } else {
+                format!(
+                    "unknown function `{}`: it is provided by module {list}, which is not loaded",
+                    c.name
+                )
+            };
+            let m = w.db.module(providers[0]).map_or("?.so", |m| m.loadmodule);
+            d = d.with_help(format!("add `loadmodule \"{m}\"`"));
+        }
+        w.report(c.seq, d);
+        return;
+    }
+    let others = other_versions(version, versions_with_function(&c.name));
+    if let Some(v) = others.first() {
+        let module = kcfg_modules::db(*v)
+            .functions(&c.name)
+            .first()
+            .map_or("?", |f| f.module);
+        d.message = format!(
+            "unknown function `{}`: it does not exist in Kamailio {}, only in {} (module `{module}`)",
+            c.name,
+            version.full(),
+            version_list(&others)
+        );
+        w.report(c.seq, d);
+        return;
+    }
+    // did you mean: first among loaded modules and core actions, then anywhere
+    let db = w.db;
+    let near_loaded = suggest(
+        &c.name,
+        loaded
+            .iter()
+            .flat_map(|m| db.module_functions(m).iter())
+            .filter(|f| f.script_callable)
+            .map(|f| f.name)
+            .chain(db.core_actions().flat_map(|a| a.names.iter().copied())),
+    );
+    let help = match near_loaded {
+        Some(s) => Some(format!("did you mean `{s}`?")),
+        None => suggest(&c.name, db.function_names()).map(|s| {
+            let module = db.functions(s).first().map_or("?", |f| f.module);
+            format!("did you mean `{s}` (module `{module}`, not loaded)?")
+        }),
+    };
+    d = d.with_help_opt(help.or_else(|| {
+        Some("it is neither a core action nor exported by any module Kamailio knows".to_string())
+    }));
+    w.report(c.seq, d);
+}
+
+fn const_name(c: &Const) -> String {
+    match c {
+        Const::Str(s) | Const::Ident(s) => s.clone(),
+        Const::Int(v) => v.to_string(),
+    }
+}
+
+/// `route(NAME)` with no `route[NAME]`: Kamailio fails at start-up
+/// ("route \"NAME\" not found").
+fn route_call(w: &mut Walker<'_>, c: &CallSite, slots: &Slots) {
+    let Some((Some(arg), range)) = &c.first_arg else {
+        return;
+    };
+    if c.nargs != Some(1) {
+        return;
+    }
+    let name = const_name(arg);
+    if name.contains('$') || slots.contains_key(&(RouteTable::Request, name.clone())) {
+        return;
+    }
+    let names = names_in(slots, RouteTable::Request, false);
+    let d = SemaDiagnostic::new(
+        codes::UNDEFINED_ROUTE,
+        c.file,
+        *range,
+        format!("route `{name}` is not defined: there is no `route[{name}]`"),
+    )
+    .with_help_opt(
+        did_you_mean(route_suggestion(&name, names.iter().map(String::as_str)))
+            .or_else(|| Some(format!("define it with `route[{name}] {{ ... }}`"))),
+    );
+    w.report(c.seq, d);
+}
+
+/// `t_on_failure("X")` and friends naming a route that does not exist:
+/// tm only warns at start-up ("empty/non existing route") and the call
+/// then does nothing.
+fn tm_route_name(w: &mut Walker<'_>, c: &CallSite, slots: &Slots) {
+    let (table, prefix, kw) = match c.name.as_str() {
+        "t_on_failure" => (RouteTable::Failure, "", "failure_route"),
+        "t_on_reply" => (RouteTable::OnReply, "", "onreply_route"),
+        "t_on_branch" => (RouteTable::Branch, "", "branch_route"),
+        "t_on_branch_failure" => (RouteTable::Event, "tm:branch-failure:", "event_route"),
+        _ => return,
+    };
+    if c.nargs != Some(1) {
+        return;
+    }
+    let Some((Some(arg), range)) = &c.first_arg else {
+        return;
+    };
+    let Const::Str(name) = arg else {
+        return;
+    };
+    // "0" (or "") resets the route: tm does not look it up
+    if name.contains('$') || name.is_empty() || name == "0" {
+        return;
+    }
+    let full = format!("{prefix}{name}");
+    if slots.get(&(table, full.clone())).is_some_and(|s| s.1) {
+        return;
+    }
+    let names = names_in(slots, table, true);
+    let d = SemaDiagnostic::new(
+        codes::UNDEFINED_TM_ROUTE,
+        c.file,
+        *range,
+        format!(
+            "`{}` names `{kw}[{full}]`, which does not exist or is empty: the call does nothing",
+            c.name
+        ),
+    )
+    .with_help_opt(
+        did_you_mean(route_suggestion(
+            name,
+            names.iter().filter_map(|n| n.strip_prefix(prefix)),
+        ))
+        .or_else(|| Some(format!("define it with `{kw}[{full}] {{ ... }}`"))),
+    );
+    w.report(c.seq, d);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn modparam_module_patterns() {
+        assert_eq!(module_alternatives("tm"), Some(vec!["tm"]));
+        assert_eq!(module_alternatives("tm|sl"), Some(vec!["tm", "sl"]));
+        assert_eq!(module_alternatives("t.*"), None);
+        assert_eq!(module_alternatives(""), None);
+    }
+
+    #[test]
+    fn counts() {
+        let v = |x: &[&str]| x.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(count_list(&v(&["1"])), "1");
+        assert_eq!(count_list(&v(&["0", "1", "2"])), "0, 1 or 2");
+    }
+}

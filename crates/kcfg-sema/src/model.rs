@@ -1,0 +1,932 @@
+//! The resolved model of a config and the walk that builds it.
+//!
+//! The walk visits the main file's tree in document order. Like Kamailio's
+//! lexer it follows `include_file`/`import_file` where they stand, takes
+//! only the `#!ifdef` arms that are active with the defines known at that
+//! point, and keeps the defines table up to date. Everything the checks
+//! need is copied out of the syntax trees into plain data with a global
+//! sequence number, so "loaded before" means what it means to Kamailio.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use kcfg_modules::{db, BlockKind, Db, KamailioVersion};
+use kcfg_syntax::ast::{self, AstNode};
+use kcfg_syntax::pp::Directive;
+use kcfg_syntax::{LineIndex, Parse, ParseOptions, SyntaxKind, SyntaxNode, TextRange};
+
+use crate::defines::{self, Const, Define, DefineOrigin, Defines};
+use crate::diagnostic::{codes, FileIdx, SemaDiagnostic};
+use crate::loader::FileLoader;
+
+/// Kamailio stops with "too many includes" beyond this nesting depth.
+pub const MAX_INCLUDE_DEPTH: usize = 10;
+
+/// Options of an analysis.
+#[derive(Debug, Clone, Default)]
+pub struct SemaOptions {
+    /// The Kamailio version whose knowledge base is used.
+    pub version: KamailioVersion,
+    /// `-D NAME` / `-D NAME=VALUE` (Kamailio's `-A`), defined before the
+    /// file starts.
+    pub defines: Vec<String>,
+    /// The directory relative `include_file` paths are tried against first
+    /// (Kamailio uses its current directory). `None`: the path as written,
+    /// which a [`crate::FsLoader`] resolves against the process's current
+    /// directory.
+    pub cwd: Option<PathBuf>,
+}
+
+/// One file of the config: the main file or an included one.
+#[derive(Debug, Clone)]
+pub struct SourceFile {
+    /// The path it was read from (as resolved, not canonicalised).
+    pub path: PathBuf,
+    /// Its text.
+    pub text: String,
+    /// Its syntax tree (parsed with the defines in effect where it is
+    /// included). Syntax errors of included files are in `parse.errors()`.
+    pub parse: Parse,
+    /// The including file and the range of the include directive, `None`
+    /// for the main file.
+    pub included_from: Option<(FileIdx, TextRange)>,
+    /// Included from inside a route block. Kamailio reads such a file as
+    /// statements of that block, but it is parsed here as a file of its own:
+    /// its syntax errors are not meaningful and its calls are not checked.
+    pub included_in_route: bool,
+    line_index: LineIndex,
+}
+
+impl SourceFile {
+    /// Line/column lookups for this file's text.
+    pub fn line_index(&self) -> &LineIndex {
+        &self.line_index
+    }
+
+    /// 1-based line of an offset.
+    pub fn line_of(&self, range: TextRange) -> u32 {
+        self.line_index.line_col(range.start()).line + 1
+    }
+}
+
+/// A `loadmodule` statement.
+#[derive(Debug, Clone)]
+pub struct LoadedModule {
+    /// The argument after define substitution (`tm.so`, `/usr/lib/.../tm.so`).
+    pub arg: String,
+    /// The module it names, if the knowledge base knows it.
+    pub module: Option<&'static kcfg_modules::Module>,
+    /// The file of the statement.
+    pub file: FileIdx,
+    /// The whole statement.
+    pub range: TextRange,
+    /// The argument.
+    pub arg_range: TextRange,
+    /// Whether Kamailio loads it: false for an unknown module or a second
+    /// load of the same module (both are errors).
+    pub loaded: bool,
+    pub(crate) seq: u32,
+}
+
+/// The route table a block belongs to (Kamailio keeps one per type; names
+/// are unique within a table).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum RouteTable {
+    /// `request_route`, `route`, `route[NAME]`
+    Request,
+    /// `failure_route[NAME]`
+    Failure,
+    /// `onreply_route`, `reply_route`, `onreply_route[NAME]`
+    OnReply,
+    /// `branch_route[NAME]`
+    Branch,
+    /// `onsend_route`
+    OnSend,
+    /// `event_route[NAME]`
+    Event,
+}
+
+impl RouteTable {
+    /// The block keyword of the table (`failure_route`).
+    pub fn keyword(self) -> &'static str {
+        match self {
+            RouteTable::Request => "route",
+            RouteTable::Failure => "failure_route",
+            RouteTable::OnReply => "onreply_route",
+            RouteTable::Branch => "branch_route",
+            RouteTable::OnSend => "onsend_route",
+            RouteTable::Event => "event_route",
+        }
+    }
+}
+
+/// A route block.
+#[derive(Debug, Clone)]
+pub struct Route {
+    /// Its table.
+    pub table: RouteTable,
+    /// The keyword as written (`request_route`, `reply_route`, ...).
+    pub keyword: String,
+    /// The name as Kamailio stores it: quotes removed, numbers normalised
+    /// (`route[0x1]` → `1`), defines substituted; `None` when unnamed.
+    pub name: Option<String>,
+    /// The route type module functions are checked against.
+    pub block_kind: Option<BlockKind>,
+    /// The file of the block.
+    pub file: FileIdx,
+    /// The whole block.
+    pub range: TextRange,
+    /// The keyword and the `[name]`.
+    pub head_range: TextRange,
+    /// Whether the body has at least one action (a body of only `;` has
+    /// none, and Kamailio then treats the route as empty).
+    pub has_actions: bool,
+}
+
+impl Route {
+    /// `request_route`, `route[NAME]`, `failure_route[NAME]`, ...
+    pub fn display(&self) -> String {
+        match &self.name {
+            Some(n) => format!("{}[{}]", self.keyword, n),
+            None => self.keyword.clone(),
+        }
+    }
+}
+
+/// The resolved model of one config (the main file and what it includes)
+/// for one Kamailio version.
+#[derive(Debug, Clone)]
+pub struct Model {
+    /// The version the config was checked for.
+    pub version: KamailioVersion,
+    /// The files, main file first, then included files in the order they
+    /// were first read.
+    pub files: Vec<SourceFile>,
+    /// `loadmodule` statements in the order Kamailio runs them.
+    pub modules: Vec<LoadedModule>,
+    /// Route blocks in order.
+    pub routes: Vec<Route>,
+    /// The defines in effect at the end of the config.
+    pub defines: BTreeMap<String, Define>,
+    /// What the checks found, in the order Kamailio reads the config.
+    pub diagnostics: Vec<SemaDiagnostic>,
+}
+
+impl Model {
+    /// Analyse the config whose main file is `path` with text `text`.
+    ///
+    /// Relative include paths are tried against [`SemaOptions::cwd`] first,
+    /// then against the including file's directory, as Kamailio does.
+    ///
+    /// ```
+    /// use kcfg_sema::{MemoryLoader, Model, SemaOptions};
+    /// use kcfg_modules::KamailioVersion;
+    /// let text = "loadmodule \"sl.so\"\nrequest_route {\n\tt_relay();\n}\n";
+    /// let opts = SemaOptions { version: KamailioVersion::V5_6, ..Default::default() };
+    /// let model = Model::build("kamailio.cfg", text, &MemoryLoader::new(), &opts);
+    /// assert_eq!(model.diagnostics[0].code, "KC103");
+    /// assert!(model.diagnostics[0].help.as_deref().unwrap().contains("loadmodule \"tm.so\""));
+    /// ```
+    pub fn build(
+        path: impl AsRef<Path>,
+        text: impl Into<String>,
+        loader: &dyn FileLoader,
+        options: &SemaOptions,
+    ) -> Model {
+        let mut w = Walker::new(loader, options);
+        for d in &options.defines {
+            let def = defines::parse_cli_define(d);
+            if !def.name.is_empty() {
+                w.defines.insert(def);
+            }
+        }
+        let path = path.as_ref().to_path_buf();
+        let canonical = loader.canonical(&path);
+        let root = w.add_file(path, text.into(), None);
+        w.stack.push(canonical);
+        let node = w.files[root.0].parse.syntax_node();
+        w.walk_children(root, &node);
+        w.stack.pop();
+        w.finish()
+    }
+
+    /// The file at `idx`.
+    pub fn file(&self, idx: FileIdx) -> &SourceFile {
+        &self.files[idx.0]
+    }
+
+    /// The include chain of a file: `[(including file, include directive)]`
+    /// from the main file down to the file's own include.
+    pub fn include_chain(&self, idx: FileIdx) -> Vec<(FileIdx, TextRange)> {
+        let mut chain = Vec::new();
+        let mut cur = idx;
+        while let Some((parent, range)) = self.files[cur.0].included_from {
+            chain.push((parent, range));
+            cur = parent;
+            if chain.len() > self.files.len() {
+                break;
+            }
+        }
+        chain.reverse();
+        chain
+    }
+
+    /// Modules Kamailio loads, in order.
+    pub fn loaded_modules(&self) -> impl Iterator<Item = &'static kcfg_modules::Module> + '_ {
+        self.modules
+            .iter()
+            .filter(|m| m.loaded)
+            .filter_map(|m| m.module)
+    }
+
+    /// The route blocks of a table with a given (normalised) name; `None`
+    /// for the unnamed blocks.
+    pub fn routes_named<'a>(
+        &'a self,
+        table: RouteTable,
+        name: Option<&'a str>,
+    ) -> impl Iterator<Item = &'a Route> + 'a {
+        self.routes
+            .iter()
+            .filter(move |r| r.table == table && r.name.as_deref() == name)
+    }
+
+    /// Whether the model has an error-severity diagnostic.
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics
+            .iter()
+            .any(|d| d.severity == crate::Severity::Error)
+    }
+}
+
+// ------------------------------------------------------------------ walk data
+
+/// What an argument or value stands for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ValueKind {
+    Int,
+    Str,
+    Unknown,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct CallSite {
+    pub file: FileIdx,
+    pub seq: u32,
+    pub route: Option<usize>,
+    /// the name after define substitution
+    pub name: String,
+    /// the whole call, `name(...)`: Kamailio reports at its `)`
+    pub range: TextRange,
+    pub is_route_kw: bool,
+    /// None when it cannot be known (a define that may hold a comma, an error node)
+    pub nargs: Option<usize>,
+    /// the first argument as a constant, with its range
+    pub first_arg: Option<(Option<Const>, TextRange)>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct ModParamSite {
+    pub file: FileIdx,
+    pub seq: u32,
+    pub module: Option<(String, TextRange)>,
+    pub param: Option<(String, TextRange)>,
+    pub value: Option<(ValueKind, String, TextRange)>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct GlobalSite {
+    pub file: FileIdx,
+    pub seq: u32,
+    pub name: String,
+    pub range: TextRange,
+}
+
+pub(crate) struct Walker<'a> {
+    pub loader: &'a dyn FileLoader,
+    pub options: &'a SemaOptions,
+    pub db: &'static Db,
+    pub files: Vec<SourceFile>,
+    pub defines: Defines,
+    /// (seq, diagnostic)
+    pub diags: Vec<(u32, SemaDiagnostic)>,
+    pub stack: Vec<PathBuf>,
+    pub seq: u32,
+    pub modules: Vec<LoadedModule>,
+    pub routes: Vec<Route>,
+    pub route_seqs: Vec<u32>,
+    pub calls: Vec<CallSite>,
+    pub modparams: Vec<ModParamSite>,
+    pub globals: Vec<GlobalSite>,
+    cur_route: Option<usize>,
+}
+
+impl<'a> Walker<'a> {
+    fn new(loader: &'a dyn FileLoader, options: &'a SemaOptions) -> Walker<'a> {
+        Walker {
+            loader,
+            options,
+            db: db(options.version),
+            files: Vec::new(),
+            defines: Defines::default(),
+            diags: Vec::new(),
+            stack: Vec::new(),
+            seq: 0,
+            modules: Vec::new(),
+            routes: Vec::new(),
+            route_seqs: Vec::new(),
+            calls: Vec::new(),
+            modparams: Vec::new(),
+            globals: Vec::new(),
+            cur_route: None,
+        }
+    }
+
+    fn next_seq(&mut self) -> u32 {
+        self.seq += 1;
+        self.seq
+    }
+
+    pub(crate) fn report(&mut self, seq: u32, d: SemaDiagnostic) {
+        self.diags.push((seq, d));
+    }
+
+    fn add_file(
+        &mut self,
+        path: PathBuf,
+        text: String,
+        included_from: Option<(FileIdx, TextRange)>,
+    ) -> FileIdx {
+        let parse = kcfg_syntax::parse_with(
+            &text,
+            &ParseOptions {
+                defines: self.defines.names(),
+                // unknown core parameters are KC112 here, with defines and
+                // other versions taken into account
+                ..ParseOptions::default()
+            },
+        );
+        let line_index = LineIndex::new(&text);
+        self.files.push(SourceFile {
+            path,
+            text,
+            parse,
+            included_from,
+            included_in_route: included_from.is_some() && self.cur_route.is_some(),
+            line_index,
+        });
+        FileIdx(self.files.len() - 1)
+    }
+
+    fn finish(mut self) -> Model {
+        crate::checks::run(&mut self);
+        let mut diags = std::mem::take(&mut self.diags);
+        diags.sort_by_key(|(seq, d)| (*seq, d.range.start()));
+        Model {
+            version: self.options.version,
+            files: self.files,
+            modules: self.modules,
+            routes: self.routes,
+            defines: self.defines.into_map(),
+            diagnostics: diags.into_iter().map(|(_, d)| d).collect(),
+        }
+    }
+
+    pub(crate) fn walk_children(&mut self, file: FileIdx, node: &SyntaxNode) {
+        for child in node.children() {
+            self.walk_node(file, &child);
+        }
+    }
+
+    fn walk_node(&mut self, file: FileIdx, node: &SyntaxNode) {
+        use SyntaxKind::*;
+        match node.kind() {
+            PP_IF => self.walk_pp_if(file, node),
+            PP_DEFINE => self.pp_define(file, node),
+            PP_UNDEF => {
+                if let Some(name) = token_text(node, PP_NAME) {
+                    self.defines.remove(&name);
+                }
+            }
+            PP_SUBST => self.pp_subst(file, node),
+            PP_DEFENV => self.pp_defenv(file, node),
+            PP_INCLUDE => self.include(file, node),
+            LOADMODULE => self.loadmodule(file, node),
+            MODPARAM => self.modparam(file, node),
+            GLOBAL_PARAM => self.global_param(file, node),
+            ROUTE_BLOCK => self.route_block(file, node),
+            CALL => {
+                self.call(file, node);
+                self.walk_children(file, node);
+            }
+            _ => self.walk_children(file, node),
+        }
+    }
+
+    /// Take the arms of `#!ifdef`/`#!ifndef`/`#!else` that are active with
+    /// the defines known now (each `#!else` flips the condition, as in
+    /// Kamailio). `#!ifexp` is not evaluated: its arm counts as not taken.
+    fn walk_pp_if(&mut self, file: FileIdx, node: &SyntaxNode) {
+        let mut taking = false;
+        for arm in node.children().filter(|n| n.kind() == SyntaxKind::PP_ARM) {
+            let Some(dir) = arm
+                .children()
+                .find(|n| n.kind() == SyntaxKind::PP_DIRECTIVE)
+            else {
+                continue;
+            };
+            let Some(kw) = token_text(&dir, SyntaxKind::PP_KEYWORD) else {
+                continue;
+            };
+            let name = token_text(&dir, SyntaxKind::PP_NAME);
+            let defined = name.as_deref().is_some_and(|n| self.defines.contains(n));
+            taking = match Directive::from_keyword(&kw) {
+                Directive::IfDef => defined,
+                Directive::IfNDef => !defined,
+                Directive::IfExp => false,
+                Directive::Else => !taking,
+                _ => taking,
+            };
+            if taking {
+                self.walk_children(file, &arm);
+            }
+        }
+    }
+
+    fn pp_define(&mut self, file: FileIdx, node: &SyntaxNode) {
+        let Some(kw) = token_text(node, SyntaxKind::PP_KEYWORD) else {
+            return;
+        };
+        let Some(name_tok) = first_token(node, SyntaxKind::PP_NAME) else {
+            return;
+        };
+        let name = name_tok.text().to_string();
+        let value = first_token(node, SyntaxKind::PP_BODY).map(|t| t.text().trim().to_string());
+        let directive = Directive::from_keyword(&kw);
+        let def = Define {
+            name: name.clone(),
+            value: if directive == Directive::DefExp {
+                None
+            } else {
+                Some(value.unwrap_or_default())
+            },
+            origin: DefineOrigin::Directive {
+                file,
+                range: name_tok.text_range(),
+            },
+        };
+        match directive {
+            Directive::TryDef => {
+                if !self.defines.contains(&name) {
+                    self.defines.insert(def);
+                }
+            }
+            Directive::Redefine => self.defines.insert(def),
+            _ => {
+                if self.already_defined(file, &name, name_tok.text_range()) {
+                    return;
+                }
+                self.defines.insert(def);
+            }
+        }
+    }
+
+    /// `#!define X` of a defined `X`: Kamailio stops with "already defined".
+    fn already_defined(&mut self, file: FileIdx, name: &str, range: TextRange) -> bool {
+        let Some(prev) = self.defines.get(name) else {
+            return false;
+        };
+        let where_ = match &prev.origin {
+            DefineOrigin::CommandLine => "on the command line (-D)".to_string(),
+            DefineOrigin::Directive { file: f, range: r } => self.place(*f, *r, file),
+        };
+        let mut d = SemaDiagnostic::new(
+            codes::DUPLICATE_DEFINE,
+            file,
+            range,
+            format!("`{name}` is already defined {where_}"),
+        )
+        .with_help(
+            "use `#!redefine` to change its value, or `#!trydef` to define it only when it is not defined yet",
+        );
+        if let DefineOrigin::Directive { file: f, range: r } = prev.origin {
+            if f == file {
+                d = d.with_label(r, "first defined here");
+            }
+        }
+        let seq = self.next_seq();
+        self.report(seq, d);
+        true
+    }
+
+    /// `#!substdef "/NAME/value/"` defines NAME too; `#!subst` does not.
+    fn pp_subst(&mut self, file: FileIdx, node: &SyntaxNode) {
+        let Some(kw) = token_text(node, SyntaxKind::PP_KEYWORD) else {
+            return;
+        };
+        if !kw.contains("substdef") {
+            return;
+        }
+        let Some(body) = first_token(node, SyntaxKind::PP_BODY) else {
+            return;
+        };
+        let text = body.text().trim();
+        let inner = defines::unquote(text).unwrap_or(text);
+        let mut chars = inner.chars();
+        let Some(delim) = chars.next() else {
+            return;
+        };
+        let rest = chars.as_str();
+        let mut parts = rest.split(delim);
+        let (Some(name), Some(value)) = (parts.next(), parts.next()) else {
+            return;
+        };
+        if name.is_empty() {
+            return;
+        }
+        let range = body.text_range();
+        if self.already_defined(file, name, range) {
+            return;
+        }
+        self.defines.insert(Define {
+            name: name.to_string(),
+            value: Some(value.to_string()),
+            origin: DefineOrigin::Directive { file, range },
+        });
+    }
+
+    /// `#!defenv NAME=VAR` / `#!defenv VAR`: defined when Kamailio runs; the
+    /// value is not known here (no environment is read).
+    fn pp_defenv(&mut self, file: FileIdx, node: &SyntaxNode) {
+        let Some(body) = first_token(node, SyntaxKind::PP_BODY) else {
+            return;
+        };
+        let text = body.text().trim();
+        let name = text.split_once('=').map_or(text, |(n, _)| n).trim();
+        if name.is_empty() {
+            return;
+        }
+        self.defines.insert(Define {
+            name: name.to_string(),
+            value: None,
+            origin: DefineOrigin::Directive {
+                file,
+                range: body.text_range(),
+            },
+        });
+    }
+
+    /// "at line N" in the same file, "at FILE:N" in another.
+    pub(crate) fn place(&self, f: FileIdx, r: TextRange, from: FileIdx) -> String {
+        let line = self.files[f.0].line_of(r);
+        if f == from {
+            format!("at line {line}")
+        } else {
+            format!("at {}:{line}", self.files[f.0].path.display())
+        }
+    }
+
+    fn include(&mut self, file: FileIdx, node: &SyntaxNode) {
+        let Some(inc) = ast::PpInclude::cast(node.clone()) else {
+            return;
+        };
+        let Some(written) = inc.path().filter(|p| !p.is_empty()) else {
+            return;
+        };
+        let range = node.text_range();
+        let seq = self.next_seq();
+        let is_import = inc.is_import();
+        let p = PathBuf::from(&written);
+        let mut candidates = Vec::new();
+        if p.is_absolute() {
+            candidates.push(p.clone());
+        } else {
+            candidates.push(match &self.options.cwd {
+                Some(c) => c.join(&p),
+                None => p.clone(),
+            });
+            if let Some(dir) = self.files[file.0].path.parent() {
+                let c = dir.join(&p);
+                if !candidates.contains(&c) {
+                    candidates.push(c);
+                }
+            }
+        }
+        let mut found = None;
+        for c in &candidates {
+            match self.loader.read(c) {
+                Ok(text) => {
+                    found = Some((c.clone(), text));
+                    break;
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(e) => {
+                    let d = SemaDiagnostic::new(
+                        codes::MISSING_INCLUDE,
+                        file,
+                        range,
+                        format!("cannot read included file `{}`: {e}", c.display()),
+                    );
+                    self.report(seq, d);
+                    return;
+                }
+            }
+        }
+        let Some((path, text)) = found else {
+            if !is_import {
+                let tried = candidates
+                    .iter()
+                    .map(|c| format!("`{}`", c.display()))
+                    .collect::<Vec<_>>()
+                    .join(" and ");
+                let d = SemaDiagnostic::new(
+                    codes::MISSING_INCLUDE,
+                    file,
+                    range,
+                    format!("included file `{written}` not found (tried {tried})"),
+                )
+                .with_help("Kamailio stops here; use `import_file` if the file is optional");
+                self.report(seq, d);
+            }
+            return;
+        };
+        let canonical = self.loader.canonical(&path);
+        if let Some(pos) = self.stack.iter().position(|s| *s == canonical) {
+            let mut chain: Vec<String> = self.stack[pos..]
+                .iter()
+                .map(|s| s.display().to_string())
+                .collect();
+            chain.push(canonical.display().to_string());
+            let d = SemaDiagnostic::new(
+                codes::INCLUDE_CYCLE,
+                file,
+                range,
+                format!("include cycle: {}", chain.join(" → ")),
+            )
+            .with_help("Kamailio follows it until it has too many nested includes, then stops");
+            self.report(seq, d);
+            return;
+        }
+        if self.stack.len() > MAX_INCLUDE_DEPTH {
+            let d = SemaDiagnostic::new(
+                codes::INCLUDE_TOO_DEEP,
+                file,
+                range,
+                format!("too many nested includes: Kamailio allows {MAX_INCLUDE_DEPTH} levels"),
+            );
+            self.report(seq, d);
+            return;
+        }
+        let idx = self.add_file(path, text, Some((file, range)));
+        self.stack.push(canonical);
+        let root = self.files[idx.0].parse.syntax_node();
+        self.walk_children(idx, &root);
+        self.stack.pop();
+    }
+
+    /// A constant argument: a string, a number or a (define) name.
+    pub(crate) fn const_of(&self, node: &SyntaxNode) -> Option<Const> {
+        match node.kind() {
+            SyntaxKind::STRING_LIT => {
+                ast::StringLit::cast(node.clone()).map(|s| Const::Str(ast::string_value(&s)))
+            }
+            SyntaxKind::LITERAL => {
+                let toks: Vec<_> = node
+                    .children_with_tokens()
+                    .filter_map(|e| e.into_token())
+                    .filter(|t| !t.kind().is_trivia())
+                    .collect();
+                match toks.as_slice() {
+                    [n] if n.kind() == SyntaxKind::NUMBER => {
+                        defines::parse_number(n.text()).map(Const::Int)
+                    }
+                    [m, n] if m.kind() == SyntaxKind::MINUS && n.kind() == SyntaxKind::NUMBER => {
+                        defines::parse_number(n.text()).map(|v| Const::Int(-v))
+                    }
+                    _ => None,
+                }
+            }
+            SyntaxKind::NAME_REF => {
+                let text = node.text().to_string();
+                if defines::is_identifier(&text) {
+                    self.defines.resolve_ident(&text)
+                } else {
+                    None
+                }
+            }
+            _ => None,
+        }
+    }
+
+    fn loadmodule(&mut self, file: FileIdx, node: &SyntaxNode) {
+        let seq = self.next_seq();
+        let Some(arg) = node
+            .children()
+            .find(|n| matches!(n.kind(), SyntaxKind::STRING_LIT | SyntaxKind::NAME_REF))
+        else {
+            return;
+        };
+        let text = match self.const_of(&arg) {
+            Some(Const::Str(s)) | Some(Const::Ident(s)) => s,
+            _ => return,
+        };
+        self.modules.push(LoadedModule {
+            module: self.db.module_by_file(&text),
+            arg: text,
+            file,
+            range: node.text_range(),
+            arg_range: arg.text_range(),
+            loaded: false,
+            seq,
+        });
+    }
+
+    fn modparam(&mut self, file: FileIdx, node: &SyntaxNode) {
+        let seq = self.next_seq();
+        let args: Vec<SyntaxNode> = node
+            .children()
+            .find(|n| n.kind() == SyntaxKind::ARG_LIST)
+            .map(|a| a.children().collect())
+            .unwrap_or_default();
+        let name_arg = |i: usize| -> Option<(String, TextRange)> {
+            let n = args.get(i)?;
+            match self.const_of(n)? {
+                Const::Str(s) => Some((s, n.text_range())),
+                _ => None,
+            }
+        };
+        let module = name_arg(0);
+        let param = name_arg(1);
+        let value = args.get(2).map(|n| {
+            let text = n.text().to_string();
+            let kind = match (n.kind(), self.const_of(n)) {
+                (SyntaxKind::PV_EXPR, _) => ValueKind::Unknown,
+                (_, Some(Const::Int(_))) => ValueKind::Int,
+                (_, Some(Const::Str(_))) => ValueKind::Str,
+                _ => ValueKind::Unknown,
+            };
+            (kind, text, n.text_range())
+        });
+        self.modparams.push(ModParamSite {
+            file,
+            seq,
+            module,
+            param,
+            value,
+        });
+    }
+
+    fn global_param(&mut self, file: FileIdx, node: &SyntaxNode) {
+        let seq = self.next_seq();
+        let Some(p) = ast::GlobalParam::cast(node.clone()) else {
+            return;
+        };
+        let Some(name) = p.name() else {
+            return;
+        };
+        if name.kind() != SyntaxKind::IDENT && !name.kind().is_keyword() {
+            return;
+        }
+        self.globals.push(GlobalSite {
+            file,
+            seq,
+            name: name.text().to_string(),
+            range: name.text_range(),
+        });
+    }
+
+    fn route_block(&mut self, file: FileIdx, node: &SyntaxNode) {
+        let seq = self.next_seq();
+        let Some(rb) = ast::RouteBlock::cast(node.clone()) else {
+            return;
+        };
+        let Some(kw) = rb.keyword() else {
+            return;
+        };
+        let table = match kw.kind() {
+            SyntaxKind::ROUTE_KW | SyntaxKind::REQUEST_ROUTE_KW => RouteTable::Request,
+            SyntaxKind::FAILURE_ROUTE_KW => RouteTable::Failure,
+            SyntaxKind::ONREPLY_ROUTE_KW | SyntaxKind::REPLY_ROUTE_KW => RouteTable::OnReply,
+            SyntaxKind::BRANCH_ROUTE_KW => RouteTable::Branch,
+            SyntaxKind::ONSEND_ROUTE_KW => RouteTable::OnSend,
+            SyntaxKind::EVENT_ROUTE_KW => RouteTable::Event,
+            _ => return,
+        };
+        let name_node = rb.name_node();
+        let name = name_node.as_ref().and_then(|n| self.route_name(n));
+        if name_node.is_some() && name.is_none() {
+            // a name kcfg cannot resolve: leave the block out of the table
+            self.walk_children(file, node);
+            return;
+        }
+        let keyword = kw.text().to_string();
+        let block_kind = self.db.block_kind(&keyword, name.as_deref());
+        let head_end = name_node
+            .as_ref()
+            .map_or(kw.text_range().end(), |n| n.text_range().end());
+        let has_actions = rb.body().is_some_and(|b| has_actions(b.syntax()));
+        self.routes.push(Route {
+            table,
+            keyword,
+            name,
+            block_kind,
+            file,
+            range: node.text_range(),
+            head_range: TextRange::new(kw.text_range().start(), head_end),
+            has_actions,
+        });
+        self.route_seqs.push(seq);
+        let prev = self.cur_route.replace(self.routes.len() - 1);
+        self.walk_children(file, node);
+        self.cur_route = prev;
+    }
+
+    /// The name of `[...]` as Kamailio stores it.
+    fn route_name(&self, n: &SyntaxNode) -> Option<String> {
+        if let Some(s) = n.children().find(|c| c.kind() == SyntaxKind::STRING_LIT) {
+            return ast::StringLit::cast(s).map(|s| ast::string_value(&s));
+        }
+        let t = n
+            .children_with_tokens()
+            .filter_map(|e| e.into_token())
+            .find(|t| {
+                !t.kind().is_trivia()
+                    && !matches!(t.kind(), SyntaxKind::L_BRACK | SyntaxKind::R_BRACK)
+            })?;
+        match t.kind() {
+            SyntaxKind::NUMBER => defines::parse_number(t.text()).map(|v| v.to_string()),
+            SyntaxKind::EVENT_ROUTE_NAME => Some(t.text().to_string()),
+            _ => match self.defines.resolve_ident(t.text())? {
+                Const::Str(s) | Const::Ident(s) => Some(s),
+                Const::Int(v) => Some(v.to_string()),
+            },
+        }
+    }
+
+    fn call(&mut self, file: FileIdx, node: &SyntaxNode) {
+        let seq = self.next_seq();
+        let Some(call) = ast::Call::cast(node.clone()) else {
+            return;
+        };
+        let Some(name_tok) = call.name() else {
+            return;
+        };
+        let is_route_kw = name_tok.kind() == SyntaxKind::ROUTE_KW;
+        let written = name_tok.text().to_string();
+        let name = if self.defines.contains(&written) {
+            match self.defines.resolve_ident(&written) {
+                Some(Const::Ident(s)) => s,
+                _ => return,
+            }
+        } else {
+            written
+        };
+        let args: Vec<SyntaxNode> = call.args().collect();
+        let unknowable = args.iter().any(|a| {
+            a.kind() == SyntaxKind::ERROR
+                || (a.kind() == SyntaxKind::NAME_REF
+                    && self.defines.may_contain_comma(&a.text().to_string()))
+        }) || call.arg_list().is_some_and(|l| {
+            l.syntax()
+                .children_with_tokens()
+                .filter_map(|e| e.into_token())
+                .filter(|t| t.kind() == SyntaxKind::COMMA)
+                .count()
+                + 1
+                != args.len()
+                && !args.is_empty()
+        });
+        let first_arg = args.first().map(|a| (self.const_of(a), a.text_range()));
+        self.calls.push(CallSite {
+            file,
+            seq,
+            route: self.cur_route,
+            name,
+            range: node.text_range(),
+            is_route_kw,
+            nargs: (!unknowable).then_some(args.len()),
+            first_arg,
+        });
+    }
+}
+
+/// Whether a block holds an action: any statement but a lone `;`
+/// (`#!ifdef` arms are looked into).
+fn has_actions(block: &SyntaxNode) -> bool {
+    use SyntaxKind::*;
+    block.children().any(|c| match c.kind() {
+        EMPTY_STMT | PP_DIRECTIVE => false,
+        PP_IF | PP_ARM => has_actions(&c),
+        _ => true,
+    })
+}
+
+fn first_token(node: &SyntaxNode, kind: SyntaxKind) -> Option<kcfg_syntax::SyntaxToken> {
+    node.children_with_tokens()
+        .filter_map(|e| e.into_token())
+        .find(|t| t.kind() == kind)
+}
+
+fn token_text(node: &SyntaxNode, kind: SyntaxKind) -> Option<String> {
+    first_token(node, kind).map(|t| t.text().to_string())
+}

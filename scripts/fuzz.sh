@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# scripts/fuzz.sh [TARGET] [SECONDS] [-- extra libFuzzer args]
+#
+# Runs a cargo-fuzz target of fuzz/ (default: parse, 60 s) with the seed
+# corpus and the kamailio.cfg dictionary.
+#
+# - Seeds: every fixtures/corpus/**/*.cfg is copied into fuzz/corpus/TARGET/
+#   (gitignored; the corpus the fuzzer grows there is kept between runs).
+# - Toolchain: stable rustc with RUSTC_BOOTSTRAP=1 (cargo-fuzz needs -Z flags),
+#   AddressSanitizer. FUZZ_SANITIZER=none (or an ASan build failure) falls
+#   back to `-s none`.
+# - Needs cargo-fuzz: `cargo install cargo-fuzz` (installed here if missing).
+# - Exit status: 0 when no crash was found, non-zero otherwise; crashes are
+#   saved in fuzz/artifacts/TARGET/ (reproduce: `cargo fuzz run TARGET FILE`,
+#   minimise: `cargo fuzz tmin TARGET FILE`).
+#
+# Env: FUZZ_JOBS (default 1), FUZZ_SANITIZER (address|none), FUZZ_MAX_LEN
+# (default: libFuzzer's choice, max(4096, largest seed)), FUZZ_LOG (file to tee libFuzzer's output to).
+set -euo pipefail
+
+target=${1:-parse}
+seconds=${2:-60}
+shift $(($# >= 2 ? 2 : $#))
+[ "${1:-}" = "--" ] && shift
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root/fuzz"
+
+if ! command -v cargo-fuzz >/dev/null 2>&1; then
+	echo "fuzz.sh: installing cargo-fuzz" >&2
+	cargo install --locked cargo-fuzz
+fi
+
+corpus="corpus/$target"
+mkdir -p "$corpus" "artifacts/$target"
+# seed corpus: file names by content hash, so re-running adds nothing new
+n=0
+while IFS= read -r -d '' f; do
+	h=$(sha1sum "$f" | cut -c1-40)
+	[ -e "$corpus/seed-$h" ] || cp "$f" "$corpus/seed-$h"
+	n=$((n + 1))
+done < <(find "$root/fixtures/corpus" -name '*.cfg' -type f -print0)
+echo "fuzz.sh: $n seed files; corpus $corpus has $(find "$corpus" -type f | wc -l) inputs" >&2
+
+export RUSTC_BOOTSTRAP=1
+sanitizer=${FUZZ_SANITIZER:-address}
+if [ "$sanitizer" != none ] && ! cargo fuzz build -s "$sanitizer" "$target" >&2; then
+	echo "fuzz.sh: build with -s $sanitizer failed; falling back to -s none" >&2
+	sanitizer=none
+fi
+
+args=(
+	-max_total_time="$seconds"
+	-dict="$root/fuzz/dict/kamailio.dict"
+	-print_final_stats=1
+)
+# default max_len: libFuzzer takes max(4096, largest seed)
+[ -n "${FUZZ_MAX_LEN:-}" ] && args+=(-max_len="$FUZZ_MAX_LEN")
+if [ "${FUZZ_JOBS:-1}" -gt 1 ]; then
+	args+=(-jobs="$FUZZ_JOBS" -workers="$FUZZ_JOBS")
+fi
+
+run() {
+	cargo fuzz run -s "$sanitizer" "$target" "$corpus" -- "${args[@]}" "$@"
+}
+if [ -n "${FUZZ_LOG:-}" ]; then
+	set -o pipefail
+	run "$@" 2>&1 | tee "$FUZZ_LOG"
+else
+	run "$@"
+fi
