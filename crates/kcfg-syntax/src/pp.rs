@@ -16,6 +16,9 @@
 use crate::lexer::Token;
 use crate::SyntaxKind::{self, *};
 
+/// Kamailio's `MAX_IFDEFS` (cfg.lex): deeper nesting is an error there.
+pub const MAX_IFDEF_DEPTH: usize = 512;
+
 /// What a preprocessor directive line does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Directive {
@@ -157,6 +160,15 @@ fn scan(
         let line_idx = st.lines.len();
         let mut group = None;
         match directive {
+            d if d.opens_group() && stack.len() >= MAX_IFDEF_DEPTH => {
+                errs.push(PpError {
+                    offset: off[i],
+                    len: off[i + 1] - off[i],
+                    message: format!(
+                        "more than {MAX_IFDEF_DEPTH} nested `#!ifdef`s: Kamailio stops here (MAX_IFDEFS)"
+                    ),
+                });
+            }
             d if d.opens_group() => {
                 let g = st.groups.len();
                 st.groups.push(Group {

@@ -19,7 +19,7 @@ pub struct Transform<'a> {
 /// A parsed pseudo-variable.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PvRef<'a> {
-    /// `ru` in `$ru`, `var` in `$var(x)`, `?` in `$?`
+    /// `ru` in `$ru`, `var` in `$var(x)`, `?` in `$?`, `%` for SER's `%avp`
     pub class: &'a str,
     /// `x` in `$var(x)`, `t=>$ci` in `$sht(t=>$ci)`
     pub inner: Option<&'a str>,
@@ -85,6 +85,23 @@ pub fn parse_pv(text: &str) -> Result<PvRef<'_>, PvError> {
         })
     };
     let b = text.as_bytes();
+    if b.first() == Some(&b'%') {
+        // SER's AVP syntax: `%name`, `%f.name`, `%name[1]`
+        let body = &text[1..];
+        let (name, index) = match body.find('[') {
+            Some(i) if body.ends_with(']') => (&body[..i], Some(&body[i + 1..body.len() - 1])),
+            _ => (body, None),
+        };
+        if name.is_empty() {
+            return err("expected an AVP name after `%`", 1);
+        }
+        return Ok(PvRef {
+            class: "%",
+            inner: Some(name),
+            index,
+            transforms: vec![],
+        });
+    }
     if b.first() != Some(&b'$') {
         return err("a pseudo-variable starts with `$`", 0);
     }

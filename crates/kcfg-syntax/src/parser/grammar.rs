@@ -877,24 +877,26 @@ fn stmt_or_block(p: &mut Parser) {
     }
 }
 
+/// `if c s [else if c s]* [else s]`: `else if` arms are flat `ELSE_BRANCH`
+/// children of one `IF_STMT` (`else`, `if`, condition, statement), so a long
+/// chain costs no nesting (Kamailio has no limit there either).
 fn if_stmt(p: &mut Parser) {
     let m = p.start();
     p.bump(IF_KW);
     condition(p);
     stmt_or_block(p);
-    // Kamailio's `if` nests without limit through `else if`
-    if p.at(ELSE_KW) {
+    while p.at(ELSE_KW) {
         let e = p.start();
         p.bump(ELSE_KW);
-        if p.at(IF_KW) {
-            if p.enter() {
-                if_stmt(p);
-                p.leave();
-            }
-        } else {
+        if p.eat(IF_KW) {
+            condition(p);
             stmt_or_block(p);
+            e.complete(p, ELSE_BRANCH);
+            continue;
         }
+        stmt_or_block(p);
         e.complete(p, ELSE_BRANCH);
+        break;
     }
     m.complete(p, IF_STMT);
 }
