@@ -76,17 +76,18 @@ struct Outcome {
     review: Option<String>,
 }
 
+/// kcfg's syntax errors for Kamailio 5.6's grammar: the parser with the core
+/// parameter names of 5.6 (each is a token of Kamailio's lexer) and the
+/// defines of the files the config includes, as `kcfg check` computes them.
 fn kcfg_errors(path: &Path, bytes: &[u8]) -> Vec<KcfgError> {
     let text = match kcfg_syntax::decode(bytes) {
         Ok(t) => std::borrow::Cow::Borrowed(t),
         Err(_) => String::from_utf8_lossy(bytes),
     };
-    // what `kcfg check --kamailio-version 5.6` reports, minus the semantic layer:
-    // the syntax errors for Kamailio 5.6's grammar (its core parameter names)
     let options = kcfg_cli::check::CheckOptions {
         version: kcfg_modules::KamailioVersion::V5_6,
         defines: Vec::new(),
-        base_dir: path.parent().map(Path::to_path_buf),
+        path: Some(path.to_path_buf()),
     };
     let parse = kcfg_syntax::parse_with(&text, &options.parse_options_for(&text));
     let index = LineIndex::new(&text);

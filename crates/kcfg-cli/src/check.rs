@@ -4,7 +4,7 @@
 //! bytes and hands the text to [`check_source`], the place where further
 //! checks (semantic analysis, lint rules) will be added.
 
-use kcfg_diagnostics::{codes, Diagnostic, FileId, Files, SourceFile, TextRange, TextSize};
+use kcfg_diagnostics::{codes, Diagnostic, FileId, Files, TextRange, TextSize};
 
 /// What a check is run for.
 #[derive(Debug, Clone, Default)]
@@ -12,10 +12,10 @@ pub struct CheckOptions {
     pub version: kcfg_modules::KamailioVersion,
     /// `-D NAME[=VALUE]` names
     pub defines: Vec<String>,
-    /// The directory of the checked file, where its relative includes are
-    /// looked for (after the current directory, as Kamailio does). `None`
-    /// for standard input.
-    pub base_dir: Option<std::path::PathBuf>,
+    /// The path of the checked file on disk: its directory is where its
+    /// relative includes are looked for (after the current directory, as
+    /// Kamailio does). `None` for standard input.
+    pub path: Option<std::path::PathBuf>,
 }
 
 /// How deep includes are followed when collecting their defines.
@@ -102,7 +102,9 @@ impl CheckOptions {
     /// Parse options for `text`, with the defines of the files it includes.
     pub fn parse_options_for(&self, text: &str) -> kcfg_syntax::ParseOptions {
         let mut o = self.parse_options();
-        if let Some(names) = include_defines(self.base_dir.as_deref(), text) {
+        if let Some(names) =
+            include_defines(self.path.as_deref().and_then(std::path::Path::parent), text)
+        {
             o.defines.extend(names);
             o.includes_resolved = true;
         }
@@ -110,22 +112,111 @@ impl CheckOptions {
     }
 }
 
-/// Check a decoded file: its syntax errors (`KC001`) and the characters
-/// Kamailio skips (`KC003`, warning).
-pub fn check_source(file: FileId, source: &SourceFile, options: &CheckOptions) -> Vec<Diagnostic> {
-    let parse = kcfg_syntax::parse_with(source.text(), &options.parse_options_for(source.text()));
-    let mut out: Vec<Diagnostic> = parse
-        .errors()
-        .iter()
-        .map(|e| Diagnostic::from_syntax_error(file, e, source.line_index()))
-        .collect();
+/// Check a decoded file that is already in `files`: its syntax errors
+/// (`KC001`), the characters Kamailio skips (`KC003`, warning), and the
+/// semantic checks of `kcfg-sema` (`KC1xx`) over the file and what it
+/// includes. Included files that have findings are added to `files`.
+pub fn check_source(files: &mut Files, file: FileId, options: &CheckOptions) -> Vec<Diagnostic> {
+    let text = files.get(file).text().to_string();
+    // the unknown-core-parameter check is kcfg-sema's (KC112), which knows
+    // other versions and defines
+    let mut parse_options = options.parse_options_for(&text);
+    parse_options.core_params = None;
+    let parse = kcfg_syntax::parse_with(&text, &parse_options);
+    let mut out: Vec<Diagnostic> = {
+        let source = files.get(file);
+        parse
+            .errors()
+            .iter()
+            .map(|e| Diagnostic::from_syntax_error(file, e, source.line_index()))
+            .collect()
+    };
     out.extend(parse.warnings().iter().map(|w| {
-        let mut d = Diagnostic::from_syntax_error(file, w, source.line_index());
+        let mut d = Diagnostic::from_syntax_error(file, w, files.get(file).line_index());
         d.code = codes::SKIPPED_CHARACTER;
         d.severity = kcfg_diagnostics::Severity::Warning;
         d
     }));
+    out.extend(semantic(files, file, &text, options));
     out
+}
+
+/// Run `kcfg-sema` and turn its findings into diagnostics.
+fn semantic(
+    files: &mut Files,
+    main: FileId,
+    text: &str,
+    options: &CheckOptions,
+) -> Vec<Diagnostic> {
+    let sema_options = kcfg_sema::SemaOptions {
+        version: options.version,
+        defines: options.defines.clone(),
+        cwd: None,
+    };
+    let main_path = options
+        .path
+        .clone()
+        .unwrap_or_else(|| std::path::PathBuf::from(files.get(main).path()));
+    let model = kcfg_sema::Model::build(&main_path, text, &kcfg_sema::FsLoader, &sema_options);
+    let mut ids: Vec<Option<FileId>> = vec![None; model.files.len()];
+    ids[0] = Some(main);
+    let mut id_of = |files: &mut Files, idx: kcfg_sema::FileIdx| -> FileId {
+        *ids[idx.0].get_or_insert_with(|| {
+            let f = &model.files[idx.0];
+            files.add(f.path.display().to_string(), f.text.clone())
+        })
+    };
+    let mut out = Vec::new();
+    // syntax errors of included files (the main file's are reported above);
+    // files included inside a route block are statements, not a file of
+    // their own, and are not judged alone
+    for (i, f) in model.files.iter().enumerate().skip(1) {
+        if f.included_in_route || f.parse.errors().is_empty() {
+            continue;
+        }
+        let id = id_of(files, kcfg_sema::FileIdx(i));
+        for e in f.parse.errors() {
+            let d = Diagnostic::from_syntax_error(id, e, files.get(id).line_index());
+            out.push(with_include_chain(d, &model, kcfg_sema::FileIdx(i)));
+        }
+    }
+    for sd in &model.diagnostics {
+        let id = id_of(files, sd.file);
+        let severity = match sd.severity {
+            kcfg_sema::Severity::Error => kcfg_diagnostics::Severity::Error,
+            kcfg_sema::Severity::Warning => kcfg_diagnostics::Severity::Warning,
+        };
+        let mut d = Diagnostic::new(sd.code, severity, id, sd.range, sd.message.clone());
+        if let Some(h) = &sd.help {
+            d = d.with_help(h.clone());
+        }
+        for (r, m) in &sd.labels {
+            d = d.with_label(*r, m.clone());
+        }
+        out.push(with_include_chain(d, &model, sd.file));
+    }
+    out
+}
+
+/// For a finding in an included file: a note saying through which includes
+/// the file was reached.
+fn with_include_chain(
+    d: Diagnostic,
+    model: &kcfg_sema::Model,
+    idx: kcfg_sema::FileIdx,
+) -> Diagnostic {
+    let chain = model.include_chain(idx);
+    if chain.is_empty() {
+        return d;
+    }
+    let steps: Vec<String> = chain
+        .iter()
+        .map(|(f, r)| {
+            let file = model.file(*f);
+            format!("{}:{}", file.path.display(), file.line_of(*r))
+        })
+        .collect();
+    d.with_note(format!("included through {}", steps.join(" → ")))
 }
 
 /// Add a file to `files` and check it.
@@ -143,7 +234,7 @@ pub fn check_bytes(
     match kcfg_syntax::decode(bytes) {
         Ok(text) => {
             let file = files.add(path, text);
-            (file, check_source(file, files.get(file), options))
+            (file, check_source(files, file, options))
         }
         Err(not_utf8) => {
             let text = String::from_utf8_lossy(bytes).into_owned();
@@ -184,11 +275,58 @@ mod tests {
         let (f, d) = check_bytes(
             &mut files,
             "k.cfg",
-            b"request_route {\n\txlog(\"a\")\n\texit;\n}\n",
+            b"loadmodule \"xlog.so\"\nrequest_route {\n\txlog(\"a\")\n\texit;\n}\n",
             &CheckOptions::default(),
         );
-        assert_eq!(d.len(), 1);
+        assert_eq!(d.len(), 1, "{d:?}");
         assert_eq!((d[0].code, d[0].file), ("KC001", f));
+    }
+
+    #[test]
+    fn semantic_checks_run_with_the_chosen_version() {
+        let text =
+            b"loadmodule \"sl.so\"\nrequest_route {\n\tsend_reply_error();\n\tt_relay();\n}\n";
+        let mut files = Files::new();
+        let (_, d) = check_bytes(&mut files, "k.cfg", text, &CheckOptions::default());
+        let codes: Vec<_> = d.iter().map(|d| d.code).collect();
+        // t_relay needs tm; send_reply_error exists in 6.0
+        assert_eq!(codes, vec!["KC103"], "{d:?}");
+        assert!(d[0].help.as_deref().unwrap_or("").contains("tm.so"));
+        let options = CheckOptions {
+            version: kcfg_modules::KamailioVersion::V5_6,
+            ..Default::default()
+        };
+        let mut files = Files::new();
+        let (_, d) = check_bytes(&mut files, "k.cfg", text, &options);
+        assert_eq!(d.len(), 2, "{d:?}");
+        assert!(d[0].message.contains("send_reply_error") && d[0].message.contains("6.0"));
+    }
+
+    #[test]
+    fn findings_in_included_files_say_how_they_were_reached() {
+        let dir = std::env::temp_dir().join(format!("kcfg-inc-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("routes.cfg"), "route[A] {\n\tno_such_fn();\n}\n").unwrap();
+        let main = dir.join("main.cfg");
+        let text = "include_file \"routes.cfg\"\nrequest_route {\n\troute(A);\n}\n";
+        std::fs::write(&main, text).unwrap();
+        let options = CheckOptions {
+            path: Some(main.clone()),
+            ..Default::default()
+        };
+        let mut files = Files::new();
+        let (_, d) = check_bytes(&mut files, "main.cfg", text.as_bytes(), &options);
+        std::fs::remove_dir_all(&dir).ok();
+        assert_eq!(d.len(), 1, "{d:?}");
+        assert_eq!(d[0].code, "KC103");
+        assert!(files.get(d[0].file).path().ends_with("routes.cfg"));
+        assert!(
+            d[0].notes
+                .iter()
+                .any(|n| n.contains("included through") && n.contains("main.cfg:1")),
+            "{:?}",
+            d[0].notes
+        );
     }
 
     #[test]

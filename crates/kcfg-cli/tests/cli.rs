@@ -8,8 +8,10 @@ use assert_cmd::cargo::cargo_bin_cmd;
 use assert_cmd::Command;
 use tempfile::TempDir;
 
-const CLEAN: &str = "request_route {\n\txlog(\"L_INFO\", \"hello\\n\");\n\texit;\n}\n";
-const MISSING_SEMI: &str = "request_route {\n    xlog(\"a\")\n    exit;\n}\n";
+const CLEAN: &str =
+    "loadmodule \"xlog.so\"\nrequest_route {\n\txlog(\"L_INFO\", \"hello\\n\");\n\texit;\n}\n";
+const MISSING_SEMI: &str =
+    "loadmodule \"xlog.so\"\nrequest_route {\n    xlog(\"a\")\n    exit;\n}\n";
 
 /// A temporary directory holding `files` (relative path, contents).
 fn project(files: &[(&str, &[u8])]) -> TempDir {
@@ -58,7 +60,7 @@ fn missing_semicolon_human() {
     let dir = project(&[("kamailio.cfg", MISSING_SEMI.as_bytes())]);
     let r = run(kcfg(dir.path()).args(["check", "kamailio.cfg"]));
     assert_eq!(r.code, 1);
-    assert!(r.stdout.contains("kamailio.cfg:2:14"));
+    assert!(r.stdout.contains("kamailio.cfg:3:14"));
     assert!(r.stdout.contains("add `;` at the end of the statement"));
     assert!(!r.stdout.contains('\x1b'));
     insta::assert_snapshot!(r.stdout);
@@ -71,7 +73,7 @@ fn missing_semicolon_concise() {
     let r = run(kcfg(dir.path()).args(["check", "--format", "concise", "kamailio.cfg"]));
     assert_eq!(r.code, 1);
     assert_eq!(r.stderr, "");
-    insta::assert_snapshot!(r.stdout, @"kamailio.cfg:2:14: error[KC001] missing `;` (found `exit`)");
+    insta::assert_snapshot!(r.stdout, @"kamailio.cfg:3:14: error[KC001] missing `;` (found `exit`)");
 }
 
 #[test]
@@ -102,7 +104,7 @@ fn stdin_dash() {
     assert_eq!(r.code, 1);
     assert_eq!(
         r.stdout,
-        "<stdin>:2:14: error[KC001] missing `;` (found `exit`)\n"
+        "<stdin>:3:14: error[KC001] missing `;` (found `exit`)\n"
     );
 
     let r = run(kcfg(dir.path())
@@ -110,7 +112,7 @@ fn stdin_dash() {
         .write_stdin(MISSING_SEMI));
     assert_eq!(r.code, 1);
     assert!(
-        r.stdout.contains("╭─[ etc/kamailio.cfg:2:14 ]"),
+        r.stdout.contains("╭─[ etc/kamailio.cfg:3:14 ]"),
         "{}",
         r.stdout
     );
@@ -124,7 +126,7 @@ fn stdin_dash() {
 
 #[test]
 fn directory_walk() {
-    let broken = "request_route {\n\tsl_send_reply(\"404\", \"x\")\n}\n";
+    let broken = "loadmodule \"sl.so\"\nrequest_route {\n\tsl_send_reply(\"404\", \"x\")\n}\n";
     let dir = project(&[
         ("conf/b.cfg", MISSING_SEMI.as_bytes()),
         ("conf/a.cfg", broken.as_bytes()),
@@ -138,19 +140,19 @@ fn directory_walk() {
     let r = run(kcfg(dir.path()).args(["check", "--format", "concise", "conf"]));
     assert_eq!(r.code, 1);
     insta::assert_snapshot!(r.stdout, @r"
-    conf/a.cfg:2:27: error[KC001] missing `;` (found `}`)
-    conf/b.cfg:2:14: error[KC001] missing `;` (found `exit`)
-    conf/sub/deep.cfg:2:14: error[KC001] missing `;` (found `exit`)
+    conf/a.cfg:3:27: error[KC001] missing `;` (found `}`)
+    conf/b.cfg:3:14: error[KC001] missing `;` (found `exit`)
+    conf/sub/deep.cfg:3:14: error[KC001] missing `;` (found `exit`)
     ");
 
     // no PATH: the current directory, shown without `./`
     let r = run(kcfg(dir.path()).args(["check", "--format", "concise"]));
     assert_eq!(r.code, 1);
     insta::assert_snapshot!(r.stdout, @r"
-    conf/a.cfg:2:27: error[KC001] missing `;` (found `}`)
-    conf/b.cfg:2:14: error[KC001] missing `;` (found `exit`)
-    conf/sub/deep.cfg:2:14: error[KC001] missing `;` (found `exit`)
-    top.cfg:2:14: error[KC001] missing `;` (found `exit`)
+    conf/a.cfg:3:27: error[KC001] missing `;` (found `}`)
+    conf/b.cfg:3:14: error[KC001] missing `;` (found `exit`)
+    conf/sub/deep.cfg:3:14: error[KC001] missing `;` (found `exit`)
+    top.cfg:3:14: error[KC001] missing `;` (found `exit`)
     ");
 
     let r = run(kcfg(dir.path()).args(["check", "conf"]));
@@ -184,7 +186,7 @@ fn io_errors_win_over_findings_but_findings_are_still_reported() {
     assert_eq!(r.code, 2);
     assert_eq!(
         r.stdout,
-        "kamailio.cfg:2:14: error[KC001] missing `;` (found `exit`)\n"
+        "kamailio.cfg:3:14: error[KC001] missing `;` (found `exit`)\n"
     );
     assert!(r.stderr.contains("missing.cfg"));
 }

@@ -28,7 +28,7 @@ pub fn run(args: &CheckArgs, env: &mut Env<'_>) -> io::Result<Status> {
     let options = check::CheckOptions {
         version: args.kamailio_version,
         defines: args.defines.clone(),
-        base_dir: None,
+        path: None,
     };
     let mut files = Files::new();
     let mut diagnostics: Vec<Diagnostic> = Vec::new();
@@ -37,7 +37,7 @@ pub fn run(args: &CheckArgs, env: &mut Env<'_>) -> io::Result<Status> {
             Ok(bytes) => {
                 let mut options = options.clone();
                 if let crate::discover::Source::File(path) = &target.source {
-                    options.base_dir = path.parent().map(|d| d.to_path_buf());
+                    options.path = Some(path.clone());
                 }
                 let (_, d) =
                     check::check_bytes(&mut files, target.display.clone(), &bytes, &options);

@@ -43,7 +43,7 @@ pub fn run(args: &SyntaxTreeArgs, env: &mut Env<'_>) -> io::Result<Status> {
         out.push('\n');
     }
     let file = files.add(display, text);
-    let diagnostics = check::check_source(file, files.get(file), &check::CheckOptions::default());
+    let diagnostics = check::check_source(&mut files, file, &check::CheckOptions::default());
     out.push_str(&render::concise(&files, &diagnostics));
     emit(env.stdout, &out)?;
     Ok(Status::Clean)
