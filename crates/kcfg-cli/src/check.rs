@@ -25,6 +25,9 @@ const MAX_INCLUDE_DEPTH: usize = 64;
 /// `None` when an `include_file` cannot be read (then nobody knows what it
 /// defines); a missing `import_file` is skipped, as Kamailio skips it.
 pub fn include_defines(base_dir: Option<&std::path::Path>, text: &str) -> Option<Vec<String>> {
+    if !text.contains("include_file") && !text.contains("import_file") {
+        return Some(Vec::new());
+    }
     let mut names = Vec::new();
     let mut seen = std::collections::HashSet::new();
     collect_include_defines(base_dir, text, 0, &mut seen, &mut names).then_some(names)
@@ -118,11 +121,23 @@ impl CheckOptions {
 /// includes. Included files that have findings are added to `files`.
 pub fn check_source(files: &mut Files, file: FileId, options: &CheckOptions) -> Vec<Diagnostic> {
     let text = files.get(file).text().to_string();
-    // the unknown-core-parameter check is kcfg-sema's (KC112), which knows
-    // other versions and defines
-    let mut parse_options = options.parse_options_for(&text);
-    parse_options.core_params = None;
-    let parse = kcfg_syntax::parse_with(&text, &parse_options);
+    let model = build_model(files, file, &text, options);
+    // kcfg-sema parsed the main file with the command-line defines; when it
+    // includes other files, parse it again knowing what they define, so bare
+    // names can be checked. The unknown-core-parameter check is kcfg-sema's
+    // (KC112), which knows other versions and defines.
+    let main = &model.files[0];
+    let parse = if main.parse.tree().includes().next().is_none() {
+        main.parse.clone()
+    } else {
+        let mut parse_options = options.parse_options();
+        parse_options.core_params = None;
+        if let Some(names) = model_include_defines(&model) {
+            parse_options.defines.extend(names);
+            parse_options.includes_resolved = true;
+        }
+        kcfg_syntax::parse_with(&text, &parse_options)
+    };
     let mut out: Vec<Diagnostic> = {
         let source = files.get(file);
         parse
@@ -137,17 +152,43 @@ pub fn check_source(files: &mut Files, file: FileId, options: &CheckOptions) -> 
         d.severity = kcfg_diagnostics::Severity::Warning;
         d
     }));
-    out.extend(semantic(files, file, &text, options));
+    out.extend(semantic(files, file, &model));
     out
 }
 
-/// Run `kcfg-sema` and turn its findings into diagnostics.
-fn semantic(
-    files: &mut Files,
+/// The defines (with values) of the files the model's main file includes;
+/// `None` when an `include_file` could not be read (KC113).
+fn model_include_defines(model: &kcfg_sema::Model) -> Option<Vec<String>> {
+    use kcfg_syntax::ast::AstNode;
+    if model.diagnostics.iter().any(|d| d.code == "KC113") {
+        return None;
+    }
+    let mut names = Vec::new();
+    for f in &model.files[1..] {
+        let tree = f.parse.tree();
+        for d in tree.defines() {
+            if let Some(n) = d.name() {
+                match d.body() {
+                    Some(v) => names.push(format!("{}={}", n.text(), v.text())),
+                    None => names.push(n.text().to_string()),
+                }
+            }
+        }
+        for n in kcfg_syntax::ast::descendants::<kcfg_syntax::ast::PpSubst>(tree.syntax()) {
+            if let Some((name, value)) = n.defined_name_value() {
+                names.push(format!("{name}={value}"));
+            }
+        }
+    }
+    Some(names)
+}
+
+fn build_model(
+    files: &Files,
     main: FileId,
     text: &str,
     options: &CheckOptions,
-) -> Vec<Diagnostic> {
+) -> kcfg_sema::Model {
     let sema_options = kcfg_sema::SemaOptions {
         version: options.version,
         defines: options.defines.clone(),
@@ -157,7 +198,11 @@ fn semantic(
         .path
         .clone()
         .unwrap_or_else(|| std::path::PathBuf::from(files.get(main).path()));
-    let model = kcfg_sema::Model::build(&main_path, text, &kcfg_sema::FsLoader, &sema_options);
+    kcfg_sema::Model::build(&main_path, text, &kcfg_sema::FsLoader, &sema_options)
+}
+
+/// Turn `kcfg-sema`'s findings into diagnostics.
+fn semantic(files: &mut Files, main: FileId, model: &kcfg_sema::Model) -> Vec<Diagnostic> {
     let mut ids: Vec<Option<FileId>> = vec![None; model.files.len()];
     ids[0] = Some(main);
     let mut id_of = |files: &mut Files, idx: kcfg_sema::FileIdx| -> FileId {
@@ -177,7 +222,7 @@ fn semantic(
         let id = id_of(files, kcfg_sema::FileIdx(i));
         for e in f.parse.errors() {
             let d = Diagnostic::from_syntax_error(id, e, files.get(id).line_index());
-            out.push(with_include_chain(d, &model, kcfg_sema::FileIdx(i)));
+            out.push(with_include_chain(d, model, kcfg_sema::FileIdx(i)));
         }
     }
     for sd in &model.diagnostics {
@@ -193,7 +238,7 @@ fn semantic(
         for (r, m) in &sd.labels {
             d = d.with_label(*r, m.clone());
         }
-        out.push(with_include_chain(d, &model, sd.file));
+        out.push(with_include_chain(d, model, sd.file));
     }
     out
 }
