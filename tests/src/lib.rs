@@ -538,3 +538,233 @@ impl Drop for TempDir {
         let _ = std::fs::remove_dir_all(&self.0);
     }
 }
+
+// ---- real Kamailio with defines and a real start-up (differential check test) ----
+
+/// What one run of Kamailio (`-c`, or a start-up) left behind.
+#[derive(Debug, Clone)]
+pub struct KamailioRun {
+    /// exit status; `None` when Kamailio was still running (start-up) or was killed (timeout)
+    pub exit: Option<i32>,
+    /// `-c`: exit 0 and `config file ok`; start-up: the UDP socket was bound and Kamailio was
+    /// still running after the settle time
+    pub ok: bool,
+    /// Kamailio neither finished (`-c`) nor came up or exited (start-up) in time
+    pub timed_out: bool,
+    /// stderr, with the temporary copy's path replaced by the original one
+    pub stderr: String,
+    /// the UDP port of a start-up (0 for `-c`)
+    pub port: u16,
+}
+
+/// [`rewrite_for_check`], and `loadmodule "dir/x.so"` with a relative directory part (a build
+/// tree path such as `modules/sl/sl.so` of old SER configs) reduced to `loadmodule "x.so"`: like
+/// an absolute path, it says where modules are installed, not which module is meant. Line
+/// numbers are kept.
+pub fn rewrite_for_run(text: &[u8]) -> Vec<u8> {
+    let text = rewrite_for_check(text);
+    let mut out = Vec::with_capacity(text.len());
+    for (i, line) in text.split(|&b| b == b'\n').enumerate() {
+        if i > 0 {
+            out.push(b'\n');
+        }
+        let indent = line.iter().take_while(|b| b.is_ascii_whitespace()).count();
+        let rest = &line[indent..];
+        let reduced = (|| {
+            let after_kw = rest.strip_prefix(b"loadmodule")?;
+            let ws = after_kw
+                .iter()
+                .take_while(|b| b.is_ascii_whitespace())
+                .count();
+            if ws == 0 || after_kw.get(ws) != Some(&b'"') {
+                return None;
+            }
+            let start = indent + "loadmodule".len() + ws + 1;
+            let len = line[start..].iter().position(|&b| b == b'"')?;
+            let path = &line[start..start + len];
+            let slash = path.iter().rposition(|&b| b == b'/')?;
+            (path.first() != Some(&b'/') && slash + 1 < path.len())
+                .then(|| [&line[..start], &path[slash + 1..], &line[start + len..]].concat())
+        })();
+        out.extend_from_slice(reduced.as_deref().unwrap_or(line));
+    }
+    out
+}
+
+/// A UDP port on 127.0.0.1 that was free a moment ago.
+pub fn free_udp_port() -> u16 {
+    std::net::UdpSocket::bind("127.0.0.1:0")
+        .and_then(|s| s.local_addr())
+        .map(|a| a.port())
+        .unwrap_or(35060)
+}
+
+/// Is 127.0.0.1:`port` bound as UDP (Linux `/proc/net/udp`)?
+pub fn udp_port_bound(port: u16) -> bool {
+    let needle = format!("0100007F:{port:04X} ");
+    std::fs::read_to_string("/proc/net/udp").is_ok_and(|t| t.lines().any(|l| l.contains(&needle)))
+}
+
+impl Kamailio {
+    /// The `-A NAME` arguments and the common ones (`-E -f COPY -L MPATH -Y RUNDIR`) for a copy
+    /// of `file` made by [`rewrite_for_run`] in `tmp`; run from the file's own directory
+    /// (relative includes are looked for there first, as Kamailio does).
+    fn command_for(
+        &self,
+        file: &Path,
+        defines: &[String],
+        tmp: &TempDir,
+    ) -> std::io::Result<(std::process::Command, String)> {
+        use std::process::{Command, Stdio};
+        let copy = tmp
+            .path()
+            .join(file.file_name().unwrap_or_else(|| "kamailio.cfg".as_ref()));
+        std::fs::write(&copy, rewrite_for_run(&std::fs::read(file)?))?;
+        let run_dir = tmp.path().join("run");
+        std::fs::create_dir_all(&run_dir)?;
+        let mut cmd = Command::new(&self.bin);
+        cmd.arg("-E")
+            .arg("-f")
+            .arg(&copy)
+            .arg("-L")
+            .arg(&self.mpath)
+            .arg("-Y")
+            .arg(&run_dir);
+        for d in defines {
+            cmd.arg("-A").arg(d);
+        }
+        cmd.current_dir(file.parent().unwrap_or(Path::new("/")))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null());
+        Ok((cmd, copy.to_string_lossy().into_owned()))
+    }
+
+    /// `kamailio -c` with `-A` defines on a copy made by [`rewrite_for_run`] (as
+    /// [`Kamailio::check`] does, which takes no defines).
+    pub fn run_check(
+        &self,
+        file: &Path,
+        defines: &[String],
+        timeout: std::time::Duration,
+    ) -> std::io::Result<KamailioRun> {
+        let file = std::fs::canonicalize(file)?;
+        let tmp = TempDir::new("kcfg-kamailio-run")?;
+        let (mut cmd, tmp_cfg) = self.command_for(&file, defines, &tmp)?;
+        let stderr_path = tmp.path().join("stderr.log");
+        cmd.arg("-c")
+            .args(["-l", "udp:127.0.0.1:5060"])
+            .stderr(std::fs::File::create(&stderr_path)?);
+        let mut child = cmd.spawn()?;
+        let deadline = std::time::Instant::now() + timeout;
+        let status = loop {
+            if let Some(status) = child.try_wait()? {
+                break Some(status);
+            }
+            if std::time::Instant::now() >= deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                break None;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        };
+        let stderr = original_paths(&std::fs::read(&stderr_path)?, &tmp_cfg, &tmp, &file);
+        Ok(KamailioRun {
+            exit: status.and_then(|s| s.code()),
+            ok: status.is_some_and(|s| s.success()) && stderr.contains("config file ok"),
+            timed_out: status.is_none(),
+            stderr,
+            port: 0,
+        })
+    }
+
+    /// A real start-up on loopback, as `oracle-check.sh --deep` does: `-DD -E -n 1 -m 64 -M 8
+    /// -l udp:127.0.0.1:PORT` on a free port, in a process group of its own. It is up when its
+    /// UDP socket is bound and it still runs `settle` later; it failed when it exits first.
+    /// Kamailio is then stopped through its process group (TERM, then KILL).
+    pub fn run_start(
+        &self,
+        file: &Path,
+        defines: &[String],
+        timeout: std::time::Duration,
+        settle: std::time::Duration,
+    ) -> std::io::Result<KamailioRun> {
+        use std::os::unix::process::CommandExt;
+        let file = std::fs::canonicalize(file)?;
+        let tmp = TempDir::new("kcfg-kamailio-start")?;
+        let (mut cmd, tmp_cfg) = self.command_for(&file, defines, &tmp)?;
+        let stderr_path = tmp.path().join("stderr.log");
+        let port = free_udp_port();
+        cmd.args(["-DD", "-n", "1", "-m", "64", "-M", "8", "-l"])
+            .arg(format!("udp:127.0.0.1:{port}"))
+            .stderr(std::fs::File::create(&stderr_path)?)
+            .process_group(0);
+        let mut child = cmd.spawn()?;
+        let deadline = std::time::Instant::now() + timeout;
+        let (mut ok, mut timed_out, mut exit) = (false, false, None);
+        loop {
+            if let Some(status) = child.try_wait()? {
+                exit = status.code();
+                break;
+            }
+            if udp_port_bound(port) {
+                std::thread::sleep(settle);
+                match child.try_wait()? {
+                    Some(status) => exit = status.code(),
+                    None => ok = true,
+                }
+                break;
+            }
+            if std::time::Instant::now() >= deadline {
+                timed_out = true;
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        stop_process_group(&mut child);
+        let stderr = original_paths(&std::fs::read(&stderr_path)?, &tmp_cfg, &tmp, &file);
+        Ok(KamailioRun {
+            exit,
+            ok,
+            timed_out,
+            stderr,
+            port,
+        })
+    }
+}
+
+/// Kamailio's stderr with the temporary copy's path (and its directory, where Kamailio also
+/// looks for relative includes) shown as the original file's.
+fn original_paths(stderr: &[u8], tmp_cfg: &str, tmp: &TempDir, file: &Path) -> String {
+    let dir = file.parent().unwrap_or(Path::new("/"));
+    String::from_utf8_lossy(stderr)
+        .replace(tmp_cfg, &file.to_string_lossy())
+        .replace(
+            &format!("{}/", tmp.path().display()),
+            &format!("{}/", dir.display()),
+        )
+}
+
+/// Stop a child started with `process_group(0)` and whatever it forked: TERM to its group, up to
+/// 3 s for it to exit, then KILL to the group.
+fn stop_process_group(child: &mut std::process::Child) {
+    use std::process::{Command, Stdio};
+    let group = format!("-{}", child.id());
+    if matches!(child.try_wait(), Ok(None)) {
+        let _ = Command::new("kill")
+            .args(["-TERM", "--", &group])
+            .stderr(Stdio::null())
+            .status();
+        for _ in 0..60 {
+            if matches!(child.try_wait(), Ok(Some(_))) {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    }
+    // workers that outlived the main process stay in the group
+    let _ = Command::new("kill")
+        .args(["-KILL", "--", &group])
+        .stderr(Stdio::null())
+        .status();
+    let _ = child.wait();
+}

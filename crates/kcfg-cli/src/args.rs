@@ -31,8 +31,13 @@ pub enum Command {
         0  no problems found\n  \
         1  problems found (errors or warnings)\n  \
         2  a path could not be checked (missing, unreadable, too large, no `.cfg` files), or bad arguments\n\n\
+        kcfg.toml (in the file's directory or above):\n  \
+        kamailio-version = \"5.6\"\n  \
+        [check]\n  \
+        define-sets = [[\"WITH_MYSQL\", \"WITH_AUTH\"], [\"WITH_NAT\"]]   # each set is checked\n\n\
         Examples:\n  \
         kcfg check /etc/kamailio\n  \
+        kcfg check --all-defines kamailio.cfg\n  \
         kcfg check --format concise kamailio.cfg\n  \
         cat kamailio.cfg | kcfg check -")]
     Check(CheckArgs),
@@ -63,9 +68,10 @@ pub struct CheckArgs {
     #[arg(long, value_name = "NAME", default_value = "<stdin>")]
     pub stdin_filename: String,
 
-    /// The Kamailio version to check against: 5.6, 6.0 or master.
-    #[arg(long, value_name = "VERSION", default_value = "6.0", value_parser = parse_version)]
-    pub kamailio_version: kcfg_modules::KamailioVersion,
+    /// The Kamailio version to check against: 5.6, 6.0 or master [default:
+    /// `kamailio-version` in kcfg.toml, else 6.0].
+    #[arg(long, value_name = "VERSION", value_parser = parse_version)]
+    pub kamailio_version: Option<kcfg_modules::KamailioVersion>,
 
     /// Define NAME (or NAME=VALUE) before the file is read, like `kamailio -D`/`-A`.
     #[arg(
@@ -75,6 +81,13 @@ pub struct CheckArgs {
         value_name = "NAME[=VALUE]"
     )]
     pub defines: Vec<String>,
+
+    /// Check every `#!ifdef` combination the config uses: all combinations
+    /// of up to 8 tested names, else each name alone, all and none (plus
+    /// the `define-sets` of kcfg.toml). Each finding says with which
+    /// defines it appears.
+    #[arg(long)]
+    pub all_defines: bool,
 }
 
 fn parse_version(s: &str) -> Result<kcfg_modules::KamailioVersion, String> {

@@ -183,7 +183,8 @@ fn model_include_defines(model: &kcfg_sema::Model) -> Option<Vec<String>> {
     Some(names)
 }
 
-fn build_model(
+/// The kcfg-sema model of the main file `main` (whose text is `text`).
+pub fn build_model(
     files: &Files,
     main: FileId,
     text: &str,

@@ -14,6 +14,8 @@
 pub mod args;
 pub mod check;
 pub mod commands;
+pub mod config;
+pub mod define_sets;
 pub mod discover;
 pub mod input;
 

@@ -9,14 +9,18 @@ use kcfg_modules::{suggest, versions_with_function, BlockKind, FunctionVariant, 
 
 use crate::defines::Const;
 use crate::diagnostic::{codes, SemaDiagnostic};
-use crate::model::{CallSite, RouteTable, ValueKind, Walker};
+use crate::model::{CallSite, GlobalSite, RouteTable, ValueKind, ValueToken, Walker, NUMBER_WORDS};
 
 pub(crate) fn run(w: &mut Walker<'_>) {
     loadmodules(w);
     globals(w);
+    global_values(w);
     modparams(w);
+    db_urls(w);
+    load_order(w);
     let slots = route_slots(w);
     calls(w, &slots);
+    crate::exprs::run(w);
 }
 
 fn other_versions(this: KamailioVersion, vs: Vec<KamailioVersion>) -> Vec<KamailioVersion> {
@@ -144,6 +148,126 @@ fn globals(w: &mut Walker<'_>) {
         }
         w.report(g.seq, d);
     }
+}
+
+/// `name = value` whose value is a token the grammar has no rule for:
+/// `children = "four"`, `disable_tcp = "yes"`, `log_name = foo`,
+/// `user = 1000` (Kamailio: "syntax error" at the value). Only parameters
+/// whose forms are plain `NUMBER`/`intno`/`STRING`/`ID` are checked, and
+/// only single-token values (after define substitution).
+fn global_values(w: &mut Walker<'_>) {
+    for g in w.globals.clone() {
+        let Some(v) = &g.value else {
+            continue;
+        };
+        let Some(p) = w.db.global_param(&g.name) else {
+            continue;
+        };
+        let forms = p.value_forms;
+        if forms.is_empty()
+            || !forms
+                .iter()
+                .all(|f| matches!(*f, "NUMBER" | "intno" | "STRING" | "ID"))
+        {
+            continue;
+        }
+        let has = |f: &str| forms.contains(&f);
+        let number = has("NUMBER") || has("intno");
+        let ok = match &v.token {
+            ValueToken::Str(_) => has("STRING"),
+            ValueToken::Number(_) => number,
+            ValueToken::NegNumber(_) => has("intno"),
+            ValueToken::Ident(_) => has("ID"),
+        };
+        if ok {
+            continue;
+        }
+        let d = global_value_diagnostic(&g, v, number, has("STRING"), has("ID"));
+        w.report(g.seq, d);
+    }
+}
+
+fn global_value_diagnostic(
+    g: &GlobalSite,
+    v: &crate::model::GlobalValue,
+    number: bool,
+    string: bool,
+    id: bool,
+) -> SemaDiagnostic {
+    let name = &g.name;
+    let mut wants = Vec::new();
+    if number {
+        wants.push("a number");
+    }
+    if string {
+        wants.push("a quoted string");
+    }
+    if id {
+        wants.push("a bare name");
+    }
+    let want = match wants.as_slice() {
+        [a] => a.to_string(),
+        [a, b] => format!("{a} or {b}"),
+        _ => wants.join(", "),
+    };
+    let (got, written) = match &v.token {
+        ValueToken::Str(s) => ("a quoted string", format!("\"{s}\"")),
+        ValueToken::Number(n) if NUMBER_WORDS.contains(&n.as_str()) => {
+            ("a word Kamailio reads as a number", n.clone())
+        }
+        ValueToken::Number(n) => ("a number", n.clone()),
+        ValueToken::NegNumber(n) => ("a negative number", format!("-{n}")),
+        ValueToken::Ident(s) => ("a bare word", s.clone()),
+    };
+    let shown = match &v.via_define {
+        Some(def) => format!("`{def}` expands to `{written}`"),
+        None => format!("`{written}`"),
+    };
+    let message = if number && matches!(v.token, ValueToken::NegNumber(_)) {
+        format!("core parameter `{name}` takes no negative number: {shown}")
+    } else {
+        format!("core parameter `{name}` takes {want}, not {got}: {shown}")
+    };
+    // the value as it should be written, when kcfg can tell
+    let fixed = |how: &str, value: String| match &v.via_define {
+        Some(def) => format!("{how} in the define: `#!define {def} {value}`"),
+        None => format!("{how}: `{name} = {value}`"),
+    };
+    let help = match &v.token {
+        ValueToken::Str(s) if number => {
+            let inner = s.trim();
+            if crate::model::is_kamailio_number(inner) || NUMBER_WORDS.contains(&inner) {
+                fixed("write it without quotes", inner.to_string())
+            } else {
+                "write a number without quotes; yes/no, on/off, true/false and enable/disable also count (as 1/0)".to_string()
+            }
+        }
+        ValueToken::Str(s) if id && crate::defines::is_identifier(s.trim()) => {
+            fixed("write it without quotes", s.trim().to_string())
+        }
+        ValueToken::Str(_) => "remove the quotes".to_string(),
+        ValueToken::Ident(s) if number => {
+            let lower = s.to_ascii_lowercase();
+            if NUMBER_WORDS.contains(&lower.as_str()) {
+                format!("Kamailio reads only lower-case `{lower}` as a number")
+            } else if v.via_define.is_none() && s.bytes().all(|b| !b.is_ascii_lowercase()) {
+                format!(
+                    "write a number; if `{s}` is meant to be a define, `#!define` it before this line"
+                )
+            } else {
+                "write a number; the only words Kamailio reads as numbers are yes/no, on/off, true/false and enable/disable".to_string()
+            }
+        }
+        ValueToken::NegNumber(_) if number => {
+            format!("give `{name}` a number of 0 or more")
+        }
+        ValueToken::Number(n) | ValueToken::Ident(n) if string => {
+            fixed("put the value in quotes", format!("\"{n}\""))
+        }
+        _ => format!("give {want}"),
+    };
+    SemaDiagnostic::new(codes::CORE_PARAM_WRONG_TYPE, g.file, v.range, message)
+        .with_help(format!("{help} (Kamailio stops with a syntax error here)"))
 }
 
 // ------------------------------------------------------------ modparam
@@ -292,6 +416,354 @@ fn modparams(w: &mut Walker<'_>) {
                 break;
             }
         }
+    }
+}
+
+// ------------------------------------------------------------ database URLs
+
+/// A module that binds a database module for a URL parameter when it
+/// starts (`db_bind_mod`, or srdb2's `db_drv_func`).
+struct DbUrlUser {
+    module: &'static str,
+    /// the URL parameters it binds when they are set
+    params: &'static [&'static str],
+    /// it binds its default URL (`mysql://...`) when the first parameter is
+    /// not set
+    binds_default: bool,
+    /// parameters that can turn the database off (or move it to another
+    /// backend): when the config sets one, nothing is checked
+    off: &'static [&'static str],
+    /// srdb2 (`db_drv_func`): the driver is `db_<scheme>` or `<scheme>`
+    srdb2: bool,
+}
+
+const fn db_user(
+    module: &'static str,
+    params: &'static [&'static str],
+    binds_default: bool,
+    off: &'static [&'static str],
+) -> DbUrlUser {
+    DbUrlUser {
+        module,
+        params,
+        binds_default,
+        off,
+        srdb2: false,
+    }
+}
+
+/// The modules whose start-up fails with "db_bind_mod(): Module db_<scheme>
+/// not found" when the database module of their URL is not loaded. Each
+/// row was checked with a real start-up of Kamailio 5.6.3: the module with
+/// its default parameters, with and without `modparam(m, p,
+/// "mysql://...")`, and no database module. Modules that bind only in some
+/// modes are left out (usrloc and dialog with `db_mode` 0, mqueue, rtpproxy,
+/// uid_auth_db, uid_avp_db, uid_gflags, db2_ops and ims_usrloc_pcscf start
+/// with a `db_url` and no database module), and so are modules that need
+/// more set-up than a probe can give (p_usrloc, presence, sipcapture,
+/// carrierroute, cplc, avpops, uac, kazoo, mohqueue, ims_*).
+const DB_URL_USERS: &[DbUrlUser] = &[
+    db_user("acc", &["db_url"], false, &[]),
+    db_user("alias_db", &["db_url"], true, &[]),
+    db_user("auth_db", &["db_url"], true, &[]),
+    db_user("dialplan", &["db_url"], true, &[]),
+    db_user("dispatcher", &["db_url"], false, &[]),
+    db_user("domain", &["db_url"], true, &[]),
+    db_user("domainpolicy", &["db_url"], true, &[]),
+    db_user("drouting", &["db_url"], true, &[]),
+    db_user("group", &["db_url"], true, &[]),
+    db_user("htable", &["db_url"], false, &[]),
+    db_user("imc", &["db_url"], true, &[]),
+    db_user("lcr", &["db_url"], true, &[]),
+    db_user("matrix", &["db_url"], true, &[]),
+    db_user("msilo", &["db_url"], true, &[]),
+    db_user("mtree", &["db_url"], true, &[]),
+    db_user("pdt", &["db_url"], true, &[]),
+    db_user("permissions", &["db_url"], false, &["load_backends"]),
+    db_user("pipelimit", &["db_url"], false, &[]),
+    db_user(
+        "presence_xml",
+        &["db_url"],
+        true,
+        &["force_active", "passive_mode"],
+    ),
+    db_user("pua", &["db_url"], true, &[]),
+    db_user(
+        "rls",
+        &["db_url", "rlpres_db_url", "xcap_db_url"],
+        true,
+        &[],
+    ),
+    db_user("rtpengine", &["db_url"], false, &[]),
+    db_user("sca", &["db_url"], true, &[]),
+    db_user("secfilter", &["db_url"], true, &[]),
+    db_user(
+        "siptrace",
+        &["db_url"],
+        true,
+        &["trace_to_database", "trace_mode"],
+    ),
+    db_user("speeddial", &["db_url"], true, &[]),
+    db_user("topos", &["db_url"], true, &["storage"]),
+    db_user("uri_db", &["db_url"], true, &[]),
+    db_user("userblocklist", &["db_url"], true, &[]),
+    db_user("utils", &["pres_db_url"], false, &[]),
+    db_user("xcap_client", &["db_url"], true, &[]),
+    DbUrlUser {
+        srdb2: true,
+        ..db_user("cfg_db", &["db_url"], true, &[])
+    },
+    DbUrlUser {
+        srdb2: true,
+        ..db_user("prefix_route", &["db_url"], true, &[])
+    },
+    DbUrlUser {
+        srdb2: true,
+        ..db_user("uid_domain", &["db_url"], true, &[])
+    },
+    DbUrlUser {
+        srdb2: true,
+        ..db_user("uid_uri_db", &["db_url"], false, &[])
+    },
+];
+
+/// The scheme of a database URL (`mysql` of `mysql://u:p@h/db`).
+fn db_scheme(url: &str) -> Option<&str> {
+    let (scheme, _) = url.trim().split_once("://")?;
+    (!scheme.is_empty()
+        && scheme
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-'))
+    .then_some(scheme)
+}
+
+/// A `db_url` (or another URL parameter from [`DB_URL_USERS`]) whose
+/// database module is not loaded: Kamailio's start-up fails with
+/// "db_bind_mod(): Module db_mysql not found. Missing loadmodule?" (the
+/// module is `db_` + the URL up to its first `:`, `db.c`), or "database
+/// driver for 'mysql' not found" for srdb2 modules. A module that binds its
+/// default URL (`mysql://...`) fails the same way when no URL is set.
+fn db_urls(w: &mut Walker<'_>) {
+    let loaded: Vec<&'static kcfg_modules::Module> = w
+        .modules
+        .iter()
+        .filter(|m| m.loaded)
+        .filter_map(|m| m.module)
+        .collect();
+    let is_loaded = |name: &str| {
+        loaded
+            .iter()
+            .any(|m| m.name == name || m.exports_name == Some(name))
+    };
+    for user in DB_URL_USERS {
+        let Some(lm) = w
+            .modules
+            .iter()
+            .find(|m| m.loaded && m.module.is_some_and(|x| x.name == user.module))
+            .cloned()
+        else {
+            continue;
+        };
+        if w.db.module(user.module).is_none() {
+            continue;
+        }
+        // the modparams that reach this module, in order
+        let sets: Vec<&crate::model::ModParamSite> = w
+            .modparams
+            .iter()
+            .filter(|mp| {
+                mp.module.as_ref().is_some_and(|(pattern, _)| {
+                    module_alternatives(pattern).is_some_and(|alts| {
+                        alts.iter().any(|a| a.eq_ignore_ascii_case(user.module))
+                    })
+                })
+            })
+            .collect();
+        let unknown_target = w.modparams.iter().any(|mp| {
+            mp.module.is_none()
+                || mp.param.is_none()
+                || mp
+                    .module
+                    .as_ref()
+                    .is_some_and(|(p, _)| module_alternatives(p).is_none())
+        });
+        let param_set = |name: &str| {
+            sets.iter()
+                .any(|mp| mp.param.as_ref().is_some_and(|(p, _)| p == name))
+        };
+        if user.off.iter().any(|p| param_set(p)) {
+            continue;
+        }
+        let missing = |scheme: &str| -> Option<String> {
+            let db_name = format!("db_{scheme}");
+            // only schemes of a database module Kamailio has
+            w.db.module(&db_name)?;
+            if is_loaded(&db_name) || (user.srdb2 && is_loaded(scheme)) {
+                return None;
+            }
+            // a `loadmodule` of it that already failed (`mysql.so`,
+            // `modules/dbtext/dbtext.so`): that error says enough
+            let plain = db_name.replace('_', "");
+            let failed = w.modules.iter().any(|m| {
+                !m.loaded && {
+                    let base = m.arg.rsplit('/').next().unwrap_or(&m.arg);
+                    let stem = base.strip_suffix(".so").unwrap_or(base);
+                    stem == scheme || stem == db_name || stem == plain
+                }
+            });
+            (!failed).then_some(db_name)
+        };
+        let mut reports = Vec::new();
+        for (i, param) in user.params.iter().enumerate() {
+            let last = sets
+                .iter()
+                .rev()
+                .find(|mp| mp.param.as_ref().is_some_and(|(p, _)| p == param));
+            let Some(mp) = last else {
+                // the default URL; a modparam kcfg cannot read may set it
+                if i == 0 && user.binds_default && !unknown_target {
+                    if let Some(db_name) = missing("mysql") {
+                        let d = SemaDiagnostic::new(
+                            codes::DB_MODULE_NOT_LOADED,
+                            lm.file,
+                            lm.arg_range,
+                            format!(
+                                "module `{}` connects to its database when Kamailio starts, and its `{param}` defaults to `mysql://...`, but module `{db_name}` is not loaded",
+                                user.module
+                            ),
+                        )
+                        .with_help(format!(
+                            "add `loadmodule \"{db_name}.so\"`, or set `modparam(\"{}\", \"{param}\", ...)` to the database you use; Kamailio fails at start-up (\"db_bind_mod(): Module {db_name} not found\")",
+                            user.module
+                        ));
+                        reports.push((lm.seq, d));
+                    }
+                }
+                continue;
+            };
+            let Some(url) = &mp.value_str else {
+                continue;
+            };
+            let Some(scheme) = db_scheme(url) else {
+                continue;
+            };
+            let Some(db_name) = missing(scheme) else {
+                continue;
+            };
+            let range = mp.value.as_ref().map_or(lm.arg_range, |v| v.2);
+            let d = SemaDiagnostic::new(
+                codes::DB_MODULE_NOT_LOADED,
+                mp.file,
+                range,
+                format!(
+                    "`{param}` of module `{}` is a `{scheme}://` URL, but module `{db_name}` is not loaded",
+                    user.module
+                ),
+            )
+            .with_help(format!(
+                "add `loadmodule \"{db_name}.so\"`: module `{}` binds it when Kamailio starts, which fails with \"Module {db_name} not found\"",
+                user.module
+            ));
+            reports.push((mp.seq, d));
+        }
+        for (seq, d) in reports {
+            w.report(seq, d);
+        }
+    }
+}
+
+// ------------------------------------------------------------ load order
+
+/// `(module, module it binds in its mod_init, the export it looks up)`:
+/// the bound module's API
+/// refuses to bind before its own mod_init ran (usrloc's `bind_usrloc`:
+/// "trying to bind to usrloc module before being initialized"), and
+/// Kamailio initialises modules in the order they are loaded, so the
+/// module must be loaded after the one it binds. Read from Kamailio
+/// 5.6.3's sources (the `ul_init_flag` check in `usrloc/usrloc.c`, the
+/// callers' `mod_init`) and checked with real start-ups: registrar and
+/// pua_usrloc fail when loaded before usrloc or without it; nathelper,
+/// snmpstats and the others that use usrloc bind it later or not at all.
+/// When another module that exports the same function is loaded
+/// (p_usrloc and ims_usrloc_scscf export `ul_bind_usrloc` too), nothing is
+/// checked.
+const BINDS_AT_INIT: &[(&str, &str, &str)] = &[
+    ("registrar", "usrloc", "ul_bind_usrloc"),
+    ("pua_usrloc", "usrloc", "ul_bind_usrloc"),
+];
+
+/// A module loaded before (or without) a module it binds when Kamailio
+/// starts: the start-up fails.
+fn load_order(w: &mut Walker<'_>) {
+    for (user, needed, export) in BINDS_AT_INIT {
+        let Some(u) = w
+            .modules
+            .iter()
+            .find(|m| m.loaded && m.module.is_some_and(|x| x.name == *user))
+            .cloned()
+        else {
+            continue;
+        };
+        let Some(lm) = w.db.module(needed).map(|m| m.loadmodule) else {
+            continue;
+        };
+        // another provider of the export
+        let other_provider = w.modules.iter().any(|m| {
+            m.loaded
+                && m.module.is_some_and(|x| {
+                    x.name != *needed && x.functions().iter().any(|f| f.name == *export)
+                })
+        });
+        if other_provider {
+            continue;
+        }
+        // a loadmodule of it that failed already has its error
+        let failed = w.modules.iter().any(|m| {
+            !m.loaded && {
+                let base = m.arg.rsplit('/').next().unwrap_or(&m.arg);
+                base.strip_suffix(".so").unwrap_or(base) == *needed
+            }
+        });
+        if failed {
+            continue;
+        }
+        let n = w
+            .modules
+            .iter()
+            .find(|m| m.loaded && m.module.is_some_and(|x| x.name == *needed))
+            .cloned();
+        let d = match n {
+            Some(n) if n.seq < u.seq => continue,
+            Some(n) => {
+                let place = w.place(n.file, n.range, u.file);
+                let mut d = SemaDiagnostic::new(
+                    codes::MODULE_LOADED_TOO_EARLY,
+                    u.file,
+                    u.arg_range,
+                    format!(
+                        "module `{user}` binds module `{needed}` when Kamailio starts, but `{needed}` is loaded only after it ({place})"
+                    ),
+                )
+                .with_help(format!(
+                    "move `loadmodule \"{}\"` before `loadmodule \"{}\"`: Kamailio initialises modules in load order, and `{needed}` refuses to be bound before it is initialised",
+                    n.arg, u.arg
+                ));
+                if n.file == u.file {
+                    d = d.with_label(n.arg_range, "loaded here");
+                }
+                d
+            }
+            None => SemaDiagnostic::new(
+                codes::MODULE_LOADED_TOO_EARLY,
+                u.file,
+                u.arg_range,
+                format!("module `{user}` needs module `{needed}`, which is not loaded"),
+            )
+            .with_help(format!(
+                "add `loadmodule \"{lm}\"` before it: `{user}` binds it when Kamailio starts, and the start-up fails without it"
+            )),
+        };
+        w.report(u.seq, d);
     }
 }
 

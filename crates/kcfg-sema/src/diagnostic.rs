@@ -120,6 +120,40 @@ pub mod codes {
     pub const INCLUDE_TOO_DEEP: &str = "KC115";
     /// `#!define` of a name that is already defined (also by `-D`/`-A`).
     pub const DUPLICATE_DEFINE: &str = "KC116";
+    /// A pseudo-variable in an expression that Kamailio cannot parse (unknown class, module not loaded, wrong name or index).
+    pub const UNKNOWN_PV: &str = "KC117";
+    /// A transformation in an expression with an unknown class or name, or the wrong number of parameters.
+    pub const UNKNOWN_TRANSFORMATION: &str = "KC118";
+    /// An unknown PV or transformation inside a string parameter that Kamailio parses at start-up.
+    pub const BAD_PV_IN_STRING: &str = "KC119";
+    /// Assignment to a read-only PV, or to a PV with transformations.
+    pub const READ_ONLY_PV: &str = "KC120";
+    /// A literal parameter that must be a number, a PV, a log level or a facility, and is not.
+    pub const INVALID_LITERAL_PARAM: &str = "KC121";
+    /// A regular expression that POSIX `regcomp` rejects with Kamailio's flags, or a `/re/repl/flags` substitution that `subst_parser` rejects.
+    pub const INVALID_REGEX: &str = "KC122";
+    /// A SIP reply code outside 100..699.
+    pub const REPLY_CODE_OUT_OF_RANGE: &str = "KC123";
+    /// An xlog level that is not one of xlog's names (Kamailio reads only its third character).
+    pub const UNKNOWN_XLOG_LEVEL: &str = "KC124";
+    /// An `event_route` that no loaded module runs.
+    pub const UNKNOWN_EVENT_ROUTE: &str = "KC125";
+    /// A bare `$name` that is no PV, which Kamailio (without `#!KAMAILIO`) silently reads as an AVP.
+    pub const PV_READ_AS_AVP: &str = "KC126";
+    /// A module function in a route reached (through `route()`) from a block kind that does not allow it.
+    pub const FUNCTION_MISUSED_THROUGH_ROUTE: &str = "KC130";
+    /// A route block that nothing calls or arms, and that is no entry point.
+    pub const UNUSED_ROUTE: &str = "KC131";
+    /// Routes that call themselves through `route()`.
+    pub const RECURSIVE_ROUTE: &str = "KC132";
+    /// `async_route`/`async_task_route`/`t_continue`/`http_async_query` naming a route that does not exist.
+    pub const UNDEFINED_ASYNC_ROUTE: &str = "KC133";
+    /// A core parameter whose value is a token its grammar rule does not take (`children = "four"`).
+    pub const CORE_PARAM_WRONG_TYPE: &str = "KC134";
+    /// A module that binds a database at start-up, with a URL (set or default) whose `db_<scheme>` module is not loaded.
+    pub const DB_MODULE_NOT_LOADED: &str = "KC135";
+    /// A module loaded before (or without) a module it binds when Kamailio starts (registrar before usrloc).
+    pub const MODULE_LOADED_TOO_EARLY: &str = "KC136";
 
     /// Registry: `(code, name, severity, what it reports)`.
     pub const ALL: &[(&str, &str, Severity, &str)] = &[
@@ -155,6 +189,40 @@ pub mod codes {
             "includes nested deeper than Kamailio's limit of 10"),
         (DUPLICATE_DEFINE, "duplicate-define", Severity::Error,
             "#!define (or #!substdef) of a name that is already defined"),
+        (UNKNOWN_PV, "unknown-pv", Severity::Error,
+            "a pseudo-variable in an expression that Kamailio cannot parse: unknown class, module not loaded, wrong name or index"),
+        (UNKNOWN_TRANSFORMATION, "unknown-transformation", Severity::Error,
+            "a transformation in an expression with an unknown class or name, or the wrong number of parameters"),
+        (BAD_PV_IN_STRING, "bad-pv-in-string", Severity::Error,
+            "an unknown PV or transformation inside a string parameter that Kamailio parses at start-up"),
+        (READ_ONLY_PV, "read-only-pv-assigned", Severity::Error,
+            "assignment to a read-only PV or to a PV with transformations"),
+        (INVALID_LITERAL_PARAM, "invalid-literal-parameter", Severity::Error,
+            "a literal parameter that must be a number, a PV, a log level or a facility (Kamailio fails at start-up)"),
+        (INVALID_REGEX, "invalid-regex", Severity::Error,
+            "a regular expression that POSIX regcomp rejects with Kamailio's flags, or a /re/repl/flags substitution subst_parser rejects (Kamailio fails at start-up)"),
+        (REPLY_CODE_OUT_OF_RANGE, "reply-code-out-of-range", Severity::Warning,
+            "a SIP reply code outside 100..699, which Kamailio sends as it is"),
+        (UNKNOWN_XLOG_LEVEL, "unknown-xlog-level", Severity::Warning,
+            "an xlog level that is not one of xlog's names: Kamailio reads only its third character"),
+        (UNKNOWN_EVENT_ROUTE, "unknown-event-route", Severity::Warning,
+            "an event_route that no loaded module runs"),
+        (PV_READ_AS_AVP, "pv-read-as-avp", Severity::Warning,
+            "a bare $name that is no PV, which Kamailio without #!KAMAILIO silently reads as an AVP"),
+        (FUNCTION_MISUSED_THROUGH_ROUTE, "function-misused-through-route", Severity::Warning,
+            "a module function in a route that runs (through route()) as a block kind that does not allow it"),
+        (UNUSED_ROUTE, "unused-route", Severity::Warning,
+            "a route block that no route(), t_on_* or async function names, and that Kamailio does not run by itself"),
+        (RECURSIVE_ROUTE, "recursive-route", Severity::Warning,
+            "routes that call themselves through route()"),
+        (UNDEFINED_ASYNC_ROUTE, "undefined-async-route", Severity::Warning,
+            "async_route/async_task_route/t_continue/http_async_query naming a route that does not exist"),
+        (CORE_PARAM_WRONG_TYPE, "core-parameter-wrong-type", Severity::Error,
+            "a core parameter with a value of the wrong kind: a quoted string or a word for a number, a number or a word for a string"),
+        (DB_MODULE_NOT_LOADED, "database-module-not-loaded", Severity::Error,
+            "a module that connects to its database at start-up, whose db_url (set or default) names a db_<scheme> module that is not loaded"),
+        (MODULE_LOADED_TOO_EARLY, "module-loaded-too-early", Severity::Error,
+            "a module loaded before (or without) a module it binds when Kamailio starts, such as registrar before usrloc"),
     ];
 
     /// The severity of a code (error for an unknown code).

@@ -15,7 +15,7 @@
 //! let main = "loadmodule \"tm.so\"\n\
 //!             include_file \"routes.cfg\"\n\
 //!             failure_route[F] {\n\tsl_send_reply(\"500\", \"x\");\n}\n\
-//!             request_route {\n\troute(RELAY);\n\troute(NOPE);\n}\n";
+//!             request_route {\n\tt_on_failure(\"F\");\n\troute(RELAY);\n\troute(NOPE);\n}\n";
 //! let opts = SemaOptions { version: KamailioVersion::V5_6, ..Default::default() };
 //! let model = Model::build("/etc/kamailio/kamailio.cfg", main, &files, &opts);
 //!
@@ -74,6 +74,23 @@
 //! | KC114 | error | include cycle | `-c`: too many includes |
 //! | KC115 | error | more than 10 nested includes | `-c`: too many includes |
 //! | KC116 | error | `#!define`/`#!substdef` of a name already defined (also by `-D`) | `-c`: already defined |
+//! | KC117 | error | PV in an expression Kamailio cannot parse: unknown class ("did you mean"), module not loaded (or loaded later; says which `loadmodule`), class of another version, name or index where the class takes none (or no name where it needs one). Without `#!KAMAILIO` a bare `$name` falls back to an AVP (KC126) | `-c`: Can't get from cache |
+//! | KC118 | error | transformation in an expression: unknown class or name ("did you mean"), class of a module not loaded, of another version, wrong parameter count, `{json.encode}` (unmatchable) | `-c`: Can't get from cache |
+//! | KC119 | error | the same for a PV or transformation inside a string parameter whose fixup parses PVs (format strings of xlog, `append_hf`, `sl_send_reply`'s reason, ...; a lone `$`, `$fU.`), or a PV-only/number-or-PV parameter | start-up: fixing failed |
+//! | KC120 | error | assignment to a PV without a setter (`$si`, `$ci`, `$rm`, `$hdr(X)`) or to a PV with transformations | `-c`: read only pvar in assignment left side |
+//! | KC121 | error | literal that must be a number (`str2sint`: reply codes, `fixup_igp_*`, `fixup_var_int_*`, `fixup_int_*`), a PV, an xlog level (third character) or a syslog facility | start-up: fixing failed |
+//! | KC122 | error | regex literal `regcomp` rejects with Kamailio's flags (`=~`: `REG_EXTENDED\|REG_NOSUB\|REG_ICASE`; `fixup_regexp_*`: `REG_EXTENDED\|REG_ICASE\|REG_NEWLINE`); a `/re/repl/flags` substitution of textops `subst`/`subst_uri`/`subst_user`/`subst_body`/`subst_hf` that `subst_parser` rejects (too short, separators, unknown flag, regex with `REG_EXTENDED\|REG_NEWLINE`, `i` adds `REG_ICASE`, `s` drops `REG_NEWLINE`) | start-up: Bad regular expression / fixing failed / bad subst. re |
+//! | KC123 | warning | reply code outside 100..699 in `sl_send_reply`/`send_reply`/`t_reply`/... | never (sent as it is) |
+//! | KC124 | warning | xlog level that is not one of xlog's names but whose third character is valid (`L_NOSUCH` logs at L_NOTICE) | never |
+//! | KC125 | warning | `event_route` no loaded module runs (unknown name, module not loaded, a name only the documentation shows such as `htable:init`, a dynamic family without its suffix such as `htable:expired`, `nats:<subject>` of no subscribed subject), unless the name appears in a string of the config | never |
+//! | KC126 | warning | without `#!KAMAILIO`, a bare `$name` that is a PV class whose module is not loaded: Kamailio reads it as an AVP | never |
+//! | KC130 | warning | module function in a route that runs, through `route()`, as a block kind its flags do not allow (failure_route → route\[X\] → `sl_send_reply`), with the path; a call whose result is only tested is not reported for failure/branch routes | never (checks only the block a call is written in) |
+//! | KC131 | warning | route block nothing names (`route()`, `t_on_*`, async functions, rtimer/timer modparams, any string) and Kamailio does not run by itself; not in configs without `request_route` or with `route($x)`-style names | never |
+//! | KC132 | warning | routes that call themselves through `route()` (the shortest cycle) | never (at run time the message is dropped once nesting passes `max_recursive_level`) |
+//! | KC133 | warning | `async_route`/`async_task_route`/`t_continue`/`http_async_query` naming a route that does not exist | never (run time) |
+//! | KC134 | error | core parameter value of a kind its grammar rule does not take (`children = "four"`, `disable_tcp = "yes"`, `children = -1`, `log_name = foo`, `user = 1000`, `log_facility = "LOG_LOCAL0"`), after define substitution; only parameters whose forms are `NUMBER`/`intno`/`STRING`/`ID` and single-token values (`yes`/`no`/`on`/`off`/`true`/`false`/`enable`/`disable` and `inet`/`ipv6`... are numbers, case-sensitive) | `-c`: syntax error |
+//! | KC135 | error | a module that binds its database when Kamailio starts (verified table: acc, auth_db, dispatcher, presence_xml, ...), whose URL modparam (or, when unset, its default `mysql://...`) names `db_<scheme>` that is not loaded; modes that turn the database off are respected | start-up: db_bind_mod(): Module db_mysql not found. Missing loadmodule? |
+//! | KC136 | error | a module loaded before (or without) a module it binds in its `mod_init` whose API refuses to bind before its own init: registrar and pua_usrloc before usrloc (Kamailio initialises modules in load order) | start-up: bind_usrloc(): trying to bind to usrloc module before being initialized |
 //!
 //! The registry with names and summaries is [`codes::ALL`].
 //!
@@ -92,19 +109,27 @@
 //! ([`SourceFile::included_in_route`]): their syntax errors are meaningless
 //! and their calls are not checked.
 //! `modparam` module names that are regular expressions other than `a|b`
-//! are not checked. `#!subst` rewriting of strings, `#!ifexp`, `loadpath`,
-//! PVs, transformations, core parameter value types, misuse through
-//! sub-routes and unused routes are not checked yet.
+//! are not checked. `#!subst` rewriting of strings, `#!ifexp`, `loadpath`
+//! and core parameter values of other forms (`listen`, addresses,
+//! several tokens) are not checked yet. Inner names of PVs
+//! (`$time(nosuch)`), PVs nested in them (`$sht(t=>$x)`), transformation
+//! parameter values, and string parameters of fixups kcfg does not know
+//! (see `exprs::param_kinds`) are not checked. The route call graph ([`Model::call_graph`], [`CallGraph`]) follows
+//! literal route names only; an early `return` under `if (is_reply())` does
+//! not narrow the block kinds of what follows.
 
+mod callgraph;
 mod checks;
 mod defines;
 mod diagnostic;
+mod exprs;
 mod loader;
 mod model;
 
+pub use callgraph::{CallGraph, DynamicCall, Edge, EdgeKind};
 pub use defines::{Define, DefineOrigin};
 pub use diagnostic::{codes, FileIdx, SemaDiagnostic, Severity};
-pub use kcfg_modules::{BlockKind, KamailioVersion};
+pub use kcfg_modules::{BlockKind, BlockKinds, KamailioVersion};
 pub use loader::{normalize, FileLoader, FsLoader, MemoryLoader};
 pub use model::{
     LoadedModule, Model, Route, RouteTable, SemaOptions, SourceFile, MAX_INCLUDE_DEPTH,

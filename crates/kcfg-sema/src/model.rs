@@ -170,6 +170,7 @@ pub struct Model {
     pub defines: BTreeMap<String, Define>,
     /// What the checks found, in the order Kamailio reads the config.
     pub diagnostics: Vec<SemaDiagnostic>,
+    call_graph: crate::callgraph::CallGraph,
 }
 
 impl Model {
@@ -251,6 +252,12 @@ impl Model {
             .filter(move |r| r.table == table && r.name.as_deref() == name)
     }
 
+    /// The route call graph: which route names which, and as what block
+    /// kinds each route runs.
+    pub fn call_graph(&self) -> &crate::callgraph::CallGraph {
+        &self.call_graph
+    }
+
     /// Whether the model has an error-severity diagnostic.
     pub fn has_errors(&self) -> bool {
         self.diagnostics
@@ -283,6 +290,8 @@ pub(crate) struct CallSite {
     pub nargs: Option<usize>,
     /// the first argument as a constant, with its range
     pub first_arg: Option<(Option<Const>, TextRange)>,
+    /// every argument as a constant (when it is one), with its range
+    pub args: Vec<(Option<Const>, TextRange)>,
 }
 
 #[derive(Debug, Clone)]
@@ -292,6 +301,8 @@ pub(crate) struct ModParamSite {
     pub module: Option<(String, TextRange)>,
     pub param: Option<(String, TextRange)>,
     pub value: Option<(ValueKind, String, TextRange)>,
+    /// the value when it is a string constant (after define substitution)
+    pub value_str: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -300,6 +311,53 @@ pub(crate) struct GlobalSite {
     pub seq: u32,
     pub name: String,
     pub range: TextRange,
+    /// the value, when it is a single token kcfg can classify (and the
+    /// name is no define)
+    pub value: Option<GlobalValue>,
+}
+
+/// The token a core parameter's value is to Kamailio's lexer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum ValueToken {
+    /// `STRING`: a quoted string (adjacent pieces joined), quotes removed
+    Str(String),
+    /// `NUMBER`: digits, or a number word (`yes`, `off`, `ipv4`, ...)
+    Number(String),
+    /// `MINUS NUMBER`
+    NegNumber(String),
+    /// `ID`: a bare word that is no number word (and no define)
+    Ident(String),
+}
+
+/// The value of a `name = value` core parameter.
+#[derive(Debug, Clone)]
+pub(crate) struct GlobalValue {
+    pub token: ValueToken,
+    /// the value as written
+    pub range: TextRange,
+    /// the define the value was written as, if any
+    pub via_define: Option<String>,
+}
+
+/// Words Kamailio's lexer returns as `NUMBER` (`YES`, `NO`, `INET`,
+/// `INET6` in `cfg.lex`); case-sensitive, whole words only.
+pub(crate) const NUMBER_WORDS: &[&str] = &[
+    "yes", "true", "on", "enable", "no", "false", "off", "disable", "inet", "INET", "ipv4", "IPv4",
+    "IPV4", "inet6", "INET6", "ipv6", "IPv6", "IPV6",
+];
+
+/// Whether `t` is one `NUMBER` token to Kamailio's lexer: decimal without
+/// a leading 0, `0x` hex, `0` octal, `[01]+b` binary.
+pub(crate) fn is_kamailio_number(t: &str) -> bool {
+    let all = |s: &str, f: fn(u8) -> bool| !s.is_empty() && s.bytes().all(f);
+    t == "0"
+        || (t.starts_with(|c: char| ('1'..='9').contains(&c)) && all(t, |b| b.is_ascii_digit()))
+        || t.strip_prefix("0x")
+            .is_some_and(|h| all(h, |b| b.is_ascii_hexdigit()))
+        || t.strip_prefix('0')
+            .is_some_and(|o| all(o, |b| (b'0'..=b'7').contains(&b)))
+        || t.strip_suffix('b')
+            .is_some_and(|b| all(b, |c| c == b'0' || c == b'1'))
 }
 
 pub(crate) struct Walker<'a> {
@@ -380,6 +438,7 @@ impl<'a> Walker<'a> {
 
     fn finish(mut self) -> Model {
         crate::checks::run(&mut self);
+        let call_graph = crate::callgraph::run(&mut self);
         let mut diags = std::mem::take(&mut self.diags);
         diags.sort_by_key(|(seq, d)| (*seq, d.range.start()));
         Model {
@@ -389,6 +448,7 @@ impl<'a> Walker<'a> {
             routes: self.routes,
             defines: self.defines.into_map(),
             diagnostics: diags.into_iter().map(|(_, d)| d).collect(),
+            call_graph,
         }
     }
 
@@ -757,6 +817,10 @@ impl<'a> Walker<'a> {
         };
         let module = name_arg(0);
         let param = name_arg(1);
+        let value_str = args.get(2).and_then(|n| match self.const_of(n) {
+            Some(Const::Str(s)) => Some(s),
+            _ => None,
+        });
         let value = args.get(2).map(|n| {
             let text = n.text().to_string();
             let kind = match (n.kind(), self.const_of(n)) {
@@ -773,6 +837,7 @@ impl<'a> Walker<'a> {
             module,
             param,
             value,
+            value_str,
         });
     }
 
@@ -787,12 +852,83 @@ impl<'a> Walker<'a> {
         if name.kind() != SyntaxKind::IDENT && !name.kind().is_keyword() {
             return;
         }
+        let name_text = name.text().to_string();
+        let value = if self.defines.contains(&name_text) {
+            None
+        } else {
+            node.children()
+                .find(|n| n.kind() == SyntaxKind::PARAM_VALUE)
+                .and_then(|v| self.global_value(&v))
+        };
         self.globals.push(GlobalSite {
             file,
             seq,
-            name: name.text().to_string(),
+            name: name_text,
             range: name.text_range(),
+            value,
         });
+    }
+
+    /// Classify a core parameter's value as Kamailio's lexer reads it,
+    /// after define substitution. `None` for anything but one token (or
+    /// one string), and for what kcfg cannot know.
+    fn global_value(&self, v: &SyntaxNode) -> Option<GlobalValue> {
+        use kcfg_syntax::SyntaxElement as NodeOrToken;
+        let parts: Vec<_> = v
+            .children_with_tokens()
+            .filter(|e| !e.kind().is_trivia())
+            .collect();
+        let range = v.text_range();
+        let word = |w: &str| {
+            if NUMBER_WORDS.contains(&w) {
+                ValueToken::Number(w.to_string())
+            } else {
+                ValueToken::Ident(w.to_string())
+            }
+        };
+        let (token, via_define) = match parts.as_slice() {
+            [NodeOrToken::Node(n)] if n.kind() == SyntaxKind::STRING_LIT => {
+                let s = ast::StringLit::cast(n.clone())?;
+                (ValueToken::Str(ast::string_value(&s)), None)
+            }
+            [NodeOrToken::Token(t)] if t.kind() == SyntaxKind::NUMBER => {
+                if !is_kamailio_number(t.text()) {
+                    return None;
+                }
+                (ValueToken::Number(t.text().to_string()), None)
+            }
+            [NodeOrToken::Token(m), NodeOrToken::Token(t)]
+                if m.kind() == SyntaxKind::MINUS && t.kind() == SyntaxKind::NUMBER =>
+            {
+                if !is_kamailio_number(t.text()) {
+                    return None;
+                }
+                (ValueToken::NegNumber(t.text().to_string()), None)
+            }
+            [NodeOrToken::Token(t)] if t.kind() == SyntaxKind::IDENT || t.kind().is_keyword() => {
+                let text = t.text();
+                if !defines::is_identifier(text) {
+                    return None;
+                }
+                if !self.defines.contains(text) {
+                    (word(text), None)
+                } else {
+                    let token = match self.defines.resolve_ident(text)? {
+                        Const::Str(s) => ValueToken::Str(s),
+                        Const::Int(n) if n < 0 => ValueToken::NegNumber((-n).to_string()),
+                        Const::Int(n) => ValueToken::Number(n.to_string()),
+                        Const::Ident(w) => word(&w),
+                    };
+                    (token, Some(text.to_string()))
+                }
+            }
+            _ => return None,
+        };
+        Some(GlobalValue {
+            token,
+            range,
+            via_define,
+        })
     }
 
     fn route_block(&mut self, file: FileIdx, node: &SyntaxNode) {
@@ -897,6 +1033,10 @@ impl<'a> Walker<'a> {
                 && !args.is_empty()
         });
         let first_arg = args.first().map(|a| (self.const_of(a), a.text_range()));
+        let arg_consts = args
+            .iter()
+            .map(|a| (self.const_of(a), a.text_range()))
+            .collect();
         self.calls.push(CallSite {
             file,
             seq,
@@ -906,6 +1046,7 @@ impl<'a> Walker<'a> {
             is_route_kw,
             nargs: (!unknowable).then_some(args.len()),
             first_arg,
+            args: arg_consts,
         });
     }
 }

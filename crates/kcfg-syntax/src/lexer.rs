@@ -125,7 +125,23 @@ fn backslash_starts_value(after: &[u8]) -> bool {
 
 /// Length of the line starting at `s` (up to, not including, `\n`).
 fn line_len(s: &[u8]) -> usize {
-    s.iter().position(|&b| b == b'\n').unwrap_or(s.len())
+    // eight bytes at a time: after `^ b'\n'`, a newline is a zero byte, and
+    // the lowest byte flagged by the zero-byte test is the first newline
+    const ONES: u64 = u64::from_le_bytes([1; 8]);
+    const HIGHS: u64 = u64::from_le_bytes([0x80; 8]);
+    let mut i = 0;
+    while let Some(w) = s.get(i..i + 8) {
+        let w = u64::from_le_bytes(w.try_into().unwrap()) ^ (ONES * u64::from(b'\n'));
+        let zero = w.wrapping_sub(ONES) & !w & HIGHS;
+        if zero != 0 {
+            return i + (zero.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    s[i..]
+        .iter()
+        .position(|&b| b == b'\n')
+        .map_or(s.len(), |p| i + p)
 }
 
 /// Length of a directive line with `\`-newline continuations.
@@ -773,7 +789,9 @@ fn group_directive_lines(text: &str) -> Vec<usize> {
             .take_while(|&&c| c == b' ' || c == b'\t')
             .count();
         let at = line + ws;
-        if b[at..].starts_with(b"#!") || b[at..].starts_with(b"!!") {
+        if matches!(b.get(at), Some(b'#' | b'!'))
+            && (b[at..].starts_with(b"#!") || b[at..].starts_with(b"!!"))
+        {
             if let Some((LineKind::Directive, _)) = classify_prefixed(&b[at + 2..], false) {
                 let wlen = b[at + 2..].iter().take_while(|&&c| is_id_char(c)).count();
                 if matches!(
@@ -784,10 +802,7 @@ fn group_directive_lines(text: &str) -> Vec<usize> {
                 }
             }
         }
-        match b[line..].iter().position(|&c| c == b'\n') {
-            Some(n) => line += n + 1,
-            None => break,
-        }
+        line += line_len(&b[line..]) + 1;
         if line >= b.len() {
             break;
         }
@@ -811,6 +826,10 @@ pub fn tokenize(text: &str) -> (Vec<Token>, Vec<LexError>) {
     (tokens, errors)
 }
 
+/// Lex `full[base..end]`, one logos lexer for the whole segment. Two things
+/// are read by hand before asking logos for the next token: event route names
+/// (a lexer state of their own in Kamailio) and `!!define`-style directive
+/// lines (`!!` is otherwise two `!` tokens).
 fn tokenize_segment(
     full: &str,
     base: usize,
@@ -818,13 +837,16 @@ fn tokenize_segment(
     tokens: &mut Vec<Token>,
     errors: &mut Vec<LexError>,
 ) {
-    let text = &full[..end];
-    let bytes = text.as_bytes();
-    let mut pos = base;
+    let text = &full[base..end];
+    let mut lex = LogosToken::lexer(text);
     // event_route[...] state: 0 none, 1 after the keyword, 2 after `[`
     let mut evrt = 0u8;
-    while pos < bytes.len() {
-        let rest = &text[pos..];
+    loop {
+        let rest = lex.remainder();
+        let Some(&first) = rest.as_bytes().first() else {
+            break;
+        };
+        let pos = base + (text.len() - rest.len());
         // event route names are read in a state of their own
         if evrt == 2 {
             let l = event_route_name_len(rest.as_bytes());
@@ -833,31 +855,29 @@ fn tokenize_segment(
                     kind: EVENT_ROUTE_NAME,
                     len: l as u32,
                 });
-                pos += l;
+                lex.bump(l);
                 evrt = 0;
                 continue;
             }
         }
         // `!!define` and friends
-        if rest.starts_with("!!") {
+        if first == b'!' && rest.starts_with("!!") {
             if let Some((LineKind::Directive, l)) = classify_prefixed(&rest.as_bytes()[2..], false)
             {
                 split_pp_line(&rest[..2 + l], tokens);
-                pos += 2 + l;
+                lex.bump(2 + l);
                 continue;
             }
         }
-        let mut lex = LogosToken::lexer(rest);
         let (kind, len) = match lex.next() {
             Some(Ok(t)) => {
-                let len = lex.span().end;
+                let len = lex.span().len();
                 let kind = map_token(t);
                 match t {
                     LogosToken::Hash(LineKind::Directive | LineKind::Marker)
                     | LogosToken::SlashSlash(LineKind::Marker)
                     | LogosToken::Include(true) => {
                         split_pp_line(&rest[..len], tokens);
-                        pos += len;
                         continue;
                     }
                     LogosToken::BlockComment(false) => errors.push(LexError {
@@ -893,6 +913,11 @@ fn tokenize_segment(
             Some(Err(())) => {
                 // one whole character
                 let len = rest.chars().next().map_or(1, char::len_utf8);
+                if lex.span().len() != len {
+                    // logos skipped more than that: go on right after the character
+                    lex = LogosToken::lexer(text);
+                    lex.bump(pos - base + len);
+                }
                 errors.push(LexError {
                     offset: pos as u32,
                     len: len as u32,
@@ -916,7 +941,6 @@ fn tokenize_segment(
             kind,
             len: len as u32,
         });
-        pos += len;
     }
 }
 

@@ -140,17 +140,20 @@ pub fn parse_with(text: &str, options: &ParseOptions) -> Parse {
     assert!(text.len() < u32::MAX as usize, "input larger than 4 GiB");
     let (tokens, lex_errors) = lexer::tokenize(text);
     let mut pp_errors = Vec::new();
-    let (tokens, pp) = pp::process(tokens, text, &options.defines, &mut pp_errors);
-    let (events, mut errors) = parser::Parser::new(
+    let (tokens, pp, offsets) = pp::process_tokens(tokens, text, &options.defines, &mut pp_errors);
+    let (green, mut errors) = parser::Parser::new(
         text,
         &tokens,
+        &offsets,
         &pp,
         &options.defines,
         options.core_params.as_deref(),
         options.includes_resolved,
+        true,
+        None,
     )
     .parse();
-    let green = sink::Sink::new(text, &tokens, &pp).finish(events);
+    let green = green.expect("the parser builds a tree");
     let mut warnings = Vec::new();
     for e in lex_errors {
         let err = SyntaxError::new(range(e.offset, e.len), e.message);
@@ -163,25 +166,30 @@ pub fn parse_with(text: &str, options: &ParseOptions) -> Parse {
     for e in pp_errors {
         errors.push(SyntaxError::new(range(e.offset, e.len), e.message));
     }
-    check_define_names(text, &tokens, &pp, &mut errors);
+    check_define_names(text, &tokens, &offsets, &pp, &mut errors);
     // in the order Kamailio meets them: by the token it could not accept
     errors.sort_by_key(|e| (e.unexpected.unwrap_or(e.range).start(), e.range.start()));
     // one error per cascade: drop errors that start where an earlier one did
     errors.dedup_by(|b, a| {
         a.range.start() == b.range.start() || a.unexpected.is_some() && a.unexpected == b.unexpected
     });
-    let inactive = pp::inactive_ranges(&pp, &tokens);
-    let (inactive_errors, errors): (Vec<_>, Vec<_>) = errors.into_iter().partition(|e| {
-        let at = u32::from(e.range.start());
-        inactive.iter().any(|&(s, end)| s <= at && at < end)
+    // the inactive arms as sorted disjoint ranges: one binary search per error
+    let mut inactive = pp::inactive_ranges_at(&pp, &offsets);
+    inactive.sort_unstable();
+    inactive.dedup_by(|next, prev| {
+        let overlaps = next.0 <= prev.1;
+        if overlaps {
+            prev.1 = prev.1.max(next.1);
+        }
+        overlaps
     });
-    let warnings = warnings
-        .into_iter()
-        .filter(|w| {
-            let at = u32::from(w.range.start());
-            !inactive.iter().any(|&(s, end)| s <= at && at < end)
-        })
-        .collect();
+    let is_inactive = |e: &SyntaxError| {
+        let at = u32::from(e.range.start());
+        let i = inactive.partition_point(|&(s, _)| s <= at);
+        i > 0 && at < inactive[i - 1].1
+    };
+    let (inactive_errors, errors): (Vec<_>, Vec<_>) = errors.into_iter().partition(is_inactive);
+    let warnings = warnings.into_iter().filter(|w| !is_inactive(w)).collect();
     Parse {
         green,
         errors,
@@ -198,16 +206,10 @@ fn range(offset: u32, len: u32) -> TextRange {
 fn check_define_names(
     text: &str,
     tokens: &[lexer::Token],
+    offsets: &[u32],
     pp: &pp::PpStructure,
     errors: &mut Vec<SyntaxError>,
 ) {
-    let mut offsets = Vec::with_capacity(tokens.len() + 1);
-    let mut o = 0u32;
-    for t in tokens {
-        offsets.push(o);
-        o += t.len;
-    }
-    offsets.push(o);
     for l in &pp.lines {
         for i in l.first..l.end {
             if tokens[i].kind == SyntaxKind::PP_NAME
@@ -227,13 +229,29 @@ fn check_define_names(
     }
 }
 
-/// Parse the snippet that checks a define's value; returns its errors. The
-/// inner parse does not validate define values again.
-pub(crate) fn parse_define_value(text: &str, options: &ParseOptions) -> Vec<SyntaxError> {
+/// Parse the snippet that checks a define's value, with the names of the
+/// parse it comes from defined; returns its errors. The inner parse does not
+/// validate define values again.
+pub(crate) fn parse_define_value(
+    text: &str,
+    defined: &std::collections::HashSet<&str>,
+) -> Vec<SyntaxError> {
     let (tokens, lex_errors) = lexer::tokenize(text);
     let mut pp_errors = Vec::new();
-    let (tokens, pp) = pp::process(tokens, text, &options.defines, &mut pp_errors);
-    let mut parser = parser::Parser::new(text, &tokens, &pp, &options.defines, None, true);
+    // no defines for the preprocessor: the snippet is one line, so a directive
+    // in it takes the rest of the line and every `#!ifdef` arm is empty
+    let (tokens, pp, offsets) = pp::process_tokens(tokens, text, &[], &mut pp_errors);
+    let mut parser = parser::Parser::new(
+        text,
+        &tokens,
+        &offsets,
+        &pp,
+        &[],
+        None,
+        true,
+        false,
+        Some(defined),
+    );
     parser.validating_define = true;
     let (_, errors) = parser.parse();
     let mut all: Vec<SyntaxError> = errors;

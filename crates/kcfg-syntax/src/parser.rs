@@ -1,9 +1,17 @@
 //! The event parser. It sees only significant tokens (no trivia, no
 //! preprocessor line pieces) and emits [`Event`]s; it knows nothing of trees.
 //! `sink.rs` turns the events and the raw tokens into a rowan green tree.
+//! The events of each top-level item go to the sink as soon as the item is
+//! parsed, so the event buffer stays small (and in the CPU's cache) however
+//! large the file is.
+
+use std::borrow::Cow;
+use std::collections::{HashMap, HashSet};
+use std::num::NonZeroU32;
 
 use crate::lexer::Token;
 use crate::pp::{Directive, PpStructure};
+use crate::sink::Sink;
 use crate::SyntaxKind::{self, *};
 use crate::{SyntaxError, TextRange, TextSize};
 
@@ -16,7 +24,8 @@ pub(crate) mod grammar_facts {
 pub(crate) enum Event {
     Start {
         kind: SyntaxKind,
-        forward_parent: Option<u32>,
+        /// distance to the Start event of the node that wraps this one
+        forward_parent: Option<NonZeroU32>,
     },
     Finish,
     /// consume the next significant token, as `kind` (usually its own)
@@ -37,7 +46,8 @@ pub(crate) const MAX_DEPTH: u32 = 256;
 pub(crate) struct Parser<'t> {
     text: &'t str,
     tokens: &'t [Token],
-    offsets: Vec<u32>,
+    /// start offset of each token, and the end of the text
+    offsets: &'t [u32],
     /// indices of significant tokens in `tokens`
     sig: Vec<u32>,
     pos: usize,
@@ -45,7 +55,12 @@ pub(crate) struct Parser<'t> {
     next_pp: usize,
     /// groups whose arms are being parsed, innermost last
     pp_open: Vec<usize>,
+    /// events not yet handed to the sink
     pub(crate) events: Vec<Event>,
+    /// number of events handed to the sink before `events[0]`
+    events_base: u32,
+    /// builds the tree from the events (None: only the errors are wanted)
+    sink: Option<Sink<'t>>,
     pub(crate) errors: Vec<SyntaxError>,
     depth: u32,
     depth_error_reported: bool,
@@ -60,8 +75,14 @@ pub(crate) struct Parser<'t> {
     pub(crate) core_args: u32,
     /// the file includes others: defines may come from them
     pub(crate) has_includes: bool,
-    /// names defined by `#!define` & co. anywhere in the file, and the parse's defines
-    defined: std::collections::HashSet<&'t str>,
+    /// names defined by `#!define` & co. anywhere in the file, and the parse's
+    /// defines (a define's value is checked with the names of its file)
+    defined: Cow<'t, HashSet<&'t str>>,
+    /// see [`Parser::define_value`]
+    define_values: HashMap<&'t str, Option<&'t str>>,
+    /// define name → its value when that is not a valid expression (the
+    /// check parses the value, so it is done once per name)
+    pub(crate) define_checks: HashMap<String, Option<String>>,
     steps: u32,
 }
 
@@ -71,8 +92,12 @@ impl<'t> Parser<'t> {
         tokens: &'t [Token],
         pp: &'t PpStructure,
         offsets: &[u32],
-    ) -> std::collections::HashSet<&'t str> {
-        let mut set = std::collections::HashSet::new();
+        extra_defines: &'t [String],
+    ) -> HashSet<&'t str> {
+        let mut set: HashSet<&'t str> = extra_defines
+            .iter()
+            .map(|d| d.split('=').next().unwrap_or(d))
+            .collect();
         for l in &pp.lines {
             if !matches!(
                 l.directive,
@@ -113,32 +138,29 @@ impl<'t> Parser<'t> {
         set
     }
 
-    /// The value a define of this file gives `name` (the last `#!define`, or a `#!substdef`).
-    pub(crate) fn define_value(&self, name: &str) -> Option<String> {
-        let mut value = None;
-        for l in &self.pp.lines {
+    /// The value each define of this file gives its name (the last
+    /// `#!define`, or a `#!substdef`; None for a define without a value).
+    fn define_values(
+        text: &'t str,
+        tokens: &'t [Token],
+        pp: &'t PpStructure,
+        offsets: &[u32],
+    ) -> HashMap<&'t str, Option<&'t str>> {
+        let mut values = HashMap::new();
+        for l in &pp.lines {
             let toks = l.first..l.end;
-            let text_of =
-                |i: usize| &self.text[self.offsets[i] as usize..self.offsets[i + 1] as usize];
+            let text_of = |i: usize| &text[offsets[i] as usize..offsets[i + 1] as usize];
             match l.directive {
                 Directive::Define | Directive::TryDef | Directive::Redefine => {
-                    let n = toks
-                        .clone()
-                        .find(|&i| self.tokens[i].kind == PP_NAME)
-                        .map(text_of);
-                    if n == Some(name) {
-                        value = toks
-                            .clone()
-                            .find(|&i| self.tokens[i].kind == PP_BODY)
-                            .map(|i| text_of(i).to_string());
+                    let name = toks.clone().find(|&i| tokens[i].kind == PP_NAME);
+                    if let Some(name) = name.map(text_of) {
+                        let value = toks.clone().find(|&i| tokens[i].kind == PP_BODY);
+                        values.insert(name, value.map(text_of));
                     }
                 }
                 Directive::Subst if text_of(l.first).contains("substdef") => {
-                    if let Some(b) = toks
-                        .clone()
-                        .find(|&i| self.tokens[i].kind == PP_BODY)
-                        .map(text_of)
-                    {
+                    if let Some(b) = toks.clone().find(|&i| tokens[i].kind == PP_BODY) {
+                        let b = text_of(b);
                         let inner = b.trim().trim_matches('"').trim_matches('\'');
                         let mut parts = inner
                             .chars()
@@ -146,14 +168,20 @@ impl<'t> Parser<'t> {
                             .map(|d| inner[d.len_utf8()..].split(d))
                             .into_iter()
                             .flatten();
-                        if parts.next() == Some(name) {
-                            value = parts.next().map(str::to_string);
+                        if let Some(name) = parts.next() {
+                            values.insert(name, parts.next());
                         }
                     }
                 }
                 _ => {}
             }
         }
+        values
+    }
+
+    /// The value a define of this file gives `name` (the last `#!define`, or a `#!substdef`).
+    pub(crate) fn define_value(&self, name: &str) -> Option<String> {
+        let mut value = self.define_values.get(name).copied().flatten();
         // then `NAME=VALUE` given by the caller (`-D`, or read from includes)
         if value.is_none() {
             value = self
@@ -161,31 +189,21 @@ impl<'t> Parser<'t> {
                 .iter()
                 .filter_map(|d| d.split_once('='))
                 .filter(|(n, _)| *n == name)
-                .map(|(_, v)| v.to_string())
+                .map(|(_, v)| v)
                 .next_back();
         }
         // a define without a value, or a multi-line one: not checked
-        value.filter(|v| !v.contains('\\') && !v.trim().is_empty())
+        value
+            .filter(|v| !v.contains('\\') && !v.trim().is_empty())
+            .map(str::to_string)
     }
 
-    pub(crate) fn all_defined_names(&self) -> Vec<String> {
-        self.defined
-            .iter()
-            .map(|s| s.to_string())
-            .chain(
-                self.extra_defines
-                    .iter()
-                    .map(|d| d.split('=').next().unwrap_or(d).to_string()),
-            )
-            .collect()
+    pub(crate) fn defined_names_of_parse(&self) -> &HashSet<&'t str> {
+        &self.defined
     }
 
     pub(crate) fn is_defined(&self, name: &str) -> bool {
         self.defined.contains(name)
-            || self
-                .extra_defines
-                .iter()
-                .any(|d| d.split('=').next() == Some(name))
     }
 
     /// Text of the n-th significant token before the current one (1 = the previous).
@@ -201,35 +219,44 @@ impl<'t> Parser<'t> {
         &self.text[range]
     }
 
+    /// A parser over `tokens` (with their `offsets`, see [`crate::pp::offsets`]).
+    /// With `build_tree`, [`Parser::parse`] also returns the green tree.
+    /// `defined`: the names to treat as defined, when not those of this text
+    /// and `extra_defines`.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn new(
         text: &'t str,
         tokens: &'t [Token],
+        offsets: &'t [u32],
         pp: &'t PpStructure,
         extra_defines: &'t [String],
         core_params: Option<&'t [String]>,
         includes_resolved: bool,
+        build_tree: bool,
+        defined: Option<&'t HashSet<&'t str>>,
     ) -> Self {
-        let mut offsets = Vec::with_capacity(tokens.len() + 1);
-        let mut sig = Vec::new();
-        let mut pos = 0u32;
-        for (i, t) in tokens.iter().enumerate() {
-            offsets.push(pos);
-            pos += t.len;
-            if !t.kind.is_trivia() && !t.kind.is_pp_line_piece() {
-                sig.push(i as u32);
-            }
-        }
-        offsets.push(pos);
         // whitespace inside a directive line is part of the line, and so are
         // the PP pieces: only tokens outside lines are significant
-        let mut in_line = vec![false; tokens.len()];
-        for l in &pp.lines {
-            for f in in_line.iter_mut().take(l.end).skip(l.first) {
-                *f = true;
+        // (written without a branch on the kind: trivia and significant
+        // tokens alternate too irregularly for the branch predictor)
+        let mut sig = vec![0u32; tokens.len()];
+        let mut n = 0;
+        let mut push_range = |from: usize, to: usize| {
+            if from >= to {
+                return;
             }
+            for (t, i) in tokens[from..to].iter().zip(from as u32..) {
+                sig[n] = i;
+                n += usize::from(!t.kind.is_trivia() && !t.kind.is_pp_line_piece());
+            }
+        };
+        let mut i = 0;
+        for l in &pp.lines {
+            push_range(i, l.first);
+            i = i.max(l.end);
         }
-        sig.retain(|&i| !in_line[i as usize]);
-        let offsets_for_defines = offsets.clone();
+        push_range(i, tokens.len());
+        sig.truncate(n);
         Parser {
             extra_defines,
             core_params,
@@ -244,6 +271,8 @@ impl<'t> Parser<'t> {
             next_pp: 0,
             pp_open: Vec::new(),
             events: Vec::new(),
+            events_base: 0,
+            sink: build_tree.then(|| Sink::new(text, tokens, pp)),
             errors: Vec::new(),
             depth: 0,
             depth_error_reported: false,
@@ -253,14 +282,50 @@ impl<'t> Parser<'t> {
                 .lines
                 .iter()
                 .any(|l| matches!(l.directive, Directive::Include | Directive::Import)),
-            defined: Self::defined_names(text, tokens, pp, &offsets_for_defines),
+            defined: match defined {
+                Some(names) => Cow::Borrowed(names),
+                None => Cow::Owned(Self::defined_names(
+                    text,
+                    tokens,
+                    pp,
+                    offsets,
+                    extra_defines,
+                )),
+            },
+            define_values: Self::define_values(text, tokens, pp, offsets),
+            define_checks: HashMap::new(),
             steps: 0,
         }
     }
 
-    pub(crate) fn parse(mut self) -> (Vec<Event>, Vec<SyntaxError>) {
+    pub(crate) fn parse(mut self) -> (Option<rowan::GreenNode>, Vec<SyntaxError>) {
         grammar::source_file(&mut self);
-        (self.events, self.errors)
+        self.flush_events();
+        (self.sink.map(Sink::finish), self.errors)
+    }
+
+    /// Open the file node (its events are not a marker's: they go to the
+    /// sink before the file is parsed to the end).
+    pub(crate) fn start_file(&mut self) {
+        debug_assert!(self.events_base == 0 && self.events.is_empty());
+        self.events.push(Event::Start {
+            kind: SOURCE_FILE,
+            forward_parent: None,
+        });
+    }
+
+    pub(crate) fn finish_file(&mut self) {
+        self.events.push(Event::Finish);
+    }
+
+    /// Hand the events so far to the sink. Only between top-level items:
+    /// no marker may point into them any more.
+    pub(crate) fn flush_events(&mut self) {
+        if let Some(sink) = &mut self.sink {
+            sink.process(&mut self.events);
+        }
+        self.events_base += self.events.len() as u32;
+        self.events.clear();
     }
 
     // ---- token access ----
@@ -528,9 +593,14 @@ impl<'t> Parser<'t> {
     // ---- markers ----
 
     pub(crate) fn start(&mut self) -> Marker {
-        let pos = self.events.len() as u32;
+        let pos = self.events_base + self.events.len() as u32;
         self.events.push(Event::Tombstone);
         Marker::new(pos)
+    }
+
+    /// The event of a marker at global position `pos`.
+    fn event_mut(&mut self, pos: u32) -> &mut Event {
+        &mut self.events[(pos - self.events_base) as usize]
     }
 }
 
@@ -554,9 +624,9 @@ impl Marker {
         {
             self.done = true;
         }
-        let idx = self.pos as usize;
-        if let Event::Tombstone = p.events[idx] {
-            p.events[idx] = Event::Start {
+        let event = p.event_mut(self.pos);
+        if let Event::Tombstone = event {
+            *event = Event::Start {
                 kind,
                 forward_parent: None,
             };
@@ -570,9 +640,8 @@ impl Marker {
         {
             self.done = true;
         }
-        let idx = self.pos as usize;
-        if idx == p.events.len() - 1 {
-            if let Event::Tombstone = p.events[idx] {
+        if self.pos + 1 == p.events_base + p.events.len() as u32 {
+            if let Some(Event::Tombstone) = p.events.last() {
                 p.events.pop();
             }
         }
@@ -597,8 +666,8 @@ impl CompletedMarker {
     /// Start a new node that will contain this one (for binary expressions).
     pub(crate) fn precede(self, p: &mut Parser) -> Marker {
         let new = p.start();
-        if let Event::Start { forward_parent, .. } = &mut p.events[self.pos as usize] {
-            *forward_parent = Some(new.pos - self.pos);
+        if let Event::Start { forward_parent, .. } = p.event_mut(self.pos) {
+            *forward_parent = NonZeroU32::new(new.pos - self.pos);
         }
         new
     }

@@ -13,6 +13,8 @@
 //!   plus [`crate::ParseOptions::defines`]) stays in the token stream and the
 //!   other arms become single `INACTIVE_CODE` trivia tokens.
 
+use std::collections::HashSet;
+
 use crate::lexer::Token;
 use crate::SyntaxKind::{self, *};
 
@@ -43,10 +45,13 @@ pub enum Directive {
 impl Directive {
     /// Classify the text of a `PP_KEYWORD` token (`#!define`, `!!ifdef`, `include_file`, ...).
     pub fn from_keyword(text: &str) -> Directive {
-        let word = text
-            .trim_start_matches("//!")
-            .trim_start_matches("#!")
-            .trim_start_matches("!!");
+        // `trim_start_matches` with a `&str` pattern, without its searcher
+        let mut word = text;
+        for prefix in ["//!", "#!", "!!"] {
+            while let Some(rest) = word.strip_prefix(prefix) {
+                word = rest;
+            }
+        }
         match word {
             "define" | "def" => Directive::Define,
             "trydefine" | "trydef" => Directive::TryDef,
@@ -124,7 +129,8 @@ pub struct PpStructure {
     pub groups: Vec<Group>,
 }
 
-fn offsets(tokens: &[Token]) -> Vec<u32> {
+/// The start offset of each token, and the end of the text.
+pub(crate) fn offsets(tokens: &[Token]) -> Vec<u32> {
     let mut off = Vec::with_capacity(tokens.len() + 1);
     let mut pos = 0;
     for t in tokens {
@@ -275,33 +281,59 @@ fn significant(k: SyntaxKind) -> bool {
     !k.is_trivia() && !k.is_pp_line_piece() && k != PP_KEYWORD
 }
 
-fn arm_balanced(tokens: &[Token], range: (usize, usize), inactive: &[bool]) -> bool {
-    let (mut p, mut b, mut k) = (0i32, 0i32, 0i32);
-    let mut first = true;
-    let mut last = None;
-    for (i, t) in tokens.iter().enumerate().take(range.1).skip(range.0) {
-        if inactive[i] || !significant(t.kind) {
-            continue;
-        }
-        if first && continues_before(t.kind) {
-            return false;
-        }
-        first = false;
-        last = Some(t.kind);
-        match t.kind {
-            L_PAREN => p += 1,
-            R_PAREN => p -= 1,
-            L_BRACE => b += 1,
-            R_BRACE => b -= 1,
-            L_BRACK => k += 1,
-            R_BRACK => k -= 1,
-            _ => {}
-        }
-        if p < 0 || b < 0 || k < 0 {
-            return false;
-        }
+/// What the significant tokens of a stretch of code say about whether it can
+/// be an arm of its own: its first and last token, and for `()`, `{}` and `[]`
+/// the net depth and the lowest depth reached. Shapes of neighbouring
+/// stretches combine ([`Shape::then`]), so a group's arms are checked from
+/// the shapes of the groups inside them, without reading those again.
+#[derive(Debug, Clone, Copy, Default)]
+struct Shape {
+    first: Option<SyntaxKind>,
+    last: Option<SyntaxKind>,
+    depth: [i32; 3],
+    lowest: [i32; 3],
+}
+
+impl Shape {
+    fn push(&mut self, kind: SyntaxKind) {
+        self.first = self.first.or(Some(kind));
+        self.last = Some(kind);
+        let (i, d) = match kind {
+            L_PAREN => (0, 1),
+            R_PAREN => (0, -1),
+            L_BRACE => (1, 1),
+            R_BRACE => (1, -1),
+            L_BRACK => (2, 1),
+            R_BRACK => (2, -1),
+            _ => return,
+        };
+        self.depth[i] += d;
+        self.lowest[i] = self.lowest[i].min(self.depth[i]);
     }
-    p == 0 && b == 0 && k == 0 && !last.is_some_and(continues_after)
+
+    /// This stretch followed by `next`.
+    fn then(self, next: Shape) -> Shape {
+        let mut out = Shape {
+            first: self.first.or(next.first),
+            last: next.last.or(self.last),
+            ..Shape::default()
+        };
+        for i in 0..3 {
+            out.depth[i] = self.depth[i] + next.depth[i];
+            out.lowest[i] = self.lowest[i].min(self.depth[i] + next.lowest[i]);
+        }
+        out
+    }
+
+    /// An arm of this shape stands on its own: brackets balance (and never
+    /// close more than is open), and it neither starts nor ends in the middle
+    /// of an expression.
+    fn self_contained(&self) -> bool {
+        !self.first.is_some_and(continues_before)
+            && self.lowest == [0; 3]
+            && self.depth == [0; 3]
+            && !self.last.is_some_and(continues_after)
+    }
 }
 
 /// Which arm of each group Kamailio takes with these defines (None: no arm).
@@ -312,9 +344,9 @@ fn active_arms(
     off: &[u32],
     predefined: &[String],
 ) -> Vec<Option<usize>> {
-    let mut defs: Vec<String> = predefined
+    let mut defs: HashSet<&str> = predefined
         .iter()
-        .map(|d| d.split('=').next().unwrap_or(d).to_string())
+        .map(|d| d.split('=').next().unwrap_or(d))
         .collect();
     let mut active = vec![None; st.groups.len()];
     // stack of (group, taking, parent_active, arm index)
@@ -324,7 +356,7 @@ fn active_arms(
     let name_of = |line: &PpLine| {
         (line.first..line.end)
             .find(|&i| tokens[i].kind == PP_NAME)
-            .map(|i| text[off[i] as usize..off[i + 1] as usize].to_string())
+            .map(|i| &text[off[i] as usize..off[i + 1] as usize])
     };
     for line in &st.lines {
         let here = is_active(&stack);
@@ -332,8 +364,8 @@ fn active_arms(
             Directive::IfDef | Directive::IfNDef | Directive::IfExp => {
                 let g = line.group.unwrap_or(0);
                 let cond = match line.directive {
-                    Directive::IfDef => name_of(line).is_some_and(|n| defs.contains(&n)),
-                    Directive::IfNDef => !name_of(line).is_some_and(|n| defs.contains(&n)),
+                    Directive::IfDef => name_of(line).is_some_and(|n| defs.contains(n)),
+                    Directive::IfNDef => !name_of(line).is_some_and(|n| defs.contains(n)),
                     _ => false,
                 };
                 if here && cond {
@@ -357,20 +389,182 @@ fn active_arms(
                 if here =>
             {
                 if let Some(n) = name_of(line) {
-                    if !defs.contains(&n) {
-                        defs.push(n);
-                    }
+                    defs.insert(n);
                 }
             }
             Directive::Undef | Directive::TryUndef if here => {
                 if let Some(n) = name_of(line) {
-                    defs.retain(|d| *d != n);
+                    defs.remove(n);
                 }
             }
             _ => {}
         }
     }
     active
+}
+
+/// Number of arms of a group: one per directive line but the `#!endif`.
+fn arm_count(grp: &Group) -> usize {
+    if grp.closed {
+        grp.lines.len() - 1
+    } else {
+        grp.lines.len()
+    }
+}
+
+/// Decide which groups are balanced, and return the token ranges of the arms
+/// that become inactive: every arm but the taken one of each unbalanced group.
+///
+/// Groups are decided innermost first, in the order of their last directive
+/// line, and an arm counts the tokens that are still active at that moment,
+/// so an unbalanced group inside an arm counts with its taken arm only. Each
+/// token is read once: an arm's [`Shape`] is made of the shapes of the tokens
+/// directly in it and of the groups inside it, decided before. The one arm
+/// decided before the groups in it is the last arm of a group without
+/// `#!endif` (it runs to the end of the input): it counts all its tokens,
+/// unless an earlier group without `#!endif` made the rest of the input
+/// inactive.
+fn unbalanced_groups(
+    st: &PpStructure,
+    tokens: &[Token],
+    arms: &[Option<usize>],
+) -> (Vec<usize>, Vec<(usize, usize)>) {
+    let ngroups = st.groups.len();
+    let last_line = |g: usize| *st.groups[g].lines.last().unwrap_or(&0);
+    // the group and arm each group sits in, and the groups directly in each arm
+    let mut parent: Vec<Option<(usize, usize)>> = vec![None; ngroups];
+    let mut open: Vec<(usize, usize)> = Vec::new();
+    for line in &st.lines {
+        match (line.directive, line.group) {
+            (d, Some(g)) if d.opens_group() => {
+                parent[g] = open.last().copied();
+                open.push((g, 0));
+            }
+            (Directive::Else, Some(_)) => {
+                if let Some(top) = open.last_mut() {
+                    top.1 += 1;
+                }
+            }
+            (Directive::EndIf, Some(_)) => {
+                open.pop();
+            }
+            _ => {}
+        }
+    }
+    // arm `k` of group `g` is arm number `first_arm[g] + k` overall; the
+    // groups directly in arm `a` are `children[child_start[a]..child_start[a + 1]]`
+    let mut first_arm = Vec::with_capacity(ngroups + 1);
+    let mut narms_total = 0;
+    for grp in &st.groups {
+        first_arm.push(narms_total);
+        narms_total += arm_count(grp);
+    }
+    let mut child_start = vec![0usize; narms_total + 1];
+    for &(p, k) in parent.iter().flatten() {
+        child_start[first_arm[p] + k + 1] += 1;
+    }
+    for a in 0..narms_total {
+        child_start[a + 1] += child_start[a];
+    }
+    let mut children = vec![0usize; child_start[narms_total]];
+    let mut fill = child_start.clone();
+    for (g, p) in parent.iter().enumerate() {
+        if let Some((p, k)) = *p {
+            let a = first_arm[p] + k;
+            children[fill[a]] = g;
+            fill[a] += 1;
+        }
+    }
+    // the last arms of groups without `#!endif` read all tokens to the end:
+    // shapes of those suffixes, in one pass from the end
+    let mut suffix_starts: Vec<usize> = (0..ngroups)
+        .filter(|&g| !st.groups[g].closed)
+        .map(|g| arm_range(st, g, arm_count(&st.groups[g]) - 1, tokens.len()).0)
+        .collect();
+    suffix_starts.sort_unstable();
+    suffix_starts.dedup();
+    let mut suffix: Vec<(usize, Shape)> = Vec::with_capacity(suffix_starts.len());
+    let mut acc = Shape::default();
+    let mut i = tokens.len();
+    for &start in suffix_starts.iter().rev() {
+        while i > start {
+            i -= 1;
+            if significant(tokens[i].kind) {
+                let mut one = Shape::default();
+                one.push(tokens[i].kind);
+                acc = one.then(acc);
+            }
+        }
+        suffix.push((start, acc));
+    }
+    suffix.reverse();
+
+    let mut order: Vec<usize> = (0..ngroups).collect();
+    order.sort_by_key(|&g| last_line(g));
+    // what each decided group leaves in the arm around it
+    let mut contribution = vec![Shape::default(); ngroups];
+    // from here to the end, everything is inactive
+    let mut dead_from = usize::MAX;
+    let mut unbalanced = Vec::new();
+    let mut inactive = Vec::new();
+    let mut shapes = Vec::new();
+    for g in order {
+        let grp = &st.groups[g];
+        let narms = arm_count(grp);
+        shapes.clear();
+        for k in 0..narms {
+            let (s, e) = arm_range(st, g, k, tokens.len());
+            let shape = if !grp.closed && k == narms - 1 {
+                if s >= dead_from {
+                    Shape::default()
+                } else {
+                    let at = suffix.binary_search_by_key(&s, |&(at, _)| at);
+                    at.map_or_else(|_| Shape::default(), |at| suffix[at].1)
+                }
+            } else {
+                let mut shape = Shape::default();
+                let direct = |from: usize, to: usize, shape: &mut Shape| {
+                    for t in &tokens[from.min(dead_from)..to.min(dead_from)] {
+                        if significant(t.kind) {
+                            shape.push(t.kind);
+                        }
+                    }
+                };
+                let mut at = s;
+                let a = first_arm[g] + k;
+                for &c in &children[child_start[a]..child_start[a + 1]] {
+                    let cgrp = &st.groups[c];
+                    let c_start = st.lines[cgrp.lines[0]].first;
+                    let c_end = st.lines[last_line(c)].end;
+                    direct(at, c_start, &mut shape);
+                    shape = shape.then(contribution[c]);
+                    at = c_end;
+                }
+                direct(at, e, &mut shape);
+                shape
+            };
+            shapes.push(shape);
+        }
+        if shapes.iter().all(Shape::self_contained) {
+            contribution[g] = shapes
+                .iter()
+                .fold(Shape::default(), |acc, &shape| acc.then(shape));
+            continue;
+        }
+        unbalanced.push(g);
+        contribution[g] = arms[g].map_or_else(Shape::default, |a| shapes[a]);
+        for k in 0..narms {
+            if arms[g] == Some(k) {
+                continue;
+            }
+            let (s, e) = arm_range(st, g, k, tokens.len());
+            inactive.push((s, e));
+            if !grp.closed && k == narms - 1 {
+                dead_from = dead_from.min(s);
+            }
+        }
+    }
+    (unbalanced, inactive)
 }
 
 /// Turn the inactive arms of unbalanced groups into `INACTIVE_CODE` tokens
@@ -381,68 +575,57 @@ pub fn process(
     predefined: &[String],
     errors: &mut Vec<PpError>,
 ) -> (Vec<Token>, PpStructure) {
-    let off = offsets(&tokens);
-    let st = scan(&tokens, text, &off, Some(errors));
-    if st.groups.is_empty() {
-        return (tokens, st);
-    }
+    let (tokens, st, _) = process_tokens(tokens, text, predefined, errors);
+    (tokens, st)
+}
 
-    // inner groups close first: process groups in order of their endif
-    let mut order: Vec<usize> = (0..st.groups.len()).collect();
-    let last_line = |g: usize| *st.groups[g].lines.last().unwrap_or(&0);
-    order.sort_by_key(|&g| last_line(g));
-    let arms = active_arms(&st, &tokens, text, &off, predefined);
-    let mut inactive = vec![false; tokens.len()];
-    let mut unbalanced_at: Vec<u32> = Vec::new();
-    for g in order {
-        let grp = &st.groups[g];
-        let narms = if grp.closed {
-            grp.lines.len() - 1
-        } else {
-            grp.lines.len()
-        };
-        let balanced = (0..narms)
-            .all(|k| arm_balanced(&tokens, arm_range(&st, g, k, tokens.len()), &inactive));
-        if balanced {
-            continue;
-        }
-        unbalanced_at.push(off[st.lines[grp.lines[0]].first]);
-        for k in 0..narms {
-            if arms[g] == Some(k) {
-                continue;
-            }
-            let (s, e) = arm_range(&st, g, k, tokens.len());
-            for flag in inactive.iter_mut().take(e).skip(s) {
-                *flag = true;
-            }
-        }
+/// [`process`], also returning the [`offsets`] of the resulting tokens.
+pub(crate) fn process_tokens(
+    tokens: Vec<Token>,
+    text: &str,
+    predefined: &[String],
+    errors: &mut Vec<PpError>,
+) -> (Vec<Token>, PpStructure, Vec<u32>) {
+    let off = offsets(&tokens);
+    let mut st = scan(&tokens, text, &off, Some(errors));
+    if st.groups.is_empty() {
+        return (tokens, st, off);
     }
-    if unbalanced_at.is_empty() {
-        let mut st = st;
+    let arms = active_arms(&st, &tokens, text, &off, predefined);
+    let (unbalanced, mut inactive) = unbalanced_groups(&st, &tokens, &arms);
+    if unbalanced.is_empty() {
         for (g, a) in arms.into_iter().enumerate() {
             st.groups[g].active = a;
         }
-        return (tokens, st);
+        return (tokens, st, off);
     }
+    let unbalanced_at: HashSet<u32> = unbalanced
+        .iter()
+        .map(|&g| off[st.lines[st.groups[g].lines[0]].first])
+        .collect();
     // merge runs of inactive tokens
+    inactive.retain(|&(s, e)| s < e);
+    inactive.sort_unstable();
     let mut out = Vec::with_capacity(tokens.len());
     let mut i = 0;
-    while i < tokens.len() {
-        if inactive[i] {
-            let mut len = 0;
-            while i < tokens.len() && inactive[i] {
-                len += tokens[i].len;
-                i += 1;
+    let mut runs = inactive.into_iter().peekable();
+    while let Some((s, mut e)) = runs.next() {
+        while let Some(&(s2, e2)) = runs.peek() {
+            if s2 > e {
+                break;
             }
-            out.push(Token {
-                kind: INACTIVE_CODE,
-                len,
-            });
-        } else {
-            out.push(tokens[i]);
-            i += 1;
+            e = e.max(e2);
+            runs.next();
         }
+        let s = s.max(i);
+        out.extend_from_slice(&tokens[i..s]);
+        out.push(Token {
+            kind: INACTIVE_CODE,
+            len: off[e] - off[s],
+        });
+        i = e;
     }
+    out.extend_from_slice(&tokens[i..]);
     let off2 = offsets(&out);
     let mut st2 = scan(&out, text, &off2, None);
     for g in 0..st2.groups.len() {
@@ -453,13 +636,18 @@ pub fn process(
     for (g, a) in arms2.into_iter().enumerate() {
         st2.groups[g].active = a;
     }
-    (out, st2)
+    (out, st2, off2)
 }
 
 /// Byte ranges of the arms that are not taken with the parse's defines
 /// (errors inside them are not Kamailio's errors for this define set).
 pub fn inactive_ranges(st: &PpStructure, tokens: &[Token]) -> Vec<(u32, u32)> {
-    let off = offsets(tokens);
+    inactive_ranges_at(st, &offsets(tokens))
+}
+
+/// [`inactive_ranges`] with the tokens' [`offsets`].
+pub(crate) fn inactive_ranges_at(st: &PpStructure, off: &[u32]) -> Vec<(u32, u32)> {
+    let ntokens = off.len() - 1;
     let mut out = Vec::new();
     for g in 0..st.groups.len() {
         let grp = &st.groups[g];
@@ -472,7 +660,7 @@ pub fn inactive_ranges(st: &PpStructure, tokens: &[Token]) -> Vec<(u32, u32)> {
             if grp.active == Some(k) {
                 continue;
             }
-            let (s, e) = arm_range(st, g, k, tokens.len());
+            let (s, e) = arm_range(st, g, k, ntokens);
             if s < e {
                 out.push((off[s], off[e]));
             }

@@ -5,8 +5,11 @@ use std::io;
 use kcfg_diagnostics::render::{self, Format};
 use kcfg_diagnostics::{Diagnostic, Files, Severity};
 
+use std::path::{Path, PathBuf};
+
 use crate::args::{CheckArgs, OutputFormat};
 use crate::commands::{read_source, report_error};
+use crate::define_sets;
 use crate::discover::discover;
 use crate::{check, emit, Env, Status};
 
@@ -25,23 +28,62 @@ pub fn run(args: &CheckArgs, env: &mut Env<'_>) -> io::Result<Status> {
         failed = true;
     }
 
-    let options = check::CheckOptions {
-        version: args.kamailio_version,
-        defines: args.defines.clone(),
-        path: None,
-    };
     let mut files = Files::new();
     let mut diagnostics: Vec<Diagnostic> = Vec::new();
+    let mut finder = crate::config::Finder::new();
+    let mut several_sets = false;
     for target in &targets {
+        // kcfg.toml: in the file's directory or above (the current
+        // directory's for standard input)
+        let dir = match &target.source {
+            crate::discover::Source::File(p) => p
+                .parent()
+                .filter(|d| !d.as_os_str().is_empty())
+                .unwrap_or(Path::new("."))
+                .to_path_buf(),
+            crate::discover::Source::Stdin => PathBuf::from("."),
+        };
+        let config = match finder.for_dir(&dir) {
+            Ok(c) => c,
+            Err(e) => {
+                report_error(env, format_args!("cannot check `{}`: {e}", target.display))?;
+                failed = true;
+                continue;
+            }
+        };
+        let mut options = check::CheckOptions {
+            version: args
+                .kamailio_version
+                .or(config.kamailio_version)
+                .unwrap_or_default(),
+            defines: args.defines.clone(),
+            path: None,
+        };
         match read_source(env, &target.source) {
             Ok(bytes) => {
-                let mut options = options.clone();
                 if let crate::discover::Source::File(path) = &target.source {
                     options.path = Some(path.clone());
                 }
-                let (_, d) =
-                    check::check_bytes(&mut files, target.display.clone(), &bytes, &options);
-                diagnostics.extend(d);
+                let wants_sets = args.all_defines || config.define_sets.is_some();
+                match kcfg_syntax::decode(&bytes) {
+                    Ok(text) if wants_sets => {
+                        let id = files.add(target.display.clone(), text);
+                        let (sets, summary) = define_set_plan(&files, id, args, &config, &options);
+                        emit(env.stderr, &format!("{}: {summary}\n", target.display))?;
+                        several_sets |= sets.len() > 1;
+                        diagnostics
+                            .extend(define_sets::check_sets(&mut files, id, &options, &sets));
+                    }
+                    _ => {
+                        let (_, d) = check::check_bytes(
+                            &mut files,
+                            target.display.clone(),
+                            &bytes,
+                            &options,
+                        );
+                        diagnostics.extend(d);
+                    }
+                }
             }
             Err(e) => {
                 report_error(env, format_args!("cannot check `{}`: {e}", target.display))?;
@@ -55,6 +97,14 @@ pub fn run(args: &CheckArgs, env: &mut Env<'_>) -> io::Result<Status> {
         OutputFormat::Concise => Format::Concise,
         OutputFormat::Json => Format::Json,
     };
+    // the concise format has no notes: say there with which defines
+    if several_sets && format == Format::Concise {
+        for d in &mut diagnostics {
+            if let Some(n) = d.notes.iter().find(|n| n.starts_with("with defines:")) {
+                d.message = format!("{} ({n})", d.message);
+            }
+        }
+    }
     let color = env.use_color(args.color);
     emit(
         env.stdout,
@@ -77,6 +127,53 @@ pub fn run(args: &CheckArgs, env: &mut Env<'_>) -> io::Result<Status> {
     } else {
         Status::Clean
     })
+}
+
+/// The define sets to check a file with (`--all-defines`, kcfg.toml
+/// `define-sets`), and one sentence saying how they were chosen.
+fn define_set_plan(
+    files: &Files,
+    file: kcfg_diagnostics::FileId,
+    args: &CheckArgs,
+    config: &crate::config::Config,
+    options: &check::CheckOptions,
+) -> (Vec<define_sets::DefineSet>, String) {
+    let mut sets: Vec<define_sets::DefineSet> = Vec::new();
+    let mut parts = Vec::new();
+    if args.all_defines {
+        let text = files.get(file).text();
+        let model = check::build_model(files, file, text, options);
+        let names = define_sets::ifdef_names(&model, &options.defines);
+        let plan = define_sets::all_defines_plan(&names);
+        sets = plan.sets;
+        parts.push(plan.summary);
+    }
+    if let Some(listed) = &config.define_sets {
+        let path = config
+            .path
+            .as_ref()
+            .map_or_else(|| "kcfg.toml".to_string(), |p| p.display().to_string());
+        let before = sets.len();
+        for s in listed {
+            if !sets.contains(s) {
+                sets.push(s.clone());
+            }
+        }
+        let what = format!(
+            "{} define set{} from {path}",
+            listed.len(),
+            if listed.len() == 1 { "" } else { "s" }
+        );
+        if args.all_defines {
+            parts.push(format!("plus {} more of the {what}", sets.len() - before));
+        } else {
+            parts.push(format!("checked the {what}"));
+        }
+    }
+    if sets.is_empty() {
+        sets.push(Vec::new());
+    }
+    (sets, parts.join("; "))
 }
 
 fn plural(n: usize, word: &str) -> String {

@@ -86,6 +86,29 @@ pub fn parse_error_line(line: &str) -> Option<ErrorAt> {
             message: line.to_string(),
         });
     }
+    // start-up fixups: `fix_rval_expr(): failure in cfg at line: N col: C`
+    // (an expression; more precise than the action's line that follows)
+    if let Some(i) = line.find("failure in cfg at line: ") {
+        let n = number(&line[i + "failure in cfg at line: ".len()..])?;
+        return Some(ErrorAt {
+            file: "cfg".to_string(),
+            line: n,
+            message: line.to_string(),
+        });
+    }
+    // start-up fixups: `fix_actions(): fixing failed (code=-1) at cfg:F:N`
+    if let Some(i) = line.find("fixing failed") {
+        let rest = &line[i..];
+        let at = rest.find(" at cfg:")? + " at cfg:".len();
+        let rest = &rest[at..];
+        let j = rest.rfind(':')?;
+        let n = number(&rest[j + 1..])?;
+        return Some(ErrorAt {
+            file: rest[..j].to_string(),
+            line: n,
+            message: line.to_string(),
+        });
+    }
     if let Some(i) = line.find("\" not found at ") {
         let rest = &line[i + "\" not found at ".len()..];
         let j = rest.rfind(':')?;

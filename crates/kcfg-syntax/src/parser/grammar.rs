@@ -208,19 +208,22 @@ fn check_bare_name(p: &mut Parser, name: &str, range: TextRange) {
 /// text must then be a valid expression (`#!substdef "/DOMAIN/a.b.c/"` used as
 /// `"@" + DOMAIN` is not).
 fn check_define_value(p: &mut Parser, name: &str, range: TextRange) {
-    let Some(value) = p.define_value(name) else {
-        return;
-    };
     if p.validating_define {
         return;
     }
-    let snippet = format!("request_route {{ $var(kcfg) = {value}; }}");
-    let options = crate::ParseOptions {
-        defines: p.all_defined_names(),
-        core_params: None,
-        includes_resolved: true,
+    // the same for every use of the name: parse the value once
+    let invalid = match p.define_checks.get(name) {
+        Some(invalid) => invalid.clone(),
+        None => {
+            let invalid = p.define_value(name).filter(|value| {
+                let snippet = format!("request_route {{ $var(kcfg) = {value}; }}");
+                !crate::parse_define_value(&snippet, p.defined_names_of_parse()).is_empty()
+            });
+            p.define_checks.insert(name.to_string(), invalid.clone());
+            invalid
+        }
     };
-    if !crate::parse_define_value(&snippet, &options).is_empty() {
+    if let Some(value) = invalid {
         let e = p.error_at(
             range,
             format!("`{name}` expands to `{value}`, which is not a valid value here"),
@@ -231,21 +234,25 @@ fn check_define_value(p: &mut Parser, name: &str, range: TextRange) {
 }
 
 pub(super) fn source_file(p: &mut Parser) {
-    let m = p.start();
+    // the file node is open from the start, so that each item's events can go
+    // to the sink as soon as the item is parsed
+    p.start_file();
     while !p.at_eof() || p.pending_pp().is_some() {
         if handle_pp(p, Level::Item) {
             // an #!else/#!endif of no open group at top level: leave it
             if let Some(idx) = p.pending_pp() {
                 p.bump_pp(idx, PP_DIRECTIVE);
             }
+            p.flush_events();
             continue;
         }
         if p.at_eof() {
             break;
         }
         item(p);
+        p.flush_events();
     }
-    m.complete(p, SOURCE_FILE);
+    p.finish_file();
 }
 
 /// Consume the directive lines before the current token at item/statement
