@@ -123,25 +123,29 @@ fn backslash_starts_value(after: &[u8]) -> bool {
             || (after.get(i + 1) == Some(&b'\r') && after.get(i + 2) == Some(&b'\n')))
 }
 
-/// Length of the line starting at `s` (up to, not including, `\n`).
-fn line_len(s: &[u8]) -> usize {
-    // eight bytes at a time: after `^ b'\n'`, a newline is a zero byte, and
-    // the lowest byte flagged by the zero-byte test is the first newline
+/// The first byte of `s` that is `a` or `b`, eight bytes at a time (long
+/// comments, strings and lines are most of the bytes of a config).
+fn find_either(s: &[u8], a: u8, b: u8) -> Option<usize> {
     const ONES: u64 = u64::from_le_bytes([1; 8]);
     const HIGHS: u64 = u64::from_le_bytes([0x80; 8]);
+    // the zero bytes of `w` flagged in their top bit; the lowest flag is exact
+    // (a borrow can only raise false flags above a true zero byte)
+    let zeros = |w: u64| w.wrapping_sub(ONES) & !w & HIGHS;
     let mut i = 0;
     while let Some(w) = s.get(i..i + 8) {
-        let w = u64::from_le_bytes(w.try_into().unwrap()) ^ (ONES * u64::from(b'\n'));
-        let zero = w.wrapping_sub(ONES) & !w & HIGHS;
-        if zero != 0 {
-            return i + (zero.trailing_zeros() / 8) as usize;
+        let w = u64::from_le_bytes(w.try_into().unwrap());
+        let found = zeros(w ^ (ONES * u64::from(a))) | zeros(w ^ (ONES * u64::from(b)));
+        if found != 0 {
+            return Some(i + (found.trailing_zeros() / 8) as usize);
         }
         i += 8;
     }
-    s[i..]
-        .iter()
-        .position(|&b| b == b'\n')
-        .map_or(s.len(), |p| i + p)
+    s[i..].iter().position(|&c| c == a || c == b).map(|p| i + p)
+}
+
+/// Length of the line starting at `s` (up to, not including, `\n`).
+fn line_len(s: &[u8]) -> usize {
+    find_either(s, b'\n', b'\n').unwrap_or(s.len())
 }
 
 /// Length of a directive line with `\`-newline continuations.
@@ -233,7 +237,8 @@ fn lex_block_comment(lex: &mut logos::Lexer<'_, LogosToken>) -> bool {
     let rest = lex.remainder().as_bytes();
     let mut depth = 1usize;
     let mut i = 0;
-    while i < rest.len() {
+    while let Some(p) = find_either(&rest[i..], b'/', b'*') {
+        i += p;
         if rest[i] == b'/' && rest.get(i + 1) == Some(&b'*') {
             depth += 1;
             i += 2;
@@ -255,15 +260,14 @@ fn lex_block_comment(lex: &mut logos::Lexer<'_, LogosToken>) -> bool {
 fn lex_dq_string(lex: &mut logos::Lexer<'_, LogosToken>) -> bool {
     let rest = lex.remainder().as_bytes();
     let mut i = 0;
-    while i < rest.len() {
-        match rest[i] {
-            b'\\' => i += 2,
-            b'"' => {
-                lex.bump(i + 1);
-                return true;
-            }
-            _ => i += 1,
+    while let Some(p) = rest.get(i..).and_then(|r| find_either(r, b'"', b'\\')) {
+        i += p;
+        if rest[i] == b'"' {
+            lex.bump(i + 1);
+            return true;
         }
+        // `\` escapes the next byte
+        i += 2;
     }
     lex.bump(rest.len());
     false
@@ -271,7 +275,7 @@ fn lex_dq_string(lex: &mut logos::Lexer<'_, LogosToken>) -> bool {
 
 fn lex_sq_string(lex: &mut logos::Lexer<'_, LogosToken>) -> bool {
     let rest = lex.remainder().as_bytes();
-    match rest.iter().position(|&b| b == b'\'') {
+    match find_either(rest, b'\'', b'\'') {
         Some(i) => {
             lex.bump(i + 1);
             true

@@ -272,7 +272,7 @@ impl<'t> Parser<'t> {
             pp_open: Vec::new(),
             events: Vec::new(),
             events_base: 0,
-            sink: build_tree.then(|| Sink::new(text, tokens, pp)),
+            sink: build_tree.then(|| Sink::new(text, tokens, offsets, pp)),
             errors: Vec::new(),
             depth: 0,
             depth_error_reported: false,

@@ -286,7 +286,7 @@ fn significant(k: SyntaxKind) -> bool {
 /// the net depth and the lowest depth reached. Shapes of neighbouring
 /// stretches combine ([`Shape::then`]), so a group's arms are checked from
 /// the shapes of the groups inside them, without reading those again.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 struct Shape {
     first: Option<SyntaxKind>,
     last: Option<SyntaxKind>,
@@ -667,4 +667,45 @@ pub(crate) fn inactive_ranges_at(st: &PpStructure, off: &[u32]) -> Vec<(u32, u32
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shape_of(kinds: &[SyntaxKind]) -> Shape {
+        let mut shape = Shape::default();
+        for &k in kinds {
+            shape.push(k);
+        }
+        shape
+    }
+
+    /// Joining the shapes of two stretches gives the shape of the whole, so
+    /// a group can reuse the shapes of the groups inside it.
+    #[test]
+    fn shapes_join_like_one_pass() {
+        let kinds = [
+            R_PAREN, L_PAREN, IDENT, R_PAREN, R_BRACE, L_BRACE, L_BRACK, COMMA, R_BRACK, ELSE_KW,
+            L_BRACE, R_BRACE, R_BRACE, L_PAREN,
+        ];
+        for i in 0..=kinds.len() {
+            for j in i..=kinds.len() {
+                let joined = shape_of(&kinds[..i])
+                    .then(shape_of(&kinds[i..j]))
+                    .then(shape_of(&kinds[j..]));
+                assert_eq!(joined, shape_of(&kinds), "split at {i}, {j}");
+            }
+        }
+    }
+
+    #[test]
+    fn self_contained_arms() {
+        assert!(shape_of(&[]).self_contained());
+        assert!(shape_of(&[IDENT, L_PAREN, R_PAREN, SEMICOLON]).self_contained());
+        assert!(!shape_of(&[R_BRACE, L_BRACE]).self_contained());
+        assert!(!shape_of(&[IF_KW, L_PAREN, IDENT, R_PAREN, L_BRACE]).self_contained());
+        assert!(!shape_of(&[ELSE_KW, L_BRACE, R_BRACE]).self_contained());
+        assert!(!shape_of(&[IDENT, PIPE2]).self_contained());
+    }
 }

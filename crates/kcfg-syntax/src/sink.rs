@@ -14,40 +14,47 @@ use crate::SyntaxKind::{self, *};
 pub(crate) struct Sink<'t> {
     text: &'t str,
     tokens: &'t [Token],
+    /// start offset of each token, and the end of the text
+    offsets: &'t [u32],
     pp: &'t PpStructure,
     /// next raw token to emit
     raw: usize,
-    offset: usize,
     /// next directive line not yet emitted
     next_line: usize,
+    /// its first token (`usize::MAX` when there is none)
+    next_line_first: usize,
     builder: Builder,
 }
 
 impl<'t> Sink<'t> {
-    pub(crate) fn new(text: &'t str, tokens: &'t [Token], pp: &'t PpStructure) -> Self {
+    pub(crate) fn new(
+        text: &'t str,
+        tokens: &'t [Token],
+        offsets: &'t [u32],
+        pp: &'t PpStructure,
+    ) -> Self {
         Sink {
             text,
             tokens,
+            offsets,
             pp,
             raw: 0,
-            offset: 0,
             next_line: 0,
+            next_line_first: pp.lines.first().map_or(usize::MAX, |l| l.first),
             builder: Builder::new(text.len()),
         }
     }
 
     fn token(&mut self, kind: SyntaxKind) {
-        let len = self.tokens[self.raw].len as usize;
-        let text = &self.text[self.offset..self.offset + len];
-        let key = text_key(self.text.as_bytes(), self.offset, len);
-        self.builder.token(kind, text, key);
-        self.offset += len;
+        let start = self.offsets[self.raw] as usize;
+        let end = self.offsets[self.raw + 1] as usize;
+        let key = text_key(self.text.as_bytes(), start, end - start);
+        self.builder.token(kind, &self.text[start..end], key);
         self.raw += 1;
     }
 
     fn is_line_start(&self, i: usize) -> Option<usize> {
-        let l = self.pp.lines.get(self.next_line)?;
-        (l.first == i).then_some(self.next_line)
+        (self.next_line_first == i).then_some(self.next_line)
     }
 
     /// Emit a directive line as a node of `kind`.
@@ -61,6 +68,7 @@ impl<'t> Sink<'t> {
         }
         self.builder.finish_node();
         self.next_line = idx + 1;
+        self.next_line_first = self.pp.lines.get(idx + 1).map_or(usize::MAX, |l| l.first);
     }
 
     /// Emit trivia (and unclaimed directive lines when `lines` is set) up to
@@ -245,6 +253,9 @@ const MAX_CACHED_CHILDREN: usize = 3;
 struct Builder {
     /// slots are picked by the top bits of a hash (FxHash's low bits are weak)
     shift: u32,
+    /// the last token of each kind (modulo 16): `\n`, `;`, a tab repeat
+    /// their predecessor of the same kind, and need no hashing then
+    recent: [Option<TokenSlot>; 16],
     tokens: Vec<Option<TokenSlot>>,
     nodes: Vec<Option<NodeSlot>>,
     parents: Vec<(SyntaxKind, usize)>,
@@ -260,6 +271,7 @@ impl Builder {
         let slots = (text_len / 64).next_power_of_two().clamp(1 << 8, 1 << 11);
         Builder {
             shift: 64 - slots.trailing_zeros(),
+            recent: Default::default(),
             tokens: std::iter::repeat_with(|| None).take(slots).collect(),
             nodes: std::iter::repeat_with(|| None).take(slots).collect(),
             parents: Vec::new(),
@@ -275,18 +287,27 @@ impl Builder {
     /// Add a token; `key` is its [`text_key`].
     fn token(&mut self, kind: SyntaxKind, text: &str, key: u64) {
         let kind_len = (text.len() as u64) << 16 | kind as u64;
-        let slot = &mut self.tokens[(mix(mix(0, kind_len), key) >> self.shift) as usize];
-        let token = match slot {
-            Some(s)
-                if s.text == key
-                    && s.kind_len == kind_len
-                    && (text.len() <= 8 || s.token.text() == text) =>
-            {
-                s.token.clone()
-            }
+        let is = |s: &TokenSlot| {
+            s.text == key && s.kind_len == kind_len && (text.len() <= 8 || s.token.text() == text)
+        };
+        let recent = &mut self.recent[kind as usize % 16];
+        let token = match recent {
+            Some(s) if is(s) => s.token.clone(),
             _ => {
-                let token = GreenToken::new(kind.into(), text);
-                *slot = Some(TokenSlot {
+                let slot = &mut self.tokens[(mix(mix(0, kind_len), key) >> self.shift) as usize];
+                let token = match slot {
+                    Some(s) if is(s) => s.token.clone(),
+                    _ => {
+                        let token = GreenToken::new(kind.into(), text);
+                        *slot = Some(TokenSlot {
+                            text: key,
+                            kind_len,
+                            token: token.clone(),
+                        });
+                        token
+                    }
+                };
+                *recent = Some(TokenSlot {
                     text: key,
                     kind_len,
                     token: token.clone(),
