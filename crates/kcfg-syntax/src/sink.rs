@@ -253,9 +253,6 @@ const MAX_CACHED_CHILDREN: usize = 3;
 struct Builder {
     /// slots are picked by the top bits of a hash (FxHash's low bits are weak)
     shift: u32,
-    /// the last token of each kind (modulo 16): `\n`, `;`, a tab repeat
-    /// their predecessor of the same kind, and need no hashing then
-    recent: [Option<TokenSlot>; 16],
     tokens: Vec<Option<TokenSlot>>,
     nodes: Vec<Option<NodeSlot>>,
     parents: Vec<(SyntaxKind, usize)>,
@@ -271,7 +268,6 @@ impl Builder {
         let slots = (text_len / 64).next_power_of_two().clamp(1 << 8, 1 << 11);
         Builder {
             shift: 64 - slots.trailing_zeros(),
-            recent: Default::default(),
             tokens: std::iter::repeat_with(|| None).take(slots).collect(),
             nodes: std::iter::repeat_with(|| None).take(slots).collect(),
             parents: Vec::new(),
@@ -287,27 +283,18 @@ impl Builder {
     /// Add a token; `key` is its [`text_key`].
     fn token(&mut self, kind: SyntaxKind, text: &str, key: u64) {
         let kind_len = (text.len() as u64) << 16 | kind as u64;
-        let is = |s: &TokenSlot| {
-            s.text == key && s.kind_len == kind_len && (text.len() <= 8 || s.token.text() == text)
-        };
-        let recent = &mut self.recent[kind as usize % 16];
-        let token = match recent {
-            Some(s) if is(s) => s.token.clone(),
+        let slot = &mut self.tokens[(mix(mix(0, kind_len), key) >> self.shift) as usize];
+        let token = match slot {
+            Some(s)
+                if s.text == key
+                    && s.kind_len == kind_len
+                    && (text.len() <= 8 || s.token.text() == text) =>
+            {
+                s.token.clone()
+            }
             _ => {
-                let slot = &mut self.tokens[(mix(mix(0, kind_len), key) >> self.shift) as usize];
-                let token = match slot {
-                    Some(s) if is(s) => s.token.clone(),
-                    _ => {
-                        let token = GreenToken::new(kind.into(), text);
-                        *slot = Some(TokenSlot {
-                            text: key,
-                            kind_len,
-                            token: token.clone(),
-                        });
-                        token
-                    }
-                };
-                *recent = Some(TokenSlot {
+                let token = GreenToken::new(kind.into(), text);
+                *slot = Some(TokenSlot {
                     text: key,
                     kind_len,
                     token: token.clone(),
