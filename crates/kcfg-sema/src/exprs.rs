@@ -1250,41 +1250,7 @@ fn did_you_mean(s: Option<&str>) -> Option<String> {
     s.map(|s| format!("did you mean `{s}`?"))
 }
 
-/// Position of the `close` matching the `open` at `s[0]`, counting only
-/// that bracket pair.
-fn matching(s: &[u8], open: u8, close: u8) -> Option<usize> {
-    let mut depth = 0i32;
-    for (i, &b) in s.iter().enumerate() {
-        if b == open {
-            depth += 1;
-        } else if b == close {
-            depth -= 1;
-            if depth == 0 {
-                return Some(i);
-            }
-        }
-    }
-    None
-}
-
-/// Split at the commas outside `()`, `[]`, `{}`.
-fn split_top(s: &str) -> Vec<&str> {
-    let mut out = Vec::new();
-    let (mut depth, mut start) = (0i32, 0usize);
-    for (i, b) in s.bytes().enumerate() {
-        match b {
-            b'{' | b'(' | b'[' => depth += 1,
-            b'}' | b')' | b']' => depth -= 1,
-            b',' if depth == 0 => {
-                out.push(&s[start..i]);
-                start = i + 1;
-            }
-            _ => {}
-        }
-    }
-    out.push(&s[start..]);
-    out
-}
+use kcfg_syntax::pvar::{matching, split_params as split_top};
 
 /// The first problem of a format string (`pv_parse_format`: Kamailio
 /// stops at the first one), with byte offsets into `value`.

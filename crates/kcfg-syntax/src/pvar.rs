@@ -41,8 +41,8 @@ fn id_len(s: &[u8]) -> usize {
         .count()
 }
 
-/// Position of the `close` that matches the `open` at `s[0]`, counting `()`, `[]` and `{}` nesting.
-fn matching(s: &[u8], open: u8, close: u8) -> Option<usize> {
+/// Position of the `close` that matches the `open` at `s[0]` (only `open`/`close` count).
+pub fn matching(s: &[u8], open: u8, close: u8) -> Option<usize> {
     let mut depth = 0i32;
     for (i, &b) in s.iter().enumerate() {
         if b == open {
@@ -57,8 +57,8 @@ fn matching(s: &[u8], open: u8, close: u8) -> Option<usize> {
     None
 }
 
-/// Split `a,b,{c,d}` at the top-level commas.
-fn split_params(s: &str) -> Vec<&str> {
+/// Split `a,b,{c,d}` at the commas outside `()`, `[]` and `{}`.
+pub fn split_params(s: &str) -> Vec<&str> {
     let mut out = Vec::new();
     let (mut depth, mut start) = (0i32, 0usize);
     for (i, b) in s.bytes().enumerate() {
