@@ -98,7 +98,8 @@ impl<'t> Parser<'t> {
             .iter()
             .map(|d| d.split('=').next().unwrap_or(d))
             .collect();
-        for l in &pp.lines {
+        let active = crate::pp::active_lines(pp);
+        for (l, _) in pp.lines.iter().zip(&active).filter(|(_, &a)| a) {
             if !matches!(
                 l.directive,
                 Directive::Define
@@ -147,7 +148,8 @@ impl<'t> Parser<'t> {
         offsets: &[u32],
     ) -> HashMap<&'t str, Option<&'t str>> {
         let mut values = HashMap::new();
-        for l in &pp.lines {
+        let active = crate::pp::active_lines(pp);
+        for (l, _) in pp.lines.iter().zip(&active).filter(|(_, &a)| a) {
             let toks = l.first..l.end;
             let text_of = |i: usize| &text[offsets[i] as usize..offsets[i + 1] as usize];
             match l.directive {
@@ -619,6 +621,7 @@ impl Marker {
         }
     }
 
+    #[cfg_attr(not(debug_assertions), allow(unused_mut))]
     pub(crate) fn complete(mut self, p: &mut Parser, kind: SyntaxKind) -> CompletedMarker {
         #[cfg(debug_assertions)]
         {
@@ -635,6 +638,7 @@ impl Marker {
         CompletedMarker { pos: self.pos }
     }
 
+    #[cfg_attr(not(debug_assertions), allow(unused_mut))]
     pub(crate) fn abandon(mut self, p: &mut Parser) {
         #[cfg(debug_assertions)]
         {

@@ -336,6 +336,50 @@ impl Shape {
     }
 }
 
+/// For each directive line, whether Kamailio reads it with the parse's
+/// defines: every enclosing `#!ifdef` group has that line in its taken arm.
+/// Group lines (`#!ifdef`, `#!else`, `#!endif`) count as in the enclosing
+/// arm. Needs the groups' `active` arms decided ([`process`]).
+pub(crate) fn active_lines(st: &PpStructure) -> Vec<bool> {
+    let mut out = Vec::with_capacity(st.lines.len());
+    // (group, arm index of the line being read)
+    let mut stack: Vec<(usize, usize)> = Vec::new();
+    let mut inactive_depth = 0usize; // entries of `stack` whose arm is not taken
+    let taken = |st: &PpStructure, g: usize, arm: usize| st.groups[g].active == Some(arm);
+    for line in &st.lines {
+        match (line.directive, line.group) {
+            (d, Some(g)) if d.opens_group() => {
+                out.push(inactive_depth == 0);
+                stack.push((g, 0));
+                if !taken(st, g, 0) {
+                    inactive_depth += 1;
+                }
+            }
+            (Directive::Else, Some(g)) if stack.last().is_some_and(|t| t.0 == g) => {
+                let top = stack.last_mut().expect("checked");
+                let was = taken(st, g, top.1);
+                top.1 += 1;
+                let now = taken(st, g, top.1);
+                match (was, now) {
+                    (true, false) => inactive_depth += 1,
+                    (false, true) => inactive_depth -= 1,
+                    _ => {}
+                }
+                out.push(inactive_depth == 0 || (was && inactive_depth == 1));
+            }
+            (Directive::EndIf, Some(g)) if stack.last().is_some_and(|t| t.0 == g) => {
+                let (g, arm) = stack.pop().expect("checked");
+                if !taken(st, g, arm) {
+                    inactive_depth -= 1;
+                }
+                out.push(inactive_depth == 0);
+            }
+            _ => out.push(inactive_depth == 0),
+        }
+    }
+    out
+}
+
 /// Which arm of each group Kamailio takes with these defines (None: no arm).
 fn active_arms(
     st: &PpStructure,

@@ -1,0 +1,40 @@
+//! Parse a file N times and print the time per parse: a harness for
+//! profilers (`perf record`, `valgrind --tool=callgrind`).
+//!
+//! `cargo run --release -p kcfg-syntax --example parse_file -- FILE [N]`
+
+use std::time::Instant;
+
+// The allocator of the `kcfg` binary.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let Some(path) = args.next() else {
+        eprintln!("usage: parse_file FILE [N]");
+        std::process::exit(2);
+    };
+    let n: u32 = args.next().and_then(|s| s.parse().ok()).unwrap_or(1);
+    let text = match std::fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("{path}: {e}");
+            std::process::exit(2);
+        }
+    };
+    let mut best = f64::MAX;
+    for _ in 0..n {
+        let start = Instant::now();
+        let parse = kcfg_syntax::parse(&text);
+        std::hint::black_box(&parse);
+        drop(parse);
+        best = best.min(start.elapsed().as_secs_f64());
+    }
+    let mib = text.len() as f64 / (1024.0 * 1024.0);
+    println!(
+        "{path}: best of {n}: {:.3} ms, {:.1} MiB/s",
+        best * 1e3,
+        mib / best
+    );
+}
