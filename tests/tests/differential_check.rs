@@ -89,6 +89,9 @@ const STOCK_DEFINE_SETS: &[&[&str]] = &[
     &["WITH_VOICEMAIL"],
     &["WITH_BLOCK3XX", "WITH_BLOCK401407"],
     &["WITH_TLS"],
+    // DBURL is defined only under WITH_MYSQL: Kamailio rejects its use
+    &["WITH_AUTH"],
+    &["WITH_MYSQL", "WITH_AUTH"],
     &[
         "WITH_DEBUG",
         "WITH_NAT",
