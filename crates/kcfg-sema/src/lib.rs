@@ -125,6 +125,7 @@ mod diagnostic;
 mod exprs;
 mod loader;
 mod model;
+mod symbols;
 
 pub use callgraph::{CallGraph, DynamicCall, Edge, EdgeKind};
 pub use defines::{Define, DefineOrigin};
@@ -134,6 +135,7 @@ pub use loader::{normalize, FileLoader, FsLoader, MemoryLoader};
 pub use model::{
     LoadedModule, Model, Route, RouteTable, SemaOptions, SourceFile, MAX_INCLUDE_DEPTH,
 };
+pub use symbols::{Role, Symbol, SymbolKind, SymbolTable};
 
 /// Analyse the config at `path` read through `loader` (the main file too).
 /// An error only when the main file cannot be read.

@@ -171,6 +171,7 @@ pub struct Model {
     /// What the checks found, in the order Kamailio reads the config.
     pub diagnostics: Vec<SemaDiagnostic>,
     call_graph: crate::callgraph::CallGraph,
+    symbols: std::sync::OnceLock<crate::symbols::SymbolTable>,
 }
 
 impl Model {
@@ -256,6 +257,18 @@ impl Model {
     /// kinds each route runs.
     pub fn call_graph(&self) -> &crate::callgraph::CallGraph {
         &self.call_graph
+    }
+
+    /// The symbol table: variables, hash tables, flags and modparams of all
+    /// files (built on first use; `kcfg check` alone does not need it).
+    pub fn symbols(&self) -> &crate::symbols::SymbolTable {
+        self.symbols.get_or_init(|| {
+            let mut table = crate::symbols::SymbolTable::default();
+            for (i, f) in self.files.iter().enumerate() {
+                table.collect(FileIdx(i), &f.parse.syntax_node());
+            }
+            table
+        })
     }
 
     /// Whether the model has an error-severity diagnostic.
@@ -449,6 +462,7 @@ impl<'a> Walker<'a> {
             defines: self.defines.into_map(),
             diagnostics: diags.into_iter().map(|(_, d)| d).collect(),
             call_graph,
+            symbols: std::sync::OnceLock::new(),
         }
     }
 
