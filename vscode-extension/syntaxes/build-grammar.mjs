@@ -54,6 +54,11 @@ const AVP_PREFIXES = ["f", "t", "fr", "fu", "fd", "tr", "tu", "td", "g"];
 const IPV6 =
   "(?:[0-9a-fA-F]{1,4}:){7}[0-9a-fA-F]{1,4}|(?:[0-9a-fA-F]{1,4}:){1,7}(?::[0-9a-fA-F]{1,4}){1,7}|:(?::[0-9a-fA-F]{1,4}){1,7}|(?:[0-9a-fA-F]{1,4}:){1,7}:|::";
 
+// lexer.rs group_directive_lines: kcfg (like Kamailio, which skips inactive arms character by
+// character) lexes the text between #!ifdef/#!ifndef/#!ifexp/#!else/#!endif lines separately, so an
+// unterminated string or comment never runs past such a line.
+const SEGMENT_END = "(?=^[ \\t]*(?:#!|!!)(?:(?:ifdef|ifndef|ifexp)[ \\t]|(?:else|endif)[ \\t]*$))";
+
 function grammar() {
   const kb = knowledge();
   const P = "(#!|!!)"; // directive prefix
@@ -204,7 +209,7 @@ function grammar() {
         comment: "block comments nest in Kamailio",
         begin: "/\\*",
         beginCaptures: { 0: { name: `punctuation.definition.comment.begin${S}` } },
-        end: "\\*/",
+        end: `\\*/|${SEGMENT_END}`,
         endCaptures: { 0: { name: `punctuation.definition.comment.end${S}` } },
         name: `comment.block${S}`,
         patterns: [{ include: "#block-comment" }],
@@ -218,16 +223,17 @@ function grammar() {
       },
       "route-header": {
         comment: "route[NAME] {, request_route {, onreply_route[\"x\"] {",
-        match: `\\b(${alt(ROUTE_KINDS)})\\b(?:\\s*(\\[)\\s*(?:(${ID}|[0-9]+)|(")([^"]*)("))\\s*(\\]))?(?=\\s*(?:\\{|$|#|//|/\\*))`,
+        match: `\\b(${alt(ROUTE_KINDS)})\\b(?:\\s*(\\[)\\s*(?:(${ID}|[0-9]+)|((")([^"]*)(")))\\s*(\\]))?(?=\\s*(?:\\{|$|#|//|/\\*))`,
         name: `meta.route.header${S}`,
         captures: {
           1: { name: `storage.type.route${S}` },
           2: { name: `punctuation.section.brackets.begin${S}` },
           3: { name: `entity.name.function.route${S}` },
-          4: { name: `string.quoted.double${S} punctuation.definition.string.begin${S}` },
-          5: { name: `entity.name.function.route${S}` },
-          6: { name: `string.quoted.double${S} punctuation.definition.string.end${S}` },
-          7: { name: `punctuation.section.brackets.end${S}` },
+          4: { name: `string.quoted.double${S}` },
+          5: { name: `punctuation.definition.string.begin${S}` },
+          6: { name: `entity.name.function.route${S}` },
+          7: { name: `punctuation.definition.string.end${S}` },
+          8: { name: `punctuation.section.brackets.end${S}` },
         },
       },
       "event-route-header": {
@@ -243,16 +249,17 @@ function grammar() {
       },
       "route-call": {
         comment: "route(NAME) / route(\"NAME\")",
-        match: `\\b(route)\\s*(\\()\\s*(?:(${ID}|[0-9]+)|(")([^"]*)("))\\s*(\\))`,
+        match: `\\b(route)\\s*(\\()\\s*(?:(${ID}|[0-9]+)|((")([^"]*)(")))\\s*(\\))`,
         name: `meta.route.call${S}`,
         captures: {
           1: { name: `keyword.control.route${S}` },
           2: { name: `punctuation.section.parens.begin${S}` },
           3: { name: `entity.name.function.route${S}` },
-          4: { name: `string.quoted.double${S} punctuation.definition.string.begin${S}` },
-          5: { name: `entity.name.function.route${S}` },
-          6: { name: `string.quoted.double${S} punctuation.definition.string.end${S}` },
-          7: { name: `punctuation.section.parens.end${S}` },
+          4: { name: `string.quoted.double${S}` },
+          5: { name: `punctuation.definition.string.begin${S}` },
+          6: { name: `entity.name.function.route${S}` },
+          7: { name: `punctuation.definition.string.end${S}` },
+          8: { name: `punctuation.section.parens.end${S}` },
         },
       },
       "global-param": {
@@ -283,6 +290,7 @@ function grammar() {
           { include: "#comments" },
           { include: "#strings" },
           { include: "#pvar" },
+          { match: "\\$", name: `variable.other.pv${S} invalid.illegal.pv${S}`, comment: "a lone $ (Kamailio: a broken PV)" },
           { include: "#attr-avp" },
           { include: "#select" },
           { include: "#casts" },
@@ -326,7 +334,7 @@ function grammar() {
             comment: "double-quoted strings: backslash escapes, pseudo-variables, may span lines",
             begin: '"',
             beginCaptures: { 0: { name: `punctuation.definition.string.begin${S}` } },
-            end: '"',
+            end: `"|${SEGMENT_END}`,
             endCaptures: { 0: { name: `punctuation.definition.string.end${S}` } },
             name: `string.quoted.double${S}`,
             patterns: [
@@ -338,7 +346,7 @@ function grammar() {
             comment: "single-quoted strings are raw: no escapes, no pseudo-variables",
             begin: "'",
             beginCaptures: { 0: { name: `punctuation.definition.string.begin${S}` } },
-            end: "'",
+            end: `'|${SEGMENT_END}`,
             endCaptures: { 0: { name: `punctuation.definition.string.end${S}` } },
             name: `string.quoted.single${S}`,
           },
