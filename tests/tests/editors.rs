@@ -1,7 +1,8 @@
 //! Editor integrations and pre-commit hooks (issue #8), run from `cargo test --workspace`:
 //!
 //! - `vscode-extension/`: `npm ci`, `npm test` (type check, grammar tests with vscode-tmgrammar-test,
-//!   the grammar compared with kcfg's lexer on the corpus, unit tests), `npm run package` (the .vsix);
+//!   the grammar compared with kcfg's lexer on the corpus, snippets parsed by kcfg, unit tests),
+//!   `npm run package` (the .vsix);
 //! - `editors/neovim/`: a headless Neovim session (filetype detection, the syntax fallback, and — when
 //!   `kcfg lsp` exists — the server attaching, diagnostics and hover);
 //! - `editors/emacs/`: ERT in Emacs batch mode (the same, through eglot);
@@ -39,7 +40,9 @@ fn require(name: &str, test: &str) -> Option<PathBuf> {
             "{test}: `{name}` not found; CI must install it: run scripts/install-editor-tools.sh"
         ),
         None => {
-            println!("{test}: SKIPPED, `{name}` is not installed (scripts/install-editor-tools.sh)");
+            println!(
+                "{test}: SKIPPED, `{name}` is not installed (scripts/install-editor-tools.sh)"
+            );
             None
         }
     }
@@ -149,11 +152,17 @@ fn vscode_extension_tests_and_package() {
         text.contains("grammar-vs-lexer: ") && text.contains(" 0 disagreements"),
         "grammar compared with the lexer"
     );
+    assert!(
+        text.contains("snippets: ") && text.contains(" passed, 0 failed"),
+        "every snippet parses"
+    );
     assert!(text.contains("# fail 0"), "unit tests pass");
 
     let vsix = dir.join("kcfg.vsix");
     let _ = std::fs::remove_file(&vsix);
-    run(Command::new(&npm).args(["run", "package"]).current_dir(&dir));
+    run(Command::new(&npm)
+        .args(["run", "package"])
+        .current_dir(&dir));
     let bytes = std::fs::read(&vsix).expect("npm run package wrote kcfg.vsix");
     assert!(bytes.starts_with(b"PK"), "the .vsix is a zip");
     let names = String::from_utf8_lossy(&bytes);
@@ -204,7 +213,10 @@ fn neovim_headless() {
         "the checks ran"
     );
     if lsp {
-        assert!(!text.contains("SKIP"), "kcfg lsp exists: the LSP part must run");
+        assert!(
+            !text.contains("SKIP"),
+            "kcfg lsp exists: the LSP part must run"
+        );
         assert!(text.contains("ok   diagnostics arrived"));
     } else {
         println!("neovim: the language server part was SKIPPED: this kcfg has no `lsp` command");
@@ -229,16 +241,23 @@ fn emacs_batch() {
         .env("KCFG_TEST_LSP", if lsp { "1" } else { "0" })
         .output()
         .expect("run emacs");
-    let text = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
     println!("{text}");
     assert!(out.status.success(), "emacs tests failed\n{}", show(&out));
     let summary = text
         .lines()
         .find(|l| l.starts_with("Ran "))
         .expect("ERT summary");
-    assert!(summary.contains("0 unexpected") || !summary.contains("unexpected"), "{summary}");
+    assert!(
+        summary.contains("0 unexpected") || !summary.contains("unexpected"),
+        "{summary}"
+    );
     if lsp {
-        assert!(!summary.contains("skipped"), "kcfg lsp exists: eglot test must run: {summary}");
+        assert!(
+            !summary.contains("skipped"),
+            "kcfg lsp exists: eglot test must run: {summary}"
+        );
     } else {
         println!("emacs: the eglot test was SKIPPED: this kcfg has no `lsp` command");
     }
@@ -258,7 +277,10 @@ fn helix_languages_toml() {
         .iter()
         .find(|l| l["name"].as_str() == Some("kamailio"))
         .expect("[[language]] kamailio");
-    assert_eq!(kam["language-servers"].as_array().unwrap()[0].as_str(), Some("kcfg"));
+    assert_eq!(
+        kam["language-servers"].as_array().unwrap()[0].as_str(),
+        Some("kcfg")
+    );
     let globs: Vec<&str> = kam["file-types"]
         .as_array()
         .unwrap()
@@ -320,10 +342,19 @@ fn pre_commit_hooks() {
     git(repo, &["commit", "-q", "-m", "configs"]);
 
     let good = try_repo(&pre_commit, repo, "kcfg-check", "good/kamailio.cfg");
-    assert!(good.status.success(), "kcfg-check passes on the good config\n{}", show(&good));
+    assert!(
+        good.status.success(),
+        "kcfg-check passes on the good config\n{}",
+        show(&good)
+    );
     let bad = try_repo(&pre_commit, repo, "kcfg-check", "bad/kamailio.cfg");
     let text = String::from_utf8_lossy(&bad.stdout);
-    assert_eq!(bad.status.code(), Some(1), "kcfg-check fails on the bad config\n{}", show(&bad));
+    assert_eq!(
+        bad.status.code(),
+        Some(1),
+        "kcfg-check fails on the bad config\n{}",
+        show(&bad)
+    );
     assert!(
         text.contains("kcfg check") && text.contains("Failed"),
         "{}",
@@ -346,15 +377,28 @@ fn pre_commit_hooks() {
     git(repo, &["commit", "-q", "-m", "unformatted"]);
     let first = try_repo(&pre_commit, repo, "kcfg-fmt", "fmt/kamailio.cfg");
     let formatted = std::fs::read_to_string(repo.join("fmt/kamailio.cfg")).unwrap();
-    assert_ne!(formatted, messy, "kcfg-fmt rewrote the file\n{}", show(&first));
-    assert_eq!(first.status.code(), Some(1), "pre-commit fails when a hook modifies files");
+    assert_ne!(
+        formatted,
+        messy,
+        "kcfg-fmt rewrote the file\n{}",
+        show(&first)
+    );
+    assert_eq!(
+        first.status.code(),
+        Some(1),
+        "pre-commit fails when a hook modifies files"
+    );
     assert!(
         String::from_utf8_lossy(&first.stdout).contains("files were modified by this hook"),
         "{}",
         show(&first)
     );
     let second = try_repo(&pre_commit, repo, "kcfg-fmt", "fmt/kamailio.cfg");
-    assert!(second.status.success(), "formatting is stable\n{}", show(&second));
+    assert!(
+        second.status.success(),
+        "formatting is stable\n{}",
+        show(&second)
+    );
     assert_eq!(
         std::fs::read_to_string(repo.join("fmt/kamailio.cfg")).unwrap(),
         formatted
