@@ -141,6 +141,7 @@ pub struct Runtime {
     pub debug: i64,
     pub(crate) pending_rr_params: Option<String>,
     record_no: usize,
+    pub(crate) input_no: usize,
 }
 
 /// Parse `listen=` values: `udp:1.2.3.4:5060`, `1.2.3.4`, `tcp:[::1]:5060`.
@@ -239,6 +240,7 @@ impl Runtime {
             debug: 2,
             pending_rr_params: None,
             record_no: 0,
+            input_no: 0,
         }
     }
 
@@ -314,6 +316,7 @@ impl Runtime {
                 self.record_no += 1;
                 self.record_no
             },
+            input: self.input_no,
             trigger: trigger.to_string(),
             at: self.clock,
             src,
@@ -483,6 +486,16 @@ impl Runtime {
         self.msg_avps = None;
         self.pending_t_on = None;
         self.pending_rr_params = None;
+        // sl absorbs the ACK to a reply it sent (sl_filter_ACK): the script never sees it
+        if msg.method() == "ACK"
+            && msg.to_tag().is_some_and(|t| t == self.local_tag(&msg))
+            && self.find_trans(&msg).is_none()
+        {
+            self.step(Step::Drop {
+                reason: "ACK to a stateless reply, absorbed by sl".into(),
+            });
+            return;
+        }
         let mut ctx = self.new_ctx(msg, src, local, proto, RouteType::Request);
         let Some(rt) = self.prog.route(RouteTable::Request, "").cloned() else {
             self.step(Step::Error {
@@ -2282,7 +2295,10 @@ fn build_ack(inv: &SipMsg, reply: &SipMsg) -> SipMsg {
                 .unwrap_or_default(),
         ));
     }
-    h.push(Header::new("Max-Forwards", "70"));
+    h.push(Header::new(
+        "Max-Forwards",
+        inv.header("max-forwards").unwrap_or("70").trim(),
+    ));
     for hd in &inv.headers {
         if hd.is("route") {
             h.push(hd.clone());
@@ -2315,7 +2331,10 @@ fn build_cancel(inv: &SipMsg) -> SipMsg {
                 .unwrap_or_default(),
         ));
     }
-    h.push(Header::new("Max-Forwards", "70"));
+    h.push(Header::new(
+        "Max-Forwards",
+        inv.header("max-forwards").unwrap_or("70").trim(),
+    ));
     for hd in &inv.headers {
         if hd.is("route") {
             h.push(hd.clone());

@@ -68,6 +68,8 @@ pub enum Step {
 #[derive(Debug, Clone, Serialize)]
 pub struct Record {
     pub index: usize,
+    /// the input message (0-based) whose processing produced this record
+    pub input: usize,
     /// `request`, `reply`, `timer`
     pub trigger: String,
     pub at: f64,

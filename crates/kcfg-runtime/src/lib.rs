@@ -136,15 +136,102 @@ impl Runner {
             if !input.all_to_kamailio && !self.rt.is_local(&p.dst) {
                 continue;
             }
+            self.rt.input_no = i;
             self.rt.receive(p.src, p.dst, p.proto, &p.data, p.ts);
+            let new = self.rt.take_records();
+            if input.auto_ack && !input.no_auto_ack.contains(&i) {
+                self.auto_ack(p, &new);
+            }
+            self.records.extend(new);
             self.records.extend(self.rt.take_records());
         }
-        self.rt.finish();
+        // the run ends with the input: text scenarios wait one step more for
+        // what the last message causes, a capture ends with its last packet
+        let end = input.packets.last().map(|p| p.ts).unwrap_or(0.0)
+            + if input.all_to_kamailio {
+                input.step
+            } else {
+                0.0
+            };
+        self.rt.run_timers(end);
         self.records.extend(self.rt.take_records());
     }
 
     pub fn records(&self) -> &[Record] {
         &self.records
+    }
+
+    /// The client of a text scenario ACKs non-2xx final replies to its
+    /// INVITE, as a UAC transaction layer does (RFC 3261 17.1.1.3).
+    fn auto_ack(&mut self, p: &WirePacket, new: &[Record]) {
+        let Ok(inv) = sip::SipMsg::parse(&p.data) else {
+            return;
+        };
+        if inv.method() != "INVITE" {
+            return;
+        }
+        let mut acks = Vec::new();
+        for r in new {
+            for s in r.sent() {
+                if s.dst != p.src || !s.start_line.starts_with("SIP/") {
+                    continue;
+                }
+                let code: u16 = s
+                    .start_line
+                    .split(' ')
+                    .nth(1)
+                    .and_then(|c| c.parse().ok())
+                    .unwrap_or(0);
+                let cseq = s
+                    .headers
+                    .iter()
+                    .find(|(n, _)| sip::canon_name(n) == "cseq")
+                    .map(|(_, v)| v.clone())
+                    .unwrap_or_default();
+                let cid = s
+                    .headers
+                    .iter()
+                    .find(|(n, _)| sip::canon_name(n) == "call-id")
+                    .map(|(_, v)| v.clone())
+                    .unwrap_or_default();
+                if code < 300
+                    || !cseq.ends_with("INVITE")
+                    || cid != inv.call_id()
+                    || cseq.split_whitespace().next() != Some(inv.cseq_num().as_str())
+                {
+                    continue;
+                }
+                let to = s
+                    .headers
+                    .iter()
+                    .find(|(n, _)| sip::canon_name(n) == "to")
+                    .map(|(_, v)| v.clone())
+                    .unwrap_or_default();
+                let mut h = vec![format!("ACK {} SIP/2.0", inv.ruri())];
+                h.push(format!(
+                    "Via: {}",
+                    sip::split_commas(inv.header("via").unwrap_or(""))
+                        .first()
+                        .cloned()
+                        .unwrap_or_default()
+                ));
+                for r in inv.headers_named("route") {
+                    h.push(format!("Route: {r}"));
+                }
+                h.push("Max-Forwards: 70".into());
+                h.push(format!("From: {}", inv.header("from").unwrap_or("")));
+                h.push(format!("To: {to}"));
+                h.push(format!("Call-ID: {}", inv.call_id()));
+                h.push(format!("CSeq: {} ACK", inv.cseq_num()));
+                h.push("Content-Length: 0".into());
+                acks.push((h.join("\r\n") + "\r\n\r\n").into_bytes());
+            }
+        }
+        for a in acks {
+            self.rt.receive(p.src, p.dst, p.proto, &a, p.ts);
+            let more = self.rt.take_records();
+            self.records.extend(more);
+        }
     }
 
     pub fn summary(&self) -> &Summary {

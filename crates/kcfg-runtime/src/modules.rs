@@ -5,7 +5,7 @@ use std::net::IpAddr;
 
 use kcfg_sema::RouteTable;
 
-use crate::engine::{Ctx, FlowPub, RouteType, Runtime};
+use crate::engine::{Ctx, FlowPub, Runtime};
 use crate::ir::Expr;
 use crate::sip::{Header, NameAddr, Uri};
 

@@ -50,6 +50,8 @@ pub struct Input {
     /// send the RFC 3261 ACK for non-2xx final replies to INVITEs (text input)
     pub auto_ack: bool,
     pub stats: CaptureStats,
+    /// virtual seconds between text messages
+    pub step: f64,
 }
 
 /// Why an input could not be read.
@@ -84,6 +86,7 @@ impl Input {
         let mut input = Input {
             all_to_kamailio: true,
             auto_ack: true,
+            step: opts.step,
             ..Default::default()
         };
         for (i, nh) in opts.nexthops.iter().enumerate() {
