@@ -431,10 +431,16 @@ pub fn replay_kamailio(
     let mut log_pos = std::fs::read(&log_path).map(|d| d.len()).unwrap_or(0);
     let blocks = parse_blocks(sip);
     let mut buf = vec![0u8; 65535];
+    let pid_prefix = regex::Regex::new(r"^\s*\d+\(\d+\) ").expect("static regex");
     for (i, b) in blocks.iter().enumerate() {
         let mut auto_ack = true;
+        let (mut quiet, mut max_wait) = (0.4f64, 3.0f64);
         for (n, a) in &b.directives {
-            if n == "no-auto-ack" {
+            if n == "quiet" {
+                quiet = a.parse().unwrap_or(quiet);
+            } else if n == "max-wait" {
+                max_wait = a.parse().unwrap_or(max_wait);
+            } else if n == "no-auto-ack" {
                 auto_ack = false;
             } else if let Some(idx) = n.strip_prefix("nh").and_then(|x| x.strip_suffix("-reply")) {
                 let conf = if a.is_empty() || a.eq_ignore_ascii_case("none") {
@@ -534,12 +540,11 @@ pub fn replay_kamailio(
             let chunk = String::from_utf8_lossy(&data[log_pos..]).into_owned();
             if let Some(cut) = chunk.rfind('\n') {
                 log_pos += cut + 1;
-                let re = regex::Regex::new(r"^\s*\d+\(\d+\) ").expect("static regex");
                 for l in chunk[..cut].lines() {
                     if l.contains("<script>") {
                         exchanges[i]
                             .logs
-                            .push(norm.ports(&re.replace(l, "")).trim_end().to_string());
+                            .push(norm.ports(&pid_prefix.replace(l, "")).trim_end().to_string());
                     }
                 }
             }

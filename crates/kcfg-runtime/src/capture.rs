@@ -159,6 +159,10 @@ pub fn read_capture(data: &[u8]) -> Result<(Vec<WirePacket>, CaptureStats), Capt
                 reader.consume(offset);
             }
             Err(PcapError::Eof) => break,
+            Err(PcapError::UnexpectedEof) => {
+                truncated = true;
+                break;
+            }
             Err(PcapError::Incomplete(_)) => {
                 if reader.reader_exhausted() {
                     truncated = true;

@@ -1340,10 +1340,9 @@ fn add_vals(a: &Val, b: &Val) -> Val {
     match a {
         Val::Str(x) => Val::Str(format!("{x}{}", b.as_str())),
         Val::Int(x) => Val::Int(x.wrapping_add(b.to_int().unwrap_or(0))),
-        Val::Null => match b {
-            Val::Str(y) => Val::Str(y.clone()),
-            _ => Val::Int(b.to_int().unwrap_or(0)),
-        },
+        // an undefined left operand makes `+` a string concatenation
+        // (Kamailio: `$sht(t=>k) + 1` on a missing key stores "1", then "11")
+        Val::Null => Val::Str(b.as_str()),
     }
 }
 
@@ -1876,7 +1875,7 @@ impl Runtime {
         }
         let mut targets: Vec<(String, Option<String>)> =
             vec![(ctx.msg.ruri().to_string(), ctx.du.clone())];
-        targets.extend(ctx.branches.drain(..));
+        targets.append(&mut ctx.branches);
         let mut sent_any = false;
         for (ruri, du) in targets {
             let dst = match to {
@@ -1902,7 +1901,8 @@ impl Runtime {
                 bctx.rtype = RouteType::Branch;
                 bctx.du = du.clone();
                 let f = self.run_route(&mut bctx, RouteTable::Branch, &br);
-                if bctx.dropped || f == Some(Flow::Exit) && bctx.dropped {
+                let _ = f;
+                if bctx.dropped {
                     continue;
                 }
                 out = bctx.msg;
@@ -1929,11 +1929,7 @@ impl Runtime {
             self.sent("request", "tm", ctx.proto, local, dst, &fwd);
             sent_any = true;
             let t = &mut self.trans[ti];
-            let timeout = if method == "INVITE" {
-                t.fr_timer
-            } else {
-                t.fr_timer
-            };
+            let timeout = t.fr_timer;
             t.branches.push(UacBranch {
                 ruri,
                 dst,
@@ -2009,7 +2005,7 @@ impl Runtime {
                 ))[..16]
             )
         } else {
-            self.next_branch(&ctx.msg.call_id().to_string())
+            self.next_branch(ctx.msg.call_id())
         };
         if let Some(vi) = fwd.headers.iter().position(|h| h.is("via")) {
             let v = forward_via(&fwd.headers[vi].value, ctx.src, ctx.force_rport);
@@ -2061,7 +2057,8 @@ impl Runtime {
                 at: rt.loc.clone(),
             });
             let f = self.run_block(&mut ctx, &rt.body);
-            if ctx.dropped || (f == Flow::Exit && ctx.rc == 0 && ctx.dropped) {
+            let _ = f;
+            if ctx.dropped {
                 self.step(Step::Drop {
                     reason: "reply dropped in reply_route".into(),
                 });
@@ -2238,13 +2235,7 @@ impl Runtime {
                 6 => 0,
                 2 => 1,
                 3 => 2,
-                4 => {
-                    3 + if c == 401 || c == 407 || c == 415 || c == 420 || c == 484 {
-                        0
-                    } else {
-                        1
-                    } * 0
-                }
+                4 => 3,
                 5 => 5,
                 _ => 9,
             }

@@ -422,7 +422,7 @@ impl Runtime {
             "save" => self.save(ctx),
             "lookup" => self.lookup(ctx),
             "registered" => {
-                let aor = self.aor_of(&ctx.msg.ruri().to_string());
+                let aor = self.aor_of(ctx.msg.ruri());
                 b(self.usrloc_has(&aor))
             }
             "is_first_hop" => b(ctx.msg.header_elems("via").len() <= 1),

@@ -185,7 +185,7 @@ fn timeline(out: &mut String, r: &Record, verbose: bool) {
                     x.proto.name(),
                     x.by
                 );
-                if x.kind == "request" && x.start_line != r.start_line || x.kind == "request" {
+                if x.kind == "request" {
                     let sent = group(x.headers.iter().map(|(n, v)| (n.as_str(), v.as_str())));
                     for (name, vals) in &sent {
                         match incoming.get(name) {
