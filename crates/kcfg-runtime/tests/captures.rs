@@ -5,8 +5,15 @@ use std::path::PathBuf;
 
 use kcfg_runtime::capture::read_capture;
 
+/// `../shared` beside the repository (CI), or beside the worktree directory.
 fn shared() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared")
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let a = root.join("../shared");
+    if a.join("traces").is_dir() {
+        a
+    } else {
+        root.join("../../shared")
+    }
 }
 
 #[test]
