@@ -47,6 +47,51 @@ pub enum Command {
     /// The format may change at any time. The exit status is 0 even when
     /// the file has syntax errors.
     SyntaxTree(SyntaxTreeArgs),
+    /// Run a config on SIP messages from a capture or a text file (reference runtime).
+    ///
+    /// Every message addressed to one of the config's `listen` addresses
+    /// (all messages of a `.sip` text file) goes through the config's
+    /// routes; the timeline shows the routes taken, the actions, log lines,
+    /// replies sent and requests forwarded with the headers the config
+    /// changed. Functions the runtime does not simulate are listed and the
+    /// run is marked incomplete.
+    #[command(after_help = "Exit status:\n  \
+        0  the run is complete (every function reached was simulated)\n  \
+        1  the run is incomplete (unsupported functions, script errors)\n  \
+        2  the config or the trace could not be read, or bad arguments\n\n\
+        Examples:\n  \
+        kcfg run kamailio.cfg --trace calls.pcap\n  \
+        kcfg run kamailio.cfg --trace msgs.sip -D WITH_AUTH --format jsonl")]
+    Run(RunArgs),
+}
+
+/// `kcfg run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The config to run.
+    #[arg(value_name = "CONFIG")]
+    pub config: PathBuf,
+    /// A pcap/pcapng capture or a text file of SIP messages (`---` between messages).
+    #[arg(long, value_name = "FILE")]
+    pub trace: PathBuf,
+    /// Define NAME (or NAME=VALUE) before the config is read, like `kamailio -A`.
+    #[arg(short = 'D', long = "define", value_name = "NAME[=VALUE]")]
+    pub defines: Vec<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = RunFormat::Text)]
+    pub format: RunFormat,
+    /// Show every function call in the timeline, not only routes, logs and messages sent.
+    #[arg(long, short = 'v')]
+    pub verbose: bool,
+}
+
+/// `kcfg run --format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RunFormat {
+    /// A readable timeline and a summary.
+    Text,
+    /// One JSON object per message, then a summary object.
+    Jsonl,
 }
 
 /// `kcfg check`.

@@ -1,0 +1,2348 @@
+//! The interpreter and the simulated core: routes, expressions, PVs,
+//! and the transaction layer (tm) on a virtual clock.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::net::{IpAddr, SocketAddr};
+
+use kcfg_sema::RouteTable;
+
+use crate::capture::Proto;
+use crate::event::{Record, Sent, Step, Summary};
+use crate::ir::{AssignOp, BinOp, Expr, Fmt, FmtPart, Loc, Program, Pv, Stmt, StmtL};
+use crate::sip::{Header, NameAddr, SipMsg, StartLine, Uri, Via};
+use crate::value::Val;
+
+/// Kamailio 5.6.3's default `Server:` header value on Linux x86_64.
+pub const SERVER_HEADER: &str = "kamailio (5.6.3 (x86_64/linux))";
+/// Route nesting limit (`max_recursive_level`).
+pub const MAX_RECURSION: usize = 256;
+/// Hard cap on actions per message, so a config cannot run forever.
+pub const MAX_ACTIONS: u64 = 1_000_000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RouteType {
+    Request,
+    Failure,
+    OnReply,
+    Branch,
+    OnSend,
+    Event,
+}
+
+/// How a block ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Flow {
+    Next(i64),
+    Return(i64),
+    Exit,
+    Break,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct UacBranch {
+    pub(crate) ruri: String,
+    pub(crate) dst: SocketAddr,
+    pub(crate) proto: Proto,
+    pub(crate) branch: String,
+    pub(crate) sent: SipMsg,
+    pub(crate) last_code: u16,
+    pub(crate) reply: Option<SipMsg>,
+    pub(crate) final_: bool,
+    pub(crate) canceled: bool,
+    pub(crate) timer_at: f64,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Trans {
+    pub(crate) key: String,
+    pub(crate) method: String,
+    pub(crate) call_id: String,
+    pub(crate) cseq: String,
+    /// the request as received (plus script changes at relay time)
+    pub(crate) req: SipMsg,
+    pub(crate) src: SocketAddr,
+    pub(crate) local: SocketAddr,
+    pub(crate) proto: Proto,
+    pub(crate) branches: Vec<UacBranch>,
+    pub(crate) on_reply: Option<String>,
+    pub(crate) on_failure: Option<String>,
+    pub(crate) on_branch: Option<String>,
+    pub(crate) uas_code: u16,
+    pub(crate) uas_reply: Option<SipMsg>,
+    pub(crate) flags: u64,
+    pub(crate) avps: HashMap<String, Vec<Val>>,
+    pub(crate) fr_timer: f64,
+    pub(crate) fr_inv_timer: f64,
+    pub(crate) to_tag: String,
+    pub(crate) canceled: bool,
+    pub(crate) in_failure: bool,
+}
+
+/// Per-message state of the script.
+#[derive(Debug, Clone)]
+pub(crate) struct Ctx {
+    pub(crate) msg: SipMsg,
+    pub(crate) src: SocketAddr,
+    pub(crate) local: SocketAddr,
+    pub(crate) proto: Proto,
+    pub(crate) du: Option<String>,
+    pub(crate) flags: u64,
+    pub(crate) bflags: u64,
+    pub(crate) rtype: RouteType,
+    pub(crate) rc: i64,
+    pub(crate) branches: Vec<(String, Option<String>)>,
+    pub(crate) trans: Option<usize>,
+    pub(crate) force_rport: bool,
+    pub(crate) reply_lumps: Vec<Header>,
+    pub(crate) depth: usize,
+    pub(crate) actions: u64,
+    /// in a reply route: the reply's branch index
+    pub(crate) reply_branch: Option<usize>,
+    /// failure route: the winning reply code
+    pub(crate) t_reply_code: u16,
+    pub(crate) dropped: bool,
+    pub(crate) rr_done: bool,
+}
+
+/// A scripted answer of a next hop (from a `.sip` scenario): code and reason.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NextHopReply {
+    pub code: u16,
+    pub reason: String,
+}
+
+/// The runtime: the program and all state that outlives a message.
+pub struct Runtime {
+    pub prog: Program,
+    /// listen sockets (proto, address)
+    pub listen: Vec<(Proto, SocketAddr)>,
+    pub(crate) vars: HashMap<String, Val>,
+    pub(crate) shv: HashMap<String, Val>,
+    pub(crate) htable: HashMap<String, HashMap<String, Val>>,
+    pub(crate) usrloc: BTreeMap<String, Vec<(String, f64)>>,
+    pub(crate) trans: Vec<Trans>,
+    pub clock: f64,
+    pub(crate) counter: u64,
+    pub(crate) records: Vec<Record>,
+    pub(crate) cur: Vec<Step>,
+    pub summary: Summary,
+    pub(crate) max_while: i64,
+    pub(crate) call_ids: HashSet<String>,
+    /// next hops the runtime answers itself (scenario files): address → reply
+    pub nexthops: HashMap<SocketAddr, Option<NextHopReply>>,
+    /// replies the scripted next hops gave (fed back after each message)
+    pub(crate) pending_in: Vec<(SocketAddr, SocketAddr, Proto, SipMsg)>,
+    /// the known tags of next hops: `nexthop-N` style
+    pub nexthop_tags: HashMap<SocketAddr, String>,
+    pub server_header: String,
+    pub(crate) msg_avps: Option<HashMap<String, Vec<Val>>>,
+    pub(crate) pending_t_on: Option<(Option<String>, Option<String>, Option<String>)>,
+    /// Kamailio's `debug` level (xlog lines above it are not printed)
+    pub debug: i64,
+    pub(crate) pending_rr_params: Option<String>,
+    record_no: usize,
+    pub(crate) input_no: usize,
+}
+
+/// Parse `listen=` values: `udp:1.2.3.4:5060`, `1.2.3.4`, `tcp:[::1]:5060`.
+pub fn parse_listen(v: &str) -> Option<(Proto, SocketAddr)> {
+    let v = v.split_whitespace().next()?.trim();
+    let (proto, rest) = match v.split_once(':') {
+        Some((p, r))
+            if ["udp", "tcp", "tls", "sctp", "ws", "wss"]
+                .contains(&p.to_ascii_lowercase().as_str()) =>
+        {
+            let pr = match p.to_ascii_lowercase().as_str() {
+                "tcp" => Proto::Tcp,
+                "tls" | "wss" => Proto::Tls,
+                "sctp" => Proto::Sctp,
+                "ws" => Proto::Ws,
+                _ => Proto::Udp,
+            };
+            (pr, r)
+        }
+        _ => (Proto::Udp, v),
+    };
+    if let Ok(sa) = rest.parse::<SocketAddr>() {
+        return Some((proto, sa));
+    }
+    if let Ok(ip) = rest.trim_matches(['[', ']']).parse::<IpAddr>() {
+        return Some((proto, SocketAddr::new(ip, 5060)));
+    }
+    if let Some((h, p)) = rest.rsplit_once(':') {
+        let ip: IpAddr = h.trim_matches(['[', ']']).parse().ok()?;
+        return Some((proto, SocketAddr::new(ip, p.parse().ok()?)));
+    }
+    None
+}
+
+fn md5hex(s: &str) -> String {
+    use md5::{Digest, Md5};
+    let d = Md5::digest(s.as_bytes());
+    d.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+impl Runtime {
+    pub fn new(prog: Program) -> Runtime {
+        let mut listen: Vec<(Proto, SocketAddr)> = prog
+            .globals
+            .iter()
+            .filter(|(n, _)| n == "listen")
+            .filter_map(|(_, v)| parse_listen(v))
+            .collect();
+        if listen.is_empty() {
+            listen.push((
+                Proto::Udp,
+                "127.0.0.1:5060".parse().expect("static address"),
+            ));
+        }
+        let max_while = prog
+            .global("max_while_loops")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(100);
+        let server_header = prog
+            .global("server_header")
+            .map(|s| s.trim_start_matches("Server:").trim().to_string())
+            .unwrap_or_else(|| SERVER_HEADER.to_string());
+        let mut htable = HashMap::new();
+        for (m, p, v) in &prog.modparams {
+            if m == "htable" && p == "htable" {
+                if let crate::ir::ParamVal::Str(s) = v {
+                    let name = s.split("=>").next().unwrap_or("").trim().to_string();
+                    htable.insert(name, HashMap::new());
+                }
+            }
+        }
+        Runtime {
+            prog,
+            listen,
+            vars: HashMap::new(),
+            shv: HashMap::new(),
+            htable,
+            usrloc: BTreeMap::new(),
+            trans: Vec::new(),
+            clock: 0.0,
+            counter: 0,
+            records: Vec::new(),
+            cur: Vec::new(),
+            summary: Summary {
+                complete: true,
+                ..Default::default()
+            },
+            max_while,
+            call_ids: HashSet::new(),
+            nexthops: HashMap::new(),
+            pending_in: Vec::new(),
+            nexthop_tags: HashMap::new(),
+            server_header,
+            msg_avps: None,
+            pending_t_on: None,
+            debug: 2,
+            pending_rr_params: None,
+            record_no: 0,
+            input_no: 0,
+        }
+    }
+
+    /// Is this address one of Kamailio's sockets?
+    pub fn is_local(&self, a: &SocketAddr) -> bool {
+        self.listen
+            .iter()
+            .any(|(_, l)| l.port() == a.port() && (l.ip() == a.ip() || l.ip().is_unspecified()))
+    }
+
+    fn default_local(&self, proto: Proto) -> SocketAddr {
+        self.listen
+            .iter()
+            .find(|(p, _)| *p == proto)
+            .or(self.listen.first())
+            .map(|(_, a)| *a)
+            .expect("at least one listen address")
+    }
+
+    pub fn records(&self) -> &[Record] {
+        &self.records
+    }
+
+    pub fn take_records(&mut self) -> Vec<Record> {
+        std::mem::take(&mut self.records)
+    }
+
+    pub(crate) fn step(&mut self, s: Step) {
+        if let Step::Send(x) = &s {
+            if x.kind == "reply" || x.kind == "relayed-reply" {
+                if let Some(code) = x.start_line.split(' ').nth(1).and_then(|c| c.parse().ok()) {
+                    *self.summary.replies_sent_by_code.entry(code).or_default() += 1;
+                }
+            } else {
+                self.summary.requests_forwarded += 1;
+            }
+        }
+        if let Step::Unsupported { function, at } = &s {
+            self.summary.complete = false;
+            let e = self
+                .summary
+                .unsupported
+                .entry(function.clone())
+                .or_insert((0, at.to_string()));
+            e.0 += 1;
+        }
+        if let Step::Error { .. } = &s {
+            self.summary.errors += 1;
+        }
+        self.cur.push(s);
+    }
+
+    fn begin(
+        &mut self,
+        trigger: &str,
+        src: Option<SocketAddr>,
+        dst: Option<SocketAddr>,
+        proto: Option<Proto>,
+        msg: Option<&SipMsg>,
+    ) {
+        self.cur.clear();
+        let (sl, cid, cseq) = msg
+            .map(|m| {
+                (
+                    m.start_line_text(),
+                    m.call_id().to_string(),
+                    m.header("cseq").unwrap_or("").to_string(),
+                )
+            })
+            .unwrap_or_default();
+        self.records.push(Record {
+            index: {
+                self.record_no += 1;
+                self.record_no
+            },
+            input: self.input_no,
+            trigger: trigger.to_string(),
+            at: self.clock,
+            src,
+            dst,
+            proto,
+            start_line: sl,
+            call_id: cid,
+            cseq,
+            in_headers: msg
+                .map(|m| {
+                    m.headers
+                        .iter()
+                        .map(|h| (h.name.clone(), h.value.clone()))
+                        .collect()
+                })
+                .unwrap_or_default(),
+            steps: Vec::new(),
+        });
+    }
+
+    fn end(&mut self) {
+        let steps = std::mem::take(&mut self.cur);
+        if let Some(r) = self.records.last_mut() {
+            r.steps.extend(steps);
+        }
+    }
+
+    /// Feed one packet that reached Kamailio.
+    pub fn receive(
+        &mut self,
+        src: SocketAddr,
+        dst: SocketAddr,
+        proto: Proto,
+        data: &[u8],
+        at: f64,
+    ) {
+        if at > self.clock {
+            self.run_timers(at);
+            self.clock = at;
+        }
+        self.summary.messages += 1;
+        let msg = match SipMsg::parse(data) {
+            Ok(m) => m,
+            Err(e) => {
+                self.summary.parse_errors += 1;
+                self.begin("request", Some(src), Some(dst), Some(proto), None);
+                self.step(Step::Drop {
+                    reason: format!("not parsed, Kamailio drops it: {e}"),
+                });
+                self.end();
+                return;
+            }
+        };
+        self.receive_msg(src, dst, proto, msg);
+        // scripted next hops answer what was sent to them
+        let mut guard = 0;
+        while !self.pending_in.is_empty() && guard < 64 {
+            guard += 1;
+            let batch = std::mem::take(&mut self.pending_in);
+            for (s, d, p, m) in batch {
+                self.receive_msg(s, d, p, m);
+            }
+        }
+    }
+
+    fn receive_msg(&mut self, src: SocketAddr, dst: SocketAddr, proto: Proto, msg: SipMsg) {
+        if msg.is_request() {
+            self.summary.requests += 1;
+            if self.call_ids.insert(msg.call_id().to_string()) {
+                self.summary.calls += 1;
+            }
+            self.begin("request", Some(src), Some(dst), Some(proto), Some(&msg));
+            self.request(src, dst, proto, msg);
+        } else {
+            self.summary.replies_in += 1;
+            self.begin("reply", Some(src), Some(dst), Some(proto), Some(&msg));
+            self.reply_in(src, dst, proto, msg);
+        }
+        self.end();
+    }
+
+    /// Advance the virtual clock to `t`, firing transaction timers.
+    pub fn run_timers(&mut self, t: f64) {
+        loop {
+            let mut next: Option<(f64, usize, usize)> = None;
+            for (ti, tr) in self.trans.iter().enumerate() {
+                for (bi, b) in tr.branches.iter().enumerate() {
+                    if !b.final_ && b.timer_at <= t && next.is_none_or(|n| b.timer_at < n.0) {
+                        next = Some((b.timer_at, ti, bi));
+                    }
+                }
+            }
+            let Some((at, ti, bi)) = next else { break };
+            self.clock = self.clock.max(at);
+            let req = self.trans[ti].req.clone();
+            self.begin("timer", None, None, None, Some(&req));
+            let b = &self.trans[ti].branches[bi];
+            let code = if b.canceled { 487 } else { 408 };
+            let reason = if code == 487 {
+                "Request Terminated"
+            } else {
+                "Request Timeout"
+            };
+            self.step(Step::Note {
+                text: format!("fr timer of branch {} ({}) fired: local {code}", bi, b.ruri),
+            });
+            let mut fake = build_reply(
+                &req,
+                code,
+                reason,
+                Some(&self.trans[ti].to_tag),
+                &[],
+                "",
+                false,
+                None,
+            );
+            fake.headers.retain(|h| !h.is("server"));
+            self.branch_final(ti, bi, fake, true);
+            self.end();
+        }
+    }
+
+    /// Flush all timers (end of input).
+    pub fn finish(&mut self) {
+        self.run_timers(f64::INFINITY);
+    }
+
+    // ------------------------------------------------------------------ requests
+
+    fn new_ctx(
+        &self,
+        msg: SipMsg,
+        src: SocketAddr,
+        local: SocketAddr,
+        proto: Proto,
+        rtype: RouteType,
+    ) -> Ctx {
+        Ctx {
+            msg,
+            src,
+            local,
+            proto,
+            du: None,
+            flags: 0,
+            bflags: 0,
+            rtype,
+            rc: 1,
+            branches: Vec::new(),
+            trans: None,
+            force_rport: false,
+            reply_lumps: Vec::new(),
+            depth: 0,
+            actions: 0,
+            reply_branch: None,
+            t_reply_code: 0,
+            dropped: false,
+            rr_done: false,
+        }
+    }
+
+    fn request(&mut self, src: SocketAddr, dst: SocketAddr, proto: Proto, msg: SipMsg) {
+        let local = if self.is_local(&dst) {
+            dst
+        } else {
+            self.default_local(proto)
+        };
+        self.msg_avps = None;
+        self.pending_t_on = None;
+        self.pending_rr_params = None;
+        // sl absorbs the ACK to a reply it sent (sl_filter_ACK): the script never sees it
+        if msg.method() == "ACK"
+            && msg.to_tag().is_some_and(|t| t == self.local_tag(&msg))
+            && self.find_trans(&msg).is_none()
+        {
+            self.step(Step::Drop {
+                reason: "ACK to a stateless reply, absorbed by sl".into(),
+            });
+            return;
+        }
+        let mut ctx = self.new_ctx(msg, src, local, proto, RouteType::Request);
+        let Some(rt) = self.prog.route(RouteTable::Request, "").cloned() else {
+            self.step(Step::Error {
+                message: "the config has no request_route".into(),
+                at: None,
+            });
+            return;
+        };
+        self.step(Step::Route {
+            route: "request_route".into(),
+            at: rt.loc.clone(),
+        });
+        let _ = self.run_block(&mut ctx, &rt.body);
+        if ctx.dropped {
+            self.summary.dropped += 1;
+        }
+    }
+
+    fn run_route(&mut self, ctx: &mut Ctx, table: RouteTable, name: &str) -> Option<Flow> {
+        let rt = self.prog.route(table, name)?.clone();
+        self.step(Step::Route {
+            route: rt.display.clone(),
+            at: rt.loc.clone(),
+        });
+        Some(self.run_block(ctx, &rt.body))
+    }
+
+    fn run_block(&mut self, ctx: &mut Ctx, body: &[StmtL]) -> Flow {
+        let mut last = 1;
+        for s in body {
+            ctx.actions += 1;
+            if ctx.actions > MAX_ACTIONS {
+                self.step(Step::Error {
+                    message: format!("more than {MAX_ACTIONS} actions for one message: stopped"),
+                    at: Some(s.loc.clone()),
+                });
+                return Flow::Exit;
+            }
+            match self.run_stmt(ctx, s) {
+                Flow::Next(v) => last = v,
+                f => return f,
+            }
+        }
+        Flow::Next(last)
+    }
+
+    fn run_stmt(&mut self, ctx: &mut Ctx, s: &StmtL) -> Flow {
+        match &s.stmt {
+            Stmt::Expr(e) => {
+                let (v, exit) = self.eval_cond_call(ctx, e);
+                if exit {
+                    return Flow::Exit;
+                }
+                Flow::Next(v)
+            }
+            Stmt::Assign(pv, op, e) => {
+                let (v, exit) = self.eval(ctx, e);
+                if exit {
+                    return Flow::Exit;
+                }
+                let v = match op {
+                    AssignOp::Set => v,
+                    AssignOp::Add => {
+                        let cur = self.get_pv(ctx, pv);
+                        add_vals(&cur, &v)
+                    }
+                };
+                self.set_pv(ctx, pv, v, &s.loc);
+                Flow::Next(1)
+            }
+            Stmt::If(c, t, e) => {
+                let (v, exit) = self.eval_bool(ctx, c);
+                if exit {
+                    return Flow::Exit;
+                }
+                if v {
+                    self.run_block(ctx, t)
+                } else {
+                    self.run_block(ctx, e)
+                }
+            }
+            Stmt::Switch(e, cases) => {
+                let (v, exit) = self.eval(ctx, e);
+                if exit {
+                    return Flow::Exit;
+                }
+                let mut start = None;
+                for (i, (label, _)) in cases.iter().enumerate() {
+                    if let Some(l) = label {
+                        let (lv, _) = self.eval(ctx, l);
+                        let m = match (&v, &lv) {
+                            (Val::Int(a), _) => lv.to_int() == Some(*a),
+                            (_, Val::Int(b)) => v.to_int() == Some(*b),
+                            _ => v.as_str() == lv.as_str(),
+                        };
+                        if m {
+                            start = Some(i);
+                            break;
+                        }
+                    }
+                }
+                if start.is_none() {
+                    start = cases.iter().position(|(l, _)| l.is_none());
+                }
+                let Some(st) = start else {
+                    return Flow::Next(-1);
+                };
+                for (_, body) in &cases[st..] {
+                    match self.run_block(ctx, body) {
+                        Flow::Break => return Flow::Next(1),
+                        Flow::Next(_) => continue,
+                        f => return f,
+                    }
+                }
+                Flow::Next(1)
+            }
+            Stmt::While(c, body) => {
+                let mut n = 0i64;
+                loop {
+                    let (v, exit) = self.eval_bool(ctx, c);
+                    if exit {
+                        return Flow::Exit;
+                    }
+                    if !v {
+                        return Flow::Next(1);
+                    }
+                    n += 1;
+                    if self.max_while > 0 && n > self.max_while {
+                        self.step(Step::Error {
+                            message: format!(
+                                "runaway while: more than {} loops (max_while_loops)",
+                                self.max_while
+                            ),
+                            at: Some(s.loc.clone()),
+                        });
+                        return Flow::Next(-1);
+                    }
+                    match self.run_block(ctx, body) {
+                        Flow::Break => return Flow::Next(1),
+                        Flow::Next(_) => {}
+                        f => return f,
+                    }
+                }
+            }
+            Stmt::Return(e) => {
+                let v = match e {
+                    None => 1,
+                    Some(e) => {
+                        let (v, exit) = self.eval(ctx, e);
+                        if exit {
+                            return Flow::Exit;
+                        }
+                        v.to_int().unwrap_or(0)
+                    }
+                };
+                ctx.rc = v;
+                if v == 0 {
+                    Flow::Exit
+                } else {
+                    Flow::Return(v)
+                }
+            }
+            Stmt::Exit => {
+                ctx.rc = 0;
+                Flow::Exit
+            }
+            Stmt::Drop => {
+                ctx.dropped = true;
+                self.step(Step::Drop {
+                    reason: format!("drop at {}", s.loc),
+                });
+                Flow::Exit
+            }
+            Stmt::Break => Flow::Break,
+            Stmt::Unknown(t) => {
+                self.step(Step::Unsupported {
+                    function: format!("statement `{}`", t.trim()),
+                    at: s.loc.clone(),
+                });
+                Flow::Next(1)
+            }
+        }
+    }
+
+    /// Evaluate an expression statement or condition that is a call: the
+    /// value and whether the script must stop (a function returned 0).
+    fn eval_cond_call(&mut self, ctx: &mut Ctx, e: &Expr) -> (i64, bool) {
+        match e {
+            Expr::Call(c) => {
+                let r = self.call(ctx, c);
+                match r {
+                    CallRes::Ret(v) => (v, v == 0),
+                    CallRes::Exit => (0, true),
+                }
+            }
+            _ => {
+                let (v, exit) = self.eval(ctx, e);
+                (v.to_int().unwrap_or(0), exit)
+            }
+        }
+    }
+
+    fn eval_bool(&mut self, ctx: &mut Ctx, e: &Expr) -> (bool, bool) {
+        match e {
+            Expr::Call(_) => {
+                let (v, exit) = self.eval_cond_call(ctx, e);
+                (v > 0, exit)
+            }
+            _ => {
+                let (v, exit) = self.eval(ctx, e);
+                let b = match &v {
+                    Val::Null => false,
+                    Val::Int(i) => *i > 0,
+                    Val::Str(s) => crate::value::str2sint(s).is_some_and(|i| i > 0),
+                };
+                (b, exit)
+            }
+        }
+    }
+
+    /// Evaluate an expression: its value and whether the script must stop.
+    fn eval(&mut self, ctx: &mut Ctx, e: &Expr) -> (Val, bool) {
+        let v = match e {
+            Expr::Int(i) => Val::Int(*i),
+            Expr::Str(f) => Val::Str(self.fmt(ctx, f)),
+            Expr::Pv(pv) => self.get_pv(ctx, pv),
+            Expr::Call(_) => {
+                let (v, exit) = self.eval_cond_call(ctx, e);
+                return (Val::Int(if v > 0 { 1 } else { 0 }), exit);
+            }
+            Expr::Not(x) => {
+                let (b, exit) = self.eval_bool(ctx, x);
+                return (Val::Int(if b { 0 } else { 1 }), exit);
+            }
+            Expr::Neg(x) => {
+                let (v, exit) = self.eval(ctx, x);
+                return (Val::Int(-v.to_int().unwrap_or(0)), exit);
+            }
+            Expr::BNot(x) => {
+                let (v, exit) = self.eval(ctx, x);
+                return (Val::Int(!v.to_int().unwrap_or(0)), exit);
+            }
+            Expr::IntCast(x) => {
+                let (v, exit) = self.eval(ctx, x);
+                return (Val::Int(v.to_int().unwrap_or(0)), exit);
+            }
+            Expr::StrCast(x) => {
+                let (v, exit) = self.eval(ctx, x);
+                return (Val::Str(v.as_str()), exit);
+            }
+            Expr::Strlen(x) => {
+                let (v, exit) = self.eval(ctx, x);
+                return (Val::Int(v.as_str().len() as i64), exit);
+            }
+            Expr::Strempty(x) => {
+                let (v, exit) = self.eval(ctx, x);
+                return (Val::Int(v.as_str().is_empty() as i64), exit);
+            }
+            Expr::Defined(x) => {
+                let (v, exit) = self.eval(ctx, x);
+                return (Val::Int(!v.is_null() as i64), exit);
+            }
+            Expr::Keyword(k) => self.keyword(ctx, k),
+            Expr::Ip(s) => Val::Str(s.clone()),
+            Expr::Select(s) => {
+                self.step(Step::Unsupported {
+                    function: format!("select {s}"),
+                    at: Loc {
+                        file: "".into(),
+                        line: 0,
+                    },
+                });
+                Val::Null
+            }
+            Expr::Unknown(s) => {
+                self.step(Step::Unsupported {
+                    function: format!("expression `{s}`"),
+                    at: Loc {
+                        file: "".into(),
+                        line: 0,
+                    },
+                });
+                Val::Null
+            }
+            Expr::Bin(op, l, r) => return self.binop(ctx, *op, l, r),
+        };
+        (v, false)
+    }
+
+    fn binop(&mut self, ctx: &mut Ctx, op: BinOp, l: &Expr, r: &Expr) -> (Val, bool) {
+        use BinOp::*;
+        if matches!(op, And | Or) {
+            let (a, exit) = self.eval_bool(ctx, l);
+            if exit {
+                return (Val::Int(0), true);
+            }
+            if (op == And && !a) || (op == Or && a) {
+                return (Val::Int(a as i64), false);
+            }
+            let (b, exit) = self.eval_bool(ctx, r);
+            return (Val::Int(b as i64), exit);
+        }
+        // keyword comparisons: uri == myself, src_ip == 1.2.3.4, method == "X"
+        if matches!(op, Eq | Ne) {
+            if let Some(res) = self.keyword_cmp(ctx, l, r) {
+                let b = if op == Eq { res } else { !res };
+                return (Val::Int(b as i64), false);
+            }
+        }
+        let (a, e1) = self.eval(ctx, l);
+        let (b, e2) = self.eval(ctx, r);
+        let exit = e1 || e2;
+        let v = match op {
+            Eq | Ne => {
+                let eq = match (&a, &b) {
+                    (Val::Int(x), _) => b.to_int() == Some(*x),
+                    (Val::Null, Val::Int(y)) => *y == 0,
+                    (Val::Null, Val::Null) => true,
+                    (Val::Null, Val::Str(_)) => false,
+                    (Val::Str(x), Val::Null) => {
+                        let _ = x;
+                        false
+                    }
+                    (Val::Str(x), _) => *x == b.as_str(),
+                };
+                Val::Int(if op == Eq { eq } else { !eq } as i64)
+            }
+            StrEq | StrNe => {
+                let eq = a.as_str() == b.as_str();
+                Val::Int(if op == StrEq { eq } else { !eq } as i64)
+            }
+            IEq | INe => {
+                let eq = a.as_str().eq_ignore_ascii_case(&b.as_str());
+                Val::Int(if op == IEq { eq } else { !eq } as i64)
+            }
+            Match => {
+                let re = regex::RegexBuilder::new(&b.as_str())
+                    .case_insensitive(true)
+                    .build();
+                match re {
+                    Ok(re) => Val::Int(re.is_match(&a.as_str()) as i64),
+                    Err(_) => Val::Int(0),
+                }
+            }
+            Add => add_vals(&a, &b),
+            _ => {
+                let x = a.to_int().unwrap_or(0);
+                let y = b.to_int().unwrap_or(0);
+                Val::Int(match op {
+                    Sub => x.wrapping_sub(y),
+                    Mul => x.wrapping_mul(y),
+                    Div => {
+                        if y == 0 {
+                            0
+                        } else {
+                            x / y
+                        }
+                    }
+                    Mod => {
+                        if y == 0 {
+                            0
+                        } else {
+                            x % y
+                        }
+                    }
+                    BAnd => x & y,
+                    BOr => x | y,
+                    BXor => x ^ y,
+                    Shl => x.wrapping_shl(y as u32),
+                    Shr => x.wrapping_shr(y as u32),
+                    Lt => (x < y) as i64,
+                    Gt => (x > y) as i64,
+                    Le => (x <= y) as i64,
+                    Ge => (x >= y) as i64,
+                    _ => 0,
+                })
+            }
+        };
+        (v, exit)
+    }
+
+    fn is_myself_host(&self, host: &str, port: &str) -> bool {
+        let h = host.trim_matches(['[', ']']);
+        let p: u16 = port.parse().unwrap_or(5060);
+        let aliases: Vec<&str> = self
+            .prog
+            .globals
+            .iter()
+            .filter(|(n, _)| n == "alias")
+            .map(|(_, v)| v.as_str())
+            .collect();
+        for a in aliases {
+            let a = a.split(':').next().unwrap_or(a);
+            if a.eq_ignore_ascii_case(h) {
+                return true;
+            }
+        }
+        self.listen
+            .iter()
+            .any(|(_, l)| h.parse::<IpAddr>().ok() == Some(l.ip()) && l.port() == p)
+    }
+
+    /// `uri == myself`, `from_uri == myself`, `src_ip == IP`, ...
+    fn keyword_cmp(&mut self, ctx: &mut Ctx, l: &Expr, r: &Expr) -> Option<bool> {
+        let Expr::Keyword(k) = l else { return None };
+        let k = k.as_str();
+        match r {
+            Expr::Keyword(m) if m == "myself" => {
+                let uri = match k {
+                    "uri" => Some(ctx.msg.ruri().to_string()),
+                    "from_uri" => ctx.msg.header("from").map(|v| NameAddr::parse(v).uri),
+                    "to_uri" => ctx.msg.header("to").map(|v| NameAddr::parse(v).uri),
+                    "src_ip" => {
+                        return Some(self.listen.iter().any(|(_, a)| a.ip() == ctx.src.ip()));
+                    }
+                    _ => return None,
+                };
+                let u = uri.and_then(|u| Uri::parse(&u))?;
+                Some(self.is_myself_host(&u.host, &u.port))
+            }
+            Expr::Ip(ip) if k == "src_ip" || k == "dst_ip" => {
+                let a = if k == "src_ip" {
+                    ctx.src.ip()
+                } else {
+                    ctx.local.ip()
+                };
+                Some(ip_match(a, ip))
+            }
+            _ => None,
+        }
+    }
+
+    fn keyword(&mut self, ctx: &mut Ctx, k: &str) -> Val {
+        match k {
+            "method" => Val::Str(ctx.msg.method().to_string()),
+            "uri" => Val::Str(ctx.msg.ruri().to_string()),
+            "src_ip" => Val::Str(ctx.src.ip().to_string()),
+            "src_port" => Val::Int(ctx.src.port() as i64),
+            "dst_ip" => Val::Str(ctx.local.ip().to_string()),
+            "dst_port" => Val::Int(ctx.local.port() as i64),
+            "from_uri" => Val::Str(
+                ctx.msg
+                    .header("from")
+                    .map(|v| NameAddr::parse(v).uri)
+                    .unwrap_or_default(),
+            ),
+            "to_uri" => Val::Str(
+                ctx.msg
+                    .header("to")
+                    .map(|v| NameAddr::parse(v).uri)
+                    .unwrap_or_default(),
+            ),
+            "status" => Val::Int(ctx.msg.status() as i64),
+            "proto" => Val::Str(ctx.proto.name().to_string()),
+            "yes" | "true" | "on" => Val::Int(1),
+            "no" | "false" | "off" => Val::Int(0),
+            other => Val::Str(other.to_string()),
+        }
+    }
+
+    pub(crate) fn fmt(&mut self, ctx: &mut Ctx, f: &Fmt) -> String {
+        if f.is_static() {
+            return f.raw.clone();
+        }
+        let mut s = String::new();
+        for p in &f.parts {
+            match p {
+                FmtPart::Lit(l) => s.push_str(l),
+                FmtPart::Pv(pv) => {
+                    let v = self.get_pv(ctx, pv);
+                    s.push_str(&v.as_str());
+                    if v.is_null() {
+                        s.push_str("<null>");
+                    }
+                }
+            }
+        }
+        s
+    }
+
+    // ------------------------------------------------------------------ PVs
+
+    fn pv_name(&mut self, ctx: &mut Ctx, pv: &Pv) -> String {
+        match &pv.inner {
+            Some(f) => self.fmt(ctx, f),
+            None => String::new(),
+        }
+    }
+
+    pub(crate) fn get_pv(&mut self, ctx: &mut Ctx, pv: &Pv) -> Val {
+        let v = self.get_pv_raw(ctx, pv);
+        if pv.trs.is_empty() {
+            return v;
+        }
+        let mut v = v;
+        for tr in &pv.trs {
+            let params: Vec<String> = tr.params.iter().map(|p| self.fmt(ctx, p)).collect();
+            match crate::trans::apply(&tr.class, &tr.sub, &params, v) {
+                Ok(nv) => v = nv,
+                Err(name) => {
+                    self.step(Step::Unsupported {
+                        function: format!("transformation {{{}}}", name),
+                        at: Loc {
+                            file: "".into(),
+                            line: 0,
+                        },
+                    });
+                    return Val::Null;
+                }
+            }
+        }
+        v
+    }
+
+    fn get_pv_raw(&mut self, ctx: &mut Ctx, pv: &Pv) -> Val {
+        let m = &ctx.msg;
+        let s = |x: String| Val::Str(x);
+        let opt = |x: Option<String>| x.map(Val::Str).unwrap_or(Val::Null);
+        let ruri = || Uri::parse(m.ruri());
+        let from = || m.header("from").map(NameAddr::parse);
+        let to = || m.header("to").map(NameAddr::parse);
+        match pv.class.as_str() {
+            "null" => Val::Null,
+            "ru" => {
+                if m.is_request() {
+                    s(m.ruri().to_string())
+                } else {
+                    Val::Null
+                }
+            }
+            "rU" => opt(ruri().map(|u| u.user).filter(|u| !u.is_empty())),
+            "rd" => opt(ruri().map(|u| u.host)),
+            "rp" => opt(ruri().map(|u| u.port).filter(|p| !p.is_empty())).or_int(),
+            "rz" => opt(ruri().map(|u| u.scheme)),
+            "rt" | "ruri.transport" => opt(ruri().and_then(|u| u.param("transport"))),
+            "ou" => s(m.ruri().to_string()),
+            "du" => opt(ctx.du.clone()),
+            "dd" => opt(ctx.du.as_deref().and_then(Uri::parse).map(|u| u.host)),
+            "dp" => opt(ctx.du.as_deref().and_then(Uri::parse).map(|u| u.port)),
+            "fu" => opt(from().map(|n| n.uri)),
+            "fU" => opt(from()
+                .and_then(|n| Uri::parse(&n.uri))
+                .map(|u| u.user)
+                .filter(|u| !u.is_empty())),
+            "fd" => opt(from().and_then(|n| Uri::parse(&n.uri)).map(|u| u.host)),
+            "fn" => opt(from().map(|n| n.display).filter(|d| !d.is_empty())),
+            "ft" => opt(m.from_tag()),
+            "tu" => opt(to().map(|n| n.uri)),
+            "tU" => opt(to()
+                .and_then(|n| Uri::parse(&n.uri))
+                .map(|u| u.user)
+                .filter(|u| !u.is_empty())),
+            "td" => opt(to().and_then(|n| Uri::parse(&n.uri)).map(|u| u.host)),
+            "tn" => opt(to().map(|n| n.display).filter(|d| !d.is_empty())),
+            "tt" => opt(m.to_tag()),
+            "ci" => opt(m.header("call-id").map(str::to_string)),
+            "cs" => m.cseq_num().parse().map(Val::Int).unwrap_or(Val::Null),
+            "rm" => s(if m.is_request() {
+                m.method().to_string()
+            } else {
+                m.cseq_method()
+            }),
+            "rs" => {
+                if m.is_request() {
+                    Val::Null
+                } else {
+                    Val::Int(m.status() as i64)
+                }
+            }
+            "rr" => {
+                if m.is_request() {
+                    Val::Null
+                } else {
+                    s(m.reason().to_string())
+                }
+            }
+            "rv" => s(match &m.start {
+                StartLine::Request { version, .. } | StartLine::Reply { version, .. } => {
+                    version.clone()
+                }
+            }),
+            "si" => s(ctx.src.ip().to_string()),
+            "sp" => Val::Int(ctx.src.port() as i64),
+            "Ri" => s(ctx.local.ip().to_string()),
+            "Rp" => Val::Int(ctx.local.port() as i64),
+            "RAi" => s(ctx.local.ip().to_string()),
+            "RAp" => Val::Int(ctx.local.port() as i64),
+            "pr" | "proto" => s(ctx.proto.name().to_string()),
+            "ua" => opt(m.header("user-agent").map(str::to_string)),
+            "ct" => opt(m.header("contact").map(str::to_string)),
+            "cT" => opt(m.header("content-type").map(str::to_string)),
+            "cl" => Val::Int(m.body.len() as i64),
+            "ml" => Val::Int(m.to_wire().len() as i64),
+            "mb" => s(m.to_wire()),
+            "rb" => s(m.body.clone()),
+            "bs" => Val::Int(m.body.len() as i64),
+            "ai" => opt(m
+                .header("p-asserted-identity")
+                .map(|v| NameAddr::parse(v).uri)),
+            "re" => opt(m.header("remote-party-id").map(|v| NameAddr::parse(v).uri)),
+            "di" => opt(m.header("diversion").map(|v| NameAddr::parse(v).uri)),
+            "pU" | "pu" | "pd" => {
+                let p = m
+                    .header("p-preferred-identity")
+                    .map(|v| NameAddr::parse(v).uri);
+                let u = p.as_deref().and_then(Uri::parse);
+                match pv.class.as_str() {
+                    "pu" => opt(p),
+                    "pU" => opt(u.map(|u| u.user)),
+                    _ => opt(u.map(|u| u.host)),
+                }
+            }
+            "mf" | "flags" => Val::Int(ctx.flags as i64),
+            "bf" => Val::Int(ctx.bflags as i64),
+            "rc" | "retcode" | "?" => Val::Int(ctx.rc),
+            "Ts" => Val::Int(self.clock as i64),
+            "TS" => Val::Int(self.clock as i64),
+            "Tf" => s(format!("{}", self.clock as i64)),
+            "TV" => {
+                let n = self.pv_name(ctx, pv);
+                match n.as_str() {
+                    "s" => Val::Int(self.clock as i64),
+                    "u" => Val::Int(((self.clock.fract()) * 1e6) as i64),
+                    "sn" | "un" => Val::Int(self.clock as i64),
+                    _ => s(format!(
+                        "{}.{:06}",
+                        self.clock as i64,
+                        ((self.clock.fract()) * 1e6) as i64
+                    )),
+                }
+            }
+            "pp" => Val::Int(4242),
+            "hdr" | "hdrc" | "hfl" => {
+                let name = self.pv_name(ctx, pv);
+                let canon = crate::sip::canon_name(&name);
+                let m = &ctx.msg;
+                let vals: Vec<&str> = m.headers_named(&canon).collect();
+                if pv.class == "hdrc" {
+                    return Val::Int(vals.len() as i64);
+                }
+                let idx = pv.index.as_ref().map(|f| f.raw.clone());
+                match idx.as_deref() {
+                    None => opt(vals.first().map(|s| s.to_string())),
+                    Some("*") => opt((!vals.is_empty()).then(|| vals.join(","))),
+                    Some(i) => {
+                        let i: i64 = i.parse().unwrap_or(0);
+                        let k = if i < 0 { vals.len() as i64 + i } else { i };
+                        opt(vals
+                            .get(k.max(0) as usize)
+                            .filter(|_| k >= 0)
+                            .map(|s| s.to_string()))
+                    }
+                }
+            }
+            "var" | "vz" | "vn" => {
+                let n = self.pv_name(ctx, pv);
+                self.vars.get(&n).cloned().unwrap_or(if pv.class == "var" {
+                    Val::Int(0)
+                } else {
+                    Val::Null
+                })
+            }
+            "shv" => {
+                let n = self.pv_name(ctx, pv);
+                self.shv.get(&n).cloned().unwrap_or(Val::Int(0))
+            }
+            "avp" | "xavp" | "xavu" | "xavi" => {
+                let n = self.pv_name(ctx, pv);
+                let key = format!("{}:{}", pv.class, n);
+                let list = self.avps(ctx).get(&key).cloned().unwrap_or_default();
+                let idx = pv.index.as_ref().map(|f| f.raw.clone());
+                match idx.as_deref() {
+                    None | Some("0") => list.last().cloned().unwrap_or(Val::Null),
+                    Some("*") => list.last().cloned().unwrap_or(Val::Null),
+                    Some(i) => {
+                        let i: usize = i.parse().unwrap_or(usize::MAX);
+                        list.iter().rev().nth(i).cloned().unwrap_or(Val::Null)
+                    }
+                }
+            }
+            "sht" => {
+                let n = self.pv_name(ctx, pv);
+                let (t, k) = n.split_once("=>").unwrap_or((&n, ""));
+                self.htable
+                    .get(t.trim())
+                    .and_then(|h| h.get(k.trim()))
+                    .cloned()
+                    .unwrap_or(Val::Null)
+            }
+            "shtcn" | "shtcv" => Val::Int(0),
+            "T_reply_code" => {
+                if ctx.t_reply_code > 0 {
+                    Val::Int(ctx.t_reply_code as i64)
+                } else if ctx.msg.is_request() {
+                    Val::Int(0)
+                } else {
+                    Val::Int(ctx.msg.status() as i64)
+                }
+            }
+            "T_reply_reason" => Val::Str(ctx.msg.reason().to_string()),
+            "T_branch_idx" => Val::Int(ctx.reply_branch.unwrap_or(0) as i64),
+            "T_req" | "T_rpl" | "T_inv" => Val::Null,
+            "br" => opt(ctx.branches.first().map(|b| b.0.clone())),
+            "branch" => {
+                let n = self.pv_name(ctx, pv);
+                match n.as_str() {
+                    "count" => Val::Int(ctx.branches.len() as i64),
+                    "uri" => opt(ctx.branches.first().map(|b| b.0.clone())),
+                    _ => Val::Null,
+                }
+            }
+            "dlg_var" => {
+                let n = self.pv_name(ctx, pv);
+                let key = format!("dlg:{}:{}", ctx.msg.call_id(), n);
+                self.shv.get(&key).cloned().unwrap_or(Val::Null)
+            }
+            "time" | "utime" => Val::Int(self.clock as i64),
+            "sel" => Val::Null,
+            _ => {
+                self.step(Step::Unsupported {
+                    function: format!("pseudo-variable {}", pv.text),
+                    at: Loc {
+                        file: "".into(),
+                        line: 0,
+                    },
+                });
+                Val::Null
+            }
+        }
+    }
+
+    fn avps<'a>(&'a mut self, ctx: &Ctx) -> &'a mut HashMap<String, Vec<Val>> {
+        // AVPs live with the transaction once there is one; before, with the message
+        let ti = ctx.trans.unwrap_or(usize::MAX);
+        if ti < self.trans.len() {
+            &mut self.trans[ti].avps
+        } else {
+            self.msg_avps.get_or_insert_with(HashMap::new)
+        }
+    }
+
+    fn set_pv(&mut self, ctx: &mut Ctx, pv: &Pv, v: Val, loc: &Loc) {
+        let sv = v.as_str();
+        match pv.class.as_str() {
+            "ru" => {
+                ctx.msg.set_ruri(&sv);
+            }
+            "rU" | "rd" | "rp" => {
+                if let Some(mut u) = Uri::parse(ctx.msg.ruri()) {
+                    match pv.class.as_str() {
+                        "rU" => u.user = if v.is_null() { String::new() } else { sv },
+                        "rd" => u.host = sv,
+                        _ => u.port = if v.is_null() { String::new() } else { sv },
+                    }
+                    ctx.msg.set_ruri(&u.to_string_full());
+                }
+            }
+            "du" => {
+                ctx.du = if v.is_null() || sv.is_empty() {
+                    None
+                } else {
+                    Some(sv)
+                }
+            }
+            "fs" => {}
+            "var" | "vz" | "vn" => {
+                let n = self.pv_name(ctx, pv);
+                let v = if v.is_null() && pv.class == "var" {
+                    Val::Int(0)
+                } else {
+                    v
+                };
+                self.vars.insert(n, v);
+            }
+            "shv" => {
+                let n = self.pv_name(ctx, pv);
+                self.shv.insert(n, v);
+            }
+            "avp" | "xavp" | "xavu" | "xavi" => {
+                let n = self.pv_name(ctx, pv);
+                let key = format!("{}:{}", pv.class, n);
+                let idx = pv.index.as_ref().map(|f| f.raw.clone());
+                let avps = self.avps(ctx);
+                if v.is_null() {
+                    match idx.as_deref() {
+                        Some("*") | None => {
+                            avps.remove(&key);
+                        }
+                        _ => {
+                            if let Some(l) = avps.get_mut(&key) {
+                                l.pop();
+                            }
+                        }
+                    }
+                } else if idx.as_deref() == Some("*") {
+                    avps.insert(key, vec![v]);
+                } else {
+                    avps.entry(key).or_default().push(v);
+                }
+            }
+            "sht" => {
+                let n = self.pv_name(ctx, pv);
+                let (t, k) = n.split_once("=>").unwrap_or((&n, ""));
+                let h = self.htable.entry(t.trim().to_string()).or_default();
+                if v.is_null() {
+                    h.remove(k.trim());
+                } else {
+                    h.insert(k.trim().to_string(), v);
+                }
+            }
+            "dlg_var" => {
+                let n = self.pv_name(ctx, pv);
+                let key = format!("dlg:{}:{}", ctx.msg.call_id(), n);
+                self.shv.insert(key, v);
+            }
+            "mf" | "flags" => ctx.flags = v.to_int().unwrap_or(0) as u64,
+            "bf" => ctx.bflags = v.to_int().unwrap_or(0) as u64,
+            "rb" => {
+                ctx.msg.body = sv;
+            }
+            _ => self.step(Step::Unsupported {
+                function: format!("assignment to {}", pv.text),
+                at: loc.clone(),
+            }),
+        }
+    }
+}
+
+trait OrInt {
+    fn or_int(self) -> Val;
+}
+impl OrInt for Val {
+    fn or_int(self) -> Val {
+        match &self {
+            Val::Str(s) => s.parse().map(Val::Int).unwrap_or(self),
+            _ => self,
+        }
+    }
+}
+
+fn add_vals(a: &Val, b: &Val) -> Val {
+    match a {
+        Val::Str(x) => Val::Str(format!("{x}{}", b.as_str())),
+        Val::Int(x) => Val::Int(x.wrapping_add(b.to_int().unwrap_or(0))),
+        // an undefined left operand makes `+` a string concatenation
+        // (Kamailio: `$sht(t=>k) + 1` on a missing key stores "1", then "11")
+        Val::Null => Val::Str(b.as_str()),
+    }
+}
+
+fn ip_match(a: IpAddr, spec: &str) -> bool {
+    let (ip, bits) = spec.split_once('/').unwrap_or((spec, ""));
+    let Ok(net) = ip.trim_matches(['[', ']']).parse::<IpAddr>() else {
+        return false;
+    };
+    match (a, net) {
+        (IpAddr::V4(x), IpAddr::V4(y)) => {
+            let b: u32 = bits.parse().unwrap_or(32).min(32);
+            let mask = if b == 0 { 0 } else { u32::MAX << (32 - b) };
+            u32::from(x) & mask == u32::from(y) & mask
+        }
+        (IpAddr::V6(x), IpAddr::V6(y)) => {
+            let b: u32 = bits.parse().unwrap_or(128).min(128);
+            let mask = if b == 0 { 0 } else { u128::MAX << (128 - b) };
+            u128::from(x) & mask == u128::from(y) & mask
+        }
+        _ => false,
+    }
+}
+
+/// How a route called with `route()` ended.
+pub(crate) enum FlowPub {
+    Exit,
+    Value(i64),
+}
+
+impl Runtime {
+    pub(crate) fn run_route_pub(
+        &mut self,
+        ctx: &mut Ctx,
+        table: RouteTable,
+        name: &str,
+    ) -> Option<FlowPub> {
+        let f = self.run_route(ctx, table, name)?;
+        Some(match f {
+            Flow::Exit => FlowPub::Exit,
+            Flow::Return(v) | Flow::Next(v) => FlowPub::Value(v),
+            Flow::Break => FlowPub::Value(1),
+        })
+    }
+    pub(crate) fn eval_pub(&mut self, ctx: &mut Ctx, e: &Expr) -> Val {
+        self.eval(ctx, e).0
+    }
+    pub(crate) fn find_trans_pub(&self, m: &SipMsg) -> Option<usize> {
+        self.find_trans(m)
+    }
+    pub(crate) fn is_myself_pub(&self, host: &str, port: &str) -> bool {
+        self.is_myself_host(host, port)
+    }
+}
+
+pub(crate) enum CallRes {
+    Ret(i64),
+    Exit,
+}
+
+// ---------------------------------------------------------------------- replies
+
+/// Build a reply to `req` as Kamailio's `build_res_buf_from_sip_req` does.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn build_reply(
+    req: &SipMsg,
+    code: u16,
+    reason: &str,
+    to_tag: Option<&str>,
+    lumps: &[Header],
+    server: &str,
+    rport: bool,
+    src: Option<SocketAddr>,
+) -> SipMsg {
+    let mut headers = Vec::new();
+    let mut first_via = true;
+    for h in &req.headers {
+        let c = h.canon();
+        match c.as_str() {
+            "via" => {
+                if first_via {
+                    first_via = false;
+                    let v = match src {
+                        Some(s) => reply_via(&h.value, s, rport),
+                        None => h.value.clone(),
+                    };
+                    headers.push(Header::new(h.name.clone(), v));
+                } else {
+                    headers.push(h.clone());
+                }
+            }
+            "record-route" if (180..300).contains(&code) => headers.push(h.clone()),
+            "from" | "call-id" | "cseq" => headers.push(h.clone()),
+            "to" => {
+                let mut v = h.value.clone();
+                if code > 100 && NameAddr::parse(&v).param("tag").is_none() {
+                    if let Some(t) = to_tag {
+                        v.push_str(";tag=");
+                        v.push_str(t);
+                    }
+                }
+                headers.push(Header::new(h.name.clone(), v));
+            }
+            _ => {}
+        }
+    }
+    headers.extend(lumps.iter().cloned());
+    if !server.is_empty() {
+        headers.push(Header::new("Server", server));
+    }
+    headers.push(Header::new("Content-Length", "0"));
+    SipMsg {
+        start: StartLine::Reply {
+            version: "SIP/2.0".into(),
+            code,
+            reason: reason.to_string(),
+        },
+        headers,
+        body: String::new(),
+    }
+}
+
+/// The top Via of a locally built reply: `rport` filled in place (or added
+/// after the branch when forced), `received` after it.
+fn reply_via(value: &str, src: SocketAddr, force_rport: bool) -> String {
+    // only the first element of a comma list is Via1
+    let elems = crate::sip::split_commas(value);
+    let first = elems.first().cloned().unwrap_or_default();
+    let rest: Vec<String> = elems.iter().skip(1).cloned().collect();
+    let via = Via::parse(&first);
+    let has_rport = via.param("rport").is_some();
+    let has_received = via.param("received").is_some();
+    let do_rport = has_rport || force_rport;
+    let do_received =
+        has_received || has_rport || via.host.trim_matches(['[', ']']) != src.ip().to_string();
+    let rport_s = if do_rport {
+        format!(";rport={}", src.port())
+    } else {
+        String::new()
+    };
+    let recv_s = if do_received {
+        format!(";received={}", src.ip())
+    } else {
+        String::new()
+    };
+    // split into params keeping the raw text
+    let (head, params) = first.split_once(';').unwrap_or((&first, ""));
+    let mut out = head.to_string();
+    let mut inserted = false;
+    let plist: Vec<&str> = if params.is_empty() {
+        vec![]
+    } else {
+        params.split(';').collect()
+    };
+    let has_branch = plist
+        .iter()
+        .any(|p| p.trim().to_ascii_lowercase().starts_with("branch="));
+    for p in &plist {
+        let name = p
+            .split('=')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
+        if name == "received" && do_received {
+            continue;
+        }
+        if name == "rport" && do_rport {
+            out.push_str(&rport_s);
+            out.push_str(&recv_s);
+            inserted = true;
+            continue;
+        }
+        out.push(';');
+        out.push_str(p);
+        if name == "branch" && !has_rport && !inserted {
+            out.push_str(&rport_s);
+            out.push_str(&recv_s);
+            inserted = true;
+        }
+    }
+    if !inserted && !has_branch {
+        out.push_str(&rport_s);
+        out.push_str(&recv_s);
+    }
+    let mut all = vec![out];
+    all.extend(rest);
+    all.join(", ")
+}
+
+/// The received Via of a forwarded request: `;received=` right after
+/// sent-by, `rport` given its value in place (or after `received` when forced).
+fn forward_via(value: &str, src: SocketAddr, force_rport: bool) -> String {
+    let elems = crate::sip::split_commas(value);
+    let first = elems.first().cloned().unwrap_or_default();
+    let rest: Vec<String> = elems.iter().skip(1).cloned().collect();
+    let via = Via::parse(&first);
+    let has_rport = via.param("rport").is_some();
+    let has_received = via.param("received").is_some();
+    let do_rport = has_rport || force_rport;
+    let do_received =
+        has_received || has_rport || via.host.trim_matches(['[', ']']) != src.ip().to_string();
+    let (head, params) = first.split_once(';').unwrap_or((&first, ""));
+    let mut out = head.to_string();
+    if do_received {
+        out.push_str(&format!(";received={}", src.ip()));
+    }
+    if do_rport && !has_rport {
+        out.push_str(&format!(";rport={}", src.port()));
+    }
+    if !params.is_empty() {
+        for p in params.split(';') {
+            let name = p
+                .split('=')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase();
+            if name == "received" && do_received {
+                continue;
+            }
+            if name == "rport" && do_rport {
+                out.push_str(&format!(";rport={}", src.port()));
+                continue;
+            }
+            out.push(';');
+            out.push_str(p);
+        }
+    }
+    let mut all = vec![out];
+    all.extend(rest);
+    all.join(", ")
+}
+
+impl Runtime {
+    pub(crate) fn sent(
+        &mut self,
+        kind: &'static str,
+        by: &'static str,
+        proto: Proto,
+        src: SocketAddr,
+        dst: SocketAddr,
+        m: &SipMsg,
+    ) {
+        self.step(Step::Send(Sent {
+            kind,
+            by,
+            proto,
+            src,
+            dst,
+            start_line: m.start_line_text(),
+            headers: m
+                .headers
+                .iter()
+                .map(|h| (h.name.clone(), h.value.clone()))
+                .collect(),
+            body: m.body.clone(),
+            at: self.clock,
+        }));
+        // a scripted next hop answers requests sent to it
+        if m.is_request() && m.method() != "ACK" {
+            if let Some(Some(r)) = self.nexthops.get(&dst).cloned() {
+                let tag = self
+                    .nexthop_tags
+                    .get(&dst)
+                    .cloned()
+                    .unwrap_or_else(|| "nexthop".into());
+                let reply = nexthop_reply(m, r.code, &r.reason, &tag, dst);
+                self.pending_in.push((dst, src, proto, reply));
+            }
+        }
+    }
+
+    fn reply_dst(&self, ctx_src: SocketAddr, req: &SipMsg) -> SocketAddr {
+        let _ = req;
+        ctx_src
+    }
+
+    /// Stateless reply (sl_send_reply and friends).
+    pub(crate) fn sl_reply(
+        &mut self,
+        ctx: &mut Ctx,
+        code: u16,
+        reason: &str,
+        by: &'static str,
+    ) -> i64 {
+        if !ctx.msg.is_request() || ctx.msg.method() == "ACK" {
+            return -1;
+        }
+        let tag = self.local_tag(&ctx.msg);
+        let lumps = std::mem::take(&mut ctx.reply_lumps);
+        let r = build_reply(
+            &ctx.msg,
+            code,
+            reason,
+            Some(&tag),
+            &lumps,
+            &self.server_header.clone(),
+            ctx.force_rport,
+            Some(ctx.src),
+        );
+        let dst = self.reply_dst(ctx.src, &ctx.msg);
+        self.sent("reply", by, ctx.proto, ctx.local, dst, &r);
+        1
+    }
+
+    fn local_tag(&mut self, m: &SipMsg) -> String {
+        format!(
+            "{}-{}",
+            &md5hex(&format!(
+                "{}{}",
+                m.call_id(),
+                m.from_tag().unwrap_or_default()
+            ))[..24],
+            "kcfg"
+        )
+    }
+
+    pub(crate) fn next_branch(&mut self, key: &str) -> String {
+        self.counter += 1;
+        format!("z9hG4bK{}.{}", &md5hex(key)[..16], self.counter)
+    }
+}
+
+fn nexthop_reply(req: &SipMsg, code: u16, reason: &str, tag: &str, me: SocketAddr) -> SipMsg {
+    let mut h = Vec::new();
+    for v in req.headers_named("via") {
+        h.push(Header::new("Via", v));
+    }
+    if code > 100 && code < 300 {
+        for v in req.headers_named("record-route") {
+            h.push(Header::new("Record-Route", v));
+        }
+    }
+    h.push(Header::new("From", req.header("from").unwrap_or("")));
+    let mut to = req.header("to").unwrap_or("").to_string();
+    if code > 100 && NameAddr::parse(&to).param("tag").is_none() {
+        to.push_str(";tag=");
+        to.push_str(tag);
+    }
+    h.push(Header::new("To", to));
+    h.push(Header::new("Call-ID", req.call_id()));
+    h.push(Header::new("CSeq", req.header("cseq").unwrap_or("")));
+    if code > 100
+        && code < 300
+        && ["INVITE", "SUBSCRIBE", "REFER", "NOTIFY", "UPDATE"].contains(&req.method())
+    {
+        h.push(Header::new("Contact", format!("<sip:nexthop@{}>", me)));
+    }
+    h.push(Header::new("Server", "oracle-nexthop"));
+    h.push(Header::new("Content-Length", "0"));
+    SipMsg {
+        start: StartLine::Reply {
+            version: "SIP/2.0".into(),
+            code,
+            reason: reason.into(),
+        },
+        headers: h,
+        body: String::new(),
+    }
+}
+
+// ---------------------------------------------------------------------- tm
+
+impl Runtime {
+    fn find_trans(&self, m: &SipMsg) -> Option<usize> {
+        let branch = m.via1().map(|v| v.branch()).unwrap_or_default();
+        let method = if m.method() == "ACK" || m.method() == "CANCEL" {
+            "INVITE"
+        } else {
+            m.method()
+        };
+        self.trans.iter().rposition(|t| {
+            t.method == method
+                && if branch.starts_with("z9hG4bK") {
+                    t.key == branch
+                } else {
+                    t.call_id == m.call_id() && t.cseq == m.cseq_num()
+                }
+        })
+    }
+
+    fn tkey(m: &SipMsg) -> String {
+        let b = m.via1().map(|v| v.branch()).unwrap_or_default();
+        if b.starts_with("z9hG4bK") {
+            b
+        } else {
+            format!("{}:{}", m.call_id(), m.cseq_num())
+        }
+    }
+
+    /// t_newtran: create the transaction for the current request (1 new, 0 retransmission handled).
+    pub(crate) fn t_newtran(&mut self, ctx: &mut Ctx) -> i64 {
+        if ctx.trans.is_some() {
+            return 1;
+        }
+        if let Some(ti) = self
+            .find_trans(&ctx.msg)
+            .filter(|&ti| self.trans[ti].method == ctx.msg.method())
+        {
+            // retransmission: resend the last reply
+            if let Some(r) = self.trans[ti].uas_reply.clone() {
+                let (p, l, s) = (
+                    self.trans[ti].proto,
+                    self.trans[ti].local,
+                    self.trans[ti].src,
+                );
+                self.sent("reply", "tm", p, l, s, &r);
+            }
+            return 0;
+        }
+        let fr = self.prog.modparam_int("tm", "fr_timer", 30000) as f64 / 1000.0;
+        let fr_inv = self.prog.modparam_int("tm", "fr_inv_timer", 120000) as f64 / 1000.0;
+        let tag = self.local_tag(&ctx.msg);
+        let avps = self.msg_avps.take().unwrap_or_default();
+        self.trans.push(Trans {
+            key: Self::tkey(&ctx.msg),
+            method: ctx.msg.method().to_string(),
+            call_id: ctx.msg.call_id().to_string(),
+            cseq: ctx.msg.cseq_num(),
+            req: ctx.msg.clone(),
+            src: ctx.src,
+            local: ctx.local,
+            proto: ctx.proto,
+            branches: Vec::new(),
+            on_reply: None,
+            on_failure: None,
+            on_branch: None,
+            uas_code: 0,
+            uas_reply: None,
+            flags: ctx.flags,
+            avps,
+            fr_timer: fr,
+            fr_inv_timer: fr_inv,
+            to_tag: tag,
+            canceled: false,
+            in_failure: false,
+        });
+        ctx.trans = Some(self.trans.len() - 1);
+        if let Some(p) = self.pending_t_on.take() {
+            let t = self.trans.last_mut().expect("just pushed");
+            if p.0.is_some() {
+                t.on_reply = p.0;
+            }
+            if p.1.is_some() {
+                t.on_failure = p.1;
+            }
+            if p.2.is_some() {
+                t.on_branch = p.2;
+            }
+        }
+        1
+    }
+
+    /// t_reply / send_reply inside a transaction.
+    pub(crate) fn t_reply(&mut self, ctx: &mut Ctx, code: u16, reason: &str) -> i64 {
+        let Some(ti) = ctx.trans else {
+            return -1;
+        };
+        let req = self.trans[ti].req.clone();
+        let tag = self.trans[ti].to_tag.clone();
+        let lumps = std::mem::take(&mut ctx.reply_lumps);
+        // the reply is built from the request as the script sees it now
+        let base = if ctx.msg.is_request() {
+            ctx.msg.clone()
+        } else {
+            req
+        };
+        let r = build_reply(
+            &base,
+            code,
+            reason,
+            Some(&tag),
+            &lumps,
+            &self.server_header.clone(),
+            ctx.force_rport,
+            Some(self.trans[ti].src),
+        );
+        self.uas_send(ti, r, "tm");
+        1
+    }
+
+    fn uas_send(&mut self, ti: usize, r: SipMsg, by: &'static str) {
+        let code = r.status();
+        let t = &mut self.trans[ti];
+        if t.uas_code >= 200 && !(t.method == "INVITE" && (200..300).contains(&code)) {
+            return;
+        }
+        t.uas_code = t.uas_code.max(code);
+        t.uas_reply = Some(r.clone());
+        let (p, l, s) = (t.proto, t.local, t.src);
+        let kind = if by == "relay" {
+            "relayed-reply"
+        } else {
+            "reply"
+        };
+        self.sent(kind, if by == "relay" { "tm" } else { by }, p, l, s, &r);
+    }
+
+    /// t_relay: forward the request statefully to its destinations.
+    pub(crate) fn t_relay(&mut self, ctx: &mut Ctx, to: Option<SocketAddr>) -> i64 {
+        let method = ctx.msg.method().to_string();
+        if method == "ACK" {
+            // ACK for 2xx goes end to end, statelessly
+            return self.forward(ctx, to, "tm");
+        }
+        if method == "CANCEL" {
+            return self.relay_cancel(ctx);
+        }
+        let in_failure = ctx.rtype == RouteType::Failure;
+        if self.t_newtran(ctx) == 0 {
+            return 0;
+        }
+        let ti = ctx.trans.expect("transaction exists");
+        if !in_failure {
+            self.trans[ti].req = ctx.msg.clone();
+        }
+        if method == "INVITE" && !in_failure && self.trans[ti].uas_code == 0 {
+            let req = self.trans[ti].req.clone();
+            let r = build_reply(
+                &req,
+                100,
+                "trying -- your call is important to us",
+                None,
+                &[],
+                &self.server_header.clone(),
+                ctx.force_rport,
+                Some(ctx.src),
+            );
+            self.uas_send(ti, r, "tm");
+        }
+        let mut targets: Vec<(String, Option<String>)> =
+            vec![(ctx.msg.ruri().to_string(), ctx.du.clone())];
+        targets.append(&mut ctx.branches);
+        let mut sent_any = false;
+        for (ruri, du) in targets {
+            let dst = match to {
+                Some(a) => Some(a),
+                None => self.resolve(du.as_deref().unwrap_or(&ruri)),
+            };
+            let Some(dst) = dst else {
+                self.step(Step::Error {
+                    message: format!(
+                        "cannot resolve destination {}",
+                        du.as_deref().unwrap_or(&ruri)
+                    ),
+                    at: None,
+                });
+                continue;
+            };
+            let mut out = ctx.msg.clone();
+            out.set_ruri(&ruri);
+            // branch route
+            if let Some(br) = self.trans[ti].on_branch.clone() {
+                let mut bctx = ctx.clone();
+                bctx.msg = out.clone();
+                bctx.rtype = RouteType::Branch;
+                bctx.du = du.clone();
+                let f = self.run_route(&mut bctx, RouteTable::Branch, &br);
+                let _ = f;
+                if bctx.dropped {
+                    continue;
+                }
+                out = bctx.msg;
+            }
+            let branch = self.next_branch(&format!("{}{}", self.trans[ti].key, ruri));
+            let local = ctx.local;
+            let mut fwd = out.clone();
+            if let Some(vi) = fwd.headers.iter().position(|h| h.is("via")) {
+                let v = forward_via(&fwd.headers[vi].value, ctx.src, ctx.force_rport);
+                fwd.headers[vi].value = v;
+                fwd.headers.insert(
+                    vi,
+                    Header::new(
+                        "Via",
+                        format!(
+                            "SIP/2.0/{} {};branch={}",
+                            ctx.proto.name().to_ascii_uppercase(),
+                            fmt_addr(local),
+                            branch
+                        ),
+                    ),
+                );
+            }
+            self.sent("request", "tm", ctx.proto, local, dst, &fwd);
+            sent_any = true;
+            let t = &mut self.trans[ti];
+            let timeout = t.fr_timer;
+            t.branches.push(UacBranch {
+                ruri,
+                dst,
+                proto: ctx.proto,
+                branch,
+                sent: fwd,
+                last_code: 0,
+                reply: None,
+                final_: false,
+                canceled: false,
+                timer_at: self.clock + timeout,
+            });
+        }
+        if sent_any {
+            1
+        } else {
+            -1
+        }
+    }
+
+    fn relay_cancel(&mut self, ctx: &mut Ctx) -> i64 {
+        let Some(ti) = self.find_trans(&ctx.msg) else {
+            // no transaction: forward statelessly
+            return self.forward(ctx, None, "tm");
+        };
+        let tag = self.local_tag(&ctx.msg);
+        let r = build_reply(
+            &ctx.msg,
+            200,
+            "canceling",
+            Some(&tag),
+            &[],
+            &self.server_header.clone(),
+            ctx.force_rport,
+            Some(ctx.src),
+        );
+        self.sent("reply", "tm", ctx.proto, ctx.local, ctx.src, &r);
+        self.trans[ti].canceled = true;
+        let branches = self.trans[ti].branches.clone();
+        for (bi, b) in branches.iter().enumerate() {
+            if b.final_ {
+                continue;
+            }
+            self.trans[ti].branches[bi].canceled = true;
+            if b.last_code >= 100 {
+                let c = build_cancel(&b.sent);
+                self.sent("request", "tm", b.proto, ctx.local, b.dst, &c);
+            }
+        }
+        1
+    }
+
+    /// Stateless forward (forward(), ACK relay).
+    pub(crate) fn forward(
+        &mut self,
+        ctx: &mut Ctx,
+        to: Option<SocketAddr>,
+        by: &'static str,
+    ) -> i64 {
+        let target = ctx.du.clone().unwrap_or_else(|| ctx.msg.ruri().to_string());
+        let Some(dst) = to.or_else(|| self.resolve(&target)) else {
+            return -1;
+        };
+        let mut fwd = ctx.msg.clone();
+        let branch = if ctx.msg.method() == "ACK" {
+            // stateless branch: derived from the request
+            format!(
+                "z9hG4bK{}.0",
+                &md5hex(&format!(
+                    "{}{}",
+                    ctx.msg.call_id(),
+                    ctx.msg.via1().map(|v| v.branch()).unwrap_or_default()
+                ))[..16]
+            )
+        } else {
+            self.next_branch(ctx.msg.call_id())
+        };
+        if let Some(vi) = fwd.headers.iter().position(|h| h.is("via")) {
+            let v = forward_via(&fwd.headers[vi].value, ctx.src, ctx.force_rport);
+            fwd.headers[vi].value = v;
+            fwd.headers.insert(
+                vi,
+                Header::new(
+                    "Via",
+                    format!(
+                        "SIP/2.0/{} {};branch={}",
+                        ctx.proto.name().to_ascii_uppercase(),
+                        fmt_addr(ctx.local),
+                        branch
+                    ),
+                ),
+            );
+        }
+        self.sent("request", by, ctx.proto, ctx.local, dst, &fwd);
+        1
+    }
+
+    /// Resolve a SIP URI to an address (IP literals only; names are not looked up).
+    pub(crate) fn resolve(&self, uri: &str) -> Option<SocketAddr> {
+        let u = Uri::parse(uri)?;
+        let ip: IpAddr = u.host.trim_matches(['[', ']']).parse().ok()?;
+        Some(SocketAddr::new(ip, u.port_num()))
+    }
+
+    fn reply_in(&mut self, src: SocketAddr, dst: SocketAddr, proto: Proto, msg: SipMsg) {
+        let local = if self.is_local(&dst) {
+            dst
+        } else {
+            self.default_local(proto)
+        };
+        let branch = msg.via1().map(|v| v.branch()).unwrap_or_default();
+        let found = self.trans.iter().enumerate().find_map(|(ti, t)| {
+            t.branches
+                .iter()
+                .position(|b| b.branch == branch)
+                .map(|bi| (ti, bi))
+        });
+        // core reply route first
+        let mut ctx = self.new_ctx(msg.clone(), src, local, proto, RouteType::OnReply);
+        ctx.trans = found.map(|f| f.0);
+        ctx.reply_branch = found.map(|f| f.1);
+        if let Some(rt) = self.prog.route(RouteTable::OnReply, "").cloned() {
+            self.step(Step::Route {
+                route: "reply_route".into(),
+                at: rt.loc.clone(),
+            });
+            let f = self.run_block(&mut ctx, &rt.body);
+            let _ = f;
+            if ctx.dropped {
+                self.step(Step::Drop {
+                    reason: "reply dropped in reply_route".into(),
+                });
+                return;
+            }
+        }
+        let Some((ti, bi)) = found else {
+            // no transaction: stateless forwarding by the second Via
+            let mut fwd = ctx.msg.clone();
+            if let Some(vi) = fwd.headers.iter().position(|h| h.is("via")) {
+                let elems = crate::sip::split_commas(&fwd.headers[vi].value);
+                if elems.len() > 1 {
+                    fwd.headers[vi].value = elems[1..].join(", ");
+                } else {
+                    fwd.headers.remove(vi);
+                }
+            }
+            let next = fwd.via1();
+            let Some(v) = next else {
+                self.step(Step::Drop {
+                    reason: "reply for no transaction and without a second Via".into(),
+                });
+                return;
+            };
+            let port: u16 = v
+                .param("rport")
+                .and_then(|p| p.parse().ok())
+                .or_else(|| v.port.parse().ok())
+                .unwrap_or(5060);
+            let host = v.param("received").unwrap_or(v.host.clone());
+            match host.trim_matches(['[', ']']).parse::<IpAddr>() {
+                Ok(ip) => {
+                    let d = SocketAddr::new(ip, port);
+                    self.sent("relayed-reply", "core", proto, local, d, &fwd);
+                }
+                Err(_) => self.step(Step::Drop {
+                    reason: "reply for no transaction: next Via is not an IP".into(),
+                }),
+            }
+            return;
+        };
+        // the transaction's onreply route
+        if let Some(name) = self.trans[ti].on_reply.clone() {
+            ctx.flags = self.trans[ti].flags;
+            let f = self.run_route(&mut ctx, RouteTable::OnReply, &name);
+            if ctx.dropped {
+                let _ = f;
+                self.step(Step::Drop {
+                    reason: "reply dropped in onreply_route".into(),
+                });
+                return;
+            }
+            self.trans[ti].flags = ctx.flags;
+        }
+        let code = msg.status();
+        self.trans[ti].branches[bi].last_code = self.trans[ti].branches[bi].last_code.max(code);
+        if code < 200 {
+            let inv = self.trans[ti].method == "INVITE";
+            if inv {
+                let fr_inv = self.trans[ti].fr_inv_timer;
+                self.trans[ti].branches[bi].timer_at = self.clock + fr_inv;
+                // a CANCEL that waited for a provisional reply
+                if self.trans[ti].branches[bi].canceled && code >= 100 {
+                    let c = build_cancel(&self.trans[ti].branches[bi].sent);
+                    let (p, d) = (
+                        self.trans[ti].branches[bi].proto,
+                        self.trans[ti].branches[bi].dst,
+                    );
+                    self.sent("request", "tm", p, local, d, &c);
+                }
+            }
+            if code > 100 {
+                let r = relay_form(&ctx.msg);
+                self.uas_send(ti, r, "relay");
+            }
+            return;
+        }
+        self.branch_final(ti, bi, ctx.msg.clone(), false);
+    }
+
+    /// A branch got its final reply (received or local timeout).
+    fn branch_final(&mut self, ti: usize, bi: usize, reply: SipMsg, local: bool) {
+        let code = reply.status();
+        {
+            let b = &mut self.trans[ti].branches[bi];
+            b.final_ = true;
+            b.last_code = code;
+            b.reply = Some(reply.clone());
+        }
+        let t = &self.trans[ti];
+        // hop-by-hop ACK for a negative reply to INVITE
+        if t.method == "INVITE" && code >= 300 && !local {
+            let b = &t.branches[bi];
+            let ack = build_ack(&b.sent, &reply);
+            let (p, d, l) = (b.proto, b.dst, t.local);
+            self.sent("request", "tm", p, l, d, &ack);
+        }
+        if (200..300).contains(&code) {
+            let r = relay_form(&reply);
+            self.uas_send(ti, r, "relay");
+            return;
+        }
+        // wait for all branches
+        if self.trans[ti].branches.iter().any(|b| !b.final_) {
+            return;
+        }
+        if self.trans[ti].uas_code >= 200 {
+            return;
+        }
+        // failure route
+        let nbranches = self.trans[ti].branches.len();
+        if let Some(name) = self.trans[ti].on_failure.take() {
+            let req = self.trans[ti].req.clone();
+            let (src, local_a, proto) = (
+                self.trans[ti].src,
+                self.trans[ti].local,
+                self.trans[ti].proto,
+            );
+            let mut ctx = self.new_ctx(req, src, local_a, proto, RouteType::Failure);
+            ctx.trans = Some(ti);
+            ctx.flags = self.trans[ti].flags;
+            ctx.t_reply_code = self.best_code(ti);
+            // $du of the failed branch
+            let last = self.trans[ti].branches.last().cloned();
+            if let Some(b) = &last {
+                let _ = b;
+            }
+            ctx.du = self.trans[ti].branches.last().map(|b| {
+                let a = b.dst;
+                format!("sip:{}", fmt_addr(a))
+            });
+            if let Some(b) = &last {
+                ctx.msg.set_ruri(&b.ruri);
+            }
+            self.trans[ti].in_failure = true;
+            let _ = self.run_route(&mut ctx, RouteTable::Failure, &name);
+            self.trans[ti].in_failure = false;
+            self.trans[ti].flags = ctx.flags;
+            if self.trans[ti].uas_code >= 200 {
+                return;
+            }
+            if self.trans[ti].branches.len() > nbranches {
+                return; // new branches: wait for them
+            }
+        }
+        let best = self.best_reply(ti);
+        if let Some(r) = best {
+            let local_gen = r.header("server").is_none();
+            let mut r = relay_form(&r);
+            if local_gen {
+                r = build_reply(
+                    &self.trans[ti].req.clone(),
+                    r.status(),
+                    r.reason(),
+                    Some(&self.trans[ti].to_tag.clone()),
+                    &[],
+                    &self.server_header.clone(),
+                    false,
+                    Some(self.trans[ti].src),
+                );
+            }
+            self.uas_send(ti, r, "relay");
+        }
+    }
+
+    fn best_code(&self, ti: usize) -> u16 {
+        self.best_reply(ti).map(|r| r.status()).unwrap_or(408)
+    }
+
+    fn best_reply(&self, ti: usize) -> Option<SipMsg> {
+        let mut best: Option<&SipMsg> = None;
+        let rank = |c: u16| -> u32 {
+            match c / 100 {
+                6 => 0,
+                2 => 1,
+                3 => 2,
+                4 => 3,
+                5 => 5,
+                _ => 9,
+            }
+        };
+        for b in &self.trans[ti].branches {
+            if let Some(r) = &b.reply {
+                if best.is_none_or(|x| {
+                    let (a, c) = (rank(r.status()), rank(x.status()));
+                    a < c || (a == c && r.status() < x.status())
+                }) {
+                    best = Some(r);
+                }
+            }
+        }
+        best.cloned()
+    }
+}
+
+fn fmt_addr(a: SocketAddr) -> String {
+    match a {
+        SocketAddr::V4(v) => format!("{}:{}", v.ip(), v.port()),
+        SocketAddr::V6(v) => format!("[{}]:{}", v.ip(), v.port()),
+    }
+}
+
+/// A reply as relayed upstream: our Via removed.
+fn relay_form(r: &SipMsg) -> SipMsg {
+    let mut out = r.clone();
+    if let Some(vi) = out.headers.iter().position(|h| h.is("via")) {
+        let elems = crate::sip::split_commas(&out.headers[vi].value);
+        if elems.len() > 1 {
+            out.headers[vi].value = elems[1..].join(", ");
+        } else {
+            out.headers.remove(vi);
+        }
+    }
+    out
+}
+
+fn build_ack(inv: &SipMsg, reply: &SipMsg) -> SipMsg {
+    let mut h = Vec::new();
+    if let Some(v) = inv.headers.iter().find(|h| h.is("via")) {
+        h.push(Header::new(
+            v.name.clone(),
+            crate::sip::split_commas(&v.value)
+                .first()
+                .cloned()
+                .unwrap_or_default(),
+        ));
+    }
+    h.push(Header::new(
+        "Max-Forwards",
+        inv.header("max-forwards").unwrap_or("70").trim(),
+    ));
+    for hd in &inv.headers {
+        if hd.is("route") {
+            h.push(hd.clone());
+        }
+    }
+    h.push(Header::new("From", inv.header("from").unwrap_or("")));
+    h.push(Header::new("To", reply.header("to").unwrap_or("")));
+    h.push(Header::new("Call-ID", inv.call_id()));
+    h.push(Header::new("CSeq", format!("{} ACK", inv.cseq_num())));
+    h.push(Header::new("Content-Length", "0"));
+    SipMsg {
+        start: StartLine::Request {
+            method: "ACK".into(),
+            uri: inv.ruri().to_string(),
+            version: "SIP/2.0".into(),
+        },
+        headers: h,
+        body: String::new(),
+    }
+}
+
+fn build_cancel(inv: &SipMsg) -> SipMsg {
+    let mut h = Vec::new();
+    if let Some(v) = inv.headers.iter().find(|h| h.is("via")) {
+        h.push(Header::new(
+            v.name.clone(),
+            crate::sip::split_commas(&v.value)
+                .first()
+                .cloned()
+                .unwrap_or_default(),
+        ));
+    }
+    h.push(Header::new(
+        "Max-Forwards",
+        inv.header("max-forwards").unwrap_or("70").trim(),
+    ));
+    for hd in &inv.headers {
+        if hd.is("route") {
+            h.push(hd.clone());
+        }
+    }
+    h.push(Header::new("From", inv.header("from").unwrap_or("")));
+    h.push(Header::new("To", inv.header("to").unwrap_or("")));
+    h.push(Header::new("Call-ID", inv.call_id()));
+    h.push(Header::new("CSeq", format!("{} CANCEL", inv.cseq_num())));
+    h.push(Header::new("Content-Length", "0"));
+    SipMsg {
+        start: StartLine::Request {
+            method: "CANCEL".into(),
+            uri: inv.ruri().to_string(),
+            version: "SIP/2.0".into(),
+        },
+        headers: h,
+        body: String::new(),
+    }
+}

@@ -1,0 +1,554 @@
+//! Core actions and module functions the runtime simulates. Everything
+//! else is reported as unsupported (with its place) and the run is marked
+//! incomplete.
+
+use crate::engine::{CallRes, RouteType, Runtime};
+use crate::event::Step;
+use crate::ir::{Call, Expr};
+use crate::sip::{Header, NameAddr, Uri};
+use crate::value::Val;
+
+/// The functions `call` simulates (for documentation and `--list`).
+pub const SIMULATED: &[&str] = &[
+    "route",
+    "xlog",
+    "xdbg",
+    "xinfo",
+    "xnotice",
+    "xwarn",
+    "xerr",
+    "xalert",
+    "xcrit",
+    "xbug",
+    "sl_send_reply",
+    "send_reply",
+    "sl_reply_error",
+    "send_reply_error",
+    "t_reply",
+    "t_relay",
+    "t_newtran",
+    "t_check_trans",
+    "t_precheck_trans",
+    "t_on_reply",
+    "t_on_failure",
+    "t_on_branch",
+    "t_is_set",
+    "t_is_canceled",
+    "t_check_status",
+    "t_release",
+    "t_is_branch_route",
+    "t_is_failure_route",
+    "t_is_reply_route",
+    "t_set_fr",
+    "t_reset_fr",
+    "record_route",
+    "record_route_preset",
+    "loose_route",
+    "add_rr_param",
+    "check_route_param",
+    "is_direction",
+    "mf_process_maxfwd_header",
+    "sanity_check",
+    "has_totag",
+    "is_method",
+    "is_request",
+    "is_reply",
+    "remove_hf",
+    "append_hf",
+    "insert_hf",
+    "is_present_hf",
+    "search",
+    "setflag",
+    "resetflag",
+    "isflagset",
+    "setbflag",
+    "resetbflag",
+    "isbflagset",
+    "force_rport",
+    "add_rport",
+    "set_reply_no_connect",
+    "set_forward_no_connect",
+    "save",
+    "lookup",
+    "registered",
+    "forward",
+    "append_to_reply",
+    "is_first_hop",
+    "msg_apply_changes",
+    "nat_uac_test",
+    "rewriteuri",
+    "seturi",
+    "rewritehost",
+    "sethost",
+    "rewriteuser",
+    "setuser",
+    "rewriteport",
+    "setport",
+    "append_branch",
+    "revert_uri",
+    "pike_check_req",
+    "sht_rm",
+    "sht_rm_name_re",
+    "sht_rm_value_re",
+    "drop",
+    "exit",
+    "is_myself",
+    "is_uri_host_local",
+    "uri_param",
+    "add_uri_param",
+    "t_drop_replies",
+    "ds_is_from_list",
+    "avp_printf",
+    "is_avp_set",
+    "strip",
+    "prefix",
+    "strip_tail",
+];
+
+impl Runtime {
+    pub(crate) fn call(&mut self, ctx: &mut crate::engine::Ctx, c: &Call) -> CallRes {
+        let r = self.call_inner(ctx, c);
+        let ret = match r {
+            CallRes::Ret(v) => v,
+            CallRes::Exit => 0,
+        };
+        if c.name != "route" {
+            ctx.rc = ret;
+        }
+        self.step(Step::Call {
+            function: c.name.clone(),
+            ret,
+            at: c.loc.clone(),
+        });
+        r
+    }
+
+    fn call_inner(&mut self, ctx: &mut crate::engine::Ctx, c: &Call) -> CallRes {
+        let n = c.name.as_str();
+        let args: Vec<&Expr> = c.args.iter().collect();
+        macro_rules! a {
+            ($i:expr) => {
+                match args.get($i) {
+                    Some(e) => self.eval_arg(ctx, e),
+                    None => String::new(),
+                }
+            };
+        }
+        let ret: i64 = match n {
+            "route" => {
+                let name = a!(0);
+                if ctx.depth >= crate::engine::MAX_RECURSION {
+                    self.step(Step::Error {
+                        message: format!(
+                            "too many nested route() calls (max_recursive_level {})",
+                            crate::engine::MAX_RECURSION
+                        ),
+                        at: Some(c.loc.clone()),
+                    });
+                    return CallRes::Exit;
+                }
+                ctx.depth += 1;
+                let f = self.run_named_route(ctx, &name);
+                ctx.depth -= 1;
+                match f {
+                    None => {
+                        self.step(Step::Error {
+                            message: format!("route \"{name}\" not found"),
+                            at: Some(c.loc.clone()),
+                        });
+                        -1
+                    }
+                    Some(crate::engine::FlowPub::Exit) => return CallRes::Exit,
+                    Some(crate::engine::FlowPub::Value(v)) => {
+                        ctx.rc = v;
+                        v
+                    }
+                }
+            }
+            "xlog" | "xdbg" | "xinfo" | "xnotice" | "xwarn" | "xerr" | "xalert" | "xcrit"
+            | "xbug" => {
+                let (level, text) = match (n, args.len()) {
+                    ("xlog", 1) => ("L_ERR".to_string(), a!(0)),
+                    ("xlog", 2) => (a!(0), a!(1)),
+                    ("xlog", _) => (a!(1), a!(2)),
+                    ("xdbg", _) => ("L_DBG".into(), a!(0)),
+                    ("xinfo", _) => ("L_INFO".into(), a!(0)),
+                    ("xnotice", _) => ("L_NOTICE".into(), a!(0)),
+                    ("xwarn", _) => ("L_WARN".into(), a!(0)),
+                    ("xerr", _) => ("L_ERR".into(), a!(0)),
+                    ("xalert", _) => ("L_ALERT".into(), a!(0)),
+                    ("xcrit", _) => ("L_CRIT".into(), a!(0)),
+                    _ => ("L_BUG".into(), a!(0)),
+                };
+                let (num, name) = log_level(&level);
+                if num <= self.debug {
+                    let text = text.strip_suffix('\n').unwrap_or(&text).to_string();
+                    self.step(Step::Log {
+                        level: name.to_string(),
+                        text: format!("{name}: <script>: {text}"),
+                        at: c.loc.clone(),
+                    });
+                }
+                1
+            }
+            "sl_send_reply" | "send_reply" | "t_reply" | "sl_reply" => {
+                let code_s = a!(0);
+                let reason = a!(1);
+                let Some(code) = code_s.trim().parse::<u16>().ok() else {
+                    self.step(Step::Error {
+                        message: format!("bad reply code `{code_s}`"),
+                        at: Some(c.loc.clone()),
+                    });
+                    return CallRes::Ret(-1);
+                };
+                if n == "t_reply" || (n == "send_reply" && ctx.trans.is_some()) {
+                    if ctx.trans.is_none() {
+                        // t_reply creates the transaction
+                        self.t_newtran(ctx);
+                    }
+                    self.t_reply(ctx, code, &reason)
+                } else {
+                    self.sl_reply(ctx, code, &reason, "sl")
+                }
+            }
+            "sl_reply_error" | "send_reply_error" => {
+                if ctx.trans.is_some() {
+                    self.t_reply(ctx, 500, "Server Internal Error")
+                } else {
+                    self.sl_reply(ctx, 500, "Server Internal Error", "sl")
+                }
+            }
+            "t_newtran" => self.t_newtran(ctx),
+            "t_relay" | "t_relay_to_udp" | "t_relay_to_tcp" | "t_relay_to" => {
+                let to = if args.len() >= 2 {
+                    let host = a!(0);
+                    let port = a!(1);
+                    format!("{host}:{port}").parse().ok()
+                } else if args.len() == 1 && n == "t_relay_to" {
+                    let s = a!(0);
+                    let s = s
+                        .split_once(':')
+                        .filter(|(p, _)| ["udp", "tcp", "tls"].contains(p))
+                        .map(|(_, r)| r.to_string())
+                        .unwrap_or(s);
+                    s.parse().ok()
+                } else {
+                    None
+                };
+                self.t_relay(ctx, to)
+            }
+            "forward" | "forward_udp" | "forward_tcp" => {
+                let to = if !args.is_empty() {
+                    let s = a!(0);
+                    let port = if args.len() > 1 { a!(1) } else { "5060".into() };
+                    format!("{s}:{port}").parse().ok()
+                } else {
+                    None
+                };
+                self.forward(ctx, to, "core")
+            }
+            "t_check_trans" => self.t_check_trans(ctx),
+            "t_precheck_trans" => self.t_precheck(ctx),
+            "t_on_reply" | "t_on_failure" | "t_on_branch" => {
+                let name = a!(0);
+                let v = if name == "0" || name.is_empty() {
+                    None
+                } else {
+                    Some(name)
+                };
+                self.set_t_on(ctx, n, v);
+                1
+            }
+            "t_is_set" => {
+                let what = a!(0);
+                if self.t_is_set(ctx, &what) {
+                    1
+                } else {
+                    -1
+                }
+            }
+            "t_is_canceled" => {
+                if self.t_canceled(ctx) {
+                    1
+                } else {
+                    -1
+                }
+            }
+            "t_check_status" => {
+                let re = a!(0);
+                let code = self.current_reply_code(ctx);
+                match regex::Regex::new(&format!("^(?:{re})")) {
+                    Ok(r) if r.is_match(&code.to_string()) => 1,
+                    _ => -1,
+                }
+            }
+            "t_release"
+            | "t_drop_replies"
+            | "t_set_fr"
+            | "t_reset_fr"
+            | "set_reply_no_connect"
+            | "set_forward_no_connect"
+            | "msg_apply_changes"
+            | "pike_check_req" => 1,
+            "t_is_branch_route" => b(ctx.rtype == RouteType::Branch),
+            "t_is_failure_route" => b(ctx.rtype == RouteType::Failure),
+            "t_is_reply_route" => b(ctx.rtype == RouteType::OnReply),
+            "record_route" => {
+                let extra = if args.is_empty() {
+                    String::new()
+                } else {
+                    a!(0)
+                };
+                self.record_route(ctx, &extra);
+                1
+            }
+            "record_route_preset" => {
+                let v = a!(0);
+                let lr = if self.prog.modparam_int("rr", "enable_full_lr", 0) == 1 {
+                    "lr=on"
+                } else {
+                    "lr"
+                };
+                let ft = self.fromtag_param(ctx);
+                ctx.msg.headers.insert(
+                    0,
+                    Header::new("Record-Route", format!("<sip:{v};{lr}{ft}>")),
+                );
+                1
+            }
+            "add_rr_param" => {
+                let p = a!(0);
+                self.rr_param(ctx, &p);
+                1
+            }
+            "loose_route" => self.loose_route(ctx),
+            "check_route_param" => {
+                let re = a!(0);
+                let routes = ctx.msg.header_elems("route");
+                let p = routes
+                    .first()
+                    .map(|r| NameAddr::parse(r).uri)
+                    .and_then(|u| Uri::parse(&u))
+                    .map(|u| u.params)
+                    .unwrap_or_default();
+                match regex::Regex::new(&re) {
+                    Ok(r) if r.is_match(&p) => 1,
+                    _ => -1,
+                }
+            }
+            "mf_process_maxfwd_header" => {
+                let lim: i64 = a!(0).trim().parse().unwrap_or(70);
+                self.maxfwd(ctx, lim)
+            }
+            "sanity_check" => self.sanity(ctx),
+            "has_totag" => b(ctx.msg.to_tag().is_some_and(|t| !t.is_empty())),
+            "is_method" => {
+                let m = a!(0);
+                let me = if ctx.msg.is_request() {
+                    ctx.msg.method().to_string()
+                } else {
+                    ctx.msg.cseq_method()
+                };
+                b(m.split('|').any(|x| x.trim().eq_ignore_ascii_case(&me)))
+            }
+            "is_request" => b(ctx.msg.is_request()),
+            "is_reply" => b(!ctx.msg.is_request()),
+            "remove_hf" => {
+                let h = a!(0);
+                let c = ctx.msg.remove_headers(&crate::sip::canon_name(&h));
+                if c > 0 {
+                    c as i64
+                } else {
+                    -1
+                }
+            }
+            "is_present_hf" => {
+                let h = a!(0);
+                b(ctx.msg.header(&crate::sip::canon_name(&h)).is_some())
+            }
+            "append_hf" | "insert_hf" => {
+                let text = a!(0);
+                let hs = parse_header_text(&text);
+                if hs.is_empty() {
+                    -1
+                } else {
+                    if n == "append_hf" {
+                        ctx.msg.headers.extend(hs);
+                    } else {
+                        for (i, h) in hs.into_iter().enumerate() {
+                            ctx.msg.headers.insert(i, h);
+                        }
+                    }
+                    1
+                }
+            }
+            "append_to_reply" => {
+                let text = a!(0);
+                ctx.reply_lumps.extend(parse_header_text(&text));
+                1
+            }
+            "search" => {
+                let re = a!(0);
+                let wire = ctx.msg.to_wire();
+                match regex::RegexBuilder::new(&re).case_insensitive(true).build() {
+                    Ok(r) => b(r.is_match(&wire)),
+                    Err(_) => -1,
+                }
+            }
+            "setflag" | "resetflag" | "isflagset" | "setbflag" | "resetbflag" | "isbflagset" => {
+                let f: u32 = a!(0).trim().parse().unwrap_or(0);
+                let bit = 1u64 << (f.min(63));
+                let target = if n.contains("bflag") {
+                    &mut ctx.bflags
+                } else {
+                    &mut ctx.flags
+                };
+                match n {
+                    "setflag" | "setbflag" => {
+                        *target |= bit;
+                        1
+                    }
+                    "resetflag" | "resetbflag" => {
+                        *target &= !bit;
+                        1
+                    }
+                    _ => b(*target & bit != 0),
+                }
+            }
+            "force_rport" | "add_rport" => {
+                ctx.force_rport = true;
+                1
+            }
+            "save" => self.save(ctx),
+            "lookup" => self.lookup(ctx),
+            "registered" => {
+                let aor = self.aor_of(ctx.msg.ruri());
+                b(self.usrloc_has(&aor))
+            }
+            "is_first_hop" => b(ctx.msg.header_elems("via").len() <= 1),
+            "nat_uac_test" => {
+                let flags: i64 = a!(0).trim().parse().unwrap_or(0);
+                self.nat_uac_test(ctx, flags)
+            }
+            "rewriteuri" | "seturi" => {
+                let u = a!(0);
+                ctx.msg.set_ruri(&u);
+                1
+            }
+            "rewritehost" | "sethost" | "rewriteuser" | "setuser" | "rewriteport" | "setport"
+            | "strip" | "prefix" | "strip_tail" => {
+                let v = a!(0);
+                if let Some(mut u) = Uri::parse(ctx.msg.ruri()) {
+                    match n {
+                        "rewritehost" | "sethost" => u.host = v,
+                        "rewriteuser" | "setuser" => u.user = v,
+                        "rewriteport" | "setport" => u.port = v,
+                        "strip" => {
+                            let k: usize = v.parse().unwrap_or(0);
+                            u.user = u.user.chars().skip(k).collect();
+                        }
+                        "strip_tail" => {
+                            let k: usize = v.parse().unwrap_or(0);
+                            let l = u.user.chars().count().saturating_sub(k);
+                            u.user = u.user.chars().take(l).collect();
+                        }
+                        _ => u.user = format!("{v}{}", u.user),
+                    }
+                    ctx.msg.set_ruri(&u.to_string_full());
+                    1
+                } else {
+                    -1
+                }
+            }
+            "append_branch" => {
+                let u = if args.is_empty() {
+                    ctx.msg.ruri().to_string()
+                } else {
+                    a!(0)
+                };
+                ctx.branches.push((u, None));
+                1
+            }
+            "sht_rm" => {
+                let t = a!(0);
+                let k = a!(1);
+                self.sht_remove(&t, &k);
+                1
+            }
+            "is_myself" | "is_uri_host_local" => {
+                let u = if args.is_empty() {
+                    ctx.msg.ruri().to_string()
+                } else {
+                    a!(0)
+                };
+                match Uri::parse(&u) {
+                    Some(u) => b(self.is_myself_uri(&u)),
+                    None => -1,
+                }
+            }
+            "exit" => return CallRes::Exit,
+            "drop" => {
+                ctx.dropped = true;
+                return CallRes::Exit;
+            }
+            _ => {
+                self.step(Step::Unsupported {
+                    function: format!("{n}()"),
+                    at: c.loc.clone(),
+                });
+                1
+            }
+        };
+        CallRes::Ret(ret)
+    }
+}
+
+fn b(x: bool) -> i64 {
+    if x {
+        1
+    } else {
+        -1
+    }
+}
+
+/// xlog level name → (number, printed name).
+pub fn log_level(l: &str) -> (i64, &'static str) {
+    match l.trim() {
+        "L_ALERT" => (-5, "ALERT"),
+        "L_BUG" => (-4, "BUG"),
+        "L_CRIT2" | "L_CRIT" => (-3, "CRITICAL"),
+        "L_ERR" => (-1, "ERROR"),
+        "L_WARN" => (0, "WARNING"),
+        "L_NOTICE" => (1, "NOTICE"),
+        "L_INFO" => (2, "INFO"),
+        "L_DBG" => (3, "DEBUG"),
+        other => match other.as_bytes().get(2) {
+            Some(b'A') => (-5, "ALERT"),
+            Some(b'B') => (-4, "BUG"),
+            Some(b'C') => (-3, "CRITICAL"),
+            Some(b'E') => (-1, "ERROR"),
+            Some(b'W') => (0, "WARNING"),
+            Some(b'I') => (2, "INFO"),
+            Some(b'D') => (3, "DEBUG"),
+            _ => (1, "NOTICE"),
+        },
+    }
+}
+
+/// `"X-A: 1\r\nX-B: 2\r\n"` → headers.
+pub fn parse_header_text(text: &str) -> Vec<Header> {
+    text.split('\n')
+        .map(|l| l.strip_suffix('\r').unwrap_or(l))
+        .filter(|l| !l.trim().is_empty())
+        .filter_map(|l| {
+            let (n, v) = l.split_once(':')?;
+            Some(Header::new(n.trim(), v.trim()))
+        })
+        .collect()
+}
+
+impl Val {
+    pub fn or_null_str(self) -> String {
+        self.as_str()
+    }
+}

@@ -1,0 +1,240 @@
+//! # kcfg-runtime — run a kamailio.cfg on SIP messages
+//!
+//! The reference runtime executes a config's routing logic on messages
+//! from a capture (pcap/pcapng) or a text file of SIP messages, and
+//! records, message by message, the routes taken, the actions, the log
+//! lines and what Kamailio would send (replies and forwarded requests,
+//! with their destination). It is measured against real Kamailio 5.6.3
+//! by the differential tests in `tests/`.
+//!
+//! ```
+//! use kcfg_runtime::{Config, Input, Runner};
+//! let cfg = "loadmodule \"sl.so\"\nloadmodule \"xlog.so\"\nlisten=udp:127.0.0.1:5060\n\
+//!            request_route {\n  xlog(\"L_INFO\", \"got $rm\\n\");\n  sl_send_reply(\"404\", \"Nope\");\n}\n";
+//! let config = Config::from_text("k.cfg", cfg, &[]).unwrap();
+//! let input = Input::from_sip_text("OPTIONS sip:127.0.0.1 SIP/2.0\nVia: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bK-1\n\
+//!     From: <sip:a@b>;tag=1\nTo: <sip:c@d>\nCall-ID: x\nCSeq: 1 OPTIONS\nContent-Length: 0\n", &Default::default()).unwrap();
+//! let mut run = Runner::new(&config);
+//! run.run(&input);
+//! let rec = &run.records()[0];
+//! assert_eq!(rec.sent().next().unwrap().start_line, "SIP/2.0 404 Nope");
+//! assert_eq!(rec.logs().next(), Some("INFO: <script>: got OPTIONS"));
+//! ```
+
+pub mod capture;
+pub mod engine;
+pub mod event;
+mod funcs;
+pub mod ir;
+mod modules;
+pub mod sip;
+pub mod sipfile;
+mod trans;
+pub mod value;
+
+use std::path::Path;
+
+pub use capture::{CaptureStats, Proto, WirePacket};
+pub use engine::Runtime;
+pub use event::{Record, Sent, Step, Summary};
+pub use funcs::SIMULATED;
+pub use ir::Program;
+pub use sipfile::{Input, SipFileOptions};
+
+use kcfg_sema::{FsLoader, KamailioVersion, MemoryLoader, Model, SemaOptions, Severity};
+
+/// A config ready to run.
+pub struct Config {
+    pub program: Program,
+    /// errors from the checker (a config Kamailio refuses still runs, but the user is told)
+    pub errors: Vec<String>,
+}
+
+impl Config {
+    fn from_model(model: &Model) -> Config {
+        let errors = model
+            .diagnostics
+            .iter()
+            .filter(|d| d.severity == Severity::Error)
+            .map(|d| {
+                let f = model.file(d.file);
+                format!(
+                    "{}:{}: {} {}",
+                    f.path.display(),
+                    f.line_of(d.range),
+                    d.code,
+                    d.message
+                )
+            })
+            .collect();
+        Config {
+            program: ir::lower(model),
+            errors,
+        }
+    }
+
+    /// Read a config file (and its includes) from disk.
+    pub fn load(path: &Path, defines: &[String]) -> std::io::Result<Config> {
+        let opts = SemaOptions {
+            version: KamailioVersion::V5_6,
+            defines: defines.to_vec(),
+            cwd: path.parent().map(|p| p.to_path_buf()),
+        };
+        let model = kcfg_sema::analyze_path(path, &FsLoader, &opts)?;
+        Ok(Config::from_model(&model))
+    }
+
+    /// A config given as text (no includes).
+    pub fn from_text(name: &str, text: &str, defines: &[String]) -> Result<Config, String> {
+        let opts = SemaOptions {
+            version: KamailioVersion::V5_6,
+            defines: defines.to_vec(),
+            cwd: None,
+        };
+        let model = Model::build(name, text, &MemoryLoader::new(), &opts);
+        Ok(Config::from_model(&model))
+    }
+}
+
+/// Runs inputs through a config.
+pub struct Runner {
+    pub rt: Runtime,
+    records: Vec<Record>,
+}
+
+impl Runner {
+    pub fn new(config: &Config) -> Runner {
+        let mut rt = Runtime::new(config.program.clone());
+        if let Some(d) = config
+            .program
+            .global("debug")
+            .and_then(|v| v.trim().parse().ok())
+        {
+            rt.debug = d;
+        }
+        Runner {
+            rt,
+            records: Vec::new(),
+        }
+    }
+
+    /// Feed every message of `input` that is addressed to one of the
+    /// config's listen addresses (or, for text input, all of them).
+    pub fn run(&mut self, input: &Input) {
+        for (k, v) in &input.nexthops {
+            self.rt.nexthops.insert(*k, v.clone());
+        }
+        for (k, v) in &input.nexthop_tags {
+            self.rt.nexthop_tags.insert(*k, v.clone());
+        }
+        for (i, p) in input.packets.iter().enumerate() {
+            if let Some(cfg) = input.nexthop_changes.get(&i) {
+                for (k, v) in cfg {
+                    self.rt.nexthops.insert(*k, v.clone());
+                }
+            }
+            if !input.all_to_kamailio && !self.rt.is_local(&p.dst) {
+                continue;
+            }
+            self.rt.input_no = i;
+            self.rt.receive(p.src, p.dst, p.proto, &p.data, p.ts);
+            let new = self.rt.take_records();
+            if input.auto_ack && !input.no_auto_ack.contains(&i) {
+                self.auto_ack(p, &new);
+            }
+            self.records.extend(new);
+            self.records.extend(self.rt.take_records());
+        }
+        // the run ends with the input: text scenarios wait one step more for
+        // what the last message causes, a capture ends with its last packet
+        let end = input.packets.last().map(|p| p.ts).unwrap_or(0.0)
+            + if input.all_to_kamailio {
+                input.step
+            } else {
+                0.0
+            };
+        self.rt.run_timers(end);
+        self.records.extend(self.rt.take_records());
+    }
+
+    pub fn records(&self) -> &[Record] {
+        &self.records
+    }
+
+    /// The client of a text scenario ACKs non-2xx final replies to its
+    /// INVITE, as a UAC transaction layer does (RFC 3261 17.1.1.3).
+    fn auto_ack(&mut self, p: &WirePacket, new: &[Record]) {
+        let Ok(inv) = sip::SipMsg::parse(&p.data) else {
+            return;
+        };
+        if inv.method() != "INVITE" {
+            return;
+        }
+        let mut acks = Vec::new();
+        for r in new {
+            for s in r.sent() {
+                if s.dst != p.src || !s.start_line.starts_with("SIP/") {
+                    continue;
+                }
+                let code: u16 = s
+                    .start_line
+                    .split(' ')
+                    .nth(1)
+                    .and_then(|c| c.parse().ok())
+                    .unwrap_or(0);
+                let cseq = s
+                    .headers
+                    .iter()
+                    .find(|(n, _)| sip::canon_name(n) == "cseq")
+                    .map(|(_, v)| v.clone())
+                    .unwrap_or_default();
+                let cid = s
+                    .headers
+                    .iter()
+                    .find(|(n, _)| sip::canon_name(n) == "call-id")
+                    .map(|(_, v)| v.clone())
+                    .unwrap_or_default();
+                if code < 300
+                    || !cseq.ends_with("INVITE")
+                    || cid != inv.call_id()
+                    || cseq.split_whitespace().next() != Some(inv.cseq_num().as_str())
+                {
+                    continue;
+                }
+                let to = s
+                    .headers
+                    .iter()
+                    .find(|(n, _)| sip::canon_name(n) == "to")
+                    .map(|(_, v)| v.clone())
+                    .unwrap_or_default();
+                let mut h = vec![format!("ACK {} SIP/2.0", inv.ruri())];
+                h.push(format!(
+                    "Via: {}",
+                    sip::split_commas(inv.header("via").unwrap_or(""))
+                        .first()
+                        .cloned()
+                        .unwrap_or_default()
+                ));
+                for r in inv.headers_named("route") {
+                    h.push(format!("Route: {r}"));
+                }
+                h.push("Max-Forwards: 70".into());
+                h.push(format!("From: {}", inv.header("from").unwrap_or("")));
+                h.push(format!("To: {to}"));
+                h.push(format!("Call-ID: {}", inv.call_id()));
+                h.push(format!("CSeq: {} ACK", inv.cseq_num()));
+                h.push("Content-Length: 0".into());
+                acks.push((h.join("\r\n") + "\r\n\r\n").into_bytes());
+            }
+        }
+        for a in acks {
+            self.rt.receive(p.src, p.dst, p.proto, &a, p.ts);
+            let more = self.rt.take_records();
+            self.records.extend(more);
+        }
+    }
+
+    pub fn summary(&self) -> &Summary {
+        &self.rt.summary
+    }
+}

@@ -1,0 +1,440 @@
+//! Module behaviour: tm helpers, rr, maxfwd, sanity, registrar/usrloc,
+//! nathelper tests, htable.
+
+use std::net::IpAddr;
+
+use kcfg_sema::RouteTable;
+
+use crate::engine::{Ctx, FlowPub, Runtime};
+use crate::ir::Expr;
+use crate::sip::{Header, NameAddr, Uri};
+
+impl Runtime {
+    pub(crate) fn eval_arg(&mut self, ctx: &mut Ctx, e: &Expr) -> String {
+        match e {
+            Expr::Str(f) => self.fmt(ctx, f),
+            Expr::Int(i) => i.to_string(),
+            Expr::Keyword(k) => k.clone(),
+            _ => self.eval_pub(ctx, e).as_str(),
+        }
+    }
+
+    pub(crate) fn run_named_route(&mut self, ctx: &mut Ctx, name: &str) -> Option<FlowPub> {
+        let f = self.run_route_pub(ctx, RouteTable::Request, name)?;
+        Some(f)
+    }
+
+    pub(crate) fn t_check_trans(&mut self, ctx: &mut Ctx) -> i64 {
+        let m = &ctx.msg;
+        if !m.is_request() {
+            return if ctx.trans.is_some() { 1 } else { -1 };
+        }
+        let Some(ti) = self.find_trans_pub(m) else {
+            return -1;
+        };
+        match m.method() {
+            "CANCEL" => 1,
+            "ACK" => {
+                let t = &self.trans[ti];
+                if t.uas_code >= 300 {
+                    0 // ACK to a negative reply of this proxy: absorbed
+                } else {
+                    1
+                }
+            }
+            _ => {
+                // retransmission: the last reply is sent again, script stops
+                if let Some(r) = self.trans[ti].uas_reply.clone() {
+                    let (p, l, s) = (
+                        self.trans[ti].proto,
+                        self.trans[ti].local,
+                        self.trans[ti].src,
+                    );
+                    self.sent("reply", "tm", p, l, s, &r);
+                }
+                0
+            }
+        }
+    }
+
+    pub(crate) fn t_precheck(&mut self, _ctx: &mut Ctx) -> i64 {
+        // messages are processed one after the other: no request is ever
+        // being processed concurrently
+        -1
+    }
+
+    pub(crate) fn set_t_on(&mut self, ctx: &mut Ctx, which: &str, v: Option<String>) {
+        if let Some(ti) = ctx.trans {
+            let t = &mut self.trans[ti];
+            match which {
+                "t_on_reply" => t.on_reply = v,
+                "t_on_failure" => t.on_failure = v,
+                _ => t.on_branch = v,
+            }
+        } else {
+            let p = self.pending_t_on.get_or_insert((None, None, None));
+            match which {
+                "t_on_reply" => p.0 = v,
+                "t_on_failure" => p.1 = v,
+                _ => p.2 = v,
+            }
+        }
+    }
+
+    pub(crate) fn t_is_set(&mut self, ctx: &mut Ctx, what: &str) -> bool {
+        let (r, f, b) = match ctx.trans {
+            Some(ti) => {
+                let t = &self.trans[ti];
+                (
+                    t.on_reply.is_some(),
+                    t.on_failure.is_some(),
+                    t.on_branch.is_some(),
+                )
+            }
+            None => match &self.pending_t_on {
+                Some(p) => (p.0.is_some(), p.1.is_some(), p.2.is_some()),
+                None => (false, false, false),
+            },
+        };
+        match what {
+            "onreply_route" => r,
+            "failure_route" => f,
+            "branch_route" => b,
+            _ => false,
+        }
+    }
+
+    pub(crate) fn t_canceled(&mut self, ctx: &mut Ctx) -> bool {
+        ctx.trans.is_some_and(|ti| self.trans[ti].canceled)
+    }
+
+    pub(crate) fn current_reply_code(&mut self, ctx: &mut Ctx) -> u16 {
+        if ctx.t_reply_code > 0 {
+            ctx.t_reply_code
+        } else if !ctx.msg.is_request() {
+            ctx.msg.status()
+        } else {
+            0
+        }
+    }
+
+    pub(crate) fn fromtag_param(&self, ctx: &Ctx) -> String {
+        if self.prog.modparam_int("rr", "append_fromtag", 1) == 1 {
+            if let Some(t) = ctx.msg.from_tag() {
+                return format!(";ftag={t}");
+            }
+        }
+        String::new()
+    }
+
+    pub(crate) fn record_route(&mut self, ctx: &mut Ctx, extra: &str) {
+        if ctx.rr_done {
+            return;
+        }
+        ctx.rr_done = true;
+        let lr = if self.prog.modparam_int("rr", "enable_full_lr", 0) == 1 {
+            "lr=on"
+        } else {
+            "lr"
+        };
+        let host = match ctx.local.ip() {
+            IpAddr::V6(v) => format!("[{v}]"),
+            IpAddr::V4(v) => v.to_string(),
+        };
+        let ft = self.fromtag_param(ctx);
+        let tr = match ctx.proto {
+            crate::capture::Proto::Udp => String::new(),
+            p => format!(";transport={}", p.name()),
+        };
+        let mut params = format!("{lr}{ft}");
+        if !extra.is_empty() {
+            params.push_str(extra);
+        }
+        params.push_str(&self.pending_rr_params.take().unwrap_or_default());
+        ctx.msg.headers.insert(
+            0,
+            Header::new(
+                "Record-Route",
+                format!("<sip:{host}:{}{tr};{params}>", ctx.local.port()),
+            ),
+        );
+    }
+
+    pub(crate) fn rr_param(&mut self, ctx: &mut Ctx, p: &str) {
+        if ctx.rr_done {
+            if let Some(h) = ctx.msg.headers.iter_mut().find(|h| h.is("record-route")) {
+                if let Some(gt) = h.value.rfind('>') {
+                    h.value.insert_str(gt, p);
+                }
+            }
+        } else {
+            self.pending_rr_params
+                .get_or_insert_with(String::new)
+                .push_str(p);
+        }
+    }
+
+    pub(crate) fn is_myself_uri(&self, u: &Uri) -> bool {
+        self.is_myself_pub(&u.host, &u.port)
+    }
+
+    /// rr's loose_route(): 1 when Route headers were processed, -1 otherwise.
+    pub(crate) fn loose_route(&mut self, ctx: &mut Ctx) -> i64 {
+        let routes = ctx.msg.header_elems("route");
+        let Some(first) = routes.first() else {
+            return -1;
+        };
+        let uri = NameAddr::parse(first).uri;
+        let Some(u) = Uri::parse(&uri) else {
+            return -1;
+        };
+        if self.is_myself_uri(&u) {
+            // remove the first Route element
+            remove_first_elem(&mut ctx.msg.headers, "route");
+            let rest = ctx.msg.header_elems("route");
+            if let Some(next) = rest.first() {
+                let nu = NameAddr::parse(next).uri;
+                ctx.du = Some(nu);
+            }
+            1
+        } else {
+            ctx.du = Some(uri);
+            1
+        }
+    }
+
+    pub(crate) fn maxfwd(&mut self, ctx: &mut Ctx, limit: i64) -> i64 {
+        let max_limit = self.prog.modparam_int("maxfwd", "max_limit", 70);
+        let Some(h) = ctx.msg.headers.iter_mut().find(|h| h.is("max-forwards")) else {
+            ctx.msg
+                .headers
+                .insert(0, Header::new("Max-Forwards", limit.to_string()));
+            return 2;
+        };
+        let raw = h.value.clone();
+        let Ok(mut v) = raw.trim().parse::<i64>() else {
+            return -2;
+        };
+        if v == 0 {
+            return -1;
+        }
+        if v > max_limit {
+            v = max_limit + 1;
+        }
+        v -= 1;
+        let s = v.to_string();
+        let width = raw.len();
+        h.value = if s.len() < width {
+            format!("{}{}", " ".repeat(width - s.len()), s)
+        } else {
+            s
+        };
+        1
+    }
+
+    pub(crate) fn sanity(&mut self, ctx: &mut Ctx) -> i64 {
+        let m = &ctx.msg;
+        if m.is_request() {
+            let cm = m.cseq_method();
+            if !cm.eq_ignore_ascii_case(m.method()) {
+                return self.sanity_fail(ctx, "Bad CSeq");
+            }
+            if m.cseq_num().parse::<u32>().is_err() {
+                return self.sanity_fail(ctx, "Bad CSeq");
+            }
+            if let Some(cl) = m.header("content-length") {
+                if cl.trim().parse::<usize>().ok() != Some(m.body.len()) {
+                    return self.sanity_fail(ctx, "Content-Length mis-match");
+                }
+            }
+        }
+        1
+    }
+
+    fn sanity_fail(&mut self, ctx: &mut Ctx, why: &str) -> i64 {
+        if ctx.msg.method() != "ACK" {
+            self.sl_reply(ctx, 400, why, "sanity");
+        }
+        if self.prog.modparam_int("sanity", "autodrop", 1) == 1 {
+            0
+        } else {
+            -1
+        }
+    }
+
+    pub(crate) fn aor_of(&self, uri: &str) -> String {
+        let use_domain = self.prog.modparam_int("usrloc", "use_domain", 0) == 1;
+        match Uri::parse(uri) {
+            Some(u) if use_domain => format!("{}@{}", u.user, u.host),
+            Some(u) => u.user,
+            None => uri.to_string(),
+        }
+    }
+
+    pub(crate) fn usrloc_has(&self, aor: &str) -> bool {
+        self.usrloc
+            .get(aor)
+            .is_some_and(|l| l.iter().any(|(_, exp)| *exp > self.clock))
+    }
+
+    /// registrar's save(): update the bindings and reply 200 with them.
+    pub(crate) fn save(&mut self, ctx: &mut Ctx) -> i64 {
+        let Some(to) = ctx.msg.header("to").map(NameAddr::parse) else {
+            return -1;
+        };
+        let aor = self.aor_of(&to.uri);
+        let default_exp = self.prog.modparam_int("registrar", "default_expires", 3600);
+        let max_exp = self.prog.modparam_int("registrar", "max_expires", 0);
+        let min_exp = self.prog.modparam_int("registrar", "min_expires", 60);
+        let hdr_exp: Option<i64> = ctx
+            .msg
+            .header("expires")
+            .and_then(|v| v.trim().parse().ok());
+        let contacts = ctx.msg.header_elems("contact");
+        let now = self.clock;
+        if contacts.iter().any(|c| c.trim() == "*") {
+            if hdr_exp == Some(0) {
+                self.usrloc.remove(&aor);
+            } else {
+                return self.reg_reply(ctx, &aor, 400, "Bad Request");
+            }
+        }
+        for c in contacts.iter().filter(|c| c.trim() != "*") {
+            let na = NameAddr::parse(c);
+            let mut exp = na
+                .param("expires")
+                .and_then(|e| e.parse().ok())
+                .or(hdr_exp)
+                .unwrap_or(default_exp);
+            if exp > 0 && max_exp > 0 && exp > max_exp {
+                exp = max_exp;
+            }
+            if exp > 0 && min_exp > 0 && exp < min_exp {
+                exp = min_exp;
+            }
+            let list = self.usrloc.entry(aor.clone()).or_default();
+            list.retain(|(u, _)| *u != na.uri);
+            if exp > 0 {
+                list.push((na.uri.clone(), now + exp as f64));
+            }
+        }
+        self.reg_reply(ctx, &aor, 200, "OK")
+    }
+
+    fn reg_reply(&mut self, ctx: &mut Ctx, aor: &str, code: u16, reason: &str) -> i64 {
+        let now = self.clock;
+        let mut parts = Vec::new();
+        if code == 200 {
+            if let Some(list) = self.usrloc.get(aor) {
+                for (u, exp) in list.iter().filter(|(_, e)| *e > now) {
+                    parts.push(format!("<{u}>;expires={}", (exp - now).round() as i64));
+                }
+            }
+        }
+        if !parts.is_empty() {
+            ctx.reply_lumps
+                .push(Header::new("Contact", parts.join(", ")));
+        }
+        if ctx.trans.is_some() {
+            self.t_reply(ctx, code, reason)
+        } else {
+            self.sl_reply(ctx, code, reason, "registrar")
+        }
+    }
+
+    /// registrar's lookup(): 1 found (R-URI rewritten), -1 not found.
+    pub(crate) fn lookup(&mut self, ctx: &mut Ctx) -> i64 {
+        let aor = self.aor_of(ctx.msg.ruri());
+        let now = self.clock;
+        let list: Vec<String> = self
+            .usrloc
+            .get(&aor)
+            .map(|l| {
+                l.iter()
+                    .rev()
+                    .filter(|(_, e)| *e > now)
+                    .map(|(u, _)| u.clone())
+                    .collect()
+            })
+            .unwrap_or_default();
+        let Some(first) = list.first() else {
+            return -1;
+        };
+        ctx.msg.set_ruri(first);
+        for other in &list[1..] {
+            ctx.branches.push((other.clone(), None));
+        }
+        1
+    }
+
+    pub(crate) fn nat_uac_test(&mut self, ctx: &mut Ctx, flags: i64) -> i64 {
+        let m = &ctx.msg;
+        let via = m.via1();
+        let private = |h: &str| -> bool {
+            match h.trim_matches(['[', ']']).parse::<IpAddr>() {
+                Ok(IpAddr::V4(v)) => {
+                    v.is_private() || v.octets()[0] == 100 && (v.octets()[1] & 0xc0) == 64
+                }
+                _ => false,
+            }
+        };
+        if flags & 1 != 0 {
+            if let Some(c) = m.header_elems("contact").first() {
+                if let Some(u) = Uri::parse(&NameAddr::parse(c).uri) {
+                    if private(&u.host) {
+                        return 1;
+                    }
+                }
+            }
+        }
+        if flags & 2 != 0 {
+            if let Some(v) = &via {
+                if v.host.trim_matches(['[', ']']) != ctx.src.ip().to_string() {
+                    return 1;
+                }
+            }
+        }
+        if flags & 4 != 0 {
+            if let Some(v) = &via {
+                if private(&v.host) {
+                    return 1;
+                }
+            }
+        }
+        if flags & 8 != 0 {
+            for l in m.body.lines() {
+                if let Some(ip) = l.trim().strip_prefix("c=IN IP4 ") {
+                    if private(ip.trim()) {
+                        return 1;
+                    }
+                }
+            }
+        }
+        if flags & 16 != 0 {
+            if let Some(v) = &via {
+                let p: u16 = v.port.parse().unwrap_or(5060);
+                if p != ctx.src.port() {
+                    return 1;
+                }
+            }
+        }
+        -1
+    }
+
+    pub(crate) fn sht_remove(&mut self, table: &str, key: &str) {
+        if let Some(h) = self.htable.get_mut(table) {
+            h.remove(key);
+        }
+    }
+}
+
+fn remove_first_elem(headers: &mut Vec<Header>, canon: &str) {
+    if let Some(i) = headers.iter().position(|h| h.is(canon)) {
+        let elems = crate::sip::split_commas(&headers[i].value);
+        if elems.len() > 1 {
+            headers[i].value = elems[1..].join(",");
+        } else {
+            headers.remove(i);
+        }
+    }
+}

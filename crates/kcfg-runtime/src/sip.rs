@@ -1,0 +1,697 @@
+//! SIP message model: parse, inspect, change and serialise requests and
+//! replies the way the runtime needs them.
+//!
+//! A message keeps its headers as written (name and value text), so a
+//! forwarded request reproduces the headers Kamailio would copy byte for
+//! byte; changes (header added or removed, Via inserted, Request-URI
+//! rewritten) are applied to this list, and the message is serialised
+//! again with a recomputed Content-Length only when the body changed.
+
+use std::fmt::Write as _;
+
+/// Largest message the runtime accepts (Kamailio's `BUF_SIZE` is 64 KiB).
+pub const MAX_MSG_SIZE: usize = 65_535;
+
+/// One header line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Header {
+    /// The name as written (`v`, `Via`, `call-id`).
+    pub name: String,
+    /// The value, trimmed, folded lines joined with one space.
+    pub value: String,
+}
+
+impl Header {
+    pub fn new(name: impl Into<String>, value: impl Into<String>) -> Header {
+        Header {
+            name: name.into(),
+            value: value.into(),
+        }
+    }
+    /// The canonical lower-case long name (`v` → `via`).
+    pub fn canon(&self) -> String {
+        canon_name(&self.name)
+    }
+    pub fn is(&self, canon: &str) -> bool {
+        canon_name(&self.name) == canon
+    }
+}
+
+/// Compact header forms (RFC 3261 and extensions), as Kamailio's parser knows them.
+pub fn canon_name(name: &str) -> String {
+    let l = name.trim().to_ascii_lowercase();
+    let long = match l.as_str() {
+        "i" => "call-id",
+        "m" => "contact",
+        "e" => "content-encoding",
+        "l" => "content-length",
+        "c" => "content-type",
+        "f" => "from",
+        "s" => "subject",
+        "k" => "supported",
+        "t" => "to",
+        "v" => "via",
+        "r" => "refer-to",
+        "b" => "referred-by",
+        "o" => "event",
+        "u" => "allow-events",
+        "a" => "accept-contact",
+        "j" => "reject-contact",
+        "d" => "request-disposition",
+        "x" => "session-expires",
+        "y" => "identity",
+        "n" => "identity-info",
+        _ => return l,
+    };
+    long.to_string()
+}
+
+/// The first line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StartLine {
+    Request {
+        method: String,
+        uri: String,
+        version: String,
+    },
+    Reply {
+        version: String,
+        code: u16,
+        reason: String,
+    },
+}
+
+/// A SIP message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SipMsg {
+    pub start: StartLine,
+    pub headers: Vec<Header>,
+    pub body: String,
+}
+
+/// Why a message could not be parsed (Kamailio drops such messages).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParseError(pub String);
+
+impl std::fmt::Display for ParseError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+fn is_token(s: &str) -> bool {
+    !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-.!%*_+`'~".contains(&b))
+}
+
+impl SipMsg {
+    /// Parse one message. The body is everything after the blank line (for
+    /// datagrams Kamailio takes the rest of the packet too).
+    pub fn parse(data: &[u8]) -> Result<SipMsg, ParseError> {
+        if data.len() > MAX_MSG_SIZE {
+            return Err(ParseError(format!(
+                "message of {} bytes is larger than {} bytes",
+                data.len(),
+                MAX_MSG_SIZE
+            )));
+        }
+        let text = String::from_utf8_lossy(data);
+        // Kamailio skips leading CRLFs (keepalives are all CRLF)
+        let text = text.trim_start_matches(['\r', '\n']);
+        if text.is_empty() {
+            return Err(ParseError("empty message (keepalive)".into()));
+        }
+        let (head, body) = match (text.find("\r\n\r\n"), text.find("\n\n")) {
+            (Some(a), Some(b)) if b < a => (&text[..b], &text[b + 2..]),
+            (Some(a), _) => (&text[..a], &text[a + 4..]),
+            (None, Some(b)) => (&text[..b], &text[b + 2..]),
+            (None, None) => (text, ""),
+        };
+        let mut lines = head.split('\n').map(|l| l.strip_suffix('\r').unwrap_or(l));
+        let first = lines.next().unwrap_or("");
+        let start = parse_start_line(first)?;
+        let mut headers: Vec<Header> = Vec::new();
+        for line in lines {
+            if line.starts_with([' ', '\t']) {
+                if let Some(h) = headers.last_mut() {
+                    h.value.push(' ');
+                    h.value.push_str(line.trim());
+                    continue;
+                }
+                return Err(ParseError("continuation line before any header".into()));
+            }
+            if line.trim().is_empty() {
+                continue;
+            }
+            let Some(colon) = line.find(':') else {
+                return Err(ParseError(format!("bad header line `{}`", clip(line))));
+            };
+            let name = line[..colon].trim();
+            if !is_token(name) {
+                return Err(ParseError(format!("bad header name `{}`", clip(name))));
+            }
+            headers.push(Header::new(name, line[colon + 1..].trim()));
+        }
+        let msg = SipMsg {
+            start,
+            headers,
+            body: body.to_string(),
+        };
+        if msg.header("via").is_none() {
+            return Err(ParseError("no Via header".into()));
+        }
+        Ok(msg)
+    }
+
+    pub fn is_request(&self) -> bool {
+        matches!(self.start, StartLine::Request { .. })
+    }
+    pub fn method(&self) -> &str {
+        match &self.start {
+            StartLine::Request { method, .. } => method,
+            StartLine::Reply { .. } => "",
+        }
+    }
+    /// For a reply the method of its CSeq.
+    pub fn cseq_method(&self) -> String {
+        self.header("cseq")
+            .and_then(|v| v.split_whitespace().nth(1).map(|s| s.to_string()))
+            .unwrap_or_default()
+    }
+    pub fn cseq_num(&self) -> String {
+        self.header("cseq")
+            .and_then(|v| v.split_whitespace().next().map(|s| s.to_string()))
+            .unwrap_or_default()
+    }
+    pub fn ruri(&self) -> &str {
+        match &self.start {
+            StartLine::Request { uri, .. } => uri,
+            _ => "",
+        }
+    }
+    pub fn set_ruri(&mut self, new: &str) {
+        if let StartLine::Request { uri, .. } = &mut self.start {
+            *uri = new.to_string();
+        }
+    }
+    pub fn status(&self) -> u16 {
+        match &self.start {
+            StartLine::Reply { code, .. } => *code,
+            _ => 0,
+        }
+    }
+    pub fn reason(&self) -> &str {
+        match &self.start {
+            StartLine::Reply { reason, .. } => reason,
+            _ => "",
+        }
+    }
+    /// The first header with this canonical name.
+    pub fn header(&self, canon: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|h| h.is(canon))
+            .map(|h| h.value.as_str())
+    }
+    /// All header values with this canonical name.
+    pub fn headers_named<'a>(&'a self, canon: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.headers
+            .iter()
+            .filter(move |h| h.is(canon))
+            .map(|h| h.value.as_str())
+    }
+    /// Every comma-separated element of the headers with this name (Via,
+    /// Route, Record-Route, Contact).
+    pub fn header_elems(&self, canon: &str) -> Vec<String> {
+        self.headers_named(canon).flat_map(split_commas).collect()
+    }
+    pub fn call_id(&self) -> &str {
+        self.header("call-id").unwrap_or("")
+    }
+    pub fn from_tag(&self) -> Option<String> {
+        self.header("from")
+            .and_then(|v| NameAddr::parse(v).param("tag"))
+    }
+    pub fn to_tag(&self) -> Option<String> {
+        self.header("to")
+            .and_then(|v| NameAddr::parse(v).param("tag"))
+    }
+    /// The top Via element.
+    pub fn via1(&self) -> Option<Via> {
+        self.header("via")
+            .and_then(|v| split_commas(v).into_iter().next())
+            .map(|s| Via::parse(&s))
+    }
+    pub fn start_line_text(&self) -> String {
+        match &self.start {
+            StartLine::Request {
+                method,
+                uri,
+                version,
+            } => format!("{method} {uri} {version}"),
+            StartLine::Reply {
+                version,
+                code,
+                reason,
+            } => format!("{version} {code} {reason}"),
+        }
+    }
+    /// Serialise: start line, headers as they are, blank line, body.
+    pub fn to_wire(&self) -> String {
+        let mut s = self.start_line_text();
+        s.push_str("\r\n");
+        for h in &self.headers {
+            let _ = write!(s, "{}: {}\r\n", h.name, h.value);
+        }
+        s.push_str("\r\n");
+        s.push_str(&self.body);
+        s
+    }
+    pub fn remove_headers(&mut self, canon: &str) -> usize {
+        let before = self.headers.len();
+        self.headers.retain(|h| !h.is(canon));
+        before - self.headers.len()
+    }
+    /// Set Content-Length to the body's length (appended if missing).
+    pub fn fix_content_length(&mut self) {
+        let len = self.body.len().to_string();
+        if let Some(h) = self.headers.iter_mut().find(|h| h.is("content-length")) {
+            h.value = len;
+        } else {
+            self.headers.push(Header::new("Content-Length", len));
+        }
+    }
+}
+
+fn clip(s: &str) -> String {
+    s.chars().take(60).collect()
+}
+
+fn parse_start_line(line: &str) -> Result<StartLine, ParseError> {
+    let line = line.trim_end();
+    if let Some(rest) = line.strip_prefix("SIP/") {
+        let mut parts = line.splitn(3, ' ');
+        let version = parts.next().unwrap_or("").to_string();
+        let code_s = parts.next().unwrap_or("");
+        let reason = parts.next().unwrap_or("").to_string();
+        let code: u16 = code_s
+            .parse()
+            .ok()
+            .filter(|c| (100..700).contains(c))
+            .ok_or_else(|| ParseError(format!("bad status code in `{}`", clip(line))))?;
+        let _ = rest;
+        return Ok(StartLine::Reply {
+            version,
+            code,
+            reason,
+        });
+    }
+    let mut parts = line.split(' ').filter(|p| !p.is_empty());
+    let (Some(method), Some(uri), Some(version)) = (parts.next(), parts.next(), parts.next())
+    else {
+        return Err(ParseError(format!("bad first line `{}`", clip(line))));
+    };
+    if !is_token(method) || !version.to_ascii_uppercase().starts_with("SIP/") {
+        return Err(ParseError(format!("bad first line `{}`", clip(line))));
+    }
+    Ok(StartLine::Request {
+        method: method.to_string(),
+        uri: uri.to_string(),
+        version: version.to_string(),
+    })
+}
+
+/// Split a header value at commas that are not inside `<>` or quotes.
+pub fn split_commas(v: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let (mut inq, mut ina) = (false, false);
+    for c in v.chars() {
+        match c {
+            '"' if !ina => inq = !inq,
+            '<' if !inq => ina = true,
+            '>' if !inq => ina = false,
+            ',' if !inq && !ina => {
+                let t = cur.trim().to_string();
+                if !t.is_empty() {
+                    out.push(t);
+                }
+                cur.clear();
+                continue;
+            }
+            _ => {}
+        }
+        cur.push(c);
+    }
+    let t = cur.trim().to_string();
+    if !t.is_empty() {
+        out.push(t);
+    }
+    out
+}
+
+/// A SIP/SIPS/TEL URI taken apart.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Uri {
+    pub scheme: String,
+    pub user: String,
+    pub password: Option<String>,
+    pub host: String,
+    pub port: String,
+    /// `;a=b;c` without the leading `;`
+    pub params: String,
+    /// after `?`
+    pub headers: String,
+}
+
+impl Uri {
+    pub fn parse(s: &str) -> Option<Uri> {
+        let s = s.trim();
+        let colon = s.find(':')?;
+        let scheme = s[..colon].to_ascii_lowercase();
+        if !matches!(scheme.as_str(), "sip" | "sips" | "tel" | "urn") {
+            return None;
+        }
+        let mut rest = &s[colon + 1..];
+        let mut u = Uri {
+            scheme,
+            ..Default::default()
+        };
+        if let Some(q) = rest.find('?') {
+            u.headers = rest[q + 1..].to_string();
+            rest = &rest[..q];
+        }
+        if u.scheme == "tel" || u.scheme == "urn" {
+            let (user, params) = rest.split_once(';').unwrap_or((rest, ""));
+            u.user = user.to_string();
+            u.params = params.to_string();
+            return Some(u);
+        }
+        if let Some(at) = rest.rfind('@') {
+            let ui = &rest[..at];
+            match ui.split_once(':') {
+                Some((a, b)) => {
+                    u.user = a.to_string();
+                    u.password = Some(b.to_string());
+                }
+                None => u.user = ui.to_string(),
+            }
+            rest = &rest[at + 1..];
+        }
+        let (hp, params) = rest.split_once(';').unwrap_or((rest, ""));
+        u.params = params.to_string();
+        if hp.starts_with('[') {
+            let end = hp.find(']')?;
+            u.host = hp[..=end].to_string();
+            if let Some(p) = hp[end + 1..].strip_prefix(':') {
+                u.port = p.to_string();
+            }
+        } else if let Some((h, p)) = hp.split_once(':') {
+            u.host = h.to_string();
+            u.port = p.to_string();
+        } else {
+            u.host = hp.to_string();
+        }
+        if u.host.is_empty() {
+            return None;
+        }
+        if !u.port.is_empty() && u.port.parse::<u16>().is_err() {
+            return None;
+        }
+        Some(u)
+    }
+    pub fn param(&self, name: &str) -> Option<String> {
+        param_of(&self.params, name)
+    }
+    pub fn has_param(&self, name: &str) -> bool {
+        self.params.split(';').any(|p| {
+            p.split('=')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .eq_ignore_ascii_case(name)
+        })
+    }
+    /// `host:port` (port only when present).
+    pub fn hostport(&self) -> String {
+        if self.port.is_empty() {
+            self.host.clone()
+        } else {
+            format!("{}:{}", self.host, self.port)
+        }
+    }
+    pub fn port_num(&self) -> u16 {
+        self.port
+            .parse()
+            .unwrap_or(if self.scheme == "sips" { 5061 } else { 5060 })
+    }
+    pub fn transport(&self) -> String {
+        self.param("transport")
+            .map(|t| t.to_ascii_lowercase())
+            .unwrap_or_else(|| "udp".into())
+    }
+    pub fn to_string_full(&self) -> String {
+        let mut s = format!("{}:", self.scheme);
+        if self.scheme == "tel" || self.scheme == "urn" {
+            s.push_str(&self.user);
+        } else {
+            if !self.user.is_empty() || self.password.is_some() {
+                s.push_str(&self.user);
+                if let Some(p) = &self.password {
+                    s.push(':');
+                    s.push_str(p);
+                }
+                s.push('@');
+            }
+            s.push_str(&self.hostport());
+        }
+        if !self.params.is_empty() {
+            s.push(';');
+            s.push_str(&self.params);
+        }
+        if !self.headers.is_empty() {
+            s.push('?');
+            s.push_str(&self.headers);
+        }
+        s
+    }
+}
+
+/// Value of `name` in a `;`-separated parameter list (`""` for a flag).
+pub fn param_of(params: &str, name: &str) -> Option<String> {
+    for p in params.split(';') {
+        let (n, v) = p.split_once('=').unwrap_or((p, ""));
+        if n.trim().eq_ignore_ascii_case(name) {
+            return Some(v.trim().to_string());
+        }
+    }
+    None
+}
+
+/// `"Display" <uri>;params` or `uri;params`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct NameAddr {
+    pub display: String,
+    pub uri: String,
+    /// header parameters without the leading `;`
+    pub params: String,
+}
+
+impl NameAddr {
+    pub fn parse(v: &str) -> NameAddr {
+        let v = v.trim();
+        if let Some(lt) = find_unquoted(v, '<') {
+            let gt = v[lt..].find('>').map(|g| g + lt).unwrap_or(v.len());
+            let display = v[..lt].trim().to_string();
+            let uri = v[lt + 1..gt.min(v.len())].to_string();
+            let rest = if gt < v.len() { &v[gt + 1..] } else { "" };
+            let params = rest.trim().trim_start_matches(';').to_string();
+            NameAddr {
+                display,
+                uri,
+                params,
+            }
+        } else {
+            let (uri, params) = v.split_once(';').unwrap_or((v, ""));
+            NameAddr {
+                display: String::new(),
+                uri: uri.trim().to_string(),
+                params: params.to_string(),
+            }
+        }
+    }
+    pub fn param(&self, name: &str) -> Option<String> {
+        param_of(&self.params, name)
+    }
+}
+
+fn find_unquoted(s: &str, c: char) -> Option<usize> {
+    let mut inq = false;
+    for (i, ch) in s.char_indices() {
+        match ch {
+            '"' => inq = !inq,
+            x if x == c && !inq => return Some(i),
+            _ => {}
+        }
+    }
+    None
+}
+
+/// One Via element.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Via {
+    /// `UDP`, `TCP`, ...
+    pub transport: String,
+    pub host: String,
+    pub port: String,
+    pub params: String,
+}
+
+impl Via {
+    pub fn parse(v: &str) -> Via {
+        let v = v.trim();
+        let (proto, rest) = v.split_once(char::is_whitespace).unwrap_or((v, ""));
+        let transport = proto.rsplit('/').next().unwrap_or("").trim().to_string();
+        let rest = rest.trim();
+        let (hp, params) = rest.split_once(';').unwrap_or((rest, ""));
+        let hp = hp.trim();
+        let (host, port) = if hp.starts_with('[') {
+            let end = hp.find(']').unwrap_or(hp.len() - 1);
+            (
+                hp[..=end].to_string(),
+                hp[end + 1..].trim_start_matches(':').to_string(),
+            )
+        } else {
+            match hp.split_once(':') {
+                Some((h, p)) => (h.to_string(), p.trim().to_string()),
+                None => (hp.to_string(), String::new()),
+            }
+        };
+        Via {
+            transport,
+            host,
+            port,
+            params: params.to_string(),
+        }
+    }
+    pub fn param(&self, name: &str) -> Option<String> {
+        param_of(&self.params, name)
+    }
+    pub fn branch(&self) -> String {
+        self.param("branch").unwrap_or_default()
+    }
+}
+
+/// Parse a stream (TCP) buffer: returns complete messages and the bytes
+/// consumed. A message without Content-Length on a stream cannot be framed
+/// (Kamailio rejects it); such data is returned as an error and skipped.
+pub fn frame_stream(buf: &[u8]) -> (Vec<Result<Vec<u8>, String>>, usize) {
+    let mut out = Vec::new();
+    let mut pos = 0;
+    loop {
+        // skip CRLF keepalives
+        while pos < buf.len() && (buf[pos] == b'\r' || buf[pos] == b'\n') {
+            pos += 1;
+        }
+        if pos >= buf.len() {
+            break;
+        }
+        let rest = &buf[pos..];
+        let Some(hend) = find_sub(rest, b"\r\n\r\n") else {
+            if rest.len() > MAX_MSG_SIZE {
+                out.push(Err("headers longer than the message size limit".to_string()));
+                pos = buf.len();
+            }
+            break;
+        };
+        let head = String::from_utf8_lossy(&rest[..hend]);
+        let mut clen: Option<usize> = None;
+        for line in head.split("\r\n").skip(1) {
+            if let Some((n, v)) = line.split_once(':') {
+                if canon_name(n) == "content-length" {
+                    clen = v.trim().parse().ok();
+                }
+            }
+        }
+        let Some(clen) = clen else {
+            out.push(Err("stream message without Content-Length".to_string()));
+            pos += hend + 4;
+            continue;
+        };
+        let total = hend + 4 + clen;
+        if total > MAX_MSG_SIZE {
+            out.push(Err(format!("message of {total} bytes is too large")));
+            pos = buf.len();
+            break;
+        }
+        if rest.len() < total {
+            break;
+        }
+        out.push(Ok(rest[..total].to_vec()));
+        pos += total;
+    }
+    (out, pos)
+}
+
+pub fn find_sub(h: &[u8], n: &[u8]) -> Option<usize> {
+    h.windows(n.len()).position(|w| w == n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_request_with_compact_and_folded_headers() {
+        let m = SipMsg::parse(
+            b"INVITE sip:bob@b.com;transport=tcp SIP/2.0\r\nv: SIP/2.0/UDP 1.2.3.4:5060;branch=z9hG4bKx;rport, SIP/2.0/TCP h\r\nf: \"A, B\" <sip:a@a.com>;tag=1\r\nt: sip:bob@b.com\r\ni: abc\r\nCSeq: 1\r\n INVITE\r\nl: 4\r\n\r\nabcd",
+        )
+        .unwrap();
+        assert_eq!(m.method(), "INVITE");
+        assert_eq!(m.call_id(), "abc");
+        assert_eq!(m.header("cseq"), Some("1 INVITE"));
+        assert_eq!(m.header_elems("via").len(), 2);
+        let v = m.via1().unwrap();
+        assert_eq!((v.host.as_str(), v.port.as_str()), ("1.2.3.4", "5060"));
+        assert_eq!(v.branch(), "z9hG4bKx");
+        assert_eq!(m.from_tag().as_deref(), Some("1"));
+        let na = NameAddr::parse(m.header("from").unwrap());
+        assert_eq!(na.display, "\"A, B\"");
+        let u = Uri::parse(m.ruri()).unwrap();
+        assert_eq!(u.user, "bob");
+        assert_eq!(u.transport(), "tcp");
+        assert_eq!(m.body, "abcd");
+    }
+
+    #[test]
+    fn rejects_garbage() {
+        assert!(SipMsg::parse(b"hello world\r\n\r\n").is_err());
+        assert!(SipMsg::parse(b"SIP/2.0 abc OK\r\nVia: x\r\n\r\n").is_err());
+        assert!(SipMsg::parse(b"OPTIONS sip:a SIP/2.0\r\nFrom: x\r\n\r\n").is_err());
+        assert!(SipMsg::parse(&vec![b'a'; MAX_MSG_SIZE + 1]).is_err());
+    }
+
+    #[test]
+    fn uri_roundtrip() {
+        for s in [
+            "sip:alice@127.0.0.1:5060;lr;ftag=x",
+            "sips:[::1]:5061",
+            "sip:u:p@h?x=y",
+            "tel:+123;phone-context=a",
+        ] {
+            assert_eq!(Uri::parse(s).unwrap().to_string_full(), s);
+        }
+    }
+
+    #[test]
+    fn frames_tcp_stream() {
+        let a = b"OPTIONS sip:a SIP/2.0\r\nVia: x\r\nContent-Length: 2\r\n\r\nhi";
+        let mut buf = a.to_vec();
+        buf.extend_from_slice(b"\r\n\r\n");
+        buf.extend_from_slice(&a[..10]);
+        let (msgs, used) = frame_stream(&buf);
+        assert_eq!(msgs.len(), 1);
+        assert_eq!(used, a.len() + 4);
+    }
+}
