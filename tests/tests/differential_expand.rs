@@ -200,7 +200,7 @@ fn kcfg_expand_agrees_with_kamailio_cfg_print() {
         kamailio.bin.display()
     );
     println!(
-        "differential expand: {} cases ({} files), {} identical, {} identical modulo whitespace, {} different ({:.1} % agree) in {:.1}s",
+        "differential expand: {} cases ({} corpus files + fixtures/expand), {} identical, {} identical modulo whitespace, {} different ({:.1} % agree) in {:.1}s",
         results.len(),
         corpus_files().len(),
         identical,
