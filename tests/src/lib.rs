@@ -770,3 +770,68 @@ fn stop_process_group(child: &mut std::process::Child) {
         .status();
     let _ = child.wait();
 }
+
+// ---- `kamailio --cfg-print` (differential expand test) ----
+
+/// What `kamailio --cfg-print` printed.
+#[derive(Debug, Clone)]
+pub struct CfgPrint {
+    /// standard output: the expanded config
+    pub stdout: Vec<u8>,
+    /// standard error (log lines, errors)
+    pub stderr: String,
+    /// exit status; `None` when killed after the timeout
+    pub exit: Option<i32>,
+}
+
+impl Kamailio {
+    /// `kamailio --cfg-print -f FILE [-A DEF]...` on the file itself (cfg-print loads no
+    /// module and opens no socket, so no copy is needed), run from the file's directory
+    /// (relative includes are looked for there first, as Kamailio does), with a timeout.
+    pub fn cfg_print(
+        &self,
+        file: &Path,
+        defines: &[String],
+        timeout: std::time::Duration,
+    ) -> std::io::Result<CfgPrint> {
+        use std::process::{Command, Stdio};
+        let file = std::fs::canonicalize(file)?;
+        let tmp = TempDir::new("kcfg-kamailio-cfgprint")?;
+        let out_path = tmp.path().join("stdout");
+        let err_path = tmp.path().join("stderr");
+        let mut cmd = Command::new(&self.bin);
+        cmd.arg("--cfg-print")
+            .arg("-f")
+            .arg(&file)
+            .arg("-L")
+            .arg(&self.mpath)
+            .arg("-Y")
+            .arg(tmp.path());
+        for d in defines {
+            cmd.arg("-A").arg(d);
+        }
+        let mut child = cmd
+            .current_dir(file.parent().unwrap_or(Path::new("/")))
+            .stdin(Stdio::null())
+            .stdout(std::fs::File::create(&out_path)?)
+            .stderr(std::fs::File::create(&err_path)?)
+            .spawn()?;
+        let deadline = std::time::Instant::now() + timeout;
+        let exit = loop {
+            if let Some(status) = child.try_wait()? {
+                break status.code();
+            }
+            if std::time::Instant::now() >= deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                break None;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(2));
+        };
+        Ok(CfgPrint {
+            stdout: std::fs::read(&out_path)?,
+            stderr: String::from_utf8_lossy(&std::fs::read(&err_path)?).into_owned(),
+            exit,
+        })
+    }
+}

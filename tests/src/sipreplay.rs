@@ -542,9 +542,11 @@ pub fn replay_kamailio(
                 log_pos += cut + 1;
                 for l in chunk[..cut].lines() {
                     if l.contains("<script>") {
-                        exchanges[i]
-                            .logs
-                            .push(norm.ports(&pid_prefix.replace(l, "")).trim_end().to_string());
+                        exchanges[i].logs.push(
+                            norm.ports(&pid_prefix.replace(l, ""))
+                                .trim_end()
+                                .to_string(),
+                        );
                     }
                 }
             }

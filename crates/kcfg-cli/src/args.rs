@@ -63,6 +63,21 @@ pub enum Command {
         kcfg run kamailio.cfg --trace calls.pcap\n  \
         kcfg run kamailio.cfg --trace msgs.sip -D WITH_AUTH --format jsonl")]
     Run(RunArgs),
+    /// Print the config as Kamailio reads it: includes inlined, inactive
+    /// `#!ifdef` arms and `#!if`/`#!else`/`#!endif` lines removed (what
+    /// `kamailio --cfg-print` prints).
+    #[command(after_help = "Exit status:\n  \
+        0  expanded\n  \
+        1  Kamailio would stop while reading (missing include, '-' in a define name); the text up to there is printed\n  \
+        2  the file cannot be read")]
+    Expand(ExpandArgs),
+    /// Draw the route call graph: entry routes, `route()`, `t_on_*` arms,
+    /// async resumes, event routes; routes nothing reaches are marked.
+    Graph(GraphArgs),
+    /// Print what the knowledge base knows about a function, pseudo-variable,
+    /// modparam (`module.param`), transformation (`{s.len}`), core parameter
+    /// or KEMI function (`KSR.tm.t_relay`).
+    Docs(DocsArgs),
 }
 
 /// `kcfg run`.
@@ -133,6 +148,11 @@ pub struct CheckArgs {
     /// defines it appears.
     #[arg(long)]
     pub all_defines: bool,
+
+    /// For KEMI scripts (`.lua`, `.py`): the kamailio.cfg that loads them
+    /// [default: a `*.cfg` next to the script whose app module `load`s it].
+    #[arg(long, value_name = "FILE")]
+    pub cfg: Option<PathBuf>,
 }
 
 fn parse_version(s: &str) -> Result<kcfg_modules::KamailioVersion, String> {
@@ -146,6 +166,87 @@ pub struct SyntaxTreeArgs {
     /// The file to parse, `-` for standard input.
     #[arg(value_name = "FILE")]
     pub file: PathBuf,
+}
+
+/// `kcfg expand`.
+#[derive(Debug, Args)]
+pub struct ExpandArgs {
+    /// The main config file, `-` for standard input.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+
+    /// Define NAME (or NAME=VALUE) before the file is read, like `kamailio -D`/`-A`.
+    #[arg(
+        short = 'D',
+        visible_short_alias = 'A',
+        long = "define",
+        value_name = "NAME[=VALUE]"
+    )]
+    pub defines: Vec<String>,
+
+    /// Add a `# from FILE:LINE` comment wherever the source of the next line
+    /// is not the line after the previous one.
+    #[arg(long)]
+    pub source_markers: bool,
+
+    /// The Kamailio version (its predefined `KAMAILIO_*` names, `#!ifexp`) [default: 6.0].
+    #[arg(long, value_name = "VERSION", value_parser = parse_version)]
+    pub kamailio_version: Option<kcfg_modules::KamailioVersion>,
+}
+
+/// `kcfg graph`.
+#[derive(Debug, Args)]
+pub struct GraphArgs {
+    /// The main config file.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = GraphFormat::Dot)]
+    pub format: GraphFormat,
+
+    /// Define NAME (or NAME=VALUE) before the file is read, like `kamailio -D`/`-A`.
+    #[arg(
+        short = 'D',
+        visible_short_alias = 'A',
+        long = "define",
+        value_name = "NAME[=VALUE]"
+    )]
+    pub defines: Vec<String>,
+
+    /// The Kamailio version [default: `kamailio-version` in kcfg.toml, else 6.0].
+    #[arg(long, value_name = "VERSION", value_parser = parse_version)]
+    pub kamailio_version: Option<kcfg_modules::KamailioVersion>,
+
+    /// Colour routes by the coverage of a `kcfg run`/`kcfg test` report.
+    /// Not available yet: kcfg has no runtime to record coverage; the
+    /// option is refused with an explanation.
+    #[arg(long, value_name = "REPORT")]
+    pub coverage: Option<PathBuf>,
+}
+
+/// `kcfg graph --format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GraphFormat {
+    /// Graphviz DOT.
+    Dot,
+    /// A Mermaid flowchart (renders in GitHub/GitLab Markdown).
+    Mermaid,
+    /// SVG, laid out by kcfg itself (no Graphviz needed).
+    Svg,
+}
+
+/// `kcfg docs`.
+#[derive(Debug, Args)]
+pub struct DocsArgs {
+    /// What to look up: `t_relay`, `$ru`, `tm.fr_timer` (or `tm:fr_timer`),
+    /// `{s.len}` / `s.len`, `children`, `KSR.tm.t_relay`.
+    #[arg(value_name = "NAME")]
+    pub name: String,
+
+    /// The Kamailio version [default: 6.0].
+    #[arg(long, value_name = "VERSION", value_parser = parse_version)]
+    pub kamailio_version: Option<kcfg_modules::KamailioVersion>,
 }
 
 /// `--format`.

@@ -17,7 +17,9 @@ pub mod commands;
 pub mod config;
 pub mod define_sets;
 pub mod discover;
+pub mod docs;
 pub mod input;
+pub mod kemi;
 
 use std::io::{self, Read, Write};
 

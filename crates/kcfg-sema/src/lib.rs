@@ -122,6 +122,7 @@ mod callgraph;
 mod checks;
 mod defines;
 mod diagnostic;
+mod expand;
 mod exprs;
 mod loader;
 mod model;
@@ -130,6 +131,7 @@ mod symbols;
 pub use callgraph::{CallGraph, DynamicCall, Edge, EdgeKind};
 pub use defines::{Define, DefineOrigin};
 pub use diagnostic::{codes, FileIdx, SemaDiagnostic, Severity};
+pub use expand::{expand, ExpandError, ExpandOptions, Expansion};
 pub use kcfg_modules::{BlockKind, BlockKinds, KamailioVersion};
 pub use loader::{normalize, FileLoader, FsLoader, MemoryLoader};
 pub use model::{

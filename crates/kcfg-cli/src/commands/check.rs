@@ -64,6 +64,20 @@ pub fn run(args: &CheckArgs, env: &mut Env<'_>) -> io::Result<Status> {
                 if let crate::discover::Source::File(path) = &target.source {
                     options.path = Some(path.clone());
                 }
+                if let crate::discover::Source::File(path) = &target.source {
+                    if let Some(language) = crate::kemi::language_of(path) {
+                        diagnostics.extend(crate::kemi::check_script(
+                            &mut files,
+                            target.display.clone(),
+                            path,
+                            &bytes,
+                            language,
+                            args.cfg.as_deref(),
+                            &options,
+                        ));
+                        continue;
+                    }
+                }
                 let wants_sets = args.all_defines || config.define_sets.is_some();
                 match kcfg_syntax::decode(&bytes) {
                     Ok(text) if wants_sets => {

@@ -1,6 +1,9 @@
 //! The subcommands, each run against an [`Env`] (standard streams and terminal facts).
 
 pub mod check;
+pub mod docs;
+pub mod expand;
+pub mod graph;
 pub mod run;
 pub mod syntax_tree;
 
