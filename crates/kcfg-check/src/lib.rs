@@ -3,6 +3,11 @@
 //! [`check_bytes`] is what `kcfg check` runs on every file; it decodes the
 //! bytes and hands the text to [`check_source`], the place where further
 //! checks (semantic analysis, lint rules) will be added.
+//!
+//! This crate is shared by `kcfg check` (kcfg-cli, which re-exports it as
+//! `kcfg_cli::check`) and the language server (kcfg-ide), which runs
+//! [`check_source_with`] with a [`kcfg_sema::FileLoader`] that sees the
+//! editor's unsaved buffers, so both report the same diagnostics.
 
 use kcfg_diagnostics::{codes, Diagnostic, FileId, Files, TextRange, TextSize};
 
@@ -120,8 +125,19 @@ impl CheckOptions {
 /// semantic checks of `kcfg-sema` (`KC1xx`) over the file and what it
 /// includes. Included files that have findings are added to `files`.
 pub fn check_source(files: &mut Files, file: FileId, options: &CheckOptions) -> Vec<Diagnostic> {
+    check_source_with(files, file, options, &kcfg_sema::FsLoader)
+}
+
+/// [`check_source`] with included files read through `loader` (the
+/// language server's loader sees unsaved editor buffers).
+pub fn check_source_with(
+    files: &mut Files,
+    file: FileId,
+    options: &CheckOptions,
+    loader: &dyn kcfg_sema::FileLoader,
+) -> Vec<Diagnostic> {
     let text = files.get(file).text().to_string();
-    let model = build_model(files, file, &text, options);
+    let model = build_model_with(files, file, &text, options, loader);
     // kcfg-sema parsed the main file with the command-line defines; when it
     // includes other files, parse it again knowing what they define, so bare
     // names can be checked. The unknown-core-parameter check is kcfg-sema's
@@ -190,6 +206,17 @@ pub fn build_model(
     text: &str,
     options: &CheckOptions,
 ) -> kcfg_sema::Model {
+    build_model_with(files, main, text, options, &kcfg_sema::FsLoader)
+}
+
+/// [`build_model`] with included files read through `loader`.
+pub fn build_model_with(
+    files: &Files,
+    main: FileId,
+    text: &str,
+    options: &CheckOptions,
+    loader: &dyn kcfg_sema::FileLoader,
+) -> kcfg_sema::Model {
     let sema_options = kcfg_sema::SemaOptions {
         version: options.version,
         defines: options.defines.clone(),
@@ -199,7 +226,7 @@ pub fn build_model(
         .path
         .clone()
         .unwrap_or_else(|| std::path::PathBuf::from(files.get(main).path()));
-    kcfg_sema::Model::build(&main_path, text, &kcfg_sema::FsLoader, &sema_options)
+    kcfg_sema::Model::build(&main_path, text, loader, &sema_options)
 }
 
 /// Turn `kcfg-sema`'s findings into diagnostics.
