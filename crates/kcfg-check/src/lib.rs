@@ -136,6 +136,17 @@ pub fn check_source_with(
     options: &CheckOptions,
     loader: &dyn kcfg_sema::FileLoader,
 ) -> Vec<Diagnostic> {
+    check_source_model(files, file, options, loader).0
+}
+
+/// [`check_source_with`], also returning the `kcfg-sema` model it built
+/// (the language server answers hover, completion, ... from it).
+pub fn check_source_model(
+    files: &mut Files,
+    file: FileId,
+    options: &CheckOptions,
+    loader: &dyn kcfg_sema::FileLoader,
+) -> (Vec<Diagnostic>, kcfg_sema::Model) {
     let text = files.get(file).text().to_string();
     let model = build_model_with(files, file, &text, options, loader);
     // kcfg-sema parsed the main file with the command-line defines; when it
@@ -169,7 +180,7 @@ pub fn check_source_with(
         d
     }));
     out.extend(semantic(files, file, &model));
-    out
+    (out, model)
 }
 
 /// The defines (with values) of the files the model's main file includes;

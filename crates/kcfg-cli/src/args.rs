@@ -47,6 +47,21 @@ pub enum Command {
     /// The format may change at any time. The exit status is 0 even when
     /// the file has syntax errors.
     SyntaxTree(SyntaxTreeArgs),
+    /// Run the language server over standard input/output (LSP).
+    ///
+    /// Editors start it as `kcfg lsp`. Settings come from `kcfg.toml` in
+    /// the workspace folder (`kamailio-version`, `[lsp] defines`) and from
+    /// the client's initializationOptions, which win:
+    /// `{ "kamailioVersion": "6.0", "defines": ["WITH_AUTH"] }`.
+    Lsp(LspArgs),
+}
+
+/// `kcfg lsp`.
+#[derive(Debug, Args)]
+pub struct LspArgs {
+    /// Accepted for clients that pass it; standard input/output is the only transport.
+    #[arg(long)]
+    pub stdio: bool,
 }
 
 /// `kcfg check`.

@@ -12,6 +12,10 @@ use kcfg_cli::{commands, Env, Status};
 fn main() -> ExitCode {
     // clap exits with 2 on usage errors, 0 for --help and --version
     let cli = Cli::parse();
+    // the language server owns the standard streams (they must not be locked here)
+    if let Command::Lsp(args) = &cli.command {
+        return ExitCode::from(commands::lsp::run(args).code());
+    }
     let stdout = io::stdout();
     let stdout_is_terminal = stdout.is_terminal();
     let (mut stdin, mut stdout, mut stderr) =
@@ -26,6 +30,7 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         Command::Check(args) => commands::check::run(args, &mut env),
         Command::SyntaxTree(args) => commands::syntax_tree::run(args, &mut env),
+        Command::Lsp(_) => unreachable!("handled before the streams are locked"),
     };
     let status = result.unwrap_or_else(|e| {
         eprintln!("kcfg: error: cannot write the output: {e}");
