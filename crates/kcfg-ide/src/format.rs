@@ -126,7 +126,7 @@ mod tests {
         let (r, t) = minimal_edit("a  b;\n", "a b;\n").unwrap();
         assert_eq!(
             (u32::from(r.start()), u32::from(r.end()), t.as_str()),
-            (1, 2, "")
+            (2, 3, "")
         );
         let (r, t) = minimal_edit("é x", "é  x").unwrap();
         assert_eq!(
