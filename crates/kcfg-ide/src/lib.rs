@@ -53,6 +53,9 @@ pub use salsa::Cancelled;
 pub use signature::{Signature, SignatureHelp};
 pub use symbols::{Fold, FoldKind, SemanticToken, SemanticTokenKind, Symbol, SymbolKind};
 
+/// A replacement of a byte range.
+pub type TextEdit = (TextRange, String);
+
 /// A result that is `Err` when a newer edit cancelled the computation.
 pub type Cancellable<T> = Result<T, Cancelled>;
 
@@ -307,7 +310,7 @@ impl Analysis {
         path: &Path,
         range: Option<TextRange>,
         options: &FormatOptions,
-    ) -> Cancellable<Result<Option<Vec<(TextRange, String)>>, FormatError>> {
+    ) -> Cancellable<Result<Option<Vec<TextEdit>>, FormatError>> {
         let options = options.clone();
         self.with(move |db| format::format(db, path, range, &options))
     }

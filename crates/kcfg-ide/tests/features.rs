@@ -565,7 +565,7 @@ fn formatting_says_it_is_unavailable_until_kcfg_fmt_is_wired() {
         .format(Path::new(MAIN), None, &kcfg_ide::FormatOptions::default())
         .unwrap();
     assert_eq!(r, Err(kcfg_ide::FormatError::Unavailable));
-    assert!(!kcfg_ide::FORMATTER_AVAILABLE);
+    // when kcfg-fmt is wired in (FORMATTER_AVAILABLE), this test changes
 }
 
 #[test]

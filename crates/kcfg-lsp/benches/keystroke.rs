@@ -28,7 +28,10 @@ fn rss_kib() -> u64 {
 }
 
 fn stock() -> String {
-    let p = concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/corpus/etc/kamailio.cfg");
+    let p = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../fixtures/corpus/etc/kamailio.cfg"
+    );
     std::fs::read_to_string(p).expect("the stock config of the corpus")
 }
 
@@ -105,9 +108,15 @@ fn main() {
     let mut version = 1;
     for k in 0..keystrokes {
         let (range, insert) = if k % 2 == 0 {
-            (Range::new(Position::new(line, col), Position::new(line, col)), "x")
+            (
+                Range::new(Position::new(line, col), Position::new(line, col)),
+                "x",
+            )
         } else {
-            (Range::new(Position::new(line, col), Position::new(line, col + 1)), "")
+            (
+                Range::new(Position::new(line, col), Position::new(line, col + 1)),
+                "",
+            )
         };
         version += 1;
         let t = Instant::now();
@@ -139,6 +148,53 @@ fn main() {
     );
     println!("VmRSS at the end: {:.1} MiB", rss_kib() as f64 / 1024.0);
 
+    // where the time of a keystroke goes
+    let (mut tc, mut tw, mut tl) = (Vec::new(), Vec::new(), Vec::new());
+    for k in 0..20 {
+        let (range, insert) = if k % 2 == 0 {
+            (
+                Range::new(Position::new(line, col), Position::new(line, col)),
+                "x",
+            )
+        } else {
+            (
+                Range::new(Position::new(line, col), Position::new(line, col + 1)),
+                "",
+            )
+        };
+        version += 1;
+        let t = Instant::now();
+        state
+            .change(
+                &uri,
+                version,
+                vec![TextDocumentContentChangeEvent {
+                    range: Some(range),
+                    range_length: None,
+                    text: insert.to_string(),
+                }],
+            )
+            .unwrap();
+        tc.push(t.elapsed());
+        let a = state.snapshot();
+        let t = Instant::now();
+        let w = a.workspace_diagnostics().unwrap();
+        tw.push(t.elapsed());
+        let t = Instant::now();
+        let _ = a.line_index(&path).unwrap();
+        tl.push(t.elapsed());
+        drop((w, a));
+    }
+    tc.sort();
+    tw.sort();
+    tl.sort();
+    println!(
+        "breakdown (medians): apply edit {:.2} ms, workspace_diagnostics {:.2} ms, line_index {:.2} ms",
+        ms(tc[10]),
+        ms(tw[10]),
+        ms(tl[10])
+    );
+
     // where the time goes: the parse alone and a fresh `kcfg check` (no salsa)
     let mut parse_t = Vec::new();
     let mut check_t = Vec::new();
@@ -154,7 +210,12 @@ fn main() {
             path: Some(path.clone()),
             ..Default::default()
         };
-        let d = kcfg_check::check_source_with(&mut files, id, &options, &kcfg_sema::MemoryLoader::new());
+        let d = kcfg_check::check_source_with(
+            &mut files,
+            id,
+            &options,
+            &kcfg_sema::MemoryLoader::new(),
+        );
         check_t.push(t.elapsed());
         drop(d);
     }

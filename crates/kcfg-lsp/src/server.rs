@@ -35,6 +35,10 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
+/// One `publishDiagnostics`: uri, version of the open document (`None`
+/// for files that are not open), diagnostics.
+pub type Publish = (Uri, Option<i32>, Vec<Diagnostic>);
+
 /// An open document.
 #[derive(Debug, Clone)]
 pub struct Doc {
@@ -151,7 +155,7 @@ impl State {
     /// The diagnostics to publish now: for every file of the workspace
     /// diagnostics, (uri, version of the open document, diagnostics), plus
     /// empty lists for paths published before that have none now.
-    pub fn compute_diagnostics(&self) -> Cancellable<Vec<(Uri, Option<i32>, Vec<Diagnostic>)>> {
+    pub fn compute_diagnostics(&self) -> Cancellable<Vec<Publish>> {
         let (analysis, versions) = {
             let docs = lock(&self.docs);
             let a = lock(&self.host).analysis();
