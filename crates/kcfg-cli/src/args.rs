@@ -78,6 +78,13 @@ pub enum Command {
     /// modparam (`module.param`), transformation (`{s.len}`), core parameter
     /// or KEMI function (`KSR.tm.t_relay`).
     Docs(DocsArgs),
+    /// Run the language server over standard input/output (LSP).
+    ///
+    /// Editors start it as `kcfg lsp`. Settings come from `kcfg.toml` in
+    /// the workspace folder (`kamailio-version`, `[lsp] defines`) and from
+    /// the client's initializationOptions, which win:
+    /// `{ "kamailioVersion": "6.0", "defines": ["WITH_AUTH"] }`.
+    Lsp(LspArgs),
 }
 
 /// `kcfg run`.
@@ -107,6 +114,14 @@ pub enum RunFormat {
     Text,
     /// One JSON object per message, then a summary object.
     Jsonl,
+}
+
+/// `kcfg lsp`.
+#[derive(Debug, Args)]
+pub struct LspArgs {
+    /// Accepted for clients that pass it; standard input/output is the only transport.
+    #[arg(long)]
+    pub stdio: bool,
 }
 
 /// `kcfg check`.

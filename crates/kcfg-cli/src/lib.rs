@@ -12,7 +12,9 @@
 //!   streams and the terminal facts that decide colour).
 
 pub mod args;
-pub mod check;
+/// The check pipeline lives in the `kcfg-check` library (shared with the
+/// language server); re-exported here under its old path.
+pub use kcfg_check as check;
 pub mod commands;
 pub mod config;
 pub mod define_sets;

@@ -17,6 +17,11 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 fn main() -> ExitCode {
     // clap exits with 2 on usage errors, 0 for --help and --version
     let cli = Cli::parse();
+    // the language server owns the standard streams (they must not be locked here)
+    if let Command::Lsp(args) = &cli.command {
+        return ExitCode::from(commands::lsp::run(args).code());
+    }
+    // a one-shot command: the trees need not be freed before exit (not for the server)
     kcfg_cli::check::leak_trees_at_exit();
     let stdout = io::stdout();
     let stdout_is_terminal = stdout.is_terminal();
@@ -36,6 +41,7 @@ fn main() -> ExitCode {
         Command::Expand(args) => commands::expand::run(args, &mut env),
         Command::Graph(args) => commands::graph::run(args, &mut env),
         Command::Docs(args) => commands::docs::run(args, &mut env),
+        Command::Lsp(_) => unreachable!("handled before the streams are locked"),
     };
     let status = result.unwrap_or_else(|e| {
         eprintln!("kcfg: error: cannot write the output: {e}");

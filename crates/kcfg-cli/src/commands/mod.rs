@@ -4,6 +4,7 @@ pub mod check;
 pub mod docs;
 pub mod expand;
 pub mod graph;
+pub mod lsp;
 pub mod run;
 pub mod syntax_tree;
 

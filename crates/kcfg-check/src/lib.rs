@@ -3,6 +3,11 @@
 //! [`check_bytes`] is what `kcfg check` runs on every file; it decodes the
 //! bytes and hands the text to [`check_source`], the place where further
 //! checks (semantic analysis, lint rules) will be added.
+//!
+//! This crate is shared by `kcfg check` (kcfg-cli, which re-exports it as
+//! `kcfg_cli::check`) and the language server (kcfg-ide), which runs
+//! [`check_source_with`] with a [`kcfg_sema::FileLoader`] that sees the
+//! editor's unsaved buffers, so both report the same diagnostics.
 
 use kcfg_diagnostics::{codes, Diagnostic, FileId, Files, TextRange, TextSize};
 
@@ -120,8 +125,34 @@ impl CheckOptions {
 /// semantic checks of `kcfg-sema` (`KC1xx`) over the file and what it
 /// includes. Included files that have findings are added to `files`.
 pub fn check_source(files: &mut Files, file: FileId, options: &CheckOptions) -> Vec<Diagnostic> {
+    check_source_with(files, file, options, &kcfg_sema::FsLoader)
+}
+
+/// [`check_source`] with included files read through `loader` (the
+/// language server's loader sees unsaved editor buffers).
+pub fn check_source_with(
+    files: &mut Files,
+    file: FileId,
+    options: &CheckOptions,
+    loader: &dyn kcfg_sema::FileLoader,
+) -> Vec<Diagnostic> {
+    let (out, model) = check_source_model(files, file, options, loader);
+    if LEAK_TREES.load(std::sync::atomic::Ordering::Relaxed) {
+        std::mem::forget(model);
+    }
+    out
+}
+
+/// [`check_source_with`], also returning the `kcfg-sema` model it built
+/// (the language server answers hover, completion, ... from it).
+pub fn check_source_model(
+    files: &mut Files,
+    file: FileId,
+    options: &CheckOptions,
+    loader: &dyn kcfg_sema::FileLoader,
+) -> (Vec<Diagnostic>, kcfg_sema::Model) {
     let text = files.get(file).text().to_string();
-    let model = build_model(files, file, &text, options);
+    let model = build_model_with(files, file, &text, options, loader);
     // kcfg-sema parsed the main file with the command-line defines; when it
     // includes other files, parse it again knowing what they define, so bare
     // names can be checked. The unknown-core-parameter check is kcfg-sema's
@@ -154,17 +185,16 @@ pub fn check_source(files: &mut Files, file: FileId, options: &CheckOptions) -> 
     }));
     out.extend(semantic(files, file, &model));
     if LEAK_TREES.load(std::sync::atomic::Ordering::Relaxed) {
-        // The process ends after printing: freeing every node of the trees
-        // one by one would cost a quarter of a stock-config check.
+        // The process ends after printing: freeing every node of the tree
+        // one by one costs time for nothing (see `leak_trees_at_exit`).
         std::mem::forget(parse);
-        std::mem::forget(model);
     }
-    out
+    (out, model)
 }
 
 static LEAK_TREES: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
-/// Let [`check_source`] skip freeing the syntax trees and the model it
+/// Let [`check_source`] and [`check_source_with`] skip freeing the syntax trees and the model it
 /// builds. Only for a process that exits once its output is written (the
 /// `kcfg` binary calls it); a long-running caller must not.
 pub fn leak_trees_at_exit() {
@@ -205,6 +235,17 @@ pub fn build_model(
     text: &str,
     options: &CheckOptions,
 ) -> kcfg_sema::Model {
+    build_model_with(files, main, text, options, &kcfg_sema::FsLoader)
+}
+
+/// [`build_model`] with included files read through `loader`.
+pub fn build_model_with(
+    files: &Files,
+    main: FileId,
+    text: &str,
+    options: &CheckOptions,
+    loader: &dyn kcfg_sema::FileLoader,
+) -> kcfg_sema::Model {
     let sema_options = kcfg_sema::SemaOptions {
         version: options.version,
         defines: options.defines.clone(),
@@ -214,7 +255,7 @@ pub fn build_model(
         .path
         .clone()
         .unwrap_or_else(|| std::path::PathBuf::from(files.get(main).path()));
-    kcfg_sema::Model::build(&main_path, text, &kcfg_sema::FsLoader, &sema_options)
+    kcfg_sema::Model::build(&main_path, text, loader, &sema_options)
 }
 
 /// Turn `kcfg-sema`'s findings into diagnostics.

@@ -1,0 +1,324 @@
+//! The salsa database: inputs (file texts, the workspace and its settings)
+//! and the tracked queries every feature is computed from.
+//!
+//! ```text
+//! File.text ──parse──→ Parse ──symbols/folding/tokens (per file)
+//!    │       └─line_index
+//!    └─(+ included files through DbLoader)──check(root)──→ diagnostics + kcfg-sema Model
+//! Workspace.files ──include_targets(file)──→ roots()  (which open files are main files)
+//! ```
+//!
+//! Every query result is a pure function of the inputs. The only reads that
+//! salsa cannot see are files that are not open in the editor (included
+//! files read from disk): they depend on [`Workspace::disk_revision`], which
+//! the server bumps when the client reports changed files.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use kcfg_syntax::{LineIndex, Parse, TextRange};
+
+use crate::Settings;
+
+/// One file of the workspace: an open editor buffer (or a file the server
+/// was told about).
+#[salsa::input(debug)]
+pub struct File {
+    /// Normalised absolute path (see [`kcfg_sema::normalize`]).
+    #[returns(ref)]
+    pub path: PathBuf,
+    #[returns(ref)]
+    pub text: Arc<str>,
+}
+
+/// The set of files and the settings they are analysed with.
+#[salsa::input(debug)]
+pub struct Workspace {
+    #[returns(ref)]
+    pub files: Arc<BTreeMap<PathBuf, File>>,
+    #[returns(ref)]
+    pub settings: Settings,
+    /// Bumped when files on disk (not open in the editor) may have changed.
+    #[returns(copy)]
+    pub disk_revision: u64,
+}
+
+/// The database trait the queries are written against.
+#[salsa::db]
+pub trait Db: salsa::Database {
+    /// The one workspace of this database.
+    fn workspace(&self) -> Workspace;
+}
+
+/// The concrete database. Cloning it gives a snapshot that shares the
+/// memoized results; a write through the original cancels the snapshots.
+#[salsa::db]
+#[derive(Clone)]
+pub struct IdeDb {
+    storage: salsa::Storage<Self>,
+    workspace: Option<Workspace>,
+}
+
+#[salsa::db]
+impl salsa::Database for IdeDb {}
+
+#[salsa::db]
+impl Db for IdeDb {
+    fn workspace(&self) -> Workspace {
+        self.workspace.expect("IdeDb::new sets the workspace")
+    }
+}
+
+impl IdeDb {
+    pub fn new(settings: Settings) -> IdeDb {
+        let mut db = IdeDb {
+            storage: salsa::Storage::default(),
+            workspace: None,
+        };
+        let ws = Workspace::new(&db, Arc::new(BTreeMap::new()), settings, 0);
+        db.workspace = Some(ws);
+        db
+    }
+}
+
+/// The parse of a file on its own (the structure-only features: symbols,
+/// folding, semantic tokens, the syntax under the cursor), with the
+/// settings' defines.
+#[salsa::tracked(returns(ref), lru = 128)]
+pub fn parse(db: &dyn Db, file: File) -> Parse {
+    let settings = db.workspace().settings(db);
+    let options = kcfg_syntax::ParseOptions {
+        defines: settings.define_names(),
+        core_params: None,
+        includes_resolved: false,
+    };
+    kcfg_syntax::parse_with(file.text(db), &options)
+}
+
+/// Line starts of a file, for position conversion.
+#[salsa::tracked(returns(ref), lru = 128)]
+pub fn line_index(db: &dyn Db, file: File) -> LineIndex {
+    LineIndex::new(file.text(db))
+}
+
+/// The include directives of a file resolved against the file's directory
+/// (normalised), for the workspace's include graph.
+#[salsa::tracked(returns(ref), lru = 256)]
+pub fn include_targets(db: &dyn Db, file: File) -> Vec<PathBuf> {
+    let parse = parse(db, file);
+    let dir = file.path(db).parent().map(Path::to_path_buf);
+    let mut out = Vec::new();
+    for inc in parse.tree().includes() {
+        let Some(rel) = inc.path() else { continue };
+        let rel = Path::new(&rel);
+        let p = if rel.is_absolute() {
+            rel.to_path_buf()
+        } else if let Some(d) = &dir {
+            d.join(rel)
+        } else {
+            continue;
+        };
+        out.push(kcfg_sema::normalize(&p));
+    }
+    out
+}
+
+/// The main files of the workspace: files no other workspace file includes
+/// (directly or through other files), each with the workspace files it
+/// reaches. A set of files that include each other with nothing outside
+/// including them are all roots.
+#[salsa::tracked(returns(ref))]
+pub fn roots(db: &dyn Db) -> Vec<(File, BTreeSet<PathBuf>)> {
+    let files = db.workspace().files(db).clone();
+    let reach = |start: File| -> BTreeSet<PathBuf> {
+        let mut seen = BTreeSet::new();
+        let mut stack = vec![start];
+        while let Some(f) = stack.pop() {
+            for t in include_targets(db, f) {
+                if seen.insert(t.clone()) {
+                    if let Some(&g) = files.get(t) {
+                        stack.push(g);
+                    }
+                }
+            }
+        }
+        seen
+    };
+    let reaches: Vec<(File, BTreeSet<PathBuf>)> = files.values().map(|&f| (f, reach(f))).collect();
+    let mut out = Vec::new();
+    for (f, r) in &reaches {
+        let p = f.path(db);
+        let included_from_outside = reaches
+            .iter()
+            .any(|(g, rg)| g != f && rg.contains(p) && !r.contains(g.path(db)));
+        if !included_from_outside {
+            out.push((*f, r.clone()));
+        }
+    }
+    out
+}
+
+/// The root whose check covers `file`: the first root that reaches it, or
+/// the file itself.
+pub fn root_of(db: &dyn Db, file: File) -> File {
+    let p = file.path(db);
+    for (root, reach) in roots(db) {
+        if *root == file {
+            return file;
+        }
+        if reach.contains(p) {
+            return *root;
+        }
+    }
+    file
+}
+
+/// A diagnostic of the check, located by path.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Diag {
+    /// Normalised path of the file the range is in.
+    pub path: PathBuf,
+    pub code: &'static str,
+    pub severity: kcfg_diagnostics::Severity,
+    pub range: TextRange,
+    pub message: String,
+    pub help: Option<String>,
+    pub notes: Vec<String>,
+    pub labels: Vec<(TextRange, String)>,
+}
+
+impl Diag {
+    /// Convert the pipeline's diagnostics (whose files live in `files`).
+    pub fn from_check(files: &kcfg_diagnostics::Files, d: &kcfg_diagnostics::Diagnostic) -> Diag {
+        Diag {
+            path: kcfg_sema::normalize(Path::new(files.get(d.file).path())),
+            code: d.code,
+            severity: d.severity,
+            range: d.range,
+            message: d.message.clone(),
+            help: d.help.clone(),
+            notes: d.notes.clone(),
+            labels: d
+                .labels
+                .iter()
+                .map(|l| (l.range, l.message.clone()))
+                .collect(),
+        }
+    }
+}
+
+/// What the check of one root found, and the model it built.
+#[derive(Debug)]
+pub struct CheckResult {
+    /// The diagnostics, exactly as `kcfg check` computes them (in its order).
+    pub diagnostics: Vec<Diag>,
+    /// The kcfg-sema model of the root.
+    pub model: kcfg_sema::Model,
+    /// Normalised paths of `model.files` (same indexes).
+    pub paths: Vec<PathBuf>,
+    /// Line indexes of `model.files` (same indexes).
+    pub line_indexes: Vec<LineIndex>,
+}
+
+impl CheckResult {
+    /// Index of a file of the model by normalised path.
+    pub fn file_index(&self, path: &Path) -> Option<usize> {
+        self.paths.iter().position(|p| p == path)
+    }
+}
+
+/// An `Arc` compared by identity: salsa needs `Eq` on results; a new check
+/// is always a new value (no backdating for these big results).
+#[derive(Debug)]
+pub struct Shared<T>(pub Arc<T>);
+
+impl<T> Clone for Shared<T> {
+    fn clone(&self) -> Self {
+        Shared(self.0.clone())
+    }
+}
+
+impl<T> PartialEq for Shared<T> {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+impl<T> Eq for Shared<T> {}
+
+impl<T> std::ops::Deref for Shared<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+/// The check options of the workspace settings for the main file `path`.
+pub fn check_options(settings: &Settings, path: &Path) -> kcfg_check::CheckOptions {
+    kcfg_check::CheckOptions {
+        version: settings.version,
+        defines: settings.defines.clone(),
+        path: Some(path.to_path_buf()),
+    }
+}
+
+/// `kcfg check` of a root file: the same pipeline
+/// ([`kcfg_check::check_source_model`]), with included files read from the
+/// workspace first and from disk otherwise.
+#[salsa::tracked(returns(clone), lru = 64)]
+pub fn check(db: &dyn Db, root: File) -> Shared<CheckResult> {
+    let ws = db.workspace();
+    let settings = ws.settings(db);
+    let path = root.path(db).clone();
+    let options = check_options(settings, &path);
+    let loader = DbLoader { db, ws };
+    let mut files = kcfg_diagnostics::Files::new();
+    let id = files.add(path.display().to_string(), root.text(db).to_string());
+    let (diags, model) = kcfg_check::check_source_model(&mut files, id, &options, &loader);
+    let diagnostics = diags.iter().map(|d| Diag::from_check(&files, d)).collect();
+    let paths = model
+        .files
+        .iter()
+        .map(|f| kcfg_sema::normalize(&f.path))
+        .collect();
+    let line_indexes = model
+        .files
+        .iter()
+        .map(|f| LineIndex::new(&f.text))
+        .collect();
+    Shared(Arc::new(CheckResult {
+        diagnostics,
+        model,
+        paths,
+        line_indexes,
+    }))
+}
+
+/// Reads included files: workspace files (editor buffers, tracked by
+/// salsa) first, then the disk (tracked through
+/// [`Workspace::disk_revision`]). Relative paths (Kamailio's current
+/// directory, which an editor does not have) are reported as not found, so
+/// the including file's directory is tried next.
+pub struct DbLoader<'a> {
+    pub db: &'a dyn Db,
+    pub ws: Workspace,
+}
+
+impl kcfg_sema::FileLoader for DbLoader<'_> {
+    fn read(&self, path: &Path) -> io::Result<String> {
+        if path.is_relative() {
+            return Err(io::ErrorKind::NotFound.into());
+        }
+        let key = kcfg_sema::normalize(path);
+        if let Some(f) = self.ws.files(self.db).get(&key) {
+            return Ok(f.text(self.db).to_string());
+        }
+        let _ = self.ws.disk_revision(self.db);
+        kcfg_sema::FsLoader.read(&key)
+    }
+
+    fn canonical(&self, path: &Path) -> PathBuf {
+        kcfg_sema::normalize(path)
+    }
+}
