@@ -216,6 +216,30 @@ fn an_editor_session_over_stdio() {
     assert!(starts.contains(&&pos(text, "$var(dst) =", 5)));
     assert!(starts.contains(&&pos(text, "$var(dst)\\n", 5)));
 
+    // the expanded config (`kcfg.expand`): the include inlined, as `kcfg expand` prints it
+    assert!(caps["executeCommandProvider"]["commands"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("kcfg.expand")));
+    let e = s.request(
+        "workspace/executeCommand",
+        json!({"command": "kcfg.expand", "arguments": [uri]}),
+    );
+    let expanded = e["result"]["text"].as_str().expect("expanded text");
+    assert!(
+        expanded.contains("route[RELAY] {\n\tt_relay();"),
+        "{expanded}"
+    );
+    assert!(!expanded.contains("include_file"), "{expanded}");
+    assert_eq!(e["result"]["errors"], json!([]));
+    let cli = std::process::Command::new(env!("CARGO_BIN_EXE_kcfg"))
+        .args(["expand", "-D", "WITH_AUTH"])
+        .arg(&main_path)
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&cli.stdout), expanded);
+
     // formatting: the formatter is not wired in yet; the server says so
     let f = s.request(
         "textDocument/formatting",

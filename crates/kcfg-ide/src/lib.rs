@@ -229,6 +229,31 @@ impl Analysis {
         self.with(|db| Self::file(db, path).map(|f| db::check(db, db::root_of(db, f)).0.clone()))
     }
 
+    /// The config as Kamailio reads it (`kcfg expand`: includes inlined,
+    /// inactive `#!ifdef` arms removed) with the workspace's defines;
+    /// included files come from open buffers first. `None` when the file
+    /// is not open.
+    pub fn expand(
+        &self,
+        path: &Path,
+        source_markers: bool,
+    ) -> Cancellable<Option<kcfg_sema::Expansion>> {
+        self.with(|db| {
+            use db::Db;
+            let f = Self::file(db, path)?;
+            let ws = db.workspace();
+            let settings = ws.settings(db);
+            let options = kcfg_sema::ExpandOptions {
+                version: settings.version,
+                defines: settings.defines.clone(),
+                cwd: None,
+                source_markers,
+            };
+            let loader = db::DbLoader { db, ws };
+            Some(kcfg_sema::expand(f.path(db), f.text(db), &loader, &options))
+        })
+    }
+
     pub fn hover(&self, path: &Path, offset: TextSize) -> Cancellable<Option<HoverResult>> {
         self.with(|db| hover::hover(db, path, offset))
     }

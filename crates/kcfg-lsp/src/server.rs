@@ -196,6 +196,9 @@ impl State {
     }
 }
 
+/// The command that returns the expanded config (`kcfg expand`).
+pub const EXPAND_COMMAND: &str = "kcfg.expand";
+
 pub fn uri_to_path(uri: &Uri) -> PathBuf {
     match uri.to_file_path() {
         Some(p) => kcfg_sema::normalize(&p),
@@ -572,6 +575,10 @@ impl LanguageServer for Backend {
                 ),
                 inlay_hint_provider: Some(OneOf::Left(true)),
                 code_action_provider: Some(CodeActionProviderCapability::Simple(true)),
+                execute_command_provider: Some(ExecuteCommandOptions {
+                    commands: vec![EXPAND_COMMAND.to_string()],
+                    work_done_progress_options: Default::default(),
+                }),
                 document_formatting_provider: Some(OneOf::Left(formatting)),
                 document_range_formatting_provider: Some(OneOf::Left(formatting)),
                 ..Default::default()
@@ -657,6 +664,53 @@ impl LanguageServer for Backend {
                 .await;
         }
         self.schedule_diagnostics();
+    }
+
+    /// `kcfg.expand` with arguments `[uri]` or `[uri, true]` (source
+    /// markers): the config as Kamailio reads it, as `kcfg expand` prints it
+    /// (`{ "text": ..., "errors": [{ "file", "line", "message" }] }`).
+    async fn execute_command(
+        &self,
+        params: ExecuteCommandParams,
+    ) -> jsonrpc::Result<Option<LSPAny>> {
+        if params.command != EXPAND_COMMAND {
+            return Err(Error::invalid_params(format!(
+                "unknown command `{}`",
+                params.command
+            )));
+        }
+        let uri = params
+            .arguments
+            .first()
+            .and_then(|v| v.as_str())
+            .and_then(|s| s.parse::<Uri>().ok())
+            .ok_or_else(|| Error::invalid_params("kcfg.expand needs the document URI"))?;
+        let markers = params
+            .arguments
+            .get(1)
+            .and_then(|v| v.as_bool())
+            .unwrap_or(false);
+        let path = uri_to_path(&uri);
+        let expansion = self
+            .run("executeCommand", move |a, _| a.expand(&path, markers))
+            .await?;
+        let Some(e) = expansion else {
+            return Err(Error::invalid_params("the document is not open"));
+        };
+        let errors: Vec<LSPAny> = e
+            .errors
+            .iter()
+            .map(|err| {
+                serde_json::json!({
+                    "file": err.file.display().to_string(),
+                    "line": err.line,
+                    "message": err.message,
+                })
+            })
+            .collect();
+        Ok(Some(
+            serde_json::json!({ "text": e.text, "errors": errors }),
+        ))
     }
 
     async fn hover(&self, params: HoverParams) -> jsonrpc::Result<Option<Hover>> {
