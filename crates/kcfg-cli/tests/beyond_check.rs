@@ -157,7 +157,7 @@ fn check_kemi_scripts() {
     ]);
     assert_eq!(code, 1);
     assert!(
-        out.contains("\"code\": \"KC402\"") || out.contains("\"code\":\"KC402\""),
+        out.contains("\"code\": \"KC602\"") || out.contains("\"code\":\"KC602\""),
         "{out}"
     );
     // without a config next to it: an info, the script's own checks still run
@@ -168,5 +168,5 @@ fn check_kemi_scripts() {
         "fixtures/kemi/mutated/lua-renamed-function.lua",
     ]);
     assert_eq!(code, 1);
-    assert!(out.contains("KC401") && out.contains("KC407"), "{out}");
+    assert!(out.contains("KC601") && out.contains("KC607"), "{out}");
 }

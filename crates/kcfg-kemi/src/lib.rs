@@ -5,19 +5,19 @@
 //! `KSR.pv.*`, `KSR.hdr.*`, and the engine's own `KSR.x.*`) is looked up in
 //! the knowledge base's KEMI exports of the chosen Kamailio version:
 //!
-//! - `KC401` unknown KEMI function or sub-module (with "did you mean");
-//! - `KC402` wrong number of arguments (KEMI functions have fixed arity);
-//! - `KC403` the providing module is not loaded by the accompanying
+//! - `KC601` unknown KEMI function or sub-module (with "did you mean");
+//! - `KC602` wrong number of arguments (KEMI functions have fixed arity);
+//! - `KC603` the providing module is not loaded by the accompanying
 //!   kamailio.cfg;
-//! - `KC404` a function Kamailio calls is not defined by the script
+//! - `KC604` a function Kamailio calls is not defined by the script
 //!   (`ksr_request_route`, and the callbacks the config names: `kemi.*`
 //!   core parameters, modparams `event_callback`, `*_callback`, rtimer's
 //!   `exec`);
-//! - `KC405` `KSR.tm.t_on_failure("f")` and friends name a function the
+//! - `KC605` `KSR.tm.t_on_failure("f")` and friends name a function the
 //!   script does not define (KEMI runs the route callbacks as script
 //!   functions);
-//! - `KC406` the script does not parse;
-//! - `KC407` (info) no config that loads the script was found.
+//! - `KC606` the script does not parse;
+//! - `KC607` (info) no config that loads the script was found.
 //!
 //! The scripts are parsed with real parsers: `full_moon` (Lua 5.1–5.4) and
 //! `rustpython-parser` (Python 3). JavaScript (`app_jsdt`) is not checked:
@@ -36,19 +36,19 @@ pub use config::{find_config, ConfigFacts};
 /// Diagnostic codes of this crate.
 pub mod codes {
     /// Unknown KEMI function or sub-module.
-    pub const UNKNOWN_FUNCTION: &str = "KC401";
+    pub const UNKNOWN_FUNCTION: &str = "KC601";
     /// Wrong number of arguments.
-    pub const WRONG_ARITY: &str = "KC402";
+    pub const WRONG_ARITY: &str = "KC602";
     /// The module providing the function is not loaded by the config.
-    pub const MODULE_NOT_LOADED: &str = "KC403";
+    pub const MODULE_NOT_LOADED: &str = "KC603";
     /// A function Kamailio calls is missing from the script.
-    pub const MISSING_ENTRY: &str = "KC404";
+    pub const MISSING_ENTRY: &str = "KC604";
     /// A route callback named with `KSR.tm.t_on_*("name")` is not defined.
-    pub const MISSING_ROUTE_FUNCTION: &str = "KC405";
+    pub const MISSING_ROUTE_FUNCTION: &str = "KC605";
     /// The script does not parse.
-    pub const SCRIPT_SYNTAX: &str = "KC406";
+    pub const SCRIPT_SYNTAX: &str = "KC606";
     /// No config loading the script was found (info).
-    pub const NO_CONFIG: &str = "KC407";
+    pub const NO_CONFIG: &str = "KC607";
 }
 
 /// The script languages kcfg reads.
@@ -379,17 +379,17 @@ mod tests {
         let bad = ok
             .replace("t_relay()", "t_rely()")
             .replace("sl_send_reply(200, \"OK\")", "sl_send_reply(200)");
-        assert_eq!(codes_of(Language::Lua, &bad), ["KC401", "KC402"]);
+        assert_eq!(codes_of(Language::Lua, &bad), ["KC601", "KC602"]);
         let d = check(Language::Lua, &bad, KamailioVersion::V6_0, None);
         assert_eq!(d[0].help.as_deref(), Some("did you mean `KSR.tm.t_relay`?"));
         assert_eq!(&bad[d[0].range.clone()], "KSR.tm.t_rely()");
-        assert_eq!(codes_of(Language::Lua, "function f() end\n"), ["KC404"]);
+        assert_eq!(codes_of(Language::Lua, "function f() end\n"), ["KC604"]);
         assert_eq!(
             codes_of(Language::Lua, "function ksr_request_route( end\n"),
-            ["KC406"]
+            ["KC606"]
         );
         let arm = "function ksr_request_route()\n KSR.tm.t_on_failure(\"ksr_failure_x\")\nend\n";
-        assert_eq!(codes_of(Language::Lua, arm), ["KC405"]);
+        assert_eq!(codes_of(Language::Lua, arm), ["KC605"]);
     }
 
     #[test]
@@ -405,10 +405,10 @@ mod tests {
         let ok = "import KSR as KSR\ndef ksr_request_route():\n    KSR.info(\"x\")\n    if KSR.is_INVITE():\n        KSR.tm.t_relay()\n    KSR.hdr.remove(\"Route\")\n    return 1\n";
         assert_eq!(codes_of(Language::Python, ok), Vec::<&str>::new());
         let bad = ok.replace("KSR.hdr.remove(\"Route\")", "KSR.hdr.remove(\"Route\", 1)");
-        assert_eq!(codes_of(Language::Python, &bad), ["KC402"]);
+        assert_eq!(codes_of(Language::Python, &bad), ["KC602"]);
         // methods of the class app_python instantiates count as defined
         let cls = "class kamailio:\n    def ksr_request_route(self, msg):\n        KSR.tm.t_relay()\n        return 1\n";
         assert_eq!(codes_of(Language::Python, cls), Vec::<&str>::new());
-        assert_eq!(codes_of(Language::Python, "def f(:\n"), ["KC406"]);
+        assert_eq!(codes_of(Language::Python, "def f(:\n"), ["KC606"]);
     }
 }

@@ -96,7 +96,7 @@ fn version_matters() {
     );
     assert!(check(Language::Lua, &script, KamailioVersion::V6_0, None).is_empty());
     let d = check(Language::Lua, &script, KamailioVersion::V5_6, None);
-    assert_eq!(d[0].code, "KC401");
+    assert_eq!(d[0].code, "KC601");
     assert!(
         d[0].message.contains("it exists in 6.0.7"),
         "{}",
