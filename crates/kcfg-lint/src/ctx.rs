@@ -1,0 +1,230 @@
+//! What rules see: the model, the route blocks of every file, and small
+//! helpers over the syntax tree.
+
+use kcfg_modules::{BlockKind, BlockKinds};
+use kcfg_sema::{FileIdx, Model, SourceFile};
+use kcfg_syntax::ast::{AstNode, RouteBlock, RouteKind};
+use kcfg_syntax::{SyntaxKind, SyntaxKind::*, SyntaxNode, SyntaxToken};
+
+/// A route block of one of the files (also in inactive `#!ifdef` arms).
+#[derive(Debug, Clone)]
+pub struct RouteInfo {
+    /// Its file.
+    pub file: FileIdx,
+    /// The block.
+    pub block: RouteBlock,
+    /// Its kind.
+    pub kind: RouteKind,
+    /// Its name as written.
+    pub name: Option<String>,
+    /// Its index in `model.routes` (`None` in an inactive `#!ifdef` arm).
+    pub route: Option<usize>,
+}
+
+/// The context of a lint run.
+pub struct Ctx<'a> {
+    /// The model.
+    pub model: &'a Model,
+    routes: Vec<RouteInfo>,
+}
+
+impl<'a> Ctx<'a> {
+    /// Collect the route blocks of the model's files.
+    pub fn new(model: &'a Model) -> Ctx<'a> {
+        let mut routes = Vec::new();
+        for (i, f) in model.files.iter().enumerate() {
+            if f.included_in_route {
+                continue;
+            }
+            let file = FileIdx(i);
+            for block in f.parse.tree().route_blocks() {
+                let Some(kind) = block.kind() else { continue };
+                let range = block.syntax().text_range();
+                let route = model.routes.iter().position(|r| {
+                    r.file == file
+                        && r.range.contains_range(range)
+                        && range.contains_range(r.head_range)
+                });
+                routes.push(RouteInfo {
+                    file,
+                    name: block.name(),
+                    block,
+                    kind,
+                    route,
+                });
+            }
+        }
+        Ctx { model, routes }
+    }
+
+    /// The files rules look at (files included inside a route block are
+    /// statements, not files of their own, and are skipped).
+    pub fn files(&self) -> impl Iterator<Item = (FileIdx, &'a SourceFile)> + 'a {
+        self.model
+            .files
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| !f.included_in_route)
+            .map(|(i, f)| (FileIdx(i), f))
+    }
+
+    /// Every route block.
+    pub fn routes(&self) -> &[RouteInfo] {
+        &self.routes
+    }
+
+    /// The block kinds a route runs as: its own for entry points, else the
+    /// kinds of the routes that call it (through `route()`), else its own.
+    pub fn kinds(&self, r: &RouteInfo) -> BlockKinds {
+        let own = BlockKinds::only(own_kind(r));
+        let Some(idx) = r.route else { return own };
+        if r.kind != RouteKind::Route {
+            return own;
+        }
+        let k = self.model.call_graph().reached_as(idx);
+        if k.is_empty() {
+            own
+        } else {
+            k
+        }
+    }
+
+    /// The route block a node is in.
+    pub fn route_of(&self, file: FileIdx, node: &SyntaxNode) -> Option<&RouteInfo> {
+        let block = node.ancestors().find(|n| n.kind() == ROUTE_BLOCK)?;
+        self.routes
+            .iter()
+            .find(|r| r.file == file && r.block.syntax() == &block)
+    }
+
+    /// Every `CALL` node of every file with the function's name.
+    pub fn calls(&self) -> Vec<(FileIdx, SyntaxNode, String)> {
+        let mut out = Vec::new();
+        for (file, f) in self.files() {
+            for n in f.parse.syntax_node().descendants() {
+                if n.kind() == CALL {
+                    if let Some(name) = call_name(&n) {
+                        out.push((file, n, name));
+                    }
+                }
+            }
+        }
+        out
+    }
+}
+
+/// The block kind of a route block by its keyword.
+pub fn own_kind(r: &RouteInfo) -> BlockKind {
+    match r.kind {
+        RouteKind::Route | RouteKind::Request => BlockKind::Request,
+        RouteKind::Failure => BlockKind::Failure,
+        RouteKind::OnReply => match r.name.as_deref() {
+            None | Some("0") => BlockKind::OnReplyCore,
+            _ => BlockKind::OnReplyTm,
+        },
+        RouteKind::Branch => BlockKind::Branch,
+        RouteKind::OnSend => BlockKind::OnSend,
+        RouteKind::Event => BlockKind::Event,
+    }
+}
+
+/// The name of a `CALL` node.
+pub fn call_name(call: &SyntaxNode) -> Option<String> {
+    let t = call.first_token()?;
+    matches!(t.kind(), IDENT | ROUTE_KW).then(|| t.text().to_string())
+}
+
+/// The argument nodes of a `CALL`.
+pub fn call_args(call: &SyntaxNode) -> Vec<SyntaxNode> {
+    call.children()
+        .find(|n| n.kind() == ARG_LIST)
+        .map(|a| a.children().collect())
+        .unwrap_or_default()
+}
+
+/// The value of a string-literal node without quotes (`None` for other nodes).
+pub fn string_value(n: &SyntaxNode) -> Option<String> {
+    kcfg_syntax::ast::StringLit::cast(n.clone()).map(|s| kcfg_syntax::ast::string_value(&s))
+}
+
+/// The statements of a `BLOCK` (or `CASE_CLAUSE`, `PP_ARM`), in order.
+pub fn statements(block: &SyntaxNode) -> Vec<SyntaxNode> {
+    block
+        .children()
+        .filter(|n| is_statement(n.kind()))
+        .collect()
+}
+
+/// Whether a node kind is a statement.
+pub fn is_statement(k: SyntaxKind) -> bool {
+    matches!(
+        k,
+        IF_STMT
+            | SWITCH_STMT
+            | WHILE_STMT
+            | RETURN_STMT
+            | EXIT_STMT
+            | DROP_STMT
+            | BREAK_STMT
+            | ASSIGN_STMT
+            | EXPR_STMT
+            | PP_IF
+            | BLOCK
+    )
+}
+
+/// The call of an expression statement `f(...);`.
+pub fn stmt_call(stmt: &SyntaxNode) -> Option<SyntaxNode> {
+    if stmt.kind() != EXPR_STMT {
+        return None;
+    }
+    stmt.children().find(|n| n.kind() == CALL)
+}
+
+/// The operator token of a `BIN_EXPR`.
+pub fn bin_op(e: &SyntaxNode) -> Option<SyntaxToken> {
+    e.children_with_tokens()
+        .filter_map(|x| x.into_token())
+        .find(|t| !t.kind().is_trivia())
+}
+
+/// The operands of a `BIN_EXPR`.
+pub fn bin_operands(e: &SyntaxNode) -> (Option<SyntaxNode>, Option<SyntaxNode>) {
+    let mut c = e.children();
+    (c.next(), c.next())
+}
+
+/// The PV token of a `PV_EXPR` node (through parentheses).
+pub fn pv_token(n: &SyntaxNode) -> Option<SyntaxToken> {
+    let mut n = n.clone();
+    while n.kind() == PAREN_EXPR {
+        n = n.children().next()?;
+    }
+    if n.kind() != PV_EXPR {
+        return None;
+    }
+    n.children_with_tokens()
+        .filter_map(|x| x.into_token())
+        .find(|t| t.kind() == PVAR)
+}
+
+/// `(class, inner name, has transformations)` of a PV's text.
+pub fn pv_parts(text: &str) -> Option<(String, Option<String>, bool)> {
+    let pv = kcfg_syntax::pvar::parse_pv(text).ok()?;
+    Some((
+        pv.class.to_string(),
+        pv.inner.map(str::to_string),
+        !pv.transforms.is_empty(),
+    ))
+}
+
+/// Functions that send a SIP reply.
+pub const REPLY_FUNCTIONS: &[&str] = &[
+    "sl_send_reply",
+    "sl_reply",
+    "send_reply",
+    "sl_reply_error",
+    "send_reply_error",
+    "t_reply",
+    "t_send_reply",
+];

@@ -1,0 +1,93 @@
+//! KC503 `duplicate-modparam`.
+
+use std::collections::HashMap;
+
+use crate::{Category, Ctx, Finding, FixAvailability, KamailioVerdict, RuleMeta};
+use kcfg_diagnostics::Severity;
+
+pub const META: RuleMeta = RuleMeta {
+    code: "KC503",
+    name: "duplicate-modparam",
+    category: Category::Hygiene,
+    severity: Severity::Warning,
+    summary: "the same single-value `modparam` set twice: the first value is lost",
+    what: "Finds a `modparam(module, param, ...)` set a second time in the active code, for a parameter that takes one value (not one handled by a function, such as `htable`'s `htable` or `mqueue`'s `mqueue`, which may be repeated).",
+    why: "Kamailio keeps the last value without a warning; the first line misleads whoever reads the config (often a setting added at the end of a long file that silently overrides an earlier one).",
+    example: "loadmodule \"tm.so\"\nmodparam(\"tm\", \"fr_timer\", 30000)\nmodparam(\"tm\", \"fr_timer\", 5000)\nrequest_route {\n\texit;\n}\n",
+    fix: "Keep one line.",
+    fixed_example: "loadmodule \"tm.so\"\nmodparam(\"tm\", \"fr_timer\", 5000)\nrequest_route {\n\texit;\n}\n",
+    fix_availability: FixAvailability::None,
+    kamailio: KamailioVerdict::Accepts,
+};
+
+pub fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
+    let db = kcfg_modules::db(ctx.model.version);
+    let mut seen: HashMap<(String, String), (kcfg_sema::FileIdx, kcfg_syntax::TextRange)> =
+        HashMap::new();
+    for (file, f) in ctx.files() {
+        let root = f.parse.syntax_node();
+        for mp in f.parse.tree().modparams() {
+            let node = kcfg_syntax::ast::AstNode::syntax(&mp);
+            // only the code Kamailio reads: not in an inactive #!ifdef arm
+            if node
+                .ancestors()
+                .any(|a| a.kind() == kcfg_syntax::SyntaxKind::PP_ARM)
+                && !active(ctx, file, node)
+            {
+                continue;
+            }
+            let (Some(m), Some(p)) = (mp.module(), mp.param()) else {
+                continue;
+            };
+            let multi =
+                db.modparam(&m, &p).any(|x| x.use_func) || db.modparam(&m, &p).next().is_none();
+            if multi || m.contains('|') {
+                continue;
+            }
+            let key = (m.clone(), p.clone());
+            let at = node
+                .children()
+                .find(|n| n.kind() == kcfg_syntax::SyntaxKind::ARG_LIST)
+                .and_then(|a| a.children().nth(1))
+                .map_or(node.text_range(), |n| n.text_range());
+            if let Some((pf, pr)) = seen.get(&key) {
+                let mut f2 = Finding::new(
+                    file,
+                    at,
+                    format!("`{m}` parameter `{p}` is set again: the earlier value is ignored"),
+                )
+                .help("keep one of the two lines");
+                if *pf == file {
+                    f2 = f2.label(*pr, "first set here");
+                }
+                out.push(f2);
+            } else {
+                seen.insert(key, (file, at));
+            }
+            let _ = &root;
+        }
+    }
+}
+
+/// Whether a node in a `PP_ARM` is in code Kamailio reads: the model lists
+/// the modparams it saw through its routes and modules only, so compare
+/// with the loaded modules' arms by position: a modparam counts as active
+/// when a `loadmodule` of the model sits in the same arm, or the arm has none.
+fn active(ctx: &Ctx<'_>, file: kcfg_sema::FileIdx, node: &kcfg_syntax::SyntaxNode) -> bool {
+    let arm = node
+        .ancestors()
+        .find(|a| a.kind() == kcfg_syntax::SyntaxKind::PP_ARM);
+    let Some(arm) = arm else { return true };
+    let r = arm.text_range();
+    let loads_in_arm = arm
+        .descendants()
+        .filter(|d| d.kind() == kcfg_syntax::SyntaxKind::LOADMODULE)
+        .count();
+    if loads_in_arm == 0 {
+        return false; // unknown: leave it alone
+    }
+    ctx.model
+        .modules
+        .iter()
+        .any(|m| m.file == file && r.contains_range(m.range))
+}
