@@ -752,6 +752,7 @@ fn kcfg_findings(case: &Case) -> Vec<Finding> {
         version: kcfg_modules::KamailioVersion::V5_6,
         defines: case.defines.clone(),
         path: Some(main.clone()),
+        ..Default::default()
     };
     let mut files = Files::new();
     let (main_id, diagnostics) =

@@ -26,6 +26,7 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         Command::Check(args) => commands::check::run(args, &mut env),
         Command::SyntaxTree(args) => commands::syntax_tree::run(args, &mut env),
+        Command::Explain(args) => commands::explain::run(args, &mut env),
     };
     let status = result.unwrap_or_else(|e| {
         eprintln!("kcfg: error: cannot write the output: {e}");

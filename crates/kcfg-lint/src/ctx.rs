@@ -113,6 +113,49 @@ impl<'a> Ctx<'a> {
     }
 }
 
+/// The ranges of `#!ifdef` arms (without their directive line) that are
+/// not taken with the model's defines: what Kamailio does not read in this
+/// run. The defines in effect at the end of the config decide (a name
+/// defined only after the `#!ifdef`, or undefined before it, is rare).
+pub fn inactive_ranges(model: &Model, file: FileIdx) -> Vec<kcfg_syntax::TextRange> {
+    let mut out = Vec::new();
+    let root = model.file(file).parse.syntax_node();
+    for pp_if in root.descendants().filter(|n| n.kind() == PP_IF) {
+        let mut taking = false;
+        for arm in pp_if.children().filter(|n| n.kind() == PP_ARM) {
+            let Some(dir) = arm.children().find(|n| n.kind() == PP_DIRECTIVE) else {
+                continue;
+            };
+            let tok = |k: SyntaxKind| {
+                dir.children_with_tokens()
+                    .filter_map(|e| e.into_token())
+                    .find(|t| t.kind() == k)
+                    .map(|t| t.text().to_string())
+            };
+            let kw = tok(PP_KEYWORD).unwrap_or_default();
+            let defined = tok(PP_NAME).is_some_and(|n| model.defines.contains_key(&n));
+            taking = if kw.contains("ifndef") {
+                !defined
+            } else if kw.contains("ifdef") {
+                defined
+            } else if kw.contains("ifexp") {
+                false
+            } else if kw.contains("else") {
+                !taking
+            } else {
+                taking
+            };
+            if !taking {
+                out.push(kcfg_syntax::TextRange::new(
+                    dir.text_range().end(),
+                    arm.text_range().end(),
+                ));
+            }
+        }
+    }
+    out
+}
+
 /// The block kind of a route block by its keyword.
 pub fn own_kind(r: &RouteInfo) -> BlockKind {
     match r.kind {

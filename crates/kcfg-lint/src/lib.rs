@@ -32,6 +32,7 @@
 //! ```
 
 mod ctx;
+pub mod docs;
 pub mod fix;
 pub mod registry;
 mod rule;
@@ -87,6 +88,21 @@ pub struct LintResult {
 pub fn lint(model: &Model, settings: &Settings) -> LintResult {
     let ctx = Ctx::new(model);
     let mut findings = Vec::new();
+    let broken: Vec<bool> = model
+        .files
+        .iter()
+        .map(|f| {
+            f.parse
+                .errors()
+                .iter()
+                .any(|e| !e.message.contains("concatenation"))
+        })
+        .collect();
+    // code in `#!ifdef` arms not taken with these defines is not linted
+    // (`kcfg check --all-defines` checks the other define sets)
+    let inactive: Vec<Vec<TextRange>> = (0..model.files.len())
+        .map(|i| ctx::inactive_ranges(model, FileIdx(i)))
+        .collect();
     for rule in RULES {
         let meta = rule.meta;
         if meta.code == rules::unused_suppression::META.code
@@ -97,6 +113,14 @@ pub fn lint(model: &Model, settings: &Settings) -> LintResult {
         let mut out = Vec::new();
         (rule.check)(&ctx, &mut out);
         for mut f in out {
+            // a file Kamailio rejects for its syntax is linted only for the
+            // `.` operator (KC201): the rest of its tree is error recovery
+            if meta.code != rules::string_concat_with_dot::META.code && broken[f.file.0] {
+                continue;
+            }
+            if inactive[f.file.0].iter().any(|r| r.contains_range(f.range)) {
+                continue;
+            }
             let path = &model.file(f.file).path;
             if !settings.enabled(meta, path) {
                 continue;

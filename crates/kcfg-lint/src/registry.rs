@@ -18,7 +18,7 @@ pub static RULES: &[Rule] = &[
     rule!(string_concat_with_dot),
     rule!(cached_time_after_slow_call),
     rule!(tv_usec_unpadded),
-    rule!(break_outside_loop),
+    rule!(break_in_route_called_from_loop),
     rule!(var_compared_with_null),
     rule!(sql_query_not_constant),
     rule!(sql_pvquery_result_not_pv),

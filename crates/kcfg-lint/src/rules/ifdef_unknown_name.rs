@@ -23,7 +23,23 @@ pub const META: RuleMeta = RuleMeta {
 };
 
 pub fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
-    let mut defined: HashSet<String> = ctx.model.defines.keys().cloned().collect();
+    // names defined by the config's text (candidates for "did you mean");
+    // `-D` names are not: they are exactly what `#!ifdef` tests without a
+    // definition in the text
+    let cli: HashSet<String> = ctx
+        .model
+        .defines
+        .values()
+        .filter(|d| d.origin == kcfg_sema::DefineOrigin::CommandLine)
+        .map(|d| d.name.clone())
+        .collect();
+    let mut defined: HashSet<String> = ctx
+        .model
+        .defines
+        .values()
+        .filter(|d| d.origin != kcfg_sema::DefineOrigin::CommandLine)
+        .map(|d| d.name.clone())
+        .collect();
     let mut tested = Vec::new();
     let mut words: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
     for (file, f) in ctx.files() {
@@ -63,13 +79,18 @@ pub fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
         }
     }
     for (file, name, range) in tested {
-        if defined.contains(&name) || words.get(&name).copied().unwrap_or(0) > 1 {
+        if defined.contains(&name)
+            || cli.contains(&name)
+            || words.get(&name).copied().unwrap_or(0) > 1
+        {
             continue;
         }
         let close = defined
             .iter()
             .filter(|d| d.len() >= 4 && strsim::damerau_levenshtein(d, &name) <= 2)
             .min_by_key(|d| strsim::damerau_levenshtein(d, &name));
+        // two switches of one family (`WITH_A`/`WITH_B`) are not typos of each other
+        let close = close.filter(|d| d.len() > 6 || d.len() != name.len());
         if let Some(d) = close {
             out.push(
                 Finding::new(

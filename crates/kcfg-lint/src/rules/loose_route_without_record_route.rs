@@ -9,7 +9,7 @@ pub const META: RuleMeta = RuleMeta {
     category: Category::CallFlow,
     severity: Severity::Warning,
     summary: "`loose_route()` used, but no `record_route()` anywhere",
-    what: "Finds configs that call `loose_route()` but never `record_route()`, `record_route_preset()` or `record_route_advertised_address()`.",
+    what: "Finds configs (with a `request_route`; fragments meant to be included are skipped) that call `loose_route()` but never `record_route()`, `record_route_preset()` or `record_route_advertised_address()` in the file or its includes.",
     why: "`loose_route()` routes in-dialog requests by the Route headers that this proxy inserted into the dialog with `record_route()` when the dialog was created. Without Record-Route the proxy is not in the route set: in-dialog requests (ACK, BYE, re-INVITE) bypass it or, when they come to it anyway, have no Route header to follow.",
     example: "loadmodule \"tm.so\"\nloadmodule \"rr.so\"\nloadmodule \"siputils.so\"\nrequest_route {\n\tif (has_totag()) {\n\t\tif (loose_route()) {\n\t\t\tt_relay();\n\t\t}\n\t\texit;\n\t}\n\tt_relay();\n\texit;\n}\n",
     fix: "Call `record_route()` for dialog-forming requests (INVITE, SUBSCRIBE) before relaying them.",
@@ -19,6 +19,15 @@ pub const META: RuleMeta = RuleMeta {
 };
 
 pub fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
+    // a fragment without request_route is included by a config that may
+    // record-route elsewhere
+    if !ctx
+        .routes()
+        .iter()
+        .any(|r| r.kind == kcfg_syntax::ast::RouteKind::Request)
+    {
+        return;
+    }
     let calls = ctx.calls();
     if calls.iter().any(|(_, _, n)| n.starts_with("record_route")) {
         return;

@@ -1,6 +1,6 @@
 //! The rules, one file each. The registry is [`crate::registry::RULES`].
 
-pub mod break_outside_loop;
+pub mod break_in_route_called_from_loop;
 pub mod cached_time_after_slow_call;
 pub mod cancel_in_branch_route;
 pub mod duplicate_modparam;

@@ -27,6 +27,11 @@ pub fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
     for (file, f) in ctx.files() {
         let root = f.parse.syntax_node();
         for e in f.parse.errors() {
+            // only the parser's "`.` between operands" error, not a `.` met
+            // while recovering from another error (`src_ip==192.168.0.1`)
+            if !e.message.contains("concatenation") {
+                continue;
+            }
             let Some(tok) = root.token_at_offset(e.range.start()).right_biased() else {
                 continue;
             };

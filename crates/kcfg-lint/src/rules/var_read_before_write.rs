@@ -16,11 +16,11 @@ pub const META: RuleMeta = RuleMeta {
     category: Category::CallFlow,
     severity: Severity::Warning,
     summary: "`$var(x)` read before it is written while handling the message: it holds the previous message's value",
-    what: "Follows each route Kamailio runs by itself (request_route, reply, failure, branch and event routes) in statement order, through `route()` calls, and finds the first read of each `$var` that no assignment before it wrote. A name counts as written after an `if` only when every branch writes it (a write in an `if` without `else` does not count after it); writes in loops and `switch` cases count as they appear; a string argument that is exactly one `$var` (an output parameter such as `jansson_get`'s) counts as a write.",
+    what: "Follows each route Kamailio runs by itself (request_route, reply, failure, branch and event routes) in statement order, through `route()` calls, and finds the first read of each `$var` that no assignment before it wrote. The branches of an `if` start from what was written before the `if`; after it, a name counts as written when any branch wrote it (a deliberate choice: in real configs the write and the read are often tied to the same condition, e.g. a query result read only when the query succeeded, which kcfg cannot see); writes in loops and `switch` cases count as they appear; a string argument made only of PVs (an output parameter such as `jansson_get`'s or `sql_pvquery`'s result list) counts as a write. A self-referencing assignment (`$var(n) = $var(n) + 1;`) is taken as a counter kept across messages on purpose and not reported.",
     why: "`$var` variables belong to the worker process, not to the message, and keep their value between messages. A `$var` read before it is set in the current message holds whatever the previous message handled by the same process left in it (or 0).",
-    example: "loadmodule \"pv.so\"\nloadmodule \"xlog.so\"\nloadmodule \"textops.so\"\nrequest_route {\n\tif (is_method(\"INVITE\")) {\n\t\t$var(caller) = $fU;\n\t}\n\txlog(\"L_INFO\", \"caller $var(caller)\\n\");\n\texit;\n}\n",
-    fix: "Initialise the variable at the start of the route (`$var(caller) = \"\";`) or set it on every path.",
-    fixed_example: "loadmodule \"pv.so\"\nloadmodule \"xlog.so\"\nloadmodule \"textops.so\"\nrequest_route {\n\t$var(caller) = \"\";\n\tif (is_method(\"INVITE\")) {\n\t\t$var(caller) = $fU;\n\t}\n\txlog(\"L_INFO\", \"caller $var(caller)\\n\");\n\texit;\n}\n",
+    example: "loadmodule \"pv.so\"\nloadmodule \"xlog.so\"\nloadmodule \"textops.so\"\nrequest_route {\n\tif (is_method(\"BYE\")) {\n\t\txlog(\"L_INFO\", \"call of $var(caller) ends\\n\");\n\t}\n\t$var(caller) = $fU;\n\texit;\n}\n",
+    fix: "Set the variable before it is read in every message (`$var(caller) = $fU;` first), or keep per-call data where it belongs (`$dlg_var`, `$avp`, a header).",
+    fixed_example: "loadmodule \"pv.so\"\nloadmodule \"xlog.so\"\nloadmodule \"textops.so\"\nrequest_route {\n\t$var(caller) = $fU;\n\tif (is_method(\"BYE\")) {\n\t\txlog(\"L_INFO\", \"call of $var(caller) ends\\n\");\n\t}\n\texit;\n}\n",
     fix_availability: FixAvailability::None,
     kamailio: KamailioVerdict::Accepts,
 };
@@ -40,6 +40,26 @@ fn var_of(text: &str) -> Option<String> {
     }
 }
 
+/// The `$var` names of a string made only of PVs separated by commas,
+/// `None` when it holds anything else.
+fn pv_list(s: &str) -> Option<Vec<String>> {
+    let mut out = Vec::new();
+    for part in s.split(',') {
+        let p = part.trim();
+        if !p.starts_with('$') || kcfg_syntax::pvar::parse_pv(p).is_err() {
+            return None;
+        }
+        let spans = kcfg_syntax::pvar::scan_format(p);
+        if spans.len() != 1 || spans[0].start != 0 || spans[0].end != p.len() {
+            return None;
+        }
+        if let Some(v) = var_of(p) {
+            out.push(v);
+        }
+    }
+    Some(out)
+}
+
 impl Walk<'_, '_> {
     fn read(&mut self, r: &RouteInfo, name: String, range: TextRange) {
         if !self.written.contains(&name) && self.reported.insert(name.clone()) {
@@ -51,8 +71,8 @@ impl Walk<'_, '_> {
     }
 
     /// `if`: each branch starts from what was written before it; after the
-    /// `if`, a name counts as written when every branch (and the
-    /// fall-through without `else`) wrote it.
+    /// `if`, a name counts as written when any branch wrote it (writes and
+    /// reads are often tied to the same condition, `if (query ok) {...}`).
     fn if_stmt(&mut self, r: &RouteInfo, n: &SyntaxNode) {
         let mut cur = self.written.clone();
         let mut result: Option<HashSet<String>> = None;
@@ -75,7 +95,7 @@ impl Walk<'_, '_> {
                 let w = std::mem::take(&mut self.written);
                 result = Some(match result {
                     None => w,
-                    Some(acc) => acc.intersection(&w).cloned().collect(),
+                    Some(acc) => acc.union(&w).cloned().collect(),
                 });
             } else {
                 cur = self.written.clone();
@@ -83,7 +103,7 @@ impl Walk<'_, '_> {
         }
         let mut result = result.unwrap_or_else(|| cur.clone());
         if !has_else {
-            result.retain(|x| cur.contains(x));
+            result.extend(cur);
         }
         self.written = result;
     }
@@ -94,7 +114,22 @@ impl Walk<'_, '_> {
             ASSIGN_STMT => {
                 let mut ch = n.children();
                 let lhs = ch.next();
+                let lhs_var = lhs
+                    .as_ref()
+                    .and_then(crate::ctx::pv_token)
+                    .and_then(|t| var_of(t.text()));
                 for rest in ch {
+                    // `$var(n) = $var(n) + 1;` is a counter kept on purpose
+                    // across messages
+                    if let Some(v) = &lhs_var {
+                        if rest
+                            .descendants_with_tokens()
+                            .filter_map(|e| e.into_token())
+                            .any(|t| t.kind() == PVAR && var_of(t.text()).as_ref() == Some(v))
+                        {
+                            self.written.insert(v.clone());
+                        }
+                    }
                     self.node(r, &rest);
                 }
                 if let Some(l) = lhs {
@@ -134,13 +169,11 @@ impl Walk<'_, '_> {
                     return;
                 }
                 for a in &args {
-                    if let Some(v) = string_value(a).and_then(|s| var_of(s.trim())) {
-                        if string_value(a).is_some_and(|s| {
-                            s.trim().starts_with("$var(") && s.trim().ends_with(')')
-                        }) {
-                            self.written.insert(v);
-                            continue;
-                        }
+                    // a string that is only PVs (`"$var(a)"`, `"$var(a), $avp(b)"`)
+                    // is an output parameter
+                    if let Some(list) = string_value(a).and_then(|s| pv_list(&s)) {
+                        self.written.extend(list);
+                        continue;
                     }
                     self.node(r, a);
                 }
