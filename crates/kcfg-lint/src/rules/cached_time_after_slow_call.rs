@@ -13,7 +13,7 @@ pub const META: RuleMeta = RuleMeta {
     severity: Severity::Warning,
     summary: "`$Ts`/`$Tf` (the time the message arrived) read after a slow call or in a loop, where the current time is meant",
     what: "Finds `$Ts` and `$Tf` read inside a `while` loop or after a call that can take long (HTTP, SQL, sleep, exec, ...) in the same route block.",
-    why: "`$Ts` and `$Tf` are taken once per message and cached: they do not change while the message is processed. A timestamp written after an HTTP query or a loop with `$Ts` is the arrival time, not the time of the event, and durations computed from it are zero. `$TS` and `$TF` read the clock each time.",
+    why: "`$Ts` and `$Tf` are taken once per message and cached: they do not change while the message is processed. A timestamp written after an HTTP query or a loop with `$Ts` is the arrival time, not the time of the event, and durations computed from it are zero. `$TS` and `$TF` read the clock each time. (Kamailio 5.6.3 source, `modules/pv/pv_time.c`: `pv_get_times`/`pv_get_timef` use `msg_set_time(msg)`, which stores the time in the message once; `pv_get_timenows`/`pv_get_timenowf` call `time(NULL)`.)",
     example: "loadmodule \"http_client.so\"\nloadmodule \"pv.so\"\nloadmodule \"xlog.so\"\nrequest_route {\n\thttp_client_query(\"http://127.0.0.1/x\", \"$var(r)\");\n\txlog(\"L_INFO\", \"answered at $Ts\\n\");\n\texit;\n}\n",
     fix: "Read the real clock with `$TS` (seconds) or `$TF` (formatted); keep `$Ts` only for the arrival time of the message.",
     fixed_example: "loadmodule \"http_client.so\"\nloadmodule \"pv.so\"\nloadmodule \"xlog.so\"\nrequest_route {\n\thttp_client_query(\"http://127.0.0.1/x\", \"$var(r)\");\n\txlog(\"L_INFO\", \"answered at $TS\\n\");\n\texit;\n}\n",

@@ -14,7 +14,7 @@ pub const META: RuleMeta = RuleMeta {
     severity: Severity::Warning,
     summary: "stateless reply (`sl_send_reply`) after `t_newtran()` created a transaction",
     what: "Finds `sl_send_reply`/`sl_reply` that run with the transaction of a `t_newtran()` in the same route block: in the statements after `t_newtran();` (up to one that ends the block), after `if (!t_newtran()) { ...; exit; }`, or inside `if (t_newtran()) { ... }`. A stateless reply in the failure branch of `if (!t_newtran())` is right and not reported.",
-    why: "After `t_newtran()` the request has a transaction; a stateless reply bypasses it, so the transaction stays without a final reply and absorbs retransmissions until it times out, and the caller may see a second reply from tm. `t_reply` (or `send_reply`, which picks the right one) replies through the transaction.",
+    why: "After `t_newtran()` the request has a transaction; a stateless reply bypasses it, so the transaction keeps no reply. Measured on Kamailio 5.6.3 (a MESSAGE and its retransmission sent to a running instance): with `t_newtran(); sl_send_reply(\"403\", ...)` the retransmission got no answer at all (tm absorbed it), while with `t_reply` tm answered it with the stored 403. Callers over UDP keep retransmitting until their own timer fires. `t_reply` (or `send_reply`, which picks the right one) replies through the transaction.",
     example: "loadmodule \"sl.so\"\nloadmodule \"tm.so\"\nrequest_route {\n\tt_newtran();\n\tsl_send_reply(\"403\", \"Forbidden\");\n\texit;\n}\n",
     fix: "Use `t_reply(...)` (or `send_reply(...)`) after `t_newtran()`.",
     fixed_example: "loadmodule \"sl.so\"\nloadmodule \"tm.so\"\nrequest_route {\n\tt_newtran();\n\tt_reply(\"403\", \"Forbidden\");\n\texit;\n}\n",

@@ -12,9 +12,9 @@ pub const META: RuleMeta = RuleMeta {
     summary: "`sql_pvquery` result that is a result-set name instead of PVs",
     what: "Finds `sql_pvquery(con, query, res)` whose `res` is not a list of writable PVs (`\"$avp(a),$var(b)\"`), e.g. a result-set name like `\"ra\"` as `sql_query` takes.",
     why: "`sql_pvquery` stores the columns of the first row in the PVs it is given. Measured on Kamailio 5.6.3: `kamailio -c` accepts `sql_pvquery(\"ca\", \"select a from t\", \"ra\")`, and Kamailio then refuses to start.",
-    example: "loadmodule \"pv.so\"\nloadmodule \"sqlops.so\"\nmodparam(\"sqlops\", \"sqlcon\", \"ca=>sqlite:///tmp/kcfg.db\")\nrequest_route {\n\tsql_pvquery(\"ca\", \"select a from t\", \"ra\");\n\texit;\n}\n",
+    example: "loadmodule \"pv.so\"\nloadmodule \"db_sqlite.so\"\nloadmodule \"sqlops.so\"\nmodparam(\"sqlops\", \"sqlcon\", \"ca=>sqlite:///tmp/kcfg.db\")\nrequest_route {\n\tsql_pvquery(\"ca\", \"select a from t\", \"ra\");\n\texit;\n}\n",
     fix: "Name one PV per column: `sql_pvquery(\"ca\", \"select a from t\", \"$avp(a)\")`, or use `sql_query` with a result set.",
-    fixed_example: "loadmodule \"pv.so\"\nloadmodule \"sqlops.so\"\nmodparam(\"sqlops\", \"sqlcon\", \"ca=>sqlite:///tmp/kcfg.db\")\nrequest_route {\n\tsql_pvquery(\"ca\", \"select a from t\", \"$avp(a)\");\n\texit;\n}\n",
+    fixed_example: "loadmodule \"pv.so\"\nloadmodule \"db_sqlite.so\"\nloadmodule \"sqlops.so\"\nmodparam(\"sqlops\", \"sqlcon\", \"ca=>sqlite:///tmp/kcfg.db\")\nrequest_route {\n\tsql_pvquery(\"ca\", \"select a from t\", \"$avp(a)\");\n\texit;\n}\n",
     fix_availability: FixAvailability::None,
     kamailio: KamailioVerdict::FailsAtStartup,
 };

@@ -13,9 +13,9 @@ pub const META: RuleMeta = RuleMeta {
     summary: "`sql_query` with a query built by an expression",
     what: "Finds `sql_query`/`sql_xquery` whose query argument is an expression (`\"...\" + $var(x)`) instead of one string.",
     why: "The query parameter must be a constant string (PVs inside it are expanded when the query runs). Measured on Kamailio 5.6.3: `kamailio -c` fails with `function sql_query: parameter 2 is not constant` followed by `bad command`, which does not say what to do.",
-    example: "loadmodule \"pv.so\"\nloadmodule \"sqlops.so\"\nmodparam(\"sqlops\", \"sqlcon\", \"ca=>sqlite:///tmp/kcfg.db\")\nrequest_route {\n\tsql_query(\"ca\", \"select a from t where id=\" + $var(id), \"ra\");\n\texit;\n}\n",
+    example: "loadmodule \"pv.so\"\nloadmodule \"db_sqlite.so\"\nloadmodule \"sqlops.so\"\nmodparam(\"sqlops\", \"sqlcon\", \"ca=>sqlite:///tmp/kcfg.db\")\nrequest_route {\n\tsql_query(\"ca\", \"select a from t where id=\" + $var(id), \"ra\");\n\texit;\n}\n",
     fix: "Write the PVs inside the string: `sql_query(\"ca\", \"select a from t where id=$var(id)\", \"ra\")` (escape values with `{sql.val}` transformations), or build the query in a `$var` and pass `\"$var(q)\"`.",
-    fixed_example: "loadmodule \"pv.so\"\nloadmodule \"sqlops.so\"\nmodparam(\"sqlops\", \"sqlcon\", \"ca=>sqlite:///tmp/kcfg.db\")\nrequest_route {\n\tsql_query(\"ca\", \"select a from t where id=$var(id)\", \"ra\");\n\texit;\n}\n",
+    fixed_example: "loadmodule \"pv.so\"\nloadmodule \"db_sqlite.so\"\nloadmodule \"sqlops.so\"\nmodparam(\"sqlops\", \"sqlcon\", \"ca=>sqlite:///tmp/kcfg.db\")\nrequest_route {\n\tsql_query(\"ca\", \"select a from t where id=$var(id)\", \"ra\");\n\texit;\n}\n",
     fix_availability: FixAvailability::None,
     kamailio: KamailioVerdict::Rejects,
 };

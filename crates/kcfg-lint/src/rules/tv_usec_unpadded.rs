@@ -14,7 +14,7 @@ pub const META: RuleMeta = RuleMeta {
     severity: Severity::Warning,
     summary: "`$TV(u)` joined to seconds as a decimal fraction without zero padding",
     what: "Finds `$TV(u)`/`$TV(un)` (microseconds) concatenated into a string with `+`, or written right after a `.` in a string (`\"$TV(s).$TV(u)\"`).",
-    why: "`$TV(u)` is the microsecond part as a plain number, 0 to 999999, without leading zeros: 12 s + 5 µs prints `12.5`, the same as 12.5 s. Timestamps built that way are ambiguous and sort wrong.",
+    why: "`$TV(u)` is the microsecond part as a plain number, 0 to 999999, without leading zeros: 12 s + 5 µs prints `12.5`, the same as 12.5 s. Timestamps built that way are ambiguous and sort wrong. (Kamailio 5.6.3 source, `modules/pv/pv_time.c`: `$TV(u)` is `pv_get_uintval(tv_usec)`, an unpadded integer.)",
     example: "loadmodule \"pv.so\"\nloadmodule \"xlog.so\"\nrequest_route {\n\txlog(\"L_INFO\", \"t=$TV(s).$TV(u)\\n\");\n\texit;\n}\n",
     fix: "Pad the microseconds to six digits: add 1000000 and cut the leading `1` (`$var(u) = $(TV(u){s.int}) + 1000000;` then `$(var(u){s.substr,1,6})`), or use `$TV(Sn)`, which Kamailio 5.6.3 formats as `%u.%06u` (`pv_time.c`; it reads the clock now, while `$TV(s)`/`$TV(u)` are the arrival time of the message).",
     fixed_example: "loadmodule \"pv.so\"\nloadmodule \"xlog.so\"\nrequest_route {\n\txlog(\"L_INFO\", \"t=$TV(Sn)\\n\");\n\texit;\n}\n",
