@@ -26,6 +26,9 @@ pub struct Ctx<'a> {
     /// The model.
     pub model: &'a Model,
     routes: Vec<RouteInfo>,
+    calls: std::cell::OnceCell<Vec<(FileIdx, SyntaxNode, String)>>,
+    nodes: std::cell::OnceCell<Vec<(FileIdx, SyntaxNode)>>,
+    by_block: std::collections::HashMap<SyntaxNode, usize>,
 }
 
 impl<'a> Ctx<'a> {
@@ -37,7 +40,8 @@ impl<'a> Ctx<'a> {
                 continue;
             }
             let file = FileIdx(i);
-            for block in f.parse.tree().route_blocks() {
+            let root = f.parse.syntax_node();
+            for block in top_level(&root).filter_map(RouteBlock::cast) {
                 let Some(kind) = block.kind() else { continue };
                 let range = block.syntax().text_range();
                 let route = model.routes.iter().position(|r| {
@@ -54,7 +58,18 @@ impl<'a> Ctx<'a> {
                 });
             }
         }
-        Ctx { model, routes }
+        let by_block = routes
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (r.block.syntax().clone(), i))
+            .collect();
+        Ctx {
+            model,
+            routes,
+            calls: std::cell::OnceCell::new(),
+            nodes: std::cell::OnceCell::new(),
+            by_block,
+        }
     }
 
     /// The files rules look at (files included inside a route block are
@@ -90,26 +105,41 @@ impl<'a> Ctx<'a> {
     }
 
     /// The route block a node is in.
-    pub fn route_of(&self, file: FileIdx, node: &SyntaxNode) -> Option<&RouteInfo> {
+    pub fn route_of(&self, node: &SyntaxNode) -> Option<&RouteInfo> {
         let block = node.ancestors().find(|n| n.kind() == ROUTE_BLOCK)?;
-        self.routes
-            .iter()
-            .find(|r| r.file == file && r.block.syntax() == &block)
+        self.by_block.get(&block).map(|&i| &self.routes[i])
     }
 
-    /// Every `CALL` node of every file with the function's name.
-    pub fn calls(&self) -> Vec<(FileIdx, SyntaxNode, String)> {
-        let mut out = Vec::new();
-        for (file, f) in self.files() {
-            for n in f.parse.syntax_node().descendants() {
-                if n.kind() == CALL {
-                    if let Some(name) = call_name(&n) {
-                        out.push((file, n, name));
-                    }
+    /// Every node of kind `kind` in the files, in order (the nodes are
+    /// collected once per lint run).
+    pub fn nodes(&self, kind: SyntaxKind) -> impl Iterator<Item = (FileIdx, &SyntaxNode)> {
+        self.nodes
+            .get_or_init(|| {
+                let mut out = Vec::new();
+                for (file, f) in self.files() {
+                    out.extend(f.parse.syntax_node().descendants().map(|n| (file, n)));
                 }
-            }
-        }
-        out
+                out
+            })
+            .iter()
+            .filter(move |(_, n)| n.kind() == kind)
+            .map(|(f, n)| (*f, n))
+    }
+
+    /// Every `CALL` node of every file with the function's name (collected
+    /// once per lint run).
+    pub fn calls(&self) -> &[(FileIdx, SyntaxNode, String)] {
+        self.calls.get_or_init(|| {
+            self.nodes(CALL)
+                .filter_map(|(file, n)| call_name(n).map(|name| (file, n.clone(), name)))
+                .collect()
+        })
+    }
+
+    /// Whether any file's text contains `needle` (rules use it to skip
+    /// configs that cannot have what they look for).
+    pub fn mentions(&self, needle: &str) -> bool {
+        self.files().any(|(_, f)| f.text.contains(needle))
     }
 }
 
@@ -119,6 +149,9 @@ impl<'a> Ctx<'a> {
 /// defined only after the `#!ifdef`, or undefined before it, is rare).
 pub fn inactive_ranges(model: &Model, file: FileIdx) -> Vec<kcfg_syntax::TextRange> {
     let mut out = Vec::new();
+    if !model.file(file).text.contains("#!if") {
+        return out;
+    }
     let root = model.file(file).parse.syntax_node();
     for pp_if in root.descendants().filter(|n| n.kind() == PP_IF) {
         let mut taking = false;
@@ -154,6 +187,22 @@ pub fn inactive_ranges(model: &Model, file: FileIdx) -> Vec<kcfg_syntax::TextRan
         }
     }
     out
+}
+
+/// The nodes outside route blocks (top-level items, also inside `#!ifdef`
+/// arms), without descending into route bodies.
+pub fn top_level(root: &SyntaxNode) -> impl Iterator<Item = SyntaxNode> {
+    let mut stack: Vec<SyntaxNode> = root.children().collect();
+    stack.reverse();
+    std::iter::from_fn(move || {
+        let n = stack.pop()?;
+        if matches!(n.kind(), PP_IF | PP_ARM) {
+            let mut ch: Vec<SyntaxNode> = n.children().collect();
+            ch.reverse();
+            stack.extend(ch);
+        }
+        Some(n)
+    })
 }
 
 /// The block kind of a route block by its keyword.

@@ -40,7 +40,7 @@ pub mod rules;
 pub mod settings;
 pub mod suppress;
 
-pub use ctx::Ctx;
+pub use ctx::{inactive_ranges, Ctx};
 pub use fix::{apply_fixes, Applicability, Edit, Fix};
 pub use registry::{by_code_or_name, RULES};
 pub use rule::{Category, FixAvailability, KamailioVerdict, Rule, RuleMeta};
@@ -100,9 +100,8 @@ pub fn lint(model: &Model, settings: &Settings) -> LintResult {
         .collect();
     // code in `#!ifdef` arms not taken with these defines is not linted
     // (`kcfg check --all-defines` checks the other define sets)
-    let inactive: Vec<Vec<TextRange>> = (0..model.files.len())
-        .map(|i| ctx::inactive_ranges(model, FileIdx(i)))
-        .collect();
+    // (computed only for files with findings)
+    let mut inactive: Vec<Option<Vec<TextRange>>> = vec![None; model.files.len()];
     for rule in RULES {
         let meta = rule.meta;
         if meta.code == rules::unused_suppression::META.code
@@ -118,7 +117,9 @@ pub fn lint(model: &Model, settings: &Settings) -> LintResult {
             if meta.code != rules::string_concat_with_dot::META.code && broken[f.file.0] {
                 continue;
             }
-            if inactive[f.file.0].iter().any(|r| r.contains_range(f.range)) {
+            let ranges =
+                inactive[f.file.0].get_or_insert_with(|| ctx::inactive_ranges(model, f.file));
+            if ranges.iter().any(|r| r.contains_range(f.range)) {
                 continue;
             }
             let path = &model.file(f.file).path;

@@ -22,8 +22,12 @@ pub const META: RuleMeta = RuleMeta {
 
 pub fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
     // names of routes called from inside a while loop, with the call
+    if !ctx.mentions("break") {
+        return;
+    }
     let mut from_loop: Vec<(String, kcfg_syntax::TextRange, kcfg_sema::FileIdx)> = Vec::new();
     for (file, call, name) in ctx.calls() {
+        let (file, name) = (*file, name.as_str());
         if name != "route" {
             continue;
         }
@@ -31,7 +35,7 @@ pub fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
             .ancestors()
             .take_while(|a| a.kind() != ROUTE_BLOCK)
             .any(|a| a.kind() == WHILE_STMT);
-        if let (true, Some(arg)) = (in_loop, crate::ctx::call_args(&call).first()) {
+        if let (true, Some(arg)) = (in_loop, crate::ctx::call_args(call).first()) {
             from_loop.push((
                 arg.text().to_string().trim_matches('"').to_string(),
                 call.text_range(),

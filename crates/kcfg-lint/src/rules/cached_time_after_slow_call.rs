@@ -55,6 +55,9 @@ pub const SLOW: &[&str] = &[
 ];
 
 pub fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
+    if !ctx.mentions("Ts") && !ctx.mentions("Tf") {
+        return;
+    }
     for r in ctx.routes() {
         let Some(body) = r.block.body() else { continue };
         let mut slow: Option<(kcfg_syntax::TextRange, String)> = None;
@@ -70,6 +73,9 @@ pub fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
                 continue;
             }
             let Some(t) = el.as_token() else { continue };
+            if !(t.text().contains("Ts") || t.text().contains("Tf")) {
+                continue;
+            }
             let texts: Vec<(String, kcfg_syntax::TextRange)> = match t.kind() {
                 PVAR => vec![(t.text().to_string(), t.text_range())],
                 STRING => kcfg_syntax::pvar::scan_format(t.text())

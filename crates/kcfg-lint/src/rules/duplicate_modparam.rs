@@ -21,50 +21,60 @@ pub const META: RuleMeta = RuleMeta {
 };
 
 pub fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
+    use kcfg_syntax::SyntaxKind::{ARG_LIST, MODPARAM, PP_ARM};
     let db = kcfg_modules::db(ctx.model.version);
-    let mut seen: HashMap<(String, String), (kcfg_sema::FileIdx, kcfg_syntax::TextRange)> =
-        HashMap::new();
+    // (module, param) -> every place it is set
+    type Site = (
+        kcfg_sema::FileIdx,
+        kcfg_syntax::TextRange,
+        kcfg_syntax::SyntaxNode,
+    );
+    let mut sites: HashMap<(String, String), Vec<Site>> = HashMap::new();
     for (file, f) in ctx.files() {
         let root = f.parse.syntax_node();
-        for mp in f.parse.tree().modparams() {
-            let node = kcfg_syntax::ast::AstNode::syntax(&mp);
-            // only the code Kamailio reads: not in an inactive #!ifdef arm
-            if node
-                .ancestors()
-                .any(|a| a.kind() == kcfg_syntax::SyntaxKind::PP_ARM)
-                && !active(ctx, file, node)
-            {
+        for node in crate::ctx::top_level(&root).filter(|n| n.kind() == MODPARAM) {
+            let Some(mp) =
+                <kcfg_syntax::ast::ModParam as kcfg_syntax::ast::AstNode>::cast(node.clone())
+            else {
                 continue;
-            }
+            };
             let (Some(m), Some(p)) = (mp.module(), mp.param()) else {
                 continue;
             };
-            let multi =
-                db.modparam(&m, &p).any(|x| x.use_func) || db.modparam(&m, &p).next().is_none();
-            if multi || m.contains('|') {
-                continue;
-            }
-            let key = (m.clone(), p.clone());
             let at = node
                 .children()
-                .find(|n| n.kind() == kcfg_syntax::SyntaxKind::ARG_LIST)
+                .find(|n| n.kind() == ARG_LIST)
                 .and_then(|a| a.children().nth(1))
                 .map_or(node.text_range(), |n| n.text_range());
-            if let Some((pf, pr)) = seen.get(&key) {
-                let mut f2 = Finding::new(
-                    file,
-                    at,
-                    format!("`{m}` parameter `{p}` is set again: the earlier value is ignored"),
-                )
-                .help("keep one of the two lines");
-                if *pf == file {
-                    f2 = f2.label(*pr, "first set here");
-                }
-                out.push(f2);
-            } else {
-                seen.insert(key, (file, at));
+            sites.entry((m, p)).or_default().push((file, at, node));
+        }
+    }
+    let mut dups: Vec<_> = sites.into_iter().filter(|(_, v)| v.len() > 1).collect();
+    dups.sort_by_key(|(_, v)| (v[0].0, v[0].1.start()));
+    for ((m, p), v) in dups {
+        let multi = db.modparam(&m, &p).any(|x| x.use_func) || db.modparam(&m, &p).next().is_none();
+        if multi || m.contains('|') {
+            continue;
+        }
+        // only the code Kamailio reads: not in an inactive #!ifdef arm
+        let live: Vec<&Site> = v
+            .iter()
+            .filter(|(file, _, node)| {
+                !node.ancestors().any(|a| a.kind() == PP_ARM) || active(ctx, *file, node)
+            })
+            .collect();
+        for w in live.windows(2) {
+            let ((pf, pr, _), (file, at, _)) = (w[0], w[1]);
+            let mut f2 = Finding::new(
+                *file,
+                *at,
+                format!("`{m}` parameter `{p}` is set again: the earlier value is ignored"),
+            )
+            .help("keep one of the two lines");
+            if pf == file {
+                f2 = f2.label(*pr, "first set here");
             }
-            let _ = &root;
+            out.push(f2);
         }
     }
 }

@@ -22,6 +22,22 @@ pub const META: RuleMeta = RuleMeta {
     kamailio: KamailioVerdict::Accepts,
 };
 
+/// How often `name` appears as a whole word in the config's files.
+fn mentions(ctx: &Ctx<'_>, name: &str) -> usize {
+    let word = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_');
+    ctx.files()
+        .map(|(_, f)| {
+            f.text
+                .match_indices(name)
+                .filter(|(i, _)| {
+                    !word(f.text[..*i].chars().next_back())
+                        && !word(f.text[i + name.len()..].chars().next())
+                })
+                .count()
+        })
+        .sum()
+}
+
 pub fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
     // names defined by the config's text (candidates for "did you mean");
     // `-D` names are not: they are exactly what `#!ifdef` tests without a
@@ -40,49 +56,59 @@ pub fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
         .filter(|d| d.origin != kcfg_sema::DefineOrigin::CommandLine)
         .map(|d| d.name.clone())
         .collect();
+    // `#!ifdef`/`#!ifndef` directives are lines of their own: find the
+    // names tested in the text first, and walk the tree only when one of
+    // them is unknown (rare)
+    let mut candidates = false;
+    for (_, f) in ctx.files() {
+        for line in f.text.lines() {
+            let l = line.trim_start();
+            let rest = l
+                .strip_prefix("#!ifndef")
+                .or_else(|| l.strip_prefix("#!ifdef"));
+            if let Some(name) = rest.and_then(|r| r.split_whitespace().next()) {
+                if !defined.contains(name)
+                    && !cli.contains(name)
+                    && defined.iter().any(|d| {
+                        d.len() >= 4
+                            && d.len().abs_diff(name.len()) <= 2
+                            && strsim::damerau_levenshtein(d, name) <= 2
+                    })
+                {
+                    candidates = true;
+                }
+            }
+        }
+    }
+    if !candidates {
+        return;
+    }
     let mut tested = Vec::new();
-    let mut words: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
-    for (file, f) in ctx.files() {
-        for w in f
-            .text
-            .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-        {
-            if !w.is_empty() {
-                *words.entry(w.to_string()).or_default() += 1;
-            }
-        }
-        for t in f
-            .parse
-            .syntax_node()
-            .descendants_with_tokens()
+    let name_of = |n: &kcfg_syntax::SyntaxNode| {
+        n.children_with_tokens()
             .filter_map(|e| e.into_token())
-        {
-            if t.kind() != PP_NAME {
-                continue;
-            }
-            let Some(p) = t.parent() else { continue };
-            let kw = p
-                .first_token()
-                .map(|k| k.text().to_string())
-                .unwrap_or_default();
-            if p.kind() == PP_DEFINE && !kw.contains("undef") {
-                defined.insert(t.text().to_string());
-            } else if kw.contains("ifdef") || kw.contains("ifndef") {
-                tested.push((file, t.text().to_string(), t.text_range()));
-            }
+            .find(|t| t.kind() == PP_NAME)
+    };
+    let keyword = |n: &kcfg_syntax::SyntaxNode| {
+        n.first_token()
+            .map(|k| k.text().to_string())
+            .unwrap_or_default()
+    };
+    for (_, n) in ctx.nodes(PP_DEFINE) {
+        if let (Some(t), false) = (name_of(n), keyword(n).contains("undef")) {
+            defined.insert(t.text().to_string());
         }
-        for n in kcfg_syntax::ast::descendants::<kcfg_syntax::ast::PpSubst>(&f.parse.syntax_node())
-        {
-            if let Some(name) = n.defined_name() {
-                defined.insert(name);
+    }
+    for (file, n) in ctx.nodes(PP_DIRECTIVE) {
+        let kw = keyword(n);
+        if kw.contains("ifdef") || kw.contains("ifndef") {
+            if let Some(t) = name_of(n) {
+                tested.push((file, t.text().to_string(), t.text_range()));
             }
         }
     }
     for (file, name, range) in tested {
-        if defined.contains(&name)
-            || cli.contains(&name)
-            || words.get(&name).copied().unwrap_or(0) > 1
-        {
+        if defined.contains(&name) || cli.contains(&name) {
             continue;
         }
         let close = defined
@@ -91,6 +117,9 @@ pub fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
             .min_by_key(|d| strsim::damerau_levenshtein(d, &name));
         // two switches of one family (`WITH_A`/`WITH_B`) are not typos of each other
         let close = close.filter(|d| d.len() > 6 || d.len() != name.len());
+        // a name mentioned elsewhere (a comment `# #!define WITH_MYSQL`, docs
+        // saying `-D WITH_TLS`) is a known switch
+        let close = close.filter(|_| mentions(ctx, &name) <= 1);
         if let Some(d) = close {
             out.push(
                 Finding::new(

@@ -26,11 +26,15 @@ pub const META: RuleMeta = RuleMeta {
 /// The `$var` names written by `jansson_get` anywhere in the config.
 pub fn jansson_vars(ctx: &Ctx<'_>) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
+    if !ctx.mentions("jansson_get") {
+        return out;
+    }
     for (_, call, name) in ctx.calls() {
+        let name = name.as_str();
         if name != "jansson_get" {
             continue;
         }
-        if let Some(v) = call_args(&call).get(2).and_then(string_value) {
+        if let Some(v) = call_args(call).get(2).and_then(string_value) {
             if let Some((c, Some(i), false)) = crate::ctx::pv_parts(v.trim()) {
                 if c == "var" {
                     out.insert(i);

@@ -19,6 +19,9 @@ pub const META: RuleMeta = RuleMeta {
 };
 
 pub fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
+    if !ctx.mentions("loose_route") {
+        return;
+    }
     // a fragment without request_route is included by a config that may
     // record-route elsewhere
     if !ctx

@@ -26,6 +26,9 @@ const PER_CALL: &[&str] = &[
 ];
 
 pub fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
+    if !ctx.mentions("mq_add") {
+        return;
+    }
     // queue name -> addmode
     let mut modes: BTreeMap<String, String> = BTreeMap::new();
     for (_, f) in ctx.files() {
@@ -53,10 +56,11 @@ pub fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
         }
     }
     for (file, call, name) in ctx.calls() {
+        let (file, name) = (*file, name.as_str());
         if name != "mq_add" {
             continue;
         }
-        let args = call_args(&call);
+        let args = call_args(call);
         let (Some(q), Some(key)) = (args.first().and_then(string_value), args.get(1)) else {
             continue;
         };

@@ -132,14 +132,15 @@ fn first_answer(ctx: &Ctx<'_>, n: &SyntaxNode, depth: usize) -> Option<(SyntaxNo
 }
 
 pub fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
-    for r in ctx.routes() {
+    for (_, stmt) in ctx.nodes(EXPR_STMT) {
+        let Some(r) = ctx.route_of(stmt) else {
+            continue;
+        };
         if !ctx.kinds(r).contains(BlockKind::Request) {
             continue;
         }
-        for stmt in kcfg_syntax::ast::AstNode::syntax(&r.block)
-            .descendants()
-            .filter(|n| n.kind() == EXPR_STMT)
         {
+            let stmt = stmt.clone();
             let Some(call) = stmt_call(&stmt) else {
                 continue;
             };

@@ -24,13 +24,11 @@ pub const META: RuleMeta = RuleMeta {
 };
 
 pub fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
-    for r in ctx.routes() {
+    for (_, n) in ctx.nodes(RETURN_STMT) {
+        let Some(r) = ctx.route_of(n) else { continue };
         if r.kind != RouteKind::Route {
             continue;
         }
-        for n in kcfg_syntax::ast::AstNode::syntax(&r.block)
-            .descendants()
-            .filter(|n| n.kind() == RETURN_STMT)
         {
             let mut v = n.children().next();
             while let Some(p) = v.clone().filter(|p| p.kind() == PAREN_EXPR) {

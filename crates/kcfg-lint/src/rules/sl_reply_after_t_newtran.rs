@@ -98,15 +98,13 @@ fn scope(call: &SyntaxNode) -> Vec<SyntaxNode> {
 }
 
 pub fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
-    for r in ctx.routes() {
-        for n in kcfg_syntax::ast::AstNode::syntax(&r.block)
-            .descendants()
-            .filter(|n| n.kind() == CALL)
+    for (_, n, name) in ctx.calls() {
+        if name != "t_newtran" {
+            continue;
+        }
+        let Some(r) = ctx.route_of(n) else { continue };
         {
-            if call_name(&n).as_deref() != Some("t_newtran") {
-                continue;
-            }
-            for stmt in scope(&n) {
+            for stmt in scope(n) {
                 for c in stmt
                     .descendants_with_tokens()
                     .filter_map(|e| e.into_node())

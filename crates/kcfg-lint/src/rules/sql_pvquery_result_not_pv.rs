@@ -20,11 +20,15 @@ pub const META: RuleMeta = RuleMeta {
 };
 
 pub fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
+    if !ctx.mentions("sql_pvquery") {
+        return;
+    }
     for (file, call, name) in ctx.calls() {
+        let (file, name) = (*file, name.as_str());
         if name != "sql_pvquery" {
             continue;
         }
-        let args = call_args(&call);
+        let args = call_args(call);
         let Some(res) = args.get(2) else { continue };
         let Some(v) = string_value(res) else { continue };
         if v.split(',').any(|p| !p.trim().starts_with('$')) {

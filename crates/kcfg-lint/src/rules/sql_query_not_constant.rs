@@ -21,11 +21,15 @@ pub const META: RuleMeta = RuleMeta {
 };
 
 pub fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
+    if !ctx.mentions("sql_") {
+        return;
+    }
     for (file, call, name) in ctx.calls() {
+        let (file, name) = (*file, name.as_str());
         if name != "sql_query" && name != "sql_xquery" {
             continue;
         }
-        let args = call_args(&call);
+        let args = call_args(call);
         let Some(q) = args.get(1) else { continue };
         if matches!(q.kind(), BIN_EXPR | PREFIX_EXPR | PAREN_EXPR | CAST_EXPR) {
             out.push(

@@ -28,6 +28,9 @@ fn is_tv_u(text: &str) -> bool {
 
 pub fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
     for (file, f) in ctx.files() {
+        if !f.text.contains("TV(u") {
+            continue;
+        }
         for t in f
             .parse
             .syntax_node()

@@ -22,12 +22,10 @@ pub const META: RuleMeta = RuleMeta {
 };
 
 pub fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
-    for r in ctx.routes() {
-        for b in kcfg_syntax::ast::AstNode::syntax(&r.block)
-            .descendants()
-            .filter(|n| matches!(n.kind(), BLOCK | CASE_CLAUSE))
+    for (_, b) in ctx.nodes(BLOCK).chain(ctx.nodes(CASE_CLAUSE)) {
+        let Some(r) = ctx.route_of(b) else { continue };
         {
-            let stmts = statements(&b);
+            let stmts = statements(b);
             if let Some(pos) = stmts
                 .iter()
                 .position(|s| matches!(s.kind(), EXIT_STMT | DROP_STMT | RETURN_STMT | BREAK_STMT))

@@ -1,9 +1,5 @@
 //! KC401 `unused-define`.
 
-use std::collections::HashSet;
-
-use kcfg_syntax::SyntaxKind::*;
-
 use crate::{Category, Ctx, Finding, FixAvailability, KamailioVerdict, RuleMeta};
 use kcfg_diagnostics::Severity;
 
@@ -13,7 +9,7 @@ pub const META: RuleMeta = RuleMeta {
     category: Category::Preprocessor,
     severity: Severity::Info,
     summary: "`#!define` of a name nothing uses",
-    what: "Finds `#!define`/`#!trydef`/`#!redefine` names that appear nowhere else in the config and its includes: not in `#!ifdef`/`#!ifndef`, not as an identifier the preprocessor replaces, not in another define's value. Configs whose names are used through `#!subst`/`#!substdef` text replacement are not checked for those names.",
+    what: "Finds `#!define`/`#!trydef`/`#!redefine`/`#!substdef` names in effect that appear nowhere else in the text of the config and its includes (as a whole word: in `#!ifdef`/`#!ifndef`, as an identifier the preprocessor replaces, in another define's value). A mention in a comment or a string counts as a use, so a name used only in commented-out code is not reported.",
     why: "A define nobody tests or uses is either dead or, more often, misspelt where it is tested: `#!define WITH_NATT` next to `#!ifdef WITH_NAT` silently leaves NAT handling out.",
     example: "#!define WITH_NATT\nrequest_route {\n\texit;\n}\n",
     fix: "Delete the define, or fix the spelling where it is used.",
@@ -22,47 +18,34 @@ pub const META: RuleMeta = RuleMeta {
     kamailio: KamailioVerdict::Accepts,
 };
 
+/// How often `name` appears as a whole word in `text`.
+fn count_words(text: &str, name: &str) -> usize {
+    let word = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_');
+    text.match_indices(name)
+        .filter(|(i, _)| {
+            !word(text[..*i].chars().next_back()) && !word(text[i + name.len()..].chars().next())
+        })
+        .count()
+}
+
 pub fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
-    let mut defined = Vec::new();
-    let mut used: HashSet<String> = HashSet::new();
-    for (file, f) in ctx.files() {
-        for t in f
-            .parse
-            .syntax_node()
-            .descendants_with_tokens()
-            .filter_map(|e| e.into_token())
-        {
-            match t.kind() {
-                PP_NAME => {
-                    let is_def = t.parent().is_some_and(|p| p.kind() == PP_DEFINE)
-                        && t.parent()
-                            .and_then(|p| p.first_token())
-                            .is_some_and(|k| !k.text().contains("undef"));
-                    if is_def {
-                        defined.push((file, t.text().to_string(), t.text_range()));
-                    } else {
-                        used.insert(t.text().to_string());
-                    }
-                }
-                IDENT | PP_BODY | STRING | INACTIVE_CODE => {
-                    for w in t
-                        .text()
-                        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-                    {
-                        if !w.is_empty() {
-                            used.insert(w.to_string());
-                        }
-                    }
-                }
-                _ => {}
-            }
-        }
-    }
-    for (file, name, range) in defined {
-        if !used.contains(&name) {
+    // the defines in effect (those of inactive `#!ifdef` arms are not linted)
+    for d in ctx.model.defines.values() {
+        let kcfg_sema::DefineOrigin::Directive { file, range } = d.origin else {
+            continue;
+        };
+        let total: usize = ctx
+            .files()
+            .map(|(_, f)| count_words(&f.text, &d.name))
+            .sum();
+        if total <= 1 {
             out.push(
-                Finding::new(file, range, format!("`{name}` is defined but never used"))
-                    .help("delete it, or check the spelling where it should be used"),
+                Finding::new(
+                    file,
+                    range,
+                    format!("`{}` is defined but never used", d.name),
+                )
+                .help("delete it, or check the spelling where it should be used"),
             );
         }
     }

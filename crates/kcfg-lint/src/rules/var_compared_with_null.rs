@@ -38,15 +38,17 @@ pub fn is_null(n: &SyntaxNode) -> bool {
 
 /// `(comparison node, var name, var operand)` for every `$var == $null`
 /// style comparison.
-pub fn null_comparisons(root: &SyntaxNode) -> Vec<(SyntaxNode, String, SyntaxNode)> {
+pub fn null_comparisons<'n>(
+    exprs: impl Iterator<Item = &'n SyntaxNode>,
+) -> Vec<(SyntaxNode, String, SyntaxNode)> {
     let mut out = Vec::new();
-    for e in root.descendants().filter(|n| n.kind() == BIN_EXPR) {
-        if !bin_op(&e)
+    for e in exprs {
+        if !bin_op(e)
             .is_some_and(|o| matches!(o.kind(), EQ2 | NEQ | EQ_KW | NE_KW | IEQ_KW | INE_KW))
         {
             continue;
         }
-        let (Some(a), Some(b)) = bin_operands(&e) else {
+        let (Some(a), Some(b)) = bin_operands(e) else {
             continue;
         };
         for (x, y) in [(&a, &b), (&b, &a)] {
@@ -63,7 +65,14 @@ pub fn null_comparisons(root: &SyntaxNode) -> Vec<(SyntaxNode, String, SyntaxNod
 pub fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
     let jansson = super::jansson_null_on_var::jansson_vars(ctx);
     for (file, f) in ctx.files() {
-        for (e, name, _) in null_comparisons(&f.parse.syntax_node()) {
+        if !f.text.contains("$null") {
+            continue;
+        }
+        let exprs = ctx
+            .nodes(BIN_EXPR)
+            .filter(|(x, _)| *x == file)
+            .map(|(_, n)| n);
+        for (e, name, _) in null_comparisons(exprs) {
             if jansson.contains(&name) {
                 continue; // KC210 says more
             }

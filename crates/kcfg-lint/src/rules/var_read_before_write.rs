@@ -16,7 +16,7 @@ pub const META: RuleMeta = RuleMeta {
     category: Category::CallFlow,
     severity: Severity::Warning,
     summary: "`$var(x)` read before it is written while handling the message: it holds the previous message's value",
-    what: "Follows each route Kamailio runs by itself (request_route, reply, failure, branch and event routes) in statement order, through `route()` calls, and finds the first read of each `$var` that no assignment before it wrote. The branches of an `if` start from what was written before the `if`; after it, a name counts as written when any branch wrote it (a deliberate choice: in real configs the write and the read are often tied to the same condition, e.g. a query result read only when the query succeeded, which kcfg cannot see); writes in loops and `switch` cases count as they appear; a string argument made only of PVs (an output parameter such as `jansson_get`'s or `sql_pvquery`'s result list) counts as a write. A self-referencing assignment (`$var(n) = $var(n) + 1;`) is taken as a counter kept across messages on purpose and not reported.",
+    what: "Follows each route Kamailio runs by itself (request_route, reply, failure, branch and event routes) in statement order, through `route()` calls (each sub-route at its first call), and finds the first read of each `$var` that no assignment before it wrote. The branches of an `if` start from what was written before the `if`; after it, a name counts as written when any branch wrote it (a deliberate choice: in real configs the write and the read are often tied to the same condition, e.g. a query result read only when the query succeeded, which kcfg cannot see); writes in loops and `switch` cases count as they appear; a string argument made only of PVs (an output parameter such as `jansson_get`'s or `sql_pvquery`'s result list) counts as a write. A self-referencing assignment (`$var(n) = $var(n) + 1;`) is taken as a counter kept across messages on purpose and not reported.",
     why: "`$var` variables belong to the worker process, not to the message, and keep their value between messages. A `$var` read before it is set in the current message holds whatever the previous message handled by the same process left in it (or 0).",
     example: "loadmodule \"pv.so\"\nloadmodule \"xlog.so\"\nloadmodule \"textops.so\"\nrequest_route {\n\tif (is_method(\"BYE\")) {\n\t\txlog(\"L_INFO\", \"call of $var(caller) ends\\n\");\n\t}\n\t$var(caller) = $fU;\n\texit;\n}\n",
     fix: "Set the variable before it is read in every message (`$var(caller) = $fU;` first), or keep per-call data where it belongs (`$dlg_var`, `$avp`, a header).",
@@ -30,10 +30,14 @@ struct Walk<'c, 'a> {
     written: HashSet<String>,
     reported: BTreeSet<String>,
     stack: Vec<usize>,
+    walked: HashSet<usize>,
     out: Vec<Finding>,
 }
 
 fn var_of(text: &str) -> Option<String> {
+    if !text.contains("var(") {
+        return None;
+    }
     match pv_parts(text)? {
         (c, Some(i), _) if c == "var" => Some(i),
         _ => None,
@@ -156,7 +160,12 @@ impl Walk<'_, '_> {
                         })
                     });
                     if let Some(i) = callee {
-                        if !self.stack.contains(&i) && self.stack.len() < 32 {
+                        // a route walked once already wrote what it writes
+                        // and reported what it reads
+                        if !self.stack.contains(&i)
+                            && self.stack.len() < 32
+                            && self.walked.insert(i)
+                        {
                             self.stack.push(i);
                             let routes = self.ctx.routes();
                             let callee = routes[i].clone();
@@ -171,7 +180,12 @@ impl Walk<'_, '_> {
                 for a in &args {
                     // a string that is only PVs (`"$var(a)"`, `"$var(a), $avp(b)"`)
                     // is an output parameter
-                    if let Some(list) = string_value(a).and_then(|s| pv_list(&s)) {
+                    let pv_only = a.kind() == STRING_LIT && a.text().to_string().contains('$');
+                    if let Some(list) = pv_only
+                        .then(|| string_value(a))
+                        .flatten()
+                        .and_then(|s| pv_list(&s))
+                    {
                         self.written.extend(list);
                         continue;
                     }
@@ -192,7 +206,7 @@ impl Walk<'_, '_> {
                                     self.read(r, v, t.text_range());
                                 }
                             }
-                            STRING => {
+                            STRING if t.text().contains("var(") => {
                                 for p in kcfg_syntax::pvar::scan_format(t.text()) {
                                     if let Some(v) = var_of(&t.text()[p.start..p.end]) {
                                         let range = TextRange::at(
@@ -223,6 +237,7 @@ pub fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
             written: HashSet::new(),
             reported: BTreeSet::new(),
             stack: Vec::new(),
+            walked: HashSet::new(),
             out: Vec::new(),
         };
         w.node(r, kcfg_syntax::ast::AstNode::syntax(&body));
