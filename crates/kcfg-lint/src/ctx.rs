@@ -27,7 +27,7 @@ pub struct Ctx<'a> {
     pub model: &'a Model,
     routes: Vec<RouteInfo>,
     calls: std::cell::OnceCell<Vec<(FileIdx, SyntaxNode, String)>>,
-    nodes: std::cell::OnceCell<Vec<(FileIdx, SyntaxNode)>>,
+    nodes: std::cell::OnceCell<Vec<Vec<(FileIdx, SyntaxNode)>>>,
     by_block: std::collections::HashMap<SyntaxNode, usize>,
 }
 
@@ -113,17 +113,17 @@ impl<'a> Ctx<'a> {
     /// Every node of kind `kind` in the files, in order (the nodes are
     /// collected once per lint run).
     pub fn nodes(&self, kind: SyntaxKind) -> impl Iterator<Item = (FileIdx, &SyntaxNode)> {
-        self.nodes
-            .get_or_init(|| {
-                let mut out = Vec::new();
-                for (file, f) in self.files() {
-                    out.extend(f.parse.syntax_node().descendants().map(|n| (file, n)));
+        // grouped by kind: `by_kind[kind as usize]`
+        let by_kind = self.nodes.get_or_init(|| {
+            let mut out: Vec<Vec<(FileIdx, SyntaxNode)>> = vec![Vec::new(); ERROR as usize + 1];
+            for (file, f) in self.files() {
+                for n in f.parse.syntax_node().descendants() {
+                    out[n.kind() as usize].push((file, n));
                 }
-                out
-            })
-            .iter()
-            .filter(move |(_, n)| n.kind() == kind)
-            .map(|(f, n)| (*f, n))
+            }
+            out
+        });
+        by_kind[kind as usize].iter().map(|(f, n)| (*f, n))
     }
 
     /// Every `CALL` node of every file with the function's name (collected

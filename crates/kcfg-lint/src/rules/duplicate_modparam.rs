@@ -30,9 +30,9 @@ pub fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
         kcfg_syntax::SyntaxNode,
     );
     let mut sites: HashMap<(String, String), Vec<Site>> = HashMap::new();
-    for (file, f) in ctx.files() {
-        let root = f.parse.syntax_node();
-        for node in crate::ctx::top_level(&root).filter(|n| n.kind() == MODPARAM) {
+    {
+        for (file, node) in ctx.nodes(MODPARAM) {
+            let node = node.clone();
             let Some(mp) =
                 <kcfg_syntax::ast::ModParam as kcfg_syntax::ast::AstNode>::cast(node.clone())
             else {

@@ -60,13 +60,15 @@ pub fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
     // names tested in the text first, and walk the tree only when one of
     // them is unknown (rare)
     let mut candidates = false;
+    let mut seen: HashSet<&str> = HashSet::new();
     for (_, f) in ctx.files() {
-        for line in f.text.lines() {
-            let l = line.trim_start();
+        for (i, _) in f.text.match_indices("#!if") {
+            let l = &f.text[i..];
             let rest = l
                 .strip_prefix("#!ifndef")
                 .or_else(|| l.strip_prefix("#!ifdef"));
-            if let Some(name) = rest.and_then(|r| r.split_whitespace().next()) {
+            let name = rest.and_then(|r| r.split_whitespace().next());
+            if let Some(name) = name.filter(|n| seen.insert(n)) {
                 if !defined.contains(name)
                     && !cli.contains(name)
                     && defined.iter().any(|d| {

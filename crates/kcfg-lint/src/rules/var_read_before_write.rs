@@ -113,6 +113,15 @@ impl Walk<'_, '_> {
     }
 
     fn node(&mut self, r: &RouteInfo, n: &SyntaxNode) {
+        // a subtree without `var(` and without a route call reads and
+        // writes nothing this rule follows
+        let text = &self.ctx.model.file(r.file).text;
+        let range = n.text_range();
+        if let Some(t) = text.get(usize::from(range.start())..usize::from(range.end())) {
+            if !t.contains("var(") && !t.contains("route") {
+                return;
+            }
+        }
         match n.kind() {
             IF_STMT => self.if_stmt(r, n),
             ASSIGN_STMT => {
