@@ -740,7 +740,7 @@ fn reported_by_kamailio_at_the_end(d: &Diagnostic) -> bool {
 fn reported_at_start_up(d: &Diagnostic) -> bool {
     matches!(
         d.code,
-        "KC110" | "KC119" | "KC121" | "KC122" | "KC135" | "KC136"
+        "KC110" | "KC119" | "KC121" | "KC122" | "KC135" | "KC136" | "KC207"
     )
 }
 

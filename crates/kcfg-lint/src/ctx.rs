@@ -29,11 +29,19 @@ pub struct Ctx<'a> {
     calls: std::cell::OnceCell<Vec<(FileIdx, SyntaxNode, String)>>,
     nodes: std::cell::OnceCell<Vec<Vec<(FileIdx, SyntaxNode)>>>,
     by_block: std::collections::HashMap<SyntaxNode, usize>,
+    by_name: std::collections::HashMap<String, usize>,
 }
 
 impl<'a> Ctx<'a> {
     /// Collect the route blocks of the model's files.
     pub fn new(model: &'a Model) -> Ctx<'a> {
+        // model routes by (file, start of the keyword): one lookup per block
+        let by_head: std::collections::HashMap<(usize, kcfg_syntax::TextSize), usize> = model
+            .routes
+            .iter()
+            .enumerate()
+            .map(|(i, r)| ((r.file.0, r.head_range.start()), i))
+            .collect();
         let mut routes = Vec::new();
         for (i, f) in model.files.iter().enumerate() {
             if f.included_in_route {
@@ -43,12 +51,8 @@ impl<'a> Ctx<'a> {
             let root = f.parse.syntax_node();
             for block in top_level(&root).filter_map(RouteBlock::cast) {
                 let Some(kind) = block.kind() else { continue };
-                let range = block.syntax().text_range();
-                let route = model.routes.iter().position(|r| {
-                    r.file == file
-                        && r.range.contains_range(range)
-                        && range.contains_range(r.head_range)
-                });
+                let head = block.keyword().map(|k| k.text_range().start());
+                let route = head.and_then(|h| by_head.get(&(i, h)).copied());
                 routes.push(RouteInfo {
                     file,
                     name: block.name(),
@@ -63,12 +67,19 @@ impl<'a> Ctx<'a> {
             .enumerate()
             .map(|(i, r)| (r.block.syntax().clone(), i))
             .collect();
+        let by_name = routes
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.kind == RouteKind::Route && r.route.is_some())
+            .filter_map(|(i, r)| Some((r.name.clone()?, i)))
+            .collect();
         Ctx {
             model,
             routes,
             calls: std::cell::OnceCell::new(),
             nodes: std::cell::OnceCell::new(),
             by_block,
+            by_name,
         }
     }
 
@@ -102,6 +113,11 @@ impl<'a> Ctx<'a> {
         } else {
             k
         }
+    }
+
+    /// The index in [`Ctx::routes`] of the active `route[name]` block.
+    pub fn sub_route(&self, name: &str) -> Option<usize> {
+        self.by_name.get(name).copied()
     }
 
     /// The route block a node is in.
@@ -186,7 +202,22 @@ pub fn inactive_ranges(model: &Model, file: FileIdx) -> Vec<kcfg_syntax::TextRan
             }
         }
     }
-    out
+    // disjoint and sorted, for binary search
+    out.sort_by_key(|r| r.start());
+    let mut merged: Vec<kcfg_syntax::TextRange> = Vec::with_capacity(out.len());
+    for r in out {
+        match merged.last_mut() {
+            Some(last) if r.start() <= last.end() => *last = last.cover(r),
+            _ => merged.push(r),
+        }
+    }
+    merged
+}
+
+/// Whether `range` lies inside one of `ranges` (as [`inactive_ranges`] returns them).
+pub fn inside(ranges: &[kcfg_syntax::TextRange], range: kcfg_syntax::TextRange) -> bool {
+    let i = ranges.partition_point(|r| r.start() <= range.start());
+    i > 0 && ranges[i - 1].contains_range(range)
 }
 
 /// The nodes outside route blocks (top-level items, also inside `#!ifdef`

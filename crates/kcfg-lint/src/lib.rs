@@ -119,7 +119,7 @@ pub fn lint(model: &Model, settings: &Settings) -> LintResult {
             }
             let ranges =
                 inactive[f.file.0].get_or_insert_with(|| ctx::inactive_ranges(model, f.file));
-            if ranges.iter().any(|r| r.contains_range(f.range)) {
+            if ctx::inside(ranges, f.range) {
                 continue;
             }
             let path = &model.file(f.file).path;

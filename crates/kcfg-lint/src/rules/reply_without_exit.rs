@@ -116,10 +116,10 @@ fn first_answer(ctx: &Ctx<'_>, n: &SyntaxNode, depth: usize) -> Option<(SyntaxNo
             let target = call_args(&c)
                 .first()
                 .map(|a| a.text().to_string().trim_matches('"').to_string());
-            let callee = ctx
-                .routes()
-                .iter()
-                .find(|r| r.kind == kcfg_syntax::ast::RouteKind::Route && r.name == target);
+            let callee = target
+                .as_deref()
+                .and_then(|t| ctx.sub_route(t))
+                .map(|i| &ctx.routes()[i]);
             if let Some(body) = callee.and_then(|r| r.block.body()) {
                 if first_answer(ctx, kcfg_syntax::ast::AstNode::syntax(&body), depth + 1).is_some()
                 {

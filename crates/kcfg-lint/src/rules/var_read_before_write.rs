@@ -160,14 +160,7 @@ impl Walk<'_, '_> {
                 let args = call_args(n);
                 if name == "route" {
                     let target = args.first().map(|a| a.text().to_string());
-                    let callee = target.and_then(|t| {
-                        let t = t.trim_matches('"').to_string();
-                        self.ctx.routes().iter().position(|x| {
-                            x.kind == RouteKind::Route
-                                && x.name.as_deref() == Some(t.as_str())
-                                && x.route.is_some()
-                        })
-                    });
+                    let callee = target.and_then(|t| self.ctx.sub_route(t.trim_matches('"')));
                     if let Some(i) = callee {
                         // a route walked once already wrote what it writes
                         // and reported what it reads
