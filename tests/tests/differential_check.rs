@@ -743,7 +743,7 @@ fn reported_by_kamailio_at_the_end(d: &Diagnostic) -> bool {
 fn reported_at_start_up(d: &Diagnostic) -> bool {
     matches!(
         d.code,
-        "KC110" | "KC119" | "KC121" | "KC122" | "KC135" | "KC136"
+        "KC110" | "KC119" | "KC121" | "KC122" | "KC135" | "KC136" | "KC207"
     )
 }
 
@@ -755,6 +755,7 @@ fn kcfg_findings(case: &Case) -> Vec<Finding> {
         version: kcfg_modules::KamailioVersion::V5_6,
         defines: case.defines.clone(),
         path: Some(main.clone()),
+        ..Default::default()
     };
     let mut files = Files::new();
     let (main_id, diagnostics) =

@@ -88,6 +88,7 @@ fn kcfg_errors(path: &Path, bytes: &[u8]) -> Vec<KcfgError> {
         version: kcfg_modules::KamailioVersion::V5_6,
         defines: Vec::new(),
         path: Some(path.to_path_buf()),
+        ..Default::default()
     };
     let parse = kcfg_syntax::parse_with(&text, &options.parse_options_for(&text));
     let index = LineIndex::new(&text);

@@ -21,6 +21,8 @@ pub struct CheckOptions {
     /// relative includes are looked for (after the current directory, as
     /// Kamailio does). `None` for standard input.
     pub path: Option<std::path::PathBuf>,
+    /// Which lint rules (`kcfg-lint`, KC2xx–KC5xx) run; all by default.
+    pub lint: kcfg_lint::Settings,
 }
 
 /// How deep includes are followed when collecting their defines.
@@ -183,7 +185,17 @@ pub fn check_source_model(
         d.severity = kcfg_diagnostics::Severity::Warning;
         d
     }));
-    out.extend(semantic(files, file, &model));
+    let lint = kcfg_lint::lint(&model, &options.lint);
+    // KC201 carries the fix for the `.` that the parser reports as KC001:
+    // report it once
+    let dots: Vec<TextSize> = lint
+        .findings
+        .iter()
+        .filter(|f| f.code == "KC201" && f.file.0 == 0)
+        .map(|f| f.range.start())
+        .collect();
+    out.retain(|d| !(d.code == codes::SYNTAX_ERROR && dots.contains(&d.range.start())));
+    out.extend(semantic(files, file, &model, &lint));
     if LEAK_TREES.load(std::sync::atomic::Ordering::Relaxed) {
         // The process ends after printing: freeing every node of the tree
         // one by one costs time for nothing (see `leak_trees_at_exit`).
@@ -194,11 +206,53 @@ pub fn check_source_model(
 
 static LEAK_TREES: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
-/// Let [`check_source`] and [`check_source_with`] skip freeing the syntax trees and the model it
-/// builds. Only for a process that exits once its output is written (the
-/// `kcfg` binary calls it); a long-running caller must not.
+/// Let [`check_source`] and [`check_source_with`] skip freeing the syntax
+/// trees and the model they build. Only for a process that exits once its
+/// output is written (the `kcfg` binary calls it); a long-running caller
+/// must not.
 pub fn leak_trees_at_exit() {
     LEAK_TREES.store(true, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// Apply the lint fixes of the main file `text` until nothing changes (at
+/// most 10 rounds; a fix whose edits overlap another waits for the next
+/// round). Unsafe fixes only when `unsafe_fixes`. Returns the fixed text
+/// and the number of fixes applied. Findings in included files are not
+/// fixed.
+pub fn fix_text(text: &str, options: &CheckOptions, unsafe_fixes: bool) -> (String, usize) {
+    let mut text = text.to_string();
+    let mut total = 0;
+    let sema_options = kcfg_sema::SemaOptions {
+        version: options.version,
+        defines: options.defines.clone(),
+        cwd: None,
+    };
+    let path = options
+        .path
+        .clone()
+        .unwrap_or_else(|| std::path::PathBuf::from("<stdin>"));
+    for _ in 0..10 {
+        let model =
+            kcfg_sema::Model::build(&path, text.as_str(), &kcfg_sema::FsLoader, &sema_options);
+        let lint = kcfg_lint::lint(&model, &options.lint);
+        let fixes = lint
+            .findings
+            .iter()
+            .filter(|f| f.file.0 == 0)
+            .filter_map(|f| f.fix.as_ref());
+        let (next, n) = kcfg_lint::apply_fixes(&text, fixes, unsafe_fixes);
+        if n == 0 || next == text {
+            break;
+        }
+        // a fix must never add a syntax error: stop before such a round
+        let before = kcfg_syntax::parse(&text).errors().len();
+        if kcfg_syntax::parse(&next).errors().len() > before {
+            break;
+        }
+        total += n;
+        text = next;
+    }
+    (text, total)
 }
 
 /// The defines (with values) of the files the model's main file includes;
@@ -258,8 +312,14 @@ pub fn build_model_with(
     kcfg_sema::Model::build(&main_path, text, loader, &sema_options)
 }
 
-/// Turn `kcfg-sema`'s findings into diagnostics.
-fn semantic(files: &mut Files, main: FileId, model: &kcfg_sema::Model) -> Vec<Diagnostic> {
+/// Turn `kcfg-sema`'s findings (less those a suppression comment silences)
+/// and the lint findings into diagnostics.
+fn semantic(
+    files: &mut Files,
+    main: FileId,
+    model: &kcfg_sema::Model,
+    lint: &kcfg_lint::LintResult,
+) -> Vec<Diagnostic> {
     let mut ids: Vec<Option<FileId>> = vec![None; model.files.len()];
     ids[0] = Some(main);
     let mut id_of = |files: &mut Files, idx: kcfg_sema::FileIdx| -> FileId {
@@ -282,7 +342,10 @@ fn semantic(files: &mut Files, main: FileId, model: &kcfg_sema::Model) -> Vec<Di
             out.push(with_include_chain(d, model, kcfg_sema::FileIdx(i)));
         }
     }
-    for sd in &model.diagnostics {
+    for (i, sd) in model.diagnostics.iter().enumerate() {
+        if lint.sema_suppressed.get(i).copied().unwrap_or(false) {
+            continue;
+        }
         let id = id_of(files, sd.file);
         let severity = match sd.severity {
             kcfg_sema::Severity::Error => kcfg_diagnostics::Severity::Error,
@@ -296,6 +359,11 @@ fn semantic(files: &mut Files, main: FileId, model: &kcfg_sema::Model) -> Vec<Di
             d = d.with_label(*r, m.clone());
         }
         out.push(with_include_chain(d, model, sd.file));
+    }
+    for f in &lint.findings {
+        let id = id_of(files, f.file);
+        let d = kcfg_lint::to_diagnostic(f, id);
+        out.push(with_include_chain(d, model, f.file));
     }
     out
 }
@@ -389,19 +457,76 @@ mod tests {
         let text =
             b"loadmodule \"sl.so\"\nrequest_route {\n\tsend_reply_error();\n\tt_relay();\n}\n";
         let mut files = Files::new();
-        let (_, d) = check_bytes(&mut files, "k.cfg", text, &CheckOptions::default());
+        // the semantic checks only: the lint rules have their own tests
+        let no_lint = || kcfg_lint::Settings {
+            select: vec![kcfg_lint::Selector::parse("KC9").unwrap()],
+            ..Default::default()
+        };
+        let options = CheckOptions {
+            lint: no_lint(),
+            ..Default::default()
+        };
+        let (_, d) = check_bytes(&mut files, "k.cfg", text, &options);
         let codes: Vec<_> = d.iter().map(|d| d.code).collect();
         // t_relay needs tm; send_reply_error exists in 6.0
         assert_eq!(codes, vec!["KC103"], "{d:?}");
         assert!(d[0].help.as_deref().unwrap_or("").contains("tm.so"));
         let options = CheckOptions {
             version: kcfg_modules::KamailioVersion::V5_6,
+            lint: no_lint(),
             ..Default::default()
         };
         let mut files = Files::new();
         let (_, d) = check_bytes(&mut files, "k.cfg", text, &options);
         assert_eq!(d.len(), 2, "{d:?}");
         assert!(d[0].message.contains("send_reply_error") && d[0].message.contains("6.0"));
+    }
+
+    #[test]
+    fn lint_findings_are_warnings_and_kc201_replaces_its_kc001() {
+        let text = b"loadmodule \"pv.so\"\nloadmodule \"tm.so\"\nrequest_route {\n\t$var(a) = \"x\" . $ci;\n\tt_relay();\n\texit;\n}\n";
+        let mut files = Files::new();
+        let (_, d) = check_bytes(&mut files, "k.cfg", text, &CheckOptions::default());
+        let codes: Vec<_> = d.iter().map(|d| (d.code, d.severity)).collect();
+        // one error for the `.` (KC201, with its fix), not KC001 as well
+        assert!(
+            codes.contains(&("KC201", kcfg_diagnostics::Severity::Error)),
+            "{codes:?}"
+        );
+        assert!(!codes.iter().any(|c| c.0 == "KC001"), "{codes:?}");
+        assert!(
+            codes.contains(&("KC306", kcfg_diagnostics::Severity::Warning)),
+            "{codes:?}"
+        );
+        // fixed, the file has no error left
+        let (fixed, n) = fix_text(
+            std::str::from_utf8(text).unwrap(),
+            &CheckOptions::default(),
+            false,
+        );
+        assert_eq!(n, 1);
+        assert!(fixed.contains("\"x\" + $ci"), "{fixed}");
+        let mut files = Files::new();
+        let (_, d) = check_bytes(
+            &mut files,
+            "k.cfg",
+            fixed.as_bytes(),
+            &CheckOptions::default(),
+        );
+        assert!(
+            d.iter()
+                .all(|d| d.severity != kcfg_diagnostics::Severity::Error),
+            "{d:?}"
+        );
+    }
+
+    #[test]
+    fn suppression_comments_silence_semantic_checks() {
+        let text =
+            b"request_route {\n\tno_such(); # kcfg: ignore[KC103] -- built in-house\n\texit;\n}\n";
+        let mut files = Files::new();
+        let (_, d) = check_bytes(&mut files, "k.cfg", text, &CheckOptions::default());
+        assert!(d.is_empty(), "{d:?}");
     }
 
     #[test]

@@ -41,6 +41,10 @@ pub enum Command {
         kcfg check --format concise kamailio.cfg\n  \
         cat kamailio.cfg | kcfg check -")]
     Check(CheckArgs),
+    /// Explain a diagnostic code or lint rule (`kcfg explain KC301`, `kcfg explain reply-without-exit`).
+    ///
+    /// Without an argument, lists every code.
+    Explain(ExplainArgs),
     /// Print the concrete syntax tree of a file (for debugging kcfg).
     ///
     /// Prints the tree, then the syntax errors of the file, one per line.
@@ -168,6 +172,39 @@ pub struct CheckArgs {
     /// [default: a `*.cfg` next to the script whose app module `load`s it].
     #[arg(long, value_name = "FILE")]
     pub cfg: Option<PathBuf>,
+    /// Run only these lint rules: code prefixes (`KC2`, `KC301`) or rule
+    /// names, comma-separated or repeated; replaces `select` of kcfg.toml.
+    #[arg(long, value_name = "RULES", value_delimiter = ',')]
+    pub select: Vec<String>,
+
+    /// Do not run these lint rules (added to `ignore` of kcfg.toml).
+    #[arg(long, value_name = "RULES", value_delimiter = ',')]
+    pub ignore: Vec<String>,
+
+    /// Apply the safe fixes of lint rules to the files (standard input:
+    /// print the fixed text instead of the report).
+    #[arg(long)]
+    pub fix: bool,
+
+    /// With `--fix` or `--diff`: also apply fixes that may change behaviour.
+    #[arg(long)]
+    pub unsafe_fixes: bool,
+
+    /// Show the fixes as a unified diff instead of applying them.
+    #[arg(long)]
+    pub diff: bool,
+
+    /// Print the number of findings per code instead of the findings.
+    #[arg(long)]
+    pub statistics: bool,
+}
+
+/// `kcfg explain`.
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// A code (`KC301`) or a lint rule name (`reply-without-exit`).
+    #[arg(value_name = "CODE")]
+    pub code: Option<String>,
 }
 
 fn parse_version(s: &str) -> Result<kcfg_modules::KamailioVersion, String> {
@@ -273,6 +310,12 @@ pub enum OutputFormat {
     Concise,
     /// A JSON array of problems.
     Json,
+    /// SARIF 2.1.0 (GitHub code scanning and other tools).
+    Sarif,
+    /// GitHub Actions workflow annotations (`::warning file=...`).
+    Github,
+    /// JUnit XML, one test case per file.
+    Junit,
 }
 
 /// `--color`.

@@ -7,6 +7,13 @@
 //! [check]
 //! # check the config once for each of these define sets (like `-D NAME`)
 //! define-sets = [["WITH_MYSQL", "WITH_AUTH"], ["WITH_NAT"], []]
+//!
+//! [lint]
+//! # lint rules (KC2xx-KC5xx) by code prefix or name; all run by default
+//! select = ["KC2", "KC3", "unused-define"]
+//! ignore = ["KC306"]
+//! # rules not to run in some files (globs; without `/` the file name)
+//! per-file-ignores = { "legacy/*.cfg" = ["KC3"], "test-*.cfg" = ["KC401"] }
 //! ```
 //!
 //! Unknown keys elsewhere are ignored (other commands will have sections of
@@ -31,6 +38,8 @@ pub struct Config {
     pub kamailio_version: Option<KamailioVersion>,
     /// `[check] define-sets`: each set is a list of `NAME` or `NAME=VALUE`.
     pub define_sets: Option<Vec<Vec<String>>>,
+    /// `[lint]`: which lint rules run.
+    pub lint: kcfg_lint::Settings,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -39,6 +48,28 @@ struct Raw {
     kamailio_version: Option<String>,
     #[serde(default)]
     check: RawCheck,
+    #[serde(default)]
+    lint: RawLint,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+struct RawLint {
+    #[serde(default)]
+    select: Vec<String>,
+    #[serde(default)]
+    ignore: Vec<String>,
+    #[serde(default)]
+    per_file_ignores: std::collections::BTreeMap<String, Vec<String>>,
+}
+
+/// Parse rule selectors, saying in which key a bad one is.
+pub fn selectors(list: &[String], key: &str) -> Result<Vec<kcfg_lint::Selector>, String> {
+    list.iter()
+        .flat_map(|s| s.split(','))
+        .filter(|s| !s.trim().is_empty())
+        .map(|s| kcfg_lint::Selector::parse(s).map_err(|e| format!("`{key}`: {e}")))
+        .collect()
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -74,10 +105,21 @@ impl Config {
                 }
             }
         }
+        let lint = kcfg_lint::Settings {
+            select: selectors(&raw.lint.select, "[lint] select")?,
+            ignore: selectors(&raw.lint.ignore, "[lint] ignore")?,
+            per_file_ignores: raw
+                .lint
+                .per_file_ignores
+                .iter()
+                .map(|(g, v)| Ok((g.clone(), selectors(v, "[lint] per-file-ignores")?)))
+                .collect::<Result<_, String>>()?,
+        };
         Ok(Config {
             path: path.map(Path::to_path_buf),
             kamailio_version,
             define_sets: raw.check.define_sets,
+            lint,
         })
     }
 
@@ -189,6 +231,25 @@ mod tests {
         )
         .unwrap_err();
         assert!(e.contains("twice"), "{e}");
+    }
+
+    #[test]
+    fn lint_section() {
+        let c = Config::parse(
+            "[lint]\nselect = [\"KC2\", \"reply-without-exit\"]\nignore = [\"KC201\"]\nper-file-ignores = { \"old/*.cfg\" = [\"KC3\"] }\n",
+            None,
+        )
+        .unwrap();
+        assert_eq!(c.lint.select.len(), 2);
+        assert_eq!(c.lint.ignore[0].as_str(), "KC201");
+        assert_eq!(c.lint.per_file_ignores[0].0, "old/*.cfg");
+        let e = Config::parse("[lint]\nselect = [\"no-such-rule\"]\n", None).unwrap_err();
+        assert!(
+            e.contains("[lint] select") && e.contains("no-such-rule"),
+            "{e}"
+        );
+        let e = Config::parse("[lint]\nselekt = []\n", None).unwrap_err();
+        assert!(e.contains("selekt"), "{e}");
     }
 
     #[test]

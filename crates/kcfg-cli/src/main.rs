@@ -42,6 +42,7 @@ fn main() -> ExitCode {
         Command::Graph(args) => commands::graph::run(args, &mut env),
         Command::Docs(args) => commands::docs::run(args, &mut env),
         Command::Lsp(_) => unreachable!("handled before the streams are locked"),
+        Command::Explain(args) => commands::explain::run(args, &mut env),
     };
     let status = result.unwrap_or_else(|e| {
         eprintln!("kcfg: error: cannot write the output: {e}");

@@ -260,6 +260,8 @@ pub fn check_options(settings: &Settings, path: &Path) -> kcfg_check::CheckOptio
         version: settings.version,
         defines: settings.defines.clone(),
         path: Some(path.to_path_buf()),
+        // the default rule selection; `[lint]` of kcfg.toml is not read yet
+        lint: Default::default(),
     }
 }
 

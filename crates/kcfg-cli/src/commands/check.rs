@@ -32,6 +32,7 @@ pub fn run(args: &CheckArgs, env: &mut Env<'_>) -> io::Result<Status> {
     let mut diagnostics: Vec<Diagnostic> = Vec::new();
     let mut finder = crate::config::Finder::new();
     let mut several_sets = false;
+    let mut fixes_shown = 0usize;
     for target in &targets {
         // kcfg.toml: in the file's directory or above (the current
         // directory's for standard input)
@@ -51,6 +52,13 @@ pub fn run(args: &CheckArgs, env: &mut Env<'_>) -> io::Result<Status> {
                 continue;
             }
         };
+        let lint = match lint_settings(args, &config) {
+            Ok(l) => l,
+            Err(e) => {
+                report_error(env, e)?;
+                return Ok(Status::Error);
+            }
+        };
         let mut options = check::CheckOptions {
             version: args
                 .kamailio_version
@@ -58,9 +66,10 @@ pub fn run(args: &CheckArgs, env: &mut Env<'_>) -> io::Result<Status> {
                 .unwrap_or_default(),
             defines: args.defines.clone(),
             path: None,
+            lint,
         };
         match read_source(env, &target.source) {
-            Ok(bytes) => {
+            Ok(mut bytes) => {
                 if let crate::discover::Source::File(path) = &target.source {
                     options.path = Some(path.clone());
                 }
@@ -75,6 +84,19 @@ pub fn run(args: &CheckArgs, env: &mut Env<'_>) -> io::Result<Status> {
                             args.cfg.as_deref(),
                             &options,
                         ));
+                        continue;
+                    }
+                }
+                if args.fix || args.diff {
+                    match apply_fixes(args, env, target, &bytes, &options)? {
+                        FixOutcome::Text(fixed) => bytes = fixed.into_bytes(),
+                        FixOutcome::Printed => {
+                            fixes_shown += 1;
+                            continue;
+                        }
+                        FixOutcome::Nothing => {}
+                    }
+                    if args.diff {
                         continue;
                     }
                 }
@@ -106,10 +128,23 @@ pub fn run(args: &CheckArgs, env: &mut Env<'_>) -> io::Result<Status> {
         }
     }
 
+    if args.diff || (args.fix && args.paths.iter().any(|p| p.as_os_str() == "-")) {
+        // the diffs (or the fixed text) were the output
+        return Ok(if failed {
+            Status::Error
+        } else if fixes_shown > 0 && args.diff {
+            Status::Findings
+        } else {
+            Status::Clean
+        });
+    }
     let format = match args.format {
         OutputFormat::Human => Format::Human,
         OutputFormat::Concise => Format::Concise,
         OutputFormat::Json => Format::Json,
+        OutputFormat::Sarif => Format::Sarif,
+        OutputFormat::Github => Format::Github,
+        OutputFormat::Junit => Format::Junit,
     };
     // the concise format has no notes: say there with which defines
     if several_sets && format == Format::Concise {
@@ -120,10 +155,17 @@ pub fn run(args: &CheckArgs, env: &mut Env<'_>) -> io::Result<Status> {
         }
     }
     let color = env.use_color(args.color);
-    emit(
-        env.stdout,
-        &render::render(format, &files, &diagnostics, color),
-    )?;
+    if args.statistics {
+        emit(env.stdout, &statistics(&diagnostics))?;
+    } else if format == Format::Sarif {
+        let rules = rule_descriptors();
+        emit(env.stdout, &render::sarif(&files, &diagnostics, &rules))?;
+    } else {
+        emit(
+            env.stdout,
+            &render::render(format, &files, &diagnostics, color),
+        )?;
+    }
     // no summary when nothing could be read: the errors say it all
     if format == Format::Human && !(failed && files.is_empty()) {
         // after the snippets, an empty line sets the summary apart
@@ -141,6 +183,137 @@ pub fn run(args: &CheckArgs, env: &mut Env<'_>) -> io::Result<Status> {
     } else {
         Status::Clean
     })
+}
+
+/// The lint rules to run: `[lint]` of kcfg.toml, `--select` replacing its
+/// `select`, `--ignore` added to its `ignore`.
+fn lint_settings(
+    args: &CheckArgs,
+    config: &crate::config::Config,
+) -> Result<kcfg_lint::Settings, String> {
+    let mut s = config.lint.clone();
+    if !args.select.is_empty() {
+        s.select = crate::config::selectors(&args.select, "--select")?;
+    }
+    s.ignore
+        .extend(crate::config::selectors(&args.ignore, "--ignore")?);
+    Ok(s)
+}
+
+enum FixOutcome {
+    /// the (maybe) fixed text, to be checked
+    Text(String),
+    /// a diff or the fixed standard input was printed
+    Printed,
+    /// not UTF-8 or nothing to fix
+    Nothing,
+}
+
+/// `--fix`/`--diff` for one target: fix the main file until the fixes
+/// converge; write it back (`--fix`), print the fixed text (`--fix` on
+/// standard input) or print a unified diff (`--diff`).
+fn apply_fixes(
+    args: &CheckArgs,
+    env: &mut Env<'_>,
+    target: &crate::discover::Target,
+    bytes: &[u8],
+    options: &check::CheckOptions,
+) -> io::Result<FixOutcome> {
+    let Ok(text) = kcfg_syntax::decode(bytes) else {
+        return Ok(FixOutcome::Nothing);
+    };
+    let (fixed, n) = check::fix_text(text, options, args.unsafe_fixes);
+    let stdin = matches!(target.source, crate::discover::Source::Stdin);
+    if args.diff {
+        if n == 0 {
+            return Ok(FixOutcome::Nothing);
+        }
+        let diff = similar::TextDiff::from_lines(text, fixed.as_str())
+            .unified_diff()
+            .context_radius(3)
+            .header(&target.display, &target.display)
+            .to_string();
+        emit(env.stdout, &diff)?;
+        emit(
+            env.stderr,
+            &format!(
+                "{}: {} fix{} would be applied\n",
+                target.display,
+                n,
+                if n == 1 { "" } else { "es" }
+            ),
+        )?;
+        return Ok(FixOutcome::Printed);
+    }
+    if stdin {
+        emit(env.stdout, &fixed)?;
+        return Ok(FixOutcome::Printed);
+    }
+    if n > 0 {
+        if let crate::discover::Source::File(path) = &target.source {
+            if let Err(e) = std::fs::write(path, &fixed) {
+                report_error(env, format_args!("cannot write `{}`: {e}", target.display))?;
+                return Ok(FixOutcome::Nothing);
+            }
+            emit(
+                env.stderr,
+                &format!(
+                    "{}: fixed {} problem{}\n",
+                    target.display,
+                    n,
+                    if n == 1 { "" } else { "s" }
+                ),
+            )?;
+        }
+    }
+    Ok(FixOutcome::Text(fixed))
+}
+
+/// `--statistics`: findings per code, most frequent first.
+fn statistics(diagnostics: &[Diagnostic]) -> String {
+    let mut counts: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
+    for d in diagnostics {
+        *counts.entry(d.code).or_default() += 1;
+    }
+    let mut rows: Vec<(&str, usize)> = counts.into_iter().collect();
+    rows.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    let mut out = String::new();
+    for (code, n) in rows {
+        let name = kcfg_lint::by_code_or_name(code)
+            .map(|r| r.meta.name)
+            .or_else(|| kcfg_sema::codes::name(code))
+            .or_else(|| crate::commands::explain::core_code(code).map(|c| c.1))
+            .unwrap_or("");
+        out.push_str(&format!("{n:5}  {code}  {name}\n"));
+    }
+    out
+}
+
+/// The rules of every code kcfg reports, for SARIF's `tool.driver.rules`.
+fn rule_descriptors() -> Vec<render::RuleDescriptor> {
+    let mut v: Vec<render::RuleDescriptor> = crate::commands::explain::CORE_CODES
+        .iter()
+        .map(|(c, n, s)| render::RuleDescriptor {
+            code: c,
+            name: n,
+            summary: s,
+        })
+        .collect();
+    v.extend(
+        kcfg_sema::codes::ALL
+            .iter()
+            .map(|(c, n, _, s)| render::RuleDescriptor {
+                code: c,
+                name: n,
+                summary: s,
+            }),
+    );
+    v.extend(kcfg_lint::RULES.iter().map(|r| render::RuleDescriptor {
+        code: r.meta.code,
+        name: r.meta.name,
+        summary: r.meta.summary,
+    }));
+    v
 }
 
 /// The define sets to check a file with (`--all-defines`, kcfg.toml

@@ -3,6 +3,7 @@
 pub mod check;
 pub mod docs;
 pub mod expand;
+pub mod explain;
 pub mod graph;
 pub mod lsp;
 pub mod run;

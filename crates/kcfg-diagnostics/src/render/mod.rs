@@ -6,12 +6,18 @@
 //! values), which is what terminals and most editors mean by a column.
 
 mod concise;
+mod github;
 mod human;
 mod json;
+mod junit;
+mod sarif;
 
 pub use concise::concise;
+pub use github::github;
 pub use human::{human, HumanOptions};
 pub use json::json;
+pub use junit::junit;
+pub use sarif::{sarif, RuleDescriptor};
 
 use crate::{Diagnostic, Files};
 
@@ -25,6 +31,12 @@ pub enum Format {
     Concise,
     /// A JSON array ([`json`]).
     Json,
+    /// SARIF 2.1.0 ([`sarif`]; [`render`] gives it no rule descriptions).
+    Sarif,
+    /// GitHub Actions annotations ([`github`]).
+    Github,
+    /// JUnit XML ([`junit`]).
+    Junit,
 }
 
 /// Render `diagnostics` in `format`; `color` only matters for
@@ -34,6 +46,9 @@ pub fn render(format: Format, files: &Files, diagnostics: &[Diagnostic], color: 
         Format::Human => human(files, diagnostics, &HumanOptions { color }),
         Format::Concise => concise(files, diagnostics),
         Format::Json => json(files, diagnostics),
+        Format::Sarif => sarif(files, diagnostics, &[]),
+        Format::Github => github(files, diagnostics),
+        Format::Junit => junit(files, diagnostics),
     }
 }
 

@@ -1,0 +1,353 @@
+//! What rules see: the model, the route blocks of every file, and small
+//! helpers over the syntax tree.
+
+use kcfg_modules::{BlockKind, BlockKinds};
+use kcfg_sema::{FileIdx, Model, SourceFile};
+use kcfg_syntax::ast::{AstNode, RouteBlock, RouteKind};
+use kcfg_syntax::{SyntaxKind, SyntaxKind::*, SyntaxNode, SyntaxToken};
+
+/// A route block of one of the files (also in inactive `#!ifdef` arms).
+#[derive(Debug, Clone)]
+pub struct RouteInfo {
+    /// Its file.
+    pub file: FileIdx,
+    /// The block.
+    pub block: RouteBlock,
+    /// Its kind.
+    pub kind: RouteKind,
+    /// Its name as written.
+    pub name: Option<String>,
+    /// Its index in `model.routes` (`None` in an inactive `#!ifdef` arm).
+    pub route: Option<usize>,
+}
+
+/// The context of a lint run.
+pub struct Ctx<'a> {
+    /// The model.
+    pub model: &'a Model,
+    routes: Vec<RouteInfo>,
+    calls: std::cell::OnceCell<Vec<(FileIdx, SyntaxNode, String)>>,
+    nodes: std::cell::OnceCell<Vec<Vec<(FileIdx, SyntaxNode)>>>,
+    by_block: std::collections::HashMap<SyntaxNode, usize>,
+    by_name: std::collections::HashMap<String, usize>,
+}
+
+impl<'a> Ctx<'a> {
+    /// Collect the route blocks of the model's files.
+    pub fn new(model: &'a Model) -> Ctx<'a> {
+        // model routes by (file, start of the keyword): one lookup per block
+        let by_head: std::collections::HashMap<(usize, kcfg_syntax::TextSize), usize> = model
+            .routes
+            .iter()
+            .enumerate()
+            .map(|(i, r)| ((r.file.0, r.head_range.start()), i))
+            .collect();
+        let mut routes = Vec::new();
+        for (i, f) in model.files.iter().enumerate() {
+            if f.included_in_route {
+                continue;
+            }
+            let file = FileIdx(i);
+            let root = f.parse.syntax_node();
+            for block in top_level(&root).filter_map(RouteBlock::cast) {
+                let Some(kind) = block.kind() else { continue };
+                let head = block.keyword().map(|k| k.text_range().start());
+                let route = head.and_then(|h| by_head.get(&(i, h)).copied());
+                routes.push(RouteInfo {
+                    file,
+                    name: block.name(),
+                    block,
+                    kind,
+                    route,
+                });
+            }
+        }
+        let by_block = routes
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (r.block.syntax().clone(), i))
+            .collect();
+        let by_name = routes
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.kind == RouteKind::Route && r.route.is_some())
+            .filter_map(|(i, r)| Some((r.name.clone()?, i)))
+            .collect();
+        Ctx {
+            model,
+            routes,
+            calls: std::cell::OnceCell::new(),
+            nodes: std::cell::OnceCell::new(),
+            by_block,
+            by_name,
+        }
+    }
+
+    /// The files rules look at (files included inside a route block are
+    /// statements, not files of their own, and are skipped).
+    pub fn files(&self) -> impl Iterator<Item = (FileIdx, &'a SourceFile)> + 'a {
+        self.model
+            .files
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| !f.included_in_route)
+            .map(|(i, f)| (FileIdx(i), f))
+    }
+
+    /// Every route block.
+    pub fn routes(&self) -> &[RouteInfo] {
+        &self.routes
+    }
+
+    /// The block kinds a route runs as: its own for entry points, else the
+    /// kinds of the routes that call it (through `route()`), else its own.
+    pub fn kinds(&self, r: &RouteInfo) -> BlockKinds {
+        let own = BlockKinds::only(own_kind(r));
+        let Some(idx) = r.route else { return own };
+        if r.kind != RouteKind::Route {
+            return own;
+        }
+        let k = self.model.call_graph().reached_as(idx);
+        if k.is_empty() {
+            own
+        } else {
+            k
+        }
+    }
+
+    /// The index in [`Ctx::routes`] of the active `route[name]` block.
+    pub fn sub_route(&self, name: &str) -> Option<usize> {
+        self.by_name.get(name).copied()
+    }
+
+    /// The route block a node is in.
+    pub fn route_of(&self, node: &SyntaxNode) -> Option<&RouteInfo> {
+        let block = node.ancestors().find(|n| n.kind() == ROUTE_BLOCK)?;
+        self.by_block.get(&block).map(|&i| &self.routes[i])
+    }
+
+    /// Every node of kind `kind` in the files, in order (the nodes are
+    /// collected once per lint run).
+    pub fn nodes(&self, kind: SyntaxKind) -> impl Iterator<Item = (FileIdx, &SyntaxNode)> {
+        // grouped by kind: `by_kind[kind as usize]`
+        let by_kind = self.nodes.get_or_init(|| {
+            let mut out: Vec<Vec<(FileIdx, SyntaxNode)>> = vec![Vec::new(); ERROR as usize + 1];
+            for (file, f) in self.files() {
+                for n in f.parse.syntax_node().descendants() {
+                    out[n.kind() as usize].push((file, n));
+                }
+            }
+            out
+        });
+        by_kind[kind as usize].iter().map(|(f, n)| (*f, n))
+    }
+
+    /// Every `CALL` node of every file with the function's name (collected
+    /// once per lint run).
+    pub fn calls(&self) -> &[(FileIdx, SyntaxNode, String)] {
+        self.calls.get_or_init(|| {
+            self.nodes(CALL)
+                .filter_map(|(file, n)| call_name(n).map(|name| (file, n.clone(), name)))
+                .collect()
+        })
+    }
+
+    /// Whether any file's text contains `needle` (rules use it to skip
+    /// configs that cannot have what they look for).
+    pub fn mentions(&self, needle: &str) -> bool {
+        self.files().any(|(_, f)| f.text.contains(needle))
+    }
+}
+
+/// The ranges of `#!ifdef` arms (without their directive line) that are
+/// not taken with the model's defines: what Kamailio does not read in this
+/// run. The defines in effect at the end of the config decide (a name
+/// defined only after the `#!ifdef`, or undefined before it, is rare).
+pub fn inactive_ranges(model: &Model, file: FileIdx) -> Vec<kcfg_syntax::TextRange> {
+    let mut out = Vec::new();
+    if !model.file(file).text.contains("#!if") {
+        return out;
+    }
+    let root = model.file(file).parse.syntax_node();
+    for pp_if in root.descendants().filter(|n| n.kind() == PP_IF) {
+        let mut taking = false;
+        for arm in pp_if.children().filter(|n| n.kind() == PP_ARM) {
+            let Some(dir) = arm.children().find(|n| n.kind() == PP_DIRECTIVE) else {
+                continue;
+            };
+            let tok = |k: SyntaxKind| {
+                dir.children_with_tokens()
+                    .filter_map(|e| e.into_token())
+                    .find(|t| t.kind() == k)
+                    .map(|t| t.text().to_string())
+            };
+            let kw = tok(PP_KEYWORD).unwrap_or_default();
+            let defined = tok(PP_NAME).is_some_and(|n| model.defines.contains_key(&n));
+            taking = if kw.contains("ifndef") {
+                !defined
+            } else if kw.contains("ifdef") {
+                defined
+            } else if kw.contains("ifexp") {
+                false
+            } else if kw.contains("else") {
+                !taking
+            } else {
+                taking
+            };
+            if !taking {
+                out.push(kcfg_syntax::TextRange::new(
+                    dir.text_range().end(),
+                    arm.text_range().end(),
+                ));
+            }
+        }
+    }
+    // disjoint and sorted, for binary search
+    out.sort_by_key(|r| r.start());
+    let mut merged: Vec<kcfg_syntax::TextRange> = Vec::with_capacity(out.len());
+    for r in out {
+        match merged.last_mut() {
+            Some(last) if r.start() <= last.end() => *last = last.cover(r),
+            _ => merged.push(r),
+        }
+    }
+    merged
+}
+
+/// Whether `range` lies inside one of `ranges` (as [`inactive_ranges`] returns them).
+pub fn inside(ranges: &[kcfg_syntax::TextRange], range: kcfg_syntax::TextRange) -> bool {
+    let i = ranges.partition_point(|r| r.start() <= range.start());
+    i > 0 && ranges[i - 1].contains_range(range)
+}
+
+/// The nodes outside route blocks (top-level items, also inside `#!ifdef`
+/// arms), without descending into route bodies.
+pub fn top_level(root: &SyntaxNode) -> impl Iterator<Item = SyntaxNode> {
+    let mut stack: Vec<SyntaxNode> = root.children().collect();
+    stack.reverse();
+    std::iter::from_fn(move || {
+        let n = stack.pop()?;
+        if matches!(n.kind(), PP_IF | PP_ARM) {
+            let mut ch: Vec<SyntaxNode> = n.children().collect();
+            ch.reverse();
+            stack.extend(ch);
+        }
+        Some(n)
+    })
+}
+
+/// The block kind of a route block by its keyword.
+pub fn own_kind(r: &RouteInfo) -> BlockKind {
+    match r.kind {
+        RouteKind::Route | RouteKind::Request => BlockKind::Request,
+        RouteKind::Failure => BlockKind::Failure,
+        RouteKind::OnReply => match r.name.as_deref() {
+            None | Some("0") => BlockKind::OnReplyCore,
+            _ => BlockKind::OnReplyTm,
+        },
+        RouteKind::Branch => BlockKind::Branch,
+        RouteKind::OnSend => BlockKind::OnSend,
+        RouteKind::Event => BlockKind::Event,
+    }
+}
+
+/// The name of a `CALL` node.
+pub fn call_name(call: &SyntaxNode) -> Option<String> {
+    let t = call.first_token()?;
+    matches!(t.kind(), IDENT | ROUTE_KW).then(|| t.text().to_string())
+}
+
+/// The argument nodes of a `CALL`.
+pub fn call_args(call: &SyntaxNode) -> Vec<SyntaxNode> {
+    call.children()
+        .find(|n| n.kind() == ARG_LIST)
+        .map(|a| a.children().collect())
+        .unwrap_or_default()
+}
+
+/// The value of a string-literal node without quotes (`None` for other nodes).
+pub fn string_value(n: &SyntaxNode) -> Option<String> {
+    kcfg_syntax::ast::StringLit::cast(n.clone()).map(|s| kcfg_syntax::ast::string_value(&s))
+}
+
+/// The statements of a `BLOCK` (or `CASE_CLAUSE`, `PP_ARM`), in order.
+pub fn statements(block: &SyntaxNode) -> Vec<SyntaxNode> {
+    block
+        .children()
+        .filter(|n| is_statement(n.kind()))
+        .collect()
+}
+
+/// Whether a node kind is a statement.
+pub fn is_statement(k: SyntaxKind) -> bool {
+    matches!(
+        k,
+        IF_STMT
+            | SWITCH_STMT
+            | WHILE_STMT
+            | RETURN_STMT
+            | EXIT_STMT
+            | DROP_STMT
+            | BREAK_STMT
+            | ASSIGN_STMT
+            | EXPR_STMT
+            | PP_IF
+            | BLOCK
+    )
+}
+
+/// The call of an expression statement `f(...);`.
+pub fn stmt_call(stmt: &SyntaxNode) -> Option<SyntaxNode> {
+    if stmt.kind() != EXPR_STMT {
+        return None;
+    }
+    stmt.children().find(|n| n.kind() == CALL)
+}
+
+/// The operator token of a `BIN_EXPR`.
+pub fn bin_op(e: &SyntaxNode) -> Option<SyntaxToken> {
+    e.children_with_tokens()
+        .filter_map(|x| x.into_token())
+        .find(|t| !t.kind().is_trivia())
+}
+
+/// The operands of a `BIN_EXPR`.
+pub fn bin_operands(e: &SyntaxNode) -> (Option<SyntaxNode>, Option<SyntaxNode>) {
+    let mut c = e.children();
+    (c.next(), c.next())
+}
+
+/// The PV token of a `PV_EXPR` node (through parentheses).
+pub fn pv_token(n: &SyntaxNode) -> Option<SyntaxToken> {
+    let mut n = n.clone();
+    while n.kind() == PAREN_EXPR {
+        n = n.children().next()?;
+    }
+    if n.kind() != PV_EXPR {
+        return None;
+    }
+    n.children_with_tokens()
+        .filter_map(|x| x.into_token())
+        .find(|t| t.kind() == PVAR)
+}
+
+/// `(class, inner name, has transformations)` of a PV's text.
+pub fn pv_parts(text: &str) -> Option<(String, Option<String>, bool)> {
+    let pv = kcfg_syntax::pvar::parse_pv(text).ok()?;
+    Some((
+        pv.class.to_string(),
+        pv.inner.map(str::to_string),
+        !pv.transforms.is_empty(),
+    ))
+}
+
+/// Functions that send a SIP reply.
+pub const REPLY_FUNCTIONS: &[&str] = &[
+    "sl_send_reply",
+    "sl_reply",
+    "send_reply",
+    "sl_reply_error",
+    "send_reply_error",
+    "t_reply",
+    "t_send_reply",
+];

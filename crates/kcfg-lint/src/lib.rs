@@ -1,0 +1,201 @@
+//! # kcfg-lint — the mistakes Kamailio accepts
+//!
+//! Lint rules run on the resolved model of `kcfg-sema` ([`kcfg_sema::Model`]) and
+//! its concrete syntax trees. Each rule is one file in `src/rules/` with its
+//! documentation as structured constants ([`RuleMeta`]) and a `check` function;
+//! [`registry::RULES`] is the one table of all of them (code → rule).
+//!
+//! Codes (never reused, never renamed; a renamed rule keeps its code):
+//!
+//! | range | category |
+//! | --- | --- |
+//! | KC2xx | script-language and module gotchas |
+//! | KC3xx | call flow |
+//! | KC4xx | preprocessor |
+//! | KC5xx | hygiene (suppression comments, duplicates) |
+//!
+//! KC0xx (syntax, `kcfg-diagnostics`) and KC1xx (semantic checks, `kcfg-sema`)
+//! are not lint rules; selection ([`Settings`]) applies to lint rules only,
+//! suppression comments to every code.
+//!
+//! Severity follows `kcfg-sema`'s rule: **error** only where real Kamailio
+//! refuses the config (`kamailio -c` or its start-up fails, measured for each
+//! such rule), **warning** where Kamailio accepts it but it does not do what
+//! it says, **info** for likely mistakes that can be deliberate.
+//!
+//! ```
+//! use kcfg_sema::{MemoryLoader, Model, SemaOptions};
+//! let text = "loadmodule \"sl.so\"\nrequest_route {\n\tsl_send_reply(\"404\", \"x\");\n\tsl_send_reply(\"200\", \"y\");\n}\n";
+//! let model = Model::build("k.cfg", text, &MemoryLoader::new(), &SemaOptions::default());
+//! let out = kcfg_lint::lint(&model, &kcfg_lint::Settings::default());
+//! assert_eq!(out.findings[0].code, "KC301");
+//! ```
+
+mod ctx;
+pub mod docs;
+pub mod fix;
+pub mod registry;
+mod rule;
+pub mod rules;
+pub mod settings;
+pub mod suppress;
+
+pub use ctx::{inactive_ranges, Ctx};
+pub use fix::{apply_fixes, Applicability, Edit, Fix};
+pub use registry::{by_code_or_name, RULES};
+pub use rule::{Category, FixAvailability, KamailioVerdict, Rule, RuleMeta};
+pub use settings::{Selector, Settings};
+
+use kcfg_diagnostics::Severity;
+use kcfg_sema::{FileIdx, Model};
+use kcfg_syntax::TextRange;
+
+/// One finding of a lint rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    /// The rule's code (`KC201`).
+    pub code: &'static str,
+    /// The rule's default severity.
+    pub severity: Severity,
+    /// The file of the model the range is in.
+    pub file: FileIdx,
+    /// What the finding points at.
+    pub range: TextRange,
+    /// What is wrong, in one sentence.
+    pub message: String,
+    /// How to fix it.
+    pub help: Option<String>,
+    /// Secondary places in the same file.
+    pub labels: Vec<(TextRange, String)>,
+    /// An automatic fix, when the rule has one.
+    pub fix: Option<Fix>,
+}
+
+/// What [`lint`] returns.
+#[derive(Debug, Clone, Default)]
+pub struct LintResult {
+    /// The findings of the selected rules that no suppression comment
+    /// silenced, plus the findings about suppression comments themselves
+    /// (KC501/KC502), in file and offset order.
+    pub findings: Vec<Finding>,
+    /// For each of `model.diagnostics` (the KC1xx checks of `kcfg-sema`):
+    /// whether a suppression comment silences it.
+    pub sema_suppressed: Vec<bool>,
+}
+
+/// Run the rules selected by `settings` on `model` (main file path for the
+/// per-file settings is `model.files[0].path`).
+pub fn lint(model: &Model, settings: &Settings) -> LintResult {
+    let ctx = Ctx::new(model);
+    let mut findings = Vec::new();
+    let broken: Vec<bool> = model
+        .files
+        .iter()
+        .map(|f| {
+            f.parse
+                .errors()
+                .iter()
+                .any(|e| !e.message.contains("concatenation"))
+        })
+        .collect();
+    // code in `#!ifdef` arms not taken with these defines is not linted
+    // (`kcfg check --all-defines` checks the other define sets)
+    // (computed only for files with findings)
+    let mut inactive: Vec<Option<Vec<TextRange>>> = vec![None; model.files.len()];
+    for rule in RULES {
+        let meta = rule.meta;
+        if meta.code == rules::unused_suppression::META.code
+            || meta.code == rules::unknown_suppression::META.code
+        {
+            continue;
+        }
+        let mut out = Vec::new();
+        (rule.check)(&ctx, &mut out);
+        for mut f in out {
+            // a file Kamailio rejects for its syntax is linted only for the
+            // `.` operator (KC201): the rest of its tree is error recovery
+            if meta.code != rules::string_concat_with_dot::META.code && broken[f.file.0] {
+                continue;
+            }
+            let ranges =
+                inactive[f.file.0].get_or_insert_with(|| ctx::inactive_ranges(model, f.file));
+            if ctx::inside(ranges, f.range) {
+                continue;
+            }
+            let path = &model.file(f.file).path;
+            if !settings.enabled(meta, path) {
+                continue;
+            }
+            f.code = meta.code;
+            f.severity = meta.severity;
+            findings.push(f);
+        }
+    }
+    let mut suppressions = suppress::Suppressions::collect(model);
+    findings.retain(|f| !suppressions.take(f.file, f.range, f.code, model));
+    let sema_suppressed = model
+        .diagnostics
+        .iter()
+        .map(|d| suppressions.take(d.file, d.range, d.code, model))
+        .collect();
+    findings.extend(suppressions.problems(model, settings));
+    findings
+        .sort_by(|a, b| (a.file, a.range.start(), a.code).cmp(&(b.file, b.range.start(), b.code)));
+    findings.dedup_by(|a, b| a.file == b.file && a.range == b.range && a.code == b.code);
+    LintResult {
+        findings,
+        sema_suppressed,
+    }
+}
+
+impl Finding {
+    /// A finding for the rule running it (code and severity are set by [`lint`]).
+    pub fn new(file: FileIdx, range: TextRange, message: impl Into<String>) -> Finding {
+        Finding {
+            code: "",
+            severity: Severity::Warning,
+            file,
+            range,
+            message: message.into(),
+            help: None,
+            labels: Vec::new(),
+            fix: None,
+        }
+    }
+    /// Set the help text.
+    pub fn help(mut self, h: impl Into<String>) -> Finding {
+        self.help = Some(h.into());
+        self
+    }
+    /// Add a secondary label.
+    pub fn label(mut self, r: TextRange, m: impl Into<String>) -> Finding {
+        self.labels.push((r, m.into()));
+        self
+    }
+    /// Attach a fix.
+    pub fn fix(mut self, f: Fix) -> Finding {
+        self.fix = Some(f);
+        self
+    }
+}
+
+/// The diagnostic of a finding, in `file` of a [`kcfg_diagnostics::Files`]
+/// map; the fix, when there is one, is named in a note.
+pub fn to_diagnostic(f: &Finding, file: kcfg_diagnostics::FileId) -> kcfg_diagnostics::Diagnostic {
+    let mut d =
+        kcfg_diagnostics::Diagnostic::new(f.code, f.severity, file, f.range, f.message.clone());
+    if let Some(h) = &f.help {
+        d = d.with_help(h.clone());
+    }
+    for (r, m) in &f.labels {
+        d = d.with_label(*r, m.clone());
+    }
+    if let Some(fix) = &f.fix {
+        let how = match fix.applicability {
+            Applicability::Safe => "`kcfg check --fix`",
+            Applicability::Unsafe => "`kcfg check --fix --unsafe-fixes`",
+        };
+        d = d.with_note(format!("fix available with {how}: {}", fix.message));
+    }
+    d
+}
