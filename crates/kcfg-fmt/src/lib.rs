@@ -259,7 +259,7 @@ fn short(s: &str) -> String {
     if t.len() < s.len() {
         t.push('…');
     }
-    t.replace('\n', "\\n")
+    t.replace('\n', "\\n").replace('\r', "\\r")
 }
 
 fn same_token(a: &kcfg_syntax::SyntaxToken, b: &kcfg_syntax::SyntaxToken) -> bool {
@@ -273,7 +273,7 @@ fn same_token(a: &kcfg_syntax::SyntaxToken, b: &kcfg_syntax::SyntaxToken) -> boo
 
 /// A line comment without its trailing blanks (the formatter drops them).
 pub(crate) fn trim_comment(s: &str) -> &str {
-    s.trim_end_matches([' ', '\t'])
+    s.trim_end_matches([' ', '\t', '\r'])
 }
 
 /// Every token but whitespace, newlines and line continuations, in order:

@@ -475,7 +475,13 @@ impl Printer<'_> {
 
     fn push_comment(&mut self, tok: &SyntaxToken) {
         if tok.kind() == COMMENT {
-            self.out.push_str(trim_comment(tok.text()));
+            // with CRLF line ends the lexer leaves the `\r` in the comment
+            let t = trim_comment(tok.text());
+            self.out.push_str(if self.nl == "\r\n" {
+                t
+            } else {
+                tok.text().trim_end_matches([' ', '\t'])
+            });
         } else {
             self.out.push_str(tok.text());
         }
@@ -529,7 +535,10 @@ impl Printer<'_> {
             cur = el.next_sibling_or_token();
         }
         self.skip_until = end;
-        let text = &self.text[usize::from(start)..usize::from(end)];
+        let mut text = &self.text[usize::from(start)..usize::from(end)];
+        if self.nl == "\r\n" {
+            text = text.strip_suffix('\r').unwrap_or(text);
+        }
         let col0 = text.starts_with("#!") || text.starts_with("!!");
         self.pending_item = None;
         self.flush_comments(self.level);
@@ -658,6 +667,9 @@ fn rule(a: &SyntaxToken, b: &SyntaxToken) -> Option<bool> {
     }
     if (ak == L_BRACK && ap == Some(ROUTE_NAME)) || (bk == R_BRACK && bp == Some(ROUTE_NAME)) {
         return Some(false);
+    }
+    if ak == RETURN_KW && bk == L_PAREN {
+        return None;
     }
     if matches!(
         ak,
