@@ -7,6 +7,12 @@
 //! [check]
 //! # check the config once for each of these define sets (like `-D NAME`)
 //! define-sets = [["WITH_MYSQL", "WITH_AUTH"], ["WITH_NAT"], []]
+//!
+//! [format]                          # kcfg fmt
+//! indent-style = "tab"              # or "space"
+//! indent-width = 4                  # spaces per level with "space"
+//! max-blank-lines = 2
+//! line-width = 100                  # reserved: long lines are kept
 //! ```
 //!
 //! Unknown keys elsewhere are ignored (other commands will have sections of
@@ -31,6 +37,8 @@ pub struct Config {
     pub kamailio_version: Option<KamailioVersion>,
     /// `[check] define-sets`: each set is a list of `NAME` or `NAME=VALUE`.
     pub define_sets: Option<Vec<Vec<String>>>,
+    /// `[format]`: the options of `kcfg fmt` (defaults where not given).
+    pub format: kcfg_fmt::FormatOptions,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -39,6 +47,53 @@ struct Raw {
     kamailio_version: Option<String>,
     #[serde(default)]
     check: RawCheck,
+    #[serde(default)]
+    format: RawFormat,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+struct RawFormat {
+    indent_style: Option<String>,
+    indent_width: Option<usize>,
+    max_blank_lines: Option<usize>,
+    line_width: Option<usize>,
+}
+
+impl RawFormat {
+    fn options(self) -> Result<kcfg_fmt::FormatOptions, String> {
+        let mut o = kcfg_fmt::FormatOptions::default();
+        if let Some(s) = self.indent_style {
+            o.indent_style = match s.as_str() {
+                "tab" => kcfg_fmt::IndentStyle::Tab,
+                "space" => kcfg_fmt::IndentStyle::Space,
+                _ => {
+                    return Err(format!(
+                        "[format] `indent-style` is \"{s}\" (use \"tab\" or \"space\")"
+                    ))
+                }
+            };
+        }
+        if let Some(w) = self.indent_width {
+            if !(1..=16).contains(&w) {
+                return Err(format!("[format] `indent-width` is {w} (use 1 to 16)"));
+            }
+            o.indent_width = w;
+        }
+        if let Some(b) = self.max_blank_lines {
+            if b > 100 {
+                return Err(format!("[format] `max-blank-lines` is {b} (use 0 to 100)"));
+            }
+            o.max_blank_lines = b;
+        }
+        if let Some(w) = self.line_width {
+            if !(20..=1000).contains(&w) {
+                return Err(format!("[format] `line-width` is {w} (use 20 to 1000)"));
+            }
+            o.line_width = w;
+        }
+        Ok(o)
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -78,6 +133,7 @@ impl Config {
             path: path.map(Path::to_path_buf),
             kamailio_version,
             define_sets: raw.check.define_sets,
+            format: raw.format.options()?,
         })
     }
 
@@ -151,7 +207,7 @@ mod tests {
     #[test]
     fn full_file() {
         let c = Config::parse(
-            "kamailio-version = \"5.6\"\n[check]\ndefine-sets = [[\"WITH_MYSQL\", \"WITH_AUTH\"], [], [\"DBURL=mysql://x\"]]\n[format]\nindent = 4\n",
+            "kamailio-version = \"5.6\"\n[check]\ndefine-sets = [[\"WITH_MYSQL\", \"WITH_AUTH\"], [], [\"DBURL=mysql://x\"]]\n[format]\nindent-width = 2\n",
             None,
         )
         .unwrap();
@@ -164,6 +220,30 @@ mod tests {
                 vec!["DBURL=mysql://x".to_string()]
             ]
         );
+    }
+
+    #[test]
+    fn format_section() {
+        let c = Config::parse(
+            "[format]\nindent-style = \"space\"\nindent-width = 2\nmax-blank-lines = 1\nline-width = 80\n",
+            None,
+        )
+        .unwrap();
+        assert_eq!(
+            c.format,
+            kcfg_fmt::FormatOptions {
+                indent_style: kcfg_fmt::IndentStyle::Space,
+                indent_width: 2,
+                max_blank_lines: 1,
+                line_width: 80,
+            }
+        );
+        let e = Config::parse("[format]\nindent-style = \"tabs\"\n", None).unwrap_err();
+        assert!(e.contains("indent-style"), "{e}");
+        let e = Config::parse("[format]\nindent = 4\n", None).unwrap_err();
+        assert!(e.contains("indent"), "{e}");
+        let e = Config::parse("[format]\nindent-width = 0\n", None).unwrap_err();
+        assert!(e.contains("indent-width"), "{e}");
     }
 
     #[test]

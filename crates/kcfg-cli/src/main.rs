@@ -25,6 +25,7 @@ fn main() -> ExitCode {
     };
     let result = match &cli.command {
         Command::Check(args) => commands::check::run(args, &mut env),
+        Command::Fmt(args) => commands::fmt::run(args, &mut env),
         Command::SyntaxTree(args) => commands::syntax_tree::run(args, &mut env),
     };
     let status = result.unwrap_or_else(|e| {

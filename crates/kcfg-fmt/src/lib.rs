@@ -115,9 +115,11 @@ pub struct Skipped {
 /// Why an item is left as it is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SkipReason {
-    /// it holds a syntax error (also one in an `#!ifdef` arm that is not
-    /// taken) or a character Kamailio skips
+    /// it holds a syntax error or a character Kamailio skips
     SyntaxError,
+    /// an `#!ifdef` arm in it that is not taken without defines (e.g. text
+    /// kept for documentation) does not parse
+    InactiveError,
     /// it holds an `#!ifdef` arm that opens or closes more braces than it
     /// matches, so its indentation depends on the defines
     UnbalancedIfdef,
@@ -127,6 +129,9 @@ impl std::fmt::Display for SkipReason {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
             SkipReason::SyntaxError => "it has a syntax error",
+            SkipReason::InactiveError => {
+                "an `#!ifdef` arm in it that is not taken without defines does not parse"
+            }
             SkipReason::UnbalancedIfdef => {
                 "an `#!ifdef` arm in it does not balance its braces, so its indentation depends on the defines"
             }
@@ -316,12 +321,15 @@ fn kept_items(
             }
         }
     }
-    let all = parse
-        .errors()
-        .iter()
-        .chain(parse.inactive_errors())
-        .chain(parse.warnings());
-    for e in all {
+    let all = (parse.errors().iter().chain(parse.warnings()))
+        .map(|e| (e, SkipReason::SyntaxError))
+        .chain(
+            parse
+                .inactive_errors()
+                .iter()
+                .map(|e| (e, SkipReason::InactiveError)),
+        );
+    for (e, reason) in all {
         let mut lo = e.range.start();
         let mut hi = e.range.end();
         if let Some(u) = e.unexpected {
@@ -336,16 +344,16 @@ fn kept_items(
             if it.text_range().start() > hi {
                 break;
             }
-            marked[i] = Some(SkipReason::SyntaxError);
+            marked[i] = Some(reason);
             any = true;
         }
         if !any {
             let after = items.partition_point(|it| it.text_range().end() < lo);
             if after > 0 {
-                marked[after - 1] = Some(SkipReason::SyntaxError);
+                marked[after - 1] = Some(reason);
             }
             if after < items.len() {
-                marked[after] = Some(SkipReason::SyntaxError);
+                marked[after] = Some(reason);
             }
         }
     }

@@ -1,10 +1,8 @@
-//! Range formatting for editors: format the whole text, then keep only the
-//! changed lines that touch the range.
+//! Range formatting for editors: format the whole text, then take only the
+//! stretch of the result that holds the tokens of the range.
 
+use crate::{format, significant_tokens, verify, FormatError, FormatOptions};
 use kcfg_syntax::{TextRange, TextSize};
-use similar::{DiffTag, TextDiff};
-
-use crate::{format, verify, FormatError, FormatOptions};
 
 /// One replacement in the original text.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,10 +27,13 @@ impl RangeEdit {
     }
 }
 
-/// Format the lines of `text` that `range` (bytes) touches. The whole text
-/// is formatted and then only the changed lines that touch the range are
-/// taken; the result is checked like [`format`]'s. `Ok(None)`: nothing to
-/// change there.
+/// Format the part of `text` that `range` (bytes) touches: the whole text
+/// is formatted, and since formatting keeps every token, the i-th token of
+/// the original is the i-th token of the result. The edit replaces the
+/// original from the end of the token before the first token in the range
+/// to the end of the last token in the range with the same stretch of the
+/// formatted text; everything else stays as it is. The result is checked
+/// like [`format`]'s. `Ok(None)`: nothing to change there.
 pub fn format_range(
     text: &str,
     range: TextRange,
@@ -45,50 +46,43 @@ pub fn format_range(
     if formatted == text {
         return Ok(None);
     }
-    let old_starts = line_starts(text);
-    let new_starts = line_starts(&formatted);
-    let old_at = |line: usize| old_starts.get(line).copied().unwrap_or(text.len());
-    let new_at = |line: usize| new_starts.get(line).copied().unwrap_or(formatted.len());
-    let (rs, re) = (usize::from(range.start()), usize::from(range.end()));
-    let diff = TextDiff::from_lines(text, &formatted);
-    // (old bytes, new bytes) of each change that touches the range
-    let mut taken: Vec<((usize, usize), (usize, usize))> = Vec::new();
-    for op in diff.ops() {
-        if op.tag() == DiffTag::Equal {
-            continue;
-        }
-        let (o, n) = (op.old_range(), op.new_range());
-        let (os, oe) = (old_at(o.start), old_at(o.end));
-        let touches = if os == oe {
-            rs <= os && os <= re
-        } else {
-            os <= re && rs < oe
-        };
-        if touches {
-            taken.push(((os, oe), (new_at(n.start), new_at(n.end))));
-        }
-    }
-    let (Some(first), Some(last)) = (taken.first(), taken.last()) else {
-        return Ok(None);
+    let spans = |t: &str| -> Vec<TextRange> {
+        significant_tokens(&kcfg_syntax::parse(t).syntax_node())
+            .map(|t| t.text_range())
+            .collect()
     };
-    let (start, end) = (first.0 .0, last.0 .1);
-    let mut new_text = String::new();
-    let mut at = start;
-    for ((os, oe), (ns, ne)) in &taken {
-        new_text.push_str(&text[at..*os]);
-        new_text.push_str(&formatted[*ns..*ne]);
-        at = *oe;
+    let (old, new) = (spans(text), spans(&formatted));
+    if old.len() != new.len() {
+        // cannot happen: `format` checked the tokens
+        return Err(FormatError::Unsafe {
+            message: "the token count changed".into(),
+            line: 1,
+        });
+    }
+    // the tokens that overlap the range (an empty range: the token it is in)
+    let first = old.partition_point(|r| r.end() <= range.start());
+    let last =
+        old.partition_point(|r| r.start() < range.end().max(range.start() + TextSize::from(1)));
+    if first >= last {
+        return Ok(None);
+    }
+    let from = |spans: &[TextRange]| {
+        if first == 0 {
+            TextSize::from(0)
+        } else {
+            spans[first - 1].end()
+        }
+    };
+    let (os, oe) = (from(&old), old[last - 1].end());
+    let (ns, ne) = (from(&new), new[last - 1].end());
+    let new_text = formatted[usize::from(ns)..usize::from(ne)].to_string();
+    if text[usize::from(os)..usize::from(oe)] == new_text {
+        return Ok(None);
     }
     let edit = RangeEdit {
-        range: TextRange::new(TextSize::from(start as u32), TextSize::from(end as u32)),
+        range: TextRange::new(os, oe),
         new_text,
     };
     verify(text, &edit.apply(text))?;
     Ok(Some(edit))
-}
-
-fn line_starts(text: &str) -> Vec<usize> {
-    let mut v = vec![0];
-    v.extend(text.match_indices('\n').map(|(i, _)| i + 1));
-    v
 }

@@ -1,6 +1,7 @@
 //! The subcommands, each run against an [`Env`] (standard streams and terminal facts).
 
 pub mod check;
+pub mod fmt;
 pub mod syntax_tree;
 
 use std::io;
