@@ -23,9 +23,16 @@ use rowan::{NodeOrToken, WalkEvent};
 use crate::{is_space, trim_comment, FormatOptions, IndentStyle};
 
 /// Continuation lines are indented this many levels deeper than their
-/// statement (Kamailio's own configs use two), so a long condition does
-/// not line up with the body below it.
-const CONTINUATION: usize = 2;
+/// statement, as in Kamailio's own configs: two inside route blocks (so a
+/// long condition does not line up with the body below it), one for
+/// top-level items (`modparam("acc", "log_extra",` + a string on the next line).
+fn continuation(level: usize) -> usize {
+    if level == 0 {
+        1
+    } else {
+        level + 2
+    }
+}
 
 /// Where a token may go relative to the previous one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -367,7 +374,7 @@ impl Printer<'_> {
                 Brk::KeepStructural(self.level)
             }
         } else {
-            Brk::KeepCont(self.level + CONTINUATION)
+            Brk::KeepCont(continuation(self.level))
         };
         let line_level = match brk {
             Brk::Forced(l) | Brk::KeepStructural(l) | Brk::KeepCont(l) => l,
