@@ -212,6 +212,10 @@ fn is_operator(t: &SyntaxToken) -> bool {
 /// Whether `a` and `b` written with nothing between them still lex as the
 /// same two tokens.
 fn can_join(a: &SyntaxToken, b: &SyntaxToken) -> bool {
+    // `! !define_x` must not become `!!define_x` (a `!!define` directive)
+    if a.text().ends_with('!') && b.text().starts_with('!') {
+        return false;
+    }
     let s = format!("{}{}", a.text(), b.text());
     let (toks, _) = kcfg_syntax::lexer::tokenize(&s);
     toks.len() == 2

@@ -158,3 +158,21 @@ fn empty_and_blank_inputs() {
         "debug=2\n\n\nfork=yes\n"
     );
 }
+
+/// Spaces the style would remove are kept where removing them would make
+/// other tokens (checked by lexing the pair, and `!!` which starts a
+/// `!!define` line wherever it stands).
+#[test]
+fn spaces_that_separate_tokens_are_kept() {
+    let o = FormatOptions::default();
+    let out = format("request_route {\n\tif (! !defined_x) { exit; }\n}\n", &o);
+    // `defined_x` is not a define: an error, so the item is kept as it is;
+    // what matters is that the result is safe
+    assert!(out.is_ok(), "{out:?}");
+    let out = format(
+        "#!define X 1\nrequest_route {\n\tif (! ! X) {\n\t\texit;\n\t}\n\t$var(a) = - 1;\n}\n",
+        &o,
+    )
+    .unwrap();
+    assert!(out.contains("if (! !X) {"), "{out}");
+}
