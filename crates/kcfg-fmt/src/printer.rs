@@ -79,6 +79,9 @@ struct Printer<'a> {
     need_newline: bool,
     /// the last thing written is raw text: the next gap is copied as it is
     after_raw: bool,
+    /// the last thing written is an item kept as it is: a comment after it on
+    /// the same line is kept as it is too
+    after_verbatim: bool,
     pending_item: Option<Brk>,
     pending_comments: Vec<(SyntaxToken, Gap)>,
     frames: Vec<Frame>,
@@ -118,6 +121,7 @@ pub(crate) fn print(
         after_open_brace: false,
         need_newline: false,
         after_raw: false,
+        after_verbatim: false,
         pending_item: None,
         pending_comments: Vec::new(),
         frames: Vec::new(),
@@ -344,6 +348,7 @@ impl Printer<'_> {
 
     fn wrote(&mut self, at: TextSize) {
         self.after_raw = false;
+        self.after_verbatim = false;
         self.reset_gap(at);
     }
 
@@ -458,7 +463,7 @@ impl Printer<'_> {
     fn comment(&mut self, tok: SyntaxToken) {
         let end = tok.text_range().end();
         let line = tok.kind() == COMMENT;
-        if self.after_raw {
+        if self.after_raw || (self.after_verbatim && self.gap.newlines == 0) {
             self.raw_gap();
             self.push_comment(&tok);
         } else if !self.out.is_empty()
@@ -620,6 +625,7 @@ impl Printer<'_> {
         self.prev_comment = false;
         self.prev_tok = None;
         self.wrote(r.end());
+        self.after_verbatim = true;
     }
 
     fn finish(mut self) -> String {

@@ -176,3 +176,34 @@ fn spaces_that_separate_tokens_are_kept() {
     .unwrap();
     assert!(out.contains("if (! !X) {"), "{out}");
 }
+
+/// Inputs the fuzzer found (`fuzz/fuzz_targets/fmt.rs`), kept as
+/// regression tests: each must format with every invariant holding.
+#[test]
+fn fuzz_regressions() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/fmt/regressions");
+    let mut n = 0;
+    for e in std::fs::read_dir(&dir).unwrap() {
+        let path = e.unwrap().path();
+        let bytes = std::fs::read(&path).unwrap();
+        let Ok(input) = std::str::from_utf8(&bytes) else {
+            continue;
+        };
+        check_invariants(
+            &path.display().to_string(),
+            input,
+            &FormatOptions::default(),
+        );
+        n += 1;
+    }
+    assert!(n >= 1);
+}
+
+/// A comment after an item kept as it is (here a `modparam` whose broken
+/// string makes `//...` a comment) stays as it is too.
+#[test]
+fn comment_after_kept_item_is_kept() {
+    let input = "modparam(\"usrloc;, \"db_url\", \"mysql://kamailio@localhost/kamailio\")\n";
+    let out = format(input, &FormatOptions::default()).unwrap();
+    assert_eq!(out, input);
+}
