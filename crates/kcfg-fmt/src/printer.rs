@@ -87,6 +87,8 @@ struct Printer<'a> {
     frames: Vec<Frame>,
     skip_until: TextSize,
     verbatim: &'a [SyntaxNode],
+    /// the kind and end of the last token written (any kind)
+    last: Option<(SyntaxKind, TextSize)>,
 }
 
 /// The range of a node from its first to its last token that is not
@@ -127,6 +129,7 @@ pub(crate) fn print(
         frames: Vec::new(),
         skip_until: TextSize::from(0),
         verbatim,
+        last: None,
     };
     let mut skipped: Option<SyntaxNode> = None;
     let mut walk = root.preorder_with_tokens();
@@ -281,6 +284,9 @@ impl Printer<'_> {
     fn on_token(&mut self, t: SyntaxToken) {
         if t.text_range().start() < self.skip_until {
             return;
+        }
+        if !is_space(t.kind()) {
+            self.last = Some((t.kind(), t.text_range().end()));
         }
         let g = t.text_range();
         match t.kind() {
@@ -561,7 +567,9 @@ impl Printer<'_> {
         if self.after_raw {
             self.raw_gap();
         } else {
-            if !self.out.is_empty() {
+            // (a string left open runs to the next `#!ifdef`/`#!else`/`#!endif`
+            // line and ends with its line break: add nothing to it)
+            if !self.out.is_empty() && !self.out.ends_with('\n') {
                 let blank = self.blanks(&self.gap);
                 self.newlines(blank);
             }
@@ -621,6 +629,7 @@ impl Printer<'_> {
             .push_str(&self.text[usize::from(r.start())..usize::from(r.end())]);
         let last = n.token_at_offset(r.end()).left_biased().map(|t| t.kind());
         self.need_newline = matches!(last, Some(COMMENT | PP_KEYWORD | PP_NAME | PP_BODY));
+        self.last = last.map(|k| (k, r.end()));
         self.after_open_brace = false;
         self.prev_comment = false;
         self.prev_tok = None;
@@ -630,7 +639,22 @@ impl Printer<'_> {
 
     fn finish(mut self) -> String {
         self.flush_comments(self.level);
-        if !self.after_raw && !self.out.is_empty() && !self.out.ends_with('\n') {
+        // a token that runs to the end of the input because it is not
+        // terminated (a string, a block comment, ...) would take the newline in
+        let open_at_end = self.last.is_some_and(|(k, end)| {
+            usize::from(end) == self.text.len()
+                && matches!(
+                    k,
+                    STRING
+                        | SQ_STRING
+                        | BLOCK_COMMENT
+                        | PVAR
+                        | PP_BODY
+                        | ERROR_TOKEN
+                        | INACTIVE_CODE
+                )
+        });
+        if !self.after_raw && !open_at_end && !self.out.is_empty() && !self.out.ends_with('\n') {
             self.out.push_str(self.nl);
         }
         self.out

@@ -207,3 +207,19 @@ fn comment_after_kept_item_is_kept() {
     let out = format(input, &FormatOptions::default()).unwrap();
     assert_eq!(out, input);
 }
+
+/// A string or block comment left open runs to the end of the input (or to
+/// the next `#!ifdef`/`#!else`/`#!endif` line): no line break is added to it.
+#[test]
+fn open_tokens_get_no_line_break() {
+    let o = FormatOptions::default();
+    for input in [
+        "request_route {\n\txlog(\"abc",
+        "request_route {\n\txlog(\"abc\n\n",
+        "/* open comment\n",
+        "request_route {\n\txlog(\"a\n#!ifdef X\n\texit;\n#!endif\n}\n",
+    ] {
+        let out = format(input, &o).unwrap_or_else(|e| panic!("{input:?}: {e}"));
+        assert_eq!(format(&out, &o).unwrap(), out, "{input:?}");
+    }
+}
