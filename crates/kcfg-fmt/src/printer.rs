@@ -322,6 +322,11 @@ impl Printer<'_> {
     }
 
     fn newlines(&mut self, blank: usize) {
+        // a string left open runs to the next `#!ifdef`/`#!else`/`#!endif`
+        // line and ends with its line break: add nothing to it
+        if self.out.ends_with('\n') {
+            return;
+        }
         for _ in 0..=blank {
             self.out.push_str(self.nl);
         }
@@ -567,9 +572,7 @@ impl Printer<'_> {
         if self.after_raw {
             self.raw_gap();
         } else {
-            // (a string left open runs to the next `#!ifdef`/`#!else`/`#!endif`
-            // line and ends with its line break: add nothing to it)
-            if !self.out.is_empty() && !self.out.ends_with('\n') {
+            if !self.out.is_empty() {
                 let blank = self.blanks(&self.gap);
                 self.newlines(blank);
             }
