@@ -326,6 +326,16 @@ fn kept_items(
             }
         }
     }
+    // item bounds from their first to their last token: trivia at their
+    // edges moves when formatting, tokens do not
+    let bounds: Vec<TextRange> = if parse.errors().is_empty()
+        && parse.warnings().is_empty()
+        && parse.inactive_errors().is_empty()
+    {
+        Vec::new()
+    } else {
+        items.iter().map(printer::content_range).collect()
+    };
     let all = (parse.errors().iter().chain(parse.warnings()))
         .map(|e| (e, SkipReason::SyntaxError))
         .chain(
@@ -341,24 +351,26 @@ fn kept_items(
             lo = lo.min(u.start());
             hi = hi.max(u.end());
         }
-        // every item that touches [lo, hi]; when none does (the error sits in
-        // trivia between items or at the end), the items on both sides
+        // the items that overlap [lo, hi) (for an empty range: that hold lo);
+        // when none does (the error sits in trivia between items or at the
+        // end), the items on both sides. Item bounds are token bounds, so the
+        // choice does not change when formatting moves whitespace.
         let mut any = false;
-        let first = items.partition_point(|it| it.text_range().end() < lo);
-        for (i, it) in items.iter().enumerate().skip(first) {
-            if it.text_range().start() > hi {
+        let first = bounds.partition_point(|b| b.end() <= lo);
+        for (i, b) in bounds.iter().enumerate().skip(first) {
+            let start = b.start();
+            if (lo < hi && start >= hi) || (lo == hi && start > lo) {
                 break;
             }
             marked[i] = Some(reason);
             any = true;
         }
         if !any {
-            let after = items.partition_point(|it| it.text_range().end() < lo);
-            if after > 0 {
-                marked[after - 1] = Some(reason);
+            if first > 0 {
+                marked[first - 1] = Some(reason);
             }
-            if after < items.len() {
-                marked[after] = Some(reason);
+            if first < items.len() {
+                marked[first] = Some(reason);
             }
         }
     }

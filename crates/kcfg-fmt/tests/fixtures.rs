@@ -48,7 +48,6 @@ fn check_invariants(name: &str, input: &str, options: &FormatOptions) -> String 
             s.range
         );
     }
-    assert!(out.text.is_empty() || out.text.ends_with('\n'));
     out.text
 }
 
@@ -58,6 +57,7 @@ fn fixtures_snapshots() {
         let name = path.file_stem().unwrap().to_str().unwrap().to_string();
         let input = std::fs::read_to_string(&path).unwrap();
         let out = check_invariants(&name, &input, &FormatOptions::default());
+        assert!(out.ends_with('\n'), "{name}: no final line break");
         insta::with_settings!({snapshot_path => "snapshots", prepend_module_to_snapshot => false, input_file => &path}, {
             insta::assert_snapshot!(name, out.replace('\r', "<CR>"));
         });
