@@ -110,6 +110,7 @@ pub(crate) fn print(
     text: &str,
     opts: &FormatOptions,
     verbatim: &[SyntaxNode],
+    final_newline: bool,
 ) -> String {
     let mut p = Printer {
         text,
@@ -155,7 +156,7 @@ pub(crate) fn print(
             WalkEvent::Leave(NodeOrToken::Token(_)) => {}
         }
     }
-    p.finish()
+    p.finish(final_newline)
 }
 
 /// CRLF when most line ends of the input are CRLF, else LF.
@@ -640,7 +641,7 @@ impl Printer<'_> {
         self.after_verbatim = true;
     }
 
-    fn finish(mut self) -> String {
+    fn finish(mut self, final_newline: bool) -> String {
         self.flush_comments(self.level);
         // a token that runs to the end of the input because it is not
         // terminated (a string, a block comment, ...) would take the newline in
@@ -657,7 +658,12 @@ impl Printer<'_> {
                         | INACTIVE_CODE
                 )
         });
-        if !self.after_raw && !open_at_end && !self.out.is_empty() && !self.out.ends_with('\n') {
+        if final_newline
+            && !self.after_raw
+            && !open_at_end
+            && !self.out.is_empty()
+            && !self.out.ends_with('\n')
+        {
             self.out.push_str(self.nl);
         }
         self.out
