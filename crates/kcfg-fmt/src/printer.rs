@@ -352,6 +352,15 @@ impl Printer<'_> {
         }
     }
 
+    /// The next token shares its line with an item kept as it is (an item
+    /// with an error): it stays there, with the blanks between as they are.
+    fn same_line_as_kept(&self) -> bool {
+        self.after_verbatim
+            && self.gap.newlines == 0
+            && !self.need_newline
+            && self.pending_comments.is_empty()
+    }
+
     /// Write the original gap as it is (after raw text).
     fn raw_gap(&mut self) {
         let g = &self.text[self.gap.start..self.gap.end];
@@ -402,7 +411,7 @@ impl Printer<'_> {
             Brk::Join => self.level,
         };
         self.flush_comments(if closing { line_level + 1 } else { line_level });
-        if self.after_raw {
+        if self.after_raw || self.same_line_as_kept() {
             self.raw_gap();
         } else if self.out.is_empty() {
             self.indent(line_level);
@@ -570,7 +579,7 @@ impl Printer<'_> {
         let col0 = text.starts_with("#!") || text.starts_with("!!");
         self.pending_item = None;
         self.flush_comments(self.level);
-        if self.after_raw {
+        if self.after_raw || self.same_line_as_kept() {
             self.raw_gap();
         } else {
             if !self.out.is_empty() {
@@ -622,7 +631,14 @@ impl Printer<'_> {
         }
         self.pending_item = None;
         self.flush_comments(self.level);
-        if self.after_raw {
+        // an item with an error stays on the line it shares with the item
+        // before it: the line break could change how the error is read
+        let same_line = self.pending_comments.is_empty()
+            && !self.out.is_empty()
+            && self.gap.newlines == 0
+            && !self.need_newline
+            && !self.prev_comment;
+        if self.after_raw || same_line {
             self.raw_gap();
         } else if !self.out.is_empty() {
             let blank = self.blanks(&self.gap);
