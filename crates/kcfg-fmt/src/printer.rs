@@ -630,6 +630,14 @@ impl Printer<'_> {
             return;
         }
         self.pending_item = None;
+        // whitespace inside the node around its tokens belongs to the gaps
+        let node = n.text_range();
+        let lead = &self.text[usize::from(node.start())..usize::from(r.start())];
+        if !lead.is_empty() {
+            self.extend_gap(TextRange::new(node.start(), r.start()));
+            self.gap.ws = true;
+            self.gap.newlines += lead.matches('\n').count();
+        }
         self.flush_comments(self.level);
         // an item with an error stays on the line it shares with the item
         // before it: the line break could change how the error is read
@@ -655,6 +663,12 @@ impl Printer<'_> {
         self.prev_tok = None;
         self.wrote(r.end());
         self.after_verbatim = true;
+        let trail = &self.text[usize::from(r.end())..usize::from(node.end())];
+        if !trail.is_empty() {
+            self.extend_gap(TextRange::new(r.end(), node.end()));
+            self.gap.ws = true;
+            self.gap.newlines += trail.matches('\n').count();
+        }
     }
 
     fn finish(mut self, final_newline: bool) -> String {
