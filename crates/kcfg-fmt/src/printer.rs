@@ -603,13 +603,11 @@ impl Printer<'_> {
     fn raw(&mut self, t: &SyntaxToken) {
         self.flush_comments(self.level);
         let gap = &self.text[self.gap.start..self.gap.end];
-        let starts_line = gap
-            .trim_start_matches([' ', '\t'])
-            .starts_with(['\n', '\r'])
-            || (gap.trim_start_matches([' ', '\t']).is_empty()
-                && t.text()
-                    .trim_start_matches([' ', '\t'])
-                    .starts_with(['\n', '\r']));
+        // blanks as Kamailio's lexer eats them (EAT_ABLE), `\r` included
+        const BLANKS: [char; 5] = [' ', '\t', '\r', '\x0c', '\x08'];
+        let g = gap.trim_start_matches(BLANKS);
+        let starts_line = g.starts_with('\n')
+            || (g.is_empty() && t.text().trim_start_matches(BLANKS).starts_with('\n'));
         if self.need_newline && !starts_line {
             self.out.push_str(self.nl);
         }
