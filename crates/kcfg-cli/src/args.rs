@@ -45,6 +45,27 @@ pub enum Command {
     ///
     /// Without an argument, lists every code.
     Explain(ExplainArgs),
+    /// Format configuration files (in place, atomically).
+    /// Each PATH is a file, a directory (every `*.cfg` below it), or `-` to
+    /// read standard input and write the result to standard output. Only
+    /// whitespace changes: the result is parsed again and must have the same
+    /// tokens, comments and errors, or the file is left as it is. Top-level
+    /// items with a syntax error are kept byte for byte.
+    #[command(after_help = "Exit status:\n  \
+        0  formatted (or, with --check/--diff, nothing to change)\n  \
+        1  with --check/--diff: some files would change\n  \
+        2  a file could not be read, written or formatted, or bad arguments\n\n\
+        kcfg.toml (in the file's directory or above):\n  \
+        [format]\n  \
+        indent-style = \"tab\"      # or \"space\"\n  \
+        indent-width = 4          # with \"space\"\n  \
+        max-blank-lines = 2\n\n\
+        Examples:\n  \
+        kcfg fmt /etc/kamailio\n  \
+        kcfg fmt --check --diff kamailio.cfg\n  \
+        kcfg fmt - < kamailio.cfg\n  \
+        kcfg fmt --range 10:20 - < kamailio.cfg")]
+    Fmt(FmtArgs),
     /// Print the concrete syntax tree of a file (for debugging kcfg).
     ///
     /// Prints the tree, then the syntax errors of the file, one per line.
@@ -210,6 +231,30 @@ pub struct ExplainArgs {
 fn parse_version(s: &str) -> Result<kcfg_modules::KamailioVersion, String> {
     kcfg_modules::KamailioVersion::parse(s)
         .ok_or_else(|| format!("unknown Kamailio version `{s}` (use 5.6, 6.0 or master)"))
+}
+
+/// `kcfg fmt`.
+#[derive(Debug, Args)]
+pub struct FmtArgs {
+    /// Files or directories to format, `-` for standard input [default: .]
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+
+    /// Write nothing; list the files that would change and exit with 1 if any.
+    #[arg(long)]
+    pub check: bool,
+
+    /// Write nothing; print a unified diff of the changes (exit 1 if any).
+    #[arg(long)]
+    pub diff: bool,
+
+    /// Format only lines START to END (1-based, inclusive) of a single file.
+    #[arg(long, value_name = "START:END")]
+    pub range: Option<String>,
+
+    /// The name to show for standard input.
+    #[arg(long, value_name = "NAME", default_value = "<stdin>")]
+    pub stdin_filename: String,
 }
 
 /// `kcfg syntax-tree`.

@@ -14,6 +14,11 @@
 //! ignore = ["KC306"]
 //! # rules not to run in some files (globs; without `/` the file name)
 //! per-file-ignores = { "legacy/*.cfg" = ["KC3"], "test-*.cfg" = ["KC401"] }
+//! [format]                          # kcfg fmt
+//! indent-style = "tab"              # or "space"
+//! indent-width = 4                  # spaces per level with "space"
+//! max-blank-lines = 2
+//! line-width = 100                  # reserved: long lines are kept
 //! ```
 //!
 //! Unknown keys elsewhere are ignored (other commands will have sections of
@@ -40,6 +45,8 @@ pub struct Config {
     pub define_sets: Option<Vec<Vec<String>>>,
     /// `[lint]`: which lint rules run.
     pub lint: kcfg_lint::Settings,
+    /// `[format]`: the options of `kcfg fmt` (defaults where not given).
+    pub format: kcfg_fmt::FormatOptions,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -50,6 +57,8 @@ struct Raw {
     check: RawCheck,
     #[serde(default)]
     lint: RawLint,
+    #[serde(default)]
+    format: RawFormat,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -70,6 +79,51 @@ pub fn selectors(list: &[String], key: &str) -> Result<Vec<kcfg_lint::Selector>,
         .filter(|s| !s.trim().is_empty())
         .map(|s| kcfg_lint::Selector::parse(s).map_err(|e| format!("`{key}`: {e}")))
         .collect()
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+struct RawFormat {
+    indent_style: Option<String>,
+    indent_width: Option<usize>,
+    max_blank_lines: Option<usize>,
+    line_width: Option<usize>,
+}
+
+impl RawFormat {
+    fn options(self) -> Result<kcfg_fmt::FormatOptions, String> {
+        let mut o = kcfg_fmt::FormatOptions::default();
+        if let Some(s) = self.indent_style {
+            o.indent_style = match s.as_str() {
+                "tab" => kcfg_fmt::IndentStyle::Tab,
+                "space" => kcfg_fmt::IndentStyle::Space,
+                _ => {
+                    return Err(format!(
+                        "[format] `indent-style` is \"{s}\" (use \"tab\" or \"space\")"
+                    ))
+                }
+            };
+        }
+        if let Some(w) = self.indent_width {
+            if !(1..=16).contains(&w) {
+                return Err(format!("[format] `indent-width` is {w} (use 1 to 16)"));
+            }
+            o.indent_width = w;
+        }
+        if let Some(b) = self.max_blank_lines {
+            if b > 100 {
+                return Err(format!("[format] `max-blank-lines` is {b} (use 0 to 100)"));
+            }
+            o.max_blank_lines = b;
+        }
+        if let Some(w) = self.line_width {
+            if !(20..=1000).contains(&w) {
+                return Err(format!("[format] `line-width` is {w} (use 20 to 1000)"));
+            }
+            o.line_width = w;
+        }
+        Ok(o)
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -120,6 +174,7 @@ impl Config {
             kamailio_version,
             define_sets: raw.check.define_sets,
             lint,
+            format: raw.format.options()?,
         })
     }
 
@@ -193,7 +248,7 @@ mod tests {
     #[test]
     fn full_file() {
         let c = Config::parse(
-            "kamailio-version = \"5.6\"\n[check]\ndefine-sets = [[\"WITH_MYSQL\", \"WITH_AUTH\"], [], [\"DBURL=mysql://x\"]]\n[format]\nindent = 4\n",
+            "kamailio-version = \"5.6\"\n[check]\ndefine-sets = [[\"WITH_MYSQL\", \"WITH_AUTH\"], [], [\"DBURL=mysql://x\"]]\n[format]\nindent-width = 2\n",
             None,
         )
         .unwrap();
@@ -206,6 +261,30 @@ mod tests {
                 vec!["DBURL=mysql://x".to_string()]
             ]
         );
+    }
+
+    #[test]
+    fn format_section() {
+        let c = Config::parse(
+            "[format]\nindent-style = \"space\"\nindent-width = 2\nmax-blank-lines = 1\nline-width = 80\n",
+            None,
+        )
+        .unwrap();
+        assert_eq!(
+            c.format,
+            kcfg_fmt::FormatOptions {
+                indent_style: kcfg_fmt::IndentStyle::Space,
+                indent_width: 2,
+                max_blank_lines: 1,
+                line_width: 80,
+            }
+        );
+        let e = Config::parse("[format]\nindent-style = \"tabs\"\n", None).unwrap_err();
+        assert!(e.contains("indent-style"), "{e}");
+        let e = Config::parse("[format]\nindent = 4\n", None).unwrap_err();
+        assert!(e.contains("indent"), "{e}");
+        let e = Config::parse("[format]\nindent-width = 0\n", None).unwrap_err();
+        assert!(e.contains("indent-width"), "{e}");
     }
 
     #[test]

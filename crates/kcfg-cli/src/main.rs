@@ -36,6 +36,7 @@ fn main() -> ExitCode {
     };
     let result = match &cli.command {
         Command::Check(args) => commands::check::run(args, &mut env),
+        Command::Fmt(args) => commands::fmt::run(args, &mut env),
         Command::SyntaxTree(args) => commands::syntax_tree::run(args, &mut env),
         Command::Run(args) => commands::run::run(args, &mut env),
         Command::Expand(args) => commands::expand::run(args, &mut env),

@@ -4,6 +4,7 @@ pub mod check;
 pub mod docs;
 pub mod expand;
 pub mod explain;
+pub mod fmt;
 pub mod graph;
 pub mod lsp;
 pub mod run;

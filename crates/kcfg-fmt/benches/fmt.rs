@@ -1,0 +1,60 @@
+//! Formatter throughput (bytes/s).
+//!
+//! * `fmt/*`: [`kcfg_fmt::format`], the whole pipeline a user runs: parse,
+//!   print, parse the result again and verify tokens, comments and errors.
+//! * `print/*`: [`kcfg_fmt::format_parsed`] on a parsed tree: the printer
+//!   alone (what the formatter adds to a parse).
+//!
+//! Inputs: the stock `fixtures/corpus/etc/kamailio.cfg` and the ~10 MiB
+//! config of `crates/kcfg-syntax/benches/parse.rs` (`generate_config`, the
+//! one generator of the project, included from there).
+//!
+//! Run: `cargo bench -p kcfg-fmt --bench fmt`.
+
+use std::hint::black_box;
+use std::path::Path;
+
+use criterion::{Criterion, Throughput};
+
+#[path = "../../kcfg-syntax/benches/parse.rs"]
+#[allow(dead_code, unused_imports)]
+mod generator;
+
+const GENERATED_BYTES: usize = 10 * 1024 * 1024;
+const SEED: u64 = 0x6b63_6667_2026_1128;
+
+fn main() {
+    let mut c = Criterion::default().configure_from_args();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let stock = std::fs::read_to_string(root.join("fixtures/corpus/etc/kamailio.cfg"))
+        .expect("the stock config");
+    let generated = generator::generate_config(GENERATED_BYTES, SEED);
+    let options = kcfg_fmt::FormatOptions::default();
+    for (name, text) in [("stock", &stock), ("generated-10mb", &generated)] {
+        let out = kcfg_fmt::format_detailed(text, &options).expect("formats");
+        eprintln!(
+            "{name}: {} bytes in, {} bytes out, {} items kept as they are",
+            text.len(),
+            out.text.len(),
+            out.skipped.len()
+        );
+    }
+    for (name, text, samples) in [("stock", &stock, 50), ("generated-10mb", &generated, 10)] {
+        let mut group = c.benchmark_group("fmt");
+        group.sample_size(samples);
+        group.throughput(Throughput::Bytes(text.len() as u64));
+        group.bench_function(name, |b| {
+            b.iter(|| kcfg_fmt::format(black_box(text), &options).unwrap())
+        });
+        group.finish();
+        let parse = kcfg_syntax::parse(text);
+        let mut group = c.benchmark_group("print");
+        group.sample_size(samples);
+        group.throughput(Throughput::Bytes(text.len() as u64));
+        group.bench_function(name, |b| {
+            b.iter(|| kcfg_fmt::format_parsed(black_box(&parse), text, &options))
+        });
+        group.finish();
+    }
+    c.final_summary();
+}

@@ -1,0 +1,420 @@
+//! `kcfg-fmt`: a formatter for Kamailio's `kamailio.cfg` that never changes
+//! meaning.
+//!
+//! ```
+//! let out = kcfg_fmt::format(
+//!     "request_route{\nif(is_method(\"OPTIONS\")){sl_send_reply(\"200\",\"OK\");exit;}\n}\n",
+//!     &kcfg_fmt::FormatOptions::default(),
+//! )
+//! .unwrap();
+//! assert_eq!(
+//!     out,
+//!     "request_route {\n\tif (is_method(\"OPTIONS\")) {\n\t\tsl_send_reply(\"200\", \"OK\");\n\t\texit;\n\t}\n}\n"
+//! );
+//! ```
+//!
+//! The formatter walks the lossless syntax tree of `kcfg-syntax` and only
+//! decides the whitespace *between* tokens: every token is written as it is.
+//! After formatting, the result is parsed again and checked (see [`verify`]):
+//! the same sequence of non-whitespace tokens (comments, inactive `#!ifdef`
+//! arms and stray characters included), and the same syntax errors. If a check
+//! fails, the caller gets a [`FormatError`] and must keep the original text.
+//!
+//! Top-level items (a route block, a `modparam`, an `#!ifdef` group, ...) that
+//! hold a syntax error are copied byte for byte; the rest of the file is
+//! formatted. The library does no IO.
+
+mod printer;
+mod range;
+
+use kcfg_syntax::{SyntaxKind, SyntaxNode, TextRange, TextSize};
+
+pub use range::{format_range, RangeEdit};
+
+/// How to indent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum IndentStyle {
+    /// one tab per level (Kamailio's own configs)
+    #[default]
+    Tab,
+    /// `indent_width` spaces per level
+    Space,
+}
+
+/// The formatter's options (`[format]` in `kcfg.toml`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FormatOptions {
+    pub indent_style: IndentStyle,
+    /// spaces per level with [`IndentStyle::Space`] (default 4)
+    pub indent_width: usize,
+    /// the most blank lines kept in a row (default 2)
+    pub max_blank_lines: usize,
+    /// The width lines should stay within. Long lines are kept as they are
+    /// today (the formatter does not wrap); the user's own line breaks inside
+    /// a statement are kept. Reserved for wrapping.
+    pub line_width: usize,
+}
+
+impl Default for FormatOptions {
+    fn default() -> Self {
+        FormatOptions {
+            indent_style: IndentStyle::Tab,
+            indent_width: 4,
+            max_blank_lines: 2,
+            line_width: 100,
+        }
+    }
+}
+
+/// Why a text was not formatted. The caller keeps the original text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FormatError {
+    /// The formatted text failed a safety check (a bug in the formatter): it
+    /// would have changed tokens, comments or errors.
+    Unsafe {
+        /// what differs
+        message: String,
+        /// 1-based line in the original text where the difference starts
+        line: usize,
+    },
+    /// The requested range is not inside the text.
+    BadRange,
+}
+
+impl std::fmt::Display for FormatError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            FormatError::Unsafe { message, line } => write!(
+                f,
+                "formatting would change the meaning near line {line} ({message}); the file was left as it is (please report this)"
+            ),
+            FormatError::BadRange => write!(f, "the range is outside the text"),
+        }
+    }
+}
+
+impl std::error::Error for FormatError {}
+
+/// The result of [`format_detailed`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Formatted {
+    /// the formatted text
+    pub text: String,
+    /// regions of the original text copied unchanged, and why
+    pub skipped: Vec<Skipped>,
+}
+
+/// A top-level item copied byte for byte.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Skipped {
+    /// its bytes in the original text
+    pub range: TextRange,
+    pub reason: SkipReason,
+}
+
+/// Why an item is left as it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SkipReason {
+    /// it holds a syntax error or a character Kamailio skips
+    SyntaxError,
+    /// an `#!ifdef` arm in it that is not taken without defines (e.g. text
+    /// kept for documentation) does not parse
+    InactiveError,
+    /// it holds an `#!ifdef` arm that opens or closes more braces than it
+    /// matches, so its indentation depends on the defines
+    UnbalancedIfdef,
+}
+
+impl std::fmt::Display for SkipReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            SkipReason::SyntaxError => "it has a syntax error",
+            SkipReason::InactiveError => {
+                "an `#!ifdef` arm in it that is not taken without defines does not parse"
+            }
+            SkipReason::UnbalancedIfdef => {
+                "an `#!ifdef` arm in it does not balance its braces, so its indentation depends on the defines"
+            }
+        })
+    }
+}
+
+/// Format a whole config.
+pub fn format(text: &str, options: &FormatOptions) -> Result<String, FormatError> {
+    format_detailed(text, options).map(|f| f.text)
+}
+
+/// Format a whole config and say which regions were left alone.
+pub fn format_detailed(text: &str, options: &FormatOptions) -> Result<Formatted, FormatError> {
+    let parse = kcfg_syntax::parse(text);
+    let (out, skipped) = format_parsed(&parse, text, options);
+    let reparsed = kcfg_syntax::parse(&out);
+    match verify_parses(text, &parse, &out, &reparsed) {
+        Ok(()) => Ok(Formatted { text: out, skipped }),
+        // The line break added at the end of a file that has none can move
+        // an error at the end of the input into an `#!ifdef` arm left open;
+        // such a file keeps its missing final line break.
+        Err(e) if !text.ends_with('\n') && out.ends_with('\n') => {
+            let out = print(&parse, text, options, false);
+            let reparsed = kcfg_syntax::parse(&out);
+            verify_parses(text, &parse, &out, &reparsed).map_err(|_| e)?;
+            Ok(Formatted { text: out, skipped })
+        }
+        Err(e) => Err(e),
+    }
+}
+
+fn print(
+    parse: &kcfg_syntax::Parse,
+    text: &str,
+    options: &FormatOptions,
+    final_newline: bool,
+) -> String {
+    let root = parse.syntax_node();
+    let nodes: Vec<SyntaxNode> = kept_items(&root, parse, text)
+        .into_iter()
+        .map(|(n, _)| n)
+        .collect();
+    printer::print(&root, text, options, &nodes, final_newline)
+}
+
+/// Format a parsed config without checking the result: the printer alone (for
+/// benchmarks and for callers that verify themselves with [`verify`]).
+pub fn format_parsed(
+    parse: &kcfg_syntax::Parse,
+    text: &str,
+    options: &FormatOptions,
+) -> (String, Vec<Skipped>) {
+    let root = parse.syntax_node();
+    let items = kept_items(&root, parse, text);
+    let skipped = items
+        .iter()
+        .map(|(n, reason)| Skipped {
+            range: printer::content_range(n),
+            reason: *reason,
+        })
+        .collect();
+    let nodes: Vec<SyntaxNode> = items.into_iter().map(|(n, _)| n).collect();
+    (printer::print(&root, text, options, &nodes, true), skipped)
+}
+
+/// Check that `after` says what `before` says: the same non-whitespace tokens
+/// (comments compared without trailing blanks), the same syntax errors.
+pub fn verify(before: &str, after: &str) -> Result<(), FormatError> {
+    verify_parses(
+        before,
+        &kcfg_syntax::parse(before),
+        after,
+        &kcfg_syntax::parse(after),
+    )
+}
+
+fn verify_parses(
+    before: &str,
+    pb: &kcfg_syntax::Parse,
+    _after: &str,
+    pa: &kcfg_syntax::Parse,
+) -> Result<(), FormatError> {
+    let line_of = |offset: TextSize| -> usize {
+        let o = usize::from(offset).min(before.len());
+        before.as_bytes()[..o]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count()
+            + 1
+    };
+    let rb = pb.syntax_node();
+    let ra = pa.syntax_node();
+    let mut ta = significant_tokens(&ra);
+    let mut last = TextSize::from(0);
+    for b in significant_tokens(&rb) {
+        last = b.text_range().start();
+        match ta.next() {
+            Some(a) if same_token(&a, &b) => {}
+            Some(a) => {
+                return Err(FormatError::Unsafe {
+                    message: format!(
+                        "{:?} `{}` became {:?} `{}`",
+                        b.kind(),
+                        short(b.text()),
+                        a.kind(),
+                        short(a.text())
+                    ),
+                    line: line_of(b.text_range().start()),
+                })
+            }
+            None => {
+                return Err(FormatError::Unsafe {
+                    message: format!("{:?} `{}` disappeared", b.kind(), short(b.text())),
+                    line: line_of(b.text_range().start()),
+                })
+            }
+        }
+    }
+    if let Some(a) = ta.next() {
+        return Err(FormatError::Unsafe {
+            message: format!("{:?} `{}` appeared", a.kind(), short(a.text())),
+            line: line_of(last),
+        });
+    }
+    // the same messages; their order may change when a token moves at the
+    // end of the file (errors are sorted by the token they point at)
+    let msgs = |e: &[kcfg_syntax::SyntaxError]| {
+        let mut m = e.iter().map(|e| e.message.clone()).collect::<Vec<_>>();
+        m.sort_unstable();
+        m
+    };
+    for (what, b, a) in [
+        ("syntax errors", pb.errors(), pa.errors()),
+        (
+            "errors in inactive arms",
+            pb.inactive_errors(),
+            pa.inactive_errors(),
+        ),
+        ("warnings", pb.warnings(), pa.warnings()),
+    ] {
+        if msgs(b) != msgs(a) {
+            let line = b
+                .iter()
+                .zip(a.iter())
+                .find(|(x, y)| x.message != y.message)
+                .or(b.iter().zip(a.iter()).next_back())
+                .map_or(1, |(x, _)| line_of(x.range.start()));
+            return Err(FormatError::Unsafe {
+                message: format!("the {what} differ ({} before, {} after)", b.len(), a.len()),
+                line,
+            });
+        }
+    }
+    Ok(())
+}
+
+fn short(s: &str) -> String {
+    let mut t: String = s.chars().take(40).collect();
+    if t.len() < s.len() {
+        t.push('…');
+    }
+    t.replace('\n', "\\n").replace('\r', "\\r")
+}
+
+fn same_token(a: &kcfg_syntax::SyntaxToken, b: &kcfg_syntax::SyntaxToken) -> bool {
+    a.kind() == b.kind()
+        && if a.kind() == SyntaxKind::COMMENT {
+            trim_comment(a.text()) == trim_comment(b.text())
+        } else {
+            a.text() == b.text()
+        }
+}
+
+/// A line comment without its trailing blanks (the formatter drops them).
+pub(crate) fn trim_comment(s: &str) -> &str {
+    s.trim_end_matches([' ', '\t', '\r'])
+}
+
+/// Every token but whitespace, newlines and line continuations, in order:
+/// the sequence formatting must not change (comments, inactive arms and
+/// stray characters included).
+pub fn significant_tokens(root: &SyntaxNode) -> impl Iterator<Item = kcfg_syntax::SyntaxToken> {
+    root.descendants_with_tokens()
+        .filter_map(|e| e.into_token())
+        .filter(|t| !is_space(t.kind()))
+}
+
+pub(crate) fn is_space(kind: SyntaxKind) -> bool {
+    matches!(
+        kind,
+        SyntaxKind::WHITESPACE | SyntaxKind::NEWLINE | SyntaxKind::LINE_CONTINUATION
+    )
+}
+
+/// The top-level items copied byte for byte, in order: those that hold a
+/// syntax error, an error of an inactive arm or a stray character, and those
+/// with an inactive `#!ifdef` arm that does not balance its braces.
+fn kept_items(
+    root: &SyntaxNode,
+    parse: &kcfg_syntax::Parse,
+    text: &str,
+) -> Vec<(SyntaxNode, SkipReason)> {
+    let items: Vec<SyntaxNode> = root.children().collect();
+    if items.is_empty() {
+        return Vec::new();
+    }
+    let mut marked: Vec<Option<SkipReason>> = vec![None; items.len()];
+    if text.contains("#!") || text.contains("!!") {
+        for (i, it) in items.iter().enumerate() {
+            let unbalanced = it
+                .descendants_with_tokens()
+                .filter_map(|e| e.into_token())
+                .any(|t| t.kind() == SyntaxKind::INACTIVE_CODE && brace_balance(t.text()) != 0);
+            if unbalanced {
+                marked[i] = Some(SkipReason::UnbalancedIfdef);
+            }
+        }
+    }
+    // item bounds from their first to their last token: trivia at their
+    // edges moves when formatting, tokens do not
+    let bounds: Vec<TextRange> = if parse.errors().is_empty()
+        && parse.warnings().is_empty()
+        && parse.inactive_errors().is_empty()
+    {
+        Vec::new()
+    } else {
+        items.iter().map(printer::content_range).collect()
+    };
+    let all = (parse.errors().iter().chain(parse.warnings()))
+        .map(|e| (e, SkipReason::SyntaxError))
+        .chain(
+            parse
+                .inactive_errors()
+                .iter()
+                .map(|e| (e, SkipReason::InactiveError)),
+        );
+    for (e, reason) in all {
+        let mut lo = e.range.start();
+        let mut hi = e.range.end();
+        if let Some(u) = e.unexpected {
+            lo = lo.min(u.start());
+            hi = hi.max(u.end());
+        }
+        // the items that overlap [lo, hi) (for an empty range: that hold lo);
+        // when none does (the error sits in trivia between items or at the
+        // end), the items on both sides. Item bounds are token bounds, so the
+        // choice does not change when formatting moves whitespace.
+        let mut any = false;
+        let first = bounds.partition_point(|b| b.end() <= lo);
+        for (i, b) in bounds.iter().enumerate().skip(first) {
+            let start = b.start();
+            if (lo < hi && start >= hi) || (lo == hi && start > lo) {
+                break;
+            }
+            marked[i] = Some(reason);
+            any = true;
+        }
+        if !any {
+            if first > 0 {
+                marked[first - 1] = Some(reason);
+            }
+            if first < items.len() {
+                marked[first] = Some(reason);
+            }
+        }
+    }
+    items
+        .into_iter()
+        .zip(marked)
+        .filter_map(|(n, m)| m.map(|r| (n, r)))
+        .collect()
+}
+
+/// `{` minus `}` in a piece of config (strings and comments do not count).
+fn brace_balance(text: &str) -> i64 {
+    let (tokens, _) = kcfg_syntax::lexer::tokenize(text);
+    tokens
+        .iter()
+        .map(|t| match t.kind {
+            SyntaxKind::L_BRACE => 1,
+            SyntaxKind::R_BRACE => -1,
+            _ => 0,
+        })
+        .sum()
+}

@@ -1,0 +1,762 @@
+//! The printer: one walk over the syntax tree that writes every token as it
+//! is and decides only the whitespace between tokens.
+//!
+//! Each token that is not trivia gets a *break* kind from its place in the
+//! tree: a statement or top-level item starts a new line ([`Brk::Forced`]), a
+//! block's `{` and an `else` after `}` join the previous line ([`Brk::Join`]),
+//! an unbraced `if` body or an `else` after one keeps the user's choice at the
+//! statement's level ([`Brk::KeepStructural`]), and any other token keeps the
+//! user's line break as a continuation line one level deeper
+//! ([`Brk::KeepCont`]). On the same line, [`Printer::space`] decides between
+//! one space and none.
+//!
+//! Comments stay where they are: a comment on the line of a token stays at
+//! the end of that line; a comment on a line of its own is indented like the
+//! next token. Preprocessor lines go to column 0 and are written as they are,
+//! text of inactive `#!ifdef` arms byte for byte with the whitespace around
+//! it. Top-level items with errors are copied byte for byte.
+
+use kcfg_syntax::SyntaxKind::{self, *};
+use kcfg_syntax::{SyntaxNode, SyntaxToken, TextRange, TextSize};
+use rowan::{NodeOrToken, WalkEvent};
+
+use crate::{is_space, trim_comment, FormatOptions, IndentStyle};
+
+/// Continuation lines are indented this many levels deeper than their
+/// statement, as in Kamailio's own configs: two inside route blocks (so a
+/// long condition does not line up with the body below it), one for
+/// top-level items (`modparam("acc", "log_extra",` + a string on the next line).
+fn continuation(level: usize) -> usize {
+    if level == 0 {
+        1
+    } else {
+        level + 2
+    }
+}
+
+/// Where a token may go relative to the previous one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Brk {
+    /// on a new line at this level
+    Forced(usize),
+    /// on the previous line (unless a line comment or directive ends it)
+    Join,
+    /// on a new line at this level if the user had a line break, else joined
+    KeepStructural(usize),
+    /// like `KeepStructural`, for a continuation line inside a statement
+    KeepCont(usize),
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+struct Gap {
+    newlines: usize,
+    ws: bool,
+    start: usize,
+    end: usize,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Frame {
+    Block { opened: bool },
+    Case { opened: bool },
+    Body,
+}
+
+struct Printer<'a> {
+    text: &'a str,
+    opts: &'a FormatOptions,
+    nl: &'static str,
+    out: String,
+    level: usize,
+    gap: Gap,
+    /// the last significant token written, when nothing but a space came since
+    prev_tok: Option<SyntaxToken>,
+    /// the last thing written is a comment on the current line
+    prev_comment: bool,
+    /// the last thing written is a block's `{` (no blank lines after it)
+    after_open_brace: bool,
+    /// the last thing written ends its line (line comment, directive)
+    need_newline: bool,
+    /// the last thing written is raw text: the next gap is copied as it is
+    after_raw: bool,
+    /// the last thing written is an item kept as it is: a comment after it on
+    /// the same line is kept as it is too
+    after_verbatim: bool,
+    pending_item: Option<Brk>,
+    pending_comments: Vec<(SyntaxToken, Gap)>,
+    frames: Vec<Frame>,
+    skip_until: TextSize,
+    verbatim: &'a [SyntaxNode],
+    /// the kind and end of the last token written (any kind)
+    last: Option<(SyntaxKind, TextSize)>,
+}
+
+/// The range of a node from its first to its last token that is not
+/// whitespace.
+pub(crate) fn content_range(node: &SyntaxNode) -> TextRange {
+    let mut toks = node
+        .descendants_with_tokens()
+        .filter_map(|e| e.into_token())
+        .filter(|t| !is_space(t.kind()));
+    let Some(first) = toks.next() else {
+        return TextRange::empty(node.text_range().start());
+    };
+    let last = toks.last().unwrap_or_else(|| first.clone());
+    TextRange::new(first.text_range().start(), last.text_range().end())
+}
+
+pub(crate) fn print(
+    root: &SyntaxNode,
+    text: &str,
+    opts: &FormatOptions,
+    verbatim: &[SyntaxNode],
+    final_newline: bool,
+) -> String {
+    let mut p = Printer {
+        text,
+        opts,
+        nl: line_ending(text),
+        out: String::with_capacity(text.len() + text.len() / 8),
+        level: 0,
+        gap: Gap::default(),
+        prev_tok: None,
+        prev_comment: false,
+        after_open_brace: false,
+        need_newline: false,
+        after_raw: false,
+        after_verbatim: false,
+        pending_item: None,
+        pending_comments: Vec::new(),
+        frames: Vec::new(),
+        skip_until: TextSize::from(0),
+        verbatim,
+        last: None,
+    };
+    let mut skipped: Option<SyntaxNode> = None;
+    let mut walk = root.preorder_with_tokens();
+    while let Some(ev) = walk.next() {
+        match ev {
+            WalkEvent::Enter(NodeOrToken::Node(n)) => {
+                if p.is_verbatim(&n) {
+                    p.verbatim_node(&n);
+                    walk.skip_subtree();
+                    skipped = Some(n);
+                } else {
+                    p.enter(&n);
+                }
+            }
+            WalkEvent::Leave(NodeOrToken::Node(n)) => {
+                if skipped.as_ref() == Some(&n) {
+                    skipped = None;
+                } else {
+                    p.leave(&n);
+                }
+            }
+            WalkEvent::Enter(NodeOrToken::Token(t)) => p.on_token(t),
+            WalkEvent::Leave(NodeOrToken::Token(_)) => {}
+        }
+    }
+    p.finish(final_newline)
+}
+
+/// CRLF when most line ends of the input are CRLF, else LF.
+fn line_ending(text: &str) -> &'static str {
+    let b = text.as_bytes();
+    let lf = memchr_count(b, b'\n');
+    let crlf = b.windows(2).filter(|w| w == b"\r\n").count();
+    if lf > 0 && crlf * 2 > lf {
+        "\r\n"
+    } else {
+        "\n"
+    }
+}
+
+fn memchr_count(b: &[u8], c: u8) -> usize {
+    b.iter().filter(|&&x| x == c).count()
+}
+
+fn is_stmt(kind: SyntaxKind) -> bool {
+    matches!(
+        kind,
+        EXPR_STMT
+            | ASSIGN_STMT
+            | IF_STMT
+            | SWITCH_STMT
+            | WHILE_STMT
+            | RETURN_STMT
+            | EXIT_STMT
+            | DROP_STMT
+            | BREAK_STMT
+            | EMPTY_STMT
+    )
+}
+
+/// An unbraced body of `if`/`else`/`while`.
+fn is_body_stmt(n: &SyntaxNode) -> bool {
+    is_stmt(n.kind())
+        && n.parent()
+            .is_some_and(|p| matches!(p.kind(), IF_STMT | ELSE_BRANCH | WHILE_STMT))
+}
+
+fn parent_kind(t: &SyntaxToken) -> Option<SyntaxKind> {
+    t.parent().map(|p| p.kind())
+}
+
+/// Parentheses whose inside has no spaces: calls, groups, builtins, modparam.
+fn paren_ctx(p: Option<SyntaxKind>) -> bool {
+    matches!(p, Some(ARG_LIST | PAREN_EXPR | BUILTIN_EXPR | MODPARAM))
+}
+
+/// A binary operator, or the `=` of an assignment or cfg variable.
+fn is_operator(t: &SyntaxToken) -> bool {
+    match parent_kind(t) {
+        Some(BIN_EXPR) => !matches!(t.kind(), L_PAREN | R_PAREN),
+        Some(ASSIGN_STMT) => t.kind() != SEMICOLON,
+        Some(CFG_VAR) => t.kind() == EQ,
+        _ => false,
+    }
+}
+
+/// Whether `a` and `b` written with nothing between them still lex as the
+/// same two tokens.
+fn can_join(a: &SyntaxToken, b: &SyntaxToken) -> bool {
+    // `! !define_x` must not become `!!define_x` (a `!!define` directive)
+    if a.text().ends_with('!') && b.text().starts_with('!') {
+        return false;
+    }
+    let s = format!("{}{}", a.text(), b.text());
+    let (toks, _) = kcfg_syntax::lexer::tokenize(&s);
+    toks.len() == 2
+        && toks[0].kind == a.kind()
+        && toks[1].kind == b.kind()
+        && toks[0].len as usize == a.text().len()
+}
+
+impl Printer<'_> {
+    fn is_verbatim(&self, n: &SyntaxNode) -> bool {
+        !self.verbatim.is_empty()
+            && n.parent().is_some_and(|p| p.kind() == SOURCE_FILE)
+            && self
+                .verbatim
+                .binary_search_by_key(&n.text_range().start(), |v| v.text_range().start())
+                .is_ok_and(|i| &self.verbatim[i] == n)
+    }
+
+    fn enter(&mut self, n: &SyntaxNode) {
+        match n.parent().map(|p| p.kind()) {
+            Some(SOURCE_FILE | BLOCK | PP_ARM) => {
+                self.pending_item = Some(if n.kind() == EMPTY_STMT {
+                    Brk::KeepStructural(self.level)
+                } else {
+                    Brk::Forced(self.level)
+                });
+            }
+            Some(CASE_CLAUSE) => {
+                if let Some(Frame::Case { opened: true }) = self.frames.last() {
+                    self.pending_item = Some(Brk::Forced(self.level));
+                }
+            }
+            Some(IF_STMT | ELSE_BRANCH | WHILE_STMT) if is_stmt(n.kind()) => {
+                self.level += 1;
+                self.frames.push(Frame::Body);
+                self.pending_item = Some(Brk::KeepStructural(self.level));
+            }
+            _ => {}
+        }
+        match n.kind() {
+            BLOCK => self.frames.push(Frame::Block { opened: false }),
+            CASE_CLAUSE => self.frames.push(Frame::Case { opened: false }),
+            _ => {}
+        }
+    }
+
+    fn leave(&mut self, n: &SyntaxNode) {
+        let pop = matches!(n.kind(), BLOCK | CASE_CLAUSE) || is_body_stmt(n);
+        if pop {
+            if let Some(
+                Frame::Block { opened: true } | Frame::Case { opened: true } | Frame::Body,
+            ) = self.frames.pop()
+            {
+                self.level = self.level.saturating_sub(1);
+            }
+        }
+    }
+
+    fn on_token(&mut self, t: SyntaxToken) {
+        if t.text_range().start() < self.skip_until {
+            return;
+        }
+        if !is_space(t.kind()) {
+            self.last = Some((t.kind(), t.text_range().end()));
+        }
+        let g = t.text_range();
+        match t.kind() {
+            WHITESPACE => {
+                self.extend_gap(g);
+                self.gap.ws = true;
+            }
+            NEWLINE | LINE_CONTINUATION => {
+                self.extend_gap(g);
+                self.gap.ws = true;
+                self.gap.newlines += 1;
+            }
+            COMMENT | BLOCK_COMMENT => self.comment(t),
+            INACTIVE_CODE | ERROR_TOKEN => self.raw(&t),
+            PP_KEYWORD | PP_NAME | PP_BODY => self.directive(&t),
+            _ => self.token(t),
+        }
+    }
+
+    fn extend_gap(&mut self, r: TextRange) {
+        if self.gap.start == self.gap.end {
+            self.gap.start = r.start().into();
+        }
+        self.gap.end = r.end().into();
+    }
+
+    fn reset_gap(&mut self, at: TextSize) {
+        self.gap = Gap {
+            start: at.into(),
+            end: at.into(),
+            ..Gap::default()
+        };
+    }
+
+    fn newlines(&mut self, blank: usize) {
+        // a string left open runs to the next `#!ifdef`/`#!else`/`#!endif`
+        // line and ends with its line break: add nothing to it
+        if self.out.ends_with('\n') {
+            return;
+        }
+        for _ in 0..=blank {
+            self.out.push_str(self.nl);
+        }
+    }
+
+    fn indent(&mut self, level: usize) {
+        match self.opts.indent_style {
+            IndentStyle::Tab => self.out.extend(std::iter::repeat_n('\t', level)),
+            IndentStyle::Space => self
+                .out
+                .extend(std::iter::repeat_n(' ', level * self.opts.indent_width)),
+        }
+    }
+
+    fn blanks(&self, gap: &Gap) -> usize {
+        if self.after_open_brace {
+            0
+        } else {
+            gap.newlines
+                .saturating_sub(1)
+                .min(self.opts.max_blank_lines)
+        }
+    }
+
+    /// The next token shares its line with an item kept as it is (an item
+    /// with an error): it stays there, with the blanks between as they are.
+    fn same_line_as_kept(&self) -> bool {
+        self.after_verbatim
+            && self.gap.newlines == 0
+            && !self.need_newline
+            && self.pending_comments.is_empty()
+    }
+
+    /// Write the original gap as it is (after raw text).
+    fn raw_gap(&mut self) {
+        let g = &self.text[self.gap.start..self.gap.end];
+        self.out.push_str(g);
+    }
+
+    fn wrote(&mut self, at: TextSize) {
+        self.after_raw = false;
+        self.after_verbatim = false;
+        self.reset_gap(at);
+    }
+
+    fn token(&mut self, tok: SyntaxToken) {
+        let kind = tok.kind();
+        let parent = parent_kind(&tok);
+        let in_block = parent == Some(BLOCK);
+        let closing = kind == R_BRACE && in_block;
+        if closing {
+            if let Some(Frame::Block { opened }) = self.frames.last_mut() {
+                if *opened {
+                    *opened = false;
+                    self.level = self.level.saturating_sub(1);
+                }
+            }
+        }
+        let brk = if closing {
+            self.pending_item = None;
+            Brk::Forced(self.level)
+        } else if let Some(b) = self.pending_item.take() {
+            b
+        } else if kind == L_BRACE && in_block {
+            Brk::Join
+        } else if kind == ELSE_KW {
+            let after_block = self
+                .prev_tok
+                .as_ref()
+                .is_some_and(|p| p.kind() == R_BRACE && parent_kind(p) == Some(BLOCK));
+            if after_block && !self.prev_comment {
+                Brk::Join
+            } else {
+                Brk::KeepStructural(self.level)
+            }
+        } else {
+            Brk::KeepCont(continuation(self.level))
+        };
+        let line_level = match brk {
+            Brk::Forced(l) | Brk::KeepStructural(l) | Brk::KeepCont(l) => l,
+            Brk::Join => self.level,
+        };
+        self.flush_comments(if closing { line_level + 1 } else { line_level });
+        if self.after_raw || self.same_line_as_kept() {
+            self.raw_gap();
+        } else if self.out.is_empty() {
+            self.indent(line_level);
+        } else {
+            let newline = self.need_newline
+                || match brk {
+                    Brk::Forced(_) => true,
+                    Brk::Join => false,
+                    Brk::KeepStructural(_) | Brk::KeepCont(_) => self.gap.newlines > 0,
+                };
+            if newline {
+                let blank = match brk {
+                    Brk::Forced(_) if !closing => self.blanks(&self.gap),
+                    _ => 0,
+                };
+                self.newlines(blank);
+                self.indent(line_level);
+            } else if self.space(&tok, brk) {
+                self.out.push(' ');
+            }
+        }
+        self.out.push_str(tok.text());
+        self.after_open_brace = false;
+        if kind == L_BRACE && in_block {
+            if let Some(Frame::Block { opened }) = self.frames.last_mut() {
+                if !*opened {
+                    *opened = true;
+                    self.level += 1;
+                }
+            }
+            self.after_open_brace = true;
+        } else if kind == COLON && parent == Some(CASE_CLAUSE) {
+            if let Some(Frame::Case { opened }) = self.frames.last_mut() {
+                if !*opened {
+                    *opened = true;
+                    self.level += 1;
+                }
+            }
+        }
+        self.need_newline = false;
+        self.prev_comment = false;
+        let end = tok.text_range().end();
+        self.prev_tok = Some(tok);
+        self.wrote(end);
+    }
+
+    /// One space or none between two tokens on the same line.
+    fn space(&self, b: &SyntaxToken, brk: Brk) -> bool {
+        let ws = self.gap.ws;
+        if self.prev_comment {
+            return ws;
+        }
+        let Some(a) = &self.prev_tok else {
+            return ws;
+        };
+        let want = if b.kind() == SEMICOLON {
+            Some(false)
+        } else if matches!(brk, Brk::KeepStructural(_) | Brk::Join) {
+            Some(true)
+        } else {
+            rule(a, b)
+        };
+        match want {
+            Some(false) if ws => !can_join(a, b),
+            Some(s) => s,
+            None => ws,
+        }
+    }
+
+    fn comment(&mut self, tok: SyntaxToken) {
+        let end = tok.text_range().end();
+        let line = tok.kind() == COMMENT;
+        if self.after_raw || (self.after_verbatim && self.gap.newlines == 0) {
+            self.raw_gap();
+            self.push_comment(&tok);
+        } else if !self.out.is_empty()
+            && self.gap.newlines == 0
+            && !self.need_newline
+            && self.pending_comments.is_empty()
+        {
+            // at the end of the line of the previous token (or inline): the
+            // blanks before it as they are, so aligned comments stay aligned
+            if self.gap.ws {
+                self.raw_gap();
+            } else if line {
+                self.out.push(' ');
+            }
+            self.push_comment(&tok);
+        } else {
+            self.pending_comments.push((tok, self.gap));
+            self.reset_gap(end);
+            return;
+        }
+        self.need_newline = line;
+        self.prev_comment = true;
+        self.wrote(end);
+    }
+
+    fn push_comment(&mut self, tok: &SyntaxToken) {
+        if tok.kind() == COMMENT {
+            // with CRLF line ends the lexer leaves the `\r` in the comment
+            let t = trim_comment(tok.text());
+            self.out.push_str(if self.nl == "\r\n" {
+                t
+            } else {
+                tok.text().trim_end_matches([' ', '\t'])
+            });
+        } else {
+            self.out.push_str(tok.text());
+        }
+    }
+
+    /// Write the comments that stand on lines of their own, at `level`.
+    fn flush_comments(&mut self, level: usize) {
+        if self.pending_comments.is_empty() {
+            return;
+        }
+        for (tok, gap) in std::mem::take(&mut self.pending_comments) {
+            if self.after_raw {
+                self.out.push_str(&self.text[gap.start..gap.end]);
+                self.after_raw = false;
+            } else if self.out.is_empty() {
+                self.indent(level);
+            } else if gap.newlines == 0 && !self.need_newline {
+                if gap.ws {
+                    self.out.push(' ');
+                }
+            } else {
+                let blank = self.blanks(&gap);
+                self.newlines(blank);
+                // a commented-out directive at column 0 stays there
+                let col0 = gap.end == usize::from(tok.text_range().start())
+                    && self.text[..gap.end].ends_with('\n')
+                    && tok.text().starts_with("##!");
+                if !col0 {
+                    self.indent(level);
+                }
+            }
+            self.push_comment(&tok);
+            self.need_newline = tok.kind() == COMMENT;
+            self.after_open_brace = false;
+            self.prev_comment = true;
+        }
+    }
+
+    /// A preprocessor line: its pieces as they are, at column 0 (`#!...`,
+    /// `!!...`) or at the current level (`include_file`, `import_file`).
+    fn directive(&mut self, first: &SyntaxToken) {
+        let start = first.text_range().start();
+        let mut end = first.text_range().end();
+        let mut cur = first.next_sibling_or_token();
+        while let Some(el) = cur {
+            match el.kind() {
+                PP_NAME | PP_BODY => end = el.text_range().end(),
+                WHITESPACE => {}
+                _ => break,
+            }
+            cur = el.next_sibling_or_token();
+        }
+        self.skip_until = end;
+        let mut text = &self.text[usize::from(start)..usize::from(end)];
+        if self.nl == "\r\n" {
+            text = text.strip_suffix('\r').unwrap_or(text);
+        }
+        let col0 = text.starts_with("#!") || text.starts_with("!!");
+        self.pending_item = None;
+        self.flush_comments(self.level);
+        if self.after_raw || self.same_line_as_kept() {
+            self.raw_gap();
+        } else {
+            if !self.out.is_empty() {
+                let blank = self.blanks(&self.gap);
+                self.newlines(blank);
+            }
+            if !col0 {
+                self.indent(self.level);
+            }
+        }
+        self.out.push_str(text);
+        self.need_newline = true;
+        self.after_open_brace = false;
+        self.prev_comment = false;
+        self.prev_tok = None;
+        self.wrote(end);
+    }
+
+    /// Text kept byte for byte with the whitespace before it: an inactive
+    /// `#!ifdef` arm, a character Kamailio skips.
+    fn raw(&mut self, t: &SyntaxToken) {
+        self.flush_comments(self.level);
+        let gap = &self.text[self.gap.start..self.gap.end];
+        // blanks as Kamailio's lexer eats them (EAT_ABLE), `\r` included
+        const BLANKS: [char; 5] = [' ', '\t', '\r', '\x0c', '\x08'];
+        let g = gap.trim_start_matches(BLANKS);
+        let starts_line = g.starts_with('\n')
+            || (g.is_empty() && t.text().trim_start_matches(BLANKS).starts_with('\n'));
+        if self.need_newline && !starts_line {
+            self.out.push_str(self.nl);
+        }
+        self.out.push_str(gap);
+        self.out.push_str(t.text());
+        self.need_newline = false;
+        self.after_open_brace = false;
+        self.prev_comment = false;
+        self.prev_tok = None;
+        self.reset_gap(t.text_range().end());
+        self.after_raw = true;
+    }
+
+    /// A top-level item with a syntax error: copied byte for byte.
+    fn verbatim_node(&mut self, n: &SyntaxNode) {
+        let r = content_range(n);
+        if r.is_empty() {
+            return;
+        }
+        self.pending_item = None;
+        // whitespace inside the node around its tokens belongs to the gaps
+        let node = n.text_range();
+        let lead = &self.text[usize::from(node.start())..usize::from(r.start())];
+        if !lead.is_empty() {
+            self.extend_gap(TextRange::new(node.start(), r.start()));
+            self.gap.ws = true;
+            self.gap.newlines += lead.matches('\n').count();
+        }
+        self.flush_comments(self.level);
+        // an item with an error stays on the line it shares with the item
+        // before it: the line break could change how the error is read
+        let same_line = self.pending_comments.is_empty()
+            && !self.out.is_empty()
+            && self.gap.newlines == 0
+            && !self.need_newline
+            && !self.prev_comment;
+        if self.after_raw || same_line {
+            self.raw_gap();
+        } else if !self.out.is_empty() {
+            let blank = self.blanks(&self.gap);
+            self.newlines(blank);
+            self.indent(self.level);
+        }
+        self.out
+            .push_str(&self.text[usize::from(r.start())..usize::from(r.end())]);
+        let last = n.token_at_offset(r.end()).left_biased().map(|t| t.kind());
+        self.need_newline = matches!(last, Some(COMMENT | PP_KEYWORD | PP_NAME | PP_BODY));
+        self.last = last.map(|k| (k, r.end()));
+        self.after_open_brace = false;
+        self.prev_comment = false;
+        self.prev_tok = None;
+        self.wrote(r.end());
+        self.after_verbatim = true;
+        let trail = &self.text[usize::from(r.end())..usize::from(node.end())];
+        if !trail.is_empty() {
+            self.extend_gap(TextRange::new(r.end(), node.end()));
+            self.gap.ws = true;
+            self.gap.newlines += trail.matches('\n').count();
+        }
+    }
+
+    fn finish(mut self, final_newline: bool) -> String {
+        self.flush_comments(self.level);
+        // a token that runs to the end of the input because it is not
+        // terminated (a string, a block comment, ...) would take the newline in
+        let open_at_end = self.last.is_some_and(|(k, end)| {
+            usize::from(end) == self.text.len()
+                && matches!(
+                    k,
+                    STRING
+                        | SQ_STRING
+                        | BLOCK_COMMENT
+                        | PVAR
+                        | PP_BODY
+                        | ERROR_TOKEN
+                        | INACTIVE_CODE
+                )
+        });
+        if final_newline
+            && !self.after_raw
+            && !open_at_end
+            && !self.out.is_empty()
+            && !self.out.ends_with('\n')
+        {
+            self.out.push_str(self.nl);
+        }
+        self.out
+    }
+}
+
+/// Spacing between two tokens on one line where the style has a rule:
+/// `Some(true)` one space, `Some(false)` none, `None` as the user wrote it.
+fn rule(a: &SyntaxToken, b: &SyntaxToken) -> Option<bool> {
+    let (ak, bk) = (a.kind(), b.kind());
+    let (ap, bp) = (parent_kind(a), parent_kind(b));
+    let list = |p: Option<SyntaxKind>| matches!(p, Some(ARG_LIST | MODPARAM | BUILTIN_EXPR));
+    if bk == COMMA && list(bp) {
+        return Some(false);
+    }
+    if ak == COMMA && list(ap) {
+        return Some(true);
+    }
+    if bk == L_BRACE && bp == Some(BLOCK) {
+        return Some(true);
+    }
+    if ak == R_BRACE && bk == ELSE_KW {
+        return Some(true);
+    }
+    if ak == L_PAREN && paren_ctx(ap) {
+        return Some(false);
+    }
+    if bk == R_PAREN && paren_ctx(bp) {
+        return Some(false);
+    }
+    if bk == L_PAREN && list(bp) {
+        return Some(false);
+    }
+    if matches!(ak, IF_KW | WHILE_KW | SWITCH_KW) {
+        return Some(true);
+    }
+    if is_operator(a) || is_operator(b) {
+        return Some(true);
+    }
+    if ap == Some(PREFIX_EXPR) && matches!(ak, BANG | MINUS | TILDE) {
+        return Some(false);
+    }
+    if matches!(ak, INT_CAST | STR_CAST) {
+        return Some(false);
+    }
+    if ak == LOADPATH_KW && bk == EQ {
+        return None;
+    }
+    if ak.is_route_keyword() && bk == L_BRACK && bp == Some(ROUTE_NAME) {
+        return Some(false);
+    }
+    if (ak == L_BRACK && ap == Some(ROUTE_NAME)) || (bk == R_BRACK && bp == Some(ROUTE_NAME)) {
+        return Some(false);
+    }
+    if ak == RETURN_KW && bk == L_PAREN {
+        return None;
+    }
+    if matches!(
+        ak,
+        LOADMODULE_KW | LOADMODULEX_KW | LOADPATH_KW | CASE_KW | RETURN_KW | NOT_KW
+    ) {
+        return Some(true);
+    }
+    if bk == COLON && bp == Some(CASE_CLAUSE) {
+        return Some(false);
+    }
+    None
+}
