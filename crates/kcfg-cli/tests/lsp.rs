@@ -136,7 +136,7 @@ fn pos(text: &str, needle: &str, delta: usize) -> Value {
 #[test]
 fn an_editor_session_over_stdio() {
     let dir = tempfile::tempdir().unwrap();
-    let routes = "route[RELAY] {\n\tt_relay();\n\texit;\n}\n";
+    let routes = "route[RELAY] {\n\tif (!t_relay()) {\n\t\tdrop;\n\t}\n\texit;\n}\n";
     std::fs::write(dir.path().join("routes.cfg"), routes).unwrap();
     let main_path = dir.path().join("kamailio.cfg");
     // non-ASCII before the positions used below (UTF-16 columns differ from bytes)
@@ -158,7 +158,8 @@ fn an_editor_session_over_stdio() {
     let caps = &init["result"]["capabilities"];
     assert_eq!(caps["positionEncoding"], "utf-16");
     assert_eq!(caps["textDocumentSync"], 2); // incremental
-    assert_eq!(caps["documentFormattingProvider"], false); // until kcfg-fmt is wired
+    assert_eq!(caps["documentFormattingProvider"], true);
+    assert_eq!(caps["documentRangeFormattingProvider"], true);
     s.notify("initialized", json!({}));
     s.notify(
         "textDocument/didOpen",
@@ -227,7 +228,7 @@ fn an_editor_session_over_stdio() {
     );
     let expanded = e["result"]["text"].as_str().expect("expanded text");
     assert!(
-        expanded.contains("route[RELAY] {\n\tt_relay();"),
+        expanded.contains("route[RELAY] {\n\tif (!t_relay()) {"),
         "{expanded}"
     );
     assert!(!expanded.contains("include_file"), "{expanded}");
@@ -240,16 +241,40 @@ fn an_editor_session_over_stdio() {
         .unwrap();
     assert_eq!(String::from_utf8_lossy(&cli.stdout), expanded);
 
-    // formatting: the formatter is not wired in yet; the server says so
+    // formatting: the file has a syntax error (the missing `;`), so kcfg-fmt
+    // keeps that route block byte for byte; `$var(dst) = ...; xlog(...)` in it
+    // stays on one line. The same as `kcfg fmt` prints.
     let f = s.request(
         "textDocument/formatting",
         json!({"textDocument": {"uri": uri}, "options": {"tabSize": 4, "insertSpaces": true}}),
     );
-    assert_eq!(f["error"]["code"], -32803, "{f}");
-    assert!(f["error"]["message"]
-        .as_str()
-        .unwrap()
-        .contains("not available"));
+    assert!(f.get("error").is_none(), "{f}");
+    let edits = f["result"].as_array().cloned().unwrap_or_default();
+    let cli = std::process::Command::new(env!("CARGO_BIN_EXE_kcfg"))
+        .args(["fmt", "-"])
+        .current_dir(dir.path())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut c| {
+            use std::io::Write as _;
+            c.stdin.take().unwrap().write_all(text.as_bytes())?;
+            c.wait_with_output()
+        })
+        .unwrap();
+    let cli_text = String::from_utf8_lossy(&cli.stdout).to_string();
+    // tabs from the CLI's default, spaces from the editor's options: compare
+    // without indentation
+    let strip =
+        |t: &str| -> Vec<String> { t.lines().map(|l| l.trim_start().to_string()).collect() };
+    assert_eq!(edits.is_empty(), cli_text == text, "{f}\n{cli_text}");
+    assert!(cli_text.contains("$var(dst) = \"é\"; xlog("), "{cli_text}");
+    assert_eq!(
+        strip(&cli_text),
+        strip(text),
+        "only indentation may differ here"
+    );
 
     // incremental edits: add the `;`, then break a function name
     let semi_at = pos(text, "t_relay()\n}", 9);
@@ -259,8 +284,12 @@ fn an_editor_session_over_stdio() {
             {"range": {"start": semi_at, "end": semi_at}, "text": ";"}
         ]}),
     );
+    // now the lints run on the route (they wait for syntax errors to go):
+    // the unchecked `t_relay()` (KC306, a warning)
     let d = s.diagnostics_for(&uri, Some(2));
-    assert!(d.is_empty(), "{d:?}");
+    assert_eq!(d.len(), 1, "{d:?}");
+    assert_eq!(d[0]["code"], "KC306");
+    assert_eq!(d[0]["severity"], 2);
     let t_at = pos(text, "t_relay()\n}", 0);
     let t_end = pos(text, "t_relay()\n}", 7);
     s.notify(

@@ -1,15 +1,8 @@
-//! Formatting. **Not available yet**: the formatter (`kcfg-fmt`) is being
-//! written on another branch. [`run_formatter`] and [`run_range_formatter`]
-//! are the single place where it gets wired in:
-//!
-//! ```text
-//! fn run_formatter(text, options)       => kcfg_fmt::format(text, &fmt_options)
-//! fn run_range_formatter(text, r, opts) => kcfg_fmt::format_range(text, r, &fmt_options)
-//! ```
-//!
-//! and [`FORMATTER_AVAILABLE`] becomes `true` (the server advertises the
-//! formatting capabilities from it). Until then every request gets
-//! [`FormatError::Unavailable`]; nothing pretends to format.
+//! Formatting through `kcfg-fmt` (what `kcfg fmt` does): the editor's
+//! indentation options decide tabs or spaces; everything else is the
+//! formatter's default style. The formatter re-parses its output and refuses
+//! (an error to the client, the text untouched) when anything but
+//! whitespace would change.
 
 use std::path::Path;
 
@@ -19,7 +12,7 @@ use crate::db::IdeDb;
 use crate::util;
 
 /// Whether formatting is wired in (see the module docs).
-pub const FORMATTER_AVAILABLE: bool = false;
+pub const FORMATTER_AVAILABLE: bool = true;
 
 /// What the client asks for (LSP `FormattingOptions`).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -30,8 +23,6 @@ pub struct FormatOptions {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FormatError {
-    /// The formatter is not part of this build yet.
-    Unavailable,
     /// The formatter refused (e.g. a syntax error in the range).
     Failed(String),
 }
@@ -39,31 +30,39 @@ pub enum FormatError {
 impl std::fmt::Display for FormatError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            FormatError::Unavailable => f.write_str(
-                "formatting is not available yet: kcfg-fmt is not wired into this kcfg build",
-            ),
             FormatError::Failed(m) => write!(f, "cannot format: {m}"),
         }
     }
 }
 
-// ---- FORMATTER HOOK (the only place to change when kcfg-fmt lands) ----
+fn fmt_options(options: &FormatOptions) -> kcfg_fmt::FormatOptions {
+    let mut o = kcfg_fmt::FormatOptions::default();
+    if options.insert_spaces {
+        o.indent_style = kcfg_fmt::IndentStyle::Space;
+        if options.tab_size > 0 {
+            o.indent_width = options.tab_size as usize;
+        }
+    }
+    o
+}
 
 /// Format a whole file.
-fn run_formatter(_text: &str, _options: &FormatOptions) -> Result<String, FormatError> {
-    Err(FormatError::Unavailable)
+fn run_formatter(text: &str, options: &FormatOptions) -> Result<String, FormatError> {
+    kcfg_fmt::format(text, &fmt_options(options)).map_err(|e| FormatError::Failed(e.to_string()))
 }
 
 /// Format the statements that intersect `range`; returns the whole new text.
 fn run_range_formatter(
-    _text: &str,
-    _range: TextRange,
-    _options: &FormatOptions,
+    text: &str,
+    range: TextRange,
+    options: &FormatOptions,
 ) -> Result<String, FormatError> {
-    Err(FormatError::Unavailable)
+    match kcfg_fmt::format_range(text, range, &fmt_options(options)) {
+        Ok(Some(edit)) => Ok(edit.apply(text)),
+        Ok(None) => Ok(text.to_string()),
+        Err(e) => Err(FormatError::Failed(e.to_string())),
+    }
 }
-
-// ---- end of the hook ----
 
 pub(crate) fn format(
     db: &IdeDb,
@@ -136,10 +135,20 @@ mod tests {
     }
 
     #[test]
-    fn formatting_is_reported_unavailable() {
+    fn editor_options_choose_the_indentation() {
+        let tabs = fmt_options(&FormatOptions::default());
+        assert_eq!(tabs.indent_style, kcfg_fmt::IndentStyle::Tab);
+        let spaces = fmt_options(&FormatOptions {
+            tab_size: 2,
+            insert_spaces: true,
+        });
+        assert_eq!(
+            (spaces.indent_style, spaces.indent_width),
+            (kcfg_fmt::IndentStyle::Space, 2)
+        );
         assert_eq!(
             run_formatter("x", &FormatOptions::default()),
-            Err(FormatError::Unavailable)
+            Ok("x\n".into())
         );
     }
 }

@@ -109,7 +109,9 @@ failure_route[FAIL] {
 //- /etc/kamailio/routes.cfg
 route[RELAY] {
 	$var(dst) = $ru;
-	t_relay();
+	if (!t_relay()) {
+		exit;
+	}
 	exit;
 }
 "#;
@@ -158,13 +160,13 @@ fn diagnostics_are_those_of_kcfg_check_and_follow_edits_of_included_files() {
         ..Default::default()
     };
     let expected = kcfg_check::check_source_with(&mut files, id, &opts, &loader);
-    assert!(expected.is_empty());
+    assert!(expected.is_empty(), "{expected:?}");
     drop(a);
 
     // an error in the included file: reported there, with the include chain
     f.host.set_file(
         "/etc/kamailio/routes.cfg",
-        "route[RELAY] {\n\tt_relay();\n\tno_such();\n}\n",
+        "route[RELAY] {\n\tno_such();\n}\n",
     );
     let a = f.a();
     let inc = a
@@ -553,19 +555,73 @@ fn code_actions_add_loadmodule_and_did_you_mean() {
     }
     let mut host = AnalysisHost::new(Settings::default());
     host.set_file(p, t.as_str());
+    // both errors are gone; the lint about the unchecked `t_relay()` stays
     let d = host.analysis().diagnostics(p).unwrap();
-    assert!(d.check.is_empty(), "{t}\n{:?}", d.check);
+    let codes: Vec<&str> = d.check.iter().map(|d| d.code).collect();
+    assert_eq!(codes, ["KC306"], "{t}\n{:?}", d.check);
 }
 
 #[test]
-fn formatting_says_it_is_unavailable_until_kcfg_fmt_is_wired() {
-    let f = Fixture::new(TWO_FILES);
-    let r = f
-        .a()
-        .format(Path::new(MAIN), None, &kcfg_ide::FormatOptions::default())
+fn formatting_whole_file_and_range() {
+    let p = Path::new("/k.cfg");
+    let text = "request_route {\nif($rm==\"INVITE\"){\n  xlog(\"L_INFO\",\"x\\n\");\n}\n\n\n\n  exit;\n}\n";
+    let mut host = AnalysisHost::new(Settings::default());
+    host.set_file(p, text);
+    let apply = |edits: Vec<(TextRange, String)>| {
+        let mut t = text.to_string();
+        let mut edits = edits;
+        edits.sort_by_key(|(r, _)| std::cmp::Reverse(r.start()));
+        for (r, s) in edits {
+            t.replace_range(usize::from(r.start())..usize::from(r.end()), &s);
+        }
+        t
+    };
+    // tabs by default, as `kcfg fmt`
+    let whole = host
+        .analysis()
+        .format(p, None, &kcfg_ide::FormatOptions::default())
+        .unwrap()
+        .unwrap()
+        .expect("edits");
+    let formatted = apply(whole);
+    assert_eq!(
+        formatted,
+        kcfg_fmt::format(text, &kcfg_fmt::FormatOptions::default()).unwrap()
+    );
+    assert!(
+        formatted.contains("\tif ($rm == \"INVITE\") {\n\t\txlog(\"L_INFO\", \"x\\n\");"),
+        "{formatted}"
+    );
+    // the editor asks for spaces
+    let spaces = kcfg_ide::FormatOptions {
+        tab_size: 2,
+        insert_spaces: true,
+    };
+    let edits = host
+        .analysis()
+        .format(p, None, &spaces)
+        .unwrap()
+        .unwrap()
         .unwrap();
-    assert_eq!(r, Err(kcfg_ide::FormatError::Unavailable));
-    // when kcfg-fmt is wired in (FORMATTER_AVAILABLE), this test changes
+    assert!(apply(edits).contains("\n  if ($rm"), "spaces");
+    // a range: only the line of `exit;` changes
+    let at = text.find("exit").unwrap() as u32;
+    let range = TextRange::new(at.into(), (at + 5).into());
+    let edits = host
+        .analysis()
+        .format(p, Some(range), &kcfg_ide::FormatOptions::default())
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    let ranged = apply(edits);
+    assert!(
+        ranged.starts_with("request_route {\nif($rm==\"INVITE\"){"),
+        "{ranged}"
+    );
+    assert!(
+        ranged.contains("}\n\n\n\texit;\n}") || ranged.contains("\texit;"),
+        "{ranged}"
+    );
 }
 
 #[test]
