@@ -74,7 +74,7 @@ impl Tcpdump {
     fn start(out: &Path, log: &Path) -> Result<Tcpdump, String> {
         let logf = std::fs::File::create(log).map_err(|e| e.to_string())?;
         let child = Command::new("tcpdump")
-            .args(["-i", "lo", "-U", "-s", "0", "-n", "-w"])
+            .args(["-i", "lo", "--immediate-mode", "-U", "-s", "0", "-n", "-w"])
             .arg(out)
             .arg("udp and host 127.0.0.1")
             .stdout(Stdio::null())
@@ -314,9 +314,11 @@ fn compare_against_real_kamailio_captures() {
     let (mut same, mut total) = (0u64, 0u64);
     let mut report = String::new();
     let mut configs = BTreeSet::new();
+    let mut results = std::collections::HashMap::new();
     for r in &recorded {
         configs.insert(r.cfg.clone());
         let (code, v) = run_json(&compare_args(r, &r.cfg));
+        results.insert(r.name.clone(), v.clone());
         let s = &v["summary"];
         let (a, d, n) = (
             s["same"].as_u64().unwrap_or(0),
@@ -355,6 +357,45 @@ fn compare_against_real_kamailio_captures() {
         "{:.1}% same fell below {:.0}%\n{report}",
         ratio * 100.0,
         FLOOR * 100.0
+    );
+
+    // retransmissions on both sides, the silent next hop's timer, mid-dialog
+    let sum = |n: &str, k: &str| results[n]["summary"][k].as_u64().unwrap_or(0);
+    assert_eq!(
+        (
+            sum("stateless", "kamailio_retransmissions"),
+            sum("stateless", "config_retransmissions")
+        ),
+        (1, 1),
+        "the repeated OPTIONS is answered twice by both"
+    );
+    assert!(
+        sum("timeout", "kamailio_retransmissions") >= 1,
+        "Kamailio retransmits to the silent next hop: {}",
+        results["timeout"]["summary"]
+    );
+    let failover_same = results["timeout"]["entries"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .any(|e| {
+            e["verdict"] == "same"
+                && e["kamailio"]["headers"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .any(|h| h[0] == "X-Timeout-Failover")
+        });
+    assert!(
+        failover_same,
+        "the fr_timer failover is in the capture and the same"
+    );
+    assert_eq!(
+        results["indialog"]["summary"]["mid_dialog_calls"]
+            .as_array()
+            .map_or(0, |x| x.len()),
+        2,
+        "the capture starts inside two dialogs"
     );
 
     // the changed configs: exactly the differences they describe

@@ -39,6 +39,9 @@ use crate::sip::{canon_name, split_commas, NameAddr, SipMsg, Via};
 use crate::sipfile::Input;
 use crate::{Config, Runner};
 
+/// Kamailio's timer tick (`TIMER_TICKS_HZ` = 16).
+const TIMER_TICK: f64 = 1.0 / 16.0;
+
 /// Headers never compared (canonical names).
 pub const DEFAULT_IGNORED_HEADERS: &[&str] = &["content-length"];
 
@@ -281,6 +284,15 @@ pub fn compare(config: &Config, input: &Input, opts: &CompareOptions) -> Compari
             continue;
         }
         summary.messages_to_kamailio += 1;
+        // Kamailio's timers tick 16 times a second and a timer fires up to
+        // one tick before its time: what fired by then came first
+        runner.rt.run_timers(p.ts + TIMER_TICK);
+        for r in runner.rt.take_records() {
+            for s in r.sent() {
+                simulated.push((s.clone(), r.input));
+            }
+            records.push(r);
+        }
         let mut data = std::borrow::Cow::Borrowed(&p.data[..]);
         if let Some(m) = &parsed {
             known_call_ids.insert(m.call_id().to_string());
@@ -622,6 +634,18 @@ fn map_branch(
             || m.is_request() && m.via1().is_some_and(|v| v.branch() == b)
     })?;
     let want = (req.call_id(), req.cseq_num(), req.method().to_string());
+    // the how-many-th branch of this request Kamailio sent
+    let mut actual_branches: Vec<String> = Vec::new();
+    for (_, m) in actual {
+        if m.is_request() && m.method() == want.2 && m.call_id() == want.0 && m.cseq_num() == want.1
+        {
+            let ab = m.via1().map(|v| v.branch()).unwrap_or_default();
+            if !actual_branches.contains(&ab) {
+                actual_branches.push(ab);
+            }
+        }
+    }
+    let k = actual_branches.iter().position(|x| x == b).unwrap_or(0);
     let mut cands: Vec<(&Sent, String)> = Vec::new();
     for (s, _) in simulated {
         if s.start_line.starts_with("SIP/") {
@@ -644,15 +668,21 @@ fn map_branch(
             .first()
             .map(|v| Via::parse(v).branch())
             .unwrap_or_default();
-        if sb.is_empty() || claimed.contains(&sb) || cands.iter().any(|(_, x)| *x == sb) {
+        if sb.is_empty() || cands.iter().any(|(_, x)| *x == sb) {
             continue;
         }
         cands.push((s, sb));
     }
+    // the runtime's branch of the same rank, else one to the same place;
+    // none when the runtime did not send such a branch (yet)
     let pick = cands
-        .iter()
-        .find(|(s, _)| s.dst == shown.dst)
-        .or(cands.first())?;
+        .get(k)
+        .filter(|(_, sb)| !claimed.contains(sb))
+        .or_else(|| {
+            cands
+                .iter()
+                .find(|(s, sb)| s.dst == shown.dst && !claimed.contains(sb))
+        })?;
     let sb = pick.1.clone();
     claimed.insert(sb.clone());
     map.insert(b.to_string(), sb.clone());
