@@ -653,4 +653,60 @@ fn recorded_capture_in_tree() {
         "{:#?}",
         differences(&v)
     );
+    // the ignore list: on the command line, and in kcfg.toml [compare]
+    let norr = root().join("fixtures/trace/changed/relay-norr.cfg");
+    let (code, v) = run("fixtures/trace/changed/relay-norr.cfg");
+    assert_eq!(code, 1);
+    assert!(
+        differences(&v)
+            .iter()
+            .all(|l| l.contains("header Record-Route")),
+        "{:#?}",
+        differences(&v)
+    );
+    let with = |cfg: &Path, more: &[&str]| {
+        let mut a = vec![
+            "run".to_string(),
+            cfg.display().to_string(),
+            "--trace".into(),
+            pcap.display().to_string(),
+            "--compare".into(),
+            "--format".into(),
+            "json".into(),
+        ];
+        a.extend(extra.iter().cloned());
+        a.extend(more.iter().map(|x| x.to_string()));
+        run_json(&a)
+    };
+    let (code, v) = with(&norr, &["--ignore-header", "record-route"]);
+    assert_eq!(code, 0, "{:#?}", differences(&v));
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let copy = tmp.path().join("kamailio.cfg");
+    std::fs::copy(&norr, &copy).expect("copy");
+    std::fs::write(
+        tmp.path().join("kcfg.toml"),
+        "[compare]\nignore-headers = [\"Record-Route\"]\n",
+    )
+    .expect("kcfg.toml");
+    let (code, v) = with(&copy, &[]);
+    assert_eq!(code, 0, "{:#?}", differences(&v));
+    std::fs::write(
+        tmp.path().join("kcfg.toml"),
+        "[compare]\nignore-header = []\n",
+    )
+    .expect("kcfg.toml");
+    let mut a = vec![
+        "run".to_string(),
+        copy.display().to_string(),
+        "--trace".into(),
+        pcap.display().to_string(),
+        "--compare".into(),
+    ];
+    a.extend(extra.iter().cloned());
+    let (code, _, err) = kcfg(&a);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("[compare]") && err.contains("ignore-header"),
+        "{err}"
+    );
 }
