@@ -194,8 +194,6 @@ struct Side {
     shown: Shown,
     msg: SipMsg,
     retrans: usize,
-    /// the input message whose processing produced it (config side)
-    input: Option<usize>,
 }
 
 /// Is `a` one of Kamailio's addresses (a wildcard listen matches any IP)?
@@ -419,20 +417,18 @@ pub fn compare(config: &Config, input: &Input, opts: &CompareOptions) -> Compari
                 shown: s,
                 msg: m,
                 retrans: 0,
-                input: None,
             })
             .collect(),
     );
     let sim = fold(
         simulated
             .into_iter()
-            .filter_map(|(s, input)| {
+            .filter_map(|(s, _)| {
                 let m = SipMsg::parse(sent_wire(&s).as_bytes()).ok()?;
                 Some(Side {
                     shown: shown_sent(&s),
                     msg: m,
                     retrans: 0,
-                    input: Some(input),
                 })
             })
             .collect(),
@@ -537,7 +533,6 @@ pub fn compare(config: &Config, input: &Input, opts: &CompareOptions) -> Compari
                 mid_dialog: false,
                 not_simulated: Vec::new(),
             });
-            let _ = sm.input;
         }
     }
     entries.sort_by(|a, b| {
@@ -901,8 +896,7 @@ impl Normaliser<'_> {
                 continue;
             }
             let what = format!("header {}", display_name(n));
-            // pair values in order; extra ones are added/removed
-            let common = av.len().min(sv.len());
+            // values only one side has: changed in pairs, the rest added/removed
             let removed: Vec<&String> = av.iter().filter(|x| !sv.contains(x)).collect();
             let added: Vec<&String> = sv.iter().filter(|x| !av.contains(x)).collect();
             if removed.is_empty() && added.is_empty() {
@@ -914,7 +908,6 @@ impl Normaliser<'_> {
                 });
                 continue;
             }
-            let _ = common;
             let n_changed = removed.len().min(added.len());
             for i in 0..n_changed {
                 d.push(Difference {
