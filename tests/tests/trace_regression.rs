@@ -35,7 +35,7 @@ const FLOOR: f64 = 0.95;
 
 fn required(test: &str, what: &str) -> bool {
     if std::env::var("CI").as_deref() == Ok("true") {
-        panic!("{test}: {what} not found: CI must install it (scripts/install-kamailio.sh)");
+        panic!("{test}: {what} not found: CI must install it (scripts/install-kamailio.sh) and run the tests as root");
     }
     println!("{test}: SKIPPED, {what} is not installed");
     false
@@ -284,6 +284,17 @@ fn compare_against_real_kamailio_captures() {
         return;
     }
     let tmp = tempfile::tempdir().expect("tempdir");
+    // capturing needs root or CAP_NET_RAW
+    match Tcpdump::start(
+        &tmp.path().join("probe.pcap"),
+        &tmp.path().join("probe.log"),
+    ) {
+        Ok(mut t) => t.stop(),
+        Err(e) => {
+            required(test, &format!("a working tcpdump ({e})"));
+            return;
+        }
+    }
     let started = Instant::now();
     let mut recorded = Vec::new();
     for (name, cfg, sip) in cases() {
