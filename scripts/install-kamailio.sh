@@ -3,7 +3,9 @@
 # differential tests. Never starts the service. Needs root (or sudo) and apt.
 # kcfg itself does not need Kamailio: only its tests compare against it.
 set -euo pipefail
-if command -v kamailio >/dev/null 2>&1 && [ -f /usr/lib/x86_64-linux-gnu/kamailio/modules/tm.so ]; then
+# tcpdump: tests/tests/trace_regression.rs records Kamailio's traffic with it
+if command -v kamailio >/dev/null 2>&1 && [ -f /usr/lib/x86_64-linux-gnu/kamailio/modules/tm.so ] &&
+	command -v tcpdump >/dev/null 2>&1; then
 	kamailio -v | head -n1
 	exit 0
 fi
@@ -12,7 +14,7 @@ SUDO=""
 pkgs=(kamailio kamailio-extra-modules kamailio-json-modules kamailio-utils-modules
 	kamailio-websocket-modules kamailio-tls-modules kamailio-sqlite-modules kamailio-lua-modules
 	kamailio-python3-modules kamailio-presence-modules kamailio-xml-modules kamailio-redis-modules
-	kamailio-mysql-modules kamailio-postgres-modules)
+	kamailio-mysql-modules kamailio-postgres-modules tcpdump)
 # keep the package's service from starting during the install
 policy=/usr/sbin/policy-rc.d
 made_policy=0

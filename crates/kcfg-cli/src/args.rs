@@ -86,7 +86,11 @@ pub enum Command {
         2  the config or the trace could not be read, or bad arguments\n\n\
         Examples:\n  \
         kcfg run kamailio.cfg --trace calls.pcap\n  \
-        kcfg run kamailio.cfg --trace msgs.sip -D WITH_AUTH --format jsonl")]
+        kcfg run kamailio.cfg --trace msgs.sip -D WITH_AUTH --format jsonl\n  \
+        kcfg run new.cfg --trace production.pcap --compare\n  \
+        kcfg run new.cfg --trace c.pcap --compare --kamailio-addr 10.0.0.5:5060 --ignore-header X-Trace\n\n\
+        With --compare: exit 0 when every message is the same (or not simulated), 1 on differences.\n\
+        kcfg.toml:  [compare]  ignore-headers = [\"X-Trace\"]")]
     Run(RunArgs),
     /// Print the config as Kamailio reads it: includes inlined, inactive
     /// `#!ifdef` arms and `#!if`/`#!else`/`#!endif` lines removed (what
@@ -127,9 +131,20 @@ pub struct RunArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = RunFormat::Text)]
     pub format: RunFormat,
-    /// Show every function call in the timeline, not only routes, logs and messages sent.
+    /// Show every function call in the timeline, not only routes, logs and messages sent
+    /// (with `--compare`: list the messages that are the same too).
     #[arg(long, short = 'v')]
     pub verbose: bool,
+    /// Trace regression: compare what the config sends with what the capture
+    /// shows Kamailio sent (exit 1 on differences).
+    #[arg(long)]
+    pub compare: bool,
+    /// Kamailio's address in the capture (default: the config's `listen` lines); repeatable.
+    #[arg(long, value_name = "IP:PORT", requires = "compare")]
+    pub kamailio_addr: Vec<std::net::SocketAddr>,
+    /// A header not compared (besides Content-Length and kcfg.toml's `[compare] ignore-headers`); repeatable.
+    #[arg(long, value_name = "NAME", requires = "compare")]
+    pub ignore_header: Vec<String>,
 }
 
 /// `kcfg run --format`.
@@ -139,6 +154,8 @@ pub enum RunFormat {
     Text,
     /// One JSON object per message, then a summary object.
     Jsonl,
+    /// One JSON document (with `--compare`: the comparison).
+    Json,
 }
 
 /// `kcfg lsp`.

@@ -22,6 +22,7 @@
 //! ```
 
 pub mod capture;
+pub mod compare;
 pub mod engine;
 pub mod event;
 mod funcs;

@@ -50,11 +50,14 @@ pub fn run(args: &RunArgs, env: &mut Env<'_>) -> io::Result<Status> {
             return Ok(Status::Error);
         }
     };
+    if args.compare {
+        return compare(args, env, &config, &input);
+    }
     let mut runner = runner_probe;
     runner.run(&input);
     let summary = runner.summary().clone();
     match args.format {
-        RunFormat::Jsonl => {
+        RunFormat::Jsonl | RunFormat::Json => {
             let mut out = String::new();
             for r in runner.records() {
                 out.push_str(&serde_json::to_string(r).unwrap_or_default());
@@ -240,4 +243,205 @@ fn group<'a>(it: impl Iterator<Item = (&'a str, &'a str)>) -> BTreeMap<String, V
             .push(v);
     }
     m
+}
+
+/// `kcfg run --compare`: trace regression against the capture.
+fn compare(
+    args: &RunArgs,
+    env: &mut Env<'_>,
+    config: &Config,
+    input: &Input,
+) -> io::Result<Status> {
+    use kcfg_runtime::compare::{self, CompareOptions, Verdict};
+    if input.all_to_kamailio {
+        report_error(
+            env,
+            format_args!(
+                "--compare needs a pcap/pcapng capture of Kamailio's traffic; `{}` is a text file of SIP messages",
+                args.trace.display()
+            ),
+        )?;
+        return Ok(Status::Error);
+    }
+    let mut ignore = args.ignore_header.clone();
+    match toml_ignore_headers(&args.config) {
+        Ok(v) => ignore.extend(v),
+        Err(e) => {
+            report_error(env, e)?;
+            return Ok(Status::Error);
+        }
+    }
+    let opts = CompareOptions {
+        kamailio: args.kamailio_addr.clone(),
+        ignore_headers: ignore,
+    };
+    let cmp = compare::compare(config, input, &opts);
+    let mut out = String::new();
+    match args.format {
+        RunFormat::Json => {
+            out = serde_json::to_string_pretty(&cmp).unwrap_or_default();
+            out.push('\n');
+        }
+        RunFormat::Jsonl => {
+            for e in &cmp.entries {
+                out.push_str(&serde_json::to_string(e).unwrap_or_default());
+                out.push('\n');
+            }
+            let s = serde_json::json!({
+                "type": "summary",
+                "summary": cmp.summary,
+                "kamailio": cmp.kamailio,
+                "notes": cmp.notes,
+            });
+            out.push_str(&s.to_string());
+            out.push('\n');
+        }
+        RunFormat::Text => {
+            for e in &config.errors {
+                let _ = writeln!(out, "note: the checker reports: {e}");
+            }
+            let s = &cmp.summary;
+            let _ = writeln!(
+                out,
+                "Kamailio at {}: {} messages to it, {} from it in the capture ({} others ignored)",
+                cmp.kamailio.join(", "),
+                s.messages_to_kamailio,
+                s.messages_from_kamailio,
+                s.messages_other
+            );
+            for e in &cmp.entries {
+                if e.verdict == Verdict::Same && !args.verbose {
+                    continue;
+                }
+                let m = e.kamailio.as_ref().or(e.config.as_ref());
+                let (frame, dst) = match m {
+                    Some(m) => (
+                        m.frame
+                            .map(|f| format!("frame {f}"))
+                            .unwrap_or_else(|| "no frame".into()),
+                        format!("{} {}", m.proto.name(), m.dst),
+                    ),
+                    None => (String::new(), String::new()),
+                };
+                let verdict = match e.verdict {
+                    Verdict::Same => "same",
+                    Verdict::Different => "DIFFERENT",
+                    Verdict::NotSimulated => "NOT SIMULATED",
+                };
+                let _ = writeln!(
+                    out,
+                    "{verdict}: {frame} t={:.3} {} -> {dst} (Call-ID {}, CSeq {}){}",
+                    e.at(),
+                    e.title(),
+                    e.call_id,
+                    e.cseq,
+                    if e.mid_dialog {
+                        " [capture starts mid-dialog]"
+                    } else {
+                        ""
+                    }
+                );
+                for d in &e.differences {
+                    match (&d.kamailio, &d.config) {
+                        (Some(k), Some(c)) => {
+                            let _ = writeln!(
+                                out,
+                                "    {}: Kamailio sent `{k}`, the config sends `{c}`",
+                                d.what
+                            );
+                        }
+                        (Some(k), None) if d.what == "message" => {
+                            let _ = writeln!(
+                                out,
+                                "    Kamailio sent `{k}`, the config sends nothing like it"
+                            );
+                        }
+                        (None, Some(c)) if d.what == "message" => {
+                            let _ = writeln!(
+                                out,
+                                "    the config sends `{c}`, Kamailio sent nothing like it"
+                            );
+                        }
+                        (Some(k), None) => {
+                            let _ = writeln!(
+                                out,
+                                "    - {}: `{k}` (Kamailio sent it, the config does not)",
+                                d.what
+                            );
+                        }
+                        (None, Some(c)) => {
+                            let _ = writeln!(
+                                out,
+                                "    + {}: `{c}` (the config adds it, Kamailio did not send it)",
+                                d.what
+                            );
+                        }
+                        (None, None) => {}
+                    }
+                }
+                if !e.not_simulated.is_empty() {
+                    let _ = writeln!(
+                        out,
+                        "    not simulated in this call: {}",
+                        e.not_simulated.join(", ")
+                    );
+                }
+            }
+            for n in &cmp.notes {
+                let _ = writeln!(out, "note: {n}");
+            }
+            if !s.mid_dialog_calls.is_empty() {
+                let _ = writeln!(
+                    out,
+                    "note: the capture starts in the middle of {} call(s); their in-dialog requests were simulated without the dialog's start",
+                    s.mid_dialog_calls.len()
+                );
+            }
+            let _ = writeln!(
+                out,
+                "{} ({:.1}% same; retransmissions folded: {} of Kamailio's, {} of the config's)",
+                cmp.summary_line(),
+                s.percent_same,
+                s.kamailio_retransmissions,
+                s.config_retransmissions
+            );
+        }
+    }
+    emit(env.stdout, &out)?;
+    if cmp.summary.messages_to_kamailio == 0 && cmp.summary.messages_from_kamailio == 0 {
+        return Ok(Status::Error);
+    }
+    Ok(if cmp.summary.different > 0 {
+        Status::Findings
+    } else {
+        Status::Clean
+    })
+}
+
+/// `[compare] ignore-headers` of the kcfg.toml next to the config or above.
+fn toml_ignore_headers(cfg: &std::path::Path) -> Result<Vec<String>, String> {
+    #[derive(serde::Deserialize, Default)]
+    struct Raw {
+        #[serde(default)]
+        compare: RawCompare,
+    }
+    #[derive(serde::Deserialize, Default)]
+    #[serde(rename_all = "kebab-case", deny_unknown_fields)]
+    struct RawCompare {
+        #[serde(default)]
+        ignore_headers: Vec<String>,
+    }
+    let dir = cfg
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    let dir = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
+    let Some(path) = crate::config::find(&dir) else {
+        return Ok(Vec::new());
+    };
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
+    let raw: Raw = toml::from_str(&text)
+        .map_err(|e| format!("`{}`: [compare]: {}", path.display(), e.message()))?;
+    Ok(raw.compare.ignore_headers)
 }
