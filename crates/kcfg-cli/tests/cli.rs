@@ -2,34 +2,18 @@
 //! written to temporary directories; outputs are snapshotted with insta.
 
 use std::fs;
-use std::path::Path;
 
-use assert_cmd::cargo::cargo_bin_cmd;
 use assert_cmd::Command;
-use tempfile::TempDir;
 
 const CLEAN: &str =
     "loadmodule \"xlog.so\"\nrequest_route {\n\txlog(\"L_INFO\", \"hello\\n\");\n\texit;\n}\n";
 const MISSING_SEMI: &str =
     "loadmodule \"xlog.so\"\nrequest_route {\n    xlog(\"a\")\n    exit;\n}\n";
 
-/// A temporary directory holding `files` (relative path, contents).
-fn project(files: &[(&str, &[u8])]) -> TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    for (rel, contents) in files {
-        let p = dir.path().join(rel);
-        fs::create_dir_all(p.parent().unwrap()).unwrap();
-        fs::write(p, contents).unwrap();
-    }
-    dir
-}
+use common::kcfg;
 
-/// `kcfg` run in `dir`, without colour-related environment.
-fn kcfg(dir: &Path) -> Command {
-    let mut cmd = cargo_bin_cmd!("kcfg");
-    cmd.current_dir(dir).env_remove("NO_COLOR");
-    cmd
-}
+mod common;
+use common::project;
 
 struct Run {
     code: i32,
@@ -97,7 +81,7 @@ fn json_of_a_clean_file_is_an_empty_array() {
 
 #[test]
 fn stdin_dash() {
-    let dir = project(&[]);
+    let dir = project::<&str>(&[]);
     let r = run(kcfg(dir.path())
         .args(["check", "--format", "concise", "-"])
         .write_stdin(MISSING_SEMI));
@@ -161,7 +145,7 @@ fn directory_walk() {
 
 #[test]
 fn nonexistent_path_exits_2() {
-    let dir = project(&[]);
+    let dir = project::<&str>(&[]);
     let r = run(kcfg(dir.path()).args(["check", "missing.cfg"]));
     assert_eq!(r.code, 2);
     assert_eq!(r.stdout, "");
@@ -213,7 +197,7 @@ fn non_utf8_file_reports_the_offset() {
 
 #[test]
 fn too_large_file_is_refused_without_reading_it() {
-    let dir = project(&[]);
+    let dir = project::<&str>(&[]);
     let big = fs::File::create(dir.path().join("huge.cfg")).unwrap();
     big.set_len(65 * 1024 * 1024).unwrap(); // sparse: costs no disk
     let r = run(kcfg(dir.path()).args(["check", "huge.cfg"]));
@@ -269,7 +253,7 @@ fn syntax_tree() {
 
 #[test]
 fn version_help_and_usage_errors() {
-    let dir = project(&[]);
+    let dir = project::<&str>(&[]);
     let r = run(kcfg(dir.path()).arg("--version"));
     assert_eq!(
         (r.code, r.stdout.as_str()),

@@ -1,28 +1,14 @@
 //! `kcfg check --all-defines` and `kcfg.toml` (`kamailio-version`,
 //! `[check] define-sets`): real invocations on configs in temp dirs.
 
-use std::fs;
 use std::path::Path;
 
-use assert_cmd::cargo::cargo_bin_cmd;
 use assert_cmd::Command;
-use tempfile::TempDir;
 
-fn project(files: &[(&str, &str)]) -> TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    for (rel, contents) in files {
-        let p = dir.path().join(rel);
-        fs::create_dir_all(p.parent().unwrap()).unwrap();
-        fs::write(p, contents).unwrap();
-    }
-    dir
-}
+use common::kcfg;
 
-fn kcfg(dir: &Path) -> Command {
-    let mut cmd = cargo_bin_cmd!("kcfg");
-    cmd.current_dir(dir).env_remove("NO_COLOR");
-    cmd
-}
+mod common;
+use common::project;
 
 struct Run {
     code: i32,

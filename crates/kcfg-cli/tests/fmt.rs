@@ -4,28 +4,20 @@
 use std::fs;
 use std::path::Path;
 
-use assert_cmd::cargo::cargo_bin_cmd;
 use assert_cmd::Command;
 use tempfile::TempDir;
+
+mod common;
+use common::project;
 
 const UGLY: &str =
     "request_route{\nif(is_method(\"OPTIONS\")){sl_send_reply(\"200\",\"OK\");exit;}\n}\n";
 const PRETTY: &str = "request_route {\n\tif (is_method(\"OPTIONS\")) {\n\t\tsl_send_reply(\"200\", \"OK\");\n\t\texit;\n\t}\n}\n";
 const BROKEN: &str = "route[BROKEN] {\n    xlog(\"x\")\n      exit;\n}\nroute[OK]{exit;}\n";
 
-fn project(files: &[(&str, &[u8])]) -> TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    for (rel, contents) in files {
-        let p = dir.path().join(rel);
-        fs::create_dir_all(p.parent().unwrap()).unwrap();
-        fs::write(p, contents).unwrap();
-    }
-    dir
-}
-
 fn kcfg(dir: &Path) -> Command {
-    let mut cmd = cargo_bin_cmd!("kcfg");
-    cmd.current_dir(dir).arg("fmt");
+    let mut cmd = common::kcfg(dir);
+    cmd.arg("fmt");
     cmd
 }
 
@@ -82,14 +74,14 @@ fn diff_prints_a_unified_diff() {
 
 #[test]
 fn stdin_to_stdout() {
-    let dir = project(&[]);
+    let dir = project::<&str>(&[]);
     let (code, stdout, stderr) = out(kcfg(dir.path()).arg("-").write_stdin(UGLY));
     assert_eq!((code, stdout.as_str(), stderr.as_str()), (0, PRETTY, ""));
 }
 
 #[test]
 fn range_formats_only_those_lines() {
-    let dir = project(&[]);
+    let dir = project::<&str>(&[]);
     let input = "route[A]{exit;}\nroute[B]{exit;}\n";
     let (code, stdout, _) = out(kcfg(dir.path())
         .args(["--range", "2:2", "-"])
@@ -176,9 +168,9 @@ fn options_come_from_kcfg_toml() {
     let dir = project(&[
         (
             "kcfg.toml",
-            b"[format]\nindent-style = \"space\"\nindent-width = 2\n",
+            "[format]\nindent-style = \"space\"\nindent-width = 2\n",
         ),
-        ("a.cfg", UGLY.as_bytes()),
+        ("a.cfg", UGLY),
     ]);
     let (code, _, stderr) = out(kcfg(dir.path()).arg("a.cfg"));
     assert_eq!(code, 0, "{stderr}");
