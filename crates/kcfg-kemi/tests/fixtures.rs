@@ -155,3 +155,23 @@ fn version_matters() {
         d[0].message
     );
 }
+
+#[test]
+fn truncated_javascript_is_a_finding_not_a_panic() {
+    let text = std::fs::read_to_string(dir().join("kamailio-basic-kemi-jsdt.js")).unwrap();
+    let mut broken = 0;
+    for cut in (1..text.len()).step_by(83) {
+        if !text.is_char_boundary(cut) {
+            continue;
+        }
+        let part = &text[..cut];
+        let d = check(Language::JavaScript, part, KamailioVersion::V6_0, None);
+        if d.iter().any(|d| d.code == "KC606") {
+            broken += 1;
+            assert_eq!(d.len(), 1, "cut at {cut}: {d:#?}");
+            assert!(d[0].range.end <= part.len(), "cut at {cut}: {d:#?}");
+        }
+    }
+    // most cuts land inside a function body, which does not parse
+    assert!(broken > 50, "{broken}");
+}
