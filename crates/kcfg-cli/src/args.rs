@@ -206,7 +206,7 @@ pub struct CheckArgs {
     #[arg(long)]
     pub all_defines: bool,
 
-    /// For KEMI scripts (`.lua`, `.py`): the kamailio.cfg that loads them
+    /// For KEMI scripts (`.lua`, `.py`, `.js`): the kamailio.cfg that loads them
     /// [default: a `*.cfg` next to the script whose app module `load`s it].
     #[arg(long, value_name = "FILE")]
     pub cfg: Option<PathBuf>,

@@ -1,4 +1,4 @@
-//! `kcfg check` on KEMI scripts (`.lua`, `.py`): [`kcfg_kemi`] findings as
+//! `kcfg check` on KEMI scripts (`.lua`, `.py`, `.js`): [`kcfg_kemi`] findings as
 //! [`Diagnostic`]s.
 
 use std::path::Path;

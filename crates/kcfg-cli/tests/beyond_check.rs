@@ -170,3 +170,59 @@ fn check_kemi_scripts() {
     assert_eq!(code, 1);
     assert!(out.contains("KC601") && out.contains("KC607"), "{out}");
 }
+
+#[test]
+fn check_javascript_kemi_scripts() {
+    // Kamailio's JavaScript example: its config (next to it) is found through
+    // app_jsdt's `load` modparam; the one finding is the example's real
+    // `KSR.hdr.append_hf`, which Kamailio does not export
+    let (code, out, _) = kcfg(&[
+        "check",
+        "--format",
+        "concise",
+        "fixtures/kemi/kamailio-basic-kemi-jsdt.js",
+    ]);
+    assert_eq!(code, 1, "{out}");
+    assert_eq!(out.lines().count(), 1, "{out}");
+    assert!(
+        out.contains("KC601") && out.contains("KSR.hdr.append_hf"),
+        "{out}"
+    );
+    for (script, want) in [
+        ("fixtures/kemi/mutated/js-wrong-arity.js", "KC602"),
+        ("fixtures/kemi/mutated/js-missing-entry.js", "KC604"),
+        ("fixtures/kemi/mutated/js-syntax-error.js", "KC606"),
+    ] {
+        let (code, out, _) = kcfg(&[
+            "check",
+            "--format",
+            "concise",
+            "--cfg",
+            "fixtures/kemi/kamailio-basic-kemi.cfg",
+            script,
+        ]);
+        assert_eq!(code, 1, "{script}: {out}");
+        assert!(out.lines().all(|l| l.contains(want)), "{script}: {out}");
+        assert!(out.contains(want), "{script}: {out}");
+    }
+}
+
+#[test]
+fn explain_kemi_codes() {
+    for (c, name, sev, _) in kcfg_kemi::codes::ALL {
+        let (code, out, err) = kcfg(&["explain", c]);
+        assert_eq!(code, 0, "{c}: {err}");
+        assert!(out.starts_with(&format!("# {c} `{name}`")), "{out}");
+        assert!(out.contains(&format!("Severity: {sev}")), "{out}");
+        // by name, and lower case
+        assert_eq!(kcfg(&["explain", name]).1, out);
+        assert_eq!(kcfg(&["explain", &c.to_lowercase()]).1, out);
+    }
+    let (_, out, _) = kcfg(&["explain", "KC602"]);
+    assert!(out.contains("number of arguments"), "{out}");
+    // the list has them
+    let (_, list, _) = kcfg(&["explain"]);
+    assert!(list.contains("KC604  kemi-missing-entry"), "{list}");
+    let (code, _, _) = kcfg(&["explain", "KC608"]);
+    assert_eq!(code, 2);
+}

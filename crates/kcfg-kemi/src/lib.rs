@@ -19,11 +19,13 @@
 //! - `KC606` the script does not parse;
 //! - `KC607` (info) no config that loads the script was found.
 //!
-//! The scripts are parsed with real parsers: `full_moon` (Lua 5.1–5.4) and
-//! `rustpython-parser` (Python 3). JavaScript (`app_jsdt`) is not checked:
-//! see ARCHITECTURE.md.
+//! The scripts are parsed with real parsers: `full_moon` (Lua 5.1–5.4),
+//! `rustpython-parser` (Python 3) and `ressa`/`ress` (JavaScript, app_jsdt).
+//! Ruby (`app_ruby`) and Squirrel (`app_sqlang`) are not checked: see
+//! ARCHITECTURE.md.
 
 mod config;
+mod js;
 mod lua;
 mod python;
 
@@ -49,6 +51,52 @@ pub mod codes {
     pub const SCRIPT_SYNTAX: &str = "KC606";
     /// No config loading the script was found (info).
     pub const NO_CONFIG: &str = "KC607";
+
+    /// Every code: `(code, name, severity, summary)`, for `kcfg explain`.
+    pub const ALL: &[(&str, &str, &str, &str)] = &[
+        (
+            UNKNOWN_FUNCTION,
+            "kemi-unknown-function",
+            "error",
+            "a `KSR.module.function(...)` call of a KEMI function or sub-module the chosen Kamailio version does not export (the message names the versions that do, the help the nearest name); Kamailio fails when the script runs the call",
+        ),
+        (
+            WRONG_ARITY,
+            "kemi-wrong-arity",
+            "error",
+            "a KEMI function called with another number of arguments than it takes (KEMI functions have a fixed arity)",
+        ),
+        (
+            MODULE_NOT_LOADED,
+            "kemi-module-not-loaded",
+            "error",
+            "the module providing a KEMI function is not loaded by the kamailio.cfg that runs the script (calls inside `if KSR.module` / `KSR.kx.ifdef(...)` guards in Lua are not reported); also: the config given with `--cfg` loads no app module for the script's language",
+        ),
+        (
+            MISSING_ENTRY,
+            "kemi-missing-entry",
+            "error",
+            "a function Kamailio calls is not defined by the script: `ksr_request_route`, and the callbacks the config names (`kemi.*` core parameters, modparams `event_callback` and `*_callback`)",
+        ),
+        (
+            MISSING_ROUTE_FUNCTION,
+            "kemi-missing-route-function",
+            "error",
+            "`KSR.tm.t_on_failure(\"name\")` (or `t_on_branch`, `t_on_reply`, `t_on_branch_failure`) names a function the script does not define",
+        ),
+        (
+            SCRIPT_SYNTAX,
+            "kemi-script-syntax",
+            "error",
+            "the KEMI script (Lua, Python or JavaScript) does not parse; nothing else of it is checked",
+        ),
+        (
+            NO_CONFIG,
+            "kemi-no-config",
+            "info",
+            "no kamailio.cfg loading the script (through its app module's `load` or `script_name` modparam) was found next to it, and none was given with `--cfg`: loaded modules and callbacks are not checked",
+        ),
+    ];
 }
 
 /// The script languages kcfg reads.
@@ -58,14 +106,17 @@ pub enum Language {
     Lua,
     /// app_python, app_python3, app_python3s
     Python,
+    /// app_jsdt
+    JavaScript,
 }
 
 impl Language {
-    /// By file extension: `.lua`, `.py`.
+    /// By file extension: `.lua`, `.py`, `.js`.
     pub fn from_path(path: &std::path::Path) -> Option<Language> {
         match path.extension()?.to_str()? {
             "lua" => Some(Language::Lua),
             "py" => Some(Language::Python),
+            "js" => Some(Language::JavaScript),
             _ => None,
         }
     }
@@ -75,6 +126,7 @@ impl Language {
         match self {
             Language::Lua => &["app_lua"],
             Language::Python => &["app_python3", "app_python3s", "app_python"],
+            Language::JavaScript => &["app_jsdt"],
         }
     }
 }
@@ -162,6 +214,7 @@ pub fn script_facts(language: Language, text: &str) -> ScriptFacts {
     match language {
         Language::Lua => lua::facts(text),
         Language::Python => python::facts(text),
+        Language::JavaScript => js::facts(text),
     }
 }
 
@@ -393,6 +446,15 @@ mod tests {
     }
 
     #[test]
+    fn code_table_lists_every_code() {
+        let all: Vec<&str> = codes::ALL.iter().map(|c| c.0).collect();
+        assert_eq!(
+            all,
+            ["KC601", "KC602", "KC603", "KC604", "KC605", "KC606", "KC607"]
+        );
+    }
+
+    #[test]
     fn runtime_guards() {
         assert!(is_runtime_guard("not KSR.rtpproxy and not KSR.rtpengine"));
         assert!(is_runtime_guard("KSR.kx.ifdef('WITH_RTPENGINE')"));
@@ -410,5 +472,57 @@ mod tests {
         let cls = "class kamailio:\n    def ksr_request_route(self, msg):\n        KSR.tm.t_relay()\n        return 1\n";
         assert_eq!(codes_of(Language::Python, cls), Vec::<&str>::new());
         assert_eq!(codes_of(Language::Python, "def f(:\n"), ["KC606"]);
+    }
+
+    #[test]
+    fn javascript_calls() {
+        let ok = "function ksr_request_route() {\n  KSR.info(\"x\\n\");\n  if (KSR.is_INVITE()) { KSR.tm.t_relay(); }\n  KSR.hdr.remove(\"Route\");\n  KSR.sl.sl_send_reply(200, `OK ${KSR.pv.get(\"$rU\")}`);\n  KSR.x.exit();\n}\n";
+        assert_eq!(codes_of(Language::JavaScript, ok), Vec::<&str>::new());
+        let f = script_facts(Language::JavaScript, ok);
+        let paths: Vec<String> = f.calls.iter().map(|c| c.path.join(".")).collect();
+        assert_eq!(
+            paths,
+            [
+                "info",
+                "is_INVITE",
+                "tm.t_relay",
+                "hdr.remove",
+                "sl.sl_send_reply",
+                "pv.get",
+                "x.exit"
+            ]
+        );
+        assert_eq!(f.calls[4].nargs, Some(2));
+        assert_eq!(f.functions, ["ksr_request_route"]);
+        let bad = ok
+            .replace("t_relay()", "t_rely()")
+            .replace("remove(\"Route\")", "remove(\"Route\", 1)");
+        assert_eq!(codes_of(Language::JavaScript, &bad), ["KC601", "KC602"]);
+        let d = check(Language::JavaScript, &bad, KamailioVersion::V6_0, None);
+        assert_eq!(&bad[d[0].range.clone()], "KSR.tm.t_rely()");
+        assert_eq!(d[0].help.as_deref(), Some("did you mean `KSR.tm.t_relay`?"));
+        // strings, comments, regex and template literals hold no calls
+        let quiet = "function ksr_request_route() {\n  var a = \"KSR.tm.t_rely()\";\n  // KSR.nope()\n  /* KSR.nope(1) */\n  var r = /KSR.nope\\(/g;\n  var t = `KSR.nope()`;\n  var d = 4 / 2; var e = d / 1;\n}\n";
+        assert_eq!(codes_of(Language::JavaScript, quiet), Vec::<&str>::new());
+        assert!(script_facts(Language::JavaScript, quiet).calls.is_empty());
+        // `name = function` defines a function too; route arming is checked
+        let arm =
+            "var ksr_request_route = function() {\n KSR.tm.t_on_failure(\"ksr_failure_x\");\n};\n";
+        assert_eq!(codes_of(Language::JavaScript, arm), ["KC605"]);
+        assert_eq!(
+            codes_of(Language::JavaScript, "function f() {}\n"),
+            ["KC604"]
+        );
+        let broken = "function ksr_request_route() {\n  KSR.tm.t_relay(;\n}\n";
+        let d = check(Language::JavaScript, broken, KamailioVersion::V6_0, None);
+        assert_eq!(d.iter().map(|d| d.code).collect::<Vec<_>>(), ["KC606"]);
+        assert_eq!(&broken[..d[0].range.start].lines().count(), &2, "{d:?}");
+        // deep nesting is refused, not a stack overflow
+        let deep = format!("var x = {}1{};\n", "(".repeat(100_000), ")".repeat(100_000));
+        assert_eq!(codes_of(Language::JavaScript, &deep), ["KC606"]);
+        assert_eq!(
+            codes_of(Language::JavaScript, "var s = \"unterminated\n"),
+            ["KC606"]
+        );
     }
 }

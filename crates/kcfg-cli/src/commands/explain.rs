@@ -44,6 +44,9 @@ pub fn run(args: &ExplainArgs, env: &mut Env<'_>) -> io::Result<Status> {
         for (c, n, _, s) in kcfg_sema::codes::ALL {
             out.push_str(&format!("{c}  {n:<32} {s}\n"));
         }
+        for (c, n, _, s) in kcfg_kemi::codes::ALL {
+            out.push_str(&format!("{c}  {n:<32} {s}\n"));
+        }
         for r in kcfg_lint::RULES {
             out.push_str(&format!(
                 "{}  {:<32} {}\n",
@@ -66,6 +69,18 @@ pub fn run(args: &ExplainArgs, env: &mut Env<'_>) -> io::Result<Status> {
             &format!(
                 "# {c} `{n}`\n\n{summary}.\n\n- Category: semantic check (KC1xx, `kcfg-sema`): what Kamailio itself rejects when it reads the config or starts, or an error it never reports\n- Severity: {}\n\nSuppress one finding with `# kcfg: ignore[{c}] -- reason` on its line or the line before.\n",
                 sev.as_str()
+            ),
+        )?;
+        return Ok(Status::Clean);
+    }
+    let kemi = kcfg_kemi::codes::ALL
+        .iter()
+        .find(|(c, n, ..)| c.eq_ignore_ascii_case(code) || *n == code);
+    if let Some((c, n, sev, summary)) = kemi {
+        emit(
+            env.stdout,
+            &format!(
+                "# {c} `{n}`\n\n{summary}.\n\n- Category: KEMI script check (KC6xx, `kcfg-kemi`): `kcfg check` on `.lua`, `.py` and `.js` scripts run by app_lua, app_python3/app_python3s/app_python and app_jsdt\n- Severity: {sev}\n"
             ),
         )?;
         return Ok(Status::Clean);
