@@ -8,7 +8,8 @@
 #   grows there is kept between runs): every fixtures/corpus/**/*.cfg for the
 #   config targets; for `sip` each message of fixtures/**/*.sip; for `pcap`
 #   the captures (*.pcap, *.pcapng, <= 1 MiB) of fixtures/runtime and of
-#   $KCFG_TRACES (default /work/shared/traces); none for `lsp_edits`.
+#   $KCFG_TRACES (default /work/shared/traces); 8 random
+#   edit scripts for `lsp_edits`.
 # - Toolchain: stable rustc with RUSTC_BOOTSTRAP=1 (cargo-fuzz needs -Z flags),
 #   AddressSanitizer. FUZZ_SANITIZER=none (or an ASan build failure) falls
 #   back to `-s none`.
@@ -64,7 +65,16 @@ pcap)
 			-type f -print0 2>/dev/null
 	)
 	;;
-lsp_edits) ;; # the input is an edit script, not a config: no seeds
+lsp_edits)
+	# the input is an edit script (4 bytes an edit), not a config: seeds of
+	# 8 random scripts of 24 edits, so libFuzzer starts from long inputs
+	tmp=$(mktemp -d)
+	python3 -c 'import random, sys
+for i in range(8):
+    open(f"{sys.argv[1]}/edits{i}", "wb").write(random.Random(i).randbytes(96))' "$tmp"
+	while IFS= read -r -d '' f; do seed "$f"; done < <(find "$tmp" -type f -print0)
+	rm -rf "$tmp"
+	;;
 *)
 	while IFS= read -r -d '' f; do seed "$f"; done < <(find "$root/fixtures/corpus" -name '*.cfg' -type f -print0)
 	;;

@@ -49,7 +49,10 @@ fuzz_target!(|data: &[u8]| {
         );
         cur = next;
     }
-    assert!(converged, "fixes did not converge in {ROUNDS} rounds:\n{cur}");
+    assert!(
+        converged,
+        "fixes did not converge in {ROUNDS} rounds:\n{cur}"
+    );
 
     // `fix_text` reads includes from disk: only for inputs without any
     if !text.contains("include") && !text.contains("import") {

@@ -20,10 +20,33 @@ route[RELAY] {\n\tif (!t_relay()) { sl_reply_error(); }\n\texit;\n}\n\
 failure_route[FAIL] {\n\texit;\n}\n";
 
 const SNIPPETS: &[&str] = &[
-    ";", "{", "}", "(", ")", "\"", "\n", " ", "é", "😀", "$var(x)", "route(RELAY);",
-    "route(NOPE);", "t_relay();", "#!ifdef WITH_X\n", "#!endif\n", "#!else\n",
-    "loadmodule \"tm.so\"\n", "modparam(\"tm\", \"nope\", 1)\n", "/*", "*/", "# c\n",
-    "if (", "no_such_fn();", "route[B] {\n}\n", "#!define Y 1\n", "#!ifndef Y\n",
+    ";",
+    "{",
+    "}",
+    "(",
+    ")",
+    "\"",
+    "\n",
+    " ",
+    "é",
+    "😀",
+    "$var(x)",
+    "route(RELAY);",
+    "route(NOPE);",
+    "t_relay();",
+    "#!ifdef WITH_X\n",
+    "#!endif\n",
+    "#!else\n",
+    "loadmodule \"tm.so\"\n",
+    "modparam(\"tm\", \"nope\", 1)\n",
+    "/*",
+    "*/",
+    "# c\n",
+    "if (",
+    "no_such_fn();",
+    "route[B] {\n}\n",
+    "#!define Y 1\n",
+    "#!ifndef Y\n",
 ];
 
 const MAX_EDITS: usize = 24;
@@ -82,9 +105,15 @@ fuzz_target!(|data: &[u8]| {
         edits += 1;
         let analysis = host.analysis();
         let got = analysis.diagnostics(path).expect("not cancelled");
-        let served = analysis.file_text(path).expect("not cancelled").expect("open file");
+        let served = analysis
+            .file_text(path)
+            .expect("not cancelled")
+            .expect("open file");
         assert_eq!(&*served, text.as_str());
         let expected = fresh(path, &text);
-        assert_eq!(got.check, expected, "edit {edits}: diagnostics differ for\n{text}");
+        assert_eq!(
+            got.check, expected,
+            "edit {edits}: diagnostics differ for\n{text}"
+        );
     }
 });

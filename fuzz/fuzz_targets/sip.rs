@@ -14,7 +14,14 @@ fn touch(m: &SipMsg) {
     let _ = (m.is_request(), m.method(), m.ruri(), m.status(), m.reason());
     let _ = (m.call_id(), m.from_tag(), m.to_tag(), m.via1());
     let _ = (m.cseq_num(), m.cseq_method(), m.header_elems("via"));
-    let _ = Uri::parse(m.ruri()).map(|u| (u.hostport(), u.port_num(), u.transport(), u.to_string_full()));
+    let _ = Uri::parse(m.ruri()).map(|u| {
+        (
+            u.hostport(),
+            u.port_num(),
+            u.transport(),
+            u.to_string_full(),
+        )
+    });
 }
 
 fuzz_target!(|data: &[u8]| {
