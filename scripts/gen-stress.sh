@@ -16,7 +16,7 @@ mkdir -p "$out/inc"
 python3 - "$out" <<'PY'
 import os, struct, sys
 out = sys.argv[1]
-head = '#!KAMAILIO\nloadmodule "sl.so"\nloadmodule "pv.so"\nloadmodule "xlog.so"\nloadmodule "textops.so"\n'
+head = '#!KAMAILIO\nlisten=udp:10.0.0.1:5060\nloadmodule "sl.so"\nloadmodule "pv.so"\nloadmodule "xlog.so"\nloadmodule "textops.so"\n'
 
 # 1. ~50 MB config
 target = 50 * 1000 * 1000

@@ -31,16 +31,17 @@ printf '|---|---|---|---|---|---|\n'
 one() { # one INPUT LABEL ARGS...
 	local input=$1 label=$2
 	shift 2
-	local t=$(mktemp) e=$(mktemp) rc=0
-	/usr/bin/time -v -o "$t" timeout "$timeout" "$KCFG_BIN" "$@" >/dev/null 2>"$e" || rc=$?
+	local t=$(mktemp) e=$(mktemp) o=$(mktemp) rc=0
+	/usr/bin/time -v -o "$t" timeout "$timeout" "$KCFG_BIN" "$@" >"$o" 2>"$e" || rc=$?
 	local wall rss msg
 	wall=$(awk -F': ' '/Elapsed \(wall clock\)/ { n = split($2, p, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + p[i]; printf "%.2f", s }' "$t")
 	rss=$(awk -F': ' '/Maximum resident set size/ { printf "%.1f", $2 / 1024 }' "$t")
-	# the first error (or the last line: the summary)
-	msg=$({ grep -m1 -E '^(error|fatal)' "$e" || grep -v '^\s*$' "$e" | tail -1; } | cut -c1-100 | sed 's/|/\\|/g')
+	# the first error of stderr or stdout, else the last line (the summary)
+	msg=$({ grep -h -m1 -E '^(error|fatal)' "$e" "$o" | head -1 | grep . ||
+		cat "$e" "$o" | grep -v '^\s*$' | tail -1; } | cut -c1-100 | sed 's/|/\\|/g' || true)
 	printf '| %s | `kcfg %s` | %s | %s | %s | %s |\n' "$input" "$label" "$rc" "$wall" "$rss" "$msg"
 	if [ "$rc" -ge 101 ] || grep -q 'panicked' "$e"; then bad=1; fi
-	rm -f "$t" "$e"
+	rm -f "$t" "$e" "$o"
 }
 for cfg in big.cfg nested.cfg routes.cfg includes.cfg; do
 	one "$cfg ($(du -h "$cfg" | cut -f1))" check check "$cfg"
