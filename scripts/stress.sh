@@ -26,7 +26,7 @@ fi
 timeout=${STRESS_TIMEOUT:-300}
 cd "$dir"
 bad=0
-printf '| input | command | exit | wall (s) | peak RSS (MiB) | first line of stderr |\n'
+printf '| input | command | exit | wall (s) | peak RSS (MiB) | first error, else last line of output |\n'
 printf '|---|---|---|---|---|---|\n'
 one() { # one INPUT LABEL ARGS...
 	local input=$1 label=$2
