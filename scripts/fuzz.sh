@@ -4,8 +4,12 @@
 # Runs a cargo-fuzz target of fuzz/ (default: parse, 60 s) with the seed
 # corpus and the kamailio.cfg dictionary.
 #
-# - Seeds: every fixtures/corpus/**/*.cfg is copied into fuzz/corpus/TARGET/
-#   (gitignored; the corpus the fuzzer grows there is kept between runs).
+# - Seeds, copied into fuzz/corpus/TARGET/ (gitignored; the corpus the fuzzer
+#   grows there is kept between runs): every fixtures/corpus/**/*.cfg for the
+#   config targets; for `sip` each message of fixtures/**/*.sip; for `pcap`
+#   the captures (*.pcap, *.pcapng, <= 1 MiB) of fixtures/runtime and of
+#   $KCFG_TRACES (default /work/shared/traces); 8 random
+#   edit scripts for `lsp_edits`.
 # - Toolchain: stable rustc with RUSTC_BOOTSTRAP=1 (cargo-fuzz needs -Z flags),
 #   AddressSanitizer. FUZZ_SANITIZER=none (or an ASan build failure) falls
 #   back to `-s none`.
@@ -35,11 +39,46 @@ corpus="corpus/$target"
 mkdir -p "$corpus" "artifacts/$target"
 # seed corpus: file names by content hash, so re-running adds nothing new
 n=0
-while IFS= read -r -d '' f; do
-	h=$(sha1sum "$f" | cut -c1-40)
-	[ -e "$corpus/seed-$h" ] || cp "$f" "$corpus/seed-$h"
+seed() { # seed FILE: copy FILE into the corpus (small files only)
+	local h
+	[ "$(stat -c %s "$1")" -le 1048576 ] || return 0
+	h=$(sha1sum "$1" | cut -c1-40)
+	[ -e "$corpus/seed-$h" ] || cp "$1" "$corpus/seed-$h"
 	n=$((n + 1))
-done < <(find "$root/fixtures/corpus" -name '*.cfg' -type f -print0)
+}
+traces=${KCFG_TRACES:-/work/shared/traces}
+case "$target" in
+sip)
+	# one seed per message of the text traces (`---` lines between messages)
+	tmp=$(mktemp -d)
+	while IFS= read -r -d '' f; do
+		awk -v out="$tmp/$(basename "$f")" \
+			'/^---[[:space:]]*$/ { k++; next } /^[#@]/ { next } { printf "%s\r\n", $0 > (out "." k) }' "$f"
+	done < <(find "$root/fixtures/runtime" "$root/fixtures" -maxdepth 2 -name '*.sip' -type f -print0)
+	while IFS= read -r -d '' f; do seed "$f"; done < <(find "$tmp" -type f -print0)
+	rm -rf "$tmp"
+	;;
+pcap)
+	# captures: copied at run time only (binaries are not committed)
+	while IFS= read -r -d '' f; do seed "$f"; done < <(
+		find "$root/fixtures/runtime" "$traces" \( -name '*.pcap' -o -name '*.pcapng' \) \
+			-type f -print0 2>/dev/null
+	)
+	;;
+lsp_edits)
+	# the input is an edit script (4 bytes an edit), not a config: seeds of
+	# 8 random scripts of 24 edits, so libFuzzer starts from long inputs
+	tmp=$(mktemp -d)
+	python3 -c 'import random, sys
+for i in range(8):
+    open(f"{sys.argv[1]}/edits{i}", "wb").write(random.Random(i).randbytes(96))' "$tmp"
+	while IFS= read -r -d '' f; do seed "$f"; done < <(find "$tmp" -type f -print0)
+	rm -rf "$tmp"
+	;;
+*)
+	while IFS= read -r -d '' f; do seed "$f"; done < <(find "$root/fixtures/corpus" -name '*.cfg' -type f -print0)
+	;;
+esac
 echo "fuzz.sh: $n seed files; corpus $corpus has $(find "$corpus" -type f | wc -l) inputs" >&2
 
 export RUSTC_BOOTSTRAP=1
@@ -51,9 +90,13 @@ fi
 
 args=(
 	-max_total_time="$seconds"
-	-dict="$root/fuzz/dict/kamailio.dict"
 	-print_final_stats=1
 )
+# the kamailio.cfg dictionary, for the targets whose input is a config
+case "$target" in
+sip | pcap | lsp_edits) ;;
+*) args+=(-dict="$root/fuzz/dict/kamailio.dict") ;;
+esac
 # default max_len: libFuzzer takes max(4096, largest seed)
 [ -n "${FUZZ_MAX_LEN:-}" ] && args+=(-max_len="$FUZZ_MAX_LEN")
 if [ "${FUZZ_JOBS:-1}" -gt 1 ]; then
