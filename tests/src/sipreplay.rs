@@ -77,6 +77,7 @@ fn compact(n: &str) -> String {
 }
 
 /// A parsed message for attribution and normalisation.
+#[derive(Clone)]
 struct Msg {
     start: String,
     headers: Vec<(String, String)>,
@@ -322,6 +323,13 @@ fn rewrite_cfg(text: &str) -> String {
     re3.replace_all(&t, "$1$2").into_owned()
 }
 
+/// Default silence that ends an exchange once its final reply came (s).
+const QUIET: f64 = 0.5;
+/// Silence that ends an exchange without a final reply (s).
+const NO_FINAL_QUIET: f64 = 1.2;
+/// Longest an exchange may take (s), unless its block says `@max-wait`.
+const MAX_WAIT: f64 = 8.0;
+
 /// Replay `sip` through real Kamailio running `cfg`.
 pub fn replay_kamailio(
     k: &Kamailio,
@@ -432,14 +440,23 @@ pub fn replay_kamailio(
     let blocks = parse_blocks(sip);
     let mut buf = vec![0u8; 65535];
     let pid_prefix = regex::Regex::new(r"^\s*\d+\(\d+\) ").expect("static regex");
+    // what the next hops answer, as configured for each exchange: a request
+    // that reaches a next hop late (a retransmission, a failover) is answered
+    // as its own exchange said, whatever later exchanges changed
+    let mut nh_conf_at: Vec<Vec<Option<(u16, String)>>> = Vec::new();
+    let mut final_seen: Vec<bool> = Vec::new();
+    let mut nh_ringing: HashMap<(usize, String), Msg> = HashMap::new();
     for (i, b) in blocks.iter().enumerate() {
         let mut auto_ack = true;
-        let (mut quiet, mut max_wait) = (0.4f64, 3.0f64);
+        let (mut quiet, mut max_wait) = (QUIET, MAX_WAIT);
+        // `@max-wait S`: the final reply comes late (a timer): wait for it
+        let mut await_final = false;
         for (n, a) in &b.directives {
             if n == "quiet" {
                 quiet = a.parse().unwrap_or(quiet);
             } else if n == "max-wait" {
                 max_wait = a.parse().unwrap_or(max_wait);
+                await_final = true;
             } else if n == "no-auto-ack" {
                 auto_ack = false;
             } else if let Some(idx) = n.strip_prefix("nh").and_then(|x| x.strip_suffix("-reply")) {
@@ -467,14 +484,30 @@ pub fn replay_kamailio(
             sent: norm.ports(&m.start),
             ..Default::default()
         });
+        let expects_final = !m.start.starts_with("ACK ");
         keys.push(key);
+        nh_conf_at.push(nh_conf.clone());
+        final_seen.push(false);
         let _ = client.send_to(&data, kaddr);
-        // pump until quiet 0.4 s (max 3 s)
+        // Pump until the exchange is over: the client has its final reply
+        // (the transaction ended) and nothing came for `quiet` seconds; a
+        // request that gets no final reply (ACK, dropped, left ringing) waits
+        // for a longer silence, unless the block says `@max-wait S` (a timer
+        // will answer it: wait for that final reply). `max_wait` bounds it all.
         let start = Instant::now();
         let mut last = Instant::now();
-        while last.elapsed() < Duration::from_millis(400)
-            && start.elapsed() < Duration::from_secs(3)
-        {
+        loop {
+            let silence = if !expects_final || final_seen[i] {
+                quiet
+            } else if await_final {
+                f64::INFINITY
+            } else {
+                quiet.max(NO_FINAL_QUIET)
+            };
+            if last.elapsed().as_secs_f64() >= silence || start.elapsed().as_secs_f64() >= max_wait
+            {
+                break;
+            }
             let mut got = false;
             for (si, s) in nh_socks.iter().chain([&client]).enumerate() {
                 while let Ok((n, from)) = s.recv_from(&mut buf) {
@@ -500,6 +533,9 @@ pub fn replay_kamailio(
                                 .nth(1)
                                 .and_then(|c| c.parse().ok())
                                 .unwrap_or(0);
+                            if code >= 200 && keys.get(ei) == Some(&k) {
+                                final_seen[ei] = true;
+                            }
                             if k.2 == "INVITE" && code >= 300 {
                                 if let Some((inv, true)) = invites.get(&(k.0.clone(), k.1.clone()))
                                 {
@@ -513,10 +549,42 @@ pub fn replay_kamailio(
                         exchanges[ei]
                             .forwarded
                             .insert(format!("to nh{}\n{text}", si + 1));
-                        if !is_reply && !pm.start.starts_with("ACK ") {
+                        let branch = pm
+                            .get("via")
+                            .split(',')
+                            .next()
+                            .and_then(|v| v.split(";branch=").nth(1))
+                            .map(|b| b.split(';').next().unwrap_or("").trim().to_string())
+                            .unwrap_or_default();
+                        if pm.start.starts_with("CANCEL ") {
+                            if nh_conf_at[ei][si].is_none() {
+                                continue; // a silent next hop
+                            }
+                            // a user agent answers a CANCEL with 200 and the
+                            // INVITE it cancels (if still ringing) with 487
+                            let _ =
+                                s.send_to(&nh_reply(&pm, 200, "OK", si + 1, ports.nh[si]), from);
+                            if let Some(inv) = nh_ringing.remove(&(si, branch)) {
+                                let _ = s.send_to(
+                                    &nh_reply(
+                                        &inv,
+                                        487,
+                                        "Request Terminated",
+                                        si + 1,
+                                        ports.nh[si],
+                                    ),
+                                    from,
+                                );
+                            }
+                        } else if !is_reply && !pm.start.starts_with("ACK ") {
+                            if pm.start.starts_with("INVITE ")
+                                && nh_conf_at[ei][si].as_ref().is_some_and(|(c, _)| *c < 200)
+                            {
+                                nh_ringing.insert((si, branch), pm.clone());
+                            }
                             let reply = match nh_sent.get(&(si, pkt.clone())) {
                                 Some(r) => Some(r.clone()),
-                                None => nh_conf[si].as_ref().map(|(c, r)| {
+                                None => nh_conf_at[ei][si].as_ref().map(|(c, r)| {
                                     let rep = nh_reply(&pm, *c, r, si + 1, ports.nh[si]);
                                     nh_sent.insert((si, pkt.clone()), rep.clone());
                                     rep

@@ -60,6 +60,10 @@ pub(crate) struct Trans {
     pub(crate) cseq: String,
     /// the request as received (plus script changes at relay time)
     pub(crate) req: SipMsg,
+    /// `$du` when the transaction was created: Kamailio clones the request
+    /// with its `dst_uri` and `new_uri` into shared memory (`t_newtran`), and a
+    /// failure route sees that clone (`fake_req` in tm/t_reply.c)
+    pub(crate) du: Option<String>,
     pub(crate) src: SocketAddr,
     pub(crate) local: SocketAddr,
     pub(crate) proto: Proto,
@@ -134,6 +138,8 @@ pub struct Runtime {
     pub(crate) pending_in: Vec<(SocketAddr, SocketAddr, Proto, SipMsg)>,
     /// the known tags of next hops: `nexthop-N` style
     pub nexthop_tags: HashMap<SocketAddr, String>,
+    /// INVITEs a scripted next hop answered only provisionally (a CANCEL ends them)
+    pub(crate) nexthop_ringing: HashMap<(SocketAddr, String), SipMsg>,
     pub server_header: String,
     pub(crate) msg_avps: Option<HashMap<String, Vec<Val>>>,
     pub(crate) pending_t_on: Option<(Option<String>, Option<String>, Option<String>)>,
@@ -234,6 +240,7 @@ impl Runtime {
             nexthops: HashMap::new(),
             pending_in: Vec::new(),
             nexthop_tags: HashMap::new(),
+            nexthop_ringing: HashMap::new(),
             server_header,
             msg_avps: None,
             pending_t_on: None,
@@ -372,14 +379,7 @@ impl Runtime {
         };
         self.receive_msg(src, dst, proto, msg);
         // scripted next hops answer what was sent to them
-        let mut guard = 0;
-        while !self.pending_in.is_empty() && guard < 64 {
-            guard += 1;
-            let batch = std::mem::take(&mut self.pending_in);
-            for (s, d, p, m) in batch {
-                self.receive_msg(s, d, p, m);
-            }
-        }
+        self.drain_pending();
     }
 
     fn receive_msg(&mut self, src: SocketAddr, dst: SocketAddr, proto: Proto, msg: SipMsg) {
@@ -434,8 +434,34 @@ impl Runtime {
                 None,
             );
             fake.headers.retain(|h| !h.is("server"));
+            let ringing = self.trans[ti].method == "INVITE"
+                && (100..200).contains(&self.trans[ti].branches[bi].last_code)
+                && !self.trans[ti].branches[bi].canceled;
             self.branch_final(ti, bi, fake, true);
+            if ringing {
+                // fake_reply (tm/timer.c) cancels a branch that had a
+                // provisional reply when its fr_inv timer fires
+                self.trans[ti].branches[bi].canceled = true;
+                let b = &self.trans[ti].branches[bi];
+                let c = build_cancel(&b.sent);
+                let (p, l, d) = (b.proto, self.trans[ti].local, b.dst);
+                self.sent("request", "tm", p, l, d, &c);
+            }
             self.end();
+            // scripted next hops answer what a failure route sent at once,
+            // before any later timer fires
+            self.drain_pending();
+        }
+    }
+
+    fn drain_pending(&mut self) {
+        let mut guard = 0;
+        while !self.pending_in.is_empty() && guard < 64 {
+            guard += 1;
+            let batch = std::mem::take(&mut self.pending_in);
+            for (s, d, p, m) in batch {
+                self.receive_msg(s, d, p, m);
+            }
         }
     }
 
@@ -1601,7 +1627,9 @@ impl Runtime {
             body: m.body.clone(),
             at: self.clock,
         }));
-        // a scripted next hop answers requests sent to it
+        // a scripted next hop answers requests sent to it; a CANCEL gets
+        // 200, and the INVITE it cancels (answered only provisionally) 487,
+        // as a user agent does (RFC 3261 9.2)
         if m.is_request() && m.method() != "ACK" {
             if let Some(Some(r)) = self.nexthops.get(&dst).cloned() {
                 let tag = self
@@ -1609,8 +1637,21 @@ impl Runtime {
                     .get(&dst)
                     .cloned()
                     .unwrap_or_else(|| "nexthop".into());
-                let reply = nexthop_reply(m, r.code, &r.reason, &tag, dst);
-                self.pending_in.push((dst, src, proto, reply));
+                let branch = m.via1().map(|v| v.branch()).unwrap_or_default();
+                if m.method() == "CANCEL" {
+                    let reply = nexthop_reply(m, 200, "OK", &tag, dst);
+                    self.pending_in.push((dst, src, proto, reply));
+                    if let Some(inv) = self.nexthop_ringing.remove(&(dst, branch)) {
+                        let reply = nexthop_reply(&inv, 487, "Request Terminated", &tag, dst);
+                        self.pending_in.push((dst, src, proto, reply));
+                    }
+                } else {
+                    if m.method() == "INVITE" && r.code < 200 {
+                        self.nexthop_ringing.insert((dst, branch), m.clone());
+                    }
+                    let reply = nexthop_reply(m, r.code, &r.reason, &tag, dst);
+                    self.pending_in.push((dst, src, proto, reply));
+                }
             }
         }
     }
@@ -1763,6 +1804,7 @@ impl Runtime {
             call_id: ctx.msg.call_id().to_string(),
             cseq: ctx.msg.cseq_num(),
             req: ctx.msg.clone(),
+            du: ctx.du.clone(),
             src: ctx.src,
             local: ctx.local,
             proto: ctx.proto,
@@ -1856,8 +1898,13 @@ impl Runtime {
             return 0;
         }
         let ti = ctx.trans.expect("transaction exists");
-        if !in_failure {
+        if !in_failure && self.trans[ti].branches.is_empty() {
+            // first forwarding from the request route: the header changes are
+            // saved into the shared clone (save_msg_lumps in tm/t_fwd.c); its
+            // R-URI and $du stay as they were when the transaction was made
+            let start = self.trans[ti].req.start.clone();
             self.trans[ti].req = ctx.msg.clone();
+            self.trans[ti].req.start = start;
         }
         if method == "INVITE" && !in_failure && self.trans[ti].uas_code == 0 {
             let req = self.trans[ti].req.clone();
@@ -2047,6 +2094,9 @@ impl Runtime {
                 .position(|b| b.branch == branch)
                 .map(|bi| (ti, bi))
         });
+        // a reply to a CANCEL tm sent has the INVITE branch's Via: it ends
+        // tm's local CANCEL (t_reply_matching), no transaction route runs
+        let to_cancel = found.is_some() && msg.cseq_method() == "CANCEL";
         // core reply route first
         let mut ctx = self.new_ctx(msg.clone(), src, local, proto, RouteType::OnReply);
         ctx.trans = found.map(|f| f.0);
@@ -2064,6 +2114,12 @@ impl Runtime {
                 });
                 return;
             }
+        }
+        if to_cancel {
+            self.step(Step::Note {
+                text: "reply to tm's CANCEL: absorbed".into(),
+            });
+            return;
         }
         let Some((ti, bi)) = found else {
             // no transaction: stateless forwarding by the second Via
@@ -2114,6 +2170,17 @@ impl Runtime {
             self.trans[ti].flags = ctx.flags;
         }
         let code = msg.status();
+        if self.trans[ti].branches[bi].final_ {
+            // a reply after the branch ended (e.g. 487 after a local 408):
+            // tm acknowledges a negative INVITE reply and discards it
+            if self.trans[ti].method == "INVITE" && code >= 300 {
+                let b = &self.trans[ti].branches[bi];
+                let ack = build_ack(&b.sent, &msg);
+                let (p, d) = (b.proto, b.dst);
+                self.sent("request", "tm", p, local, d, &ack);
+            }
+            return;
+        }
         self.trans[ti].branches[bi].last_code = self.trans[ti].branches[bi].last_code.max(code);
         if code < 200 {
             let inv = self.trans[ti].method == "INVITE";
@@ -2181,21 +2248,18 @@ impl Runtime {
             ctx.trans = Some(ti);
             ctx.flags = self.trans[ti].flags;
             ctx.t_reply_code = self.best_code(ti);
-            // $du of the failed branch
-            let last = self.trans[ti].branches.last().cloned();
-            if let Some(b) = &last {
-                let _ = b;
-            }
-            ctx.du = self.trans[ti].branches.last().map(|b| {
-                let a = b.dst;
-                format!("sip:{}", fmt_addr(a))
-            });
-            if let Some(b) = &last {
-                ctx.msg.set_ruri(&b.ruri);
-            }
+            // $ru and $du are those of the shared clone (fake_req), not of the
+            // failed branch: measured with Kamailio 5.6.3 (fixtures/runtime/timeout.*)
+            ctx.du = self.trans[ti].du.clone();
             self.trans[ti].in_failure = true;
             let _ = self.run_route(&mut ctx, RouteTable::Failure, &name);
             self.trans[ti].in_failure = false;
+            // t_should_relay_response (tm/t_reply.c) resets the reply of the
+            // branch that completed the transaction once the failure route
+            // ran, so later picks do not see it
+            if self.trans[ti].branches.len() > nbranches {
+                self.trans[ti].branches[bi].reply = None;
+            }
             self.trans[ti].flags = ctx.flags;
             if self.trans[ti].uas_code >= 200 {
                 return;
@@ -2229,23 +2293,27 @@ impl Runtime {
     }
 
     fn best_reply(&self, ti: usize) -> Option<SipMsg> {
-        let mut best: Option<&SipMsg> = None;
-        let rank = |c: u16| -> u32 {
-            match c / 100 {
-                6 => 0,
-                2 => 1,
-                3 => 2,
-                4 => 3,
-                5 => 5,
-                _ => 9,
+        // get_prio in tm/t_reply.c: 2xx, then 6xx, 3xx, 4xx (401, 407, 415,
+        // 420, 484 first), 5xx; lower codes first within a class
+        let prio = |c: u16| -> u32 {
+            let (class, xx) = ((c / 100) as u32, (c % 100) as u32);
+            let base = [32000, 11000, 0, 3000, 4000, 5000, 1000];
+            match base.get(class as usize) {
+                Some(b) if class == 4 => {
+                    b + if [1, 7, 15, 20, 84].contains(&xx) {
+                        xx
+                    } else {
+                        100 + xx
+                    }
+                }
+                Some(b) => b + xx,
+                None => 10000 + c as u32,
             }
         };
+        let mut best: Option<&SipMsg> = None;
         for b in &self.trans[ti].branches {
             if let Some(r) = &b.reply {
-                if best.is_none_or(|x| {
-                    let (a, c) = (rank(r.status()), rank(x.status()));
-                    a < c || (a == c && r.status() < x.status())
-                }) {
+                if best.is_none_or(|x| prio(r.status()) < prio(x.status())) {
                     best = Some(r);
                 }
             }

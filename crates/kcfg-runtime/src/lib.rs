@@ -128,6 +128,12 @@ impl Runner {
             self.rt.nexthop_tags.insert(*k, v.clone());
         }
         for (i, p) in input.packets.iter().enumerate() {
+            // what the timers do before this message belongs to the earlier
+            // messages, and happens with the next hops as they were then
+            if p.ts > self.rt.clock {
+                self.rt.run_timers(p.ts);
+                self.records.extend(self.rt.take_records());
+            }
             if let Some(cfg) = input.nexthop_changes.get(&i) {
                 for (k, v) in cfg {
                     self.rt.nexthops.insert(*k, v.clone());

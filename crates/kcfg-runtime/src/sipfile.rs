@@ -116,6 +116,7 @@ impl Input {
             let mut lines: Vec<&str> = Vec::new();
             let mut started = false;
             let mut changes = Vec::new();
+            let mut wait = 0.0f64;
             for line in block.lines() {
                 if !started {
                     let s = line.trim();
@@ -128,7 +129,10 @@ impl Input {
                         let arg = arg.trim();
                         match name.as_str() {
                             "sleep" => ts += arg.parse::<f64>().unwrap_or(0.0),
-                            "quiet" | "max-wait" => {}
+                            // the real replay waits this long; the virtual clock too
+                            "quiet" | "max-wait" => {
+                                wait = wait.max(arg.parse::<f64>().unwrap_or(0.0))
+                            }
                             "no-auto-ack" => input.no_auto_ack.push(input.packets.len()),
                             n if n.starts_with("nh") && n.ends_with("-reply") => {
                                 let idx = &n[2..n.len() - 6];
@@ -201,7 +205,7 @@ impl Input {
                 frame: 0,
             });
             input.stats.sip_messages += 1;
-            ts += opts.step;
+            ts += opts.step.max(wait);
         }
         Ok(input)
     }
