@@ -165,6 +165,12 @@ impl Norm {
     fn header(&self, name: &str, value: &str) -> String {
         let v = self.ports(value);
         let c = compact(name);
+        let v = if v.contains("nonce=\"") {
+            let re = regex::Regex::new(r#"(nonce|response|opaque)="[^"]*""#).expect("static regex");
+            re.replace_all(&v, "$1=\"{{DIGEST}}\"").into_owned()
+        } else {
+            v
+        };
         let v = if c == "via" {
             let re = regex::Regex::new(r"(?i)(;\s*branch=)[^;\s,]+").expect("static regex");
             v.split(',')
@@ -323,6 +329,87 @@ fn rewrite_cfg(text: &str) -> String {
     re3.replace_all(&t, "$1$2").into_owned()
 }
 
+/// Directives of a whole scenario: `#@NAME VALUE` lines (anywhere before
+/// the first message): `#@user alice:secret` (a subscriber, given to
+/// Kamailio through a db_text database and to kcfg as credentials),
+/// `#@loadmodule db_text.so` (Kamailio's `--loadmodule`).
+pub fn scenario_directives(sip: &str, name: &str) -> Vec<String> {
+    sip.lines()
+        .filter_map(|l| l.strip_prefix("#@"))
+        .filter_map(|l| l.split_once(' '))
+        .filter(|(n, _)| *n == name)
+        .map(|(_, v)| v.trim().to_string())
+        .collect()
+}
+
+/// The subscribers of a scenario: (user, password).
+pub fn scenario_users(sip: &str) -> Vec<(String, String)> {
+    scenario_directives(sip, "user")
+        .iter()
+        .filter_map(|u| u.split_once(':'))
+        .map(|(u, p)| (u.to_string(), p.to_string()))
+        .collect()
+}
+
+fn md5hex(s: &str) -> String {
+    use md5::{Digest, Md5};
+    Md5::digest(s.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// The client's answer to a 401/407: the request again with CSeq + 1, a
+/// new branch and the RFC 2617 digest (no qop) for `user:password`.
+fn auth_retry(req: &Msg, challenge: &Msg, cred: &str) -> Option<Vec<u8>> {
+    let code = challenge.start.split(' ').nth(1)?;
+    let (hname, aname) = if code == "401" {
+        ("www-authenticate", "Authorization")
+    } else {
+        ("proxy-authenticate", "Proxy-Authorization")
+    };
+    let ch = challenge
+        .headers
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case(hname))?
+        .1
+        .clone();
+    let param = |k: &str| {
+        regex::Regex::new(&format!(r#"{k}="([^"]*)""#))
+            .ok()
+            .and_then(|r| r.captures(&ch).map(|c| c[1].to_string()))
+            .unwrap_or_default()
+    };
+    let (realm, nonce) = (param("realm"), param("nonce"));
+    let (user, pass) = cred.split_once(':')?;
+    let mut sl = req.start.split(' ');
+    let (method, uri) = (sl.next()?.to_string(), sl.next()?.to_string());
+    let ha1 = md5hex(&format!("{user}:{realm}:{pass}"));
+    let ha2 = md5hex(&format!("{method}:{uri}"));
+    let resp = md5hex(&format!("{ha1}:{nonce}:{ha2}"));
+    let mut out = vec![req.start.clone()];
+    for (n, v) in &req.headers {
+        let c = compact(n);
+        if c == "cseq" {
+            let num: u64 = v.split_whitespace().next()?.parse().ok()?;
+            out.push(format!("{n}: {} {method}", num + 1));
+        } else if c == "via" && !out.iter().any(|l| l.starts_with("Via")) {
+            out.push(format!(
+                "{n}: {}",
+                v.replacen(";branch=", ";branch=z9hG4bK-auth-", 1)
+                    .replace("z9hG4bK-auth-z9hG4bK", "z9hG4bK-auth")
+            ));
+        } else if c != "content-length" {
+            out.push(format!("{n}: {v}"));
+        }
+    }
+    out.push(format!(
+        "{aname}: Digest username=\"{user}\", realm=\"{realm}\", nonce=\"{nonce}\", uri=\"{uri}\", response=\"{resp}\""
+    ));
+    out.push("Content-Length: 0".into());
+    Some((out.join("\r\n") + "\r\n\r\n").into_bytes())
+}
+
 /// Default silence that ends an exchange once its final reply came (s).
 const QUIET: f64 = 0.5;
 /// Silence that ends an exchange without a final reply (s).
@@ -378,8 +465,33 @@ pub fn replay_kamailio(
         .arg(&run);
     cmd.args(["-n", "1", "-m", "64", "-M", "8", "-l"])
         .arg(format!("udp:127.0.0.1:{kport}"));
+    for m in scenario_directives(sip, "loadmodule") {
+        cmd.arg(format!("--loadmodule={m}"));
+    }
+    let dbdir = tmp.path().join("dbtext");
+    let users = scenario_users(sip);
+    if !users.is_empty() {
+        // a db_text database with the subscribers (Kamailio's own table format)
+        std::fs::create_dir_all(&dbdir).map_err(|e| e.to_string())?;
+        std::fs::write(
+            dbdir.join("version"),
+            "id(int,auto) table_name(string) table_version(int) \n0:subscriber:7\n",
+        )
+        .map_err(|e| e.to_string())?;
+        let mut sub = String::from(
+            "id(int,auto) username(string) domain(string) password(string) ha1(string) ha1b(string) \n",
+        );
+        for (i, (u, p)) in users.iter().enumerate() {
+            // ha1/ha1b must not be empty for db_text; calculate_ha1 uses the password
+            let ha1 = md5hex(&format!("{u}:127.0.0.1:{p}"));
+            let ha1b = md5hex(&format!("{u}@127.0.0.1:127.0.0.1:{p}"));
+            sub.push_str(&format!("{}:{u}:127.0.0.1:{p}:{ha1}:{ha1b}\n", i + 1));
+        }
+        std::fs::write(dbdir.join("subscriber"), sub).map_err(|e| e.to_string())?;
+    }
     for d in defines(&ports, extra_defines) {
-        cmd.arg("-A").arg(d);
+        cmd.arg("-A")
+            .arg(d.replace("{{DBDIR}}", &dbdir.display().to_string()));
     }
     cmd.current_dir(cfg.parent().unwrap_or(Path::new(".")));
     cmd.stdout(log.try_clone().map_err(|e| e.to_string())?)
@@ -451,6 +563,8 @@ pub fn replay_kamailio(
         let (mut quiet, mut max_wait) = (QUIET, MAX_WAIT);
         // `@max-wait S`: the final reply comes late (a timer): wait for it
         let mut await_final = false;
+        // `@auth user:password`: the client answers a 401/407 challenge once
+        let mut auth: Option<String> = None;
         for (n, a) in &b.directives {
             if n == "quiet" {
                 quiet = a.parse().unwrap_or(quiet);
@@ -459,6 +573,8 @@ pub fn replay_kamailio(
                 await_final = true;
             } else if n == "no-auto-ack" {
                 auto_ack = false;
+            } else if n == "auth" {
+                auth = Some(a.clone());
             } else if let Some(idx) = n.strip_prefix("nh").and_then(|x| x.strip_suffix("-reply")) {
                 let conf = if a.is_empty() || a.eq_ignore_ascii_case("none") {
                     None
@@ -533,8 +649,29 @@ pub fn replay_kamailio(
                                 .nth(1)
                                 .and_then(|c| c.parse().ok())
                                 .unwrap_or(0);
+                            let challenge = (code == 401 || code == 407) && ei == i;
                             if code >= 200 && keys.get(ei) == Some(&k) {
                                 final_seen[ei] = true;
+                            }
+                            if challenge && keys[i] == k {
+                                if let Some(cred) = auth.take() {
+                                    if k.2 == "INVITE" {
+                                        let _ = client.send_to(&ack_for(&m, &pm), kaddr);
+                                    }
+                                    if let Some(retry) = auth_retry(&m, &pm, &cred) {
+                                        let rm = parse_msg(&retry);
+                                        keys[i] = rm.key();
+                                        final_seen[i] = false;
+                                        if rm.start.starts_with("INVITE ") {
+                                            invites.insert(
+                                                (keys[i].0.clone(), keys[i].1.clone()),
+                                                (rm, auto_ack),
+                                            );
+                                        }
+                                        let _ = client.send_to(&retry, kaddr);
+                                    }
+                                    continue;
+                                }
                             }
                             if k.2 == "INVITE" && code >= 300 {
                                 if let Some((inv, true)) = invites.get(&(k.0.clone(), k.1.clone()))
@@ -622,6 +759,14 @@ pub fn replay_kamailio(
         if let Ok(Some(_)) = child.try_wait() {
             break;
         }
+    }
+    if std::env::var_os("KCFG_DIFF_LOG").is_some() {
+        // debugging aid: Kamailio's log of this replay
+        eprintln!(
+            "--- kamailio log of {}:\n{}",
+            cfg.display(),
+            std::fs::read_to_string(&log_path).unwrap_or_default()
+        );
     }
     kill("-TERM");
     let end = Instant::now() + Duration::from_secs(5);

@@ -106,6 +106,9 @@ pub(crate) struct Ctx {
     pub(crate) t_reply_code: u16,
     pub(crate) dropped: bool,
     pub(crate) rr_done: bool,
+    /// the user auth_check authenticated ($au) and the header it used
+    pub(crate) auth_user: Option<String>,
+    pub(crate) auth_hdr: Option<&'static str>,
 }
 
 /// A scripted answer of a next hop (from a `.sip` scenario): code and reason.
@@ -148,6 +151,10 @@ pub struct Runtime {
     pub(crate) pending_rr_params: Option<String>,
     record_no: usize,
     pub(crate) input_no: usize,
+    /// subscribers (user → password), as auth_db would read them
+    pub users: HashMap<String, String>,
+    /// nonces auth_challenge handed out
+    pub(crate) nonces: HashSet<String>,
 }
 
 /// Parse `listen=` values: `udp:1.2.3.4:5060`, `1.2.3.4`, `tcp:[::1]:5060`.
@@ -248,6 +255,8 @@ impl Runtime {
             pending_rr_params: None,
             record_no: 0,
             input_no: 0,
+            users: HashMap::new(),
+            nonces: HashSet::new(),
         }
     }
 
@@ -500,6 +509,8 @@ impl Runtime {
             t_reply_code: 0,
             dropped: false,
             rr_done: false,
+            auth_user: None,
+            auth_hdr: None,
         }
     }
 

@@ -88,8 +88,6 @@ pub const SIMULATED: &[&str] = &[
     "revert_uri",
     "pike_check_req",
     "sht_rm",
-    "sht_rm_name_re",
-    "sht_rm_value_re",
     "drop",
     "exit",
     "is_myself",
@@ -97,12 +95,18 @@ pub const SIMULATED: &[&str] = &[
     "uri_param",
     "add_uri_param",
     "t_drop_replies",
-    "ds_is_from_list",
-    "avp_printf",
-    "is_avp_set",
     "strip",
     "prefix",
     "strip_tail",
+    "auth_check",
+    "www_authorize",
+    "proxy_authorize",
+    "www_authenticate",
+    "proxy_authenticate",
+    "auth_challenge",
+    "www_challenge",
+    "proxy_challenge",
+    "consume_credentials",
 ];
 
 impl Runtime {
@@ -486,6 +490,31 @@ impl Runtime {
                     None => -1,
                 }
             }
+            "auth_check" | "www_authorize" | "proxy_authorize" | "www_authenticate"
+            | "proxy_authenticate" => {
+                let realm = a!(0);
+                let www = match n {
+                    "www_authorize" | "www_authenticate" => Some(true),
+                    "proxy_authorize" | "proxy_authenticate" => Some(false),
+                    _ => None,
+                };
+                let flags: i64 = if n == "auth_check" {
+                    a!(2).trim().parse().unwrap_or(0)
+                } else {
+                    0
+                };
+                self.auth_check(ctx, &realm, www, flags)
+            }
+            "auth_challenge" | "www_challenge" | "proxy_challenge" => {
+                let realm = a!(0);
+                let www = match n {
+                    "www_challenge" => Some(true),
+                    "proxy_challenge" => Some(false),
+                    _ => None,
+                };
+                self.auth_challenge(ctx, &realm, www)
+            }
+            "consume_credentials" => self.consume_credentials(ctx),
             "exit" => return CallRes::Exit,
             "drop" => {
                 ctx.dropped = true;

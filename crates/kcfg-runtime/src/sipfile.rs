@@ -2,7 +2,8 @@
 //! Kamailio oracle (`../shared/tools/kamailio-oracle`, INPUT.sip):
 //! messages separated by `---` lines, `#` comments, directives
 //! (`@nh-reply 200 OK`, `@nh1-reply 486 Busy Here`, `@nh-reply none`,
-//! `@sleep S`, `@no-auto-ack`), placeholders `{{KPORT}} {{CPORT}}
+//! `@sleep S`, `@no-auto-ack`, `@auth user:password`; `#@user user:password`
+//! lines anywhere declare subscribers), placeholders `{{KPORT}} {{CPORT}}
 //! {{NHnPORT}} {{IP}} {{N}}`.
 
 use std::collections::HashMap;
@@ -52,6 +53,10 @@ pub struct Input {
     pub stats: CaptureStats,
     /// virtual seconds between text messages
     pub step: f64,
+    /// subscribers (`#@user alice:secret` lines): user → password
+    pub users: Vec<(String, String)>,
+    /// packet index → `user:password` the client answers a 401/407 with (`@auth`)
+    pub auth: HashMap<usize, String>,
 }
 
 /// Why an input could not be read.
@@ -101,6 +106,12 @@ impl Input {
         for (i, nh) in opts.nexthops.iter().enumerate() {
             subs.push((format!("NH{}PORT", i + 1), nh.port().to_string()));
         }
+        input.users = text
+            .lines()
+            .filter_map(|l| l.strip_prefix("#@user "))
+            .filter_map(|l| l.trim().split_once(':'))
+            .map(|(u, p)| (u.to_string(), p.to_string()))
+            .collect();
         let mut ts = 0.0;
         for (bi, block) in text
             .split_inclusive('\n')
@@ -134,6 +145,9 @@ impl Input {
                                 wait = wait.max(arg.parse::<f64>().unwrap_or(0.0))
                             }
                             "no-auto-ack" => input.no_auto_ack.push(input.packets.len()),
+                            "auth" => {
+                                input.auth.insert(input.packets.len(), arg.to_string());
+                            }
                             n if n.starts_with("nh") && n.ends_with("-reply") => {
                                 let idx = &n[2..n.len() - 6];
                                 let conf = if arg.is_empty() || arg.eq_ignore_ascii_case("none") {
