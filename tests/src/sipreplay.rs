@@ -489,9 +489,23 @@ pub fn replay_kamailio(
         }
         std::fs::write(dbdir.join("subscriber"), sub).map_err(|e| e.to_string())?;
     }
+    // `#@dispatcher SET URI ...` lines: the dispatcher list file
+    let ds: Vec<String> = scenario_directives(sip, "dispatcher")
+        .iter()
+        .map(|l| {
+            let mut l = l.clone();
+            for (i, n) in ports.nh.iter().enumerate() {
+                l = l.replace(&format!("{{{{NH{}PORT}}}}", i + 1), &n.to_string());
+            }
+            l + "\n"
+        })
+        .collect();
+    std::fs::write(tmp.path().join("dispatcher.list"), ds.concat()).map_err(|e| e.to_string())?;
     for d in defines(&ports, extra_defines) {
-        cmd.arg("-A")
-            .arg(d.replace("{{DBDIR}}", &dbdir.display().to_string()));
+        cmd.arg("-A").arg(
+            d.replace("{{DBDIR}}", &dbdir.display().to_string())
+                .replace("{{TMPDIR}}", &tmp.path().display().to_string()),
+        );
     }
     cmd.current_dir(cfg.parent().unwrap_or(Path::new(".")));
     cmd.stdout(log.try_clone().map_err(|e| e.to_string())?)

@@ -75,6 +75,8 @@ pub(crate) struct Trans {
     pub(crate) uas_reply: Option<SipMsg>,
     pub(crate) flags: u64,
     pub(crate) avps: HashMap<String, Vec<Val>>,
+    /// dispatcher destinations left (xavps travel with the transaction)
+    pub(crate) ds_left: Vec<String>,
     pub(crate) fr_timer: f64,
     pub(crate) fr_inv_timer: f64,
     pub(crate) to_tag: String,
@@ -109,6 +111,8 @@ pub(crate) struct Ctx {
     /// the user auth_check authenticated ($au) and the header it used
     pub(crate) auth_user: Option<String>,
     pub(crate) auth_hdr: Option<&'static str>,
+    /// dispatcher destinations left for ds_next_dst (the `_dsdst_` xavp)
+    pub(crate) ds_left: Vec<String>,
 }
 
 /// A scripted answer of a next hop (from a `.sip` scenario): code and reason.
@@ -155,6 +159,9 @@ pub struct Runtime {
     pub users: HashMap<String, String>,
     /// nonces auth_challenge handed out
     pub(crate) nonces: HashSet<String>,
+    /// dispatcher sets in index order (see `dispatcher::parse_list`)
+    pub ds_sets: Vec<(i64, Vec<crate::dispatcher::DsDest>)>,
+    pub(crate) ds_rr: HashMap<i64, u32>,
 }
 
 /// Parse `listen=` values: `udp:1.2.3.4:5060`, `1.2.3.4`, `tcp:[::1]:5060`.
@@ -257,6 +264,8 @@ impl Runtime {
             input_no: 0,
             users: HashMap::new(),
             nonces: HashSet::new(),
+            ds_sets: Vec::new(),
+            ds_rr: HashMap::new(),
         }
     }
 
@@ -511,6 +520,7 @@ impl Runtime {
             rr_done: false,
             auth_user: None,
             auth_hdr: None,
+            ds_left: Vec::new(),
         }
     }
 
@@ -1827,6 +1837,7 @@ impl Runtime {
             uas_reply: None,
             flags: ctx.flags,
             avps,
+            ds_left: ctx.ds_left.clone(),
             fr_timer: fr,
             fr_inv_timer: fr_inv,
             to_tag: tag,
@@ -2262,9 +2273,11 @@ impl Runtime {
             // $ru and $du are those of the shared clone (fake_req), not of the
             // failed branch: measured with Kamailio 5.6.3 (fixtures/runtime/timeout.*)
             ctx.du = self.trans[ti].du.clone();
+            ctx.ds_left = self.trans[ti].ds_left.clone();
             self.trans[ti].in_failure = true;
             let _ = self.run_route(&mut ctx, RouteTable::Failure, &name);
             self.trans[ti].in_failure = false;
+            self.trans[ti].ds_left = std::mem::take(&mut ctx.ds_left);
             // t_should_relay_response (tm/t_reply.c) resets the reply of the
             // branch that completed the transaction once the failure route
             // ran, so later picks do not see it
@@ -2282,11 +2295,14 @@ impl Runtime {
         let best = self.best_reply(ti);
         if let Some(r) = best {
             let local_gen = r.header("server").is_none();
+            // a 503 is not relayed: tm answers 500 with its reason phrase
+            // (RFC 3261 16.7 item 6; tm's remap_503_500, on by default)
+            let remap = r.status() == 503 && self.prog.modparam_int("tm", "remap_503_500", 1) != 0;
             let mut r = relay_form(&r);
-            if local_gen {
+            if local_gen || remap {
                 r = build_reply(
                     &self.trans[ti].req.clone(),
-                    r.status(),
+                    if remap { 500 } else { r.status() },
                     r.reason(),
                     Some(&self.trans[ti].to_tag.clone()),
                     &[],

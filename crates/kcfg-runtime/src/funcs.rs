@@ -107,6 +107,11 @@ pub const SIMULATED: &[&str] = &[
     "www_challenge",
     "proxy_challenge",
     "consume_credentials",
+    "ds_select_dst",
+    "ds_select_domain",
+    "ds_next_dst",
+    "ds_next_domain",
+    "ds_is_from_list",
 ];
 
 impl Runtime {
@@ -515,6 +520,34 @@ impl Runtime {
                 self.auth_challenge(ctx, &realm, www)
             }
             "consume_credentials" => self.consume_credentials(ctx),
+            "ds_select_dst" | "ds_select_domain" | "ds_select" => {
+                let set: i64 = a!(0).trim().parse().unwrap_or(-1);
+                let alg: i64 = a!(1).trim().parse().unwrap_or(0);
+                let limit = if args.len() > 2 {
+                    a!(2).trim().parse().unwrap_or(usize::MAX)
+                } else {
+                    usize::MAX
+                };
+                let r = self.ds_select(ctx, set, alg, limit, n == "ds_select_domain");
+                if r == -2 {
+                    self.step(Step::Unsupported {
+                        function: format!("{n}() with algorithm {alg}"),
+                        at: c.loc.clone(),
+                    });
+                    -1
+                } else {
+                    r
+                }
+            }
+            "ds_next_dst" | "ds_next_domain" => self.ds_next(ctx, n == "ds_next_domain"),
+            "ds_is_from_list" => {
+                let set = if args.is_empty() {
+                    None
+                } else {
+                    a!(0).trim().parse().ok()
+                };
+                self.ds_is_from_list(ctx, set)
+            }
             "exit" => return CallRes::Exit,
             "drop" => {
                 ctx.dropped = true;

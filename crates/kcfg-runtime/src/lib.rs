@@ -23,6 +23,7 @@
 
 pub mod auth;
 pub mod capture;
+pub mod dispatcher;
 pub mod engine;
 pub mod event;
 mod funcs;
@@ -114,6 +115,14 @@ impl Runner {
         {
             rt.debug = d;
         }
+        // dispatcher's list_file, when it can be read (a scenario's
+        // `#@dispatcher` lines replace it)
+        if let Some(f) = config.program.modparam_str("dispatcher", "list_file") {
+            if let Ok(t) = std::fs::read_to_string(&f) {
+                let lines: Vec<String> = t.lines().map(str::to_string).collect();
+                rt.ds_sets = dispatcher::parse_list(&lines);
+            }
+        }
         Runner {
             rt,
             records: Vec::new(),
@@ -131,6 +140,9 @@ impl Runner {
         }
         for (u, p) in &input.users {
             self.rt.users.insert(u.clone(), p.clone());
+        }
+        if !input.dispatcher.is_empty() {
+            self.rt.ds_sets = dispatcher::parse_list(&input.dispatcher);
         }
         for (i, p) in input.packets.iter().enumerate() {
             // what the timers do before this message belongs to the earlier

@@ -57,6 +57,8 @@ pub struct Input {
     pub users: Vec<(String, String)>,
     /// packet index → `user:password` the client answers a 401/407 with (`@auth`)
     pub auth: HashMap<usize, String>,
+    /// dispatcher list-file lines (`#@dispatcher 1 sip:127.0.0.1:5091`)
+    pub dispatcher: Vec<String>,
 }
 
 /// Why an input could not be read.
@@ -111,6 +113,17 @@ impl Input {
             .filter_map(|l| l.strip_prefix("#@user "))
             .filter_map(|l| l.trim().split_once(':'))
             .map(|(u, p)| (u.to_string(), p.to_string()))
+            .collect();
+        input.dispatcher = text
+            .lines()
+            .filter_map(|l| l.strip_prefix("#@dispatcher "))
+            .map(|l| {
+                let mut l = l.trim().to_string();
+                for (k, v) in &subs {
+                    l = l.replace(&format!("{{{{{k}}}}}"), v);
+                }
+                l
+            })
             .collect();
         let mut ts = 0.0;
         for (bi, block) in text
