@@ -63,6 +63,20 @@ pub enum Command {
         kcfg run kamailio.cfg --trace calls.pcap\n  \
         kcfg run kamailio.cfg --trace msgs.sip -D WITH_AUTH --format jsonl")]
     Run(RunArgs),
+    /// Run test scenarios (TOML files) through the reference runtime.
+    ///
+    /// Each `*.toml` file under DIR names a config, gives subscribers,
+    /// dispatcher lists and next-hop answers, sends messages (inline or
+    /// from a capture) and asserts on replies, forwarded requests, header
+    /// values, log lines and PV values. Files run in parallel.
+    #[command(after_help = "Exit status:\n  \
+        0  every scenario passed\n  \
+        1  a check failed\n  \
+        2  a scenario could not be read or run, or bad arguments\n\n\
+        Examples:\n  \
+        kcfg test tests/sip\n  \
+        kcfg test --format junit tests/sip > junit.xml")]
+    Test(TestArgs),
     /// Print the config as Kamailio reads it: includes inlined, inactive
     /// `#!ifdef` arms and `#!if`/`#!else`/`#!endif` lines removed (what
     /// `kamailio --cfg-print` prints).
@@ -105,6 +119,26 @@ pub struct RunArgs {
     /// Show every function call in the timeline, not only routes, logs and messages sent.
     #[arg(long, short = 'v')]
     pub verbose: bool,
+}
+
+/// `kcfg test`.
+#[derive(Debug, Args)]
+pub struct TestArgs {
+    /// A scenario file or a directory of them (`*.toml`, recursively).
+    #[arg(value_name = "DIR", default_value = ".")]
+    pub dir: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = TestFormat::Text)]
+    pub format: TestFormat,
+}
+
+/// `kcfg test --format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TestFormat {
+    /// One line per step, failures with expected and actual values.
+    Text,
+    /// JUnit XML (one testsuite per file, one testcase per step).
+    Junit,
 }
 
 /// `kcfg run --format`.

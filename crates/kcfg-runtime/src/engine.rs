@@ -16,6 +16,8 @@ use crate::value::Val;
 pub const SERVER_HEADER: &str = "kamailio (5.6.3 (x86_64/linux))";
 /// Route nesting limit (`max_recursive_level`).
 pub const MAX_RECURSION: usize = 256;
+/// Kamailio's default `max_branches`.
+pub const MAX_BRANCHES: usize = 12;
 /// Hard cap on actions per message, so a config cannot run forever.
 pub const MAX_ACTIONS: u64 = 1_000_000;
 
@@ -1023,6 +1025,18 @@ impl Runtime {
         s
     }
 
+    /// Evaluate a string with PVs (`$var(x)`, `$sht(t=>k)`, `$shv(n)`, ...)
+    /// outside any route, against `msg` (the last message of a test step).
+    pub fn eval_text(&mut self, text: &str, msg: &SipMsg, src: SocketAddr) -> String {
+        let local = self.default_local(Proto::Udp);
+        let mut ctx = self.new_ctx(msg.clone(), src, local, Proto::Udp, RouteType::Request);
+        let f = Fmt::parse(text);
+        let saved = std::mem::take(&mut self.cur);
+        let out = self.fmt(&mut ctx, &f);
+        self.cur = saved;
+        out
+    }
+
     // ------------------------------------------------------------------ PVs
 
     fn pv_name(&mut self, ctx: &mut Ctx, pv: &Pv) -> String {
@@ -1947,6 +1961,14 @@ impl Runtime {
         targets.append(&mut ctx.branches);
         let mut sent_any = false;
         for (ruri, du) in targets {
+            // add_uac (tm/t_fwd.c): at most max_branches (12) branches per transaction
+            if self.trans[ti].branches.len() >= MAX_BRANCHES {
+                self.step(Step::Error {
+                    message: format!("maximum number of branches ({MAX_BRANCHES}) exceeded"),
+                    at: None,
+                });
+                break;
+            }
             let dst = match to {
                 Some(a) => Some(a),
                 None => self.resolve(du.as_deref().unwrap_or(&ruri)),

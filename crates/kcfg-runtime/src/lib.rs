@@ -29,6 +29,7 @@ pub mod event;
 mod funcs;
 pub mod ir;
 mod modules;
+pub mod scenario;
 pub mod sip;
 pub mod sipfile;
 mod trans;
