@@ -164,6 +164,13 @@ pub struct Runtime {
     /// dispatcher sets in index order (see `dispatcher::parse_list`)
     pub ds_sets: Vec<(i64, Vec<crate::dispatcher::DsDest>)>,
     pub(crate) ds_rr: HashMap<i64, u32>,
+    pub(crate) regexes: HashMap<(String, bool), Option<regex::Regex>>,
+    /// transaction key → transactions (see `tkey`)
+    pub(crate) trans_by_key: HashMap<String, Vec<usize>>,
+    /// Via branch of a forwarded request → (transaction, branch)
+    pub(crate) branch_index: HashMap<String, (usize, usize)>,
+    /// transactions with a branch that has no final reply yet (timers)
+    pub(crate) open_trans: std::collections::BTreeSet<usize>,
 }
 
 /// Parse `listen=` values: `udp:1.2.3.4:5060`, `1.2.3.4`, `tcp:[::1]:5060`.
@@ -268,6 +275,10 @@ impl Runtime {
             nonces: HashSet::new(),
             ds_sets: Vec::new(),
             ds_rr: HashMap::new(),
+            regexes: HashMap::new(),
+            trans_by_key: HashMap::new(),
+            branch_index: HashMap::new(),
+            open_trans: Default::default(),
         }
     }
 
@@ -422,7 +433,12 @@ impl Runtime {
     pub fn run_timers(&mut self, t: f64) {
         loop {
             let mut next: Option<(f64, usize, usize)> = None;
-            for (ti, tr) in self.trans.iter().enumerate() {
+            // only transactions with a branch still waiting
+            let trans = &self.trans;
+            self.open_trans
+                .retain(|&ti| trans[ti].branches.iter().any(|b| !b.final_));
+            for &ti in &self.open_trans {
+                let tr = &self.trans[ti];
                 for (bi, b) in tr.branches.iter().enumerate() {
                     if !b.final_ && b.timer_at <= t && next.is_none_or(|n| b.timer_at < n.0) {
                         next = Some((b.timer_at, ti, bi));
@@ -546,7 +562,7 @@ impl Runtime {
             return;
         }
         let mut ctx = self.new_ctx(msg, src, local, proto, RouteType::Request);
-        let Some(rt) = self.prog.route(RouteTable::Request, "").cloned() else {
+        let Some(rt) = self.prog.route_rc(RouteTable::Request, "") else {
             self.step(Step::Error {
                 message: "the config has no request_route".into(),
                 at: None,
@@ -564,7 +580,7 @@ impl Runtime {
     }
 
     fn run_route(&mut self, ctx: &mut Ctx, table: RouteTable, name: &str) -> Option<Flow> {
-        let rt = self.prog.route(table, name)?.clone();
+        let rt = self.prog.route_rc(table, name)?;
         self.step(Step::Route {
             route: rt.display.clone(),
             at: rt.loc.clone(),
@@ -880,15 +896,10 @@ impl Runtime {
                 let eq = a.as_str().eq_ignore_ascii_case(&b.as_str());
                 Val::Int(if op == IEq { eq } else { !eq } as i64)
             }
-            Match => {
-                let re = regex::RegexBuilder::new(&b.as_str())
-                    .case_insensitive(true)
-                    .build();
-                match re {
-                    Ok(re) => Val::Int(re.is_match(&a.as_str()) as i64),
-                    Err(_) => Val::Int(0),
-                }
-            }
+            Match => match self.regex(&b.as_str(), true) {
+                Some(re) => Val::Int(re.is_match(&a.as_str()) as i64),
+                None => Val::Int(0),
+            },
             Add => add_vals(&a, &b),
             _ => {
                 let x = a.to_int().unwrap_or(0);
@@ -1023,6 +1034,23 @@ impl Runtime {
             }
         }
         s
+    }
+
+    /// A compiled regex, cached by pattern (configs match the same few
+    /// patterns on every message; compiling dominated the run time).
+    pub(crate) fn regex(&mut self, pat: &str, icase: bool) -> Option<regex::Regex> {
+        let key = (pat.to_string(), icase);
+        if let Some(r) = self.regexes.get(&key) {
+            return r.clone();
+        }
+        let r = regex::RegexBuilder::new(pat)
+            .case_insensitive(icase)
+            .build()
+            .ok();
+        if self.regexes.len() < 4096 {
+            self.regexes.insert(key, r.clone());
+        }
+        r
     }
 
     /// Evaluate a string with PVs (`$var(x)`, `$sht(t=>k)`, `$shv(n)`, ...)
@@ -1790,14 +1818,18 @@ impl Runtime {
         } else {
             m.method()
         };
-        self.trans.iter().rposition(|t| {
-            t.method == method
-                && if branch.starts_with("z9hG4bK") {
-                    t.key == branch
-                } else {
-                    t.call_id == m.call_id() && t.cseq == m.cseq_num()
-                }
-        })
+        // indexed by transaction key (the RFC 3261 branch, else Call-ID:CSeq)
+        let rfc3261 = branch.starts_with("z9hG4bK");
+        self.trans_by_key
+            .get(&Self::tkey(m))?
+            .iter()
+            .rev()
+            .copied()
+            .find(|&ti| {
+                let t = &self.trans[ti];
+                t.method == method
+                    && (rfc3261 || (t.call_id == m.call_id() && t.cseq == m.cseq_num()))
+            })
     }
 
     fn tkey(m: &SipMsg) -> String {
@@ -1833,6 +1865,10 @@ impl Runtime {
         let fr_inv = self.prog.modparam_int("tm", "fr_inv_timer", 120000) as f64 / 1000.0;
         let tag = self.local_tag(&ctx.msg);
         let avps = self.msg_avps.take().unwrap_or_default();
+        self.trans_by_key
+            .entry(Self::tkey(&ctx.msg))
+            .or_default()
+            .push(self.trans.len());
         self.trans.push(Trans {
             key: Self::tkey(&ctx.msg),
             method: ctx.msg.method().to_string(),
@@ -2021,6 +2057,9 @@ impl Runtime {
             sent_any = true;
             let t = &mut self.trans[ti];
             let timeout = t.fr_timer;
+            self.branch_index
+                .insert(branch.clone(), (ti, t.branches.len()));
+            self.open_trans.insert(ti);
             t.branches.push(UacBranch {
                 ruri,
                 dst,
@@ -2132,12 +2171,11 @@ impl Runtime {
             self.default_local(proto)
         };
         let branch = msg.via1().map(|v| v.branch()).unwrap_or_default();
-        let found = self.trans.iter().enumerate().find_map(|(ti, t)| {
-            t.branches
-                .iter()
-                .position(|b| b.branch == branch)
-                .map(|bi| (ti, bi))
-        });
+        let found = self
+            .branch_index
+            .get(&branch)
+            .copied()
+            .filter(|&(ti, bi)| self.trans[ti].branches[bi].branch == branch);
         // a reply to a CANCEL tm sent has the INVITE branch's Via: it ends
         // tm's local CANCEL (t_reply_matching), no transaction route runs
         let to_cancel = found.is_some() && msg.cseq_method() == "CANCEL";
@@ -2145,7 +2183,7 @@ impl Runtime {
         let mut ctx = self.new_ctx(msg.clone(), src, local, proto, RouteType::OnReply);
         ctx.trans = found.map(|f| f.0);
         ctx.reply_branch = found.map(|f| f.1);
-        if let Some(rt) = self.prog.route(RouteTable::OnReply, "").cloned() {
+        if let Some(rt) = self.prog.route_rc(RouteTable::OnReply, "") {
             self.step(Step::Route {
                 route: "reply_route".into(),
                 at: rt.loc.clone(),

@@ -286,8 +286,8 @@ impl Runtime {
             "t_check_status" => {
                 let re = a!(0);
                 let code = self.current_reply_code(ctx);
-                match regex::Regex::new(&format!("^(?:{re})")) {
-                    Ok(r) if r.is_match(&code.to_string()) => 1,
+                match self.regex(&format!("^(?:{re})"), false) {
+                    Some(r) if r.is_match(&code.to_string()) => 1,
                     _ => -1,
                 }
             }
@@ -340,8 +340,8 @@ impl Runtime {
                     .and_then(|u| Uri::parse(&u))
                     .map(|u| u.params)
                     .unwrap_or_default();
-                match regex::Regex::new(&re) {
-                    Ok(r) if r.is_match(&p) => 1,
+                match self.regex(&re, false) {
+                    Some(r) if r.is_match(&p) => 1,
                     _ => -1,
                 }
             }
@@ -399,9 +399,9 @@ impl Runtime {
             "search" => {
                 let re = a!(0);
                 let wire = ctx.msg.to_wire();
-                match regex::RegexBuilder::new(&re).case_insensitive(true).build() {
-                    Ok(r) => b(r.is_match(&wire)),
-                    Err(_) => -1,
+                match self.regex(&re, true) {
+                    Some(r) => b(r.is_match(&wire)),
+                    None => -1,
                 }
             }
             "setflag" | "resetflag" | "isflagset" | "setbflag" | "resetbflag" | "isbflagset" => {
