@@ -133,6 +133,12 @@ impl Runner {
     /// Feed every message of `input` that is addressed to one of the
     /// config's listen addresses (or, for text input, all of them).
     pub fn run(&mut self, input: &Input) {
+        self.run_with_progress(input, &mut |_| {});
+    }
+
+    /// [`Runner::run`], calling `progress(n)` after every 1024th packet
+    /// (`n` packets done) and at the end, for a progress bar.
+    pub fn run_with_progress(&mut self, input: &Input, progress: &mut dyn FnMut(usize)) {
         for (k, v) in &input.nexthops {
             self.rt.nexthops.insert(*k, v.clone());
         }
@@ -146,6 +152,9 @@ impl Runner {
             self.rt.ds_sets = dispatcher::parse_list(&input.dispatcher);
         }
         for (i, p) in input.packets.iter().enumerate() {
+            if i % 1024 == 1023 {
+                progress(i + 1);
+            }
             // what the timers do before this message belongs to the earlier
             // messages, and happens with the next hops as they were then
             if p.ts > self.rt.clock {
@@ -197,6 +206,7 @@ impl Runner {
             };
         self.rt.run_timers(end);
         self.records.extend(self.rt.take_records());
+        progress(input.packets.len());
     }
 
     pub fn records(&self) -> &[Record] {
