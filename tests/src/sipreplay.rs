@@ -410,6 +410,20 @@ fn auth_retry(req: &Msg, challenge: &Msg, cred: &str) -> Option<Vec<u8>> {
     Some((out.join("\r\n") + "\r\n\r\n").into_bytes())
 }
 
+/// `#@sql STATEMENT` lines: a SQLite database `sqlops.db` in `dir` (db_sqlite
+/// for Kamailio; kcfg opens its own copy).
+fn make_sql_db(sip: &str, dir: &Path) -> Result<(), String> {
+    let stmts = scenario_directives(sip, "sql");
+    if stmts.is_empty() {
+        return Ok(());
+    }
+    let c = rusqlite::Connection::open(dir.join("sqlops.db")).map_err(|e| e.to_string())?;
+    for st in stmts {
+        c.execute_batch(&st).map_err(|e| format!("{st}: {e}"))?;
+    }
+    Ok(())
+}
+
 /// Default silence that ends an exchange once its final reply came (s).
 const QUIET: f64 = 0.5;
 /// Silence that ends an exchange without a final reply (s).
@@ -501,6 +515,7 @@ pub fn replay_kamailio(
         })
         .collect();
     std::fs::write(tmp.path().join("dispatcher.list"), ds.concat()).map_err(|e| e.to_string())?;
+    make_sql_db(sip, tmp.path())?;
     for d in defines(&ports, extra_defines) {
         cmd.arg("-A").arg(
             d.replace("{{DBDIR}}", &dbdir.display().to_string())
@@ -804,11 +819,14 @@ pub fn replay_kcfg(
 ) -> Result<Vec<Exchange>, String> {
     let text = std::fs::read_to_string(cfg).map_err(|e| e.to_string())?;
     let rewritten = rewrite_cfg(&text);
-    let mut config = kcfg_runtime::Config::from_text(
-        &cfg.display().to_string(),
-        &rewritten,
-        &defines(ports, extra_defines),
-    )?;
+    let tmp = tempfile::tempdir().map_err(|e| e.to_string())?;
+    make_sql_db(sip, tmp.path())?;
+    let defs: Vec<String> = defines(ports, extra_defines)
+        .into_iter()
+        .map(|d| d.replace("{{TMPDIR}}", &tmp.path().display().to_string()))
+        .collect();
+    let mut config =
+        kcfg_runtime::Config::from_text(&cfg.display().to_string(), &rewritten, &defs)?;
     let kaddr: SocketAddr = format!("127.0.0.1:{}", ports.kport)
         .parse()
         .map_err(|_| "addr")?;

@@ -171,6 +171,8 @@ pub struct Runtime {
     pub(crate) branch_index: HashMap<String, (usize, usize)>,
     /// transactions with a branch that has no final reply yet (timers)
     pub(crate) open_trans: std::collections::BTreeSet<usize>,
+    /// sqlops connections and results
+    pub sql: crate::sqlops::SqlState,
 }
 
 /// Parse `listen=` values: `udp:1.2.3.4:5060`, `1.2.3.4`, `tcp:[::1]:5060`.
@@ -279,6 +281,7 @@ impl Runtime {
             trans_by_key: HashMap::new(),
             branch_index: HashMap::new(),
             open_trans: Default::default(),
+            sql: Default::default(),
         }
     }
 
@@ -1300,6 +1303,10 @@ impl Runtime {
                 let n = self.pv_name(ctx, pv);
                 let key = format!("dlg:{}:{}", ctx.msg.call_id(), n);
                 self.shv.get(&key).cloned().unwrap_or(Val::Null)
+            }
+            "dbr" => {
+                let n = self.pv_name(ctx, pv);
+                self.dbr(&n)
             }
             "time" | "utime" => Val::Int(self.clock as i64),
             "sel" => Val::Null,

@@ -112,6 +112,8 @@ pub const SIMULATED: &[&str] = &[
     "ds_next_dst",
     "ds_next_domain",
     "ds_is_from_list",
+    "sql_query",
+    "sql_result_free",
 ];
 
 impl Runtime {
@@ -538,6 +540,25 @@ impl Runtime {
                 } else {
                     r
                 }
+            }
+            "sql_query" => {
+                let (con, q) = (a!(0), a!(1));
+                let res = if args.len() > 2 { Some(a!(2)) } else { None };
+                match self.sql_query(&con, &q, res.as_deref()) {
+                    Ok(r) => r,
+                    Err(e) => {
+                        self.step(Step::Unsupported {
+                            function: format!("sql_query() on `{con}`: {e}"),
+                            at: c.loc.clone(),
+                        });
+                        -1
+                    }
+                }
+            }
+            "sql_result_free" => {
+                let r = a!(0);
+                self.sql.results.remove(&r);
+                1
             }
             "ds_next_dst" | "ds_next_domain" => self.ds_next(ctx, n == "ds_next_domain"),
             "ds_is_from_list" => {

@@ -32,6 +32,7 @@ mod modules;
 pub mod scenario;
 pub mod sip;
 pub mod sipfile;
+pub mod sqlops;
 mod trans;
 pub mod value;
 

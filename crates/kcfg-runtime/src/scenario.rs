@@ -9,6 +9,7 @@
 //! defines = ["WITH_AUTH"]
 //! users = { alice = "secret" }
 //! dispatcher = ["1 sip:127.0.0.1:5091"]
+//! sql = ["CREATE TABLE users(name TEXT, credit INTEGER)", "INSERT INTO users VALUES('bob', 3)"]
 //!
 //! [[step]]
 //! name = "INVITE is relayed"
@@ -48,6 +49,9 @@ struct FileSpec {
     users: BTreeMap<String, String>,
     #[serde(default)]
     dispatcher: Vec<String>,
+    /// SQL statements that make the database of every sqlops connection
+    #[serde(default)]
+    sql: Vec<String>,
     #[serde(default)]
     step: Vec<StepSpec>,
 }
@@ -153,6 +157,7 @@ fn run_inner(path: &Path, res: &mut FileResult) -> Result<(), String> {
     if !spec.dispatcher.is_empty() {
         runner.rt.ds_sets = crate::dispatcher::parse_list(&spec.dispatcher);
     }
+    runner.rt.sql.init = spec.sql.clone();
     for (si, st) in spec.step.iter().enumerate() {
         let name = st
             .name
