@@ -77,6 +77,7 @@ fn compact(n: &str) -> String {
 }
 
 /// A parsed message for attribution and normalisation.
+#[derive(Clone)]
 struct Msg {
     start: String,
     headers: Vec<(String, String)>,
@@ -164,6 +165,12 @@ impl Norm {
     fn header(&self, name: &str, value: &str) -> String {
         let v = self.ports(value);
         let c = compact(name);
+        let v = if v.contains("nonce=\"") {
+            let re = regex::Regex::new(r#"(nonce|response|opaque)="[^"]*""#).expect("static regex");
+            re.replace_all(&v, "$1=\"{{DIGEST}}\"").into_owned()
+        } else {
+            v
+        };
         let v = if c == "via" {
             let re = regex::Regex::new(r"(?i)(;\s*branch=)[^;\s,]+").expect("static regex");
             v.split(',')
@@ -322,6 +329,108 @@ fn rewrite_cfg(text: &str) -> String {
     re3.replace_all(&t, "$1$2").into_owned()
 }
 
+/// Directives of a whole scenario: `#@NAME VALUE` lines (anywhere before
+/// the first message): `#@user alice:secret` (a subscriber, given to
+/// Kamailio through a db_text database and to kcfg as credentials),
+/// `#@loadmodule db_text.so` (Kamailio's `--loadmodule`).
+pub fn scenario_directives(sip: &str, name: &str) -> Vec<String> {
+    sip.lines()
+        .filter_map(|l| l.strip_prefix("#@"))
+        .filter_map(|l| l.split_once(' '))
+        .filter(|(n, _)| *n == name)
+        .map(|(_, v)| v.trim().to_string())
+        .collect()
+}
+
+/// The subscribers of a scenario: (user, password).
+pub fn scenario_users(sip: &str) -> Vec<(String, String)> {
+    scenario_directives(sip, "user")
+        .iter()
+        .filter_map(|u| u.split_once(':'))
+        .map(|(u, p)| (u.to_string(), p.to_string()))
+        .collect()
+}
+
+fn md5hex(s: &str) -> String {
+    use md5::{Digest, Md5};
+    Md5::digest(s.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// The client's answer to a 401/407: the request again with CSeq + 1, a
+/// new branch and the RFC 2617 digest (no qop) for `user:password`.
+fn auth_retry(req: &Msg, challenge: &Msg, cred: &str) -> Option<Vec<u8>> {
+    let code = challenge.start.split(' ').nth(1)?;
+    let (hname, aname) = if code == "401" {
+        ("www-authenticate", "Authorization")
+    } else {
+        ("proxy-authenticate", "Proxy-Authorization")
+    };
+    let ch = challenge
+        .headers
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case(hname))?
+        .1
+        .clone();
+    let param = |k: &str| {
+        regex::Regex::new(&format!(r#"{k}="([^"]*)""#))
+            .ok()
+            .and_then(|r| r.captures(&ch).map(|c| c[1].to_string()))
+            .unwrap_or_default()
+    };
+    let (realm, nonce) = (param("realm"), param("nonce"));
+    let (user, pass) = cred.split_once(':')?;
+    let mut sl = req.start.split(' ');
+    let (method, uri) = (sl.next()?.to_string(), sl.next()?.to_string());
+    let ha1 = md5hex(&format!("{user}:{realm}:{pass}"));
+    let ha2 = md5hex(&format!("{method}:{uri}"));
+    let resp = md5hex(&format!("{ha1}:{nonce}:{ha2}"));
+    let mut out = vec![req.start.clone()];
+    for (n, v) in &req.headers {
+        let c = compact(n);
+        if c == "cseq" {
+            let num: u64 = v.split_whitespace().next()?.parse().ok()?;
+            out.push(format!("{n}: {} {method}", num + 1));
+        } else if c == "via" && !out.iter().any(|l| l.starts_with("Via")) {
+            out.push(format!(
+                "{n}: {}",
+                v.replacen(";branch=", ";branch=z9hG4bK-auth-", 1)
+                    .replace("z9hG4bK-auth-z9hG4bK", "z9hG4bK-auth")
+            ));
+        } else if c != "content-length" {
+            out.push(format!("{n}: {v}"));
+        }
+    }
+    out.push(format!(
+        "{aname}: Digest username=\"{user}\", realm=\"{realm}\", nonce=\"{nonce}\", uri=\"{uri}\", response=\"{resp}\""
+    ));
+    out.push("Content-Length: 0".into());
+    Some((out.join("\r\n") + "\r\n\r\n").into_bytes())
+}
+
+/// `#@sql STATEMENT` lines: a SQLite database `sqlops.db` in `dir` (db_sqlite
+/// for Kamailio; kcfg opens its own copy).
+fn make_sql_db(sip: &str, dir: &Path) -> Result<(), String> {
+    let stmts = scenario_directives(sip, "sql");
+    if stmts.is_empty() {
+        return Ok(());
+    }
+    let c = rusqlite::Connection::open(dir.join("sqlops.db")).map_err(|e| e.to_string())?;
+    for st in stmts {
+        c.execute_batch(&st).map_err(|e| format!("{st}: {e}"))?;
+    }
+    Ok(())
+}
+
+/// Default silence that ends an exchange once its final reply came (s).
+const QUIET: f64 = 0.5;
+/// Silence that ends an exchange without a final reply (s).
+const NO_FINAL_QUIET: f64 = 1.2;
+/// Longest an exchange may take (s), unless its block says `@max-wait`.
+const MAX_WAIT: f64 = 8.0;
+
 /// Replay `sip` through real Kamailio running `cfg`.
 pub fn replay_kamailio(
     k: &Kamailio,
@@ -370,8 +479,48 @@ pub fn replay_kamailio(
         .arg(&run);
     cmd.args(["-n", "1", "-m", "64", "-M", "8", "-l"])
         .arg(format!("udp:127.0.0.1:{kport}"));
+    for m in scenario_directives(sip, "loadmodule") {
+        cmd.arg(format!("--loadmodule={m}"));
+    }
+    let dbdir = tmp.path().join("dbtext");
+    let users = scenario_users(sip);
+    if !users.is_empty() {
+        // a db_text database with the subscribers (Kamailio's own table format)
+        std::fs::create_dir_all(&dbdir).map_err(|e| e.to_string())?;
+        std::fs::write(
+            dbdir.join("version"),
+            "id(int,auto) table_name(string) table_version(int) \n0:subscriber:7\n",
+        )
+        .map_err(|e| e.to_string())?;
+        let mut sub = String::from(
+            "id(int,auto) username(string) domain(string) password(string) ha1(string) ha1b(string) \n",
+        );
+        for (i, (u, p)) in users.iter().enumerate() {
+            // ha1/ha1b must not be empty for db_text; calculate_ha1 uses the password
+            let ha1 = md5hex(&format!("{u}:127.0.0.1:{p}"));
+            let ha1b = md5hex(&format!("{u}@127.0.0.1:127.0.0.1:{p}"));
+            sub.push_str(&format!("{}:{u}:127.0.0.1:{p}:{ha1}:{ha1b}\n", i + 1));
+        }
+        std::fs::write(dbdir.join("subscriber"), sub).map_err(|e| e.to_string())?;
+    }
+    // `#@dispatcher SET URI ...` lines: the dispatcher list file
+    let ds: Vec<String> = scenario_directives(sip, "dispatcher")
+        .iter()
+        .map(|l| {
+            let mut l = l.clone();
+            for (i, n) in ports.nh.iter().enumerate() {
+                l = l.replace(&format!("{{{{NH{}PORT}}}}", i + 1), &n.to_string());
+            }
+            l + "\n"
+        })
+        .collect();
+    std::fs::write(tmp.path().join("dispatcher.list"), ds.concat()).map_err(|e| e.to_string())?;
+    make_sql_db(sip, tmp.path())?;
     for d in defines(&ports, extra_defines) {
-        cmd.arg("-A").arg(d);
+        cmd.arg("-A").arg(
+            d.replace("{{DBDIR}}", &dbdir.display().to_string())
+                .replace("{{TMPDIR}}", &tmp.path().display().to_string()),
+        );
     }
     cmd.current_dir(cfg.parent().unwrap_or(Path::new(".")));
     cmd.stdout(log.try_clone().map_err(|e| e.to_string())?)
@@ -432,16 +581,29 @@ pub fn replay_kamailio(
     let blocks = parse_blocks(sip);
     let mut buf = vec![0u8; 65535];
     let pid_prefix = regex::Regex::new(r"^\s*\d+\(\d+\) ").expect("static regex");
+    // what the next hops answer, as configured for each exchange: a request
+    // that reaches a next hop late (a retransmission, a failover) is answered
+    // as its own exchange said, whatever later exchanges changed
+    let mut nh_conf_at: Vec<Vec<Option<(u16, String)>>> = Vec::new();
+    let mut final_seen: Vec<bool> = Vec::new();
+    let mut nh_ringing: HashMap<(usize, String), Msg> = HashMap::new();
     for (i, b) in blocks.iter().enumerate() {
         let mut auto_ack = true;
-        let (mut quiet, mut max_wait) = (0.4f64, 3.0f64);
+        let (mut quiet, mut max_wait) = (QUIET, MAX_WAIT);
+        // `@max-wait S`: the final reply comes late (a timer): wait for it
+        let mut await_final = false;
+        // `@auth user:password`: the client answers a 401/407 challenge once
+        let mut auth: Option<String> = None;
         for (n, a) in &b.directives {
             if n == "quiet" {
                 quiet = a.parse().unwrap_or(quiet);
             } else if n == "max-wait" {
                 max_wait = a.parse().unwrap_or(max_wait);
+                await_final = true;
             } else if n == "no-auto-ack" {
                 auto_ack = false;
+            } else if n == "auth" {
+                auth = Some(a.clone());
             } else if let Some(idx) = n.strip_prefix("nh").and_then(|x| x.strip_suffix("-reply")) {
                 let conf = if a.is_empty() || a.eq_ignore_ascii_case("none") {
                     None
@@ -467,14 +629,30 @@ pub fn replay_kamailio(
             sent: norm.ports(&m.start),
             ..Default::default()
         });
+        let expects_final = !m.start.starts_with("ACK ");
         keys.push(key);
+        nh_conf_at.push(nh_conf.clone());
+        final_seen.push(false);
         let _ = client.send_to(&data, kaddr);
-        // pump until quiet 0.4 s (max 3 s)
+        // Pump until the exchange is over: the client has its final reply
+        // (the transaction ended) and nothing came for `quiet` seconds; a
+        // request that gets no final reply (ACK, dropped, left ringing) waits
+        // for a longer silence, unless the block says `@max-wait S` (a timer
+        // will answer it: wait for that final reply). `max_wait` bounds it all.
         let start = Instant::now();
         let mut last = Instant::now();
-        while last.elapsed() < Duration::from_millis(400)
-            && start.elapsed() < Duration::from_secs(3)
-        {
+        loop {
+            let silence = if !expects_final || final_seen[i] {
+                quiet
+            } else if await_final {
+                f64::INFINITY
+            } else {
+                quiet.max(NO_FINAL_QUIET)
+            };
+            if last.elapsed().as_secs_f64() >= silence || start.elapsed().as_secs_f64() >= max_wait
+            {
+                break;
+            }
             let mut got = false;
             for (si, s) in nh_socks.iter().chain([&client]).enumerate() {
                 while let Ok((n, from)) = s.recv_from(&mut buf) {
@@ -500,6 +678,30 @@ pub fn replay_kamailio(
                                 .nth(1)
                                 .and_then(|c| c.parse().ok())
                                 .unwrap_or(0);
+                            let challenge = (code == 401 || code == 407) && ei == i;
+                            if code >= 200 && keys.get(ei) == Some(&k) {
+                                final_seen[ei] = true;
+                            }
+                            if challenge && keys[i] == k {
+                                if let Some(cred) = auth.take() {
+                                    if k.2 == "INVITE" {
+                                        let _ = client.send_to(&ack_for(&m, &pm), kaddr);
+                                    }
+                                    if let Some(retry) = auth_retry(&m, &pm, &cred) {
+                                        let rm = parse_msg(&retry);
+                                        keys[i] = rm.key();
+                                        final_seen[i] = false;
+                                        if rm.start.starts_with("INVITE ") {
+                                            invites.insert(
+                                                (keys[i].0.clone(), keys[i].1.clone()),
+                                                (rm, auto_ack),
+                                            );
+                                        }
+                                        let _ = client.send_to(&retry, kaddr);
+                                    }
+                                    continue;
+                                }
+                            }
                             if k.2 == "INVITE" && code >= 300 {
                                 if let Some((inv, true)) = invites.get(&(k.0.clone(), k.1.clone()))
                                 {
@@ -513,10 +715,42 @@ pub fn replay_kamailio(
                         exchanges[ei]
                             .forwarded
                             .insert(format!("to nh{}\n{text}", si + 1));
-                        if !is_reply && !pm.start.starts_with("ACK ") {
+                        let branch = pm
+                            .get("via")
+                            .split(',')
+                            .next()
+                            .and_then(|v| v.split(";branch=").nth(1))
+                            .map(|b| b.split(';').next().unwrap_or("").trim().to_string())
+                            .unwrap_or_default();
+                        if pm.start.starts_with("CANCEL ") {
+                            if nh_conf_at[ei][si].is_none() {
+                                continue; // a silent next hop
+                            }
+                            // a user agent answers a CANCEL with 200 and the
+                            // INVITE it cancels (if still ringing) with 487
+                            let _ =
+                                s.send_to(&nh_reply(&pm, 200, "OK", si + 1, ports.nh[si]), from);
+                            if let Some(inv) = nh_ringing.remove(&(si, branch)) {
+                                let _ = s.send_to(
+                                    &nh_reply(
+                                        &inv,
+                                        487,
+                                        "Request Terminated",
+                                        si + 1,
+                                        ports.nh[si],
+                                    ),
+                                    from,
+                                );
+                            }
+                        } else if !is_reply && !pm.start.starts_with("ACK ") {
+                            if pm.start.starts_with("INVITE ")
+                                && nh_conf_at[ei][si].as_ref().is_some_and(|(c, _)| *c < 200)
+                            {
+                                nh_ringing.insert((si, branch), pm.clone());
+                            }
                             let reply = match nh_sent.get(&(si, pkt.clone())) {
                                 Some(r) => Some(r.clone()),
-                                None => nh_conf[si].as_ref().map(|(c, r)| {
+                                None => nh_conf_at[ei][si].as_ref().map(|(c, r)| {
                                     let rep = nh_reply(&pm, *c, r, si + 1, ports.nh[si]);
                                     nh_sent.insert((si, pkt.clone()), rep.clone());
                                     rep
@@ -555,6 +789,14 @@ pub fn replay_kamailio(
             break;
         }
     }
+    if std::env::var_os("KCFG_DIFF_LOG").is_some() {
+        // debugging aid: Kamailio's log of this replay
+        eprintln!(
+            "--- kamailio log of {}:\n{}",
+            cfg.display(),
+            std::fs::read_to_string(&log_path).unwrap_or_default()
+        );
+    }
     kill("-TERM");
     let end = Instant::now() + Duration::from_secs(5);
     while Instant::now() < end {
@@ -577,11 +819,14 @@ pub fn replay_kcfg(
 ) -> Result<Vec<Exchange>, String> {
     let text = std::fs::read_to_string(cfg).map_err(|e| e.to_string())?;
     let rewritten = rewrite_cfg(&text);
-    let mut config = kcfg_runtime::Config::from_text(
-        &cfg.display().to_string(),
-        &rewritten,
-        &defines(ports, extra_defines),
-    )?;
+    let tmp = tempfile::tempdir().map_err(|e| e.to_string())?;
+    make_sql_db(sip, tmp.path())?;
+    let defs: Vec<String> = defines(ports, extra_defines)
+        .into_iter()
+        .map(|d| d.replace("{{TMPDIR}}", &tmp.path().display().to_string()))
+        .collect();
+    let mut config =
+        kcfg_runtime::Config::from_text(&cfg.display().to_string(), &rewritten, &defs)?;
     let kaddr: SocketAddr = format!("127.0.0.1:{}", ports.kport)
         .parse()
         .map_err(|_| "addr")?;

@@ -72,7 +72,14 @@ fn runtime_agrees_with_kamailio() {
     let list = scenarios();
     assert!(!list.is_empty(), "no scenarios in fixtures/runtime");
     let mut nscen = 0;
+    let only = std::env::var("KCFG_DIFF_ONLY").ok();
     for (sip, cfg, defs) in &list {
+        if only
+            .as_ref()
+            .is_some_and(|o| !name(sip).contains(o.as_str()))
+        {
+            continue;
+        }
         let text = std::fs::read_to_string(sip).unwrap();
         let (ports, real) = match replay_kamailio(&k, cfg, &text, defs) {
             Ok(r) => r,
@@ -81,6 +88,10 @@ fn runtime_agrees_with_kamailio() {
         let sim = replay_kcfg(cfg, &text, &ports, defs)
             .unwrap_or_else(|e| panic!("{}: kcfg: {e}", sip.display()));
         let (a, t, diffs) = compare(&real, &sim);
+        if std::env::var("KCFG_DIFF_SHOW").is_ok_and(|v| name(sip).contains(&v)) {
+            // debugging aid: both sides in full
+            println!("{}: Kamailio {real:#?}\nkcfg {sim:#?}", name(sip));
+        }
         nscen += real.len();
         agree += a;
         total += t;

@@ -92,6 +92,20 @@ pub enum Command {
         With --compare: exit 0 when every message is the same (or not simulated), 1 on differences.\n\
         kcfg.toml:  [compare]  ignore-headers = [\"X-Trace\"]")]
     Run(RunArgs),
+    /// Run test scenarios (TOML files) through the reference runtime.
+    ///
+    /// Each `*.toml` file under DIR names a config, gives subscribers,
+    /// dispatcher lists and next-hop answers, sends messages (inline or
+    /// from a capture) and asserts on replies, forwarded requests, header
+    /// values, log lines and PV values. Files run in parallel.
+    #[command(after_help = "Exit status:\n  \
+        0  every scenario passed\n  \
+        1  a check failed\n  \
+        2  a scenario could not be read or run, or bad arguments\n\n\
+        Examples:\n  \
+        kcfg test tests/sip\n  \
+        kcfg test --format junit tests/sip > junit.xml")]
+    Test(TestArgs),
     /// Print the config as Kamailio reads it: includes inlined, inactive
     /// `#!ifdef` arms and `#!if`/`#!else`/`#!endif` lines removed (what
     /// `kamailio --cfg-print` prints).
@@ -145,6 +159,26 @@ pub struct RunArgs {
     /// A header not compared (besides Content-Length and kcfg.toml's `[compare] ignore-headers`); repeatable.
     #[arg(long, value_name = "NAME", requires = "compare")]
     pub ignore_header: Vec<String>,
+}
+
+/// `kcfg test`.
+#[derive(Debug, Args)]
+pub struct TestArgs {
+    /// A scenario file or a directory of them (`*.toml`, recursively).
+    #[arg(value_name = "DIR", default_value = ".")]
+    pub dir: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = TestFormat::Text)]
+    pub format: TestFormat,
+}
+
+/// `kcfg test --format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TestFormat {
+    /// One line per step, failures with expected and actual values.
+    Text,
+    /// JUnit XML (one testsuite per file, one testcase per step).
+    Junit,
 }
 
 /// `kcfg run --format`.

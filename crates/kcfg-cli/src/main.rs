@@ -39,6 +39,7 @@ fn main() -> ExitCode {
         Command::Fmt(args) => commands::fmt::run(args, &mut env),
         Command::SyntaxTree(args) => commands::syntax_tree::run(args, &mut env),
         Command::Run(args) => commands::run::run(args, &mut env),
+        Command::Test(args) => commands::test::run(args, &mut env),
         Command::Expand(args) => commands::expand::run(args, &mut env),
         Command::Graph(args) => commands::graph::run(args, &mut env),
         Command::Docs(args) => commands::docs::run(args, &mut env),

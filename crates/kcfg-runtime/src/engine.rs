@@ -16,6 +16,8 @@ use crate::value::Val;
 pub const SERVER_HEADER: &str = "kamailio (5.6.3 (x86_64/linux))";
 /// Route nesting limit (`max_recursive_level`).
 pub const MAX_RECURSION: usize = 256;
+/// Kamailio's default `max_branches`.
+pub const MAX_BRANCHES: usize = 12;
 /// Hard cap on actions per message, so a config cannot run forever.
 pub const MAX_ACTIONS: u64 = 1_000_000;
 
@@ -60,6 +62,10 @@ pub(crate) struct Trans {
     pub(crate) cseq: String,
     /// the request as received (plus script changes at relay time)
     pub(crate) req: SipMsg,
+    /// `$du` when the transaction was created: Kamailio clones the request
+    /// with its `dst_uri` and `new_uri` into shared memory (`t_newtran`), and a
+    /// failure route sees that clone (`fake_req` in tm/t_reply.c)
+    pub(crate) du: Option<String>,
     pub(crate) src: SocketAddr,
     pub(crate) local: SocketAddr,
     pub(crate) proto: Proto,
@@ -71,6 +77,8 @@ pub(crate) struct Trans {
     pub(crate) uas_reply: Option<SipMsg>,
     pub(crate) flags: u64,
     pub(crate) avps: HashMap<String, Vec<Val>>,
+    /// dispatcher destinations left (xavps travel with the transaction)
+    pub(crate) ds_left: Vec<String>,
     pub(crate) fr_timer: f64,
     pub(crate) fr_inv_timer: f64,
     pub(crate) to_tag: String,
@@ -102,6 +110,11 @@ pub(crate) struct Ctx {
     pub(crate) t_reply_code: u16,
     pub(crate) dropped: bool,
     pub(crate) rr_done: bool,
+    /// the user auth_check authenticated ($au) and the header it used
+    pub(crate) auth_user: Option<String>,
+    pub(crate) auth_hdr: Option<&'static str>,
+    /// dispatcher destinations left for ds_next_dst (the `_dsdst_` xavp)
+    pub(crate) ds_left: Vec<String>,
 }
 
 /// A scripted answer of a next hop (from a `.sip` scenario): code and reason.
@@ -134,6 +147,8 @@ pub struct Runtime {
     pub(crate) pending_in: Vec<(SocketAddr, SocketAddr, Proto, SipMsg)>,
     /// the known tags of next hops: `nexthop-N` style
     pub nexthop_tags: HashMap<SocketAddr, String>,
+    /// INVITEs a scripted next hop answered only provisionally (a CANCEL ends them)
+    pub(crate) nexthop_ringing: HashMap<(SocketAddr, String), SipMsg>,
     pub server_header: String,
     pub(crate) msg_avps: Option<HashMap<String, Vec<Val>>>,
     pub(crate) pending_t_on: Option<(Option<String>, Option<String>, Option<String>)>,
@@ -142,6 +157,22 @@ pub struct Runtime {
     pub(crate) pending_rr_params: Option<String>,
     record_no: usize,
     pub(crate) input_no: usize,
+    /// subscribers (user → password), as auth_db would read them
+    pub users: HashMap<String, String>,
+    /// nonces auth_challenge handed out
+    pub(crate) nonces: HashSet<String>,
+    /// dispatcher sets in index order (see `dispatcher::parse_list`)
+    pub ds_sets: Vec<(i64, Vec<crate::dispatcher::DsDest>)>,
+    pub(crate) ds_rr: HashMap<i64, u32>,
+    pub(crate) regexes: HashMap<(String, bool), Option<regex::Regex>>,
+    /// transaction key → transactions (see `tkey`)
+    pub(crate) trans_by_key: HashMap<String, Vec<usize>>,
+    /// Via branch of a forwarded request → (transaction, branch)
+    pub(crate) branch_index: HashMap<String, (usize, usize)>,
+    /// transactions with a branch that has no final reply yet (timers)
+    pub(crate) open_trans: std::collections::BTreeSet<usize>,
+    /// sqlops connections and results
+    pub sql: crate::sqlops::SqlState,
 }
 
 /// Parse `listen=` values: `udp:1.2.3.4:5060`, `1.2.3.4`, `tcp:[::1]:5060`.
@@ -234,6 +265,7 @@ impl Runtime {
             nexthops: HashMap::new(),
             pending_in: Vec::new(),
             nexthop_tags: HashMap::new(),
+            nexthop_ringing: HashMap::new(),
             server_header,
             msg_avps: None,
             pending_t_on: None,
@@ -241,6 +273,15 @@ impl Runtime {
             pending_rr_params: None,
             record_no: 0,
             input_no: 0,
+            users: HashMap::new(),
+            nonces: HashSet::new(),
+            ds_sets: Vec::new(),
+            ds_rr: HashMap::new(),
+            regexes: HashMap::new(),
+            trans_by_key: HashMap::new(),
+            branch_index: HashMap::new(),
+            open_trans: Default::default(),
+            sql: Default::default(),
         }
     }
 
@@ -372,14 +413,7 @@ impl Runtime {
         };
         self.receive_msg(src, dst, proto, msg);
         // scripted next hops answer what was sent to them
-        let mut guard = 0;
-        while !self.pending_in.is_empty() && guard < 64 {
-            guard += 1;
-            let batch = std::mem::take(&mut self.pending_in);
-            for (s, d, p, m) in batch {
-                self.receive_msg(s, d, p, m);
-            }
-        }
+        self.drain_pending();
     }
 
     fn receive_msg(&mut self, src: SocketAddr, dst: SocketAddr, proto: Proto, msg: SipMsg) {
@@ -402,7 +436,12 @@ impl Runtime {
     pub fn run_timers(&mut self, t: f64) {
         loop {
             let mut next: Option<(f64, usize, usize)> = None;
-            for (ti, tr) in self.trans.iter().enumerate() {
+            // only transactions with a branch still waiting
+            let trans = &self.trans;
+            self.open_trans
+                .retain(|&ti| trans[ti].branches.iter().any(|b| !b.final_));
+            for &ti in &self.open_trans {
+                let tr = &self.trans[ti];
                 for (bi, b) in tr.branches.iter().enumerate() {
                     if !b.final_ && b.timer_at <= t && next.is_none_or(|n| b.timer_at < n.0) {
                         next = Some((b.timer_at, ti, bi));
@@ -434,8 +473,34 @@ impl Runtime {
                 None,
             );
             fake.headers.retain(|h| !h.is("server"));
+            let ringing = self.trans[ti].method == "INVITE"
+                && (100..200).contains(&self.trans[ti].branches[bi].last_code)
+                && !self.trans[ti].branches[bi].canceled;
             self.branch_final(ti, bi, fake, true);
+            if ringing {
+                // fake_reply (tm/timer.c) cancels a branch that had a
+                // provisional reply when its fr_inv timer fires
+                self.trans[ti].branches[bi].canceled = true;
+                let b = &self.trans[ti].branches[bi];
+                let c = build_cancel(&b.sent);
+                let (p, l, d) = (b.proto, self.trans[ti].local, b.dst);
+                self.sent("request", "tm", p, l, d, &c);
+            }
             self.end();
+            // scripted next hops answer what a failure route sent at once,
+            // before any later timer fires
+            self.drain_pending();
+        }
+    }
+
+    fn drain_pending(&mut self) {
+        let mut guard = 0;
+        while !self.pending_in.is_empty() && guard < 64 {
+            guard += 1;
+            let batch = std::mem::take(&mut self.pending_in);
+            for (s, d, p, m) in batch {
+                self.receive_msg(s, d, p, m);
+            }
         }
     }
 
@@ -474,6 +539,9 @@ impl Runtime {
             t_reply_code: 0,
             dropped: false,
             rr_done: false,
+            auth_user: None,
+            auth_hdr: None,
+            ds_left: Vec::new(),
         }
     }
 
@@ -497,7 +565,7 @@ impl Runtime {
             return;
         }
         let mut ctx = self.new_ctx(msg, src, local, proto, RouteType::Request);
-        let Some(rt) = self.prog.route(RouteTable::Request, "").cloned() else {
+        let Some(rt) = self.prog.route_rc(RouteTable::Request, "") else {
             self.step(Step::Error {
                 message: "the config has no request_route".into(),
                 at: None,
@@ -515,7 +583,7 @@ impl Runtime {
     }
 
     fn run_route(&mut self, ctx: &mut Ctx, table: RouteTable, name: &str) -> Option<Flow> {
-        let rt = self.prog.route(table, name)?.clone();
+        let rt = self.prog.route_rc(table, name)?;
         self.step(Step::Route {
             route: rt.display.clone(),
             at: rt.loc.clone(),
@@ -831,15 +899,10 @@ impl Runtime {
                 let eq = a.as_str().eq_ignore_ascii_case(&b.as_str());
                 Val::Int(if op == IEq { eq } else { !eq } as i64)
             }
-            Match => {
-                let re = regex::RegexBuilder::new(&b.as_str())
-                    .case_insensitive(true)
-                    .build();
-                match re {
-                    Ok(re) => Val::Int(re.is_match(&a.as_str()) as i64),
-                    Err(_) => Val::Int(0),
-                }
-            }
+            Match => match self.regex(&b.as_str(), true) {
+                Some(re) => Val::Int(re.is_match(&a.as_str()) as i64),
+                None => Val::Int(0),
+            },
             Add => add_vals(&a, &b),
             _ => {
                 let x = a.to_int().unwrap_or(0);
@@ -974,6 +1037,35 @@ impl Runtime {
             }
         }
         s
+    }
+
+    /// A compiled regex, cached by pattern (configs match the same few
+    /// patterns on every message; compiling dominated the run time).
+    pub(crate) fn regex(&mut self, pat: &str, icase: bool) -> Option<regex::Regex> {
+        let key = (pat.to_string(), icase);
+        if let Some(r) = self.regexes.get(&key) {
+            return r.clone();
+        }
+        let r = regex::RegexBuilder::new(pat)
+            .case_insensitive(icase)
+            .build()
+            .ok();
+        if self.regexes.len() < 4096 {
+            self.regexes.insert(key, r.clone());
+        }
+        r
+    }
+
+    /// Evaluate a string with PVs (`$var(x)`, `$sht(t=>k)`, `$shv(n)`, ...)
+    /// outside any route, against `msg` (the last message of a test step).
+    pub fn eval_text(&mut self, text: &str, msg: &SipMsg, src: SocketAddr) -> String {
+        let local = self.default_local(Proto::Udp);
+        let mut ctx = self.new_ctx(msg.clone(), src, local, Proto::Udp, RouteType::Request);
+        let f = Fmt::parse(text);
+        let saved = std::mem::take(&mut self.cur);
+        let out = self.fmt(&mut ctx, &f);
+        self.cur = saved;
+        out
     }
 
     // ------------------------------------------------------------------ PVs
@@ -1211,6 +1303,10 @@ impl Runtime {
                 let n = self.pv_name(ctx, pv);
                 let key = format!("dlg:{}:{}", ctx.msg.call_id(), n);
                 self.shv.get(&key).cloned().unwrap_or(Val::Null)
+            }
+            "dbr" => {
+                let n = self.pv_name(ctx, pv);
+                self.dbr(&n)
             }
             "time" | "utime" => Val::Int(self.clock as i64),
             "sel" => Val::Null,
@@ -1601,7 +1697,9 @@ impl Runtime {
             body: m.body.clone(),
             at: self.clock,
         }));
-        // a scripted next hop answers requests sent to it
+        // a scripted next hop answers requests sent to it; a CANCEL gets
+        // 200, and the INVITE it cancels (answered only provisionally) 487,
+        // as a user agent does (RFC 3261 9.2)
         if m.is_request() && m.method() != "ACK" {
             if let Some(Some(r)) = self.nexthops.get(&dst).cloned() {
                 let tag = self
@@ -1609,8 +1707,21 @@ impl Runtime {
                     .get(&dst)
                     .cloned()
                     .unwrap_or_else(|| "nexthop".into());
-                let reply = nexthop_reply(m, r.code, &r.reason, &tag, dst);
-                self.pending_in.push((dst, src, proto, reply));
+                let branch = m.via1().map(|v| v.branch()).unwrap_or_default();
+                if m.method() == "CANCEL" {
+                    let reply = nexthop_reply(m, 200, "OK", &tag, dst);
+                    self.pending_in.push((dst, src, proto, reply));
+                    if let Some(inv) = self.nexthop_ringing.remove(&(dst, branch)) {
+                        let reply = nexthop_reply(&inv, 487, "Request Terminated", &tag, dst);
+                        self.pending_in.push((dst, src, proto, reply));
+                    }
+                } else {
+                    if m.method() == "INVITE" && r.code < 200 {
+                        self.nexthop_ringing.insert((dst, branch), m.clone());
+                    }
+                    let reply = nexthop_reply(m, r.code, &r.reason, &tag, dst);
+                    self.pending_in.push((dst, src, proto, reply));
+                }
             }
         }
     }
@@ -1714,14 +1825,18 @@ impl Runtime {
         } else {
             m.method()
         };
-        self.trans.iter().rposition(|t| {
-            t.method == method
-                && if branch.starts_with("z9hG4bK") {
-                    t.key == branch
-                } else {
-                    t.call_id == m.call_id() && t.cseq == m.cseq_num()
-                }
-        })
+        // indexed by transaction key (the RFC 3261 branch, else Call-ID:CSeq)
+        let rfc3261 = branch.starts_with("z9hG4bK");
+        self.trans_by_key
+            .get(&Self::tkey(m))?
+            .iter()
+            .rev()
+            .copied()
+            .find(|&ti| {
+                let t = &self.trans[ti];
+                t.method == method
+                    && (rfc3261 || (t.call_id == m.call_id() && t.cseq == m.cseq_num()))
+            })
     }
 
     fn tkey(m: &SipMsg) -> String {
@@ -1757,12 +1872,17 @@ impl Runtime {
         let fr_inv = self.prog.modparam_int("tm", "fr_inv_timer", 120000) as f64 / 1000.0;
         let tag = self.local_tag(&ctx.msg);
         let avps = self.msg_avps.take().unwrap_or_default();
+        self.trans_by_key
+            .entry(Self::tkey(&ctx.msg))
+            .or_default()
+            .push(self.trans.len());
         self.trans.push(Trans {
             key: Self::tkey(&ctx.msg),
             method: ctx.msg.method().to_string(),
             call_id: ctx.msg.call_id().to_string(),
             cseq: ctx.msg.cseq_num(),
             req: ctx.msg.clone(),
+            du: ctx.du.clone(),
             src: ctx.src,
             local: ctx.local,
             proto: ctx.proto,
@@ -1774,6 +1894,7 @@ impl Runtime {
             uas_reply: None,
             flags: ctx.flags,
             avps,
+            ds_left: ctx.ds_left.clone(),
             fr_timer: fr,
             fr_inv_timer: fr_inv,
             to_tag: tag,
@@ -1856,8 +1977,13 @@ impl Runtime {
             return 0;
         }
         let ti = ctx.trans.expect("transaction exists");
-        if !in_failure {
+        if !in_failure && self.trans[ti].branches.is_empty() {
+            // first forwarding from the request route: the header changes are
+            // saved into the shared clone (save_msg_lumps in tm/t_fwd.c); its
+            // R-URI and $du stay as they were when the transaction was made
+            let start = self.trans[ti].req.start.clone();
             self.trans[ti].req = ctx.msg.clone();
+            self.trans[ti].req.start = start;
         }
         if method == "INVITE" && !in_failure && self.trans[ti].uas_code == 0 {
             let req = self.trans[ti].req.clone();
@@ -1878,6 +2004,14 @@ impl Runtime {
         targets.append(&mut ctx.branches);
         let mut sent_any = false;
         for (ruri, du) in targets {
+            // add_uac (tm/t_fwd.c): at most max_branches (12) branches per transaction
+            if self.trans[ti].branches.len() >= MAX_BRANCHES {
+                self.step(Step::Error {
+                    message: format!("maximum number of branches ({MAX_BRANCHES}) exceeded"),
+                    at: None,
+                });
+                break;
+            }
             let dst = match to {
                 Some(a) => Some(a),
                 None => self.resolve(du.as_deref().unwrap_or(&ruri)),
@@ -1930,6 +2064,9 @@ impl Runtime {
             sent_any = true;
             let t = &mut self.trans[ti];
             let timeout = t.fr_timer;
+            self.branch_index
+                .insert(branch.clone(), (ti, t.branches.len()));
+            self.open_trans.insert(ti);
             t.branches.push(UacBranch {
                 ruri,
                 dst,
@@ -2041,17 +2178,19 @@ impl Runtime {
             self.default_local(proto)
         };
         let branch = msg.via1().map(|v| v.branch()).unwrap_or_default();
-        let found = self.trans.iter().enumerate().find_map(|(ti, t)| {
-            t.branches
-                .iter()
-                .position(|b| b.branch == branch)
-                .map(|bi| (ti, bi))
-        });
+        let found = self
+            .branch_index
+            .get(&branch)
+            .copied()
+            .filter(|&(ti, bi)| self.trans[ti].branches[bi].branch == branch);
+        // a reply to a CANCEL tm sent has the INVITE branch's Via: it ends
+        // tm's local CANCEL (t_reply_matching), no transaction route runs
+        let to_cancel = found.is_some() && msg.cseq_method() == "CANCEL";
         // core reply route first
         let mut ctx = self.new_ctx(msg.clone(), src, local, proto, RouteType::OnReply);
         ctx.trans = found.map(|f| f.0);
         ctx.reply_branch = found.map(|f| f.1);
-        if let Some(rt) = self.prog.route(RouteTable::OnReply, "").cloned() {
+        if let Some(rt) = self.prog.route_rc(RouteTable::OnReply, "") {
             self.step(Step::Route {
                 route: "reply_route".into(),
                 at: rt.loc.clone(),
@@ -2064,6 +2203,12 @@ impl Runtime {
                 });
                 return;
             }
+        }
+        if to_cancel {
+            self.step(Step::Note {
+                text: "reply to tm's CANCEL: absorbed".into(),
+            });
+            return;
         }
         let Some((ti, bi)) = found else {
             // no transaction: stateless forwarding by the second Via
@@ -2114,6 +2259,17 @@ impl Runtime {
             self.trans[ti].flags = ctx.flags;
         }
         let code = msg.status();
+        if self.trans[ti].branches[bi].final_ {
+            // a reply after the branch ended (e.g. 487 after a local 408):
+            // tm acknowledges a negative INVITE reply and discards it
+            if self.trans[ti].method == "INVITE" && code >= 300 {
+                let b = &self.trans[ti].branches[bi];
+                let ack = build_ack(&b.sent, &msg);
+                let (p, d) = (b.proto, b.dst);
+                self.sent("request", "tm", p, local, d, &ack);
+            }
+            return;
+        }
         self.trans[ti].branches[bi].last_code = self.trans[ti].branches[bi].last_code.max(code);
         if code < 200 {
             let inv = self.trans[ti].method == "INVITE";
@@ -2181,21 +2337,20 @@ impl Runtime {
             ctx.trans = Some(ti);
             ctx.flags = self.trans[ti].flags;
             ctx.t_reply_code = self.best_code(ti);
-            // $du of the failed branch
-            let last = self.trans[ti].branches.last().cloned();
-            if let Some(b) = &last {
-                let _ = b;
-            }
-            ctx.du = self.trans[ti].branches.last().map(|b| {
-                let a = b.dst;
-                format!("sip:{}", fmt_addr(a))
-            });
-            if let Some(b) = &last {
-                ctx.msg.set_ruri(&b.ruri);
-            }
+            // $ru and $du are those of the shared clone (fake_req), not of the
+            // failed branch: measured with Kamailio 5.6.3 (fixtures/runtime/timeout.*)
+            ctx.du = self.trans[ti].du.clone();
+            ctx.ds_left = self.trans[ti].ds_left.clone();
             self.trans[ti].in_failure = true;
             let _ = self.run_route(&mut ctx, RouteTable::Failure, &name);
             self.trans[ti].in_failure = false;
+            self.trans[ti].ds_left = std::mem::take(&mut ctx.ds_left);
+            // t_should_relay_response (tm/t_reply.c) resets the reply of the
+            // branch that completed the transaction once the failure route
+            // ran, so later picks do not see it
+            if self.trans[ti].branches.len() > nbranches {
+                self.trans[ti].branches[bi].reply = None;
+            }
             self.trans[ti].flags = ctx.flags;
             if self.trans[ti].uas_code >= 200 {
                 return;
@@ -2207,11 +2362,14 @@ impl Runtime {
         let best = self.best_reply(ti);
         if let Some(r) = best {
             let local_gen = r.header("server").is_none();
+            // a 503 is not relayed: tm answers 500 with its reason phrase
+            // (RFC 3261 16.7 item 6; tm's remap_503_500, on by default)
+            let remap = r.status() == 503 && self.prog.modparam_int("tm", "remap_503_500", 1) != 0;
             let mut r = relay_form(&r);
-            if local_gen {
+            if local_gen || remap {
                 r = build_reply(
                     &self.trans[ti].req.clone(),
-                    r.status(),
+                    if remap { 500 } else { r.status() },
                     r.reason(),
                     Some(&self.trans[ti].to_tag.clone()),
                     &[],
@@ -2229,23 +2387,27 @@ impl Runtime {
     }
 
     fn best_reply(&self, ti: usize) -> Option<SipMsg> {
-        let mut best: Option<&SipMsg> = None;
-        let rank = |c: u16| -> u32 {
-            match c / 100 {
-                6 => 0,
-                2 => 1,
-                3 => 2,
-                4 => 3,
-                5 => 5,
-                _ => 9,
+        // get_prio in tm/t_reply.c: 2xx, then 6xx, 3xx, 4xx (401, 407, 415,
+        // 420, 484 first), 5xx; lower codes first within a class
+        let prio = |c: u16| -> u32 {
+            let (class, xx) = ((c / 100) as u32, (c % 100) as u32);
+            let base = [32000, 11000, 0, 3000, 4000, 5000, 1000];
+            match base.get(class as usize) {
+                Some(b) if class == 4 => {
+                    b + if [1, 7, 15, 20, 84].contains(&xx) {
+                        xx
+                    } else {
+                        100 + xx
+                    }
+                }
+                Some(b) => b + xx,
+                None => 10000 + c as u32,
             }
         };
+        let mut best: Option<&SipMsg> = None;
         for b in &self.trans[ti].branches {
             if let Some(r) = &b.reply {
-                if best.is_none_or(|x| {
-                    let (a, c) = (rank(r.status()), rank(x.status()));
-                    a < c || (a == c && r.status() < x.status())
-                }) {
+                if best.is_none_or(|x| prio(r.status()) < prio(x.status())) {
                     best = Some(r);
                 }
             }

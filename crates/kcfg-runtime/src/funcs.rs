@@ -88,8 +88,6 @@ pub const SIMULATED: &[&str] = &[
     "revert_uri",
     "pike_check_req",
     "sht_rm",
-    "sht_rm_name_re",
-    "sht_rm_value_re",
     "drop",
     "exit",
     "is_myself",
@@ -97,12 +95,25 @@ pub const SIMULATED: &[&str] = &[
     "uri_param",
     "add_uri_param",
     "t_drop_replies",
-    "ds_is_from_list",
-    "avp_printf",
-    "is_avp_set",
     "strip",
     "prefix",
     "strip_tail",
+    "auth_check",
+    "www_authorize",
+    "proxy_authorize",
+    "www_authenticate",
+    "proxy_authenticate",
+    "auth_challenge",
+    "www_challenge",
+    "proxy_challenge",
+    "consume_credentials",
+    "ds_select_dst",
+    "ds_select_domain",
+    "ds_next_dst",
+    "ds_next_domain",
+    "ds_is_from_list",
+    "sql_query",
+    "sql_result_free",
 ];
 
 impl Runtime {
@@ -277,8 +288,8 @@ impl Runtime {
             "t_check_status" => {
                 let re = a!(0);
                 let code = self.current_reply_code(ctx);
-                match regex::Regex::new(&format!("^(?:{re})")) {
-                    Ok(r) if r.is_match(&code.to_string()) => 1,
+                match self.regex(&format!("^(?:{re})"), false) {
+                    Some(r) if r.is_match(&code.to_string()) => 1,
                     _ => -1,
                 }
             }
@@ -331,8 +342,8 @@ impl Runtime {
                     .and_then(|u| Uri::parse(&u))
                     .map(|u| u.params)
                     .unwrap_or_default();
-                match regex::Regex::new(&re) {
-                    Ok(r) if r.is_match(&p) => 1,
+                match self.regex(&re, false) {
+                    Some(r) if r.is_match(&p) => 1,
                     _ => -1,
                 }
             }
@@ -390,9 +401,9 @@ impl Runtime {
             "search" => {
                 let re = a!(0);
                 let wire = ctx.msg.to_wire();
-                match regex::RegexBuilder::new(&re).case_insensitive(true).build() {
-                    Ok(r) => b(r.is_match(&wire)),
-                    Err(_) => -1,
+                match self.regex(&re, true) {
+                    Some(r) => b(r.is_match(&wire)),
+                    None => -1,
                 }
             }
             "setflag" | "resetflag" | "isflagset" | "setbflag" | "resetbflag" | "isbflagset" => {
@@ -485,6 +496,78 @@ impl Runtime {
                     Some(u) => b(self.is_myself_uri(&u)),
                     None => -1,
                 }
+            }
+            "auth_check" | "www_authorize" | "proxy_authorize" | "www_authenticate"
+            | "proxy_authenticate" => {
+                let realm = a!(0);
+                let www = match n {
+                    "www_authorize" | "www_authenticate" => Some(true),
+                    "proxy_authorize" | "proxy_authenticate" => Some(false),
+                    _ => None,
+                };
+                let flags: i64 = if n == "auth_check" {
+                    a!(2).trim().parse().unwrap_or(0)
+                } else {
+                    0
+                };
+                self.auth_check(ctx, &realm, www, flags)
+            }
+            "auth_challenge" | "www_challenge" | "proxy_challenge" => {
+                let realm = a!(0);
+                let www = match n {
+                    "www_challenge" => Some(true),
+                    "proxy_challenge" => Some(false),
+                    _ => None,
+                };
+                self.auth_challenge(ctx, &realm, www)
+            }
+            "consume_credentials" => self.consume_credentials(ctx),
+            "ds_select_dst" | "ds_select_domain" | "ds_select" => {
+                let set: i64 = a!(0).trim().parse().unwrap_or(-1);
+                let alg: i64 = a!(1).trim().parse().unwrap_or(0);
+                let limit = if args.len() > 2 {
+                    a!(2).trim().parse().unwrap_or(usize::MAX)
+                } else {
+                    usize::MAX
+                };
+                let r = self.ds_select(ctx, set, alg, limit, n == "ds_select_domain");
+                if r == -2 {
+                    self.step(Step::Unsupported {
+                        function: format!("{n}() with algorithm {alg}"),
+                        at: c.loc.clone(),
+                    });
+                    -1
+                } else {
+                    r
+                }
+            }
+            "sql_query" => {
+                let (con, q) = (a!(0), a!(1));
+                let res = if args.len() > 2 { Some(a!(2)) } else { None };
+                match self.sql_query(&con, &q, res.as_deref()) {
+                    Ok(r) => r,
+                    Err(e) => {
+                        self.step(Step::Unsupported {
+                            function: format!("sql_query() on `{con}`: {e}"),
+                            at: c.loc.clone(),
+                        });
+                        -1
+                    }
+                }
+            }
+            "sql_result_free" => {
+                let r = a!(0);
+                self.sql.results.remove(&r);
+                1
+            }
+            "ds_next_dst" | "ds_next_domain" => self.ds_next(ctx, n == "ds_next_domain"),
+            "ds_is_from_list" => {
+                let set = if args.is_empty() {
+                    None
+                } else {
+                    a!(0).trim().parse().ok()
+                };
+                self.ds_is_from_list(ctx, set)
             }
             "exit" => return CallRes::Exit,
             "drop" => {

@@ -229,7 +229,8 @@ pub enum ParamVal {
 /// The lowered config.
 #[derive(Debug, Clone, Default)]
 pub struct Program {
-    pub routes: Vec<RouteCode>,
+    /// shared, so running a route does not copy its code
+    pub routes: Vec<std::sync::Arc<RouteCode>>,
     /// (table, name) → index; unnamed request/reply routes are `""`
     pub index: HashMap<(u8, String), usize>,
     /// core parameters (`listen` may repeat)
@@ -255,7 +256,13 @@ impl Program {
     pub fn route(&self, t: RouteTable, name: &str) -> Option<&RouteCode> {
         self.index
             .get(&(table_id(t), name.to_string()))
-            .map(|&i| &self.routes[i])
+            .map(|&i| &*self.routes[i])
+    }
+    /// The route, shared (cheap to keep while the interpreter mutates state).
+    pub fn route_rc(&self, t: RouteTable, name: &str) -> Option<std::sync::Arc<RouteCode>> {
+        self.index
+            .get(&(table_id(t), name.to_string()))
+            .map(|&i| self.routes[i].clone())
     }
     pub fn modparam(&self, module: &str, param: &str) -> Option<&ParamVal> {
         self.modparams
@@ -826,17 +833,19 @@ pub fn lower(model: &Model) -> Program {
         let key = (table_id(r.table), key_name);
         if let Some(&i) = prog.index.get(&key) {
             // unnamed onreply blocks append
-            prog.routes[i].body.extend(body);
+            std::sync::Arc::make_mut(&mut prog.routes[i])
+                .body
+                .extend(body);
             continue;
         }
         prog.index.insert(key, prog.routes.len());
-        prog.routes.push(RouteCode {
+        prog.routes.push(std::sync::Arc::new(RouteCode {
             table: r.table,
             name: r.name.clone(),
             display: r.display(),
             body,
             loc,
-        });
+        }));
     }
     prog
 }

@@ -21,18 +21,23 @@
 //! assert_eq!(rec.logs().next(), Some("INFO: <script>: got OPTIONS"));
 //! ```
 
+pub mod auth;
 pub mod capture;
 pub mod compare;
+pub mod dispatcher;
 pub mod engine;
 pub mod event;
 mod funcs;
 pub mod ir;
 mod modules;
+pub mod scenario;
 pub mod sip;
 pub mod sipfile;
+pub mod sqlops;
 mod trans;
 pub mod value;
 
+use std::net::SocketAddr;
 use std::path::Path;
 
 pub use capture::{CaptureStats, Proto, WirePacket};
@@ -113,6 +118,14 @@ impl Runner {
         {
             rt.debug = d;
         }
+        // dispatcher's list_file, when it can be read (a scenario's
+        // `#@dispatcher` lines replace it)
+        if let Some(f) = config.program.modparam_str("dispatcher", "list_file") {
+            if let Ok(t) = std::fs::read_to_string(&f) {
+                let lines: Vec<String> = t.lines().map(str::to_string).collect();
+                rt.ds_sets = dispatcher::parse_list(&lines);
+            }
+        }
         Runner {
             rt,
             records: Vec::new(),
@@ -122,13 +135,34 @@ impl Runner {
     /// Feed every message of `input` that is addressed to one of the
     /// config's listen addresses (or, for text input, all of them).
     pub fn run(&mut self, input: &Input) {
+        self.run_with_progress(input, &mut |_| {});
+    }
+
+    /// [`Runner::run`], calling `progress(n)` after every 1024th packet
+    /// (`n` packets done) and at the end, for a progress bar.
+    pub fn run_with_progress(&mut self, input: &Input, progress: &mut dyn FnMut(usize)) {
         for (k, v) in &input.nexthops {
             self.rt.nexthops.insert(*k, v.clone());
         }
         for (k, v) in &input.nexthop_tags {
             self.rt.nexthop_tags.insert(*k, v.clone());
         }
+        for (u, p) in &input.users {
+            self.rt.users.insert(u.clone(), p.clone());
+        }
+        if !input.dispatcher.is_empty() {
+            self.rt.ds_sets = dispatcher::parse_list(&input.dispatcher);
+        }
         for (i, p) in input.packets.iter().enumerate() {
+            if i % 1024 == 1023 {
+                progress(i + 1);
+            }
+            // what the timers do before this message belongs to the earlier
+            // messages, and happens with the next hops as they were then
+            if p.ts > self.rt.clock {
+                self.rt.run_timers(p.ts);
+                self.records.extend(self.rt.take_records());
+            }
             if let Some(cfg) = input.nexthop_changes.get(&i) {
                 for (k, v) in cfg {
                     self.rt.nexthops.insert(*k, v.clone());
@@ -143,8 +177,26 @@ impl Runner {
             if input.auto_ack && !input.no_auto_ack.contains(&i) {
                 self.auto_ack(p, &new);
             }
+            let retry = input
+                .auth
+                .get(&i)
+                .and_then(|cred| auth_retry(&p.data, &new, p.src, cred));
             self.records.extend(new);
             self.records.extend(self.rt.take_records());
+            if let Some(r) = retry {
+                // the client answers the challenge (same exchange)
+                self.rt.receive(p.src, p.dst, p.proto, &r, p.ts);
+                let new = self.rt.take_records();
+                if input.auto_ack && !input.no_auto_ack.contains(&i) {
+                    let rp = WirePacket {
+                        data: r.clone(),
+                        ..p.clone()
+                    };
+                    self.auto_ack(&rp, &new);
+                }
+                self.records.extend(new);
+                self.records.extend(self.rt.take_records());
+            }
         }
         // the run ends with the input: text scenarios wait one step more for
         // what the last message causes, a capture ends with its last packet
@@ -156,6 +208,7 @@ impl Runner {
             };
         self.rt.run_timers(end);
         self.records.extend(self.rt.take_records());
+        progress(input.packets.len());
     }
 
     pub fn records(&self) -> &[Record] {
@@ -238,4 +291,60 @@ impl Runner {
     pub fn summary(&self) -> &Summary {
         &self.rt.summary
     }
+}
+
+/// The scripted client's answer to a 401/407 for `req`: the request again
+/// with CSeq + 1, a new branch and digest credentials for `user:password`.
+fn auth_retry(req: &[u8], out: &[Record], client: SocketAddr, cred: &str) -> Option<Vec<u8>> {
+    let m = sip::SipMsg::parse(req).ok()?;
+    let ch = out.iter().flat_map(|r| r.sent()).find(|s| {
+        s.dst == client
+            && (s.start_line.starts_with("SIP/2.0 401 ")
+                || s.start_line.starts_with("SIP/2.0 407 "))
+            && s.headers
+                .iter()
+                .any(|(n, v)| sip::canon_name(n) == "call-id" && v == m.call_id())
+    })?;
+    let www = ch.start_line.starts_with("SIP/2.0 401 ");
+    let hname = if www {
+        "www-authenticate"
+    } else {
+        "proxy-authenticate"
+    };
+    let chv = ch
+        .headers
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case(hname))?
+        .1
+        .clone();
+    let realm = auth::digest_param(&chv, "realm")?;
+    let nonce = auth::digest_param(&chv, "nonce")?;
+    let (user, pass) = cred.split_once(':')?;
+    let resp = auth::digest_response(user, &realm, pass, m.method(), m.ruri(), &nonce);
+    let mut r = m.clone();
+    let num: u64 = m.cseq_num().parse().ok()?;
+    for h in r.headers.iter_mut() {
+        if h.is("cseq") {
+            h.value = format!("{} {}", num + 1, m.method());
+        }
+    }
+    if let Some(h) = r.headers.iter_mut().find(|h| h.is("via")) {
+        h.value = h
+            .value
+            .replacen(";branch=", ";branch=z9hG4bK-auth-", 1)
+            .replace("z9hG4bK-auth-z9hG4bK", "z9hG4bK-auth");
+    }
+    let cl = r.headers.iter().position(|h| h.is("content-length"));
+    let hdr = sip::Header::new(
+        if www { "Authorization" } else { "Proxy-Authorization" },
+        format!(
+            "Digest username=\"{user}\", realm=\"{realm}\", nonce=\"{nonce}\", uri=\"{}\", response=\"{resp}\"",
+            m.ruri()
+        ),
+    );
+    match cl {
+        Some(i) => r.headers.insert(i, hdr),
+        None => r.headers.push(hdr),
+    }
+    Some(r.to_wire().into_bytes())
 }

@@ -32,15 +32,19 @@ impl Header {
     pub fn canon(&self) -> String {
         canon_name(&self.name)
     }
+    /// Is this header `canon` (a lower-case long name)? No allocation:
+    /// it is asked for every header of every lookup.
     pub fn is(&self, canon: &str) -> bool {
-        canon_name(&self.name) == canon
+        let n = self.name.trim();
+        if n.len() == 1 {
+            return compact_long(&n.to_ascii_lowercase()) == Some(canon);
+        }
+        n.eq_ignore_ascii_case(canon)
     }
 }
 
-/// Compact header forms (RFC 3261 and extensions), as Kamailio's parser knows them.
-pub fn canon_name(name: &str) -> String {
-    let l = name.trim().to_ascii_lowercase();
-    let long = match l.as_str() {
+fn compact_long(l: &str) -> Option<&'static str> {
+    Some(match l {
         "i" => "call-id",
         "m" => "contact",
         "e" => "content-encoding",
@@ -61,9 +65,17 @@ pub fn canon_name(name: &str) -> String {
         "x" => "session-expires",
         "y" => "identity",
         "n" => "identity-info",
-        _ => return l,
-    };
-    long.to_string()
+        _ => return None,
+    })
+}
+
+/// Compact header forms (RFC 3261 and extensions), as Kamailio's parser knows them.
+pub fn canon_name(name: &str) -> String {
+    let l = name.trim().to_ascii_lowercase();
+    match compact_long(&l) {
+        Some(long) => long.to_string(),
+        None => l,
+    }
 }
 
 /// The first line.

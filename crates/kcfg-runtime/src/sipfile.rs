@@ -2,7 +2,8 @@
 //! Kamailio oracle (`../shared/tools/kamailio-oracle`, INPUT.sip):
 //! messages separated by `---` lines, `#` comments, directives
 //! (`@nh-reply 200 OK`, `@nh1-reply 486 Busy Here`, `@nh-reply none`,
-//! `@sleep S`, `@no-auto-ack`), placeholders `{{KPORT}} {{CPORT}}
+//! `@sleep S`, `@no-auto-ack`, `@auth user:password`; `#@user user:password`
+//! lines anywhere declare subscribers), placeholders `{{KPORT}} {{CPORT}}
 //! {{NHnPORT}} {{IP}} {{N}}`.
 
 use std::collections::HashMap;
@@ -52,6 +53,12 @@ pub struct Input {
     pub stats: CaptureStats,
     /// virtual seconds between text messages
     pub step: f64,
+    /// subscribers (`#@user alice:secret` lines): user → password
+    pub users: Vec<(String, String)>,
+    /// packet index → `user:password` the client answers a 401/407 with (`@auth`)
+    pub auth: HashMap<usize, String>,
+    /// dispatcher list-file lines (`#@dispatcher 1 sip:127.0.0.1:5091`)
+    pub dispatcher: Vec<String>,
 }
 
 /// Why an input could not be read.
@@ -101,6 +108,23 @@ impl Input {
         for (i, nh) in opts.nexthops.iter().enumerate() {
             subs.push((format!("NH{}PORT", i + 1), nh.port().to_string()));
         }
+        input.users = text
+            .lines()
+            .filter_map(|l| l.strip_prefix("#@user "))
+            .filter_map(|l| l.trim().split_once(':'))
+            .map(|(u, p)| (u.to_string(), p.to_string()))
+            .collect();
+        input.dispatcher = text
+            .lines()
+            .filter_map(|l| l.strip_prefix("#@dispatcher "))
+            .map(|l| {
+                let mut l = l.trim().to_string();
+                for (k, v) in &subs {
+                    l = l.replace(&format!("{{{{{k}}}}}"), v);
+                }
+                l
+            })
+            .collect();
         let mut ts = 0.0;
         for (bi, block) in text
             .split_inclusive('\n')
@@ -116,6 +140,7 @@ impl Input {
             let mut lines: Vec<&str> = Vec::new();
             let mut started = false;
             let mut changes = Vec::new();
+            let mut wait = 0.0f64;
             for line in block.lines() {
                 if !started {
                     let s = line.trim();
@@ -128,8 +153,14 @@ impl Input {
                         let arg = arg.trim();
                         match name.as_str() {
                             "sleep" => ts += arg.parse::<f64>().unwrap_or(0.0),
-                            "quiet" | "max-wait" => {}
+                            // the real replay waits this long; the virtual clock too
+                            "quiet" | "max-wait" => {
+                                wait = wait.max(arg.parse::<f64>().unwrap_or(0.0))
+                            }
                             "no-auto-ack" => input.no_auto_ack.push(input.packets.len()),
+                            "auth" => {
+                                input.auth.insert(input.packets.len(), arg.to_string());
+                            }
                             n if n.starts_with("nh") && n.ends_with("-reply") => {
                                 let idx = &n[2..n.len() - 6];
                                 let conf = if arg.is_empty() || arg.eq_ignore_ascii_case("none") {
@@ -201,7 +232,7 @@ impl Input {
                 frame: 0,
             });
             input.stats.sip_messages += 1;
-            ts += opts.step;
+            ts += opts.step.max(wait);
         }
         Ok(input)
     }

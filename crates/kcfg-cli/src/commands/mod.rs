@@ -9,6 +9,7 @@ pub mod graph;
 pub mod lsp;
 pub mod run;
 pub mod syntax_tree;
+pub mod test;
 
 use std::io;
 

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::io;
+use std::io::{self, IsTerminal};
 
 use kcfg_runtime::{Config, Input, Record, Runner, SipFileOptions, Step};
 
@@ -13,6 +13,8 @@ use crate::{emit, Env, Status};
 
 /// Largest trace read.
 const MAX_TRACE: u64 = 2 << 30;
+/// Packets from which `kcfg run` shows a progress bar (on a terminal).
+const PROGRESS_MIN: usize = 5000;
 
 pub fn run(args: &RunArgs, env: &mut Env<'_>) -> io::Result<Status> {
     let config = match Config::load(&args.config, &args.defines) {
@@ -54,7 +56,26 @@ pub fn run(args: &RunArgs, env: &mut Env<'_>) -> io::Result<Status> {
         return compare(args, env, &config, &input);
     }
     let mut runner = runner_probe;
-    runner.run(&input);
+    // a progress bar on stderr for long captures, only on a terminal
+    let bar = (input.packets.len() >= PROGRESS_MIN && std::io::stderr().is_terminal()).then(|| {
+        let b = indicatif::ProgressBar::new(input.packets.len() as u64);
+        b.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{spinner} {human_pos}/{human_len} packets [{bar:30}] eta {eta}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+            .progress_chars("=> "),
+        );
+        b
+    });
+    runner.run_with_progress(&input, &mut |n| {
+        if let Some(b) = &bar {
+            b.set_position(n as u64);
+        }
+    });
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
     let summary = runner.summary().clone();
     match args.format {
         RunFormat::Jsonl | RunFormat::Json => {
