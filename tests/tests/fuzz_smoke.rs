@@ -4,10 +4,12 @@
 //! is saved in fuzz/artifacts/TARGET/) fails the test. Executions and
 //! executions per second are printed per target.
 //!
-//! Runs when `CI=true` or `KCFG_FUZZ_SMOKE=1`; otherwise it skips with a
-//! message. Outside CI a missing `cargo-fuzz` skips too; under `CI=true`
-//! fuzz.sh installs it (`cargo install --locked cargo-fuzz`), and a failure
-//! to install or build fails the test.
+//! Runs only when `KCFG_FUZZ_SMOKE=1`; otherwise it skips with a message.
+//! It is not yet switched on by `CI=true`: it has not been run end to end
+//! on a CI machine (the AddressSanitizer builds of the seven targets take
+//! about 10 minutes and several GB of disk, which filled this machine's disk
+//! when first tried beside other builds). A missing `cargo-fuzz` skips unless
+//! `KCFG_FUZZ_SMOKE=1`, where fuzz.sh installs it.
 
 use std::path::Path;
 use std::process::Command;
@@ -44,20 +46,12 @@ fn executions(log: &str) -> Option<u64> {
 
 #[test]
 fn fuzz_targets_smoke() {
-    let ci = std::env::var("CI").is_ok_and(|v| v == "true");
     let asked = std::env::var("KCFG_FUZZ_SMOKE").is_ok_and(|v| v == "1");
-    if !ci && !asked {
-        eprintln!("fuzz_smoke: skipped (set CI=true or KCFG_FUZZ_SMOKE=1 to run it)");
+    if !asked {
+        eprintln!("fuzz_smoke: skipped (set KCFG_FUZZ_SMOKE=1 to run it)");
         return;
     }
-    let have_cargo_fuzz = Command::new("cargo")
-        .args(["fuzz", "--version"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !have_cargo_fuzz && !ci {
-        eprintln!("fuzz_smoke: skipped: cargo-fuzz is not installed (`cargo install --locked cargo-fuzz`)");
-        return;
-    }
+    // scripts/fuzz.sh installs cargo-fuzz when it is missing
     let seconds: u64 = std::env::var("KCFG_FUZZ_SMOKE_SECONDS")
         .ok()
         .and_then(|v| v.parse().ok())
