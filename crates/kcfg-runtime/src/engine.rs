@@ -49,6 +49,8 @@ pub(crate) struct UacBranch {
     pub(crate) sent: SipMsg,
     pub(crate) last_code: u16,
     pub(crate) reply: Option<SipMsg>,
+    /// `reply` was made by tm itself (a timeout's 408), not received
+    pub(crate) reply_local: bool,
     pub(crate) final_: bool,
     pub(crate) canceled: bool,
     pub(crate) timer_at: f64,
@@ -2075,6 +2077,7 @@ impl Runtime {
                 sent: fwd,
                 last_code: 0,
                 reply: None,
+                reply_local: false,
                 final_: false,
                 canceled: false,
                 timer_at: self.clock + timeout,
@@ -2303,6 +2306,7 @@ impl Runtime {
             b.final_ = true;
             b.last_code = code;
             b.reply = Some(reply.clone());
+            b.reply_local = local;
         }
         let t = &self.trans[ti];
         // hop-by-hop ACK for a negative reply to INVITE
@@ -2359,9 +2363,13 @@ impl Runtime {
                 return; // new branches: wait for them
             }
         }
-        let best = self.best_reply(ti);
-        if let Some(r) = best {
-            let local_gen = r.header("server").is_none();
+        let best = self.best_branch(ti);
+        if let Some(bi) = best {
+            let b = &self.trans[ti].branches[bi];
+            let (r, local_gen) = (
+                b.reply.clone().expect("best_branch has a reply"),
+                b.reply_local,
+            );
             // a 503 is not relayed: tm answers 500 with its reason phrase
             // (RFC 3261 16.7 item 6; tm's remap_503_500, on by default)
             let remap = r.status() == 503 && self.prog.modparam_int("tm", "remap_503_500", 1) != 0;
@@ -2387,6 +2395,12 @@ impl Runtime {
     }
 
     fn best_reply(&self, ti: usize) -> Option<SipMsg> {
+        self.best_branch(ti)
+            .and_then(|bi| self.trans[ti].branches[bi].reply.clone())
+    }
+
+    /// The branch whose reply tm would pick.
+    fn best_branch(&self, ti: usize) -> Option<usize> {
         // get_prio in tm/t_reply.c: 2xx, then 6xx, 3xx, 4xx (401, 407, 415,
         // 420, 484 first), 5xx; lower codes first within a class
         let prio = |c: u16| -> u32 {
@@ -2404,15 +2418,15 @@ impl Runtime {
                 None => 10000 + c as u32,
             }
         };
-        let mut best: Option<&SipMsg> = None;
-        for b in &self.trans[ti].branches {
+        let mut best: Option<(usize, u16)> = None;
+        for (i, b) in self.trans[ti].branches.iter().enumerate() {
             if let Some(r) = &b.reply {
-                if best.is_none_or(|x| prio(r.status()) < prio(x.status())) {
-                    best = Some(r);
+                if best.is_none_or(|(_, c)| prio(r.status()) < prio(c)) {
+                    best = Some((i, r.status()));
                 }
             }
         }
-        best.cloned()
+        best.map(|(i, _)| i)
     }
 }
 
