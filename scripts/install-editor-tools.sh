@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the editor tests (tests/tests/editors.rs) need: Neovim, Emacs and Debian's eglot,
 # git, pre-commit (PyPI); Node.js >= 20 and npm are expected on the machine (the VS Code extension's
-# packaging needs Node 20). Idempotent and quiet: installs only what is missing.
+# packaging needs Node 20), and newer Neovims under /opt/kcfg-nvim. Idempotent and quiet: installs only
+# what is missing.
 set -euo pipefail
 
 need=()
@@ -26,3 +27,7 @@ if [ "$node_major" -lt 20 ]; then
   echo "install-editor-tools: Node.js >= 20 is needed for vscode-extension (found ${node_major})" >&2
   exit 1
 fi
+
+# Neovim 0.10 (trixie) and the sid release (>= 0.11) beside Debian 12's 0.7, for the plugin's other
+# client API paths (unpacked under /opt/kcfg-nvim, the system is not changed)
+"$(dirname "$0")/install-neovim-versions.sh"

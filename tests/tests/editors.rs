@@ -4,7 +4,8 @@
 //!   the grammar compared with kcfg's lexer on the corpus, snippets parsed by kcfg, unit tests),
 //!   `npm run package` (the .vsix);
 //! - `editors/neovim/`: a headless Neovim session (filetype detection, the syntax fallback, and — when
-//!   `kcfg lsp` exists — the server attaching, diagnostics and hover);
+//!   `kcfg lsp` exists — the server attaching, diagnostics and hover), in Debian 12's Neovim 0.7 and
+//!   in 0.10 and >= 0.11 (`scripts/install-neovim-versions.sh`), one per client API of the plugin;
 //! - `editors/emacs/`: ERT in Emacs batch mode (the same, through eglot);
 //! - `editors/helix/languages.toml`: well-formed and wired to `kcfg lsp`;
 //! - `.pre-commit-hooks.yaml`: `pre-commit try-repo` on a scratch repository with a good and a bad
@@ -186,6 +187,36 @@ fn neovim_headless() {
     let Some(nvim) = require("nvim", "neovim") else {
         return;
     };
+    run_neovim(&nvim, "0.7 (Debian 12)");
+}
+
+/// The newer Neovims that `scripts/install-neovim-versions.sh` unpacks under `/opt/kcfg-nvim`
+/// (or `KCFG_NVIM_DIR`): 0.10 from Debian trixie takes the plugin's `vim.lsp.start` path, the sid
+/// release (>= 0.11) the `vim.lsp.config` path. Required under CI=true.
+#[test]
+fn neovim_newer_versions() {
+    let dir =
+        PathBuf::from(std::env::var_os("KCFG_NVIM_DIR").unwrap_or_else(|| "/opt/kcfg-nvim".into()));
+    for suite in ["trixie", "sid"] {
+        let nvim = dir.join(suite).join("nvim");
+        if !nvim.is_file() {
+            assert!(
+                !ci(),
+                "{}: not installed; CI must run scripts/install-neovim-versions.sh",
+                nvim.display()
+            );
+            println!(
+                "neovim ({suite}): SKIPPED, {} is not installed (scripts/install-neovim-versions.sh)",
+                nvim.display()
+            );
+            continue;
+        }
+        run_neovim(&nvim, suite);
+    }
+}
+
+/// `editors/neovim/test/run.lua` in a headless `nvim`.
+fn run_neovim(nvim: &Path, label: &str) {
     let tmp = scratch("nvim");
     let lsp = kcfg_has("lsp");
     let out = Command::new(nvim)
@@ -205,12 +236,16 @@ fn neovim_headless() {
         .output()
         .expect("run nvim");
     let text = String::from_utf8_lossy(&out.stdout);
-    println!("{text}");
+    println!("--- neovim {label}: {}\n{text}", nvim.display());
     assert!(out.status.success(), "neovim test failed\n{}", show(&out));
     assert!(text.contains("nvim: 0 failed"), "{}", show(&out));
     assert!(
         text.matches("\nok ").count() + usize::from(text.starts_with("ok ")) >= 30,
         "the checks ran"
+    );
+    assert!(
+        text.contains("takes the vim.lsp."),
+        "the API path was checked"
     );
     if lsp {
         assert!(

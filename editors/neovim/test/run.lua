@@ -123,6 +123,13 @@ local ok, err = pcall(function()
     { kamailioVersion = "6.0", defines = { "WITH_AUTH" } }), "init_options with version and defines")
   check(vim.deep_equal(kcfg_mod.init_options({ defines = {} }), {}), "init_options leaves empty values out")
 
+  -- ---- the client API of this Neovim ----
+  local v = vim.version and vim.version() or { major = 0, minor = 7 }
+  local want = (v.major > 0 or v.minor >= 11) and "vim.lsp.config"
+    or (v.minor >= 8 and "vim.lsp.start" or "vim.lsp.start_client")
+  out(("nvim version %d.%d uses %s"):format(v.major, v.minor, kcfg_mod.api()))
+  check(kcfg_mod.api() == want, ("Neovim %d.%d takes the %s path"):format(v.major, v.minor, want))
+
   -- ---- the language server ----
   if os.getenv("KCFG_TEST_LSP") ~= "1" then
     out("SKIP language server: `kcfg lsp` is not available")

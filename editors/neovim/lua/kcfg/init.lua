@@ -85,6 +85,17 @@ end
 
 local clients_07 = {} -- root_dir -> client id (Neovim 0.7)
 
+--- Which client API this Neovim uses: "vim.lsp.config" (>= 0.11), "vim.lsp.start" (0.8-0.10) or
+--- "vim.lsp.start_client" (0.7).
+function M.api()
+  if vim.lsp.config and vim.lsp.enable then
+    return "vim.lsp.config"
+  elseif vim.lsp.start then
+    return "vim.lsp.start"
+  end
+  return "vim.lsp.start_client"
+end
+
 local function start(bufnr)
   if not executable_ok(M.options.cmd) then
     return
@@ -111,7 +122,7 @@ end
 
 function M.setup(opts)
   M.options = vim.tbl_deep_extend("force", vim.deepcopy(M.defaults), opts or {})
-  if vim.lsp.config and vim.lsp.enable then
+  if M.api() == "vim.lsp.config" then
     -- Neovim >= 0.11
     if executable_ok(M.options.cmd) then
       local cfg = M.client_config()
