@@ -126,6 +126,7 @@ mod expand;
 mod exprs;
 mod loader;
 mod model;
+mod subst;
 mod symbols;
 
 pub use callgraph::{CallGraph, DynamicCall, Edge, EdgeKind};

@@ -390,6 +390,8 @@ pub(crate) struct Walker<'a> {
     pub modparams: Vec<ModParamSite>,
     pub globals: Vec<GlobalSite>,
     cur_route: Option<usize>,
+    /// `#!subst`/`#!substdef` rules read so far, applied to later strings
+    subst_rules: Vec<crate::subst::SubstRule>,
 }
 
 impl<'a> Walker<'a> {
@@ -410,6 +412,7 @@ impl<'a> Walker<'a> {
             modparams: Vec::new(),
             globals: Vec::new(),
             cur_route: None,
+            subst_rules: Vec::new(),
         }
     }
 
@@ -594,18 +597,22 @@ impl<'a> Walker<'a> {
     }
 
     /// `#!substdef "/NAME/value/"` defines NAME too; `#!subst` does not.
+    /// Both add a rule that rewrites the strings read after it.
     fn pp_subst(&mut self, file: FileIdx, node: &SyntaxNode) {
         let Some(kw) = token_text(node, SyntaxKind::PP_KEYWORD) else {
             return;
         };
-        if !kw.contains("substdef") {
-            return;
-        }
         let Some(body) = first_token(node, SyntaxKind::PP_BODY) else {
             return;
         };
         let text = body.text().trim();
         let inner = defines::unquote(text).unwrap_or(text);
+        if let Some(rule) = crate::subst::SubstRule::parse(inner) {
+            self.subst_rules.push(rule);
+        }
+        if !kw.contains("substdef") {
+            return;
+        }
         let mut chars = inner.chars();
         let Some(delim) = chars.next() else {
             return;
@@ -758,11 +765,21 @@ impl<'a> Walker<'a> {
         self.stack.pop();
     }
 
+    /// A string literal's value after the `#!subst` rules read so far.
+    fn string_value(&self, s: &ast::StringLit) -> String {
+        let v = ast::string_value(s);
+        if self.subst_rules.is_empty() {
+            v
+        } else {
+            crate::subst::apply_all(&self.subst_rules, v)
+        }
+    }
+
     /// A constant argument: a string, a number or a (define) name.
     pub(crate) fn const_of(&self, node: &SyntaxNode) -> Option<Const> {
         match node.kind() {
             SyntaxKind::STRING_LIT => {
-                ast::StringLit::cast(node.clone()).map(|s| Const::Str(ast::string_value(&s)))
+                ast::StringLit::cast(node.clone()).map(|s| Const::Str(self.string_value(&s)))
             }
             SyntaxKind::LITERAL => {
                 let toks: Vec<_> = node
@@ -903,7 +920,7 @@ impl<'a> Walker<'a> {
         let (token, via_define) = match parts.as_slice() {
             [NodeOrToken::Node(n)] if n.kind() == SyntaxKind::STRING_LIT => {
                 let s = ast::StringLit::cast(n.clone())?;
-                (ValueToken::Str(ast::string_value(&s)), None)
+                (ValueToken::Str(self.string_value(&s)), None)
             }
             [NodeOrToken::Token(t)] if t.kind() == SyntaxKind::NUMBER => {
                 if !is_kamailio_number(t.text()) {
@@ -994,7 +1011,7 @@ impl<'a> Walker<'a> {
     /// The name of `[...]` as Kamailio stores it.
     fn route_name(&self, n: &SyntaxNode) -> Option<String> {
         if let Some(s) = n.children().find(|c| c.kind() == SyntaxKind::STRING_LIT) {
-            return ast::StringLit::cast(s).map(|s| ast::string_value(&s));
+            return ast::StringLit::cast(s).map(|s| self.string_value(&s));
         }
         let t = n
             .children_with_tokens()
