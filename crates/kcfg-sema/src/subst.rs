@@ -186,7 +186,7 @@ impl Regex {
         }
         Some(
             m.iter()
-                .map(|g| (g.rm_so >= 0).then(|| (g.rm_so as usize, g.rm_eo as usize)))
+                .map(|g| (g.rm_so >= 0).then_some((g.rm_so as usize, g.rm_eo as usize)))
                 .collect(),
         )
     }
