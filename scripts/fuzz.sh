@@ -18,7 +18,7 @@
 #   saved in fuzz/artifacts/TARGET/ (reproduce: `cargo fuzz run TARGET FILE`,
 #   minimise: `cargo fuzz tmin TARGET FILE`).
 #
-# Env: FUZZ_JOBS (default 1), FUZZ_SANITIZER (address|none), FUZZ_MAX_LEN
+# Env: FUZZ_CORPUS (the corpus directory, default corpus/TARGET; relative to fuzz/), FUZZ_JOBS (default 1), FUZZ_SANITIZER (address|none), FUZZ_MAX_LEN
 # (default: libFuzzer's choice, max(4096, largest seed)), FUZZ_LOG (file to tee libFuzzer's output to).
 set -euo pipefail
 
@@ -35,7 +35,7 @@ if ! command -v cargo-fuzz >/dev/null 2>&1; then
 	cargo install --locked cargo-fuzz
 fi
 
-corpus="corpus/$target"
+corpus="${FUZZ_CORPUS:-corpus/$target}"
 mkdir -p "$corpus" "artifacts/$target"
 # seed corpus: file names by content hash, so re-running adds nothing new
 n=0

@@ -40,7 +40,11 @@
 //! * **Preprocessor.** `-D NAME[=VALUE]` ([`SemaOptions::defines`]),
 //!   `#!define` (an error when the name is already defined, as in Kamailio),
 //!   `#!trydef`, `#!redefine`, `#!undef`, `#!substdef`/`#!substdefs` (which
-//!   also define the name), `#!defenv` (defined, value unknown). For every
+//!   also define the name), `#!defenv` (defined, value unknown). `#!subst`
+//!   and `#!substdef` rules rewrite the string literals read after them
+//!   (module names, modparams, route names, constant function arguments;
+//!   not yet format strings checked for PVs) with glibc's POSIX regex, as
+//!   Kamailio's lexer does (`subst.rs`). For every
 //!   `#!ifdef`/`#!ifndef`/`#!else` group that is a `PP_IF` node only the
 //!   active arms are analysed (each `#!else` flips the condition, as in
 //!   Kamailio); `#!ifexp` is not evaluated (its arm counts as not taken).
