@@ -408,8 +408,11 @@ pub(crate) struct Walker<'a> {
     pub globals: Vec<GlobalSite>,
     cur_route: Option<usize>,
     /// parses the files (see [`Model::build_with_parser`])
-    parser: Option<&'a dyn Fn(&Path, &str, &ParseOptions) -> kcfg_syntax::Parse>,
+    parser: Option<FileParser<'a>>,
 }
+
+/// Parses a file for [`Model::build_with_parser`]: path, text, options in.
+type FileParser<'a> = &'a dyn Fn(&Path, &str, &ParseOptions) -> kcfg_syntax::Parse;
 
 impl<'a> Walker<'a> {
     fn new(loader: &'a dyn FileLoader, options: &'a SemaOptions) -> Walker<'a> {
