@@ -153,8 +153,42 @@ pub fn check_source_model(
     options: &CheckOptions,
     loader: &dyn kcfg_sema::FileLoader,
 ) -> (Vec<Diagnostic>, kcfg_sema::Model) {
+    check_source_model_with_parser(files, file, options, loader, &|_, text, o| {
+        kcfg_syntax::parse_with(text, o)
+    })
+}
+
+/// How [`check_source_model_with_parser`] parses a file: path, text and
+/// options in, the parse [`kcfg_syntax::parse_with`] would give out.
+pub type Parser<'a> =
+    &'a dyn Fn(&std::path::Path, &str, &kcfg_syntax::ParseOptions) -> kcfg_syntax::Parse;
+
+/// [`check_source_model`] with every parse done by `parser` (the language
+/// server's parser reuses the trees of the previous versions of a text).
+pub fn check_source_model_with_parser(
+    files: &mut Files,
+    file: FileId,
+    options: &CheckOptions,
+    loader: &dyn kcfg_sema::FileLoader,
+    parser: Parser<'_>,
+) -> (Vec<Diagnostic>, kcfg_sema::Model) {
     let text = files.get(file).text().to_string();
-    let model = build_model_with(files, file, &text, options, loader);
+    let sema_options = kcfg_sema::SemaOptions {
+        version: options.version,
+        defines: options.defines.clone(),
+        cwd: None,
+    };
+    let main_path = options
+        .path
+        .clone()
+        .unwrap_or_else(|| std::path::PathBuf::from(files.get(file).path()));
+    let model = kcfg_sema::Model::build_with_parser(
+        &main_path,
+        text.as_str(),
+        loader,
+        &sema_options,
+        parser,
+    );
     // kcfg-sema parsed the main file with the command-line defines; when it
     // includes other files, parse it again knowing what they define, so bare
     // names can be checked. The unknown-core-parameter check is kcfg-sema's
@@ -169,7 +203,7 @@ pub fn check_source_model(
             parse_options.defines.extend(names);
             parse_options.includes_resolved = true;
         }
-        kcfg_syntax::parse_with(&text, &parse_options)
+        parser(&main_path, &text, &parse_options)
     };
     let mut out: Vec<Diagnostic> = {
         let source = files.get(file);

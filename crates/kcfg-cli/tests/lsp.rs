@@ -319,3 +319,84 @@ fn an_editor_session_over_stdio() {
         std::thread::sleep(Duration::from_millis(20));
     }
 }
+
+/// `[lint]` of kcfg.toml (select, ignore, per-file ignores) changes the
+/// server's diagnostics exactly as it changes `kcfg check`'s.
+#[test]
+fn lint_settings_of_kcfg_toml_are_those_of_kcfg_check() {
+    // KC201 (`.`), KC306 and other lint findings, and a KC103 of kcfg-sema
+    let text = "loadmodule \"pv.so\"\nloadmodule \"tm.so\"\nloadmodule \"xlog.so\"\nrequest_route {\n\t$var(a) = \"x\" . $ci;\n\t$var(b) = 1;\n\tsl_send_reply(\"200\", \"OK\");\n\tt_relay();\n}\nroute[UNUSED] {\n\texit;\n}\n";
+    // (code, start line, start column (1-based, ASCII text)) of `kcfg check`
+    let check_codes = |dir: &std::path::Path| -> Vec<(String, u64, u64)> {
+        let out = Command::new(env!("CARGO_BIN_EXE_kcfg"))
+            .args(["check", "--format", "json", "kamailio.cfg"])
+            .current_dir(dir)
+            .output()
+            .expect("run kcfg check");
+        let v: Value = serde_json::from_slice(&out.stdout).expect("json output");
+        let mut codes: Vec<_> = v
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| {
+                (
+                    d["code"].as_str().unwrap().to_string(),
+                    d["range"]["start"]["line"].as_u64().unwrap() - 1,
+                    d["range"]["start"]["column"].as_u64().unwrap() - 1,
+                )
+            })
+            .collect();
+        codes.sort();
+        codes
+    };
+    let lsp_codes = |dir: &std::path::Path| -> Vec<(String, u64, u64)> {
+        let main_path = dir.join("kamailio.cfg");
+        let uri = format!("file://{}", main_path.display());
+        let mut s = Server::start(dir);
+        s.request(
+            "initialize",
+            json!({"processId": null, "rootUri": format!("file://{}", dir.display()), "capabilities": {}}),
+        );
+        s.notify("initialized", json!({}));
+        s.notify(
+            "textDocument/didOpen",
+            json!({"textDocument": {"uri": uri, "languageId": "kamailio", "version": 1, "text": text}}),
+        );
+        let d = s.diagnostics_for(&uri, Some(1));
+        s.request("shutdown", json!(null));
+        s.notify("exit", json!(null));
+        let _ = s.child.wait();
+        let mut codes: Vec<_> = d
+            .iter()
+            .filter(|d| d.get("code").is_some())
+            .map(|d| {
+                (
+                    d["code"].as_str().unwrap().to_string(),
+                    d["range"]["start"]["line"].as_u64().unwrap(),
+                    d["range"]["start"]["character"].as_u64().unwrap(),
+                )
+            })
+            .collect();
+        codes.sort();
+        codes
+    };
+    let tomls = [
+        "",
+        "[lint]\nignore = [\"KC306\"]\n",
+        "[lint]\nselect = [\"KC2\"]\nignore = [\"KC201\"]\n",
+        "[lint]\nper-file-ignores = { \"kamailio.cfg\" = [\"KC3\", \"KC5\"] }\n",
+        "kamailio-version = \"5.6\"\n[lint]\nselect = [\"ALL\"]\nper-file-ignores = { \"other-*.cfg\" = [\"KC2\"] }\n",
+    ];
+    let mut seen = std::collections::BTreeSet::new();
+    for toml in tomls {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("kamailio.cfg"), text).unwrap();
+        std::fs::write(dir.path().join("kcfg.toml"), toml).unwrap();
+        let expected = check_codes(dir.path());
+        let got = lsp_codes(dir.path());
+        assert_eq!(got, expected, "kcfg.toml:\n{toml}");
+        seen.insert(expected);
+    }
+    // the settings did change the findings
+    assert!(seen.len() >= 4, "{seen:?}");
+}

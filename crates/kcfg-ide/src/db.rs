@@ -50,6 +50,118 @@ pub struct Workspace {
 pub trait Db: salsa::Database {
     /// The one workspace of this database.
     fn workspace(&self) -> Workspace;
+    /// The trees of the last parse of every file (see [`ParseCache`]).
+    fn parse_cache(&self) -> &ParseCache;
+}
+
+/// The options of a parse, compared by value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct OptionsKey {
+    defines: Vec<String>,
+    core_params: Option<Vec<String>>,
+    includes_resolved: bool,
+}
+
+impl OptionsKey {
+    fn of(o: &kcfg_syntax::ParseOptions) -> OptionsKey {
+        OptionsKey {
+            defines: o.defines.clone(),
+            core_params: o.core_params.clone(),
+            includes_resolved: o.includes_resolved,
+        }
+    }
+}
+
+struct CachedParse {
+    options: OptionsKey,
+    text: Arc<str>,
+    parse: Parse,
+}
+
+/// The last parse of each (path, parse options): a keystroke inside a
+/// string, comment or run of spaces reparses only that token
+/// ([`kcfg_syntax::reparse`]), and the same text parsed again with the
+/// same options (the main file by the `parse` query and by kcfg-sema) is
+/// parsed once. The result is always what [`kcfg_syntax::parse_with`]
+/// gives, so the queries stay pure functions of their inputs; the cache
+/// only saves work. Bounded: a few option sets per path, [`Self::MAX_PATHS`]
+/// paths.
+#[derive(Default)]
+pub struct ParseCache {
+    map: std::sync::Mutex<std::collections::HashMap<PathBuf, Vec<CachedParse>>>,
+}
+
+impl ParseCache {
+    const MAX_PATHS: usize = 256;
+    const MAX_PER_PATH: usize = 4;
+
+    /// `parse_with(text, options)`, reusing the last parse of `path` with
+    /// the same options.
+    pub fn parse(&self, path: &Path, text: &str, options: &kcfg_syntax::ParseOptions) -> Parse {
+        let key = OptionsKey::of(options);
+        let lock = || self.map.lock().unwrap_or_else(|e| e.into_inner());
+        let old = lock().get(path).and_then(|v| {
+            v.iter()
+                .find(|c| c.options == key)
+                .map(|c| (c.text.clone(), c.parse.clone()))
+        });
+        let parse = match &old {
+            Some((t, p)) if **t == *text => return p.clone(),
+            Some((t, p)) => kcfg_syntax::reparse::reparse(p, t, text, options),
+            None => kcfg_syntax::parse_with(text, options),
+        };
+        let mut map = lock();
+        if map.len() >= Self::MAX_PATHS && !map.contains_key(path) {
+            map.clear();
+        }
+        let entries = map.entry(path.to_path_buf()).or_default();
+        entries.retain(|c| c.options != key);
+        if entries.len() >= Self::MAX_PER_PATH {
+            entries.remove(0);
+        }
+        entries.push(CachedParse {
+            options: key,
+            text: text.into(),
+            parse: parse.clone(),
+        });
+        drop(map);
+        // the old tree shares all but the edited path with the new one;
+        // what is left of it is freed off the editor's path
+        drop_later(old);
+        parse
+    }
+}
+
+/// Drop `value` on a background thread (freeing a syntax tree or a model
+/// of a 10,000-line file takes milliseconds the keystroke need not wait
+/// for).
+pub fn drop_later<T: Send + 'static>(value: T) {
+    use std::sync::mpsc::{channel, Sender};
+    use std::sync::{Mutex, OnceLock};
+    type Job = Box<dyn Send>;
+    static DROPPER: OnceLock<Option<Mutex<Sender<Job>>>> = OnceLock::new();
+    let tx = DROPPER.get_or_init(|| {
+        let (tx, rx) = channel::<Job>();
+        std::thread::Builder::new()
+            .name("kcfg-ide-drop".into())
+            .spawn(move || {
+                for job in rx {
+                    drop(job);
+                }
+            })
+            .ok()
+            .map(|_| Mutex::new(tx))
+    });
+    match tx {
+        Some(tx) => {
+            let tx = tx.lock().unwrap_or_else(|e| e.into_inner());
+            if let Err(e) = tx.send(Box::new(value)) {
+                drop(tx);
+                drop(e);
+            }
+        }
+        None => drop(value),
+    }
 }
 
 /// The concrete database. Cloning it gives a snapshot that shares the
@@ -59,6 +171,7 @@ pub trait Db: salsa::Database {
 pub struct IdeDb {
     storage: salsa::Storage<Self>,
     workspace: Option<Workspace>,
+    parses: Arc<ParseCache>,
 }
 
 #[salsa::db]
@@ -69,6 +182,10 @@ impl Db for IdeDb {
     fn workspace(&self) -> Workspace {
         self.workspace.expect("IdeDb::new sets the workspace")
     }
+
+    fn parse_cache(&self) -> &ParseCache {
+        &self.parses
+    }
 }
 
 impl IdeDb {
@@ -76,6 +193,7 @@ impl IdeDb {
         let mut db = IdeDb {
             storage: salsa::Storage::default(),
             workspace: None,
+            parses: Arc::default(),
         };
         let ws = Workspace::new(&db, Arc::new(BTreeMap::new()), settings, 0);
         db.workspace = Some(ws);
@@ -89,12 +207,22 @@ impl IdeDb {
 #[salsa::tracked(returns(ref), lru = 128)]
 pub fn parse(db: &dyn Db, file: File) -> Parse {
     let settings = db.workspace().settings(db);
+    // the options kcfg-sema parses a main file with (its define table's
+    // names: trimmed, sorted, once each), so the check reuses this tree
+    let defines: BTreeSet<String> = settings
+        .defines
+        .iter()
+        .map(|d| d.split_once('=').map_or(d.as_str(), |(n, _)| n).trim())
+        .filter(|n| !n.is_empty())
+        .map(str::to_string)
+        .collect();
     let options = kcfg_syntax::ParseOptions {
-        defines: settings.define_names(),
+        defines: defines.into_iter().collect(),
         core_params: None,
         includes_resolved: false,
     };
-    kcfg_syntax::parse_with(file.text(db), &options)
+    db.parse_cache()
+        .parse(file.path(db), file.text(db), &options)
 }
 
 /// Line starts of a file, for position conversion.
@@ -232,22 +360,33 @@ impl CheckResult {
 /// An `Arc` compared by identity: salsa needs `Eq` on results; a new check
 /// is always a new value (no backdating for these big results).
 #[derive(Debug)]
-pub struct Shared<T>(pub Arc<T>);
+pub struct Shared<T: Send + Sync + 'static>(pub Arc<T>);
 
-impl<T> Clone for Shared<T> {
+impl<T: Send + Sync + 'static> Drop for Shared<T> {
+    fn drop(&mut self) {
+        // the last reference to an old check (its model and trees) is
+        // dropped on a background thread, not in the salsa write of the
+        // next keystroke
+        if Arc::strong_count(&self.0) == 1 {
+            drop_later(self.0.clone());
+        }
+    }
+}
+
+impl<T: Send + Sync + 'static> Clone for Shared<T> {
     fn clone(&self) -> Self {
         Shared(self.0.clone())
     }
 }
 
-impl<T> PartialEq for Shared<T> {
+impl<T: Send + Sync + 'static> PartialEq for Shared<T> {
     fn eq(&self, other: &Self) -> bool {
         Arc::ptr_eq(&self.0, &other.0)
     }
 }
-impl<T> Eq for Shared<T> {}
+impl<T: Send + Sync + 'static> Eq for Shared<T> {}
 
-impl<T> std::ops::Deref for Shared<T> {
+impl<T: Send + Sync + 'static> std::ops::Deref for Shared<T> {
     type Target = T;
     fn deref(&self) -> &T {
         &self.0
@@ -260,8 +399,9 @@ pub fn check_options(settings: &Settings, path: &Path) -> kcfg_check::CheckOptio
         version: settings.version,
         defines: settings.defines.clone(),
         path: Some(path.to_path_buf()),
-        // the default rule selection; `[lint]` of kcfg.toml is not read yet
-        lint: Default::default(),
+        // `[lint]` of kcfg.toml; the server refuses bad selectors when it
+        // reads the file, so an error here leaves the default selection
+        lint: settings.lint.to_lint().unwrap_or_default(),
     }
 }
 
@@ -277,18 +417,21 @@ pub fn check(db: &dyn Db, root: File) -> Shared<CheckResult> {
     let loader = DbLoader { db, ws };
     let mut files = kcfg_diagnostics::Files::new();
     let id = files.add(path.display().to_string(), root.text(db).to_string());
-    let (diags, model) = kcfg_check::check_source_model(&mut files, id, &options, &loader);
+    let cache = db.parse_cache();
+    let (diags, model) = kcfg_check::check_source_model_with_parser(
+        &mut files,
+        id,
+        &options,
+        &loader,
+        &|p, t, o| cache.parse(p, t, o),
+    );
     let diagnostics = diags.iter().map(|d| Diag::from_check(&files, d)).collect();
     let paths = model
         .files
         .iter()
         .map(|f| kcfg_sema::normalize(&f.path))
         .collect();
-    let line_indexes = model
-        .files
-        .iter()
-        .map(|f| LineIndex::new(&f.text))
-        .collect();
+    let line_indexes = model.files.iter().map(|f| f.line_index().clone()).collect();
     Shared(Arc::new(CheckResult {
         diagnostics,
         model,

@@ -67,6 +67,43 @@ pub struct Settings {
     /// Names defined before the config starts, `NAME` or `NAME=VALUE`
     /// (like `kamailio -D`).
     pub defines: Vec<String>,
+    /// Which lint rules run (`[lint]` of `kcfg.toml`, as `kcfg check`
+    /// reads it).
+    pub lint: LintSettings,
+}
+
+/// `[lint]` of `kcfg.toml`: rule selectors (code prefixes, rule names or
+/// `ALL`) as written there.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+pub struct LintSettings {
+    /// Rules to run; empty means all.
+    pub select: Vec<String>,
+    /// Rules not to run.
+    pub ignore: Vec<String>,
+    /// `(glob, selectors)`: rules not to run in the files matching the glob.
+    pub per_file_ignores: Vec<(String, Vec<String>)>,
+}
+
+impl LintSettings {
+    /// The kcfg-lint settings; the error names the bad selector.
+    pub fn to_lint(&self) -> Result<kcfg_lint::Settings, String> {
+        let parse = |v: &[String], key: &str| -> Result<Vec<kcfg_lint::Selector>, String> {
+            v.iter()
+                .flat_map(|s| s.split(','))
+                .filter(|s| !s.trim().is_empty())
+                .map(|s| kcfg_lint::Selector::parse(s).map_err(|e| format!("`{key}`: {e}")))
+                .collect()
+        };
+        Ok(kcfg_lint::Settings {
+            select: parse(&self.select, "[lint] select")?,
+            ignore: parse(&self.ignore, "[lint] ignore")?,
+            per_file_ignores: self
+                .per_file_ignores
+                .iter()
+                .map(|(g, v)| Ok((g.clone(), parse(v, "[lint] per-file-ignores")?)))
+                .collect::<Result<_, String>>()?,
+        })
+    }
 }
 
 impl Settings {

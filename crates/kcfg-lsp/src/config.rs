@@ -11,11 +11,15 @@
 //! kamailio-version = "5.6"        # or in [check], as `kcfg check` reads it
 //! [lsp]
 //! defines = ["WITH_AUTH"]         # the define set the editor analyses with
+//! [lint]                          # which lint rules run, as for `kcfg check`
+//! select = ["KC2", "KC3"]
+//! ignore = ["KC306"]
+//! per-file-ignores = { "legacy/*.cfg" = ["KC3"] }
 //! ```
 
 use std::path::{Path, PathBuf};
 
-use kcfg_ide::{KamailioVersion, Settings};
+use kcfg_ide::{KamailioVersion, LintSettings, Settings};
 use serde::Deserialize;
 
 /// The settings a client sends (all optional).
@@ -24,6 +28,9 @@ use serde::Deserialize;
 pub struct ClientOptions {
     pub kamailio_version: Option<String>,
     pub defines: Option<Vec<String>>,
+    /// `[lint]` of kcfg.toml (not a client setting)
+    #[serde(skip)]
+    pub lint: LintSettings,
 }
 
 impl ClientOptions {
@@ -47,6 +54,19 @@ struct RawToml {
     check: RawCheck,
     #[serde(default)]
     lsp: RawLsp,
+    #[serde(default)]
+    lint: RawLint,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+struct RawLint {
+    #[serde(default)]
+    select: Vec<String>,
+    #[serde(default)]
+    ignore: Vec<String>,
+    #[serde(default)]
+    per_file_ignores: std::collections::BTreeMap<String, Vec<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -73,9 +93,18 @@ pub fn read_kcfg_toml(path: &Path) -> Result<ClientOptions, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let raw: RawToml =
         toml::from_str(&text).map_err(|e| format!("{}: {}", path.display(), e.message()))?;
+    let lint = LintSettings {
+        select: raw.lint.select,
+        ignore: raw.lint.ignore,
+        per_file_ignores: raw.lint.per_file_ignores.into_iter().collect(),
+    };
+    // refuse bad selectors here, as `kcfg check` does
+    lint.to_lint()
+        .map_err(|e| format!("{}: {e}", path.display()))?;
     Ok(ClientOptions {
         kamailio_version: raw.check.kamailio_version.or(raw.kamailio_version),
         defines: raw.lsp.defines,
+        lint,
     })
 }
 
@@ -95,7 +124,11 @@ pub fn merge(file: &ClientOptions, client: &ClientOptions) -> Result<Settings, S
         .clone()
         .or_else(|| file.defines.clone())
         .unwrap_or_default();
-    Ok(Settings { version, defines })
+    Ok(Settings {
+        version,
+        defines,
+        lint: file.lint.clone(),
+    })
 }
 
 #[cfg(test)]
@@ -111,6 +144,7 @@ mod tests {
         let file = ClientOptions {
             kamailio_version: Some("master".into()),
             defines: Some(vec!["X".into()]),
+            ..Default::default()
         };
         let s = merge(&file, &client).unwrap();
         assert_eq!(s.version, KamailioVersion::V5_6);
@@ -121,6 +155,7 @@ mod tests {
         let bad = ClientOptions {
             kamailio_version: Some("4.4".into()),
             defines: None,
+            ..Default::default()
         };
         assert!(merge(&bad, &ClientOptions::default()).is_err());
         // nested under "kcfg" (didChangeConfiguration), unknown keys ignored

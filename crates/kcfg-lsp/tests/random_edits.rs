@@ -137,6 +137,22 @@ fn fresh_check(path: &Path, text: &str) -> Vec<tower_lsp_server::ls_types::Diagn
 
 #[test]
 fn random_edits_keep_diagnostics_equal_to_a_fresh_check() {
+    run(SNIPPETS, 0x5eed_1234, 10);
+}
+
+/// Typing: mostly letters and spaces, which inside strings and comments
+/// take the server's token-level reparse (`kcfg_syntax::reparse`), the
+/// rest a full parse.
+const TYPING: &[&str] = &["x", "a", " ", "é", "😀", "$", "ab c", "%", "\\", "\""];
+
+#[test]
+fn random_typing_keeps_diagnostics_equal_to_a_fresh_check() {
+    run(TYPING, 0x7e57_5eed, 40);
+}
+
+/// `n` random edits (`KCFG_LSP_RANDOM_EDITS`, default 300) inserting
+/// `snippets`; at least 1 in `min_changed` must change the findings.
+fn run(snippets: &[&str], default_seed: u64, min_changed: usize) {
     let n: usize = std::env::var("KCFG_LSP_RANDOM_EDITS")
         .ok()
         .and_then(|v| v.parse().ok())
@@ -144,7 +160,7 @@ fn random_edits_keep_diagnostics_equal_to_a_fresh_check() {
     let seed: u64 = std::env::var("KCFG_LSP_RANDOM_SEED")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(0x5eed_1234);
+        .unwrap_or(default_seed);
     let mut rng = Rng(seed | 1);
     let state = State::new(Duration::ZERO);
     // this file does not exist on disk: includes are not involved
@@ -175,7 +191,7 @@ fn random_edits_keep_diagnostics_equal_to_a_fresh_check() {
         let ins = if rng.below(4) == 0 {
             ""
         } else {
-            SNIPPETS[rng.below(SNIPPETS.len())]
+            snippets[rng.below(snippets.len())]
         };
         let range = Range::new(utf16_position(&text, a), utf16_position(&text, b));
         text.replace_range(a..b, ins);
@@ -213,7 +229,7 @@ fn random_edits_keep_diagnostics_equal_to_a_fresh_check() {
         prev = expected;
     }
     assert!(
-        n < 20 || changed > n / 10,
+        n < 20 || changed > n / min_changed,
         "only {changed} of {n} edits changed the findings"
     );
     eprintln!(

@@ -195,7 +195,24 @@ impl Model {
         loader: &dyn FileLoader,
         options: &SemaOptions,
     ) -> Model {
+        Model::build_with_parser(path, text, loader, options, &|_, text, o| {
+            kcfg_syntax::parse_with(text, o)
+        })
+    }
+
+    /// [`Model::build`] with the files parsed by `parser` (called with the
+    /// file's path, text and parse options), which must return what
+    /// [`kcfg_syntax::parse_with`] returns: the language server passes a
+    /// parser that reuses the trees of earlier versions of the text.
+    pub fn build_with_parser(
+        path: impl AsRef<Path>,
+        text: impl Into<String>,
+        loader: &dyn FileLoader,
+        options: &SemaOptions,
+        parser: &dyn Fn(&Path, &str, &ParseOptions) -> kcfg_syntax::Parse,
+    ) -> Model {
         let mut w = Walker::new(loader, options);
+        w.parser = Some(parser);
         for d in &options.defines {
             let def = defines::parse_cli_define(d);
             if !def.name.is_empty() {
@@ -392,7 +409,12 @@ pub(crate) struct Walker<'a> {
     cur_route: Option<usize>,
     /// `#!subst`/`#!substdef` rules read so far, applied to later strings
     subst_rules: Vec<crate::subst::SubstRule>,
+    /// parses the files (see [`Model::build_with_parser`])
+    parser: Option<FileParser<'a>>,
 }
+
+/// Parses a file for [`Model::build_with_parser`]: path, text, options in.
+type FileParser<'a> = &'a dyn Fn(&Path, &str, &ParseOptions) -> kcfg_syntax::Parse;
 
 impl<'a> Walker<'a> {
     fn new(loader: &'a dyn FileLoader, options: &'a SemaOptions) -> Walker<'a> {
@@ -413,6 +435,7 @@ impl<'a> Walker<'a> {
             globals: Vec::new(),
             cur_route: None,
             subst_rules: Vec::new(),
+            parser: None,
         }
     }
 
@@ -431,15 +454,16 @@ impl<'a> Walker<'a> {
         text: String,
         included_from: Option<(FileIdx, TextRange)>,
     ) -> FileIdx {
-        let parse = kcfg_syntax::parse_with(
-            &text,
-            &ParseOptions {
-                defines: self.defines.names(),
-                // unknown core parameters are KC112 here, with defines and
-                // other versions taken into account
-                ..ParseOptions::default()
-            },
-        );
+        let parse_options = ParseOptions {
+            defines: self.defines.names(),
+            // unknown core parameters are KC112 here, with defines and
+            // other versions taken into account
+            ..ParseOptions::default()
+        };
+        let parse = match self.parser {
+            Some(parser) => parser(&path, &text, &parse_options),
+            None => kcfg_syntax::parse_with(&text, &parse_options),
+        };
         let line_index = LineIndex::new(&text);
         self.files.push(SourceFile {
             path,

@@ -17,6 +17,7 @@ mod line_index;
 mod parser;
 pub mod pp;
 pub mod pvar;
+pub mod reparse;
 mod sink;
 mod syntax_kind;
 
