@@ -115,6 +115,59 @@ pub fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
     if !ctx.mentions("has_totag") || !ctx.mentions("avp(") {
         return;
     }
+    // the AVPs first (cheap): is any AVP assigned somewhere and read in a
+    // request route? Most configs stop here.
+    struct Use {
+        name: String,
+        file: FileIdx,
+        range: TextRange,
+        lhs: bool,
+        arg: bool,
+        in_request: bool,
+    }
+    let mut uses: Vec<Use> = Vec::new();
+    for (file, pv) in ctx.nodes(PV_EXPR) {
+        let r = pv.text_range();
+        let text = &ctx.model.file(file).text[r];
+        if !(text.starts_with("$avp(") || text.starts_with("$(avp(")) {
+            continue;
+        }
+        let Some(name) = avp_name(text) else {
+            continue;
+        };
+        let holder = pv
+            .ancestors()
+            .take_while(|a| a.kind() == PV_EXPR || a.kind() == PAREN_EXPR)
+            .last()
+            .unwrap_or(pv.clone());
+        let parent = holder.parent();
+        let lhs = parent.as_ref().is_some_and(|p| {
+            p.kind() == ASSIGN_STMT && p.children().next().as_ref() == Some(&holder)
+        });
+        let arg = parent.as_ref().is_some_and(|p| p.kind() == ARG_LIST);
+        let in_request = ctx
+            .route_of(pv)
+            .is_some_and(|r| matches!(r.kind, RouteKind::Request | RouteKind::Route));
+        uses.push(Use {
+            name,
+            file,
+            range: r,
+            lhs,
+            arg,
+            in_request,
+        });
+    }
+    let assigned: HashSet<&str> = uses
+        .iter()
+        .filter(|u| u.lhs)
+        .map(|u| u.name.as_str())
+        .collect();
+    let maybe = uses
+        .iter()
+        .any(|u| !u.lhs && !u.arg && assigned.contains(u.name.as_str()) && u.in_request);
+    if !maybe {
+        return;
+    }
     let mut reg = Regions::default();
     // routes that end in-dialog requests with exit (the stock WITHINDLG)
     let mut ending_in_dialog_routes: HashSet<String> = HashSet::new();
@@ -270,33 +323,16 @@ pub fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
             rest = &s[5..];
         }
     }
-    for (file, pv) in ctx.nodes(PV_EXPR) {
-        let r = pv.text_range();
-        let text = &ctx.model.file(file).text[r];
-        if !(text.starts_with("$avp(") || text.starts_with("$(avp(")) {
-            continue;
-        }
-        let Some(name) = avp_name(text) else {
-            continue;
-        };
-        let holder = pv
-            .ancestors()
-            .take_while(|a| a.kind() == PV_EXPR || a.kind() == PAREN_EXPR)
-            .last()
-            .unwrap_or(pv.clone());
-        let parent = holder.parent();
-        let is_lhs = parent.as_ref().is_some_and(|p| {
-            p.kind() == ASSIGN_STMT && p.children().next().as_ref() == Some(&holder)
-        });
-        let is_arg = parent.as_ref().is_some_and(|p| p.kind() == ARG_LIST);
+    for u in uses {
+        let (file, r) = (u.file, u.range);
         if within(&reg.in_dialog, file, r) {
-            if is_lhs || is_arg {
-                dialog_touched.insert(name);
+            if u.lhs || u.arg {
+                dialog_touched.insert(u.name);
             } else {
-                reads.push((name, file, r));
+                reads.push((u.name, file, r));
             }
-        } else if is_lhs && within(&reg.initial, file, r) {
-            initial_writes.entry(name).or_insert((file, r));
+        } else if u.lhs && within(&reg.initial, file, r) {
+            initial_writes.entry(u.name).or_insert((file, r));
         }
     }
     for (name, file, r) in reads {

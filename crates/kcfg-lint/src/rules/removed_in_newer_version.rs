@@ -34,6 +34,39 @@ fn describe(gone: &[KamailioVersion]) -> String {
     format!("not in Kamailio {}", names.join(" nor in "))
 }
 
+/// The script-callable function names of `target` that some newer version
+/// lacks (from the knowledge base, computed once per process).
+fn gone_function_names(
+    target: KamailioVersion,
+) -> &'static std::collections::HashSet<&'static str> {
+    use std::sync::OnceLock;
+    static SETS: [OnceLock<std::collections::HashSet<&'static str>>; 3] =
+        [OnceLock::new(), OnceLock::new(), OnceLock::new()];
+    let i = KamailioVersion::ALL
+        .iter()
+        .position(|v| *v == target)
+        .unwrap_or(0);
+    SETS[i].get_or_init(|| {
+        let db = kcfg_modules::db(target);
+        db.all_functions()
+            .iter()
+            .filter(|f| f.script_callable)
+            .map(|f| f.name)
+            .filter(|name| {
+                KamailioVersion::ALL
+                    .into_iter()
+                    .filter(|v| *v > target)
+                    .any(|v| {
+                        !kcfg_modules::db(v)
+                            .functions(name)
+                            .iter()
+                            .any(|g| g.script_callable)
+                    })
+            })
+            .collect()
+    })
+}
+
 pub fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
     let target = ctx.model.version;
     let newer: Vec<KamailioVersion> = KamailioVersion::ALL
@@ -104,18 +137,10 @@ pub fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
         .iter()
         .filter_map(|m| m.module.map(|x| x.name))
         .collect();
-    let mut seen: std::collections::HashMap<&str, bool> = std::collections::HashMap::new();
+    let gone_names = gone_function_names(target);
     for (file, call, name) in ctx.calls() {
-        // most names are in every newer version: one cheap test each, cached
-        let kept = *seen.entry(name.as_str()).or_insert_with(|| {
-            newer.iter().all(|v| {
-                kcfg_modules::db(*v)
-                    .functions(name)
-                    .iter()
-                    .any(|g| g.script_callable)
-            })
-        });
-        if kept {
+        // most names are in every newer version: one lookup in a set made once
+        if !gone_names.contains(name.as_str()) {
             continue;
         }
         let variants = db.functions(name);

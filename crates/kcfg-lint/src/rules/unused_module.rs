@@ -1,6 +1,6 @@
 //! KC504 `unused-module`.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use kcfg_syntax::SyntaxKind::*;
 
@@ -44,14 +44,40 @@ const ACT_ON_THEIR_OWN: &[&str] = &[
     "log_custom",
 ];
 
-/// What the config names: identifier-shaped words, PV classes (`$name`,
-/// `$(name`) and transformation classes (`{name.`), borrowed from the text.
+/// What the config names: identifier-shaped words (with their counts),
+/// PV classes (`$name`, `$(name`) and transformation classes (`{name.`),
+/// borrowed from the text.
 #[derive(Default)]
 struct Names<'t> {
-    words: HashSet<&'t str>,
-    pvs: HashSet<&'t str>,
-    trs: HashSet<&'t str>,
+    words: HashMap<&'t str, u32, Fnv>,
+    pvs: HashSet<&'t str, Fnv>,
+    trs: HashSet<&'t str, Fnv>,
 }
+
+/// FNV-1a: the words are short and not attacker-chosen; std's SipHash was
+/// most of the rule's cost on the stock config.
+#[derive(Default)]
+struct FnvHasher(u64);
+
+impl std::hash::Hasher for FnvHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 {
+            0xcbf2_9ce4_8422_2325
+        } else {
+            self.0
+        };
+        for &b in bytes {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = h;
+    }
+}
+
+type Fnv = std::hash::BuildHasherDefault<FnvHasher>;
 
 impl<'t> Names<'t> {
     fn scan(&mut self, text: &'t str) {
@@ -75,8 +101,49 @@ impl<'t> Names<'t> {
             } else if before == b'{' && i < b.len() && b[i] == b'.' {
                 self.trs.insert(w);
             }
-            self.words.insert(w);
+            *self.words.entry(w).or_default() += 1;
         }
+    }
+
+    /// Scan a whole config text without its comments (`# ...` except `#!`
+    /// directives, `/* ... */`); strings are scanned too (PVs in them).
+    fn scan_code(&mut self, text: &'t str) {
+        let b = text.as_bytes();
+        let mut seg = 0; // start of the current code segment
+        let mut i = 0;
+        while i < b.len() {
+            match b[i] {
+                b'#' if b.get(i + 1) != Some(&b'!') => {
+                    self.scan(&text[seg..i]);
+                    while i < b.len() && b[i] != b'\n' {
+                        i += 1;
+                    }
+                    seg = i;
+                }
+                b'/' if b.get(i + 1) == Some(&b'*') => {
+                    self.scan(&text[seg..i]);
+                    i = text[i + 2..].find("*/").map_or(b.len(), |e| i + 2 + e + 2);
+                    seg = i;
+                }
+                q @ (b'"' | b'\'') => {
+                    // a string: skip to its end (a `#` in it is no comment)
+                    i += 1;
+                    while i < b.len() && b[i] != q {
+                        if b[i] == b'\\' {
+                            i += 1;
+                        }
+                        i += 1;
+                    }
+                    i += 1;
+                }
+                _ => i += 1,
+            }
+        }
+        self.scan(&text[seg.min(b.len())..]);
+    }
+
+    fn count(&self, w: &str) -> u32 {
+        self.words.get(w).copied().unwrap_or(0)
     }
 }
 
@@ -104,7 +171,6 @@ fn candidates(ctx: &Ctx<'_>) -> Vec<(usize, &'static kcfg_modules::Module)> {
 }
 
 pub fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
-    use rowan::{NodeOrToken, WalkEvent};
     let cands = candidates(ctx);
     if cands.is_empty() {
         return;
@@ -118,35 +184,35 @@ pub fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
         return;
     }
     let mut names = Names::default();
-    let mut events: Vec<&str> = Vec::new();
     for (_, f) in ctx.files() {
-        let root = f.parse.syntax_node();
-        // one walk; the loadmodule arguments themselves are no use
-        let mut in_load = 0u32;
-        for ev in root.preorder_with_tokens() {
-            match ev {
-                WalkEvent::Enter(NodeOrToken::Node(n)) if n.kind() == LOADMODULE => in_load += 1,
-                WalkEvent::Leave(NodeOrToken::Node(n)) if n.kind() == LOADMODULE => in_load -= 1,
-                WalkEvent::Enter(NodeOrToken::Token(t)) if in_load == 0 => {
-                    let text = &f.text[t.text_range()];
-                    match t.kind() {
-                        EVENT_ROUTE_NAME => events.push(text.trim_matches('"')),
-                        STRING | SQ_STRING | PVAR | IDENT | PP_BODY | PP_NAME | INACTIVE_CODE => {
-                            names.scan(text)
-                        }
-                        _ => {}
-                    }
-                }
-                _ => {}
-            }
+        names.scan_code(&f.text);
+    }
+    // the loadmodule arguments themselves are no use
+    let mut in_loads = Names::default();
+    for m in &ctx.model.modules {
+        let f = ctx.model.file(m.file);
+        if let Some(t) = f.text.get(std::ops::Range::<usize>::from(m.range)) {
+            in_loads.scan(t);
         }
     }
+    let used_word = |w: &str| names.count(w) > in_loads.count(w);
+    // event routes: `event_route[name:...]`
+    let events: Vec<&str> = ctx
+        .routes()
+        .iter()
+        .filter(|r| r.kind == kcfg_syntax::ast::RouteKind::Event)
+        .filter_map(|r| {
+            let n = r.block.name_node()?;
+            let t = &ctx.model.file(r.file).text[n.text_range()];
+            Some(t.trim_matches(|c: char| c == '[' || c == ']' || c == '"' || c.is_whitespace()))
+        })
+        .collect();
     for (i, module) in cands {
         let m = &ctx.model.modules[i];
         let functions = module.functions();
-        let used = names.words.contains(module.name)
-            || module.exports_name.is_some_and(|n| names.words.contains(n))
-            || functions.iter().any(|f| names.words.contains(f.name))
+        let used = used_word(module.name)
+            || module.exports_name.is_some_and(used_word)
+            || functions.iter().any(|f| used_word(f.name))
             || module.pv_classes.iter().any(|p| names.pvs.contains(*p))
             || module
                 .transformation_classes
