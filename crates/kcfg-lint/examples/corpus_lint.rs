@@ -27,7 +27,14 @@ fn main() {
         .unwrap_or_else(|| "fixtures/corpus".into());
     let mut files = Vec::new();
     cfgs(Path::new(&dir), &mut files);
-    let opts = kcfg_sema::SemaOptions::default(); // Kamailio 6.0, no -D
+    // Kamailio 6.0 (or the second argument: `5.6`), no -D
+    let opts = kcfg_sema::SemaOptions {
+        version: std::env::args()
+            .nth(2)
+            .and_then(|v| kcfg_modules::KamailioVersion::parse(&v))
+            .unwrap_or_default(),
+        ..Default::default()
+    };
     let settings = kcfg_lint::Settings::default();
     let mut per_rule: BTreeMap<&str, (usize, std::collections::BTreeSet<PathBuf>)> =
         BTreeMap::new();

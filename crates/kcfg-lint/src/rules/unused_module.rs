@@ -13,7 +13,7 @@ pub const META: RuleMeta = RuleMeta {
     category: Category::Hygiene,
     severity: Severity::Info,
     summary: "module loaded but nothing of it is used: no function, PV, transformation, event route or modparam",
-    what: "Finds a `loadmodule` of a module that, by the knowledge base of the chosen version, exports script functions, PVs or transformations, when the config uses none of them (as a word outside comments: in the code, in strings, in define values), defines none of its event routes, sets none of its parameters and mentions its name nowhere else. The rule is conservative and never reports: modules that export an API to other modules (a function scripts cannot call, such as tm's `load_tm`, usrloc's `ul_bind_usrloc`, sl's `bind_sl`, maxfwd's `bind_maxfwd`: another module may bind it, and which one does is not in the knowledge base; in 5.6.3 that is 71 of the 249 modules); modules that export nothing scripts can use (database drivers, `ctl`); modules whose effect needs no script call (`tls`, `tlsa`, `kex`, `corex`, `jsonrpcs`, `xmlrpc`, `xhttp_rpc`, `counters`, `cfg_rpc`, `debugger`, `topoh`, `topos`, `sipcapture`, `log_systemd`, `log_custom`: RPC commands, statistics, connection handling, log engines); and configs run by another `cfgengine` (KEMI scripts call functions kcfg does not see).",
+    what: "Finds a `loadmodule` of a module that, by the knowledge base of the chosen version, exports script functions, PVs or transformations, when the config uses none of them (as a word outside comments: in the code, in strings, in define values), defines none of its event routes, sets none of its parameters and mentions its name nowhere else. The rule is conservative and never reports: modules that export an API to other modules (a function scripts cannot call, such as tm's `load_tm`, usrloc's `ul_bind_usrloc`, sl's `bind_sl`, maxfwd's `bind_maxfwd`: another module may bind it, and which one does is not in the knowledge base; in 5.6.3 that is 71 of the 249 modules); modules that export nothing scripts can use (database drivers, `ctl`); modules whose effect needs no script call (`tls`, `tlsa`, `kex`, `corex`, `tmx` (transaction statistics), `jsonrpcs`, `xmlrpc`, `xhttp_rpc`, `counters`, `cfg_rpc`, `debugger`, `topoh`, `topos`, `sipcapture`, `log_systemd`, `log_custom`: RPC commands, statistics, connection handling, log engines); configs run by another `cfgengine` (KEMI scripts call functions kcfg does not see); and configs without `request_route` (route fragments, module-loading tests).",
     why: "A module loaded for nothing costs memory in every process, start-up time, and often its own processes, timers or database connections; it also makes the reader believe a feature (accounting, NAT pings, presence) is active when it is not, typically after a `route` using it was deleted or commented out.",
     example: "loadmodule \"tm.so\"\nloadmodule \"xlog.so\"\nrequest_route {\n\tt_relay();\n\texit;\n}\n",
     fix: "Delete the `loadmodule` line (and the module's `modparam` lines), or restore the code that used it.",
@@ -30,6 +30,7 @@ const ACT_ON_THEIR_OWN: &[&str] = &[
     "tlsa",
     "kex",
     "corex",
+    "tmx",
     "jsonrpcs",
     "xmlrpc",
     "xhttp_rpc",
@@ -171,6 +172,14 @@ fn candidates(ctx: &Ctx<'_>) -> Vec<(usize, &'static kcfg_modules::Module)> {
 }
 
 pub fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
+    // route fragments and module-loading tests have no request_route
+    if !ctx
+        .routes()
+        .iter()
+        .any(|r| r.kind == kcfg_syntax::ast::RouteKind::Request)
+    {
+        return;
+    }
     let cands = candidates(ctx);
     if cands.is_empty() {
         return;
