@@ -191,9 +191,12 @@ fn findings_in_an_included_file_are_merged_across_sets() {
     let main = "#!ifdef WITH_X\nloadmodule \"xlog.so\"\n#!endif\ninclude_file \"routes.cfg\"\nrequest_route {\n\troute(R);\n}\n";
     let routes = "route[R] {\n\tnope_fn();\n#!ifdef WITH_X\n\tnope_too();\n#!endif\n}\n";
     let dir = project(&[("kamailio.cfg", main), ("routes.cfg", routes)]);
+    // xlog is loaded and not used: KC504 (a lint, not what this test is about)
     let r = run(kcfg(dir.path()).args([
         "check",
         "--all-defines",
+        "--ignore",
+        "KC504",
         "--format",
         "concise",
         "kamailio.cfg",
@@ -208,7 +211,13 @@ fn findings_in_an_included_file_are_merged_across_sets() {
             && lines[1].ends_with("(with defines: WITH_X)")
     );
     // one file with findings, not one per define set
-    let r = run(kcfg(dir.path()).args(["check", "--all-defines", "kamailio.cfg"]));
+    let r = run(kcfg(dir.path()).args([
+        "check",
+        "--all-defines",
+        "--ignore",
+        "KC504",
+        "kamailio.cfg",
+    ]));
     assert!(
         r.stderr.ends_with("Found 2 errors in 1 file.\n"),
         "{}",

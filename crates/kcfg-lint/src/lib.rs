@@ -109,6 +109,10 @@ pub fn lint(model: &Model, settings: &Settings) -> LintResult {
         {
             continue;
         }
+        // a rule deselected for every file is not run
+        if !model.files.iter().any(|f| settings.enabled(meta, &f.path)) {
+            continue;
+        }
         let mut out = Vec::new();
         (rule.check)(&ctx, &mut out);
         for mut f in out {

@@ -22,9 +22,11 @@ pub static RULES: &[Rule] = &[
     rule!(var_compared_with_null),
     rule!(sql_query_not_constant),
     rule!(sql_pvquery_result_not_pv),
+    rule!(avp_read_in_dialog),
     rule!(cancel_in_branch_route),
     rule!(jansson_null_on_var),
     rule!(mq_add_repeating_key),
+    rule!(break_outside_loop),
     rule!(reply_without_exit),
     rule!(sl_reply_after_t_newtran),
     rule!(unreachable_code),
@@ -34,9 +36,12 @@ pub static RULES: &[Rule] = &[
     rule!(loose_route_without_record_route),
     rule!(unused_define),
     rule!(ifdef_unknown_name),
+    rule!(define_shadows_route),
     rule!(unused_suppression),
     rule!(unknown_suppression),
     rule!(duplicate_modparam),
+    rule!(unused_module),
+    rule!(removed_in_newer_version),
 ];
 
 /// The rule with this code or name (`KC201`, `string-concat-with-dot`;

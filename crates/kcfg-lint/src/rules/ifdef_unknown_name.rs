@@ -38,6 +38,19 @@ fn mentions(ctx: &Ctx<'_>, name: &str) -> usize {
         .sum()
 }
 
+/// A cheap lower bound: two names whose byte counts differ by more than 4
+/// are more than 2 edits apart (an edit changes the counts by at most 2).
+fn far_apart(a: &str, b: &str) -> bool {
+    let mut h = [0i16; 256];
+    for c in a.bytes() {
+        h[c as usize] += 1;
+    }
+    for c in b.bytes() {
+        h[c as usize] -= 1;
+    }
+    h.iter().map(|x| x.unsigned_abs() as u32).sum::<u32>() > 4
+}
+
 pub fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
     // names defined by the config's text (candidates for "did you mean");
     // `-D` names are not: they are exactly what `#!ifdef` tests without a
@@ -74,6 +87,7 @@ pub fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
                     && defined.iter().any(|d| {
                         d.len() >= 4
                             && d.len().abs_diff(name.len()) <= 2
+                            && !far_apart(d, name)
                             && strsim::damerau_levenshtein(d, name) <= 2
                     })
                 {

@@ -1,0 +1,175 @@
+//! KC505 `removed-in-newer-version`.
+
+use kcfg_modules::KamailioVersion;
+use kcfg_syntax::ast::{AstNode, ModParam};
+use kcfg_syntax::SyntaxKind::{ARG_LIST, MODPARAM};
+
+use crate::{Category, Ctx, Finding, FixAvailability, KamailioVerdict, RuleMeta};
+use kcfg_diagnostics::Severity;
+
+pub const META: RuleMeta = RuleMeta {
+    code: "KC505",
+    name: "removed-in-newer-version",
+    category: Category::Hygiene,
+    severity: Severity::Warning,
+    summary: "module, function or `modparam` of the chosen Kamailio version that newer versions no longer have",
+    what: "Finds `loadmodule` of a module, `modparam` of a parameter and calls of a module function that exist in the chosen Kamailio version but in none, or not all, of the newer versions kcfg knows (5.6.3, 6.0.7 and the unreleased master snapshot). The facts come from the knowledge base only (`kcfg_modules`, extracted from the Kamailio sources of each version): nothing is listed by hand. Where the chosen version lacks the name, the semantic checks already report an error (KC101 unknown module, KC103 unknown function, KC107 unknown modparam, each saying which version has it).",
+    why: "These lines work today and break the upgrade: a Kamailio version without the module, parameter or function refuses the config at `kamailio -c`, as 5.6.3 does for any unknown one (`parameter <x> of type <2:int> not found in module <tm>` … `Can't set module parameter`; `unknown command, missing loadmodule?`; `could not find module`). `dialog`'s `dlg_flag` is the common case: the 6.0.7 sources no longer have it, dialogs are tracked with `dlg_manage()` instead of a flag. Kamailio itself never warns about this: 5.6.3 accepts the config silently.",
+    example: "loadmodule \"tm.so\"\nloadmodule \"rr.so\"\nloadmodule \"dialog.so\"\nloadmodule \"textops.so\"\nmodparam(\"dialog\", \"dlg_flag\", 4)\nrequest_route {\n\tif (is_method(\"INVITE\")) {\n\t\tsetflag(4);\n\t}\n\texit;\n}\n",
+    fix: "Use what the newer version offers (for `dlg_flag`: call `dlg_manage()` on the initial INVITE), or suppress the finding with the reason when the config stays on this version.",
+    fixed_example: "loadmodule \"tm.so\"\nloadmodule \"rr.so\"\nloadmodule \"dialog.so\"\nloadmodule \"textops.so\"\nrequest_route {\n\tif (is_method(\"INVITE\")) {\n\t\tdlg_manage();\n\t}\n\texit;\n}\n",
+    fix_availability: FixAvailability::None,
+    kamailio: KamailioVerdict::Accepts,
+};
+
+/// "removed in 6.0.7 and master" for the newer versions in `gone`.
+fn describe(gone: &[KamailioVersion]) -> String {
+    let names: Vec<String> = gone
+        .iter()
+        .map(|v| match v {
+            KamailioVersion::Master => "the unreleased master".to_string(),
+            v => v.full().to_string(),
+        })
+        .collect();
+    format!("not in Kamailio {}", names.join(" nor in "))
+}
+
+/// The script-callable function names of `target` that some newer version
+/// lacks (from the knowledge base, computed once per process).
+fn gone_function_names(
+    target: KamailioVersion,
+) -> &'static std::collections::HashSet<&'static str> {
+    use std::sync::OnceLock;
+    static SETS: [OnceLock<std::collections::HashSet<&'static str>>; 3] =
+        [OnceLock::new(), OnceLock::new(), OnceLock::new()];
+    let i = KamailioVersion::ALL
+        .iter()
+        .position(|v| *v == target)
+        .unwrap_or(0);
+    SETS[i].get_or_init(|| {
+        let db = kcfg_modules::db(target);
+        db.all_functions()
+            .iter()
+            .filter(|f| f.script_callable)
+            .map(|f| f.name)
+            .filter(|name| {
+                KamailioVersion::ALL
+                    .into_iter()
+                    .filter(|v| *v > target)
+                    .any(|v| {
+                        !kcfg_modules::db(v)
+                            .functions(name)
+                            .iter()
+                            .any(|g| g.script_callable)
+                    })
+            })
+            .collect()
+    })
+}
+
+pub fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
+    let target = ctx.model.version;
+    let newer: Vec<KamailioVersion> = KamailioVersion::ALL
+        .into_iter()
+        .filter(|v| *v > target)
+        .collect();
+    if newer.is_empty() {
+        return;
+    }
+    let db = kcfg_modules::db(target);
+    let gone_in = |has: &dyn Fn(KamailioVersion) -> bool| -> Vec<KamailioVersion> {
+        newer.iter().copied().filter(|v| !has(*v)).collect()
+    };
+    // modules
+    for m in &ctx.model.modules {
+        let Some(module) = m.module else { continue };
+        let gone = gone_in(&|v| kcfg_modules::db(v).module(module.name).is_some());
+        if !gone.is_empty() {
+            out.push(
+                Finding::new(
+                    m.file,
+                    m.arg_range,
+                    format!("module `{}` is {}", module.name, describe(&gone)),
+                )
+                .help("plan its replacement before upgrading"),
+            );
+        }
+    }
+    // modparams
+    for (file, node) in ctx.nodes(MODPARAM) {
+        let Some(mp) = ModParam::cast(node.clone()) else {
+            continue;
+        };
+        let (Some(m), Some(p)) = (mp.module(), mp.param()) else {
+            continue;
+        };
+        if db.modparam(&m, &p).next().is_none()
+            || newer
+                .iter()
+                .all(|v| kcfg_modules::db(*v).modparam(&m, &p).next().is_some())
+        {
+            continue; // unknown here (KC107's business), or kept
+        }
+        let gone = gone_in(&|v| kcfg_modules::db(v).modparam(&m, &p).next().is_some());
+        // a parameter of a module that is gone is reported with the module
+        let module_gone = gone_in(&|v| kcfg_modules::db(v).module(&m).is_some());
+        if gone.is_empty() || gone == module_gone {
+            continue;
+        }
+        let at = node
+            .children()
+            .find(|n| n.kind() == ARG_LIST)
+            .and_then(|a| a.children().nth(1))
+            .map_or(node.text_range(), |n| n.text_range());
+        out.push(
+            Finding::new(
+                file,
+                at,
+                format!("`{m}` parameter `{p}` is {}", describe(&gone)),
+            )
+            .help("Kamailio versions without it refuse the config at `-c`"),
+        );
+    }
+    // functions of loaded modules
+    let loaded: Vec<&str> = ctx
+        .model
+        .modules
+        .iter()
+        .filter_map(|m| m.module.map(|x| x.name))
+        .collect();
+    let gone_names = gone_function_names(target);
+    for (file, call, name) in ctx.calls() {
+        // most names are in every newer version: one lookup in a set made once
+        if !gone_names.contains(name.as_str()) {
+            continue;
+        }
+        let variants = db.functions(name);
+        let Some(f) = variants
+            .iter()
+            .find(|f| f.script_callable && loaded.contains(&f.module))
+        else {
+            continue;
+        };
+        let gone = gone_in(&|v| {
+            kcfg_modules::db(v)
+                .functions(name)
+                .iter()
+                .any(|g| g.script_callable)
+        });
+        let module_gone = gone_in(&|v| kcfg_modules::db(v).module(f.module).is_some());
+        if gone.is_empty() || gone == module_gone {
+            continue;
+        }
+        let head = call
+            .first_token()
+            .map_or(call.text_range(), |t| t.text_range());
+        out.push(
+            Finding::new(
+                *file,
+                head,
+                format!("`{name}` (module `{}`) is {}", f.module, describe(&gone)),
+            )
+            .help("Kamailio versions without it refuse the config at `-c`"),
+        );
+    }
+}
