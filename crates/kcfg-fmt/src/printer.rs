@@ -94,15 +94,7 @@ struct Printer<'a> {
 /// The range of a node from its first to its last token that is not
 /// whitespace.
 pub(crate) fn content_range(node: &SyntaxNode) -> TextRange {
-    let mut toks = node
-        .descendants_with_tokens()
-        .filter_map(|e| e.into_token())
-        .filter(|t| !is_space(t.kind()));
-    let Some(first) = toks.next() else {
-        return TextRange::empty(node.text_range().start());
-    };
-    let last = toks.last().unwrap_or_else(|| first.clone());
-    TextRange::new(first.text_range().start(), last.text_range().end())
+    crate::green::content_range(&node.green(), node.text_range().start())
 }
 
 pub(crate) fn print(
