@@ -17,10 +17,37 @@
 //! it. Top-level items with errors are copied byte for byte.
 
 use kcfg_syntax::SyntaxKind::{self, *};
-use kcfg_syntax::{SyntaxNode, SyntaxToken, TextRange, TextSize};
-use rowan::{NodeOrToken, WalkEvent};
+use kcfg_syntax::{SyntaxNode, TextRange, TextSize};
+use rowan::{Children, GreenNodeData, NodeOrToken};
 
+use crate::green::kind as green_kind;
 use crate::{is_space, trim_comment, FormatOptions, IndentStyle};
+
+/// A token of the green tree with what the printer needs of its place: a
+/// copy (no reference count, no allocation), unlike rowan's `SyntaxToken`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Tok<'a> {
+    kind: SyntaxKind,
+    text: &'a str,
+    start: TextSize,
+    /// the kind of the node that holds it
+    parent: SyntaxKind,
+}
+
+impl<'a> Tok<'a> {
+    #[inline]
+    fn kind(&self) -> SyntaxKind {
+        self.kind
+    }
+    #[inline]
+    fn text(&self) -> &'a str {
+        self.text
+    }
+    #[inline]
+    fn text_range(&self) -> TextRange {
+        TextRange::at(self.start, TextSize::of(self.text))
+    }
+}
 
 /// Continuation lines are indented this many levels deeper than their
 /// statement, as in Kamailio's own configs: two inside route blocks (so a
@@ -70,7 +97,7 @@ struct Printer<'a> {
     level: usize,
     gap: Gap,
     /// the last significant token written, when nothing but a space came since
-    prev_tok: Option<SyntaxToken>,
+    prev_tok: Option<Tok<'a>>,
     /// the last thing written is a comment on the current line
     prev_comment: bool,
     /// the last thing written is a block's `{` (no blank lines after it)
@@ -83,7 +110,7 @@ struct Printer<'a> {
     /// the same line is kept as it is too
     after_verbatim: bool,
     pending_item: Option<Brk>,
-    pending_comments: Vec<(SyntaxToken, Gap)>,
+    pending_comments: Vec<(Tok<'a>, Gap)>,
     frames: Vec<Frame>,
     skip_until: TextSize,
     verbatim: &'a [SyntaxNode],
@@ -104,6 +131,7 @@ pub(crate) fn print(
     verbatim: &[SyntaxNode],
     final_newline: bool,
 ) -> String {
+    let green = root.green();
     let mut p = Printer {
         text,
         opts,
@@ -124,28 +152,45 @@ pub(crate) fn print(
         verbatim,
         last: None,
     };
-    let mut skipped: Option<SyntaxNode> = None;
-    let mut walk = root.preorder_with_tokens();
-    while let Some(ev) = walk.next() {
-        match ev {
-            WalkEvent::Enter(NodeOrToken::Node(n)) => {
-                if p.is_verbatim(&n) {
-                    p.verbatim_node(&n);
-                    walk.skip_subtree();
-                    skipped = Some(n);
+    // the walk: a stack of (node kind, its remaining children)
+    let mut stack: Vec<(SyntaxKind, Children<'_>)> = Vec::with_capacity(32);
+    stack.push((green_kind(green.kind()), green.children()));
+    p.enter(stack[0].0, None);
+    let mut offset = root.text_range().start();
+    while let Some((parent, children)) = stack.last_mut() {
+        let parent = *parent;
+        match children.next() {
+            None => {
+                stack.pop();
+                p.leave(parent, stack.last().map(|(k, _)| *k));
+            }
+            Some(NodeOrToken::Node(n)) => {
+                let kind = green_kind(n.kind());
+                if parent == SOURCE_FILE {
+                    if let Some(v) = p.verbatim_at(offset, n) {
+                        p.verbatim_node(&v);
+                        offset += n.text_len();
+                        continue;
+                    }
+                }
+                p.enter(kind, Some(parent));
+                stack.push((kind, n.children()));
+            }
+            Some(NodeOrToken::Token(t)) => {
+                let tok = Tok {
+                    kind: green_kind(t.kind()),
+                    text: t.text(),
+                    start: offset,
+                    parent,
+                };
+                offset += t.text_len();
+                if matches!(tok.kind, PP_KEYWORD | PP_NAME | PP_BODY) {
+                    let rest = children.clone();
+                    p.on_directive(tok, rest);
                 } else {
-                    p.enter(&n);
+                    p.on_token(tok);
                 }
             }
-            WalkEvent::Leave(NodeOrToken::Node(n)) => {
-                if skipped.as_ref() == Some(&n) {
-                    skipped = None;
-                } else {
-                    p.leave(&n);
-                }
-            }
-            WalkEvent::Enter(NodeOrToken::Token(t)) => p.on_token(t),
-            WalkEvent::Leave(NodeOrToken::Token(_)) => {}
         }
     }
     p.finish(final_newline)
@@ -184,14 +229,13 @@ fn is_stmt(kind: SyntaxKind) -> bool {
 }
 
 /// An unbraced body of `if`/`else`/`while`.
-fn is_body_stmt(n: &SyntaxNode) -> bool {
-    is_stmt(n.kind())
-        && n.parent()
-            .is_some_and(|p| matches!(p.kind(), IF_STMT | ELSE_BRANCH | WHILE_STMT))
+fn is_body_stmt(kind: SyntaxKind, parent: Option<SyntaxKind>) -> bool {
+    is_stmt(kind) && matches!(parent, Some(IF_STMT | ELSE_BRANCH | WHILE_STMT))
 }
 
-fn parent_kind(t: &SyntaxToken) -> Option<SyntaxKind> {
-    t.parent().map(|p| p.kind())
+#[inline]
+fn parent_kind(t: &Tok<'_>) -> Option<SyntaxKind> {
+    Some(t.parent)
 }
 
 /// Parentheses whose inside has no spaces: calls, groups, builtins, modparam.
@@ -200,7 +244,7 @@ fn paren_ctx(p: Option<SyntaxKind>) -> bool {
 }
 
 /// A binary operator, or the `=` of an assignment or cfg variable.
-fn is_operator(t: &SyntaxToken) -> bool {
+fn is_operator(t: &Tok<'_>) -> bool {
     match parent_kind(t) {
         Some(BIN_EXPR) => !matches!(t.kind(), L_PAREN | R_PAREN),
         Some(ASSIGN_STMT) => t.kind() != SEMICOLON,
@@ -211,7 +255,7 @@ fn is_operator(t: &SyntaxToken) -> bool {
 
 /// Whether `a` and `b` written with nothing between them still lex as the
 /// same two tokens.
-fn can_join(a: &SyntaxToken, b: &SyntaxToken) -> bool {
+fn can_join(a: &Tok<'_>, b: &Tok<'_>) -> bool {
     // `! !define_x` must not become `!!define_x` (a `!!define` directive)
     if a.text().ends_with('!') && b.text().starts_with('!') {
         return false;
@@ -224,20 +268,25 @@ fn can_join(a: &SyntaxToken, b: &SyntaxToken) -> bool {
         && toks[0].len as usize == a.text().len()
 }
 
-impl Printer<'_> {
-    fn is_verbatim(&self, n: &SyntaxNode) -> bool {
-        !self.verbatim.is_empty()
-            && n.parent().is_some_and(|p| p.kind() == SOURCE_FILE)
-            && self
-                .verbatim
-                .binary_search_by_key(&n.text_range().start(), |v| v.text_range().start())
-                .is_ok_and(|i| &self.verbatim[i] == n)
+impl<'a> Printer<'a> {
+    /// The item kept as it is that is the top-level node `n` at `offset`.
+    fn verbatim_at(&self, offset: TextSize, n: &GreenNodeData) -> Option<SyntaxNode> {
+        if self.verbatim.is_empty() {
+            return None;
+        }
+        let i = self
+            .verbatim
+            .binary_search_by_key(&offset, |v| v.text_range().start())
+            .ok()?;
+        let v = &self.verbatim[i];
+        (v.text_range().len() == n.text_len() && v.kind() == green_kind(n.kind()))
+            .then(|| v.clone())
     }
 
-    fn enter(&mut self, n: &SyntaxNode) {
-        match n.parent().map(|p| p.kind()) {
+    fn enter(&mut self, kind: SyntaxKind, parent: Option<SyntaxKind>) {
+        match parent {
             Some(SOURCE_FILE | BLOCK | PP_ARM) => {
-                self.pending_item = Some(if n.kind() == EMPTY_STMT {
+                self.pending_item = Some(if kind == EMPTY_STMT {
                     Brk::KeepStructural(self.level)
                 } else {
                     Brk::Forced(self.level)
@@ -248,22 +297,22 @@ impl Printer<'_> {
                     self.pending_item = Some(Brk::Forced(self.level));
                 }
             }
-            Some(IF_STMT | ELSE_BRANCH | WHILE_STMT) if is_stmt(n.kind()) => {
+            Some(IF_STMT | ELSE_BRANCH | WHILE_STMT) if is_stmt(kind) => {
                 self.level += 1;
                 self.frames.push(Frame::Body);
                 self.pending_item = Some(Brk::KeepStructural(self.level));
             }
             _ => {}
         }
-        match n.kind() {
+        match kind {
             BLOCK => self.frames.push(Frame::Block { opened: false }),
             CASE_CLAUSE => self.frames.push(Frame::Case { opened: false }),
             _ => {}
         }
     }
 
-    fn leave(&mut self, n: &SyntaxNode) {
-        let pop = matches!(n.kind(), BLOCK | CASE_CLAUSE) || is_body_stmt(n);
+    fn leave(&mut self, kind: SyntaxKind, parent: Option<SyntaxKind>) {
+        let pop = matches!(kind, BLOCK | CASE_CLAUSE) || is_body_stmt(kind, parent);
         if pop {
             if let Some(
                 Frame::Block { opened: true } | Frame::Case { opened: true } | Frame::Body,
@@ -274,7 +323,16 @@ impl Printer<'_> {
         }
     }
 
-    fn on_token(&mut self, t: SyntaxToken) {
+    /// A piece of a preprocessor line; `rest`: the siblings after it.
+    fn on_directive(&mut self, t: Tok<'_>, rest: Children<'_>) {
+        if t.start < self.skip_until {
+            return;
+        }
+        self.last = Some((t.kind, t.text_range().end()));
+        self.directive(&t, rest);
+    }
+
+    fn on_token(&mut self, t: Tok<'a>) {
         if t.text_range().start() < self.skip_until {
             return;
         }
@@ -294,7 +352,6 @@ impl Printer<'_> {
             }
             COMMENT | BLOCK_COMMENT => self.comment(t),
             INACTIVE_CODE | ERROR_TOKEN => self.raw(&t),
-            PP_KEYWORD | PP_NAME | PP_BODY => self.directive(&t),
             _ => self.token(t),
         }
     }
@@ -365,7 +422,7 @@ impl Printer<'_> {
         self.reset_gap(at);
     }
 
-    fn token(&mut self, tok: SyntaxToken) {
+    fn token(&mut self, tok: Tok<'a>) {
         let kind = tok.kind();
         let parent = parent_kind(&tok);
         let in_block = parent == Some(BLOCK);
@@ -451,7 +508,7 @@ impl Printer<'_> {
     }
 
     /// One space or none between two tokens on the same line.
-    fn space(&self, b: &SyntaxToken, brk: Brk) -> bool {
+    fn space(&self, b: &Tok<'_>, brk: Brk) -> bool {
         let ws = self.gap.ws;
         if self.prev_comment {
             return ws;
@@ -473,7 +530,7 @@ impl Printer<'_> {
         }
     }
 
-    fn comment(&mut self, tok: SyntaxToken) {
+    fn comment(&mut self, tok: Tok<'a>) {
         let end = tok.text_range().end();
         let line = tok.kind() == COMMENT;
         if self.after_raw || (self.after_verbatim && self.gap.newlines == 0) {
@@ -502,7 +559,7 @@ impl Printer<'_> {
         self.wrote(end);
     }
 
-    fn push_comment(&mut self, tok: &SyntaxToken) {
+    fn push_comment(&mut self, tok: &Tok<'_>) {
         if tok.kind() == COMMENT {
             // with CRLF line ends the lexer leaves the `\r` in the comment
             let t = trim_comment(tok.text());
@@ -551,17 +608,17 @@ impl Printer<'_> {
 
     /// A preprocessor line: its pieces as they are, at column 0 (`#!...`,
     /// `!!...`) or at the current level (`include_file`, `import_file`).
-    fn directive(&mut self, first: &SyntaxToken) {
+    fn directive(&mut self, first: &Tok<'_>, rest: Children<'_>) {
         let start = first.text_range().start();
         let mut end = first.text_range().end();
-        let mut cur = first.next_sibling_or_token();
-        while let Some(el) = cur {
-            match el.kind() {
-                PP_NAME | PP_BODY => end = el.text_range().end(),
+        let mut at = end;
+        for el in rest {
+            at += el.text_len();
+            match green_kind(el.kind()) {
+                PP_NAME | PP_BODY => end = at,
                 WHITESPACE => {}
                 _ => break,
             }
-            cur = el.next_sibling_or_token();
         }
         self.skip_until = end;
         let mut text = &self.text[usize::from(start)..usize::from(end)];
@@ -592,7 +649,7 @@ impl Printer<'_> {
 
     /// Text kept byte for byte with the whitespace before it: an inactive
     /// `#!ifdef` arm, a character Kamailio skips.
-    fn raw(&mut self, t: &SyntaxToken) {
+    fn raw(&mut self, t: &Tok<'_>) {
         self.flush_comments(self.level);
         let gap = &self.text[self.gap.start..self.gap.end];
         // blanks as Kamailio's lexer eats them (EAT_ABLE), `\r` included
@@ -692,7 +749,7 @@ impl Printer<'_> {
 
 /// Spacing between two tokens on one line where the style has a rule:
 /// `Some(true)` one space, `Some(false)` none, `None` as the user wrote it.
-fn rule(a: &SyntaxToken, b: &SyntaxToken) -> Option<bool> {
+fn rule(a: &Tok<'_>, b: &Tok<'_>) -> Option<bool> {
     let (ak, bk) = (a.kind(), b.kind());
     let (ap, bp) = (parent_kind(a), parent_kind(b));
     let list = |p: Option<SyntaxKind>| matches!(p, Some(ARG_LIST | MODPARAM | BUILTIN_EXPR));
