@@ -50,9 +50,10 @@ pub struct FormatOptions {
     pub indent_width: usize,
     /// the most blank lines kept in a row (default 2)
     pub max_blank_lines: usize,
-    /// The width lines should stay within. Long lines are kept as they are
-    /// today (the formatter does not wrap); the user's own line breaks inside
-    /// a statement are kept. Reserved for wrapping.
+    /// The width lines should stay within (default 100; a tab counts
+    /// `indent_width` columns): a longer line is broken after `&&`/`||` and
+    /// after argument commas where it has them (see `docs/formatting.md`).
+    /// The user's own line breaks inside a statement are kept.
     pub line_width: usize,
 }
 

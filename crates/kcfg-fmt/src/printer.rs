@@ -116,6 +116,29 @@ struct Printer<'a> {
     verbatim: &'a [SyntaxNode],
     /// the kind and end of the last token written (any kind)
     last: Option<(SyntaxKind, TextSize)>,
+    /// where the current output line may be wrapped (see [`Printer::end_line`])
+    breaks: Vec<BreakAt>,
+    /// `out.len()` after the last text written as it is (a kept item, the
+    /// blanks next to one, a directive): a line that holds such text is not
+    /// wrapped
+    raw_mark: usize,
+    /// `out.len()` after the last token of code written (a comment at the end
+    /// of a line does not count for its width)
+    code_end: usize,
+    /// how many `(` are open
+    depth: u32,
+}
+
+/// A place where a long line may be broken: the space after a `,` of an
+/// argument list or after `&&`/`||`.
+#[derive(Debug, Clone, Copy)]
+struct BreakAt {
+    /// the byte of that space in the output
+    pos: usize,
+    /// how many `(` are open there: the outermost places are used first
+    depth: u32,
+    /// the level of the line that would start there
+    cont: usize,
 }
 
 /// The range of a node from its first to its last token that is not
@@ -151,6 +174,10 @@ pub(crate) fn print(
         skip_until: TextSize::from(0),
         verbatim,
         last: None,
+        breaks: Vec::new(),
+        raw_mark: 0,
+        code_end: 0,
+        depth: 0,
     };
     // the walk: a stack of (node kind, its remaining children)
     let mut stack: Vec<(SyntaxKind, Children<'_>)> = Vec::with_capacity(32);
@@ -372,6 +399,7 @@ impl<'a> Printer<'a> {
     }
 
     fn newlines(&mut self, blank: usize) {
+        self.end_line();
         // a string left open runs to the next `#!ifdef`/`#!else`/`#!endif`
         // line and ends with its line break: add nothing to it
         if self.out.ends_with('\n') {
@@ -414,6 +442,7 @@ impl<'a> Printer<'a> {
     fn raw_gap(&mut self) {
         let g = &self.text[self.gap.start..self.gap.end];
         self.out.push_str(g);
+        self.raw_mark = self.out.len();
     }
 
     fn wrote(&mut self, at: TextSize) {
@@ -479,10 +508,23 @@ impl<'a> Printer<'a> {
                 self.newlines(blank);
                 self.indent(line_level);
             } else if self.space(&tok, brk) {
+                if self.can_break_after() {
+                    self.breaks.push(BreakAt {
+                        pos: self.out.len(),
+                        depth: self.depth,
+                        cont: continuation(self.level),
+                    });
+                }
                 self.out.push(' ');
             }
         }
         self.out.push_str(tok.text());
+        self.code_end = self.out.len();
+        match kind {
+            L_PAREN => self.depth += 1,
+            R_PAREN => self.depth = self.depth.saturating_sub(1),
+            _ => {}
+        }
         self.after_open_brace = false;
         if kind == L_BRACE && in_block {
             if let Some(Frame::Block { opened }) = self.frames.last_mut() {
@@ -505,6 +547,78 @@ impl<'a> Printer<'a> {
         let end = tok.text_range().end();
         self.prev_tok = Some(tok);
         self.wrote(end);
+    }
+
+    /// Whether the space about to be written after the previous token may
+    /// become a line break: after a `,` between arguments (of a call,
+    /// `modparam`, a builtin), after `&&`/`||`/`and`/`or`.
+    fn can_break_after(&self) -> bool {
+        if self.prev_comment || self.opts.line_width == 0 {
+            return false;
+        }
+        let Some(a) = &self.prev_tok else {
+            return false;
+        };
+        matches!(
+            (a.kind, a.parent),
+            (COMMA, ARG_LIST | MODPARAM | BUILTIN_EXPR) | (AMP2 | PIPE2 | AND_KW | OR_KW, BIN_EXPR)
+        )
+    }
+
+    /// The current output line ends: when it is longer than `line-width`
+    /// (its code: a comment at its end does not count) and has places where
+    /// it may be broken, break it there (see [`wrap`]).
+    fn end_line(&mut self) {
+        if self.breaks.is_empty() {
+            return;
+        }
+        let mut breaks = std::mem::take(&mut self.breaks);
+        let line_start = self.out.rfind('\n').map_or(0, |i| i + 1);
+        // text kept as it is on this line: no line break may be added to it
+        if self.raw_mark > line_start || self.code_end <= line_start {
+            breaks.clear();
+            self.breaks = breaks;
+            return;
+        }
+        // places before a line break inside a token (a string over several
+        // lines) are on a line already ended
+        breaks.retain(|b| b.pos > line_start && b.pos < self.code_end);
+        let tab = self.opts.indent_width.max(1);
+        let line = &self.out[line_start..self.code_end];
+        let mut chosen = Vec::new();
+        if width(line, tab) > self.opts.line_width {
+            let rel: Vec<BreakAt> = breaks
+                .iter()
+                .map(|b| BreakAt {
+                    pos: b.pos - line_start,
+                    ..*b
+                })
+                .collect();
+            wrap(
+                line,
+                &rel,
+                0,
+                line.len(),
+                0,
+                self.opts.line_width,
+                tab,
+                &mut chosen,
+            );
+        }
+        if !chosen.is_empty() {
+            chosen.sort_unstable_by_key(|b| b.pos);
+            let tail = self.out.split_off(line_start);
+            let mut last = 0;
+            for b in chosen {
+                self.out.push_str(&tail[last..b.pos]);
+                self.out.push_str(self.nl);
+                self.indent(b.cont);
+                last = b.pos + 1;
+            }
+            self.out.push_str(&tail[last..]);
+        }
+        breaks.clear();
+        self.breaks = breaks;
     }
 
     /// One space or none between two tokens on the same line.
@@ -544,7 +658,9 @@ impl<'a> Printer<'a> {
             // at the end of the line of the previous token (or inline): the
             // blanks before it as they are, so aligned comments stay aligned
             if self.gap.ws {
-                self.raw_gap();
+                // blanks before a comment at the end of a line (not text
+                // kept as it is: the line may still be wrapped)
+                self.out.push_str(&self.text[self.gap.start..self.gap.end]);
             } else if line {
                 self.out.push(' ');
             }
@@ -640,6 +756,7 @@ impl<'a> Printer<'a> {
             }
         }
         self.out.push_str(text);
+        self.raw_mark = self.out.len();
         self.need_newline = true;
         self.after_open_brace = false;
         self.prev_comment = false;
@@ -651,6 +768,7 @@ impl<'a> Printer<'a> {
     /// `#!ifdef` arm, a character Kamailio skips.
     fn raw(&mut self, t: &Tok<'_>) {
         self.flush_comments(self.level);
+        self.end_line();
         let gap = &self.text[self.gap.start..self.gap.end];
         // blanks as Kamailio's lexer eats them (EAT_ABLE), `\r` included
         const BLANKS: [char; 5] = [' ', '\t', '\r', '\x0c', '\x08'];
@@ -662,6 +780,7 @@ impl<'a> Printer<'a> {
         }
         self.out.push_str(gap);
         self.out.push_str(t.text());
+        self.raw_mark = self.out.len();
         self.need_newline = false;
         self.after_open_brace = false;
         self.prev_comment = false;
@@ -702,6 +821,7 @@ impl<'a> Printer<'a> {
         }
         self.out
             .push_str(&self.text[usize::from(r.start())..usize::from(r.end())]);
+        self.raw_mark = self.out.len();
         let last = n.token_at_offset(r.end()).left_biased().map(|t| t.kind());
         self.need_newline = matches!(last, Some(COMMENT | PP_KEYWORD | PP_NAME | PP_BODY));
         self.last = last.map(|k| (k, r.end()));
@@ -720,6 +840,7 @@ impl<'a> Printer<'a> {
 
     fn finish(mut self, final_newline: bool) -> String {
         self.flush_comments(self.level);
+        self.end_line();
         // a token that runs to the end of the input because it is not
         // terminated (a string, a block comment, ...) would take the newline in
         let open_at_end = self.last.is_some_and(|(k, end)| {
@@ -808,4 +929,73 @@ fn rule(a: &Tok<'_>, b: &Tok<'_>) -> Option<bool> {
         return Some(false);
     }
     None
+}
+
+/// Columns of `s`, a tab counting `tab`.
+fn width(s: &str, tab: usize) -> usize {
+    if s.is_ascii() {
+        s.len() + s.bytes().filter(|&b| b == b'\t').count() * (tab - 1)
+    } else {
+        s.chars().map(|c| if c == '\t' { tab } else { 1 }).sum()
+    }
+}
+
+/// Choose where to break `line[start..end]`, which starts at column `col`,
+/// so that its lines fit in `max` columns where they can. Of the places
+/// inside it, only the outermost ones (fewest open `(`) are used, greedily:
+/// a piece between two of them stays on the line when it fits, else it starts
+/// a new line at its continuation level. A piece that does not fit on a line
+/// of its own is broken the same way at its own places, and the piece after
+/// it starts a new line. The choice depends only on the text of the line, so
+/// formatting the result again breaks nothing more (each line of it either
+/// fits or is one piece that cannot be broken further by these rules).
+#[allow(clippy::too_many_arguments)]
+fn wrap(
+    line: &str,
+    breaks: &[BreakAt],
+    start: usize,
+    end: usize,
+    col: usize,
+    max: usize,
+    tab: usize,
+    chosen: &mut Vec<BreakAt>,
+) {
+    if col + width(&line[start..end], tab) <= max {
+        return;
+    }
+    let inner: Vec<BreakAt> = breaks
+        .iter()
+        .filter(|b| b.pos > start && b.pos < end)
+        .copied()
+        .collect();
+    let Some(depth) = inner.iter().map(|b| b.depth).min() else {
+        return;
+    };
+    let outer: Vec<BreakAt> = inner.into_iter().filter(|b| b.depth == depth).collect();
+    // the first piece, on the line it starts
+    let first_end = outer[0].pos;
+    let w = width(&line[start..first_end], tab);
+    let mut at = if col + w > max {
+        wrap(line, breaks, start, first_end, col, max, tab, chosen);
+        usize::MAX
+    } else {
+        col + w
+    };
+    for (i, b) in outer.iter().enumerate() {
+        let piece_start = b.pos + 1;
+        let piece_end = outer.get(i + 1).map_or(end, |n| n.pos);
+        let w = width(&line[piece_start..piece_end], tab);
+        if at != usize::MAX && at + 1 + w <= max {
+            at += 1 + w;
+            continue;
+        }
+        chosen.push(*b);
+        let c = b.cont * tab;
+        if c + w > max {
+            wrap(line, breaks, piece_start, piece_end, c, max, tab, chosen);
+            at = usize::MAX;
+        } else {
+            at = c + w;
+        }
+    }
 }
