@@ -12,6 +12,10 @@
 //! - OTHER: the same message (numbers masked: they are line numbers) and whether the whole file
 //!   was parsed.
 //!
+//! Every job runs twice more with a narrow `line-width` (40), so that the line wrapping of long
+//! conditions and argument lists is judged on many lines (most corpus files are within the default
+//! width of 100).
+//!
 //! Without Kamailio the test is skipped, except in CI (`CI=true`) where it fails.
 
 use std::collections::BTreeSet;
@@ -26,6 +30,8 @@ use kcfg_tests::{corpus_files, Kamailio, KamailioVerdict};
 
 const WORKERS: usize = 4;
 const TIMEOUT: Duration = Duration::from_secs(30);
+/// The narrow line width of the wrapping jobs.
+const NARROW: usize = 40;
 
 /// The names a config tests with `#!ifdef`/`#!ifndef`.
 fn tested_names(text: &str) -> BTreeSet<String> {
@@ -125,13 +131,18 @@ fn compare(
 struct Job {
     file: PathBuf,
     defines: Vec<String>,
+    line_width: usize,
 }
 
 /// The verdict class both runs agree on, or why they disagree.
 fn run_job(kamailio: &Kamailio, job: &Job) -> Result<&'static str, String> {
     let text = std::fs::read_to_string(&job.file).map_err(|e| e.to_string())?;
-    let formatted = kcfg_fmt::format(&text, &FormatOptions::default())
-        .map_err(|e| format!("kcfg fmt refused: {e}"))?;
+    let options = FormatOptions {
+        line_width: job.line_width,
+        ..FormatOptions::default()
+    };
+    let formatted =
+        kcfg_fmt::format(&text, &options).map_err(|e| format!("kcfg fmt refused: {e}"))?;
     let prelude: String = job
         .defines
         .iter()
@@ -142,11 +153,15 @@ fn run_job(kamailio: &Kamailio, job: &Job) -> Result<&'static str, String> {
     // both copies next to the original, so relative include_file paths resolve the same
     let dir = job.file.parent().unwrap();
     let stem = job.file.file_stem().unwrap().to_string_lossy();
-    let tag = if job.defines.is_empty() {
-        "nodef"
-    } else {
-        "alldef"
-    };
+    let tag = format!(
+        "{}-w{}",
+        if job.defines.is_empty() {
+            "nodef"
+        } else {
+            "alldef"
+        },
+        job.line_width
+    );
     let mut verdicts = Vec::new();
     for (which, t) in [("before", &before), ("after", &after)] {
         let copy = tempfile::Builder::new()
@@ -183,22 +198,36 @@ fn kamailio_judges_formatted_configs_like_the_originals() {
     let files = corpus_files();
     assert!(files.len() > 100, "corpus not found");
     let mut jobs = Vec::new();
+    let default_width = FormatOptions::default().line_width;
+    let mut wrapped = 0;
     for file in files {
         let Ok(text) = std::fs::read_to_string(&file) else {
             continue;
         };
         let names = tested_names(&text);
-        jobs.push(Job {
-            file: file.clone(),
-            defines: Vec::new(),
-        });
-        if !names.is_empty() {
+        for line_width in [default_width, NARROW] {
+            if line_width == NARROW && wraps(&text, NARROW) {
+                wrapped += 1;
+            }
             jobs.push(Job {
-                file,
-                defines: names.into_iter().collect(),
+                file: file.clone(),
+                defines: Vec::new(),
+                line_width,
             });
+            if !names.is_empty() {
+                jobs.push(Job {
+                    file: file.clone(),
+                    defines: names.iter().cloned().collect(),
+                    line_width,
+                });
+            }
         }
     }
+    // the wrapping jobs are not idle: most files get lines broken
+    assert!(
+        wrapped > 100,
+        "only {wrapped} corpus files wrapped at {NARROW}"
+    );
     let next = AtomicUsize::new(0);
     let failures: Mutex<Vec<String>> = Mutex::new(Vec::new());
     let classes: Mutex<std::collections::BTreeMap<&'static str, usize>> = Mutex::default();
@@ -232,7 +261,7 @@ fn kamailio_judges_formatted_configs_like_the_originals() {
     });
     let failures = failures.into_inner().unwrap();
     println!(
-        "differential fmt: {} runs of {} before and after formatting: {:?}",
+        "differential fmt: {} runs of {} before and after formatting ({wrapped} files with lines wrapped at width {NARROW}): {:?}",
         jobs.len(),
         kamailio.version(),
         classes.into_inner().unwrap()
@@ -241,6 +270,21 @@ fn kamailio_judges_formatted_configs_like_the_originals() {
         println!("  {f}");
     }
     assert!(failures.is_empty(), "{} disagreements", failures.len());
+}
+
+/// Whether formatting at `width` breaks lines that formatting without wrapping keeps.
+fn wraps(text: &str, width: usize) -> bool {
+    let at = |line_width| {
+        kcfg_fmt::format(
+            text,
+            &FormatOptions {
+                line_width,
+                ..FormatOptions::default()
+            },
+        )
+        .map(|t| t.lines().count())
+    };
+    matches!((at(width), at(usize::MAX)), (Ok(a), Ok(b)) if a > b)
 }
 
 /// The comparison is not blind: a change that drops a `;` is caught.

@@ -18,7 +18,7 @@
 //! indent-style = "tab"              # or "space"
 //! indent-width = 4                  # spaces per level with "space"
 //! max-blank-lines = 2
-//! line-width = 100                  # reserved: long lines are kept
+//! line-width = 100                  # wrap longer statements (20-1000)
 //! ```
 //!
 //! Unknown keys elsewhere are ignored (other commands will have sections of

@@ -24,6 +24,7 @@
 //! hold a syntax error are copied byte for byte; the rest of the file is
 //! formatted. The library does no IO.
 
+mod green;
 mod printer;
 mod range;
 
@@ -49,9 +50,10 @@ pub struct FormatOptions {
     pub indent_width: usize,
     /// the most blank lines kept in a row (default 2)
     pub max_blank_lines: usize,
-    /// The width lines should stay within. Long lines are kept as they are
-    /// today (the formatter does not wrap); the user's own line breaks inside
-    /// a statement are kept. Reserved for wrapping.
+    /// The width lines should stay within (default 100; a tab counts
+    /// `indent_width` columns): a longer line is broken after `&&`/`||` and
+    /// after argument commas where it has them (see `docs/formatting.md`).
+    /// The user's own line breaks inside a statement are kept.
     pub line_width: usize,
 }
 
@@ -223,37 +225,29 @@ fn verify_parses(
             .count()
             + 1
     };
-    let rb = pb.syntax_node();
-    let ra = pa.syntax_node();
-    let mut ta = significant_tokens(&ra);
+    let mut ta = green::significant(pa.green(), TextSize::from(0));
     let mut last = TextSize::from(0);
-    for b in significant_tokens(&rb) {
-        last = b.text_range().start();
+    for (bk, bt, bat) in green::significant(pb.green(), TextSize::from(0)) {
+        last = bat;
         match ta.next() {
-            Some(a) if same_token(&a, &b) => {}
-            Some(a) => {
+            Some((ak, at, _)) if same_token((ak, at), (bk, bt)) => {}
+            Some((ak, at, _)) => {
                 return Err(FormatError::Unsafe {
-                    message: format!(
-                        "{:?} `{}` became {:?} `{}`",
-                        b.kind(),
-                        short(b.text()),
-                        a.kind(),
-                        short(a.text())
-                    ),
-                    line: line_of(b.text_range().start()),
+                    message: format!("{bk:?} `{}` became {ak:?} `{}`", short(bt), short(at)),
+                    line: line_of(bat),
                 })
             }
             None => {
                 return Err(FormatError::Unsafe {
-                    message: format!("{:?} `{}` disappeared", b.kind(), short(b.text())),
-                    line: line_of(b.text_range().start()),
+                    message: format!("{bk:?} `{}` disappeared", short(bt)),
+                    line: line_of(bat),
                 })
             }
         }
     }
-    if let Some(a) = ta.next() {
+    if let Some((ak, at, _)) = ta.next() {
         return Err(FormatError::Unsafe {
-            message: format!("{:?} `{}` appeared", a.kind(), short(a.text())),
+            message: format!("{ak:?} `{}` appeared", short(at)),
             line: line_of(last),
         });
     }
@@ -297,12 +291,12 @@ fn short(s: &str) -> String {
     t.replace('\n', "\\n").replace('\r', "\\r")
 }
 
-fn same_token(a: &kcfg_syntax::SyntaxToken, b: &kcfg_syntax::SyntaxToken) -> bool {
-    a.kind() == b.kind()
-        && if a.kind() == SyntaxKind::COMMENT {
-            trim_comment(a.text()) == trim_comment(b.text())
+fn same_token((ak, at): (SyntaxKind, &str), (bk, bt): (SyntaxKind, &str)) -> bool {
+    ak == bk
+        && if ak == SyntaxKind::COMMENT {
+            trim_comment(at) == trim_comment(bt)
         } else {
-            a.text() == b.text()
+            at == bt
         }
 }
 
@@ -335,17 +329,23 @@ fn kept_items(
     parse: &kcfg_syntax::Parse,
     text: &str,
 ) -> Vec<(SyntaxNode, SkipReason)> {
-    let items: Vec<SyntaxNode> = root.children().collect();
+    // the top-level items (nodes) of the green tree, with their offsets
+    let mut items: Vec<(&rowan::GreenNodeData, TextSize)> = Vec::new();
+    let mut offset = TextSize::from(0);
+    for child in parse.green().children() {
+        if let rowan::NodeOrToken::Node(n) = child {
+            items.push((n, offset));
+        }
+        offset += child.text_len();
+    }
     if items.is_empty() {
         return Vec::new();
     }
     let mut marked: Vec<Option<SkipReason>> = vec![None; items.len()];
     if text.contains("#!") || text.contains("!!") {
-        for (i, it) in items.iter().enumerate() {
-            let unbalanced = it
-                .descendants_with_tokens()
-                .filter_map(|e| e.into_token())
-                .any(|t| t.kind() == SyntaxKind::INACTIVE_CODE && brace_balance(t.text()) != 0);
+        for (i, (n, at)) in items.iter().enumerate() {
+            let unbalanced = green::Tokens::new(n, *at)
+                .any(|(k, t, _)| k == SyntaxKind::INACTIVE_CODE && brace_balance(t) != 0);
             if unbalanced {
                 marked[i] = Some(SkipReason::UnbalancedIfdef);
             }
@@ -359,7 +359,10 @@ fn kept_items(
     {
         Vec::new()
     } else {
-        items.iter().map(printer::content_range).collect()
+        items
+            .iter()
+            .map(|(n, at)| green::content_range(n, *at))
+            .collect()
     };
     let all = (parse.errors().iter().chain(parse.warnings()))
         .map(|e| (e, SkipReason::SyntaxError))
@@ -399,8 +402,10 @@ fn kept_items(
             }
         }
     }
-    items
-        .into_iter()
+    if marked.iter().all(Option::is_none) {
+        return Vec::new();
+    }
+    root.children()
         .zip(marked)
         .filter_map(|(n, m)| m.map(|r| (n, r)))
         .collect()

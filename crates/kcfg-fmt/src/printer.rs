@@ -17,10 +17,37 @@
 //! it. Top-level items with errors are copied byte for byte.
 
 use kcfg_syntax::SyntaxKind::{self, *};
-use kcfg_syntax::{SyntaxNode, SyntaxToken, TextRange, TextSize};
-use rowan::{NodeOrToken, WalkEvent};
+use kcfg_syntax::{SyntaxNode, TextRange, TextSize};
+use rowan::{Children, GreenNodeData, NodeOrToken};
 
+use crate::green::kind as green_kind;
 use crate::{is_space, trim_comment, FormatOptions, IndentStyle};
+
+/// A token of the green tree with what the printer needs of its place: a
+/// copy (no reference count, no allocation), unlike rowan's `SyntaxToken`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Tok<'a> {
+    kind: SyntaxKind,
+    text: &'a str,
+    start: TextSize,
+    /// the kind of the node that holds it
+    parent: SyntaxKind,
+}
+
+impl<'a> Tok<'a> {
+    #[inline]
+    fn kind(&self) -> SyntaxKind {
+        self.kind
+    }
+    #[inline]
+    fn text(&self) -> &'a str {
+        self.text
+    }
+    #[inline]
+    fn text_range(&self) -> TextRange {
+        TextRange::at(self.start, TextSize::of(self.text))
+    }
+}
 
 /// Continuation lines are indented this many levels deeper than their
 /// statement, as in Kamailio's own configs: two inside route blocks (so a
@@ -70,7 +97,7 @@ struct Printer<'a> {
     level: usize,
     gap: Gap,
     /// the last significant token written, when nothing but a space came since
-    prev_tok: Option<SyntaxToken>,
+    prev_tok: Option<Tok<'a>>,
     /// the last thing written is a comment on the current line
     prev_comment: bool,
     /// the last thing written is a block's `{` (no blank lines after it)
@@ -83,26 +110,41 @@ struct Printer<'a> {
     /// the same line is kept as it is too
     after_verbatim: bool,
     pending_item: Option<Brk>,
-    pending_comments: Vec<(SyntaxToken, Gap)>,
+    pending_comments: Vec<(Tok<'a>, Gap)>,
     frames: Vec<Frame>,
     skip_until: TextSize,
     verbatim: &'a [SyntaxNode],
     /// the kind and end of the last token written (any kind)
     last: Option<(SyntaxKind, TextSize)>,
+    /// where the current output line may be wrapped (see [`Printer::end_line`])
+    breaks: Vec<BreakAt>,
+    /// `out.len()` after the last text written as it is (a kept item, the
+    /// blanks next to one, a directive): a line that holds such text is not
+    /// wrapped
+    raw_mark: usize,
+    /// `out.len()` after the last token of code written (a comment at the end
+    /// of a line does not count for its width)
+    code_end: usize,
+    /// how many `(` are open
+    depth: u32,
+}
+
+/// A place where a long line may be broken: the space after a `,` of an
+/// argument list or after `&&`/`||`.
+#[derive(Debug, Clone, Copy)]
+struct BreakAt {
+    /// the byte of that space in the output
+    pos: usize,
+    /// how many `(` are open there: the outermost places are used first
+    depth: u32,
+    /// the level of the line that would start there
+    cont: usize,
 }
 
 /// The range of a node from its first to its last token that is not
 /// whitespace.
 pub(crate) fn content_range(node: &SyntaxNode) -> TextRange {
-    let mut toks = node
-        .descendants_with_tokens()
-        .filter_map(|e| e.into_token())
-        .filter(|t| !is_space(t.kind()));
-    let Some(first) = toks.next() else {
-        return TextRange::empty(node.text_range().start());
-    };
-    let last = toks.last().unwrap_or_else(|| first.clone());
-    TextRange::new(first.text_range().start(), last.text_range().end())
+    crate::green::content_range(&node.green(), node.text_range().start())
 }
 
 pub(crate) fn print(
@@ -112,6 +154,7 @@ pub(crate) fn print(
     verbatim: &[SyntaxNode],
     final_newline: bool,
 ) -> String {
+    let green = root.green();
     let mut p = Printer {
         text,
         opts,
@@ -131,29 +174,50 @@ pub(crate) fn print(
         skip_until: TextSize::from(0),
         verbatim,
         last: None,
+        breaks: Vec::new(),
+        raw_mark: 0,
+        code_end: 0,
+        depth: 0,
     };
-    let mut skipped: Option<SyntaxNode> = None;
-    let mut walk = root.preorder_with_tokens();
-    while let Some(ev) = walk.next() {
-        match ev {
-            WalkEvent::Enter(NodeOrToken::Node(n)) => {
-                if p.is_verbatim(&n) {
-                    p.verbatim_node(&n);
-                    walk.skip_subtree();
-                    skipped = Some(n);
+    // the walk: a stack of (node kind, its remaining children)
+    let mut stack: Vec<(SyntaxKind, Children<'_>)> = Vec::with_capacity(32);
+    stack.push((green_kind(green.kind()), green.children()));
+    p.enter(stack[0].0, None);
+    let mut offset = root.text_range().start();
+    while let Some((parent, children)) = stack.last_mut() {
+        let parent = *parent;
+        match children.next() {
+            None => {
+                stack.pop();
+                p.leave(parent, stack.last().map(|(k, _)| *k));
+            }
+            Some(NodeOrToken::Node(n)) => {
+                let kind = green_kind(n.kind());
+                if parent == SOURCE_FILE {
+                    if let Some(v) = p.verbatim_at(offset, n) {
+                        p.verbatim_node(&v);
+                        offset += n.text_len();
+                        continue;
+                    }
+                }
+                p.enter(kind, Some(parent));
+                stack.push((kind, n.children()));
+            }
+            Some(NodeOrToken::Token(t)) => {
+                let tok = Tok {
+                    kind: green_kind(t.kind()),
+                    text: t.text(),
+                    start: offset,
+                    parent,
+                };
+                offset += t.text_len();
+                if matches!(tok.kind, PP_KEYWORD | PP_NAME | PP_BODY) {
+                    let rest = children.clone();
+                    p.on_directive(tok, rest);
                 } else {
-                    p.enter(&n);
+                    p.on_token(tok);
                 }
             }
-            WalkEvent::Leave(NodeOrToken::Node(n)) => {
-                if skipped.as_ref() == Some(&n) {
-                    skipped = None;
-                } else {
-                    p.leave(&n);
-                }
-            }
-            WalkEvent::Enter(NodeOrToken::Token(t)) => p.on_token(t),
-            WalkEvent::Leave(NodeOrToken::Token(_)) => {}
         }
     }
     p.finish(final_newline)
@@ -192,14 +256,13 @@ fn is_stmt(kind: SyntaxKind) -> bool {
 }
 
 /// An unbraced body of `if`/`else`/`while`.
-fn is_body_stmt(n: &SyntaxNode) -> bool {
-    is_stmt(n.kind())
-        && n.parent()
-            .is_some_and(|p| matches!(p.kind(), IF_STMT | ELSE_BRANCH | WHILE_STMT))
+fn is_body_stmt(kind: SyntaxKind, parent: Option<SyntaxKind>) -> bool {
+    is_stmt(kind) && matches!(parent, Some(IF_STMT | ELSE_BRANCH | WHILE_STMT))
 }
 
-fn parent_kind(t: &SyntaxToken) -> Option<SyntaxKind> {
-    t.parent().map(|p| p.kind())
+#[inline]
+fn parent_kind(t: &Tok<'_>) -> Option<SyntaxKind> {
+    Some(t.parent)
 }
 
 /// Parentheses whose inside has no spaces: calls, groups, builtins, modparam.
@@ -208,7 +271,7 @@ fn paren_ctx(p: Option<SyntaxKind>) -> bool {
 }
 
 /// A binary operator, or the `=` of an assignment or cfg variable.
-fn is_operator(t: &SyntaxToken) -> bool {
+fn is_operator(t: &Tok<'_>) -> bool {
     match parent_kind(t) {
         Some(BIN_EXPR) => !matches!(t.kind(), L_PAREN | R_PAREN),
         Some(ASSIGN_STMT) => t.kind() != SEMICOLON,
@@ -219,7 +282,7 @@ fn is_operator(t: &SyntaxToken) -> bool {
 
 /// Whether `a` and `b` written with nothing between them still lex as the
 /// same two tokens.
-fn can_join(a: &SyntaxToken, b: &SyntaxToken) -> bool {
+fn can_join(a: &Tok<'_>, b: &Tok<'_>) -> bool {
     // `! !define_x` must not become `!!define_x` (a `!!define` directive)
     if a.text().ends_with('!') && b.text().starts_with('!') {
         return false;
@@ -232,20 +295,25 @@ fn can_join(a: &SyntaxToken, b: &SyntaxToken) -> bool {
         && toks[0].len as usize == a.text().len()
 }
 
-impl Printer<'_> {
-    fn is_verbatim(&self, n: &SyntaxNode) -> bool {
-        !self.verbatim.is_empty()
-            && n.parent().is_some_and(|p| p.kind() == SOURCE_FILE)
-            && self
-                .verbatim
-                .binary_search_by_key(&n.text_range().start(), |v| v.text_range().start())
-                .is_ok_and(|i| &self.verbatim[i] == n)
+impl<'a> Printer<'a> {
+    /// The item kept as it is that is the top-level node `n` at `offset`.
+    fn verbatim_at(&self, offset: TextSize, n: &GreenNodeData) -> Option<SyntaxNode> {
+        if self.verbatim.is_empty() {
+            return None;
+        }
+        let i = self
+            .verbatim
+            .binary_search_by_key(&offset, |v| v.text_range().start())
+            .ok()?;
+        let v = &self.verbatim[i];
+        (v.text_range().len() == n.text_len() && v.kind() == green_kind(n.kind()))
+            .then(|| v.clone())
     }
 
-    fn enter(&mut self, n: &SyntaxNode) {
-        match n.parent().map(|p| p.kind()) {
+    fn enter(&mut self, kind: SyntaxKind, parent: Option<SyntaxKind>) {
+        match parent {
             Some(SOURCE_FILE | BLOCK | PP_ARM) => {
-                self.pending_item = Some(if n.kind() == EMPTY_STMT {
+                self.pending_item = Some(if kind == EMPTY_STMT {
                     Brk::KeepStructural(self.level)
                 } else {
                     Brk::Forced(self.level)
@@ -256,22 +324,22 @@ impl Printer<'_> {
                     self.pending_item = Some(Brk::Forced(self.level));
                 }
             }
-            Some(IF_STMT | ELSE_BRANCH | WHILE_STMT) if is_stmt(n.kind()) => {
+            Some(IF_STMT | ELSE_BRANCH | WHILE_STMT) if is_stmt(kind) => {
                 self.level += 1;
                 self.frames.push(Frame::Body);
                 self.pending_item = Some(Brk::KeepStructural(self.level));
             }
             _ => {}
         }
-        match n.kind() {
+        match kind {
             BLOCK => self.frames.push(Frame::Block { opened: false }),
             CASE_CLAUSE => self.frames.push(Frame::Case { opened: false }),
             _ => {}
         }
     }
 
-    fn leave(&mut self, n: &SyntaxNode) {
-        let pop = matches!(n.kind(), BLOCK | CASE_CLAUSE) || is_body_stmt(n);
+    fn leave(&mut self, kind: SyntaxKind, parent: Option<SyntaxKind>) {
+        let pop = matches!(kind, BLOCK | CASE_CLAUSE) || is_body_stmt(kind, parent);
         if pop {
             if let Some(
                 Frame::Block { opened: true } | Frame::Case { opened: true } | Frame::Body,
@@ -282,7 +350,16 @@ impl Printer<'_> {
         }
     }
 
-    fn on_token(&mut self, t: SyntaxToken) {
+    /// A piece of a preprocessor line; `rest`: the siblings after it.
+    fn on_directive(&mut self, t: Tok<'_>, rest: Children<'_>) {
+        if t.start < self.skip_until {
+            return;
+        }
+        self.last = Some((t.kind, t.text_range().end()));
+        self.directive(&t, rest);
+    }
+
+    fn on_token(&mut self, t: Tok<'a>) {
         if t.text_range().start() < self.skip_until {
             return;
         }
@@ -302,7 +379,6 @@ impl Printer<'_> {
             }
             COMMENT | BLOCK_COMMENT => self.comment(t),
             INACTIVE_CODE | ERROR_TOKEN => self.raw(&t),
-            PP_KEYWORD | PP_NAME | PP_BODY => self.directive(&t),
             _ => self.token(t),
         }
     }
@@ -323,6 +399,7 @@ impl Printer<'_> {
     }
 
     fn newlines(&mut self, blank: usize) {
+        self.end_line();
         // a string left open runs to the next `#!ifdef`/`#!else`/`#!endif`
         // line and ends with its line break: add nothing to it
         if self.out.ends_with('\n') {
@@ -365,6 +442,7 @@ impl Printer<'_> {
     fn raw_gap(&mut self) {
         let g = &self.text[self.gap.start..self.gap.end];
         self.out.push_str(g);
+        self.raw_mark = self.out.len();
     }
 
     fn wrote(&mut self, at: TextSize) {
@@ -373,7 +451,7 @@ impl Printer<'_> {
         self.reset_gap(at);
     }
 
-    fn token(&mut self, tok: SyntaxToken) {
+    fn token(&mut self, tok: Tok<'a>) {
         let kind = tok.kind();
         let parent = parent_kind(&tok);
         let in_block = parent == Some(BLOCK);
@@ -430,10 +508,23 @@ impl Printer<'_> {
                 self.newlines(blank);
                 self.indent(line_level);
             } else if self.space(&tok, brk) {
+                if self.can_break_after() {
+                    self.breaks.push(BreakAt {
+                        pos: self.out.len(),
+                        depth: self.depth,
+                        cont: continuation(self.level),
+                    });
+                }
                 self.out.push(' ');
             }
         }
         self.out.push_str(tok.text());
+        self.code_end = self.out.len();
+        match kind {
+            L_PAREN => self.depth += 1,
+            R_PAREN => self.depth = self.depth.saturating_sub(1),
+            _ => {}
+        }
         self.after_open_brace = false;
         if kind == L_BRACE && in_block {
             if let Some(Frame::Block { opened }) = self.frames.last_mut() {
@@ -458,8 +549,80 @@ impl Printer<'_> {
         self.wrote(end);
     }
 
+    /// Whether the space about to be written after the previous token may
+    /// become a line break: after a `,` between arguments (of a call,
+    /// `modparam`, a builtin), after `&&`/`||`/`and`/`or`.
+    fn can_break_after(&self) -> bool {
+        if self.prev_comment || self.opts.line_width == 0 {
+            return false;
+        }
+        let Some(a) = &self.prev_tok else {
+            return false;
+        };
+        matches!(
+            (a.kind, a.parent),
+            (COMMA, ARG_LIST | MODPARAM | BUILTIN_EXPR) | (AMP2 | PIPE2 | AND_KW | OR_KW, BIN_EXPR)
+        )
+    }
+
+    /// The current output line ends: when it is longer than `line-width`
+    /// (its code: a comment at its end does not count) and has places where
+    /// it may be broken, break it there (see [`wrap`]).
+    fn end_line(&mut self) {
+        if self.breaks.is_empty() {
+            return;
+        }
+        let mut breaks = std::mem::take(&mut self.breaks);
+        let line_start = self.out.rfind('\n').map_or(0, |i| i + 1);
+        // text kept as it is on this line: no line break may be added to it
+        if self.raw_mark > line_start || self.code_end <= line_start {
+            breaks.clear();
+            self.breaks = breaks;
+            return;
+        }
+        // places before a line break inside a token (a string over several
+        // lines) are on a line already ended
+        breaks.retain(|b| b.pos > line_start && b.pos < self.code_end);
+        let tab = self.opts.indent_width.max(1);
+        let line = &self.out[line_start..self.code_end];
+        let mut chosen = Vec::new();
+        if width(line, tab) > self.opts.line_width {
+            let rel: Vec<BreakAt> = breaks
+                .iter()
+                .map(|b| BreakAt {
+                    pos: b.pos - line_start,
+                    ..*b
+                })
+                .collect();
+            wrap(
+                line,
+                &rel,
+                0,
+                line.len(),
+                0,
+                self.opts.line_width,
+                tab,
+                &mut chosen,
+            );
+        }
+        if !chosen.is_empty() {
+            chosen.sort_unstable_by_key(|b| b.pos);
+            let tail = self.out.split_off(line_start);
+            let mut last = 0;
+            for b in chosen {
+                self.out.push_str(&tail[last..b.pos]);
+                self.out.push_str(self.nl);
+                self.indent(b.cont);
+                last = b.pos + 1;
+            }
+            self.out.push_str(&tail[last..]);
+        }
+        breaks.clear();
+        self.breaks = breaks;
+    }
+
     /// One space or none between two tokens on the same line.
-    fn space(&self, b: &SyntaxToken, brk: Brk) -> bool {
+    fn space(&self, b: &Tok<'_>, brk: Brk) -> bool {
         let ws = self.gap.ws;
         if self.prev_comment {
             return ws;
@@ -481,7 +644,7 @@ impl Printer<'_> {
         }
     }
 
-    fn comment(&mut self, tok: SyntaxToken) {
+    fn comment(&mut self, tok: Tok<'a>) {
         let end = tok.text_range().end();
         let line = tok.kind() == COMMENT;
         if self.after_raw || (self.after_verbatim && self.gap.newlines == 0) {
@@ -495,7 +658,9 @@ impl Printer<'_> {
             // at the end of the line of the previous token (or inline): the
             // blanks before it as they are, so aligned comments stay aligned
             if self.gap.ws {
-                self.raw_gap();
+                // blanks before a comment at the end of a line (not text
+                // kept as it is: the line may still be wrapped)
+                self.out.push_str(&self.text[self.gap.start..self.gap.end]);
             } else if line {
                 self.out.push(' ');
             }
@@ -510,7 +675,7 @@ impl Printer<'_> {
         self.wrote(end);
     }
 
-    fn push_comment(&mut self, tok: &SyntaxToken) {
+    fn push_comment(&mut self, tok: &Tok<'_>) {
         if tok.kind() == COMMENT {
             // with CRLF line ends the lexer leaves the `\r` in the comment
             let t = trim_comment(tok.text());
@@ -559,17 +724,17 @@ impl Printer<'_> {
 
     /// A preprocessor line: its pieces as they are, at column 0 (`#!...`,
     /// `!!...`) or at the current level (`include_file`, `import_file`).
-    fn directive(&mut self, first: &SyntaxToken) {
+    fn directive(&mut self, first: &Tok<'_>, rest: Children<'_>) {
         let start = first.text_range().start();
         let mut end = first.text_range().end();
-        let mut cur = first.next_sibling_or_token();
-        while let Some(el) = cur {
-            match el.kind() {
-                PP_NAME | PP_BODY => end = el.text_range().end(),
+        let mut at = end;
+        for el in rest {
+            at += el.text_len();
+            match green_kind(el.kind()) {
+                PP_NAME | PP_BODY => end = at,
                 WHITESPACE => {}
                 _ => break,
             }
-            cur = el.next_sibling_or_token();
         }
         self.skip_until = end;
         let mut text = &self.text[usize::from(start)..usize::from(end)];
@@ -591,6 +756,7 @@ impl Printer<'_> {
             }
         }
         self.out.push_str(text);
+        self.raw_mark = self.out.len();
         self.need_newline = true;
         self.after_open_brace = false;
         self.prev_comment = false;
@@ -600,8 +766,9 @@ impl Printer<'_> {
 
     /// Text kept byte for byte with the whitespace before it: an inactive
     /// `#!ifdef` arm, a character Kamailio skips.
-    fn raw(&mut self, t: &SyntaxToken) {
+    fn raw(&mut self, t: &Tok<'_>) {
         self.flush_comments(self.level);
+        self.end_line();
         let gap = &self.text[self.gap.start..self.gap.end];
         // blanks as Kamailio's lexer eats them (EAT_ABLE), `\r` included
         const BLANKS: [char; 5] = [' ', '\t', '\r', '\x0c', '\x08'];
@@ -613,6 +780,7 @@ impl Printer<'_> {
         }
         self.out.push_str(gap);
         self.out.push_str(t.text());
+        self.raw_mark = self.out.len();
         self.need_newline = false;
         self.after_open_brace = false;
         self.prev_comment = false;
@@ -653,6 +821,7 @@ impl Printer<'_> {
         }
         self.out
             .push_str(&self.text[usize::from(r.start())..usize::from(r.end())]);
+        self.raw_mark = self.out.len();
         let last = n.token_at_offset(r.end()).left_biased().map(|t| t.kind());
         self.need_newline = matches!(last, Some(COMMENT | PP_KEYWORD | PP_NAME | PP_BODY));
         self.last = last.map(|k| (k, r.end()));
@@ -671,6 +840,7 @@ impl Printer<'_> {
 
     fn finish(mut self, final_newline: bool) -> String {
         self.flush_comments(self.level);
+        self.end_line();
         // a token that runs to the end of the input because it is not
         // terminated (a string, a block comment, ...) would take the newline in
         let open_at_end = self.last.is_some_and(|(k, end)| {
@@ -700,7 +870,7 @@ impl Printer<'_> {
 
 /// Spacing between two tokens on one line where the style has a rule:
 /// `Some(true)` one space, `Some(false)` none, `None` as the user wrote it.
-fn rule(a: &SyntaxToken, b: &SyntaxToken) -> Option<bool> {
+fn rule(a: &Tok<'_>, b: &Tok<'_>) -> Option<bool> {
     let (ak, bk) = (a.kind(), b.kind());
     let (ap, bp) = (parent_kind(a), parent_kind(b));
     let list = |p: Option<SyntaxKind>| matches!(p, Some(ARG_LIST | MODPARAM | BUILTIN_EXPR));
@@ -759,4 +929,73 @@ fn rule(a: &SyntaxToken, b: &SyntaxToken) -> Option<bool> {
         return Some(false);
     }
     None
+}
+
+/// Columns of `s`, a tab counting `tab`.
+fn width(s: &str, tab: usize) -> usize {
+    if s.is_ascii() {
+        s.len() + s.bytes().filter(|&b| b == b'\t').count() * (tab - 1)
+    } else {
+        s.chars().map(|c| if c == '\t' { tab } else { 1 }).sum()
+    }
+}
+
+/// Choose where to break `line[start..end]`, which starts at column `col`,
+/// so that its lines fit in `max` columns where they can. Of the places
+/// inside it, only the outermost ones (fewest open `(`) are used, greedily:
+/// a piece between two of them stays on the line when it fits, else it starts
+/// a new line at its continuation level. A piece that does not fit on a line
+/// of its own is broken the same way at its own places, and the piece after
+/// it starts a new line. The choice depends only on the text of the line, so
+/// formatting the result again breaks nothing more (each line of it either
+/// fits or is one piece that cannot be broken further by these rules).
+#[allow(clippy::too_many_arguments)]
+fn wrap(
+    line: &str,
+    breaks: &[BreakAt],
+    start: usize,
+    end: usize,
+    col: usize,
+    max: usize,
+    tab: usize,
+    chosen: &mut Vec<BreakAt>,
+) {
+    if col + width(&line[start..end], tab) <= max {
+        return;
+    }
+    let inner: Vec<BreakAt> = breaks
+        .iter()
+        .filter(|b| b.pos > start && b.pos < end)
+        .copied()
+        .collect();
+    let Some(depth) = inner.iter().map(|b| b.depth).min() else {
+        return;
+    };
+    let outer: Vec<BreakAt> = inner.into_iter().filter(|b| b.depth == depth).collect();
+    // the first piece, on the line it starts
+    let first_end = outer[0].pos;
+    let w = width(&line[start..first_end], tab);
+    let mut at = if col + w > max {
+        wrap(line, breaks, start, first_end, col, max, tab, chosen);
+        usize::MAX
+    } else {
+        col + w
+    };
+    for (i, b) in outer.iter().enumerate() {
+        let piece_start = b.pos + 1;
+        let piece_end = outer.get(i + 1).map_or(end, |n| n.pos);
+        let w = width(&line[piece_start..piece_end], tab);
+        if at != usize::MAX && at + 1 + w <= max {
+            at += 1 + w;
+            continue;
+        }
+        chosen.push(*b);
+        let c = b.cont * tab;
+        if c + w > max {
+            wrap(line, breaks, piece_start, piece_end, c, max, tab, chosen);
+            at = usize::MAX;
+        } else {
+            at = c + w;
+        }
+    }
 }

@@ -1,7 +1,7 @@
 //! Range formatting for editors: format the whole text, then take only the
 //! stretch of the result that holds the tokens of the range.
 
-use crate::{format, significant_tokens, verify, FormatError, FormatOptions};
+use crate::{format, verify, FormatError, FormatOptions};
 use kcfg_syntax::{TextRange, TextSize};
 
 /// One replacement in the original text.
@@ -47,8 +47,9 @@ pub fn format_range(
         return Ok(None);
     }
     let spans = |t: &str| -> Vec<TextRange> {
-        significant_tokens(&kcfg_syntax::parse(t).syntax_node())
-            .map(|t| t.text_range())
+        let parse = kcfg_syntax::parse(t);
+        crate::green::significant(parse.green(), TextSize::from(0))
+            .map(|(_, text, at)| TextRange::at(at, TextSize::of(text)))
             .collect()
     };
     let (old, new) = (spans(text), spans(&formatted));

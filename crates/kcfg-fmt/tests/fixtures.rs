@@ -223,3 +223,86 @@ fn open_tokens_get_no_line_break() {
         assert_eq!(format(&out, &o).unwrap(), out, "{input:?}");
     }
 }
+
+/// Every fixture and fuzz regression, wrapped at narrow widths: the
+/// invariants hold (idempotence, tokens, comments, kept regions), with tabs
+/// and with spaces, and no line the wrapping writes ends in a blank.
+#[test]
+fn fixtures_wrapped_narrow() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/fmt/regressions");
+    let mut files = fixtures();
+    files.extend(std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()));
+    let mut wrapped = 0;
+    for path in files {
+        let Ok(input) = std::fs::read_to_string(&path) else {
+            continue;
+        };
+        for (line_width, indent_style) in [
+            (20, IndentStyle::Tab),
+            (40, IndentStyle::Space),
+            (60, IndentStyle::Tab),
+        ] {
+            let options = FormatOptions {
+                line_width,
+                indent_style,
+                ..FormatOptions::default()
+            };
+            let name = format!("{} at {line_width}", path.display());
+            let out = check_invariants(&name, &input, &options);
+            let wide = format(
+                &input,
+                &FormatOptions {
+                    line_width: usize::MAX,
+                    ..options.clone()
+                },
+            )
+            .unwrap();
+            if out.lines().count() > wide.lines().count() {
+                wrapped += 1;
+            }
+        }
+    }
+    assert!(wrapped >= 20, "only {wrapped} runs wrapped a line");
+}
+
+/// What the wrapping does and does not do, on small cases.
+#[test]
+fn wrapping_rules() {
+    let o = |line_width| FormatOptions {
+        line_width,
+        ..FormatOptions::default()
+    };
+    // after `&&`/`||` and commas, outermost first, continuation two levels deeper
+    let input = "request_route {\n\tif (is_method(\"INVITE\") && has_body(\"application/sdp\") || $var(x) == 1) {\n\t\texit;\n\t}\n}\n";
+    assert_eq!(
+        format(input, &o(50)).unwrap(),
+        "request_route {\n\tif (is_method(\"INVITE\") &&\n\t\t\thas_body(\"application/sdp\") ||\n\t\t\t$var(x) == 1) {\n\t\texit;\n\t}\n}\n"
+    );
+    // a top-level item continues one level deeper
+    assert_eq!(
+        format(
+            "modparam(\"acc\", \"log_extra\", \"src_user=$fU;src_domain=$fd\")\n",
+            &o(40)
+        )
+        .unwrap(),
+        "modparam(\"acc\", \"log_extra\",\n\t\"src_user=$fU;src_domain=$fd\")\n"
+    );
+    // strings, PVs and transformations are never broken, even when too long;
+    // their commas are not places to break
+    let input = "request_route {\n\t$var(a) = $(ru{s.select,1,;}{s.tolower});\n\txlog(\"L_INFO\", \"a, b, c, d, e, f\");\n}\n";
+    assert_eq!(
+        format(input, &o(20)).unwrap(),
+        "request_route {\n\t$var(a) = $(ru{s.select,1,;}{s.tolower});\n\txlog(\"L_INFO\",\n\t\t\t\"a, b, c, d, e, f\");\n}\n"
+    );
+    // a line within the width is left alone; a comment at its end does not count
+    let input = "request_route {\n\txlog(\"L_INFO\", \"x\"); # a comment that is long enough to pass the width\n}\n";
+    assert_eq!(format(input, &o(30)).unwrap(), input);
+    // with CRLF line ends, the added line breaks are CRLF too
+    let input =
+        "request_route {\r\n\tif ($var(a) == 1 && $var(b) == 2) {\r\n\t\texit;\r\n\t}\r\n}\r\n";
+    let out = format(input, &o(30)).unwrap();
+    assert_eq!(
+        out,
+        "request_route {\r\n\tif ($var(a) == 1 &&\r\n\t\t\t$var(b) == 2) {\r\n\t\texit;\r\n\t}\r\n}\r\n"
+    );
+}
