@@ -160,26 +160,36 @@ pub fn check_source_model(
     // names can be checked. The unknown-core-parameter check is kcfg-sema's
     // (KC112), which knows other versions and defines.
     let main = &model.files[0];
-    let parse = if main.parse.tree().includes().next().is_none() {
-        main.parse.clone()
+    // only the errors of that second parse are read: no tree is built
+    let reparsed;
+    let (errors, warnings) = if main.parse.tree().includes().next().is_none() {
+        (main.parse.errors(), main.parse.warnings())
     } else {
-        let mut parse_options = options.parse_options();
-        parse_options.core_params = None;
+        // no core parameter names: that check is KC112 (building the list
+        // from the knowledge base would cost more than the parse)
+        let mut parse_options = kcfg_syntax::ParseOptions {
+            defines: options
+                .defines
+                .iter()
+                .map(|d| d.split('=').next().unwrap_or(d).to_string())
+                .collect(),
+            ..Default::default()
+        };
         if let Some(names) = model_include_defines(&model) {
             parse_options.defines.extend(names);
             parse_options.includes_resolved = true;
         }
-        kcfg_syntax::parse_with(&text, &parse_options)
+        reparsed = kcfg_syntax::syntax_errors_with(&text, &parse_options);
+        (&reparsed.errors[..], &reparsed.warnings[..])
     };
     let mut out: Vec<Diagnostic> = {
         let source = files.get(file);
-        parse
-            .errors()
+        errors
             .iter()
             .map(|e| Diagnostic::from_syntax_error(file, e, source.line_index()))
             .collect()
     };
-    out.extend(parse.warnings().iter().map(|w| {
+    out.extend(warnings.iter().map(|w| {
         let mut d = Diagnostic::from_syntax_error(file, w, files.get(file).line_index());
         d.code = codes::SKIPPED_CHARACTER;
         d.severity = kcfg_diagnostics::Severity::Warning;
@@ -196,11 +206,6 @@ pub fn check_source_model(
         .collect();
     out.retain(|d| !(d.code == codes::SYNTAX_ERROR && dots.contains(&d.range.start())));
     out.extend(semantic(files, file, &model, &lint));
-    if LEAK_TREES.load(std::sync::atomic::Ordering::Relaxed) {
-        // The process ends after printing: freeing every node of the tree
-        // one by one costs time for nothing (see `leak_trees_at_exit`).
-        std::mem::forget(parse);
-    }
     (out, model)
 }
 
