@@ -153,9 +153,7 @@ pub fn check_source_model(
     options: &CheckOptions,
     loader: &dyn kcfg_sema::FileLoader,
 ) -> (Vec<Diagnostic>, kcfg_sema::Model) {
-    check_source_model_with_parser(files, file, options, loader, &|_, text, o| {
-        kcfg_syntax::parse_with(text, o)
-    })
+    check_impl(files, file, options, loader, None)
 }
 
 /// How [`check_source_model_with_parser`] parses a file: path, text and
@@ -172,6 +170,17 @@ pub fn check_source_model_with_parser(
     loader: &dyn kcfg_sema::FileLoader,
     parser: Parser<'_>,
 ) -> (Vec<Diagnostic>, kcfg_sema::Model) {
+    check_impl(files, file, options, loader, Some(parser))
+}
+
+/// The check; `parser: None` parses with [`kcfg_syntax::parse_with`].
+fn check_impl(
+    files: &mut Files,
+    file: FileId,
+    options: &CheckOptions,
+    loader: &dyn kcfg_sema::FileLoader,
+    parser: Option<Parser<'_>>,
+) -> (Vec<Diagnostic>, kcfg_sema::Model) {
     let text = files.get(file).text().to_string();
     let sema_options = kcfg_sema::SemaOptions {
         version: options.version,
@@ -182,38 +191,56 @@ pub fn check_source_model_with_parser(
         .path
         .clone()
         .unwrap_or_else(|| std::path::PathBuf::from(files.get(file).path()));
-    let model = kcfg_sema::Model::build_with_parser(
-        &main_path,
-        text.as_str(),
-        loader,
-        &sema_options,
-        parser,
-    );
+    let model = match parser {
+        Some(parser) => kcfg_sema::Model::build_with_parser(
+            &main_path,
+            text.as_str(),
+            loader,
+            &sema_options,
+            parser,
+        ),
+        None => kcfg_sema::Model::build(&main_path, text.as_str(), loader, &sema_options),
+    };
     // kcfg-sema parsed the main file with the command-line defines; when it
     // includes other files, parse it again knowing what they define, so bare
     // names can be checked. The unknown-core-parameter check is kcfg-sema's
     // (KC112), which knows other versions and defines.
     let main = &model.files[0];
-    let parse = if main.parse.tree().includes().next().is_none() {
-        main.parse.clone()
+    let reparsed;
+    let (errors, warnings) = if main.parse.tree().includes().next().is_none() {
+        (main.parse.errors(), main.parse.warnings())
     } else {
+        // no core parameter names: that check is KC112 (building the list
+        // from the knowledge base would cost more than the parse)
         let mut parse_options = options.parse_options();
         parse_options.core_params = None;
         if let Some(names) = model_include_defines(&model) {
             parse_options.defines.extend(names);
             parse_options.includes_resolved = true;
         }
-        parser(&main_path, &text, &parse_options)
+        reparsed = match parser {
+            // only the errors of that second parse are read: no tree is built
+            None => kcfg_syntax::syntax_errors_with(&text, &parse_options),
+            // the language server's parser reuses its trees
+            Some(parser) => {
+                let p = parser(&main_path, &text, &parse_options);
+                kcfg_syntax::SyntaxErrors {
+                    errors: p.errors().to_vec(),
+                    warnings: p.warnings().to_vec(),
+                    inactive_errors: p.inactive_errors().to_vec(),
+                }
+            }
+        };
+        (&reparsed.errors[..], &reparsed.warnings[..])
     };
     let mut out: Vec<Diagnostic> = {
         let source = files.get(file);
-        parse
-            .errors()
+        errors
             .iter()
             .map(|e| Diagnostic::from_syntax_error(file, e, source.line_index()))
             .collect()
     };
-    out.extend(parse.warnings().iter().map(|w| {
+    out.extend(warnings.iter().map(|w| {
         let mut d = Diagnostic::from_syntax_error(file, w, files.get(file).line_index());
         d.code = codes::SKIPPED_CHARACTER;
         d.severity = kcfg_diagnostics::Severity::Warning;
@@ -230,11 +257,6 @@ pub fn check_source_model_with_parser(
         .collect();
     out.retain(|d| !(d.code == codes::SYNTAX_ERROR && dots.contains(&d.range.start())));
     out.extend(semantic(files, file, &model, &lint));
-    if LEAK_TREES.load(std::sync::atomic::Ordering::Relaxed) {
-        // The process ends after printing: freeing every node of the tree
-        // one by one costs time for nothing (see `leak_trees_at_exit`).
-        std::mem::forget(parse);
-    }
     (out, model)
 }
 

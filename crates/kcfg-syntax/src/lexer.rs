@@ -796,14 +796,17 @@ fn group_directive_lines(text: &str) -> Vec<usize> {
         if matches!(b.get(at), Some(b'#' | b'!'))
             && (b[at..].starts_with(b"#!") || b[at..].starts_with(b"!!"))
         {
-            if let Some((LineKind::Directive, _)) = classify_prefixed(&b[at + 2..], false) {
-                let wlen = b[at + 2..].iter().take_while(|&&c| is_id_char(c)).count();
-                if matches!(
-                    &b[at + 2..at + 2 + wlen],
-                    b"ifdef" | b"ifndef" | b"ifexp" | b"else" | b"endif"
-                ) {
-                    out.push(line);
-                }
+            // the word first: most directive lines are defines, and
+            // classifying them (their continued lines) is the costly part
+            let wlen = b[at + 2..].iter().take_while(|&&c| is_id_char(c)).count();
+            if matches!(
+                &b[at + 2..at + 2 + wlen],
+                b"ifdef" | b"ifndef" | b"ifexp" | b"else" | b"endif"
+            ) && matches!(
+                classify_prefixed(&b[at + 2..], false),
+                Some((LineKind::Directive, _))
+            ) {
+                out.push(line);
             }
         }
         line += line_len(&b[line..]) + 1;
@@ -816,7 +819,7 @@ fn group_directive_lines(text: &str) -> Vec<usize> {
 
 /// Tokenize a whole file. Never fails; the tokens cover the input exactly.
 pub fn tokenize(text: &str) -> (Vec<Token>, Vec<LexError>) {
-    let mut tokens = Vec::with_capacity(text.len() / 4);
+    let mut tokens = Vec::with_capacity(text.len() / 3 + 64);
     let mut errors = Vec::new();
     let mut cuts = group_directive_lines(text);
     cuts.push(text.len());

@@ -137,6 +137,38 @@ pub fn parse(text: &str) -> Parse {
 }
 
 pub fn parse_with(text: &str, options: &ParseOptions) -> Parse {
+    let (green, errors) = parse_inner(text, options, true);
+    Parse {
+        green: green.expect("the parser builds a tree"),
+        errors: errors.errors,
+        warnings: errors.warnings,
+        inactive_errors: errors.inactive_errors,
+    }
+}
+
+/// The errors and warnings of a parse, without its tree.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SyntaxErrors {
+    /// [`Parse::errors`]
+    pub errors: Vec<SyntaxError>,
+    /// [`Parse::warnings`]
+    pub warnings: Vec<SyntaxError>,
+    /// [`Parse::inactive_errors`]
+    pub inactive_errors: Vec<SyntaxError>,
+}
+
+/// What [`parse_with`] reports, without building the tree: the same errors,
+/// warnings and inactive errors for about half the work (for a caller that
+/// already has a tree of the text, parsed with other options).
+pub fn syntax_errors_with(text: &str, options: &ParseOptions) -> SyntaxErrors {
+    parse_inner(text, options, false).1
+}
+
+fn parse_inner(
+    text: &str,
+    options: &ParseOptions,
+    build_tree: bool,
+) -> (Option<GreenNode>, SyntaxErrors) {
     // rowan ranges are u32: beyond 4 GiB nothing here is meaningful
     assert!(text.len() < u32::MAX as usize, "input larger than 4 GiB");
     let (tokens, lex_errors) = lexer::tokenize(text);
@@ -150,11 +182,10 @@ pub fn parse_with(text: &str, options: &ParseOptions) -> Parse {
         &options.defines,
         options.core_params.as_deref(),
         options.includes_resolved,
-        true,
+        build_tree,
         None,
     )
     .parse();
-    let green = green.expect("the parser builds a tree");
     let mut warnings = Vec::new();
     for e in lex_errors {
         let err = SyntaxError::new(range(e.offset, e.len), e.message);
@@ -191,12 +222,14 @@ pub fn parse_with(text: &str, options: &ParseOptions) -> Parse {
     };
     let (inactive_errors, errors): (Vec<_>, Vec<_>) = errors.into_iter().partition(is_inactive);
     let warnings = warnings.into_iter().filter(|w| !is_inactive(w)).collect();
-    Parse {
+    (
         green,
-        errors,
-        warnings,
-        inactive_errors,
-    }
+        SyntaxErrors {
+            errors,
+            warnings,
+            inactive_errors,
+        },
+    )
 }
 
 fn range(offset: u32, len: u32) -> TextRange {

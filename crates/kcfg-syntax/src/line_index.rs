@@ -37,15 +37,22 @@ impl LineIndex {
         let mut starts = vec![TextSize::from(0)];
         let mut wide = vec![Vec::new()];
         let mut line_start = 0usize;
-        for (i, c) in text.char_indices() {
-            if c == '\n' {
+        // bytes, not chars: the text is UTF-8, so a non-ASCII char is its
+        // lead byte (0xC0 and up) and continuation bytes (0x80..0xC0)
+        for (i, &b) in text.as_bytes().iter().enumerate() {
+            if b == b'\n' {
                 starts.push(TextSize::from((i + 1) as u32));
                 wide.push(Vec::new());
                 line_start = i + 1;
-            } else if !c.is_ascii() {
+            } else if b >= 0xC0 {
+                let len = match b {
+                    0xC0..=0xDF => 2,
+                    0xE0..=0xEF => 3,
+                    _ => 4,
+                };
                 wide.last_mut()
                     .unwrap()
-                    .push(((i - line_start) as u32, c.len_utf8() as u8));
+                    .push(((i - line_start) as u32, len));
             }
         }
         LineIndex {
@@ -169,5 +176,25 @@ mod tests {
         assert_eq!(idx.to_utf8(WideEncoding::Utf32, w32), lc);
         assert_eq!(idx.offset(lc), Some(z.into()));
         assert_eq!(idx.offset(LineCol { line: 9, col: 0 }), None);
+    }
+
+    #[test]
+    fn wide_chars_of_every_length() {
+        // 1-, 2-, 3- and 4-byte chars, several on a line, and lines without
+        let text = "a\u{e9}b\u{7ff}\u{800}\u{ffff}\n\n\u{10000}x\u{10ffff}\u{80}\n";
+        let idx = LineIndex::new(text);
+        let mut want: Vec<Vec<(u32, u8)>> = vec![Vec::new()];
+        let mut line_start = 0;
+        for (i, c) in text.char_indices() {
+            if c == '\n' {
+                want.push(Vec::new());
+                line_start = i + 1;
+            } else if !c.is_ascii() {
+                let w = want.last_mut().unwrap();
+                w.push(((i - line_start) as u32, c.len_utf8() as u8));
+            }
+        }
+        assert_eq!(idx.wide, want);
+        assert_eq!(idx.line_count(), 4);
     }
 }

@@ -45,11 +45,11 @@ impl<'t> Sink<'t> {
         }
     }
 
+    #[inline]
     fn token(&mut self, kind: SyntaxKind) {
         let start = self.offsets[self.raw] as usize;
         let end = self.offsets[self.raw + 1] as usize;
-        let key = text_key(self.text.as_bytes(), start, end - start);
-        self.builder.token(kind, &self.text[start..end], key);
+        self.builder.token(kind, self.text, start, end);
         self.raw += 1;
     }
 
@@ -95,7 +95,8 @@ impl<'t> Sink<'t> {
     pub(crate) fn process(&mut self, events: &mut [Event]) {
         let mut forward = Vec::new();
         for i in 0..events.len() {
-            match std::mem::replace(&mut events[i], Event::Tombstone) {
+            // (only forward parents are tombstoned: they come later)
+            match events[i] {
                 Event::Start {
                     kind,
                     forward_parent,
@@ -280,20 +281,25 @@ impl Builder {
         self.parents.len()
     }
 
-    /// Add a token; `key` is its [`text_key`].
-    fn token(&mut self, kind: SyntaxKind, text: &str, key: u64) {
-        let kind_len = (text.len() as u64) << 16 | kind as u64;
+    /// Add the token `full[start..end]`. Its text is only sliced (with the
+    /// char boundary checks that costs) when the cache cannot answer from
+    /// the [`text_key`] alone.
+    #[inline]
+    fn token(&mut self, kind: SyntaxKind, full: &str, start: usize, end: usize) {
+        let len = end - start;
+        let key = text_key(full.as_bytes(), start, len);
+        let kind_len = (len as u64) << 16 | kind as u64;
         let slot = &mut self.tokens[(mix(mix(0, kind_len), key) >> self.shift) as usize];
         let token = match slot {
             Some(s)
                 if s.text == key
                     && s.kind_len == kind_len
-                    && (text.len() <= 8 || s.token.text() == text) =>
+                    && (len <= 8 || s.token.text().as_bytes() == &full.as_bytes()[start..end]) =>
             {
                 s.token.clone()
             }
             _ => {
-                let token = GreenToken::new(kind.into(), text);
+                let token = GreenToken::new(kind.into(), &full[start..end]);
                 *slot = Some(TokenSlot {
                     text: key,
                     kind_len,
