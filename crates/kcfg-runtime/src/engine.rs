@@ -375,6 +375,17 @@ impl Runtime {
         self.cur.push(s);
     }
 
+    /// Is there room for one more route/call step in this message's
+    /// timeline? When not, the step is counted (and not built at all).
+    pub(crate) fn trace_room(&mut self) -> bool {
+        if self.cur_trace >= MAX_TRACE_STEPS {
+            self.cur_omitted.0 += 1;
+            false
+        } else {
+            true
+        }
+    }
+
     fn reset_cur(&mut self) {
         self.cur.clear();
         self.cur_trace = 0;
@@ -650,10 +661,12 @@ impl Runtime {
 
     fn run_route(&mut self, ctx: &mut Ctx, table: RouteTable, name: &str) -> Option<Flow> {
         let rt = self.prog.route_rc(table, name)?;
-        self.step(Step::Route {
-            route: rt.display.clone(),
-            at: rt.loc.clone(),
-        });
+        if self.trace_room() {
+            self.step(Step::Route {
+                route: rt.display.clone(),
+                at: rt.loc.clone(),
+            });
+        }
         Some(self.run_block(ctx, &rt.body))
     }
 

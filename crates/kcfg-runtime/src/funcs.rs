@@ -128,11 +128,13 @@ impl Runtime {
         if c.name != "route" {
             ctx.rc = ret;
         }
-        self.step(Step::Call {
-            function: c.name.clone(),
-            ret,
-            at: c.loc.clone(),
-        });
+        if self.trace_room() {
+            self.step(Step::Call {
+                function: c.name.clone(),
+                ret,
+                at: c.loc.clone(),
+            });
+        }
         r
     }
 
