@@ -4,7 +4,8 @@
 //! client got, the requests the next hops (or the client) got, and the
 //! script's log lines. Ports become `{{KPORT}}`-style placeholders,
 //! Kamailio's Via branches `{{KBRANCH}}`, generated tags `{{KTAG}}` (as
-//! `../shared/tools/kamailio-oracle/oracle-replay.py` does).
+//! `../shared/tools/kamailio-oracle/oracle-replay.py` does), and the dialog
+//! module's `did` Record-Route/Route parameter (a random id) `{{DID}}`.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::net::{SocketAddr, UdpSocket};
@@ -193,6 +194,10 @@ impl Norm {
                 }
             })
             .into_owned()
+        } else if c == "record-route" || c == "route" {
+            // the dialog module's `did` (hash entry . random id)
+            let re = regex::Regex::new(r"(?i)(;\s*did=)[^;\s,>]+").expect("static regex");
+            re.replace_all(&v, "${1}{{DID}}").into_owned()
         } else {
             v
         };

@@ -20,6 +20,12 @@ pub const MAX_RECURSION: usize = 256;
 pub const MAX_BRANCHES: usize = 12;
 /// Hard cap on actions per message, so a config cannot run forever.
 pub const MAX_ACTIONS: u64 = 1_000_000;
+/// Route and call steps kept in one message's timeline; the rest are
+/// counted in a note (a config that calls 10,000 routes per message would
+/// otherwise keep them all, for every message).
+pub const MAX_TRACE_STEPS: usize = 1000;
+/// Log steps kept in one message's timeline (a `while` loop of `xlog`).
+pub const MAX_LOG_STEPS: usize = 10_000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RouteType {
@@ -86,6 +92,8 @@ pub(crate) struct Trans {
     pub(crate) to_tag: String,
     pub(crate) canceled: bool,
     pub(crate) in_failure: bool,
+    /// the dialog (dialog module) this transaction belongs to
+    pub(crate) dlg: Option<usize>,
 }
 
 /// Per-message state of the script.
@@ -117,6 +125,10 @@ pub(crate) struct Ctx {
     pub(crate) auth_hdr: Option<&'static str>,
     /// dispatcher destinations left for ds_next_dst (the `_dsdst_` xavp)
     pub(crate) ds_left: Vec<String>,
+    /// the dialog of this message (dialog module)
+    pub(crate) dlg: Option<usize>,
+    /// `$dlg_var`s set while the message has no dialog
+    pub(crate) dlg_vars: BTreeMap<String, Val>,
 }
 
 /// A scripted answer of a next hop (from a `.sip` scenario): code and reason.
@@ -140,6 +152,10 @@ pub struct Runtime {
     pub(crate) counter: u64,
     pub(crate) records: Vec<Record>,
     pub(crate) cur: Vec<Step>,
+    /// route/call and log steps in `cur`, and the steps not kept (see [`MAX_TRACE_STEPS`])
+    cur_trace: usize,
+    cur_logs: usize,
+    cur_omitted: (usize, usize),
     pub summary: Summary,
     pub(crate) max_while: i64,
     pub(crate) call_ids: HashSet<String>,
@@ -175,6 +191,8 @@ pub struct Runtime {
     pub(crate) open_trans: std::collections::BTreeSet<usize>,
     /// sqlops connections and results
     pub sql: crate::sqlops::SqlState,
+    /// dialogs of the dialog module
+    pub dialogs: crate::dialog::Dialogs,
 }
 
 /// Parse `listen=` values: `udp:1.2.3.4:5060`, `1.2.3.4`, `tcp:[::1]:5060`.
@@ -258,6 +276,9 @@ impl Runtime {
             counter: 0,
             records: Vec::new(),
             cur: Vec::new(),
+            cur_trace: 0,
+            cur_logs: 0,
+            cur_omitted: (0, 0),
             summary: Summary {
                 complete: true,
                 ..Default::default()
@@ -284,6 +305,7 @@ impl Runtime {
             branch_index: HashMap::new(),
             open_trans: Default::default(),
             sql: Default::default(),
+            dialogs: Default::default(),
         }
     }
 
@@ -333,7 +355,42 @@ impl Runtime {
         if let Step::Error { .. } = &s {
             self.summary.errors += 1;
         }
+        match &s {
+            Step::Route { .. } | Step::Call { .. } => {
+                if self.cur_trace >= MAX_TRACE_STEPS {
+                    self.cur_omitted.0 += 1;
+                    return;
+                }
+                self.cur_trace += 1;
+            }
+            Step::Log { .. } => {
+                if self.cur_logs >= MAX_LOG_STEPS {
+                    self.cur_omitted.1 += 1;
+                    return;
+                }
+                self.cur_logs += 1;
+            }
+            _ => {}
+        }
         self.cur.push(s);
+    }
+
+    /// Is there room for one more route/call step in this message's
+    /// timeline? When not, the step is counted (and not built at all).
+    pub(crate) fn trace_room(&mut self) -> bool {
+        if self.cur_trace >= MAX_TRACE_STEPS {
+            self.cur_omitted.0 += 1;
+            false
+        } else {
+            true
+        }
+    }
+
+    fn reset_cur(&mut self) {
+        self.cur.clear();
+        self.cur_trace = 0;
+        self.cur_logs = 0;
+        self.cur_omitted = (0, 0);
     }
 
     fn begin(
@@ -344,7 +401,7 @@ impl Runtime {
         proto: Option<Proto>,
         msg: Option<&SipMsg>,
     ) {
-        self.cur.clear();
+        self.reset_cur();
         let (sl, cid, cseq) = msg
             .map(|m| {
                 (
@@ -381,7 +438,23 @@ impl Runtime {
     }
 
     fn end(&mut self) {
+        let (routes, logs) = self.cur_omitted;
+        if routes > 0 {
+            self.cur.push(Step::Note {
+                text: format!(
+                    "{routes} more route/call steps not kept (the timeline keeps {MAX_TRACE_STEPS} per message)"
+                ),
+            });
+        }
+        if logs > 0 {
+            self.cur.push(Step::Note {
+                text: format!(
+                    "{logs} more log lines not kept (the timeline keeps {MAX_LOG_STEPS} per message)"
+                ),
+            });
+        }
         let steps = std::mem::take(&mut self.cur);
+        self.reset_cur();
         if let Some(r) = self.records.last_mut() {
             r.steps.extend(steps);
         }
@@ -544,6 +617,8 @@ impl Runtime {
             auth_user: None,
             auth_hdr: None,
             ds_left: Vec::new(),
+            dlg: None,
+            dlg_vars: BTreeMap::new(),
         }
     }
 
@@ -586,10 +661,12 @@ impl Runtime {
 
     fn run_route(&mut self, ctx: &mut Ctx, table: RouteTable, name: &str) -> Option<Flow> {
         let rt = self.prog.route_rc(table, name)?;
-        self.step(Step::Route {
-            route: rt.display.clone(),
-            at: rt.loc.clone(),
-        });
+        if self.trace_room() {
+            self.step(Step::Route {
+                route: rt.display.clone(),
+                at: rt.loc.clone(),
+            });
+        }
         Some(self.run_block(ctx, &rt.body))
     }
 
@@ -1303,8 +1380,23 @@ impl Runtime {
             }
             "dlg_var" => {
                 let n = self.pv_name(ctx, pv);
-                let key = format!("dlg:{}:{}", ctx.msg.call_id(), n);
-                self.shv.get(&key).cloned().unwrap_or(Val::Null)
+                self.dlg_var_get(ctx, &n)
+            }
+            "dlg" if self.prog.has_module("dialog") => {
+                let n = self.pv_name(ctx, pv);
+                match self.dlg_pv(ctx, &n) {
+                    Some(v) => v,
+                    None => {
+                        self.step(Step::Unsupported {
+                            function: format!("pseudo-variable {}", pv.text),
+                            at: Loc {
+                                file: "".into(),
+                                line: 0,
+                            },
+                        });
+                        Val::Null
+                    }
+                }
             }
             "dbr" => {
                 let n = self.pv_name(ctx, pv);
@@ -1406,8 +1498,7 @@ impl Runtime {
             }
             "dlg_var" => {
                 let n = self.pv_name(ctx, pv);
-                let key = format!("dlg:{}:{}", ctx.msg.call_id(), n);
-                self.shv.insert(key, v);
+                self.dlg_var_set(ctx, n, v);
             }
             "mf" | "flags" => ctx.flags = v.to_int().unwrap_or(0) as u64,
             "bf" => ctx.bflags = v.to_int().unwrap_or(0) as u64,
@@ -1902,8 +1993,10 @@ impl Runtime {
             to_tag: tag,
             canceled: false,
             in_failure: false,
+            dlg: None,
         });
         ctx.trans = Some(self.trans.len() - 1);
+        self.dlg_on_newtran(ctx, self.trans.len() - 1);
         if let Some(p) = self.pending_t_on.take() {
             let t = self.trans.last_mut().expect("just pushed");
             if p.0.is_some() {
@@ -1955,6 +2048,8 @@ impl Runtime {
         }
         t.uas_code = t.uas_code.max(code);
         t.uas_reply = Some(r.clone());
+        self.dlg_on_reply_out(ti, &r);
+        let t = &self.trans[ti];
         let (p, l, s) = (t.proto, t.local, t.src);
         let kind = if by == "relay" {
             "relayed-reply"

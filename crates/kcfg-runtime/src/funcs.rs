@@ -114,6 +114,8 @@ pub const SIMULATED: &[&str] = &[
     "ds_is_from_list",
     "sql_query",
     "sql_result_free",
+    "dlg_manage",
+    "is_known_dlg",
 ];
 
 impl Runtime {
@@ -126,11 +128,13 @@ impl Runtime {
         if c.name != "route" {
             ctx.rc = ret;
         }
-        self.step(Step::Call {
-            function: c.name.clone(),
-            ret,
-            at: c.loc.clone(),
-        });
+        if self.trace_room() {
+            self.step(Step::Call {
+                function: c.name.clone(),
+                ret,
+                at: c.loc.clone(),
+            });
+        }
         r
     }
 
@@ -333,6 +337,8 @@ impl Runtime {
                 1
             }
             "loose_route" => self.loose_route(ctx),
+            "dlg_manage" => self.dlg_manage(ctx),
+            "is_known_dlg" => b(self.dlg_of(ctx).is_some()),
             "check_route_param" => {
                 let re = a!(0);
                 let routes = ctx.msg.header_elems("route");

@@ -24,6 +24,7 @@
 pub mod auth;
 pub mod capture;
 pub mod compare;
+pub mod dialog;
 pub mod dispatcher;
 pub mod engine;
 pub mod event;
@@ -141,6 +142,36 @@ impl Runner {
     /// [`Runner::run`], calling `progress(n)` after every 1024th packet
     /// (`n` packets done) and at the end, for a progress bar.
     pub fn run_with_progress(&mut self, input: &Input, progress: &mut dyn FnMut(usize)) {
+        self.run_inner(input, progress, None);
+    }
+
+    /// [`Runner::run_with_progress`] handing every record to `sink` as soon
+    /// as its input message is done, instead of keeping it: memory stays
+    /// bounded by one message's records however long the input is
+    /// ([`Runner::records`] stays empty).
+    pub fn run_streaming(
+        &mut self,
+        input: &Input,
+        progress: &mut dyn FnMut(usize),
+        sink: &mut dyn FnMut(Record),
+    ) {
+        self.run_inner(input, progress, Some(sink));
+    }
+
+    fn flush(&mut self, sink: &mut Option<&mut dyn FnMut(Record)>) {
+        if let Some(f) = sink {
+            for r in self.records.drain(..) {
+                f(r);
+            }
+        }
+    }
+
+    fn run_inner(
+        &mut self,
+        input: &Input,
+        progress: &mut dyn FnMut(usize),
+        mut sink: Option<&mut dyn FnMut(Record)>,
+    ) {
         for (k, v) in &input.nexthops {
             self.rt.nexthops.insert(*k, v.clone());
         }
@@ -197,6 +228,7 @@ impl Runner {
                 self.records.extend(new);
                 self.records.extend(self.rt.take_records());
             }
+            self.flush(&mut sink);
         }
         // the run ends with the input: text scenarios wait one step more for
         // what the last message causes, a capture ends with its last packet
@@ -208,6 +240,7 @@ impl Runner {
             };
         self.rt.run_timers(end);
         self.records.extend(self.rt.take_records());
+        self.flush(&mut sink);
         progress(input.packets.len());
     }
 

@@ -189,6 +189,7 @@ impl Runtime {
             return -1;
         };
         if self.is_myself_uri(&u) {
+            let did = u.param("did");
             // remove the first Route element
             remove_first_elem(&mut ctx.msg.headers, "route");
             let rest = ctx.msg.header_elems("route");
@@ -196,6 +197,8 @@ impl Runtime {
                 let nu = NameAddr::parse(next).uri;
                 ctx.du = Some(nu);
             }
+            // rr callbacks: the dialog module matches in-dialog requests
+            self.dlg_route_hook(ctx, did);
             1
         } else {
             ctx.du = Some(uri);

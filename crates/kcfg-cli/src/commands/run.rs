@@ -56,34 +56,69 @@ pub fn run(args: &RunArgs, env: &mut Env<'_>) -> io::Result<Status> {
         return compare(args, env, &config, &input);
     }
     let mut runner = runner_probe;
-    // a progress bar on stderr for long captures, only on a terminal
-    let bar = (input.packets.len() >= PROGRESS_MIN && std::io::stderr().is_terminal()).then(|| {
-        let b = indicatif::ProgressBar::new(input.packets.len() as u64);
-        b.set_style(
-            indicatif::ProgressStyle::with_template(
-                "{spinner} {human_pos}/{human_len} packets [{bar:30}] eta {eta}",
-            )
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
-            .progress_chars("=> "),
-        );
-        b
-    });
-    runner.run_with_progress(&input, &mut |n| {
-        if let Some(b) = &bar {
-            b.set_position(n as u64);
+    // a progress bar on stderr for long captures, only on a terminal (and
+    // not when the timeline streams to the same terminal)
+    let bar = (input.packets.len() >= PROGRESS_MIN
+        && std::io::stderr().is_terminal()
+        && !env.stdout_is_terminal)
+        .then(|| {
+            let b = indicatif::ProgressBar::new(input.packets.len() as u64);
+            b.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{spinner} {human_pos}/{human_len} packets [{bar:30}] eta {eta}",
+                )
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+                .progress_chars("=> "),
+            );
+            b
+        });
+    // records are written as they come (not kept): memory stays bounded
+    // by one message however long the capture is
+    let text = matches!(args.format, RunFormat::Text);
+    let mut out = String::new();
+    if text {
+        for e in &config.errors {
+            let _ = writeln!(out, "note: the checker reports: {e}");
         }
-    });
+    }
+    let mut sink = Chunked {
+        w: &mut *env.stdout,
+        err: None,
+        closed: false,
+    };
+    sink.push(&mut out);
+    runner.run_streaming(
+        &input,
+        &mut |n| {
+            if let Some(b) = &bar {
+                b.set_position(n as u64);
+            }
+        },
+        &mut |r| {
+            if sink.closed {
+                return;
+            }
+            if text {
+                timeline(&mut out, &r, args.verbose);
+            } else {
+                out.push_str(&serde_json::to_string(&r).unwrap_or_default());
+                out.push('\n');
+            }
+            if out.len() >= 1 << 16 {
+                sink.push(&mut out);
+            }
+        },
+    );
+    sink.push(&mut out);
+    if let Some(e) = sink.err {
+        return Err(e);
+    }
     if let Some(b) = bar {
         b.finish_and_clear();
     }
     let summary = runner.summary().clone();
     match args.format {
         RunFormat::Jsonl | RunFormat::Json => {
-            let mut out = String::new();
-            for r in runner.records() {
-                out.push_str(&serde_json::to_string(r).unwrap_or_default());
-                out.push('\n');
-            }
             let s = serde_json::json!({
                 "type": "summary",
                 "summary": summary,
@@ -95,13 +130,6 @@ pub fn run(args: &RunArgs, env: &mut Env<'_>) -> io::Result<Status> {
             emit(env.stdout, &out)?;
         }
         RunFormat::Text => {
-            let mut out = String::new();
-            for e in &config.errors {
-                let _ = writeln!(out, "note: the checker reports: {e}");
-            }
-            for r in runner.records() {
-                timeline(&mut out, r, args.verbose);
-            }
             let _ = writeln!(out, "\nsummary:");
             let _ = writeln!(
                 out,
@@ -172,6 +200,30 @@ pub fn run(args: &RunArgs, env: &mut Env<'_>) -> io::Result<Status> {
     } else {
         Status::Findings
     })
+}
+
+/// Writes output in chunks; a closed pipe ends the output quietly.
+struct Chunked<'a> {
+    w: &'a mut dyn io::Write,
+    err: Option<io::Error>,
+    closed: bool,
+}
+
+impl Chunked<'_> {
+    fn push(&mut self, out: &mut String) {
+        if !self.closed {
+            match self.w.write_all(out.as_bytes()) {
+                Ok(()) => {}
+                Err(e) => {
+                    self.closed = true;
+                    if e.kind() != io::ErrorKind::BrokenPipe {
+                        self.err = Some(e);
+                    }
+                }
+            }
+        }
+        out.clear();
+    }
 }
 
 fn timeline(out: &mut String, r: &Record, verbose: bool) {
