@@ -47,6 +47,7 @@ fn main() -> ExitCode {
     }
     // a one-shot command: the trees need not be freed before exit (not for the server)
     kcfg_cli::check::leak_trees_at_exit();
+    kcfg_fmt::leak_trees_at_exit();
     let stdout = io::stdout();
     let stdout_is_terminal = stdout.is_terminal();
     let (mut stdin, mut stdout, mut stderr) =

@@ -149,21 +149,41 @@ pub fn format(text: &str, options: &FormatOptions) -> Result<String, FormatError
 /// Format a whole config and say which regions were left alone.
 pub fn format_detailed(text: &str, options: &FormatOptions) -> Result<Formatted, FormatError> {
     let parse = kcfg_syntax::parse(text);
-    let (out, skipped) = format_parsed(&parse, text, options);
-    let reparsed = kcfg_syntax::parse(&out);
-    match verify_parses(text, &parse, &out, &reparsed) {
+    let result = format_checked(text, &parse, options);
+    if LEAK_TREES.load(std::sync::atomic::Ordering::Relaxed) {
+        // freeing a tree costs a fifth of a format (drop of many `Arc`s)
+        std::mem::forget(parse);
+    }
+    result
+}
+
+fn format_checked(
+    text: &str,
+    parse: &kcfg_syntax::Parse,
+    options: &FormatOptions,
+) -> Result<Formatted, FormatError> {
+    let (out, skipped) = format_parsed(parse, text, options);
+    match verify_parses(text, parse, &out) {
         Ok(()) => Ok(Formatted { text: out, skipped }),
         // The line break added at the end of a file that has none can move
         // an error at the end of the input into an `#!ifdef` arm left open;
         // such a file keeps its missing final line break.
         Err(e) if !text.ends_with('\n') && out.ends_with('\n') => {
-            let out = print(&parse, text, options, false);
-            let reparsed = kcfg_syntax::parse(&out);
-            verify_parses(text, &parse, &out, &reparsed).map_err(|_| e)?;
+            let out = print(parse, text, options, false);
+            verify_parses(text, parse, &out).map_err(|_| e)?;
             Ok(Formatted { text: out, skipped })
         }
         Err(e) => Err(e),
     }
+}
+
+static LEAK_TREES: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Let [`format`] and [`format_detailed`] skip freeing the syntax tree of
+/// their input. Only for a process that exits once its output is written
+/// (the `kcfg` binary calls it); a long-running caller must not.
+pub fn leak_trees_at_exit() {
+    LEAK_TREES.store(true, std::sync::atomic::Ordering::Relaxed);
 }
 
 fn print(
@@ -203,20 +223,14 @@ pub fn format_parsed(
 /// Check that `after` says what `before` says: the same non-whitespace tokens
 /// (comments compared without trailing blanks), the same syntax errors.
 pub fn verify(before: &str, after: &str) -> Result<(), FormatError> {
-    verify_parses(
-        before,
-        &kcfg_syntax::parse(before),
-        after,
-        &kcfg_syntax::parse(after),
-    )
+    verify_parses(before, &kcfg_syntax::parse(before), after)
 }
 
-fn verify_parses(
-    before: &str,
-    pb: &kcfg_syntax::Parse,
-    _after: &str,
-    pa: &kcfg_syntax::Parse,
-) -> Result<(), FormatError> {
+/// The check of [`verify`], with the tree of `before` at hand. `after` is
+/// only tokenised (its tree is not built: that would cost as much as the
+/// parse of `before`), with the token kinds its tree would have.
+fn verify_parses(before: &str, pb: &kcfg_syntax::Parse, after: &str) -> Result<(), FormatError> {
+    let (after_tokens, pa) = kcfg_syntax::tokens_with(after, &kcfg_syntax::ParseOptions::default());
     let line_of = |offset: TextSize| -> usize {
         let o = usize::from(offset).min(before.len());
         before.as_bytes()[..o]
@@ -225,7 +239,10 @@ fn verify_parses(
             .count()
             + 1
     };
-    let mut ta = green::significant(pa.green(), TextSize::from(0));
+    let mut ta = after_tokens
+        .iter()
+        .filter(|(k, _)| !is_space(*k))
+        .map(|&(k, r)| (k, &after[r], r.start()));
     let mut last = TextSize::from(0);
     for (bk, bt, bat) in green::significant(pb.green(), TextSize::from(0)) {
         last = bat;
@@ -259,13 +276,13 @@ fn verify_parses(
         m
     };
     for (what, b, a) in [
-        ("syntax errors", pb.errors(), pa.errors()),
+        ("syntax errors", pb.errors(), &pa.errors[..]),
         (
             "errors in inactive arms",
             pb.inactive_errors(),
-            pa.inactive_errors(),
+            &pa.inactive_errors[..],
         ),
-        ("warnings", pb.warnings(), pa.warnings()),
+        ("warnings", pb.warnings(), &pa.warnings[..]),
     ] {
         if msgs(b) != msgs(a) {
             let line = b

@@ -47,9 +47,11 @@ pub fn format_range(
         return Ok(None);
     }
     let spans = |t: &str| -> Vec<TextRange> {
-        let parse = kcfg_syntax::parse(t);
-        crate::green::significant(parse.green(), TextSize::from(0))
-            .map(|(_, text, at)| TextRange::at(at, TextSize::of(text)))
+        kcfg_syntax::tokens_with(t, &kcfg_syntax::ParseOptions::default())
+            .0
+            .into_iter()
+            .filter(|(k, _)| !crate::is_space(*k))
+            .map(|(_, r)| r)
             .collect()
     };
     let (old, new) = (spans(text), spans(&formatted));

@@ -137,9 +137,12 @@ pub fn parse(text: &str) -> Parse {
 }
 
 pub fn parse_with(text: &str, options: &ParseOptions) -> Parse {
-    let (green, errors) = parse_inner(text, options, true);
+    let (out, errors) = parse_inner(text, options, Output::Tree(None));
+    let Output::Tree(Some(green)) = out else {
+        unreachable!("the parser builds a tree")
+    };
     Parse {
-        green: green.expect("the parser builds a tree"),
+        green,
         errors: errors.errors,
         warnings: errors.warnings,
         inactive_errors: errors.inactive_errors,
@@ -161,20 +164,45 @@ pub struct SyntaxErrors {
 /// warnings and inactive errors for about half the work (for a caller that
 /// already has a tree of the text, parsed with other options).
 pub fn syntax_errors_with(text: &str, options: &ParseOptions) -> SyntaxErrors {
-    parse_inner(text, options, false).1
+    parse_inner(text, options, Output::Nothing).1
 }
 
-fn parse_inner(
+/// The tokens [`parse_with`]'s tree would hold, in order, each as its kind
+/// and range, with the same errors, without building the tree: for a caller
+/// that compares token streams (the formatter's check of its own output)
+/// and does not need the nodes. About the cost of [`syntax_errors_with`].
+pub fn tokens_with(
     text: &str,
     options: &ParseOptions,
-    build_tree: bool,
-) -> (Option<GreenNode>, SyntaxErrors) {
+) -> (Vec<(SyntaxKind, TextRange)>, SyntaxErrors) {
+    let (out, errors) = parse_inner(text, options, Output::Tokens(Vec::new()));
+    let Output::Tokens(starts) = out else {
+        unreachable!("the parser records tokens")
+    };
+    let mut tokens = Vec::with_capacity(starts.len());
+    for (i, &(kind, start)) in starts.iter().enumerate() {
+        let end = starts.get(i + 1).map_or(text.len() as u32, |t| t.1);
+        tokens.push((kind, TextRange::new(start.into(), end.into())));
+    }
+    (tokens, errors)
+}
+
+/// What [`parse_inner`] produces besides the errors.
+enum Output {
+    Nothing,
+    /// the green tree (`None` as the request)
+    Tree(Option<GreenNode>),
+    /// the tokens of the tree: kind and start offset
+    Tokens(Vec<(SyntaxKind, u32)>),
+}
+
+fn parse_inner(text: &str, options: &ParseOptions, want: Output) -> (Output, SyntaxErrors) {
     // rowan ranges are u32: beyond 4 GiB nothing here is meaningful
     assert!(text.len() < u32::MAX as usize, "input larger than 4 GiB");
     let (tokens, lex_errors) = lexer::tokenize(text);
     let mut pp_errors = Vec::new();
     let (tokens, pp, offsets) = pp::process_tokens(tokens, text, &options.defines, &mut pp_errors);
-    let (green, mut errors) = parser::Parser::new(
+    let parser = parser::Parser::new(
         text,
         &tokens,
         &offsets,
@@ -182,10 +210,20 @@ fn parse_inner(
         &options.defines,
         options.core_params.as_deref(),
         options.includes_resolved,
-        build_tree,
+        matches!(want, Output::Tree(_)),
         None,
-    )
-    .parse();
+    );
+    let (out, mut errors) = match want {
+        Output::Nothing => (Output::Nothing, parser.parse().1),
+        Output::Tree(_) => {
+            let (green, errors) = parser.parse();
+            (Output::Tree(green), errors)
+        }
+        Output::Tokens(_) => {
+            let (tokens, errors) = parser.recording_tokens().parse_tokens();
+            (Output::Tokens(tokens), errors)
+        }
+    };
     let mut warnings = Vec::new();
     for e in lex_errors {
         let err = SyntaxError::new(range(e.offset, e.len), e.message);
@@ -223,7 +261,7 @@ fn parse_inner(
     let (inactive_errors, errors): (Vec<_>, Vec<_>) = errors.into_iter().partition(is_inactive);
     let warnings = warnings.into_iter().filter(|w| !is_inactive(w)).collect();
     (
-        green,
+        out,
         SyntaxErrors {
             errors,
             warnings,

@@ -222,7 +222,8 @@ impl<'t> Parser<'t> {
     }
 
     /// A parser over `tokens` (with their `offsets`, see [`crate::pp::offsets`]).
-    /// With `build_tree`, [`Parser::parse`] also returns the green tree.
+    /// With `build_tree`, [`Parser::parse`] also returns the green tree (see
+    /// also [`Parser::recording_tokens`]).
     /// `defined`: the names to treat as defined, when not those of this text
     /// and `extra_defines`.
     #[allow(clippy::too_many_arguments)]
@@ -274,7 +275,7 @@ impl<'t> Parser<'t> {
             pp_open: Vec::new(),
             events: Vec::new(),
             events_base: 0,
-            sink: build_tree.then(|| Sink::new(text, tokens, offsets, pp)),
+            sink: build_tree.then(|| Sink::new(text, tokens, offsets, pp, false)),
             errors: Vec::new(),
             depth: 0,
             depth_error_reported: false,
@@ -304,6 +305,29 @@ impl<'t> Parser<'t> {
         grammar::source_file(&mut self);
         self.flush_events();
         (self.sink.map(Sink::finish), self.errors)
+    }
+
+    /// Record the tokens of the tree (kind, start offset) instead of building
+    /// it: [`Parser::parse_tokens`] returns them.
+    pub(crate) fn recording_tokens(mut self) -> Self {
+        self.sink = Some(Sink::new(
+            self.text,
+            self.tokens,
+            self.offsets,
+            self.pp,
+            true,
+        ));
+        self
+    }
+
+    /// [`Parser::parse`] of a parser made with [`Parser::recording_tokens`].
+    pub(crate) fn parse_tokens(mut self) -> (Vec<(SyntaxKind, u32)>, Vec<SyntaxError>) {
+        grammar::source_file(&mut self);
+        self.flush_events();
+        (
+            self.sink.map(Sink::finish_tokens).unwrap_or_default(),
+            self.errors,
+        )
     }
 
     /// Open the file node (its events are not a marker's: they go to the

@@ -32,6 +32,7 @@ impl<'t> Sink<'t> {
         tokens: &'t [Token],
         offsets: &'t [u32],
         pp: &'t PpStructure,
+        record: bool,
     ) -> Self {
         Sink {
             text,
@@ -41,7 +42,11 @@ impl<'t> Sink<'t> {
             raw: 0,
             next_line: 0,
             next_line_first: pp.lines.first().map_or(usize::MAX, |l| l.first),
-            builder: Builder::new(text.len()),
+            builder: if record {
+                Builder::recording()
+            } else {
+                Builder::new(text.len())
+            },
         }
     }
 
@@ -165,6 +170,12 @@ impl<'t> Sink<'t> {
     pub(crate) fn finish(self) -> GreenNode {
         self.builder.finish()
     }
+
+    /// The tokens the tree would hold (kind, start offset), in order, once all
+    /// events are processed by a sink made with `record`.
+    pub(crate) fn finish_tokens(self) -> Vec<(SyntaxKind, u32)> {
+        self.builder.recorded
+    }
 }
 
 /// One step of FxHash (rustc's hasher): enough to spread pointers and
@@ -259,6 +270,10 @@ struct Builder {
     parents: Vec<(SyntaxKind, usize)>,
     /// the children of the open nodes, and whether each came from a cache
     children: Vec<(NodeOrToken<GreenNode, GreenToken>, bool)>,
+    /// Record the tokens instead of building a tree: (kind, start offset) of
+    /// each token the tree would hold ([`crate::tokens_with`]).
+    record: bool,
+    recorded: Vec<(SyntaxKind, u32)>,
 }
 
 impl Builder {
@@ -273,6 +288,21 @@ impl Builder {
             nodes: std::iter::repeat_with(|| None).take(slots).collect(),
             parents: Vec::new(),
             children: Vec::new(),
+            record: false,
+            recorded: Vec::new(),
+        }
+    }
+
+    /// A builder that only records the tokens (no caches, no nodes).
+    fn recording() -> Self {
+        Builder {
+            shift: 0,
+            tokens: Vec::new(),
+            nodes: Vec::new(),
+            parents: Vec::new(),
+            children: Vec::new(),
+            record: true,
+            recorded: Vec::new(),
         }
     }
 
@@ -286,6 +316,10 @@ impl Builder {
     /// the [`text_key`] alone.
     #[inline]
     fn token(&mut self, kind: SyntaxKind, full: &str, start: usize, end: usize) {
+        if self.record {
+            self.recorded.push((kind, start as u32));
+            return;
+        }
         let len = end - start;
         let key = text_key(full.as_bytes(), start, len);
         let kind_len = (len as u64) << 16 | kind as u64;
@@ -317,6 +351,9 @@ impl Builder {
 
     fn finish_node(&mut self) {
         let (kind, first) = self.parents.pop().expect("finish_node without start_node");
+        if self.record {
+            return;
+        }
         let children = &self.children[first..];
         let cached = children.len() <= MAX_CACHED_CHILDREN && children.iter().all(|c| c.1);
         if !cached {
