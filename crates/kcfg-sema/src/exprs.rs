@@ -2052,16 +2052,13 @@ enum SubstProblem {
     },
 }
 
-/// `subst_parser` step by step: the first character is the separator (not
-/// `\\`); the regex runs to the next separator not preceded by `\\`; the
-/// replacement (`parse_repl`: `\\x` escapes, `$pv` specs) to the next
-/// unescaped separator; then the flags `i`, `s`, `g`. The regex is compiled
-/// last, with `REG_EXTENDED|REG_NEWLINE` (`i`: `|REG_ICASE`, `s`: without
-/// `REG_NEWLINE`). The value ends at a NUL, as Kamailio's `strlen` does.
+/// `subst_parser` step by step ([`crate::subst::split`]), each PV of the
+/// replacement checked as `pv_parse_spec` would; the regex is compiled last,
+/// with `REG_EXTENDED|REG_NEWLINE` (`i`: `|REG_ICASE`, `s`: without
+/// `REG_NEWLINE`).
 fn subst_problem(cx: &PvCx<'_>, value: &str) -> Option<SubstProblem> {
+    use crate::subst::SplitError;
     let v = value.split('\0').next().unwrap_or("");
-    let b = v.as_bytes();
-    let len = b.len();
     let syntax = |start: usize, end: usize, message: String, help: String| {
         Some(SubstProblem::Syntax {
             start,
@@ -2070,97 +2067,80 @@ fn subst_problem(cx: &PvCx<'_>, value: &str) -> Option<SubstProblem> {
             help,
         })
     };
-    if len < 3 {
-        return syntax(
-            0,
-            len,
-            "the expression is too short".into(),
-            "write it as `/regex/replacement/flags`, e.g. `/^sip:(.*)@/sip:\\1@/`".into(),
-        );
-    }
-    let sep = b[0];
-    if sep == b'\\' {
-        return syntax(
-            0,
-            1,
-            "`\\` cannot be the separator".into(),
-            "start the expression with its separator, e.g. `/`".into(),
-        );
-    }
-    let sep_c = char::from(sep);
-    let Some(re_end) = (1..len).find(|&p| b[p] == sep && b[p - 1] != b'\\') else {
-        return syntax(
-            0,
-            len,
-            format!("no `{sep_c}` ends the regular expression"),
-            format!("write it as `{sep_c}regex{sep_c}replacement{sep_c}`"),
-        );
+    let sep_c = || v.chars().next().unwrap_or('/');
+    let pv = |p: usize| -> Result<usize, Option<Finding>> {
+        let n = locate_name(&v.as_bytes()[p..]).map_err(|f| Some(f.shifted(p)))?;
+        let spec = v.get(p..p + n).ok_or(None)?;
+        cx.spec(spec, 0).map_err(|f| Some(f.shifted(p)))?;
+        Ok(n)
     };
-    if len < re_end + 2 {
-        return syntax(
-            re_end,
-            len,
-            format!("the replacement is missing: there is nothing after the second `{sep_c}`"),
-            format!("end the replacement with `{sep_c}`: `{v}{sep_c}` for an empty one"),
-        );
-    }
-    // parse_repl
-    let mut p = re_end + 1;
-    let mut escape = false;
-    let mut close = None;
-    while p < len {
-        if escape {
-            escape = false;
-        } else if b[p] == b'\\' {
-            escape = true;
-        } else if b[p] == b'$' {
-            let n = match locate_name(&b[p..]) {
-                Ok(n) => n,
-                Err(f) => return Some(SubstProblem::Pv(f.shifted(p))),
-            };
-            let spec = v.get(p..p + n)?;
-            if let Err(f) = cx.spec(spec, 0) {
-                return Some(SubstProblem::Pv(f.shifted(p)));
-            }
-            p += n;
-            continue;
-        } else if b[p] == sep {
-            close = Some(p);
-            break;
+    let parts = match crate::subst::split(v, pv) {
+        Ok(parts) => parts,
+        Err(SplitError::Pv(None)) => return None,
+        Err(SplitError::Pv(Some(f))) => return Some(SubstProblem::Pv(f)),
+        Err(SplitError::TooShort) => {
+            return syntax(
+                0,
+                v.len(),
+                "the expression is too short".into(),
+                "write it as `/regex/replacement/flags`, e.g. `/^sip:(.*)@/sip:\\1@/`".into(),
+            )
         }
-        p += 1;
-    }
-    let Some(close) = close else {
-        return syntax(
-            re_end + 1,
-            len,
-            format!("no `{sep_c}` ends the replacement"),
-            format!(
-                "end the replacement with `{sep_c}` (write `\\{sep_c}` for a literal `{sep_c}`)"
-            ),
-        );
+        Err(SplitError::BackslashSeparator) => {
+            return syntax(
+                0,
+                1,
+                "`\\` cannot be the separator".into(),
+                "start the expression with its separator, e.g. `/`".into(),
+            )
+        }
+        Err(SplitError::NoRegexEnd) => {
+            let sep_c = sep_c();
+            return syntax(
+                0,
+                v.len(),
+                format!("no `{sep_c}` ends the regular expression"),
+                format!("write it as `{sep_c}regex{sep_c}replacement{sep_c}`"),
+            );
+        }
+        Err(SplitError::NoReplacement { re_end }) => {
+            let sep_c = sep_c();
+            return syntax(
+                re_end,
+                v.len(),
+                format!("the replacement is missing: there is nothing after the second `{sep_c}`"),
+                format!("end the replacement with `{sep_c}`: `{v}{sep_c}` for an empty one"),
+            );
+        }
+        Err(SplitError::NoReplacementEnd { re_end }) => {
+            let sep_c = sep_c();
+            return syntax(
+                re_end + 1,
+                v.len(),
+                format!("no `{sep_c}` ends the replacement"),
+                format!(
+                    "end the replacement with `{sep_c}` (write `\\{sep_c}` for a literal `{sep_c}`)"
+                ),
+            );
+        }
+        Err(SplitError::Flag(i)) => {
+            let flag = v.get(i..).and_then(|s| s.chars().next()).unwrap_or('?');
+            return syntax(
+                i,
+                i + flag.len_utf8(),
+                format!("unknown flag `{flag}`"),
+                "the flags are `i` (ignore case), `s` (`.` matches a newline too) and `g` (replace every match)".into(),
+            );
+        }
     };
-    let (mut icase, mut newline) = (false, true);
-    for (i, &c) in b.iter().enumerate().skip(close + 1) {
-        match c {
-            b'i' => icase = true,
-            b's' => newline = false,
-            b'g' => {}
-            _ => {
-                let flag = v.get(i..).and_then(|s| s.chars().next()).unwrap_or('?');
-                return syntax(
-                    i,
-                    i + flag.len_utf8(),
-                    format!("unknown flag `{flag}`"),
-                    "the flags are `i` (ignore case), `s` (`.` matches a newline too) and `g` (replace every match)".into(),
-                );
-            }
-        }
-    }
-    let re = v.get(1..re_end)?;
-    regex_problem(re, RegexFlags::Subst { icase, newline }).map(|err| SubstProblem::Regex {
+    let re = parts.regex()?;
+    let flags = RegexFlags::Subst {
+        icase: parts.icase,
+        newline: parts.newline,
+    };
+    regex_problem(re, flags).map(|err| SubstProblem::Regex {
         start: 1,
-        end: re_end,
+        end: parts.re_end,
         err,
     })
 }

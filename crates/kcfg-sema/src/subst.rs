@@ -19,24 +19,123 @@ enum Repl {
     Group(usize),
 }
 
-impl SubstRule {
-    /// `subst_parser` on the directive's value (quotes already removed);
-    /// `None` when Kamailio would reject it (reported elsewhere) or when the
-    /// replacement needs a SIP message.
-    pub(crate) fn parse(v: &str) -> Option<SubstRule> {
-        let v = v.split('\0').next().unwrap_or("");
-        let b = v.as_bytes();
-        if b.len() < 3 || b[0] == b'\\' {
-            return None;
+/// A `/regex/replacement/flags` value split as Kamailio's `subst_parser`
+/// (`core/re.c`) splits it: the first character is the separator (not
+/// `\\`); the regex runs to the next separator not preceded by `\\`; the
+/// replacement (`parse_repl`: `\\x` escapes, `$pv` specs) to the next
+/// unescaped separator; then the flags `i`, `s`, `g`. The value ends at a
+/// NUL, as Kamailio's `strlen` does. Shared by the check of the directive
+/// (`exprs.rs`) and the rewriting of strings (here).
+pub(crate) struct Split<'a> {
+    /// the value up to its first NUL
+    pub(crate) value: &'a str,
+    /// index of the separator that ends the regex
+    pub(crate) re_end: usize,
+    /// index of the separator that ends the replacement
+    pub(crate) close: usize,
+    pub(crate) icase: bool,
+    /// `REG_NEWLINE` (no `s` flag)
+    pub(crate) newline: bool,
+    pub(crate) global: bool,
+}
+
+/// Why [`split`] stopped; positions are byte offsets into the value.
+pub(crate) enum SplitError<E> {
+    TooShort,
+    BackslashSeparator,
+    NoRegexEnd,
+    /// nothing after the separator at `re_end`
+    NoReplacement {
+        re_end: usize,
+    },
+    /// no separator ends the replacement that starts after `re_end`
+    NoReplacementEnd {
+        re_end: usize,
+    },
+    /// an unknown flag at this offset
+    Flag(usize),
+    /// what `pv` returned for a `$` in the replacement
+    Pv(E),
+}
+
+impl Split<'_> {
+    /// The regex, between the first two separators (`None` if that is not
+    /// at char boundaries).
+    pub(crate) fn regex(&self) -> Option<&str> {
+        self.value.get(1..self.re_end)
+    }
+}
+
+/// Split `value`; `pv(offset)` is called for each `$` of the replacement
+/// and returns the length of the PV spec there (skipped, as `pv_parse_spec`
+/// skips it) or an error that stops the split.
+pub(crate) fn split<E>(
+    value: &str,
+    mut pv: impl FnMut(usize) -> Result<usize, E>,
+) -> Result<Split<'_>, SplitError<E>> {
+    let v = value.split('\0').next().unwrap_or("");
+    let b = v.as_bytes();
+    let len = b.len();
+    if len < 3 {
+        return Err(SplitError::TooShort);
+    }
+    let sep = b[0];
+    if sep == b'\\' {
+        return Err(SplitError::BackslashSeparator);
+    }
+    let Some(re_end) = (1..len).find(|&p| b[p] == sep && b[p - 1] != b'\\') else {
+        return Err(SplitError::NoRegexEnd);
+    };
+    if len < re_end + 2 {
+        return Err(SplitError::NoReplacement { re_end });
+    }
+    let mut p = re_end + 1;
+    let mut escape = false;
+    let close = loop {
+        if p >= len {
+            return Err(SplitError::NoReplacementEnd { re_end });
         }
-        let sep = b[0];
-        let re_end = (1..b.len()).find(|&p| b[p] == sep && b[p - 1] != b'\\')?;
+        if escape {
+            escape = false;
+        } else if b[p] == b'\\' {
+            escape = true;
+        } else if b[p] == b'$' {
+            p += pv(p).map_err(SplitError::Pv)?.max(1);
+            continue;
+        } else if b[p] == sep {
+            break p;
+        }
+        p += 1;
+    };
+    let (mut icase, mut newline, mut global) = (false, true, false);
+    for (i, &c) in b.iter().enumerate().skip(close + 1) {
+        match c {
+            b'i' => icase = true,
+            b's' => newline = false,
+            b'g' => global = true,
+            _ => return Err(SplitError::Flag(i)),
+        }
+    }
+    Ok(Split {
+        value: v,
+        re_end,
+        close,
+        icase,
+        newline,
+        global,
+    })
+}
+
+impl SubstRule {
+    /// The rule of a directive's value (quotes already removed); `None`
+    /// when Kamailio would reject it (reported elsewhere) or when the
+    /// replacement needs a SIP message (a PV).
+    pub(crate) fn parse(v: &str) -> Option<SubstRule> {
+        let parts = split(v, |_| Err(())).ok()?;
         let mut repl = Vec::new();
         let mut text = Vec::new();
-        let mut p = re_end + 1;
         let mut escape = false;
-        let close = loop {
-            let &c = b.get(p)?;
+        for &c in &parts.value.as_bytes()[parts.re_end + 1..parts.close] {
             if escape {
                 escape = false;
                 match c {
@@ -51,38 +150,24 @@ impl SubstRule {
                         }
                         repl.push(Repl::Group(usize::from(c - b'0')));
                     }
+                    // `\u`: the R-URI's user of the message
                     b'u' => return None,
                     _ => text.push(c),
                 }
             } else if c == b'\\' {
                 escape = true;
-            } else if c == b'$' {
-                return None;
-            } else if c == sep {
-                break p;
             } else {
                 text.push(c);
             }
-            p += 1;
-        };
+        }
         if !text.is_empty() {
             repl.push(Repl::Text(String::from_utf8(text).ok()?));
         }
-        let (mut icase, mut newline, mut global) = (false, true, false);
-        for &c in &b[close + 1..] {
-            match c {
-                b'i' => icase = true,
-                b's' => newline = false,
-                b'g' => global = true,
-                _ => return None,
-            }
-        }
-        let pattern = v.get(1..re_end)?;
         Some(SubstRule {
             #[cfg(unix)]
-            re: Regex::new(pattern, icase, newline)?,
+            re: Regex::new(parts.regex()?, parts.icase, parts.newline)?,
             repl,
-            global,
+            global: parts.global,
         })
     }
 
