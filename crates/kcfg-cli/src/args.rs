@@ -154,7 +154,7 @@ pub struct RunArgs {
     #[arg(long)]
     pub compare: bool,
     /// Kamailio's address in the capture (default: the config's `listen` lines); repeatable.
-    #[arg(long, value_name = "IP:PORT", requires = "compare")]
+    #[arg(long, value_name = "IP:PORT")]
     pub kamailio_addr: Vec<std::net::SocketAddr>,
     /// A header not compared (besides Content-Length and kcfg.toml's `[compare] ignore-headers`); repeatable.
     #[arg(long, value_name = "NAME", requires = "compare")]

@@ -267,3 +267,40 @@ fn version_help_and_usage_errors() {
     let r = run(&mut kcfg(dir.path()));
     assert_eq!(r.code, 2);
 }
+
+/// `kcfg run` on a capture whose Kamailio is not at the config's `listen`
+/// address: a note says where the requests go; `--kamailio-addr` (also
+/// without `--compare`) makes them reach the config.
+#[test]
+fn run_capture_kamailio_addr() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/trace");
+    let base = ["run", "relay.cfg", "--trace", "recorded/relay.pcap"];
+    let r = run(kcfg(&root).args(base));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout.contains("messages to Kamailio: 0 "),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout
+            .contains("note: no message is addressed to Kamailio at udp:127.0.0.1:5060"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout
+            .contains("the capture's requests go to: 127.0.0.1:56804 ("),
+        "{}",
+        r.stdout
+    );
+    let r = run(kcfg(&root)
+        .args(base)
+        .args(["--kamailio-addr", "127.0.0.1:56804"]));
+    assert!(
+        !r.stdout.contains("messages to Kamailio: 0 "),
+        "{}",
+        r.stdout
+    );
+    assert!(!r.stdout.contains("note: no message"), "{}", r.stdout);
+}

@@ -216,25 +216,32 @@ fn via_is_kamailio(k: &[(Proto, SocketAddr)], v: &Via) -> bool {
     is_kamailio(k, &SocketAddr::new(ip, port))
 }
 
+/// Take `addrs` (`--kamailio-addr`) as Kamailio's sockets instead of the
+/// config's `listen` lines (nothing changes when empty); each keeps the
+/// protocol of a `listen` on the same port, else UDP.
+pub fn use_kamailio_addrs(runner: &mut Runner, addrs: &[SocketAddr]) {
+    if addrs.is_empty() {
+        return;
+    }
+    let old = std::mem::take(&mut runner.rt.listen);
+    runner.rt.listen = addrs
+        .iter()
+        .map(|a| {
+            let proto = old
+                .iter()
+                .find(|(_, l)| l.port() == a.port())
+                .map(|(p, _)| *p)
+                .unwrap_or(Proto::Udp);
+            (proto, *a)
+        })
+        .collect();
+}
+
 /// Run `config` on the messages of `input` that reached Kamailio and
 /// compare what it sends with what Kamailio sent.
 pub fn compare(config: &Config, input: &Input, opts: &CompareOptions) -> Comparison {
     let mut runner = Runner::new(config);
-    if !opts.kamailio.is_empty() {
-        let old = runner.rt.listen.clone();
-        runner.rt.listen = opts
-            .kamailio
-            .iter()
-            .map(|a| {
-                let proto = old
-                    .iter()
-                    .find(|(_, l)| l.port() == a.port())
-                    .map(|(p, _)| *p)
-                    .unwrap_or(Proto::Udp);
-                (proto, *a)
-            })
-            .collect();
-    }
+    use_kamailio_addrs(&mut runner, &opts.kamailio);
     let kaddrs = runner.rt.listen.clone();
     let mut summary = CompareSummary::default();
     let mut notes = Vec::new();

@@ -38,7 +38,8 @@ pub fn run(args: &RunArgs, env: &mut Env<'_>) -> io::Result<Status> {
         }
     };
     let mut opts = SipFileOptions::default();
-    let runner_probe = Runner::new(&config);
+    let mut runner_probe = Runner::new(&config);
+    kcfg_runtime::compare::use_kamailio_addrs(&mut runner_probe, &args.kamailio_addr);
     if let Some((_, a)) = runner_probe.rt.listen.first() {
         opts.kamailio = *a;
     }
@@ -177,6 +178,9 @@ pub fn run(args: &RunArgs, env: &mut Env<'_>) -> io::Result<Status> {
                 summary.requests_forwarded,
                 summary.dropped
             );
+            if summary.messages == 0 && input.stats.sip_messages > 0 && !input.all_to_kamailio {
+                not_to_kamailio(&mut out, &runner, &input);
+            }
             if summary.unsupported.is_empty() && summary.errors == 0 {
                 let _ = writeln!(
                     out,
@@ -200,6 +204,46 @@ pub fn run(args: &RunArgs, env: &mut Env<'_>) -> io::Result<Status> {
     } else {
         Status::Findings
     })
+}
+
+/// The capture has SIP messages but none to Kamailio's addresses: say which
+/// addresses were looked for and where the capture's requests go.
+fn not_to_kamailio(out: &mut String, runner: &Runner, input: &Input) {
+    let looked_for: Vec<String> = runner
+        .rt
+        .listen
+        .iter()
+        .map(|(p, a)| format!("{}:{a}", p.name()))
+        .collect();
+    let mut dsts: BTreeMap<std::net::SocketAddr, usize> = BTreeMap::new();
+    for p in &input.packets {
+        if !p.data.starts_with(b"SIP/") {
+            *dsts.entry(p.dst).or_default() += 1;
+        }
+    }
+    let mut dsts: Vec<_> = dsts.into_iter().collect();
+    dsts.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    let _ = writeln!(
+        out,
+        "  note: no message is addressed to Kamailio at {} (the config's `listen` lines, \
+         or 127.0.0.1:5060 when it has none)",
+        looked_for.join(", ")
+    );
+    if !dsts.is_empty() {
+        let _ = writeln!(
+            out,
+            "  the capture's requests go to: {}",
+            dsts.iter()
+                .take(5)
+                .map(|(a, n)| format!("{a} ({n})"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    let _ = writeln!(
+        out,
+        "  give Kamailio's address in the capture with --kamailio-addr IP:PORT"
+    );
 }
 
 /// Writes output in chunks; a closed pipe ends the output quietly.
