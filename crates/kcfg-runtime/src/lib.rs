@@ -29,6 +29,7 @@ pub mod dispatcher;
 pub mod engine;
 pub mod event;
 mod funcs;
+pub mod http;
 pub mod ir;
 pub mod jansson;
 pub mod modext;
@@ -189,6 +190,7 @@ impl Runner {
         if !input.dispatcher.is_empty() {
             self.rt.ds_sets = dispatcher::parse_list(&input.dispatcher);
         }
+        self.rt.ext.http.extend(input.http.iter().cloned());
         for (i, p) in input.packets.iter().enumerate() {
             if i % 1024 == 1023 {
                 progress(i + 1);

@@ -27,6 +27,8 @@ pub const SIMULATED_EXT: &[&str] = &[
     "allow_address_group",
     "allow_routing",
     "allow_register",
+    "http_client_query",
+    "http_client_get",
 ];
 
 /// Module state that outlives a message.
@@ -39,6 +41,8 @@ pub struct ModState {
     /// files a module reads, given by the scenario (`files`): name as the
     /// config writes it → content
     pub files: HashMap<String, String>,
+    /// answers of the simulated HTTP servers (http_client)
+    pub http: Vec<crate::http::HttpResponse>,
 }
 
 impl Runtime {
@@ -51,6 +55,9 @@ impl Runtime {
         }
         if n.starts_with("mq_") {
             return self.mqueue_call(ctx, c);
+        }
+        if n.starts_with("http_") {
+            return self.http_call(ctx, c);
         }
         if n.starts_with("allow_") {
             return self.perm_call(ctx, c);

@@ -388,6 +388,28 @@ impl Runtime {
         (self.rules_of(&a, dir), self.rules_of(&d, dir))
     }
 
+    /// An `igp` parameter (fixup_igp_null): a literal is converted once, a
+    /// PV must hold an integer (`get_int_fparam`: a string in a PV, even
+    /// "5", is an error, measured on 5.6.3); `None` is that error.
+    fn int_param(&mut self, ctx: &mut Ctx, e: &crate::ir::Expr) -> Option<i64> {
+        use crate::ir::{Expr, FmtPart};
+        let pv = match e {
+            Expr::Pv(p) => Some((**p).clone()),
+            Expr::Str(f) => match f.parts.as_slice() {
+                [FmtPart::Pv(p)] => Some((**p).clone()),
+                _ => None,
+            },
+            _ => None,
+        };
+        match pv {
+            Some(pv) => match self.get_pv(ctx, &pv) {
+                crate::value::Val::Int(i) => Some(i),
+                _ => None,
+            },
+            None => crate::value::str2sint(self.eval_arg(ctx, e).trim()),
+        }
+    }
+
     /// permissions functions; `None` when `c` is not one of them.
     pub(crate) fn perm_call(&mut self, ctx: &mut Ctx, c: &Call) -> Option<i64> {
         let n = c.name.as_str();
@@ -404,25 +426,32 @@ impl Runtime {
                         let g = if c.args.is_empty() {
                             1
                         } else {
-                            crate::value::str2sint(self.eval_arg(ctx, &c.args[0]).trim())
-                                .unwrap_or(0)
+                            match self.int_param(ctx, &c.args[0]) {
+                                Some(g) => g,
+                                None => return Some(-1),
+                            }
                         };
                         (Some(g), ctx.src.ip().to_string(), ctx.src.port())
                     }
                     "allow_address" if c.args.len() == 3 => {
-                        let g = crate::value::str2sint(self.eval_arg(ctx, &c.args[0]).trim())
-                            .unwrap_or(0);
+                        let Some(g) = self.int_param(ctx, &c.args[0]) else {
+                            return Some(-1);
+                        };
                         let a = self.eval_arg(ctx, &c.args[1]);
-                        let p = self.eval_arg(ctx, &c.args[2]).trim().parse().unwrap_or(0);
-                        (Some(g), a, p)
+                        let Some(p) = self.int_param(ctx, &c.args[2]) else {
+                            return Some(-1);
+                        };
+                        (Some(g), a, p as u16)
                     }
                     "allow_source_address_group" => {
                         (None, ctx.src.ip().to_string(), ctx.src.port())
                     }
                     "allow_address_group" if c.args.len() == 2 => {
                         let a = self.eval_arg(ctx, &c.args[0]);
-                        let p = self.eval_arg(ctx, &c.args[1]).trim().parse().unwrap_or(0);
-                        (None, a, p)
+                        let Some(p) = self.int_param(ctx, &c.args[1]) else {
+                            return Some(-1);
+                        };
+                        (None, a, p as u16)
                     }
                     _ => return None,
                 };
