@@ -615,7 +615,8 @@ pub fn replay_kamailio(
         cmd.arg("-A").arg(
             d.replace("{{DBDIR}}", &dbdir.display().to_string())
                 .replace("{{TMPDIR}}", &tmp.path().display().to_string())
-                .replace("{{CFGDIR}}", &cfg_dir(cfg)),
+                .replace("{{CFGDIR}}", &cfg_dir(cfg))
+                .replace("{{HTTPPORT}}", &ports.http.to_string()),
         );
     }
     cmd.current_dir(cfg.parent().unwrap_or(Path::new(".")));
@@ -922,6 +923,7 @@ pub fn replay_kcfg(
         .map(|d| {
             d.replace("{{TMPDIR}}", &tmp.path().display().to_string())
                 .replace("{{CFGDIR}}", &cfg_dir(cfg))
+                .replace("{{HTTPPORT}}", &ports.http.to_string())
         })
         .collect();
     let mut config =

@@ -29,6 +29,7 @@ pub const SIMULATED_EXT: &[&str] = &[
     "allow_register",
     "http_client_query",
     "http_client_get",
+    "http_connect",
 ];
 
 /// Module state that outlives a message.
