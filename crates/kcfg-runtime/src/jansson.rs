@@ -1,4 +1,5 @@
-//! The jansson module: `jansson_get`, `jansson_get_field`,
+//! The jansson module (and the json module's `json_get_field` /
+//! `json_get_string`, see [`loads_jsonc`]): `jansson_get`, `jansson_get_field`,
 //! `jansson_array_size`, `jansson_set`, `jansson_append`, ported from
 //! Kamailio 5.6.3's `jansson_funcs.c`, `jansson_path.c` and
 //! `jansson_utils.c` with libjansson 2.14's parser and compact dumper.
@@ -33,6 +34,11 @@ pub enum J {
     Str(String),
     Arr(Vec<J>),
     Obj(Vec<(String, J)>),
+}
+
+thread_local! {
+    /// parsing for the json module (json-c keeps the last of repeated keys)
+    static ALLOW_DUPS: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
 struct JVisitor;
@@ -88,11 +94,15 @@ impl<'de> Visitor<'de> for JVisitor {
                 return Err(de::Error::custom("NUL byte in object key not supported"));
             }
             let val = map.next_value::<J>()?;
-            // JSON_REJECT_DUPLICATES
-            if v.iter().any(|(x, _)| *x == k) {
-                return Err(de::Error::custom(format!("duplicate object key `{k}`")));
+            match v.iter_mut().find(|(x, _)| *x == k) {
+                // json-c: the last value of a repeated key stays
+                Some((_, old)) if ALLOW_DUPS.with(|a| a.get()) => *old = val,
+                // JSON_REJECT_DUPLICATES
+                Some(_) => {
+                    return Err(de::Error::custom(format!("duplicate object key `{k}`")));
+                }
+                None => v.push((k, val)),
             }
-            v.push((k, val));
         }
         Ok(J::Obj(v))
     }
@@ -111,6 +121,80 @@ pub fn loads(s: &str) -> Result<J, String> {
     match j {
         J::Obj(_) | J::Arr(_) => Ok(j),
         _ => Err("'[' or '{' expected".into()),
+    }
+}
+
+/// json-c's `json_tokener_parse` (any JSON value at the top, repeated
+/// keys keep the last value). json-c's non-strict extensions (single
+/// quotes, `NaN`, ...) are not accepted.
+pub fn loads_jsonc(s: &str) -> Result<J, String> {
+    ALLOW_DUPS.with(|a| a.set(true));
+    let r = serde_json::from_str::<J>(s).map_err(|e| e.to_string());
+    ALLOW_DUPS.with(|a| a.set(false));
+    r
+}
+
+fn dump_str_jsonc(s: &str, out: &mut String) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '/' => out.push_str("\\/"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+/// json-c 0.16's `json_object_to_json_string` (JSON_C_TO_STRING_SPACED):
+/// `{ "a": 1, "b": [ 1, 2 ] }`, `/` escaped. Reals are printed in their
+/// shortest form (json-c keeps the text they were parsed from).
+pub fn dumps_jsonc(v: &J) -> String {
+    let mut s = String::new();
+    dump_jsonc(v, &mut s);
+    s
+}
+
+fn dump_jsonc(v: &J, out: &mut String) {
+    match v {
+        J::Real(f) => {
+            let _ = write!(out, "{f}");
+        }
+        J::Str(s) => dump_str_jsonc(s, out),
+        J::Arr(a) => {
+            out.push('[');
+            for (i, x) in a.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push(' ');
+                dump_jsonc(x, out);
+            }
+            out.push_str(" ]");
+        }
+        J::Obj(o) => {
+            out.push('{');
+            for (i, (k, x)) in o.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push(' ');
+                dump_str_jsonc(k, out);
+                out.push_str(": ");
+                dump_jsonc(x, out);
+            }
+            out.push_str(" }");
+        }
+        other => dump(other, out),
     }
 }
 
@@ -680,6 +764,36 @@ impl Runtime {
         Some(r)
     }
 
+    /// The json module's `json_get_field(json, field, dst)` (the member as
+    /// JSON text) and `json_get_string` (a string member without quotes):
+    /// a top-level member only; a missing or `null` member is -1.
+    pub(crate) fn json_call(&mut self, ctx: &mut Ctx, c: &Call) -> Option<i64> {
+        let n = c.name.as_str();
+        if !matches!(n, "json_get_field" | "json_get_string") || c.args.len() != 3 {
+            return None;
+        }
+        let src = self.eval_arg(ctx, &c.args[0]);
+        let field = self.eval_arg(ctx, &c.args[1]);
+        let dst = self.dest_pv(&c.args[2])?;
+        let Ok(J::Obj(o)) = loads_jsonc(&src) else {
+            return Some(-1);
+        };
+        let Some(v) = o
+            .iter()
+            .find(|(k, _)| *k == field)
+            .map(|(_, v)| v)
+            .filter(|v| **v != J::Null)
+        else {
+            return Some(-1);
+        };
+        let text = match v {
+            J::Str(s) if n == "json_get_string" => s.clone(),
+            v => dumps_jsonc(v),
+        };
+        self.set_pv(ctx, &dst, Val::Str(text), &c.loc);
+        Some(1)
+    }
+
     /// The PV a function writes to (`"$var(x)"`, `$avp(y)`).
     pub(crate) fn dest_pv(&self, e: &crate::ir::Expr) -> Option<crate::ir::Pv> {
         use crate::ir::{Expr, FmtPart, Pv};
@@ -745,5 +859,12 @@ mod tests {
         assert_eq!(strtol_index("0x1"), Some(1));
         assert_eq!(strtol_index(""), Some(0));
         assert_eq!(strtol_index("1a"), None);
+        let j = loads_jsonc(r#"{"a":"x/y","b":[1,{}],"a":2.5,"e":[]}"#).unwrap();
+        assert_eq!(
+            dumps_jsonc(&j),
+            r#"{ "a": 2.5, "b": [ 1, { } ], "e": [ ] }"#
+        );
+        assert_eq!(dumps_jsonc(&J::Str("x/y".into())), r#""x\/y""#);
+        assert!(loads(r#"{"a":1,"a":2}"#).is_err());
     }
 }

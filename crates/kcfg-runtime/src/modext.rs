@@ -17,6 +17,8 @@ pub const SIMULATED_EXT: &[&str] = &[
     "jansson_array_size",
     "jansson_set",
     "jansson_append",
+    "json_get_field",
+    "json_get_string",
     "mq_add",
     "mq_fetch",
     "mq_size",
@@ -53,6 +55,9 @@ impl Runtime {
         let n = c.name.as_str();
         if n.starts_with("jansson_") {
             return self.jansson_call(ctx, c);
+        }
+        if n.starts_with("json_") {
+            return self.json_call(ctx, c);
         }
         if n.starts_with("mq_") {
             return self.mqueue_call(ctx, c);
