@@ -32,6 +32,8 @@ pub struct Ports {
     pub kport: u16,
     pub cport: u16,
     pub nh: Vec<u16>,
+    /// the port of the scenario's HTTP server (`#@http` lines), 0 without one
+    pub http: u16,
 }
 
 struct Block {
@@ -320,8 +322,84 @@ pub fn defines(p: &Ports, extra: &[String]) -> Vec<String> {
         d.push(format!("NH{}_URI=\"sip:127.0.0.1:{n}\"", i + 1));
         d.push(format!("NH{}_ADDR=\"127.0.0.1:{n}\"", i + 1));
     }
+    if p.http != 0 {
+        d.push(format!("HTTP_URL=\"http://127.0.0.1:{}\"", p.http));
+    }
     d.extend(extra.iter().cloned());
     d
+}
+
+/// `#@http PATH CODE [BODY]` lines (`\n` in BODY is a line feed): a small
+/// HTTP/1.1 server on loopback for Kamailio's http_client, answering by
+/// path (a trailing `*`: by prefix; anything else: 404) and closing each
+/// connection. kcfg gets the same answers from the same lines. Returns its
+/// port, 0 when the scenario has no such lines.
+fn start_http(sip: &str) -> Result<u16, String> {
+    let answers: Vec<(String, u16, String)> = scenario_directives(sip, "http")
+        .iter()
+        .filter_map(|l| {
+            let mut it = l.splitn(3, ' ');
+            let path = it.next()?.to_string();
+            let code = it.next()?.trim().parse().ok()?;
+            Some((path, code, it.next().unwrap_or("").replace("\\n", "\n")))
+        })
+        .collect();
+    if answers.is_empty() {
+        return Ok(0);
+    }
+    let l = std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
+    let port = l.local_addr().map_err(|e| e.to_string())?.port();
+    // the thread ends with the test process (it only ever blocks in accept)
+    std::thread::spawn(move || {
+        for s in l.incoming().flatten() {
+            let _ = http_answer(s, &answers);
+        }
+    });
+    Ok(port)
+}
+
+fn http_answer(
+    mut s: std::net::TcpStream,
+    answers: &[(String, u16, String)],
+) -> std::io::Result<()> {
+    use std::io::{Read, Write};
+    s.set_read_timeout(Some(Duration::from_secs(2)))?;
+    let mut buf = Vec::new();
+    let mut tmp = [0u8; 4096];
+    loop {
+        let n = s.read(&mut tmp)?;
+        if n == 0 {
+            break;
+        }
+        buf.extend_from_slice(&tmp[..n]);
+        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&buf[..i]).to_ascii_lowercase();
+            let len: usize = head
+                .lines()
+                .find_map(|l| l.strip_prefix("content-length:"))
+                .and_then(|v| v.trim().parse().ok())
+                .unwrap_or(0);
+            if buf.len() >= i + 4 + len {
+                break;
+            }
+        }
+    }
+    let text = String::from_utf8_lossy(&buf);
+    let path = text.split_whitespace().nth(1).unwrap_or("/").to_string();
+    let (code, body) = answers
+        .iter()
+        .find(|(p, _, _)| match p.strip_suffix('*') {
+            Some(pre) => path.starts_with(pre),
+            None => *p == path,
+        })
+        .map(|(_, c, b)| (*c, b.clone()))
+        .unwrap_or((404, String::new()));
+    write!(
+        s,
+        "HTTP/1.1 {code} Answer\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )?;
+    s.flush()
 }
 
 fn rewrite_cfg(text: &str) -> String {
@@ -429,6 +507,17 @@ fn make_sql_db(sip: &str, dir: &Path) -> Result<(), String> {
     Ok(())
 }
 
+/// `{{CFGDIR}}` in defines: the absolute directory of the scenario's config
+/// (Kamailio runs a copy in a temporary directory, so files next to the
+/// config need absolute paths).
+fn cfg_dir(cfg: &Path) -> String {
+    let d = cfg.parent().unwrap_or(Path::new("."));
+    std::fs::canonicalize(d)
+        .unwrap_or_else(|_| d.to_path_buf())
+        .display()
+        .to_string()
+}
+
 /// Default silence that ends an exchange once its final reply came (s).
 const QUIET: f64 = 0.5;
 /// Silence that ends an exchange without a final reply (s).
@@ -467,6 +556,7 @@ pub fn replay_kamailio(
             .filter_map(|s| s.local_addr().ok())
             .map(|a| a.port())
             .collect(),
+        http: start_http(sip)?,
     };
     let text = std::fs::read_to_string(cfg).map_err(|e| e.to_string())?;
     let tcfg = tmp.path().join(cfg.file_name().unwrap_or_default());
@@ -524,7 +614,9 @@ pub fn replay_kamailio(
     for d in defines(&ports, extra_defines) {
         cmd.arg("-A").arg(
             d.replace("{{DBDIR}}", &dbdir.display().to_string())
-                .replace("{{TMPDIR}}", &tmp.path().display().to_string()),
+                .replace("{{TMPDIR}}", &tmp.path().display().to_string())
+                .replace("{{CFGDIR}}", &cfg_dir(cfg))
+                .replace("{{HTTPPORT}}", &ports.http.to_string()),
         );
     }
     cmd.current_dir(cfg.parent().unwrap_or(Path::new(".")));
@@ -828,7 +920,11 @@ pub fn replay_kcfg(
     make_sql_db(sip, tmp.path())?;
     let defs: Vec<String> = defines(ports, extra_defines)
         .into_iter()
-        .map(|d| d.replace("{{TMPDIR}}", &tmp.path().display().to_string()))
+        .map(|d| {
+            d.replace("{{TMPDIR}}", &tmp.path().display().to_string())
+                .replace("{{CFGDIR}}", &cfg_dir(cfg))
+                .replace("{{HTTPPORT}}", &ports.http.to_string())
+        })
         .collect();
     let mut config =
         kcfg_runtime::Config::from_text(&cfg.display().to_string(), &rewritten, &defs)?;

@@ -193,6 +193,8 @@ pub struct Runtime {
     pub sql: crate::sqlops::SqlState,
     /// dialogs of the dialog module
     pub dialogs: crate::dialog::Dialogs,
+    /// jansson/mqueue/http_client/permissions state (`modext.rs`)
+    pub ext: crate::modext::ModState,
 }
 
 /// Parse `listen=` values: `udp:1.2.3.4:5060`, `1.2.3.4`, `tcp:[::1]:5060`.
@@ -306,6 +308,7 @@ impl Runtime {
             open_trans: Default::default(),
             sql: Default::default(),
             dialogs: Default::default(),
+            ext: Default::default(),
         }
     }
 
@@ -958,6 +961,8 @@ impl Runtime {
         let v = match op {
             Eq | Ne => {
                 let eq = match (&a, &b) {
+                    // `$var(x) == $null` is false for an integer 0 (measured, gotchas #17)
+                    (Val::Int(_), Val::Null) => false,
                     (Val::Int(x), _) => b.to_int() == Some(*x),
                     (Val::Null, Val::Int(y)) => *y == 0,
                     (Val::Null, Val::Null) => true,
@@ -1405,6 +1410,9 @@ impl Runtime {
             "time" | "utime" => Val::Int(self.clock as i64),
             "sel" => Val::Null,
             _ => {
+                if let Some(v) = self.ext_pv(ctx, pv) {
+                    return v;
+                }
                 self.step(Step::Unsupported {
                     function: format!("pseudo-variable {}", pv.text),
                     at: Loc {
@@ -1427,7 +1435,7 @@ impl Runtime {
         }
     }
 
-    fn set_pv(&mut self, ctx: &mut Ctx, pv: &Pv, v: Val, loc: &Loc) {
+    pub(crate) fn set_pv(&mut self, ctx: &mut Ctx, pv: &Pv, v: Val, loc: &Loc) {
         let sv = v.as_str();
         match pv.class.as_str() {
             "ru" => {

@@ -581,6 +581,10 @@ impl Runtime {
                 return CallRes::Exit;
             }
             _ => {
+                // jansson, mqueue, http_client, permissions (modext.rs)
+                if let Some(r) = self.ext_call(ctx, c) {
+                    return CallRes::Ret(r);
+                }
                 self.step(Step::Unsupported {
                     function: format!("{n}()"),
                     at: c.loc.clone(),

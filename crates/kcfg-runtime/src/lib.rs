@@ -29,8 +29,13 @@ pub mod dispatcher;
 pub mod engine;
 pub mod event;
 mod funcs;
+pub mod http;
 pub mod ir;
+pub mod jansson;
+pub mod modext;
 mod modules;
+pub mod mqueue;
+pub mod permissions;
 pub mod scenario;
 pub mod sip;
 pub mod sipfile;
@@ -46,6 +51,7 @@ pub use engine::Runtime;
 pub use event::{Record, Sent, Step, Summary};
 pub use funcs::SIMULATED;
 pub use ir::Program;
+pub use modext::SIMULATED_EXT;
 pub use sipfile::{Input, SipFileOptions};
 
 use kcfg_sema::{FsLoader, KamailioVersion, MemoryLoader, Model, SemaOptions, Severity};
@@ -184,6 +190,7 @@ impl Runner {
         if !input.dispatcher.is_empty() {
             self.rt.ds_sets = dispatcher::parse_list(&input.dispatcher);
         }
+        self.rt.ext.http.extend(input.http.iter().cloned());
         for (i, p) in input.packets.iter().enumerate() {
             if i % 1024 == 1023 {
                 progress(i + 1);

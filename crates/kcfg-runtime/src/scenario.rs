@@ -10,6 +10,14 @@
 //! users = { alice = "secret" }
 //! dispatcher = ["1 sip:127.0.0.1:5091"]
 //! sql = ["CREATE TABLE users(name TEXT, credit INTEGER)", "INSERT INTO users VALUES('bob', 3)"]
+//! addresses = ["1 10.0.0.0 8", "2 127.0.0.1 32 5070 peer"]   # permissions address table
+//! files = { "permissions.allow" = "ALL : \"^sip:help@\"\n" } # files modules read
+//!
+//! [[http]]                         # http_client answers (none given: unsupported)
+//! url = "/check?u=alice"           # a path matches any host; a full URL; `*` at the end: a prefix
+//! method = "GET"                   # optional
+//! code = 200                       # default 200; or curl_error = 7 instead of an answer
+//! body = "{\"ok\":true}"
 //!
 //! [[step]]
 //! name = "INVITE is relayed"
@@ -52,6 +60,14 @@ struct FileSpec {
     /// SQL statements that make the database of every sqlops connection
     #[serde(default)]
     sql: Vec<String>,
+    /// answers of the HTTP servers http_client queries
+    #[serde(default)]
+    http: Vec<crate::http::HttpResponse>,
+    /// the permissions address table, address-file lines `GROUP ADDRESS [MASK [PORT [TAG]]]`
+    addresses: Option<Vec<String>>,
+    /// files modules read (permissions rule files, address_file), by the name the config uses
+    #[serde(default)]
+    files: BTreeMap<String, String>,
     #[serde(default)]
     step: Vec<StepSpec>,
 }
@@ -158,6 +174,13 @@ fn run_inner(path: &Path, res: &mut FileResult) -> Result<(), String> {
         runner.rt.ds_sets = crate::dispatcher::parse_list(&spec.dispatcher);
     }
     runner.rt.sql.init = spec.sql.clone();
+    runner.rt.ext.http = spec.http.clone();
+    runner.rt.ext.files = spec.files.clone().into_iter().collect();
+    if let Some(a) = &spec.addresses {
+        runner.rt.ext.perm.scenario_rows = Some(
+            crate::permissions::parse_address_lines(a).map_err(|e| format!("addresses: {e}"))?,
+        );
+    }
     for (si, st) in spec.step.iter().enumerate() {
         let name = st
             .name

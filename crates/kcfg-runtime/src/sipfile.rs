@@ -3,7 +3,8 @@
 //! messages separated by `---` lines, `#` comments, directives
 //! (`@nh-reply 200 OK`, `@nh1-reply 486 Busy Here`, `@nh-reply none`,
 //! `@sleep S`, `@no-auto-ack`, `@auth user:password`; `#@user user:password`
-//! lines anywhere declare subscribers), placeholders `{{KPORT}} {{CPORT}}
+//! lines anywhere declare subscribers, `#@http PATH CODE BODY` lines HTTP answers
+//! for http_client), placeholders `{{KPORT}} {{CPORT}}
 //! {{NHnPORT}} {{IP}} {{N}}`.
 
 use std::collections::HashMap;
@@ -59,6 +60,8 @@ pub struct Input {
     pub auth: HashMap<usize, String>,
     /// dispatcher list-file lines (`#@dispatcher 1 sip:127.0.0.1:5091`)
     pub dispatcher: Vec<String>,
+    /// HTTP answers for http_client (`#@http /path 200 body`)
+    pub http: Vec<crate::http::HttpResponse>,
 }
 
 /// Why an input could not be read.
@@ -124,6 +127,11 @@ impl Input {
                 }
                 l
             })
+            .collect();
+        input.http = text
+            .lines()
+            .filter_map(|l| l.strip_prefix("#@http "))
+            .filter_map(crate::http::HttpResponse::from_directive)
             .collect();
         let mut ts = 0.0;
         for (bi, block) in text
