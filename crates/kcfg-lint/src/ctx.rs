@@ -28,8 +28,30 @@ pub struct Ctx<'a> {
     routes: Vec<RouteInfo>,
     calls: std::cell::OnceCell<Vec<(FileIdx, SyntaxNode, String)>>,
     nodes: std::cell::OnceCell<Vec<Vec<(FileIdx, SyntaxNode)>>>,
-    by_block: std::collections::HashMap<SyntaxNode, usize>,
+    /// `(file, start, end, index in routes)`, sorted: route blocks do not
+    /// overlap, so the block of a node is found by binary search
+    by_range: Vec<(usize, kcfg_syntax::TextSize, kcfg_syntax::TextSize, usize)>,
+    /// `ROUTE_BLOCK` nodes that are not in `routes` (nested in another
+    /// block by error recovery): nodes inside them have no route
+    unlisted_blocks: std::cell::OnceCell<Vec<(FileIdx, kcfg_syntax::TextRange)>>,
+    modparams: std::cell::OnceCell<Vec<ModParamInfo>>,
     by_name: std::collections::HashMap<String, usize>,
+}
+
+/// A `modparam(...)` statement (in every file, also in inactive `#!ifdef`
+/// arms), its module and parameter names read once per lint run.
+#[derive(Debug, Clone)]
+pub struct ModParamInfo {
+    /// Its file.
+    pub file: FileIdx,
+    /// The `MODPARAM` node.
+    pub node: SyntaxNode,
+    /// The module name (a string literal's value), as `ast::ModParam::module`.
+    pub module: Option<String>,
+    /// The parameter name, as `ast::ModParam::param`.
+    pub param: Option<String>,
+    /// The range of the parameter argument (the whole statement without one).
+    pub param_range: kcfg_syntax::TextRange,
 }
 
 impl<'a> Ctx<'a> {
@@ -62,11 +84,15 @@ impl<'a> Ctx<'a> {
                 });
             }
         }
-        let by_block = routes
+        let mut by_range: Vec<_> = routes
             .iter()
             .enumerate()
-            .map(|(i, r)| (r.block.syntax().clone(), i))
+            .map(|(i, r)| {
+                let rr = r.block.syntax().text_range();
+                (r.file.0, rr.start(), rr.end(), i)
+            })
             .collect();
+        by_range.sort_unstable();
         let by_name = routes
             .iter()
             .enumerate()
@@ -78,7 +104,9 @@ impl<'a> Ctx<'a> {
             routes,
             calls: std::cell::OnceCell::new(),
             nodes: std::cell::OnceCell::new(),
-            by_block,
+            by_range,
+            unlisted_blocks: std::cell::OnceCell::new(),
+            modparams: std::cell::OnceCell::new(),
             by_name,
         }
     }
@@ -120,10 +148,69 @@ impl<'a> Ctx<'a> {
         self.by_name.get(name).copied()
     }
 
-    /// The route block a node is in.
-    pub fn route_of(&self, node: &SyntaxNode) -> Option<&RouteInfo> {
-        let block = node.ancestors().find(|n| n.kind() == ROUTE_BLOCK)?;
-        self.by_block.get(&block).map(|&i| &self.routes[i])
+    /// The route block a node of `file` is in (its nearest `ROUTE_BLOCK`
+    /// ancestor, when that is one of [`Ctx::routes`]). Found by position:
+    /// no walk up the tree.
+    pub fn route_of(&self, file: FileIdx, node: &SyntaxNode) -> Option<&RouteInfo> {
+        self.route_at(file, node.text_range())
+    }
+
+    /// The route block that holds `range` of `file` (as [`Ctx::route_of`]).
+    pub fn route_at(&self, file: FileIdx, range: kcfg_syntax::TextRange) -> Option<&RouteInfo> {
+        let key = (file.0, range.start());
+        let i = self.by_range.partition_point(|e| (e.0, e.1) <= key);
+        let &(f, start, end, idx) = self.by_range.get(i.checked_sub(1)?)?;
+        if f != file.0 || range.end() > end {
+            return None;
+        }
+        let block = kcfg_syntax::TextRange::new(start, end);
+        let unlisted = self.unlisted_blocks.get_or_init(|| {
+            self.nodes(ROUTE_BLOCK)
+                .map(|(f, n)| (f, n.text_range()))
+                .filter(|(f, r)| {
+                    self.by_range
+                        .binary_search_by(|e| (e.0, e.1, e.2).cmp(&(f.0, r.start(), r.end())))
+                        .is_err()
+                })
+                .collect()
+        });
+        if unlisted.iter().any(|(f, r)| {
+            *f == file && *r != block && block.contains_range(*r) && r.contains_range(range)
+        }) {
+            return None;
+        }
+        Some(&self.routes[idx])
+    }
+
+    /// The text of a node of `file` (a slice of the file's text, no copy).
+    pub fn text(&self, file: FileIdx, node: &SyntaxNode) -> &'a str {
+        let text: &'a str = &self.model.file(file).text;
+        text.get(std::ops::Range::<usize>::from(node.text_range()))
+            .unwrap_or("")
+    }
+
+    /// Every `modparam` of the files with its module and parameter names
+    /// (read once per lint run, for the rules that look at modparams).
+    pub fn modparams(&self) -> &[ModParamInfo] {
+        self.modparams.get_or_init(|| {
+            self.nodes(MODPARAM)
+                .map(|(file, node)| {
+                    let args: Vec<SyntaxNode> = node
+                        .children()
+                        .find(|n| n.kind() == ARG_LIST)
+                        .map(|a| a.children().take(2).collect())
+                        .unwrap_or_default();
+                    let value = |n: Option<&SyntaxNode>| n.and_then(string_value);
+                    ModParamInfo {
+                        file,
+                        node: node.clone(),
+                        module: value(args.first()),
+                        param: value(args.get(1)),
+                        param_range: args.get(1).map_or(node.text_range(), |n| n.text_range()),
+                    }
+                })
+                .collect()
+        })
     }
 
     /// Every node of kind `kind` in the files, in order (the nodes are

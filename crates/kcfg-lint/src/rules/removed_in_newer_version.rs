@@ -1,8 +1,6 @@
 //! KC505 `removed-in-newer-version`.
 
 use kcfg_modules::KamailioVersion;
-use kcfg_syntax::ast::{AstNode, ModParam};
-use kcfg_syntax::SyntaxKind::{ARG_LIST, MODPARAM};
 
 use crate::{Category, Ctx, Finding, FixAvailability, KamailioVerdict, RuleMeta};
 use kcfg_diagnostics::Severity;
@@ -96,31 +94,25 @@ pub fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
         }
     }
     // modparams
-    for (file, node) in ctx.nodes(MODPARAM) {
-        let Some(mp) = ModParam::cast(node.clone()) else {
+    for mp in ctx.modparams() {
+        let file = mp.file;
+        let (Some(m), Some(p)) = (mp.module.as_deref(), mp.param.as_deref()) else {
             continue;
         };
-        let (Some(m), Some(p)) = (mp.module(), mp.param()) else {
-            continue;
-        };
-        if db.modparam(&m, &p).next().is_none()
+        if db.modparam(m, p).next().is_none()
             || newer
                 .iter()
-                .all(|v| kcfg_modules::db(*v).modparam(&m, &p).next().is_some())
+                .all(|v| kcfg_modules::db(*v).modparam(m, p).next().is_some())
         {
             continue; // unknown here (KC107's business), or kept
         }
-        let gone = gone_in(&|v| kcfg_modules::db(v).modparam(&m, &p).next().is_some());
+        let gone = gone_in(&|v| kcfg_modules::db(v).modparam(m, p).next().is_some());
         // a parameter of a module that is gone is reported with the module
-        let module_gone = gone_in(&|v| kcfg_modules::db(v).module(&m).is_some());
+        let module_gone = gone_in(&|v| kcfg_modules::db(v).module(m).is_some());
         if gone.is_empty() || gone == module_gone {
             continue;
         }
-        let at = node
-            .children()
-            .find(|n| n.kind() == ARG_LIST)
-            .and_then(|a| a.children().nth(1))
-            .map_or(node.text_range(), |n| n.text_range());
+        let at = mp.param_range;
         out.push(
             Finding::new(
                 file,
