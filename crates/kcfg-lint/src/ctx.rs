@@ -242,7 +242,9 @@ impl<'a> Ctx<'a> {
     /// Whether any file's text contains `needle` (rules use it to skip
     /// configs that cannot have what they look for).
     pub fn mentions(&self, needle: &str) -> bool {
-        self.files().any(|(_, f)| f.text.contains(needle))
+        let finder = memchr::memmem::Finder::new(needle);
+        self.files()
+            .any(|(_, f)| finder.find(f.text.as_bytes()).is_some())
     }
 }
 

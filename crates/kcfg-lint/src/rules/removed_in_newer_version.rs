@@ -34,6 +34,32 @@ fn describe(gone: &[KamailioVersion]) -> String {
 
 /// The script-callable function names of `target` that some newer version
 /// lacks (from the knowledge base, computed once per process).
+/// `(module, parameter)` of the modparams of `target`'s knowledge base
+/// that a newer version lacks (made once per version).
+fn gone_modparams(
+    target: KamailioVersion,
+) -> &'static std::collections::HashSet<(&'static str, &'static str)> {
+    use std::sync::OnceLock;
+    static SETS: [OnceLock<std::collections::HashSet<(&'static str, &'static str)>>; 3] =
+        [OnceLock::new(), OnceLock::new(), OnceLock::new()];
+    let i = KamailioVersion::ALL
+        .iter()
+        .position(|v| *v == target)
+        .unwrap_or(0);
+    SETS[i].get_or_init(|| {
+        let db = kcfg_modules::db(target);
+        db.modules()
+            .flat_map(|m| m.params().iter().map(move |p| (m.name, p.name)))
+            .filter(|(m, p)| {
+                KamailioVersion::ALL
+                    .into_iter()
+                    .filter(|v| *v > target)
+                    .any(|v| kcfg_modules::db(v).modparam(m, p).next().is_none())
+            })
+            .collect()
+    })
+}
+
 fn gone_function_names(
     target: KamailioVersion,
 ) -> &'static std::collections::HashSet<&'static str> {
@@ -99,12 +125,11 @@ pub fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
         let (Some(m), Some(p)) = (mp.module.as_deref(), mp.param.as_deref()) else {
             continue;
         };
-        if db.modparam(m, p).next().is_none()
-            || newer
-                .iter()
-                .all(|v| kcfg_modules::db(*v).modparam(m, p).next().is_some())
-        {
-            continue; // unknown here (KC107's business), or kept
+        // known here and missing from a newer version (a set made once);
+        // the others are unknown here (KC107's business), or kept
+        let gone_params: &std::collections::HashSet<(&str, &str)> = gone_modparams(target);
+        if !gone_params.contains(&(m, p)) {
+            continue;
         }
         let gone = gone_in(&|v| kcfg_modules::db(v).modparam(m, p).next().is_some());
         // a parameter of a module that is gone is reported with the module

@@ -84,6 +84,24 @@ impl std::hash::Hasher for FnvHasher {
 
 type Fnv = std::hash::BuildHasherDefault<FnvHasher>;
 
+/// Word bytes (`[A-Za-z0-9_]`) and the bytes `scan_code` stops at.
+const fn table(special: bool) -> [bool; 256] {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < 256 {
+        let c = i as u8;
+        t[i] = if special {
+            matches!(c, b'#' | b'/' | b'"' | b'\'')
+        } else {
+            c.is_ascii_alphanumeric() || c == b'_'
+        };
+        i += 1;
+    }
+    t
+}
+static WORD: [bool; 256] = table(false);
+static SPECIAL: [bool; 256] = table(true);
+
 impl<'t> Names<'t> {
     /// Counting only `wanted` (and every PV and transformation class).
     fn wanting<'w>(wanted: impl IntoIterator<Item = &'w str>) -> Names<'t> {
@@ -102,11 +120,14 @@ impl<'t> Names<'t> {
 
     fn scan(&mut self, text: &'t str) {
         let b = text.as_bytes();
-        let is_w = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
+        let is_w = |c: u8| WORD[usize::from(c)];
         let mut i = 0;
         while i < b.len() {
             if !is_w(b[i]) {
                 i += 1;
+                while i < b.len() && !is_w(b[i]) {
+                    i += 1;
+                }
                 continue;
             }
             let s = i;
@@ -137,9 +158,7 @@ impl<'t> Names<'t> {
             match b[i] {
                 b'#' if b.get(i + 1) != Some(&b'!') => {
                     self.scan(&text[seg..i]);
-                    while i < b.len() && b[i] != b'\n' {
-                        i += 1;
-                    }
+                    i = memchr::memchr(b'\n', &b[i..]).map_or(b.len(), |k| i + k);
                     seg = i;
                 }
                 b'/' if b.get(i + 1) == Some(&b'*') => {
@@ -158,7 +177,12 @@ impl<'t> Names<'t> {
                     }
                     i += 1;
                 }
-                _ => i += 1,
+                _ => {
+                    i += 1;
+                    while i < b.len() && !SPECIAL[usize::from(b[i])] {
+                        i += 1;
+                    }
+                }
             }
         }
         self.scan(&text[seg.min(b.len())..]);
