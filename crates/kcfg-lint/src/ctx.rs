@@ -64,25 +64,28 @@ impl<'a> Ctx<'a> {
             .enumerate()
             .map(|(i, r)| ((r.file.0, r.head_range.start()), i))
             .collect();
+        // the nodes of every file, collected once (every rule run uses
+        // them); the route blocks are those outside route bodies, in file
+        // and text order
+        let nodes = collect_nodes(model);
         let mut routes = Vec::new();
-        for (i, f) in model.files.iter().enumerate() {
-            if f.included_in_route {
+        for (file, n) in &nodes[ROUTE_BLOCK as usize] {
+            if !is_top_level(n) {
                 continue;
             }
-            let file = FileIdx(i);
-            let root = f.parse.syntax_node();
-            for block in top_level(&root).filter_map(RouteBlock::cast) {
-                let Some(kind) = block.kind() else { continue };
-                let head = block.keyword().map(|k| k.text_range().start());
-                let route = head.and_then(|h| by_head.get(&(i, h)).copied());
-                routes.push(RouteInfo {
-                    file,
-                    name: block.name(),
-                    block,
-                    kind,
-                    route,
-                });
-            }
+            let Some(block) = RouteBlock::cast(n.clone()) else {
+                continue;
+            };
+            let Some(kind) = block.kind() else { continue };
+            let head = block.keyword().map(|k| k.text_range().start());
+            let route = head.and_then(|h| by_head.get(&(file.0, h)).copied());
+            routes.push(RouteInfo {
+                file: *file,
+                name: block.name(),
+                block,
+                kind,
+                route,
+            });
         }
         let mut by_range: Vec<_> = routes
             .iter()
@@ -103,7 +106,7 @@ impl<'a> Ctx<'a> {
             model,
             routes,
             calls: std::cell::OnceCell::new(),
-            nodes: std::cell::OnceCell::new(),
+            nodes: std::cell::OnceCell::from(nodes),
             by_range,
             unlisted_blocks: std::cell::OnceCell::new(),
             modparams: std::cell::OnceCell::new(),
@@ -217,15 +220,7 @@ impl<'a> Ctx<'a> {
     /// collected once per lint run).
     pub fn nodes(&self, kind: SyntaxKind) -> impl Iterator<Item = (FileIdx, &SyntaxNode)> {
         // grouped by kind: `by_kind[kind as usize]`
-        let by_kind = self.nodes.get_or_init(|| {
-            let mut out: Vec<Vec<(FileIdx, SyntaxNode)>> = vec![Vec::new(); ERROR as usize + 1];
-            for (file, f) in self.files() {
-                for n in f.parse.syntax_node().descendants() {
-                    out[n.kind() as usize].push((file, n));
-                }
-            }
-            out
-        });
+        let by_kind = self.nodes.get_or_init(|| collect_nodes(self.model));
         by_kind[kind as usize].iter().map(|(f, n)| (*f, n))
     }
 
@@ -246,6 +241,35 @@ impl<'a> Ctx<'a> {
         self.files()
             .any(|(_, f)| finder.find(f.text.as_bytes()).is_some())
     }
+}
+
+/// Every node of the files rules look at, grouped by kind
+/// (`by_kind[kind as usize]`), in file and preorder.
+fn collect_nodes(model: &Model) -> Vec<Vec<(FileIdx, SyntaxNode)>> {
+    let mut out: Vec<Vec<(FileIdx, SyntaxNode)>> = vec![Vec::new(); ERROR as usize + 1];
+    for (i, f) in model.files.iter().enumerate() {
+        if f.included_in_route {
+            continue;
+        }
+        for n in f.parse.syntax_node().descendants() {
+            out[n.kind() as usize].push((FileIdx(i), n));
+        }
+    }
+    out
+}
+
+/// Whether a node lies outside route bodies: every ancestor below the
+/// root is a `#!if` or one of its arms.
+fn is_top_level(n: &SyntaxNode) -> bool {
+    let mut p = n.parent();
+    while let Some(a) = p {
+        let up = a.parent();
+        if up.is_some() && !matches!(a.kind(), PP_IF | PP_ARM) {
+            return false;
+        }
+        p = up;
+    }
+    true
 }
 
 /// The ranges of `#!ifdef` arms (without their directive line) that are
@@ -307,22 +331,6 @@ pub fn inactive_ranges(model: &Model, file: FileIdx) -> Vec<kcfg_syntax::TextRan
 pub fn inside(ranges: &[kcfg_syntax::TextRange], range: kcfg_syntax::TextRange) -> bool {
     let i = ranges.partition_point(|r| r.start() <= range.start());
     i > 0 && ranges[i - 1].contains_range(range)
-}
-
-/// The nodes outside route blocks (top-level items, also inside `#!ifdef`
-/// arms), without descending into route bodies.
-pub fn top_level(root: &SyntaxNode) -> impl Iterator<Item = SyntaxNode> {
-    let mut stack: Vec<SyntaxNode> = root.children().collect();
-    stack.reverse();
-    std::iter::from_fn(move || {
-        let n = stack.pop()?;
-        if matches!(n.kind(), PP_IF | PP_ARM) {
-            let mut ch: Vec<SyntaxNode> = n.children().collect();
-            ch.reverse();
-            stack.extend(ch);
-        }
-        Some(n)
-    })
 }
 
 /// The block kind of a route block by its keyword.
