@@ -28,8 +28,30 @@ pub struct Ctx<'a> {
     routes: Vec<RouteInfo>,
     calls: std::cell::OnceCell<Vec<(FileIdx, SyntaxNode, String)>>,
     nodes: std::cell::OnceCell<Vec<Vec<(FileIdx, SyntaxNode)>>>,
-    by_block: std::collections::HashMap<SyntaxNode, usize>,
+    /// `(file, start, end, index in routes)`, sorted: route blocks do not
+    /// overlap, so the block of a node is found by binary search
+    by_range: Vec<(usize, kcfg_syntax::TextSize, kcfg_syntax::TextSize, usize)>,
+    /// `ROUTE_BLOCK` nodes that are not in `routes` (nested in another
+    /// block by error recovery): nodes inside them have no route
+    unlisted_blocks: std::cell::OnceCell<Vec<(FileIdx, kcfg_syntax::TextRange)>>,
+    modparams: std::cell::OnceCell<Vec<ModParamInfo>>,
     by_name: std::collections::HashMap<String, usize>,
+}
+
+/// A `modparam(...)` statement (in every file, also in inactive `#!ifdef`
+/// arms), its module and parameter names read once per lint run.
+#[derive(Debug, Clone)]
+pub struct ModParamInfo {
+    /// Its file.
+    pub file: FileIdx,
+    /// The `MODPARAM` node.
+    pub node: SyntaxNode,
+    /// The module name (a string literal's value), as `ast::ModParam::module`.
+    pub module: Option<String>,
+    /// The parameter name, as `ast::ModParam::param`.
+    pub param: Option<String>,
+    /// The range of the parameter argument (the whole statement without one).
+    pub param_range: kcfg_syntax::TextRange,
 }
 
 impl<'a> Ctx<'a> {
@@ -42,31 +64,38 @@ impl<'a> Ctx<'a> {
             .enumerate()
             .map(|(i, r)| ((r.file.0, r.head_range.start()), i))
             .collect();
+        // the nodes of every file, collected once (every rule run uses
+        // them); the route blocks are those outside route bodies, in file
+        // and text order
+        let nodes = collect_nodes(model);
         let mut routes = Vec::new();
-        for (i, f) in model.files.iter().enumerate() {
-            if f.included_in_route {
+        for (file, n) in &nodes[ROUTE_BLOCK as usize] {
+            if !is_top_level(n) {
                 continue;
             }
-            let file = FileIdx(i);
-            let root = f.parse.syntax_node();
-            for block in top_level(&root).filter_map(RouteBlock::cast) {
-                let Some(kind) = block.kind() else { continue };
-                let head = block.keyword().map(|k| k.text_range().start());
-                let route = head.and_then(|h| by_head.get(&(i, h)).copied());
-                routes.push(RouteInfo {
-                    file,
-                    name: block.name(),
-                    block,
-                    kind,
-                    route,
-                });
-            }
+            let Some(block) = RouteBlock::cast(n.clone()) else {
+                continue;
+            };
+            let Some(kind) = block.kind() else { continue };
+            let head = block.keyword().map(|k| k.text_range().start());
+            let route = head.and_then(|h| by_head.get(&(file.0, h)).copied());
+            routes.push(RouteInfo {
+                file: *file,
+                name: block.name(),
+                block,
+                kind,
+                route,
+            });
         }
-        let by_block = routes
+        let mut by_range: Vec<_> = routes
             .iter()
             .enumerate()
-            .map(|(i, r)| (r.block.syntax().clone(), i))
+            .map(|(i, r)| {
+                let rr = r.block.syntax().text_range();
+                (r.file.0, rr.start(), rr.end(), i)
+            })
             .collect();
+        by_range.sort_unstable();
         let by_name = routes
             .iter()
             .enumerate()
@@ -77,8 +106,10 @@ impl<'a> Ctx<'a> {
             model,
             routes,
             calls: std::cell::OnceCell::new(),
-            nodes: std::cell::OnceCell::new(),
-            by_block,
+            nodes: std::cell::OnceCell::from(nodes),
+            by_range,
+            unlisted_blocks: std::cell::OnceCell::new(),
+            modparams: std::cell::OnceCell::new(),
             by_name,
         }
     }
@@ -120,25 +151,76 @@ impl<'a> Ctx<'a> {
         self.by_name.get(name).copied()
     }
 
-    /// The route block a node is in.
-    pub fn route_of(&self, node: &SyntaxNode) -> Option<&RouteInfo> {
-        let block = node.ancestors().find(|n| n.kind() == ROUTE_BLOCK)?;
-        self.by_block.get(&block).map(|&i| &self.routes[i])
+    /// The route block a node of `file` is in (its nearest `ROUTE_BLOCK`
+    /// ancestor, when that is one of [`Ctx::routes`]). Found by position:
+    /// no walk up the tree.
+    pub fn route_of(&self, file: FileIdx, node: &SyntaxNode) -> Option<&RouteInfo> {
+        self.route_at(file, node.text_range())
+    }
+
+    /// The route block that holds `range` of `file` (as [`Ctx::route_of`]).
+    pub fn route_at(&self, file: FileIdx, range: kcfg_syntax::TextRange) -> Option<&RouteInfo> {
+        let key = (file.0, range.start());
+        let i = self.by_range.partition_point(|e| (e.0, e.1) <= key);
+        let &(f, start, end, idx) = self.by_range.get(i.checked_sub(1)?)?;
+        if f != file.0 || range.end() > end {
+            return None;
+        }
+        let block = kcfg_syntax::TextRange::new(start, end);
+        let unlisted = self.unlisted_blocks.get_or_init(|| {
+            self.nodes(ROUTE_BLOCK)
+                .map(|(f, n)| (f, n.text_range()))
+                .filter(|(f, r)| {
+                    self.by_range
+                        .binary_search_by(|e| (e.0, e.1, e.2).cmp(&(f.0, r.start(), r.end())))
+                        .is_err()
+                })
+                .collect()
+        });
+        if unlisted.iter().any(|(f, r)| {
+            *f == file && *r != block && block.contains_range(*r) && r.contains_range(range)
+        }) {
+            return None;
+        }
+        Some(&self.routes[idx])
+    }
+
+    /// The text of a node of `file` (a slice of the file's text, no copy).
+    pub fn text(&self, file: FileIdx, node: &SyntaxNode) -> &'a str {
+        let text: &'a str = &self.model.file(file).text;
+        text.get(std::ops::Range::<usize>::from(node.text_range()))
+            .unwrap_or("")
+    }
+
+    /// Every `modparam` of the files with its module and parameter names
+    /// (read once per lint run, for the rules that look at modparams).
+    pub fn modparams(&self) -> &[ModParamInfo] {
+        self.modparams.get_or_init(|| {
+            self.nodes(MODPARAM)
+                .map(|(file, node)| {
+                    let args: Vec<SyntaxNode> = node
+                        .children()
+                        .find(|n| n.kind() == ARG_LIST)
+                        .map(|a| a.children().take(2).collect())
+                        .unwrap_or_default();
+                    let value = |n: Option<&SyntaxNode>| n.and_then(string_value);
+                    ModParamInfo {
+                        file,
+                        node: node.clone(),
+                        module: value(args.first()),
+                        param: value(args.get(1)),
+                        param_range: args.get(1).map_or(node.text_range(), |n| n.text_range()),
+                    }
+                })
+                .collect()
+        })
     }
 
     /// Every node of kind `kind` in the files, in order (the nodes are
     /// collected once per lint run).
     pub fn nodes(&self, kind: SyntaxKind) -> impl Iterator<Item = (FileIdx, &SyntaxNode)> {
         // grouped by kind: `by_kind[kind as usize]`
-        let by_kind = self.nodes.get_or_init(|| {
-            let mut out: Vec<Vec<(FileIdx, SyntaxNode)>> = vec![Vec::new(); ERROR as usize + 1];
-            for (file, f) in self.files() {
-                for n in f.parse.syntax_node().descendants() {
-                    out[n.kind() as usize].push((file, n));
-                }
-            }
-            out
-        });
+        let by_kind = self.nodes.get_or_init(|| collect_nodes(self.model));
         by_kind[kind as usize].iter().map(|(f, n)| (*f, n))
     }
 
@@ -155,8 +237,39 @@ impl<'a> Ctx<'a> {
     /// Whether any file's text contains `needle` (rules use it to skip
     /// configs that cannot have what they look for).
     pub fn mentions(&self, needle: &str) -> bool {
-        self.files().any(|(_, f)| f.text.contains(needle))
+        let finder = memchr::memmem::Finder::new(needle);
+        self.files()
+            .any(|(_, f)| finder.find(f.text.as_bytes()).is_some())
     }
+}
+
+/// Every node of the files rules look at, grouped by kind
+/// (`by_kind[kind as usize]`), in file and preorder.
+fn collect_nodes(model: &Model) -> Vec<Vec<(FileIdx, SyntaxNode)>> {
+    let mut out: Vec<Vec<(FileIdx, SyntaxNode)>> = vec![Vec::new(); ERROR as usize + 1];
+    for (i, f) in model.files.iter().enumerate() {
+        if f.included_in_route {
+            continue;
+        }
+        for n in f.parse.syntax_node().descendants() {
+            out[n.kind() as usize].push((FileIdx(i), n));
+        }
+    }
+    out
+}
+
+/// Whether a node lies outside route bodies: every ancestor below the
+/// root is a `#!if` or one of its arms.
+fn is_top_level(n: &SyntaxNode) -> bool {
+    let mut p = n.parent();
+    while let Some(a) = p {
+        let up = a.parent();
+        if up.is_some() && !matches!(a.kind(), PP_IF | PP_ARM) {
+            return false;
+        }
+        p = up;
+    }
+    true
 }
 
 /// The ranges of `#!ifdef` arms (without their directive line) that are
@@ -218,22 +331,6 @@ pub fn inactive_ranges(model: &Model, file: FileIdx) -> Vec<kcfg_syntax::TextRan
 pub fn inside(ranges: &[kcfg_syntax::TextRange], range: kcfg_syntax::TextRange) -> bool {
     let i = ranges.partition_point(|r| r.start() <= range.start());
     i > 0 && ranges[i - 1].contains_range(range)
-}
-
-/// The nodes outside route blocks (top-level items, also inside `#!ifdef`
-/// arms), without descending into route bodies.
-pub fn top_level(root: &SyntaxNode) -> impl Iterator<Item = SyntaxNode> {
-    let mut stack: Vec<SyntaxNode> = root.children().collect();
-    stack.reverse();
-    std::iter::from_fn(move || {
-        let n = stack.pop()?;
-        if matches!(n.kind(), PP_IF | PP_ARM) {
-            let mut ch: Vec<SyntaxNode> = n.children().collect();
-            ch.reverse();
-            stack.extend(ch);
-        }
-        Some(n)
-    })
 }
 
 /// The block kind of a route block by its keyword.

@@ -40,7 +40,7 @@ pub mod rules;
 pub mod settings;
 pub mod suppress;
 
-pub use ctx::{inactive_ranges, Ctx};
+pub use ctx::{inactive_ranges, Ctx, ModParamInfo};
 pub use fix::{apply_fixes, Applicability, Edit, Fix};
 pub use registry::{by_code_or_name, RULES};
 pub use rule::{Category, FixAvailability, KamailioVerdict, Rule, RuleMeta};

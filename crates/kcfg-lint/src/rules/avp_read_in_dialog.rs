@@ -146,7 +146,7 @@ pub fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
         });
         let arg = parent.as_ref().is_some_and(|p| p.kind() == ARG_LIST);
         let in_request = ctx
-            .route_of(pv)
+            .route_of(file, pv)
             .is_some_and(|r| matches!(r.kind, RouteKind::Request | RouteKind::Route));
         uses.push(Use {
             name,
@@ -180,7 +180,9 @@ pub fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
         let Some(test) = totag_test(&cond) else {
             continue;
         };
-        let Some(r) = ctx.route_of(n) else { continue };
+        let Some(r) = ctx.route_of(file, n) else {
+            continue;
+        };
         if !matches!(r.kind, RouteKind::Request | RouteKind::Route) {
             continue;
         }
@@ -225,14 +227,14 @@ pub fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
         if name != "route" {
             continue;
         }
-        let Some(arg) = call_args(call).first().map(|a| a.text().to_string()) else {
+        let Some(arg) = call_args(call).first().map(|a| ctx.text(*file, a)) else {
             continue;
         };
         if !ending_in_dialog_routes.contains(arg.trim_matches('"')) {
             continue;
         }
         let in_request = ctx
-            .route_of(call)
+            .route_of(*file, call)
             .is_some_and(|r| r.kind == RouteKind::Request);
         let Some(stmt) = call.parent().filter(|p| p.kind() == EXPR_STMT) else {
             continue;
@@ -247,14 +249,14 @@ pub fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
         return;
     }
     // sub-routes called only from one kind of region belong to it
-    let mut calls_by_route: HashMap<String, Vec<(FileIdx, TextRange)>> = HashMap::new();
+    let mut calls_by_route: HashMap<&str, Vec<(FileIdx, TextRange)>> = HashMap::new();
     for (file, call, name) in ctx.calls() {
         if name != "route" {
             continue;
         }
         if let Some(arg) = call_args(call).first() {
             calls_by_route
-                .entry(arg.text().to_string().trim_matches('"').to_string())
+                .entry(ctx.text(*file, arg).trim_matches('"'))
                 .or_default()
                 .push((*file, call.text_range()));
         }
@@ -266,7 +268,7 @@ pub fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
                 continue;
             }
             let Some(name) = &r.name else { continue };
-            let Some(sites) = calls_by_route.get(name) else {
+            let Some(sites) = calls_by_route.get(name.as_str()) else {
                 continue;
             };
             let whole = (
@@ -288,9 +290,8 @@ pub fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
     }
     // AVPs named by modparams are filled by modules
     let mut module_avps: HashSet<String> = HashSet::new();
-    for (_, mp) in ctx.nodes(MODPARAM) {
-        let t = mp.text().to_string();
-        let mut rest = t.as_str();
+    for mp in ctx.modparams() {
+        let mut rest = ctx.text(mp.file, &mp.node);
         while let Some(i) = rest.find("$avp(") {
             let s = &rest[i..];
             if let Some(end) = s.find(')') {

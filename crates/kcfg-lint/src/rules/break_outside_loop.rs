@@ -57,7 +57,9 @@ pub fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
         if inside {
             continue;
         }
-        let Some(r) = ctx.route_of(n) else { continue };
+        let Some(r) = ctx.route_of(file, n) else {
+            continue;
+        };
         // top-level blocks: `break` ends the block, as old SER configs mean it
         let (Some(name), kcfg_syntax::ast::RouteKind::Route) = (&r.name, r.kind) else {
             continue;

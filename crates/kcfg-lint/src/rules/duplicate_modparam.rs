@@ -21,7 +21,7 @@ pub const META: RuleMeta = RuleMeta {
 };
 
 pub fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
-    use kcfg_syntax::SyntaxKind::{ARG_LIST, MODPARAM, PP_ARM};
+    use kcfg_syntax::SyntaxKind::PP_ARM;
     let db = kcfg_modules::db(ctx.model.version);
     // (module, param) -> every place it is set
     type Site = (
@@ -29,30 +29,21 @@ pub fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
         kcfg_syntax::TextRange,
         kcfg_syntax::SyntaxNode,
     );
-    let mut sites: HashMap<(String, String), Vec<Site>> = HashMap::new();
-    {
-        for (file, node) in ctx.nodes(MODPARAM) {
-            let node = node.clone();
-            let Some(mp) =
-                <kcfg_syntax::ast::ModParam as kcfg_syntax::ast::AstNode>::cast(node.clone())
-            else {
-                continue;
-            };
-            let (Some(m), Some(p)) = (mp.module(), mp.param()) else {
-                continue;
-            };
-            let at = node
-                .children()
-                .find(|n| n.kind() == ARG_LIST)
-                .and_then(|a| a.children().nth(1))
-                .map_or(node.text_range(), |n| n.text_range());
-            sites.entry((m, p)).or_default().push((file, at, node));
-        }
+    let mut sites: HashMap<(&str, &str), Vec<Site>> = HashMap::new();
+    for mp in ctx.modparams() {
+        let (Some(m), Some(p)) = (&mp.module, &mp.param) else {
+            continue;
+        };
+        sites.entry((m.as_str(), p.as_str())).or_default().push((
+            mp.file,
+            mp.param_range,
+            mp.node.clone(),
+        ));
     }
     let mut dups: Vec<_> = sites.into_iter().filter(|(_, v)| v.len() > 1).collect();
     dups.sort_by_key(|(_, v)| (v[0].0, v[0].1.start()));
     for ((m, p), v) in dups {
-        let multi = db.modparam(&m, &p).any(|x| x.use_func) || db.modparam(&m, &p).next().is_none();
+        let multi = db.modparam(m, p).any(|x| x.use_func) || db.modparam(m, p).next().is_none();
         if multi || m.contains('|') {
             continue;
         }

@@ -84,7 +84,7 @@ pub fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
     let mut candidates = false;
     let mut seen: HashSet<&str> = HashSet::new();
     for (_, f) in ctx.files() {
-        for (i, _) in f.text.match_indices("#!if") {
+        for i in memchr::memmem::find_iter(f.text.as_bytes(), "#!if") {
             let l = &f.text[i..];
             let rest = l
                 .strip_prefix("#!ifndef")

@@ -1,8 +1,6 @@
 //! KC505 `removed-in-newer-version`.
 
 use kcfg_modules::KamailioVersion;
-use kcfg_syntax::ast::{AstNode, ModParam};
-use kcfg_syntax::SyntaxKind::{ARG_LIST, MODPARAM};
 
 use crate::{Category, Ctx, Finding, FixAvailability, KamailioVerdict, RuleMeta};
 use kcfg_diagnostics::Severity;
@@ -36,6 +34,32 @@ fn describe(gone: &[KamailioVersion]) -> String {
 
 /// The script-callable function names of `target` that some newer version
 /// lacks (from the knowledge base, computed once per process).
+/// `(module, parameter)` of the modparams of `target`'s knowledge base
+/// that a newer version lacks (made once per version).
+fn gone_modparams(
+    target: KamailioVersion,
+) -> &'static std::collections::HashSet<(&'static str, &'static str)> {
+    use std::sync::OnceLock;
+    static SETS: [OnceLock<std::collections::HashSet<(&'static str, &'static str)>>; 3] =
+        [OnceLock::new(), OnceLock::new(), OnceLock::new()];
+    let i = KamailioVersion::ALL
+        .iter()
+        .position(|v| *v == target)
+        .unwrap_or(0);
+    SETS[i].get_or_init(|| {
+        let db = kcfg_modules::db(target);
+        db.modules()
+            .flat_map(|m| m.params().iter().map(move |p| (m.name, p.name)))
+            .filter(|(m, p)| {
+                KamailioVersion::ALL
+                    .into_iter()
+                    .filter(|v| *v > target)
+                    .any(|v| kcfg_modules::db(v).modparam(m, p).next().is_none())
+            })
+            .collect()
+    })
+}
+
 fn gone_function_names(
     target: KamailioVersion,
 ) -> &'static std::collections::HashSet<&'static str> {
@@ -96,31 +120,24 @@ pub fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
         }
     }
     // modparams
-    for (file, node) in ctx.nodes(MODPARAM) {
-        let Some(mp) = ModParam::cast(node.clone()) else {
+    for mp in ctx.modparams() {
+        let file = mp.file;
+        let (Some(m), Some(p)) = (mp.module.as_deref(), mp.param.as_deref()) else {
             continue;
         };
-        let (Some(m), Some(p)) = (mp.module(), mp.param()) else {
+        // known here and missing from a newer version (a set made once);
+        // the others are unknown here (KC107's business), or kept
+        let gone_params: &std::collections::HashSet<(&str, &str)> = gone_modparams(target);
+        if !gone_params.contains(&(m, p)) {
             continue;
-        };
-        if db.modparam(&m, &p).next().is_none()
-            || newer
-                .iter()
-                .all(|v| kcfg_modules::db(*v).modparam(&m, &p).next().is_some())
-        {
-            continue; // unknown here (KC107's business), or kept
         }
-        let gone = gone_in(&|v| kcfg_modules::db(v).modparam(&m, &p).next().is_some());
+        let gone = gone_in(&|v| kcfg_modules::db(v).modparam(m, p).next().is_some());
         // a parameter of a module that is gone is reported with the module
-        let module_gone = gone_in(&|v| kcfg_modules::db(v).module(&m).is_some());
+        let module_gone = gone_in(&|v| kcfg_modules::db(v).module(m).is_some());
         if gone.is_empty() || gone == module_gone {
             continue;
         }
-        let at = node
-            .children()
-            .find(|n| n.kind() == ARG_LIST)
-            .and_then(|a| a.children().nth(1))
-            .map_or(node.text_range(), |n| n.text_range());
+        let at = mp.param_range;
         out.push(
             Finding::new(
                 file,

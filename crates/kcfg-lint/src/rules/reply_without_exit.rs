@@ -132,8 +132,8 @@ fn first_answer(ctx: &Ctx<'_>, n: &SyntaxNode, depth: usize) -> Option<(SyntaxNo
 }
 
 pub fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
-    for (_, stmt) in ctx.nodes(EXPR_STMT) {
-        let Some(r) = ctx.route_of(stmt) else {
+    for (file, stmt) in ctx.nodes(EXPR_STMT) {
+        let Some(r) = ctx.route_of(file, stmt) else {
             continue;
         };
         if !ctx.kinds(r).contains(BlockKind::Request) {

@@ -24,8 +24,10 @@ pub const META: RuleMeta = RuleMeta {
 };
 
 pub fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
-    for (_, n) in ctx.nodes(RETURN_STMT) {
-        let Some(r) = ctx.route_of(n) else { continue };
+    for (file, n) in ctx.nodes(RETURN_STMT) {
+        let Some(r) = ctx.route_of(file, n) else {
+            continue;
+        };
         if r.kind != RouteKind::Route {
             continue;
         }

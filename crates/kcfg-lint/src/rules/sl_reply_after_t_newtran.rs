@@ -98,11 +98,13 @@ fn scope(call: &SyntaxNode) -> Vec<SyntaxNode> {
 }
 
 pub fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
-    for (_, n, name) in ctx.calls() {
+    for (file, n, name) in ctx.calls() {
         if name != "t_newtran" {
             continue;
         }
-        let Some(r) = ctx.route_of(n) else { continue };
+        let Some(r) = ctx.route_of(*file, n) else {
+            continue;
+        };
         {
             for stmt in scope(n) {
                 for c in stmt

@@ -49,8 +49,8 @@ fn for_ack_or_cancel(stmt: &kcfg_syntax::SyntaxNode) -> bool {
 }
 
 pub fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
-    for (_, stmt) in ctx.nodes(EXPR_STMT) {
-        let Some(r) = ctx.route_of(stmt) else {
+    for (file, stmt) in ctx.nodes(EXPR_STMT) {
+        let Some(r) = ctx.route_of(file, stmt) else {
             continue;
         };
         {

@@ -22,8 +22,10 @@ pub const META: RuleMeta = RuleMeta {
 };
 
 pub fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
-    for (_, b) in ctx.nodes(BLOCK).chain(ctx.nodes(CASE_CLAUSE)) {
-        let Some(r) = ctx.route_of(b) else { continue };
+    for (file, b) in ctx.nodes(BLOCK).chain(ctx.nodes(CASE_CLAUSE)) {
+        let Some(r) = ctx.route_of(file, b) else {
+            continue;
+        };
         {
             let stmts = statements(b);
             if let Some(pos) = stmts

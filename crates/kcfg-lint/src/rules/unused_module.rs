@@ -48,11 +48,15 @@ const ACT_ON_THEIR_OWN: &[&str] = &[
 /// What the config names: identifier-shaped words (with their counts),
 /// PV classes (`$name`, `$(name`) and transformation classes (`{name.`),
 /// borrowed from the text.
-#[derive(Default)]
+/// Only the words asked about are counted (`want`): a bit per (first
+/// byte, length) pair skips the others without hashing them.
+#[derive(Default, Clone)]
 struct Names<'t> {
     words: HashMap<&'t str, u32, Fnv>,
     pvs: HashSet<&'t str, Fnv>,
     trs: HashSet<&'t str, Fnv>,
+    /// bit `len % 64` of `shape[first byte]` is set for a wanted word
+    shape: Vec<u64>,
 }
 
 /// FNV-1a: the words are short and not attacker-chosen; std's SipHash was
@@ -80,14 +84,50 @@ impl std::hash::Hasher for FnvHasher {
 
 type Fnv = std::hash::BuildHasherDefault<FnvHasher>;
 
+/// Word bytes (`[A-Za-z0-9_]`) and the bytes `scan_code` stops at.
+const fn table(special: bool) -> [bool; 256] {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < 256 {
+        let c = i as u8;
+        t[i] = if special {
+            matches!(c, b'#' | b'/' | b'"' | b'\'')
+        } else {
+            c.is_ascii_alphanumeric() || c == b'_'
+        };
+        i += 1;
+    }
+    t
+}
+static WORD: [bool; 256] = table(false);
+static SPECIAL: [bool; 256] = table(true);
+
 impl<'t> Names<'t> {
+    /// Counting only `wanted` (and every PV and transformation class).
+    fn wanting<'w>(wanted: impl IntoIterator<Item = &'w str>) -> Names<'t> {
+        let mut n = Names {
+            shape: vec![0; 256],
+            ..Names::default()
+        };
+        for w in wanted {
+            let (Some(&b), l) = (w.as_bytes().first(), w.len()) else {
+                continue;
+            };
+            n.shape[usize::from(b)] |= 1 << (l % 64);
+        }
+        n
+    }
+
     fn scan(&mut self, text: &'t str) {
         let b = text.as_bytes();
-        let is_w = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
+        let is_w = |c: u8| WORD[usize::from(c)];
         let mut i = 0;
         while i < b.len() {
             if !is_w(b[i]) {
                 i += 1;
+                while i < b.len() && !is_w(b[i]) {
+                    i += 1;
+                }
                 continue;
             }
             let s = i;
@@ -102,7 +142,9 @@ impl<'t> Names<'t> {
             } else if before == b'{' && i < b.len() && b[i] == b'.' {
                 self.trs.insert(w);
             }
-            *self.words.entry(w).or_default() += 1;
+            if self.shape[usize::from(b[s])] & (1 << ((i - s) % 64)) != 0 {
+                *self.words.entry(w).or_default() += 1;
+            }
         }
     }
 
@@ -116,9 +158,7 @@ impl<'t> Names<'t> {
             match b[i] {
                 b'#' if b.get(i + 1) != Some(&b'!') => {
                     self.scan(&text[seg..i]);
-                    while i < b.len() && b[i] != b'\n' {
-                        i += 1;
-                    }
+                    i = memchr::memchr(b'\n', &b[i..]).map_or(b.len(), |k| i + k);
                     seg = i;
                 }
                 b'/' if b.get(i + 1) == Some(&b'*') => {
@@ -137,7 +177,12 @@ impl<'t> Names<'t> {
                     }
                     i += 1;
                 }
-                _ => i += 1,
+                _ => {
+                    i += 1;
+                    while i < b.len() && !SPECIAL[usize::from(b[i])] {
+                        i += 1;
+                    }
+                }
             }
         }
         self.scan(&text[seg.min(b.len())..]);
@@ -188,16 +233,22 @@ pub fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
     if ctx.mentions("cfgengine")
         && ctx
             .nodes(CFGENGINE)
-            .any(|(_, n)| !n.text().to_string().contains("native"))
+            .any(|(file, n)| !ctx.text(file, n).contains("native"))
     {
         return;
     }
-    let mut names = Names::default();
+    // the words looked up below
+    let wanted = cands.iter().flat_map(|(_, module)| {
+        std::iter::once(module.name)
+            .chain(module.exports_name)
+            .chain(module.functions().iter().map(|f| f.name))
+    });
+    let mut names = Names::wanting(wanted);
+    let mut in_loads = names.clone();
     for (_, f) in ctx.files() {
         names.scan_code(&f.text);
     }
     // the loadmodule arguments themselves are no use
-    let mut in_loads = Names::default();
     for m in &ctx.model.modules {
         let f = ctx.model.file(m.file);
         if let Some(t) = f.text.get(std::ops::Range::<usize>::from(m.range)) {

@@ -27,11 +27,45 @@ pub const META: RuleMeta = RuleMeta {
 
 struct Walk<'c, 'a> {
     ctx: &'c Ctx<'a>,
+    /// per file: where `var(` and `route` start in its text (sorted)
+    marks: &'c [Marks],
     written: HashSet<String>,
     reported: BTreeSet<String>,
     stack: Vec<usize>,
     walked: HashSet<usize>,
     out: Vec<Finding>,
+}
+
+/// The offsets of `var(` and `route` in a file's text: whether a subtree
+/// mentions either is two binary searches instead of two text scans.
+struct Marks {
+    var: Vec<usize>,
+    route: Vec<usize>,
+    len: usize,
+}
+
+impl Marks {
+    fn new(text: &str) -> Marks {
+        Marks {
+            var: memchr::memmem::find_iter(text.as_bytes(), "var(").collect(),
+            route: memchr::memmem::find_iter(text.as_bytes(), "route").collect(),
+            len: text.len(),
+        }
+    }
+
+    /// Whether `var(` or `route` lies wholly inside `range` (`true` for a
+    /// range outside the text).
+    fn mentioned(&self, range: TextRange) -> bool {
+        let (s, e) = (usize::from(range.start()), usize::from(range.end()));
+        if e > self.len {
+            return true;
+        }
+        let within = |v: &[usize], n: usize| {
+            let i = v.partition_point(|&o| o < s);
+            v.get(i).is_some_and(|&o| o + n <= e)
+        };
+        within(&self.var, 4) || within(&self.route, 5)
+    }
 }
 
 fn var_of(text: &str) -> Option<String> {
@@ -115,12 +149,8 @@ impl Walk<'_, '_> {
     fn node(&mut self, r: &RouteInfo, n: &SyntaxNode) {
         // a subtree without `var(` and without a route call reads and
         // writes nothing this rule follows
-        let text = &self.ctx.model.file(r.file).text;
-        let range = n.text_range();
-        if let Some(t) = text.get(usize::from(range.start())..usize::from(range.end())) {
-            if !t.contains("var(") && !t.contains("route") {
-                return;
-            }
+        if !self.marks[r.file.0].mentioned(n.text_range()) {
+            return;
         }
         match n.kind() {
             IF_STMT => self.if_stmt(r, n),
@@ -195,32 +225,44 @@ impl Walk<'_, '_> {
                 }
             }
             _ => {
-                for c in n.children_with_tokens() {
-                    if let Some(c) = c.as_node() {
-                        self.node(r, c);
-                        continue;
-                    }
-                    let Some(t) = c.as_token() else { continue };
-                    {
-                        match t.kind() {
-                            PVAR => {
-                                if let Some(v) = var_of(t.text()) {
-                                    self.read(r, v, t.text_range());
-                                }
+                // children in order; tokens read from the green tree (no
+                // cursor allocated for each token)
+                use rowan::Language;
+                let mut kids = n.children();
+                let green = n.green();
+                let mut offset = n.text_range().start();
+                for c in green.children() {
+                    let t = match c {
+                        rowan::NodeOrToken::Node(g) => {
+                            if let Some(child) = kids.next() {
+                                self.node(r, &child);
                             }
-                            STRING if t.text().contains("var(") => {
-                                for p in kcfg_syntax::pvar::scan_format(t.text()) {
-                                    if let Some(v) = var_of(&t.text()[p.start..p.end]) {
-                                        let range = TextRange::at(
-                                            t.text_range().start() + TextSize::from(p.start as u32),
-                                            TextSize::from((p.end - p.start) as u32),
-                                        );
-                                        self.read(r, v, range);
-                                    }
-                                }
-                            }
-                            _ => {}
+                            offset += g.text_len();
+                            continue;
                         }
+                        rowan::NodeOrToken::Token(t) => t,
+                    };
+                    let start = offset;
+                    offset += t.text_len();
+                    let text = t.text();
+                    match kcfg_syntax::KamailioLanguage::kind_from_raw(t.kind()) {
+                        PVAR => {
+                            if let Some(v) = var_of(text) {
+                                self.read(r, v, TextRange::at(start, t.text_len()));
+                            }
+                        }
+                        STRING if text.contains("var(") => {
+                            for p in kcfg_syntax::pvar::scan_format(text) {
+                                if let Some(v) = var_of(&text[p.start..p.end]) {
+                                    let range = TextRange::at(
+                                        start + TextSize::from(p.start as u32),
+                                        TextSize::from((p.end - p.start) as u32),
+                                    );
+                                    self.read(r, v, range);
+                                }
+                            }
+                        }
+                        _ => {}
                     }
                 }
             }
@@ -229,6 +271,12 @@ impl Walk<'_, '_> {
 }
 
 pub fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
+    let marks: Vec<Marks> = ctx
+        .model
+        .files
+        .iter()
+        .map(|f| Marks::new(&f.text))
+        .collect();
     for r in ctx.routes() {
         if r.kind == RouteKind::Route || r.route.is_none() {
             continue;
@@ -236,6 +284,7 @@ pub fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
         let Some(body) = r.block.body() else { continue };
         let mut w = Walk {
             ctx,
+            marks: &marks,
             written: HashSet::new(),
             reported: BTreeSet::new(),
             stack: Vec::new(),
