@@ -184,6 +184,9 @@ impl Runner {
         if !input.dispatcher.is_empty() {
             self.rt.ds_sets = dispatcher::parse_list(&input.dispatcher);
         }
+        // start-up event routes (htable:mod-init, ...) before any message
+        self.rt.startup();
+        self.records.extend(self.rt.take_records());
         for (i, p) in input.packets.iter().enumerate() {
             if i % 1024 == 1023 {
                 progress(i + 1);
