@@ -5,12 +5,17 @@
 //! config (the next hops' replies it also processes are not counted).
 //!
 //! `cargo bench -p kcfg-runtime --bench stock`
+//!
+//! With `KCFG_BENCH_ONCE=N` set, the bench binary runs the scenario N times
+//! without criterion and exits: the mode for instruction counts
+//! (`valgrind --tool=callgrind target/release/deps/stock-*`), see
+//! `docs/benchmarks.md`.
 
 // the allocator of the `kcfg` binary, so the figure is what `kcfg run` gets
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+use criterion::{criterion_group, BatchSize, Criterion, Throughput};
 use kcfg_runtime::{Config, Input, Runner, SipFileOptions};
 
 const N: usize = 2000;
@@ -103,4 +108,32 @@ fn bench(c: &mut Criterion) {
 }
 
 criterion_group!(benches, bench);
-criterion_main!(benches);
+
+fn main() {
+    if let Some(n) = std::env::var("KCFG_BENCH_ONCE")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+    {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../fixtures/runtime/stock.cfg"
+        );
+        let config = Config::load(std::path::Path::new(path), &[]).expect("stock config");
+        let input = Input::from_sip_text(&scenario(N), &SipFileOptions::default()).expect("input");
+        let t = std::time::Instant::now();
+        for _ in 0..n {
+            let mut r = Runner::new(&config);
+            r.run(&input);
+            assert!(r.summary().complete);
+        }
+        let s = t.elapsed().as_secs_f64();
+        println!(
+            "{} runs of {N} messages: {s:.3} s, {:.0} messages/s",
+            n,
+            (n * N) as f64 / s
+        );
+        return;
+    }
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}

@@ -14,6 +14,8 @@ use crate::value::Val;
 
 /// Kamailio 5.6.3's default `Server:` header value on Linux x86_64.
 pub const SERVER_HEADER: &str = "kamailio (5.6.3 (x86_64/linux))";
+/// The message Kamailio runs start-up event routes on (`FAKED_SIP_MSG`, core/fmsg.c).
+pub const FAKED_SIP_MSG: &str = "OPTIONS sip:you@kamailio.org SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1\r\nFrom: <sip:you@kamailio.org>;tag=123\r\nTo: <sip:you@kamailio.org>\r\nCall-ID: 123\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n";
 /// Route nesting limit (`max_recursive_level`).
 pub const MAX_RECURSION: usize = 256;
 /// Kamailio's default `max_branches`.
@@ -195,6 +197,10 @@ pub struct Runtime {
     pub dialogs: crate::dialog::Dialogs,
     /// jansson/mqueue/http_client/permissions state (`modext.rs`)
     pub ext: crate::modext::ModState,
+    /// the last Request-URI taken apart (by its text: always current)
+    ruri_cache: (String, Option<Uri>),
+    /// the start-up event routes ran (see `startup`)
+    started: bool,
 }
 
 /// Parse `listen=` values: `udp:1.2.3.4:5060`, `1.2.3.4`, `tcp:[::1]:5060`.
@@ -231,8 +237,14 @@ pub fn parse_listen(v: &str) -> Option<(Proto, SocketAddr)> {
 
 fn md5hex(s: &str) -> String {
     use md5::{Digest, Md5};
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     let d = Md5::digest(s.as_bytes());
-    d.iter().map(|b| format!("{b:02x}")).collect()
+    let mut out = String::with_capacity(32);
+    for b in d {
+        out.push(HEX[(b >> 4) as usize] as char);
+        out.push(HEX[(b & 15) as usize] as char);
+    }
+    out
 }
 
 impl Runtime {
@@ -309,6 +321,8 @@ impl Runtime {
             sql: Default::default(),
             dialogs: Default::default(),
             ext: Default::default(),
+            ruri_cache: (String::new(), None),
+            started: false,
         }
     }
 
@@ -463,6 +477,54 @@ impl Runtime {
         }
     }
 
+    /// Event routes Kamailio runs once at start, in its order: htable's
+    /// `htable:mod-init` (child_init of PROC_INIT, htable.c), then
+    /// `core:worker-one-init` (the first SIP worker, action.c), each on
+    /// Kamailio's faked OPTIONS (fmsg.c). Runs before the first message.
+    pub fn startup(&mut self) {
+        if self.started {
+            return;
+        }
+        self.started = true;
+        for (name, module) in [
+            ("htable:mod-init", Some("htable")),
+            ("core:worker-one-init", None),
+        ] {
+            if module.is_some_and(|m| !self.prog.has_module(m)) {
+                continue;
+            }
+            let Some(rt) = self.prog.route_rc(RouteTable::Event, name) else {
+                continue;
+            };
+            let Ok(msg) = SipMsg::parse(FAKED_SIP_MSG.as_bytes()) else {
+                continue;
+            };
+            self.begin("event", None, None, None, Some(&msg));
+            let local = self.default_local(Proto::Udp);
+            let src = SocketAddr::new(IpAddr::from([127, 0, 0, 1]), 5060);
+            // both run as REQUEST_ROUTE (set_route_type in htable.c / action.c)
+            let mut ctx = self.new_ctx(msg, src, local, Proto::Udp, RouteType::Request);
+            self.step(Step::Route {
+                route: rt.display.clone(),
+                at: rt.loc.clone(),
+            });
+            let _ = self.run_block(&mut ctx, &rt.body);
+            self.end();
+        }
+    }
+
+    /// A request is about to be sent (tm's `t_send_branch`, core
+    /// `forward_request`): Kamailio runs `onsend_route` there, which the
+    /// runtime does not: reported, so the run is marked incomplete.
+    fn onsend_route_check(&mut self) {
+        if let Some(rt) = self.prog.route_rc(RouteTable::OnSend, "") {
+            self.step(Step::Unsupported {
+                function: "onsend_route (not run before sending)".into(),
+                at: rt.loc.clone(),
+            });
+        }
+    }
+
     /// Feed one packet that reached Kamailio.
     pub fn receive(
         &mut self,
@@ -472,6 +534,7 @@ impl Runtime {
         data: &[u8],
         at: f64,
     ) {
+        self.startup();
         if at > self.clock {
             self.run_timers(at);
             self.clock = at;
@@ -485,6 +548,15 @@ impl Runtime {
                 self.step(Step::Drop {
                     reason: format!("not parsed, Kamailio drops it: {e}"),
                 });
+                if let Some(rt) = self
+                    .prog
+                    .route_rc(RouteTable::Event, "core:receive-parse-error")
+                {
+                    self.step(Step::Unsupported {
+                        function: "event_route[core:receive-parse-error] (not run)".into(),
+                        at: rt.loc.clone(),
+                    });
+                }
                 self.end();
                 return;
             }
@@ -664,13 +736,27 @@ impl Runtime {
 
     fn run_route(&mut self, ctx: &mut Ctx, table: RouteTable, name: &str) -> Option<Flow> {
         let rt = self.prog.route_rc(table, name)?;
+        Some(self.run_route_code(ctx, &rt))
+    }
+
+    /// Run the route at `Program::routes[i]` (a `route()` call resolved once).
+    pub(crate) fn run_route_idx(&mut self, ctx: &mut Ctx, i: usize) -> Option<FlowPub> {
+        let rt = self.prog.routes.get(i)?.clone();
+        Some(match self.run_route_code(ctx, &rt) {
+            Flow::Exit => FlowPub::Exit,
+            Flow::Return(v) | Flow::Next(v) => FlowPub::Value(v),
+            Flow::Break => FlowPub::Value(1),
+        })
+    }
+
+    fn run_route_code(&mut self, ctx: &mut Ctx, rt: &crate::ir::RouteCode) -> Flow {
         if self.trace_room() {
             self.step(Step::Route {
                 route: rt.display.clone(),
                 at: rt.loc.clone(),
             });
         }
-        Some(self.run_block(ctx, &rt.body))
+        self.run_block(ctx, &rt.body)
     }
 
     fn run_block(&mut self, ctx: &mut Ctx, body: &[StmtL]) -> Flow {
@@ -955,7 +1041,25 @@ impl Runtime {
                 return (Val::Int(b as i64), false);
             }
         }
+        // `$pv == "literal"`: compared in place, neither side copied (a
+        // config that tests `$rU` in each of 10,000 routes does this 10^9
+        // times over a capture)
+        if let (Eq | Ne | StrEq | StrNe, Expr::Pv(pv), Expr::Str(f)) = (op, l, r) {
+            if f.is_static() {
+                if let Some(eq) = self.pv_eq_static(ctx, pv, &f.raw, matches!(op, StrEq | StrNe)) {
+                    let b = if matches!(op, Eq | StrEq) { eq } else { !eq };
+                    return (Val::Int(b as i64), false);
+                }
+            }
+        }
         let (a, e1) = self.eval(ctx, l);
+        if let (Eq | Ne | StrEq | StrNe, Val::Str(x), Expr::Str(f)) = (op, &a, r) {
+            if f.is_static() {
+                let eq = *x == f.raw;
+                let b = if matches!(op, Eq | StrEq) { eq } else { !eq };
+                return (Val::Int(b as i64), e1);
+            }
+        }
         let (b, e2) = self.eval(ctx, r);
         let exit = e1 || e2;
         let v = match op {
@@ -1186,6 +1290,40 @@ impl Runtime {
         v
     }
 
+    /// `pv == lit` for the message PVs that are a string (or null) and can
+    /// be read without copying; `None`: evaluate the general way. Same
+    /// result as `eval` + `binop`: with `==` a null PV equals no string,
+    /// with `eq` (`str_op`) it is `""`.
+    fn pv_eq_static(&mut self, ctx: &Ctx, pv: &Pv, lit: &str, str_op: bool) -> Option<bool> {
+        if !pv.trs.is_empty() {
+            return None;
+        }
+        let m = &ctx.msg;
+        let v: Option<&str> = match pv.class.as_str() {
+            "rU" | "rd" => {
+                if self.ruri_cache.0 != m.ruri() {
+                    self.ruri_cache = (m.ruri().to_string(), Uri::parse(m.ruri()));
+                }
+                let u = self.ruri_cache.1.as_ref();
+                if pv.class == "rU" {
+                    u.map(|u| u.user.as_str()).filter(|u| !u.is_empty())
+                } else {
+                    u.map(|u| u.host.as_str())
+                }
+            }
+            "rm" if m.is_request() => Some(m.method()),
+            "ru" => m.is_request().then(|| m.ruri()),
+            "ci" => m.header("call-id"),
+            "ua" => m.header("user-agent"),
+            _ => return None,
+        };
+        Some(if str_op {
+            v.unwrap_or("") == lit
+        } else {
+            v == Some(lit)
+        })
+    }
+
     fn get_pv_raw(&mut self, ctx: &mut Ctx, pv: &Pv) -> Val {
         let m = &ctx.msg;
         let s = |x: String| Val::Str(x);
@@ -1202,10 +1340,18 @@ impl Runtime {
                     Val::Null
                 }
             }
-            "rU" => opt(ruri().map(|u| u.user).filter(|u| !u.is_empty())),
-            "rd" => opt(ruri().map(|u| u.host)),
-            "rp" => opt(ruri().map(|u| u.port).filter(|p| !p.is_empty())).or_int(),
-            "rz" => opt(ruri().map(|u| u.scheme)),
+            "rU" | "rd" | "rp" | "rz" => {
+                if self.ruri_cache.0 != m.ruri() {
+                    self.ruri_cache = (m.ruri().to_string(), Uri::parse(m.ruri()));
+                }
+                let u = self.ruri_cache.1.as_ref();
+                match pv.class.as_str() {
+                    "rU" => opt(u.map(|u| u.user.clone()).filter(|u| !u.is_empty())),
+                    "rd" => opt(u.map(|u| u.host.clone())),
+                    "rp" => opt(u.map(|u| u.port.clone()).filter(|p| !p.is_empty())).or_int(),
+                    _ => opt(u.map(|u| u.scheme.clone())),
+                }
+            }
             "rt" | "ruri.transport" => opt(ruri().and_then(|u| u.param("transport"))),
             "ou" => s(m.ruri().to_string()),
             "du" => opt(ctx.du.clone()),
@@ -2165,6 +2311,7 @@ impl Runtime {
                     ),
                 );
             }
+            self.onsend_route_check();
             self.sent("request", "tm", ctx.proto, local, dst, &fwd);
             sent_any = true;
             let t = &mut self.trans[ti];
@@ -2266,6 +2413,7 @@ impl Runtime {
                 ),
             );
         }
+        self.onsend_route_check();
         self.sent("request", by, ctx.proto, ctx.local, dst, &fwd);
         1
     }

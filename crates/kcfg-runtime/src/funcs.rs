@@ -140,7 +140,7 @@ impl Runtime {
 
     fn call_inner(&mut self, ctx: &mut crate::engine::Ctx, c: &Call) -> CallRes {
         let n = c.name.as_str();
-        let args: Vec<&Expr> = c.args.iter().collect();
+        let args: &[Expr] = &c.args;
         macro_rules! a {
             ($i:expr) => {
                 match args.get($i) {
@@ -151,7 +151,12 @@ impl Runtime {
         }
         let ret: i64 = match n {
             "route" => {
-                let name = a!(0);
+                // the name is almost always a literal: borrowed, not copied
+                let (name, static_name): (std::borrow::Cow<str>, bool) = match args.first() {
+                    Some(Expr::Str(f)) if f.is_static() => (f.raw.as_str().into(), true),
+                    Some(Expr::Keyword(k)) => (k.as_str().into(), true),
+                    _ => (a!(0).into(), false),
+                };
                 if ctx.depth >= crate::engine::MAX_RECURSION {
                     self.step(Step::Error {
                         message: format!(
@@ -163,7 +168,17 @@ impl Runtime {
                     return CallRes::Exit;
                 }
                 ctx.depth += 1;
-                let f = self.run_named_route(ctx, &name);
+                let f = if static_name {
+                    let idx = *c.route_idx.get_or_init(|| {
+                        self.prog.index
+                            [crate::ir::table_id(kcfg_sema::RouteTable::Request) as usize]
+                            .get(name.as_ref())
+                            .copied()
+                    });
+                    idx.and_then(|i| self.run_route_idx(ctx, i))
+                } else {
+                    self.run_named_route(ctx, &name)
+                };
                 ctx.depth -= 1;
                 match f {
                     None => {

@@ -9,7 +9,7 @@ use kcfg_sema::{Model, RouteTable};
 use kcfg_syntax::ast::{self, AstNode};
 use kcfg_syntax::pp::Directive;
 use kcfg_syntax::pvar;
-use kcfg_syntax::{SyntaxKind, SyntaxNode};
+use kcfg_syntax::{SyntaxKind, SyntaxNode, TextRange};
 
 /// Where a statement is: file path and 1-based line.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -180,6 +180,9 @@ pub struct Call {
     pub name: String,
     pub args: Vec<Expr>,
     pub loc: Loc,
+    /// `route(NAME)` with a literal name: the route's index in
+    /// `Program::routes`, found on the first call (no lookup per call)
+    pub route_idx: std::sync::OnceLock<Option<usize>>,
 }
 
 #[derive(Debug, Clone)]
@@ -231,8 +234,9 @@ pub enum ParamVal {
 pub struct Program {
     /// shared, so running a route does not copy its code
     pub routes: Vec<std::sync::Arc<RouteCode>>,
-    /// (table, name) → index; unnamed request/reply routes are `""`
-    pub index: HashMap<(u8, String), usize>,
+    /// per table (`table_id`), name → index; unnamed request/reply routes
+    /// are `""` (looked up by `&str`, no key built per `route()` call)
+    pub index: [HashMap<String, usize>; 6],
     /// core parameters (`listen` may repeat)
     pub globals: Vec<(String, String)>,
     /// (module, param) → values in order
@@ -254,14 +258,14 @@ pub fn table_id(t: RouteTable) -> u8 {
 
 impl Program {
     pub fn route(&self, t: RouteTable, name: &str) -> Option<&RouteCode> {
-        self.index
-            .get(&(table_id(t), name.to_string()))
+        self.index[table_id(t) as usize]
+            .get(name)
             .map(|&i| &*self.routes[i])
     }
     /// The route, shared (cheap to keep while the interpreter mutates state).
     pub fn route_rc(&self, t: RouteTable, name: &str) -> Option<std::sync::Arc<RouteCode>> {
-        self.index
-            .get(&(table_id(t), name.to_string()))
+        self.index[table_id(t) as usize]
+            .get(name)
             .map(|&i| self.routes[i].clone())
     }
     pub fn modparam(&self, module: &str, param: &str) -> Option<&ParamVal> {
@@ -300,7 +304,16 @@ impl Program {
 struct Lower<'a> {
     defines: &'a HashMap<String, Option<String>>,
     file: Arc<str>,
-    text: &'a str,
+    /// byte offsets of the file's line starts (a `Loc` is a binary search,
+    /// not a count of newlines from the top: that was quadratic in big files)
+    lines: &'a [usize],
+}
+
+/// Byte offsets where the lines of `text` start.
+fn line_starts(text: &str) -> Vec<usize> {
+    std::iter::once(0)
+        .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+        .collect()
 }
 
 fn unquote(v: &str) -> Option<String> {
@@ -362,7 +375,8 @@ pub(crate) fn parse_int(t: &str) -> Option<i64> {
 impl Lower<'_> {
     fn loc(&self, n: &SyntaxNode) -> Loc {
         let off: usize = n.text_range().start().into();
-        let line = self.text[..off.min(self.text.len())].matches('\n').count() as u32 + 1;
+        // the number of line starts at or before `off`
+        let line = self.lines.partition_point(|&s| s <= off) as u32;
         Loc {
             file: self.file.clone(),
             line,
@@ -629,6 +643,7 @@ impl Lower<'_> {
                     name,
                     args,
                     loc: self.loc(n),
+                    route_idx: Default::default(),
                 }))
             }
             PREFIX_EXPR => {
@@ -793,25 +808,42 @@ pub fn lower(model: &Model) -> Program {
         if f.included_in_route {
             continue;
         }
+        let lines = line_starts(&f.text);
         let lw = Lower {
             defines: &defines,
             file: Arc::from(f.path.display().to_string()),
-            text: &f.text,
+            lines: &lines,
         };
         let root = f.parse.syntax_node();
         params_walk(&lw, &root, &mut prog);
     }
+    // per file, once: its name, line starts and route blocks by range
+    // (finding each route's block by a walk over the whole file was
+    // O(routes × nodes): minutes for a config of 10,000 routes)
+    type FileInfo = (Arc<str>, Vec<usize>, HashMap<TextRange, SyntaxNode>);
+    let mut per_file: HashMap<usize, FileInfo> = HashMap::new();
     for r in &model.routes {
         let f = model.file(r.file);
+        let (file, lines, blocks) = per_file.entry(r.file.0).or_insert_with(|| {
+            let blocks = f
+                .parse
+                .syntax_node()
+                .descendants()
+                .filter(|n| n.kind() == SyntaxKind::ROUTE_BLOCK)
+                .map(|n| (n.text_range(), n))
+                .collect();
+            (
+                Arc::from(f.path.display().to_string()),
+                line_starts(&f.text),
+                blocks,
+            )
+        });
         let lw = Lower {
             defines: &defines,
-            file: Arc::from(f.path.display().to_string()),
-            text: &f.text,
+            file: file.clone(),
+            lines,
         };
-        let root = f.parse.syntax_node();
-        let node = root
-            .descendants()
-            .find(|n| n.kind() == SyntaxKind::ROUTE_BLOCK && n.text_range() == r.range);
+        let node = blocks.get(&r.range).cloned();
         let mut body = Vec::new();
         if let Some(b) = node
             .as_ref()
@@ -830,15 +862,15 @@ pub fn lower(model: &Model) -> Program {
             file: lw.file.clone(),
             line: 0,
         });
-        let key = (table_id(r.table), key_name);
-        if let Some(&i) = prog.index.get(&key) {
+        let table = table_id(r.table) as usize;
+        if let Some(&i) = prog.index[table].get(&key_name) {
             // unnamed onreply blocks append
             std::sync::Arc::make_mut(&mut prog.routes[i])
                 .body
                 .extend(body);
             continue;
         }
-        prog.index.insert(key, prog.routes.len());
+        prog.index[table].insert(key_name, prog.routes.len());
         prog.routes.push(std::sync::Arc::new(RouteCode {
             table: r.table,
             name: r.name.clone(),

@@ -191,6 +191,9 @@ impl Runner {
             self.rt.ds_sets = dispatcher::parse_list(&input.dispatcher);
         }
         self.rt.ext.http.extend(input.http.iter().cloned());
+        // start-up event routes (htable:mod-init, ...) before any message
+        self.rt.startup();
+        self.records.extend(self.rt.take_records());
         for (i, p) in input.packets.iter().enumerate() {
             if i % 1024 == 1023 {
                 progress(i + 1);

@@ -35,9 +35,21 @@ impl Header {
     /// Is this header `canon` (a lower-case long name)? No allocation:
     /// it is asked for every header of every lookup.
     pub fn is(&self, canon: &str) -> bool {
+        let raw = self.name.as_bytes();
+        // names are stored trimmed (by the parser): a name of another length
+        // that is neither compact nor padded cannot match
+        if raw.len() != canon.len()
+            && raw.len() != 1
+            && !raw.first().is_some_and(u8::is_ascii_whitespace)
+            && !raw.last().is_some_and(u8::is_ascii_whitespace)
+        {
+            return false;
+        }
         let n = self.name.trim();
         if n.len() == 1 {
-            return compact_long(&n.to_ascii_lowercase()) == Some(canon);
+            let mut b = [0u8; 1];
+            let l = n.as_bytes()[0].to_ascii_lowercase() as char;
+            return compact_long(l.encode_utf8(&mut b)) == Some(canon);
         }
         n.eq_ignore_ascii_case(canon)
     }
@@ -236,7 +248,10 @@ impl SipMsg {
     /// Every comma-separated element of the headers with this name (Via,
     /// Route, Record-Route, Contact).
     pub fn header_elems(&self, canon: &str) -> Vec<String> {
-        self.headers_named(canon).flat_map(split_commas).collect()
+        self.headers_named(canon)
+            .flat_map(split_commas_str)
+            .map(str::to_string)
+            .collect()
     }
     pub fn call_id(&self) -> &str {
         self.header("call-id").unwrap_or("")
@@ -252,8 +267,8 @@ impl SipMsg {
     /// The top Via element.
     pub fn via1(&self) -> Option<Via> {
         self.header("via")
-            .and_then(|v| split_commas(v).into_iter().next())
-            .map(|s| Via::parse(&s))
+            .and_then(|v| split_commas_str(v).next())
+            .map(Via::parse)
     }
     pub fn start_line_text(&self) -> String {
         match &self.start {
@@ -336,31 +351,37 @@ fn parse_start_line(line: &str) -> Result<StartLine, ParseError> {
 
 /// Split a header value at commas that are not inside `<>` or quotes.
 pub fn split_commas(v: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut cur = String::new();
+    split_commas_str(v).map(str::to_string).collect()
+}
+
+/// [`split_commas`] without copying: the trimmed, non-empty elements.
+pub fn split_commas_str(v: &str) -> impl Iterator<Item = &str> {
+    let b = v.as_bytes();
     let (mut inq, mut ina) = (false, false);
-    for c in v.chars() {
-        match c {
-            '"' if !ina => inq = !inq,
-            '<' if !inq => ina = true,
-            '>' if !inq => ina = false,
-            ',' if !inq && !ina => {
-                let t = cur.trim().to_string();
-                if !t.is_empty() {
-                    out.push(t);
+    let mut start = 0;
+    let mut i = 0;
+    std::iter::from_fn(move || {
+        while start <= b.len() {
+            // the separators are ASCII: byte offsets stay on char boundaries
+            while i < b.len() {
+                match b[i] {
+                    b'"' if !ina => inq = !inq,
+                    b'<' if !inq => ina = true,
+                    b'>' if !inq => ina = false,
+                    b',' if !inq && !ina => break,
+                    _ => {}
                 }
-                cur.clear();
-                continue;
+                i += 1;
             }
-            _ => {}
+            let t = v[start..i].trim();
+            i += 1;
+            start = i;
+            if !t.is_empty() {
+                return Some(t);
+            }
         }
-        cur.push(c);
-    }
-    let t = cur.trim().to_string();
-    if !t.is_empty() {
-        out.push(t);
-    }
-    out
+        None
+    })
 }
 
 /// A SIP/SIPS/TEL URI taken apart.
