@@ -348,19 +348,27 @@ pub(crate) fn find_kinds(
         kind,
         &mut found,
     );
+    let slow = || {
+        root.descendants_with_tokens()
+            .filter(|e| match e {
+                NodeOrToken::Node(n) => Some(n.kind()) == node_kind,
+                NodeOrToken::Token(t) => Some(t.kind()) == token_kind,
+            })
+            .collect()
+    };
+    // two matches with the same range (nested nodes of one kind, empty
+    // elements) cannot be told apart by range: take the exact scan
+    if found.windows(2).any(|w| w[0].1 == w[1].1) || found.iter().any(|f| f.1.is_empty()) {
+        return slow();
+    }
     let mut out = Vec::with_capacity(found.len());
     for (k, range, is_node) in found {
         if is_node {
-            // the outermost node of that kind and range on the path down
-            // (a node of a kind never nests in one of the same range here:
-            // `#!ifdef` groups hold arms, includes hold tokens)
-            let el = if range.is_empty() {
-                None
-            } else {
-                match root.covering_element(range) {
-                    NodeOrToken::Node(n) => Some(n),
-                    NodeOrToken::Token(t) => t.parent(),
-                }
+            // the node of that kind and range on the path down (unique:
+            // equal ranges were ruled out above)
+            let el = match root.covering_element(range) {
+                NodeOrToken::Node(n) => Some(n),
+                NodeOrToken::Token(t) => t.parent(),
             };
             let node = el.and_then(|n| {
                 n.ancestors()
@@ -370,30 +378,14 @@ pub(crate) fn find_kinds(
             match node {
                 Some(n) => out.push(NodeOrToken::Node(n)),
                 // not expected; fall back to the slow exact scan
-                None => {
-                    return root
-                        .descendants_with_tokens()
-                        .filter(|e| match e {
-                            NodeOrToken::Node(n) => Some(n.kind()) == node_kind,
-                            NodeOrToken::Token(t) => Some(t.kind()) == token_kind,
-                        })
-                        .collect()
-                }
+                None => return slow(),
             }
         } else {
             match root.covering_element(range) {
                 NodeOrToken::Token(t) if t.kind() == k && t.text_range() == range => {
                     out.push(NodeOrToken::Token(t))
                 }
-                _ => {
-                    return root
-                        .descendants_with_tokens()
-                        .filter(|e| match e {
-                            NodeOrToken::Node(n) => Some(n.kind()) == node_kind,
-                            NodeOrToken::Token(t) => Some(t.kind()) == token_kind,
-                        })
-                        .collect()
-                }
+                _ => return slow(),
             }
         }
     }
