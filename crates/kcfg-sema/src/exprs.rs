@@ -512,7 +512,12 @@ fn lit_value(s: &ast::StringLit) -> ArgValue {
         if text.len() < 2 {
             continue;
         }
-        let inner = &text[1..text.len() - 1];
+        // without the quotes (the last character of an unterminated
+        // string may be a multi-byte one)
+        let mut chars = text.chars();
+        chars.next();
+        chars.next_back();
+        let inner = chars.as_str();
         let base = t.text_range().start() + TextSize::from(1);
         if t.kind() == SyntaxKind::SQ_STRING {
             value.push_str(inner);
