@@ -238,7 +238,12 @@ pub fn include_targets(db: &dyn Db, file: File) -> Vec<PathBuf> {
     let parse = parse(db, file);
     let dir = file.path(db).parent().map(Path::to_path_buf);
     let mut out = Vec::new();
-    for inc in parse.tree().includes() {
+    let root = parse.syntax_node();
+    let includes = crate::util::find_kinds(&root, Some(kcfg_syntax::SyntaxKind::PP_INCLUDE), None)
+        .into_iter()
+        .filter_map(|e| e.into_node())
+        .filter_map(<kcfg_syntax::ast::PpInclude as kcfg_syntax::ast::AstNode>::cast);
+    for inc in includes {
         let Some(rel) = inc.path() else { continue };
         let rel = Path::new(&rel);
         let p = if rel.is_absolute() {

@@ -79,7 +79,21 @@ pub(crate) fn inactive_ranges(model: &kcfg_sema::Model, i: usize) -> Vec<TextRan
     // final define table plus the names the file itself defines before
     // the group (kcfg-sema resolves groups the same way)
     let defined = |name: &str| model.defines.contains_key(name);
-    for group in ast::descendants::<ast::PpIf>(&root) {
+    // the groups and the skipped code, found without building red nodes
+    // for the rest of the tree
+    let mut skipped = Vec::new();
+    let mut groups = Vec::new();
+    for e in util::find_kinds(
+        &root,
+        Some(SyntaxKind::PP_IF),
+        Some(SyntaxKind::INACTIVE_CODE),
+    ) {
+        match e {
+            rowan::NodeOrToken::Node(n) => groups.extend(ast::PpIf::cast(n)),
+            rowan::NodeOrToken::Token(t) => skipped.push(t.text_range()),
+        }
+    }
+    for group in groups {
         let mut taken_before = false;
         for arm in group.arms() {
             let Some(dir) = arm.directive() else { continue };
@@ -114,14 +128,7 @@ pub(crate) fn inactive_ranges(model: &kcfg_sema::Model, i: usize) -> Vec<TextRan
             }
         }
     }
-    for t in root
-        .descendants_with_tokens()
-        .filter_map(|e| e.into_token())
-    {
-        if t.kind() == SyntaxKind::INACTIVE_CODE {
-            out.push(t.text_range());
-        }
-    }
+    out.extend(skipped);
     out.sort_by_key(|r| (r.start(), r.end()));
     out
 }

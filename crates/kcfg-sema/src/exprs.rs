@@ -512,7 +512,12 @@ fn lit_value(s: &ast::StringLit) -> ArgValue {
         if text.len() < 2 {
             continue;
         }
-        let inner = &text[1..text.len() - 1];
+        // without the quotes (the last character of an unterminated
+        // string may be a multi-byte one)
+        let mut chars = text.chars();
+        chars.next();
+        chars.next_back();
+        let inner = chars.as_str();
         let base = t.text_range().start() + TextSize::from(1);
         if t.kind() == SyntaxKind::SQ_STRING {
             value.push_str(inner);
@@ -1910,8 +1915,11 @@ fn xlog_level(
     if b[0] == b'$' {
         return single_pv(cx, v).map(|f| pv_finding(f, "a log level"));
     }
-    let near = suggest(v, XLOG_LEVEL_NAMES.iter().copied())
-        .or_else(|| suggest(&v.to_ascii_uppercase(), XLOG_LEVEL_NAMES.iter().copied()));
+    // the "did you mean" search only runs for a level that is reported
+    let near = || {
+        suggest(v, XLOG_LEVEL_NAMES.iter().copied())
+            .or_else(|| suggest(&v.to_ascii_uppercase(), XLOG_LEVEL_NAMES.iter().copied()))
+    };
     let Some((_, level)) = XLOG_LEVELS.iter().find(|(c, _)| b.get(2) == Some(c)) else {
         return Some(
             SemaDiagnostic::new(
@@ -1922,7 +1930,7 @@ fn xlog_level(
             )
             .with_help(format!(
                 "{}Kamailio reads the third character of the level and fails at start-up",
-                near.map_or_else(
+                near().map_or_else(
                     || "use L_ALERT, L_BUG, L_CRIT, L_ERR, L_WARN, L_NOTICE, L_INFO or L_DBG; "
                         .to_string(),
                     |s| format!("did you mean `{s}`? ")
@@ -1941,7 +1949,7 @@ fn xlog_level(
             format!("unknown log level `\"{v}\"`: Kamailio reads only its third character and logs at {level}"),
         )
         .with_help(
-            near.map_or_else(
+            near().map_or_else(
                 || "use L_ALERT, L_BUG, L_CRIT, L_ERR, L_WARN, L_NOTICE, L_INFO or L_DBG".to_string(),
                 |s| format!("did you mean `{s}`?"),
             ),

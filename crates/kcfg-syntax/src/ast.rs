@@ -126,9 +126,13 @@ pub fn string_value(lit: &StringLit) -> String {
         .filter_map(|e| e.into_token())
     {
         if matches!(t.kind(), STRING | SQ_STRING) {
-            let s = t.text();
-            let inner = if s.len() >= 2 { &s[1..s.len() - 1] } else { "" };
-            out.push_str(inner);
+            // the opening quote and the last character (the closing quote;
+            // of an unterminated string, whatever it ends with, which may
+            // be a multi-byte character)
+            let mut inner = t.text().chars();
+            inner.next();
+            inner.next_back();
+            out.push_str(inner.as_str());
         }
     }
     out
