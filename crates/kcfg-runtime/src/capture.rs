@@ -457,7 +457,8 @@ impl Decoder {
         let diff = seq.wrapping_sub(next) as i32;
         if diff < 0 {
             // retransmission or overlap: keep only the new part
-            let skip = (-diff) as usize;
+            // (`unsigned_abs`: a difference of i32::MIN has no negation)
+            let skip = diff.unsigned_abs() as usize;
             if skip >= payload.len() {
                 self.stats.skip("TCP retransmission");
                 return;
@@ -490,7 +491,7 @@ impl Decoder {
             flow.buf.extend_from_slice(&d[off..]);
             flow.next_seq = Some(n.wrapping_add((d.len() - off) as u32));
             flow.pending
-                .retain(|ps, pd| ps.wrapping_sub(n) as i32 + pd.len() as i32 > 0);
+                .retain(|ps, pd| i64::from(ps.wrapping_sub(n) as i32) + pd.len() as i64 > 0);
         }
         self.drain_flow(key);
     }

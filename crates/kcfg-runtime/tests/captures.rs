@@ -80,3 +80,25 @@ fn truncated_and_corrupt_captures_do_not_panic() {
     }
     let _ = read_capture(&bad);
 }
+
+/// Inputs the `pcap` fuzz target found (fixtures/runtime/fuzz-regressions):
+/// read without a panic, the output bounded by the input as the target checks.
+#[test]
+fn fuzz_regressions_do_not_panic() {
+    let dir =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/runtime/fuzz-regressions");
+    let mut n = 0;
+    for f in std::fs::read_dir(&dir)
+        .expect("fuzz-regressions dir")
+        .flatten()
+    {
+        let data = std::fs::read(f.path()).unwrap();
+        if let Ok((packets, stats)) = read_capture(&data) {
+            let bytes: usize = packets.iter().map(|p| p.data.len()).sum();
+            assert!(bytes <= data.len(), "{}", f.path().display());
+            assert_eq!(packets.len() as u64, stats.sip_messages);
+        }
+        n += 1;
+    }
+    assert!(n >= 1);
+}
