@@ -29,6 +29,15 @@ pub const MAX_TRACE_STEPS: usize = 1000;
 /// Log steps kept in one message's timeline (a `while` loop of `xlog`).
 pub const MAX_LOG_STEPS: usize = 10_000;
 
+/// The request `onsend_route` sees being sent (Kamailio's `onsend_info_t`).
+#[derive(Debug, Clone)]
+struct SndInfo {
+    proto: Proto,
+    from: SocketAddr,
+    to: SocketAddr,
+    buf: String,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RouteType {
     Request,
@@ -201,6 +210,8 @@ pub struct Runtime {
     ruri_cache: (String, Option<Uri>),
     /// the start-up event routes ran (see `startup`)
     started: bool,
+    /// while `onsend_route` runs: what is being sent (`$snd`, `$sndfrom`)
+    snd: Option<SndInfo>,
 }
 
 /// Parse `listen=` values: `udp:1.2.3.4:5060`, `1.2.3.4`, `tcp:[::1]:5060`.
@@ -323,6 +334,7 @@ impl Runtime {
             ext: Default::default(),
             ruri_cache: (String::new(), None),
             started: false,
+            snd: None,
         }
     }
 
@@ -513,15 +525,51 @@ impl Runtime {
         }
     }
 
-    /// A request is about to be sent (tm's `t_send_branch`, core
-    /// `forward_request`): Kamailio runs `onsend_route` there, which the
-    /// runtime does not: reported, so the run is marked incomplete.
-    fn onsend_route_check(&mut self) {
-        if let Some(rt) = self.prog.route_rc(RouteTable::OnSend, "") {
-            self.step(Step::Unsupported {
-                function: "onsend_route (not run before sending)".into(),
-                at: rt.loc.clone(),
-            });
+    /// A request is about to be sent to `to` as `out` (tm's `t_send_branch`,
+    /// core `forward_request`): Kamailio's `run_onsend` runs `onsend_route`
+    /// on the message being processed (route type ONSEND), with the outgoing
+    /// buffer in `$snd(buf)`. Only `drop` stops the sending (`exit`,
+    /// `return 0` do not). Returns whether the request is sent.
+    fn run_onsend(&mut self, ctx: &Ctx, to: SocketAddr, out: &SipMsg) -> bool {
+        let Some(rt) = self.prog.route_rc(RouteTable::OnSend, "") else {
+            return true;
+        };
+        let mut octx = ctx.clone();
+        octx.rtype = RouteType::OnSend;
+        octx.dropped = false;
+        let saved = self.snd.replace(SndInfo {
+            proto: ctx.proto,
+            from: ctx.local,
+            to,
+            buf: out.to_wire(),
+        });
+        let _ = self.run_route_code(&mut octx, &rt);
+        self.snd = saved;
+        !octx.dropped
+    }
+
+    /// `$snd(name)`/`$sndto(name)` and `$sndfrom(name)`: only inside
+    /// `onsend_route` (elsewhere `$null`, as Kamailio without send info).
+    fn snd_pv(&self, class: &str, name: &str) -> Val {
+        let Some(si) = &self.snd else {
+            return Val::Null;
+        };
+        let addr = if class == "sndfrom" { si.from } else { si.to };
+        match name {
+            "ip" => Val::Str(addr.ip().to_string()),
+            "port" => Val::Int(i64::from(addr.port())),
+            "af" => Val::Int(if addr.is_ipv4() { 2 } else { 10 }),
+            "proto" => Val::Int(match si.proto {
+                Proto::Udp => 1,
+                Proto::Tcp => 2,
+                Proto::Tls => 3,
+                Proto::Sctp => 4,
+                Proto::Ws => 5,
+            }),
+            "sproto" => Val::Str(si.proto.name().to_string()),
+            "buf" => Val::Str(si.buf.clone()),
+            "len" => Val::Int(si.buf.len() as i64),
+            _ => Val::Null,
         }
     }
 
@@ -923,7 +971,11 @@ impl Runtime {
             Expr::Call(c) => {
                 let r = self.call(ctx, c);
                 match r {
-                    CallRes::Ret(v) => (v, v == 0),
+                    // 0 ends the script for module functions only (Kamailio's
+                    // do_action sets EXIT_R_F for MODULE*_T); the core
+                    // `forward` returns 0 after an onsend_route `drop` and
+                    // the script goes on (measured, fixtures/runtime/onsend.*)
+                    CallRes::Ret(v) => (v, v == 0 && !is_core_forward(&c.name)),
                     CallRes::Exit => (0, true),
                 }
             }
@@ -1399,6 +1451,10 @@ impl Runtime {
                     version.clone()
                 }
             }),
+            "snd" | "sndto" | "sndfrom" => {
+                let name = self.pv_name(ctx, pv);
+                self.snd_pv(&pv.class, &name)
+            }
             "si" => s(ctx.src.ip().to_string()),
             "sp" => Val::Int(ctx.src.port() as i64),
             "Ri" => s(ctx.local.ip().to_string()),
@@ -2311,7 +2367,18 @@ impl Runtime {
                     ),
                 );
             }
-            self.onsend_route_check();
+            if !self.run_onsend(ctx, dst, &fwd) {
+                // tm marks the branch 408 without a reply (t_send_branch)
+                // and the relay's outcome depends on the other branches:
+                // not simulated
+                if let Some(rt) = self.prog.route_rc(RouteTable::OnSend, "") {
+                    self.step(Step::Unsupported {
+                        function: "drop in onsend_route of a tm branch".into(),
+                        at: rt.loc.clone(),
+                    });
+                }
+                continue;
+            }
             self.sent("request", "tm", ctx.proto, local, dst, &fwd);
             sent_any = true;
             let t = &mut self.trans[ti];
@@ -2413,7 +2480,12 @@ impl Runtime {
                 ),
             );
         }
-        self.onsend_route_check();
+        if !self.run_onsend(ctx, dst, &fwd) {
+            // forward_request logs "request ... dropped (onsend_route)";
+            // measured with Kamailio 5.6.3 (fixtures/runtime/onsend.*): the
+            // script goes on and `$rc` is 0, not E_ADM_PROHIBITED (-510)
+            return 0;
+        }
         self.sent("request", by, ctx.proto, ctx.local, dst, &fwd);
         1
     }
@@ -2772,4 +2844,13 @@ fn build_cancel(inv: &SipMsg) -> SipMsg {
         headers: h,
         body: String::new(),
     }
+}
+
+/// The core `forward` actions (not module functions: a 0 they return does
+/// not end the script).
+fn is_core_forward(name: &str) -> bool {
+    matches!(
+        name,
+        "forward" | "forward_udp" | "forward_tcp" | "forward_tls" | "forward_sctp"
+    )
 }

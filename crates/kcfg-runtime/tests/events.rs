@@ -57,12 +57,35 @@ fn htable_mod_init_needs_the_htable_module() {
     assert!(run.records().iter().all(|r| r.trigger != "event"));
 }
 
+/// onsend_route runs for a stateless forward with `$snd(...)` set; its
+/// `drop` stops the request, and the script goes on with `$rc` 0.
 #[test]
-fn onsend_route_is_reported_unsupported() {
+fn onsend_route_drop_stops_a_stateless_forward() {
     let cfg = "loadmodule \"sl.so\"\nloadmodule \"pv.so\"\nloadmodule \"xlog.so\"\n\
         listen=udp:127.0.0.1:5060\n\
-        request_route {\n\tforward(\"127.0.0.1\", \"5090\");\n}\n\
-        onsend_route {\n\txlog(\"L_INFO\", \"sending to $snd(ip)\\n\");\n\tdrop;\n}\n";
+        request_route {\n\tforward(\"127.0.0.1\", \"5090\");\n\txlog(\"L_INFO\", \"rc=$rc\\n\");\n\
+        \tsl_send_reply(\"403\", \"No\");\n}\n\
+        onsend_route {\n\txlog(\"L_INFO\", \"sending to $snd(ip):$snd(port)\\n\");\n\tdrop;\n}\n";
+    let config = Config::from_text("onsend.cfg", cfg, &[]).unwrap();
+    let mut run = Runner::new(&config);
+    run.run(&options(1));
+    let s = run.summary();
+    assert!(s.complete, "{:?}", s.unsupported);
+    assert_eq!(s.requests_forwarded, 0);
+    assert_eq!(replies(&run), ["SIP/2.0 403 No"]);
+    let json = serde_json::to_string(run.records()).unwrap();
+    assert!(json.contains("sending to 127.0.0.1:5090"), "{json}");
+    assert!(json.contains("rc=0"), "{json}");
+}
+
+/// A `drop` in onsend_route for a tm branch is reported (tm's fake 408 for
+/// the branch is not simulated), so the run says it is incomplete.
+#[test]
+fn onsend_route_drop_of_a_tm_branch_is_reported() {
+    let cfg = "loadmodule \"tm.so\"\nloadmodule \"sl.so\"\nloadmodule \"pv.so\"\n\
+        listen=udp:127.0.0.1:5060\n\
+        request_route {\n\t$du = \"sip:127.0.0.1:5090\";\n\tt_relay();\n}\n\
+        onsend_route {\n\tdrop;\n}\n";
     let config = Config::from_text("onsend.cfg", cfg, &[]).unwrap();
     let mut run = Runner::new(&config);
     run.run(&options(1));
