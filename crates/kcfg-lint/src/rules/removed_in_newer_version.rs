@@ -32,65 +32,6 @@ fn describe(gone: &[KamailioVersion]) -> String {
     format!("not in Kamailio {}", names.join(" nor in "))
 }
 
-/// The script-callable function names of `target` that some newer version
-/// lacks (from the knowledge base, computed once per process).
-/// `(module, parameter)` of the modparams of `target`'s knowledge base
-/// that a newer version lacks (made once per version).
-fn gone_modparams(
-    target: KamailioVersion,
-) -> &'static std::collections::HashSet<(&'static str, &'static str)> {
-    use std::sync::OnceLock;
-    static SETS: [OnceLock<std::collections::HashSet<(&'static str, &'static str)>>; 3] =
-        [OnceLock::new(), OnceLock::new(), OnceLock::new()];
-    let i = KamailioVersion::ALL
-        .iter()
-        .position(|v| *v == target)
-        .unwrap_or(0);
-    SETS[i].get_or_init(|| {
-        let db = kcfg_modules::db(target);
-        db.modules()
-            .flat_map(|m| m.params().iter().map(move |p| (m.name, p.name)))
-            .filter(|(m, p)| {
-                KamailioVersion::ALL
-                    .into_iter()
-                    .filter(|v| *v > target)
-                    .any(|v| kcfg_modules::db(v).modparam(m, p).next().is_none())
-            })
-            .collect()
-    })
-}
-
-fn gone_function_names(
-    target: KamailioVersion,
-) -> &'static std::collections::HashSet<&'static str> {
-    use std::sync::OnceLock;
-    static SETS: [OnceLock<std::collections::HashSet<&'static str>>; 3] =
-        [OnceLock::new(), OnceLock::new(), OnceLock::new()];
-    let i = KamailioVersion::ALL
-        .iter()
-        .position(|v| *v == target)
-        .unwrap_or(0);
-    SETS[i].get_or_init(|| {
-        let db = kcfg_modules::db(target);
-        db.all_functions()
-            .iter()
-            .filter(|f| f.script_callable)
-            .map(|f| f.name)
-            .filter(|name| {
-                KamailioVersion::ALL
-                    .into_iter()
-                    .filter(|v| *v > target)
-                    .any(|v| {
-                        !kcfg_modules::db(v)
-                            .functions(name)
-                            .iter()
-                            .any(|g| g.script_callable)
-                    })
-            })
-            .collect()
-    })
-}
-
 pub fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
     let target = ctx.model.version;
     let newer: Vec<KamailioVersion> = KamailioVersion::ALL
@@ -125,10 +66,11 @@ pub fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
         let (Some(m), Some(p)) = (mp.module.as_deref(), mp.param.as_deref()) else {
             continue;
         };
-        // known here and missing from a newer version (a set made once);
-        // the others are unknown here (KC107's business), or kept
-        let gone_params: &std::collections::HashSet<(&str, &str)> = gone_modparams(target);
-        if !gone_params.contains(&(m, p)) {
+        // known here (unknown ones are KC107's business) and missing from
+        // a newer version: binary searches in the knowledge base, no set
+        // built from all of it (that cost a one-shot `kcfg check` 6 M
+        // instructions, more than the rest of the lint)
+        if db.modparam(m, p).next().is_none() {
             continue;
         }
         let gone = gone_in(&|v| kcfg_modules::db(v).modparam(m, p).next().is_some());
@@ -154,12 +96,7 @@ pub fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
         .iter()
         .filter_map(|m| m.module.map(|x| x.name))
         .collect();
-    let gone_names = gone_function_names(target);
     for (file, call, name) in ctx.calls() {
-        // most names are in every newer version: one lookup in a set made once
-        if !gone_names.contains(name.as_str()) {
-            continue;
-        }
         let variants = db.functions(name);
         let Some(f) = variants
             .iter()
