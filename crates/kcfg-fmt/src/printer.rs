@@ -727,13 +727,26 @@ impl<'a> Printer<'a> {
     fn directive(&mut self, first: &Tok<'_>, rest: Children<'_>) {
         let start = first.text_range().start();
         let mut end = first.text_range().end();
+        let keyword_end = end;
+        let mut ws_after_keyword = None;
         let mut at = end;
         for el in rest {
             at += el.text_len();
             match green_kind(el.kind()) {
                 PP_NAME | PP_BODY => end = at,
+                WHITESPACE if end == keyword_end && ws_after_keyword.is_none() => {
+                    ws_after_keyword = Some(at)
+                }
                 WHITESPACE => {}
                 _ => break,
+            }
+        }
+        // a keyword with nothing after it but blanks (`#!define ` and the line
+        // end) keeps them: without, Kamailio's lexer (and ours) reads the line
+        // as a comment, not as a directive (found by the fmt fuzz target)
+        if end == keyword_end {
+            if let Some(ws) = ws_after_keyword {
+                end = ws;
             }
         }
         self.skip_until = end;
