@@ -134,25 +134,9 @@ pub fn loads_jsonc(s: &str) -> Result<J, String> {
     r
 }
 
+/// A JSON string as json-c prints it: `/` escaped, lower-case `\u` hex.
 fn dump_str_jsonc(s: &str, out: &mut String) {
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '/' => out.push_str("\\/"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
+    escape_str(s, out, true);
 }
 
 /// json-c 0.16's `json_object_to_json_string` (JSON_C_TO_STRING_SPACED):
@@ -232,17 +216,27 @@ pub fn fmt_g(x: f64, prec: usize) -> String {
     }
 }
 
+/// A JSON string as libjansson prints it: `/` kept, upper-case `\u` hex.
 fn dump_str(s: &str, out: &mut String) {
+    escape_str(s, out, false);
+}
+
+/// The two libraries' string escapes differ only in `/` and the hex case.
+fn escape_str(s: &str, out: &mut String, jsonc: bool) {
     out.push('"');
     for c in s.chars() {
         match c {
             '"' => out.push_str("\\\""),
             '\\' => out.push_str("\\\\"),
+            '/' if jsonc => out.push_str("\\/"),
             '\u{8}' => out.push_str("\\b"),
             '\u{c}' => out.push_str("\\f"),
             '\n' => out.push_str("\\n"),
             '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 && jsonc => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
             c if (c as u32) < 0x20 => {
                 let _ = write!(out, "\\u{:04X}", c as u32);
             }
