@@ -182,15 +182,7 @@ fn check_impl(
     parser: Option<Parser<'_>>,
 ) -> (Vec<Diagnostic>, kcfg_sema::Model) {
     let text = files.get(file).text().to_string();
-    let sema_options = kcfg_sema::SemaOptions {
-        version: options.version,
-        defines: options.defines.clone(),
-        cwd: None,
-    };
-    let main_path = options
-        .path
-        .clone()
-        .unwrap_or_else(|| std::path::PathBuf::from(files.get(file).path()));
+    let (sema_options, main_path) = sema_inputs(files, file, options);
     let model = match parser {
         Some(parser) => kcfg_sema::Model::build_with_parser(
             &main_path,
@@ -356,6 +348,17 @@ pub fn build_model_with(
     options: &CheckOptions,
     loader: &dyn kcfg_sema::FileLoader,
 ) -> kcfg_sema::Model {
+    let (sema_options, main_path) = sema_inputs(files, main, options);
+    kcfg_sema::Model::build(&main_path, text, loader, &sema_options)
+}
+
+/// The semantic model's options and the main file's path (`--stdin-filename`
+/// or the file's own) for a check of `main` with `options`.
+fn sema_inputs(
+    files: &Files,
+    main: FileId,
+    options: &CheckOptions,
+) -> (kcfg_sema::SemaOptions, std::path::PathBuf) {
     let sema_options = kcfg_sema::SemaOptions {
         version: options.version,
         defines: options.defines.clone(),
@@ -365,7 +368,7 @@ pub fn build_model_with(
         .path
         .clone()
         .unwrap_or_else(|| std::path::PathBuf::from(files.get(main).path()));
-    kcfg_sema::Model::build(&main_path, text, loader, &sema_options)
+    (sema_options, main_path)
 }
 
 /// Turn `kcfg-sema`'s findings (less those a suppression comment silences)
