@@ -31,11 +31,11 @@ pub const MAX_LOG_STEPS: usize = 10_000;
 
 /// The request `onsend_route` sees being sent (Kamailio's `onsend_info_t`).
 #[derive(Debug, Clone)]
-struct SndInfo {
-    proto: Proto,
-    from: SocketAddr,
-    to: SocketAddr,
-    buf: String,
+pub(crate) struct SndInfo {
+    pub(crate) proto: Proto,
+    pub(crate) from: SocketAddr,
+    pub(crate) to: SocketAddr,
+    pub(crate) buf: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,11 +46,25 @@ pub enum RouteType {
     Branch,
     OnSend,
     Event,
+    /// `event_route[tm:branch-failure:NAME]` (BRANCH_FAILURE_ROUTE)
+    BranchFailure,
+    /// `event_route[tm:local-request]`, `event_route[tm:local-response]` (LOCAL_ROUTE)
+    Local,
+}
+
+/// The route names `t_on_reply`, `t_on_failure`, `t_on_branch` and
+/// `t_on_branch_failure` armed (on a transaction, or before it exists).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct TOn {
+    pub(crate) reply: Option<String>,
+    pub(crate) failure: Option<String>,
+    pub(crate) branch: Option<String>,
+    pub(crate) branch_failure: Option<String>,
 }
 
 /// How a block ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Flow {
+pub(crate) enum Flow {
     Next(i64),
     Return(i64),
     Exit,
@@ -71,6 +85,9 @@ pub(crate) struct UacBranch {
     pub(crate) final_: bool,
     pub(crate) canceled: bool,
     pub(crate) timer_at: f64,
+    /// the branch failure route, copied from the transaction when the
+    /// branch was made (`add_uac` in tm/t_fwd.c)
+    pub(crate) on_branch_failure: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -92,6 +109,10 @@ pub(crate) struct Trans {
     pub(crate) on_reply: Option<String>,
     pub(crate) on_failure: Option<String>,
     pub(crate) on_branch: Option<String>,
+    pub(crate) on_branch_failure: Option<String>,
+    /// made by `t_uac_send` (tm's own request): no UAS side, nothing is
+    /// relayed upstream
+    pub(crate) uac_local: bool,
     pub(crate) uas_code: u16,
     pub(crate) uas_reply: Option<SipMsg>,
     pub(crate) flags: u64,
@@ -180,7 +201,7 @@ pub struct Runtime {
     pub(crate) nexthop_ringing: HashMap<(SocketAddr, String), SipMsg>,
     pub server_header: String,
     pub(crate) msg_avps: Option<HashMap<String, Vec<Val>>>,
-    pub(crate) pending_t_on: Option<(Option<String>, Option<String>, Option<String>)>,
+    pub(crate) pending_t_on: Option<TOn>,
     /// Kamailio's `debug` level (xlog lines above it are not printed)
     pub debug: i64,
     pub(crate) pending_rr_params: Option<String>,
@@ -211,7 +232,14 @@ pub struct Runtime {
     /// the start-up event routes ran (see `startup`)
     started: bool,
     /// while `onsend_route` runs: what is being sent (`$snd`, `$sndfrom`)
-    snd: Option<SndInfo>,
+    pub(crate) snd: Option<SndInfo>,
+    /// tm looked `event_route[tm:local-response]` up: Kamailio 5.6 does it
+    /// once per process, on its first local reply, and runs the route only
+    /// then (`_tm_local_response_sent_lookup` in tm/t_reply.c; 6.0 keeps the
+    /// route's index instead)
+    pub(crate) local_response_looked_up: bool,
+    /// requests made by `t_uac_send` (their Call-IDs are numbered)
+    pub(crate) uac_count: u64,
 }
 
 /// Parse `listen=` values: `udp:1.2.3.4:5060`, `1.2.3.4`, `tcp:[::1]:5060`.
@@ -335,6 +363,8 @@ impl Runtime {
             ruri_cache: (String::new(), None),
             started: false,
             snd: None,
+            local_response_looked_up: false,
+            uac_count: 0,
         }
     }
 
@@ -345,7 +375,7 @@ impl Runtime {
             .any(|(_, l)| l.port() == a.port() && (l.ip() == a.ip() || l.ip().is_unspecified()))
     }
 
-    fn default_local(&self, proto: Proto) -> SocketAddr {
+    pub(crate) fn default_local(&self, proto: Proto) -> SocketAddr {
         self.listen
             .iter()
             .find(|(p, _)| *p == proto)
@@ -709,7 +739,7 @@ impl Runtime {
 
     // ------------------------------------------------------------------ requests
 
-    fn new_ctx(
+    pub(crate) fn new_ctx(
         &self,
         msg: SipMsg,
         src: SocketAddr,
@@ -797,7 +827,7 @@ impl Runtime {
         })
     }
 
-    fn run_route_code(&mut self, ctx: &mut Ctx, rt: &crate::ir::RouteCode) -> Flow {
+    pub(crate) fn run_route_code(&mut self, ctx: &mut Ctx, rt: &crate::ir::RouteCode) -> Flow {
         if self.trace_room() {
             self.step(Step::Route {
                 route: rt.display.clone(),
@@ -1455,6 +1485,7 @@ impl Runtime {
                 let name = self.pv_name(ctx, pv);
                 self.snd_pv(&pv.class, &name)
             }
+            "si" if ctx.src == crate::tmlocal::NO_SOURCE => s(String::new()),
             "si" => s(ctx.src.ip().to_string()),
             "sp" => Val::Int(ctx.src.port() as i64),
             "Ri" => s(ctx.local.ip().to_string()),
@@ -2142,7 +2173,7 @@ impl Runtime {
             })
     }
 
-    fn tkey(m: &SipMsg) -> String {
+    pub(crate) fn tkey(m: &SipMsg) -> String {
         let b = m.via1().map(|v| v.branch()).unwrap_or_default();
         if b.starts_with("z9hG4bK") {
             b
@@ -2193,6 +2224,8 @@ impl Runtime {
             on_reply: None,
             on_failure: None,
             on_branch: None,
+            on_branch_failure: None,
+            uac_local: false,
             uas_code: 0,
             uas_reply: None,
             flags: ctx.flags,
@@ -2209,14 +2242,17 @@ impl Runtime {
         self.dlg_on_newtran(ctx, self.trans.len() - 1);
         if let Some(p) = self.pending_t_on.take() {
             let t = self.trans.last_mut().expect("just pushed");
-            if p.0.is_some() {
-                t.on_reply = p.0;
+            if p.reply.is_some() {
+                t.on_reply = p.reply;
             }
-            if p.1.is_some() {
-                t.on_failure = p.1;
+            if p.failure.is_some() {
+                t.on_failure = p.failure;
             }
-            if p.2.is_some() {
-                t.on_branch = p.2;
+            if p.branch.is_some() {
+                t.on_branch = p.branch;
+            }
+            if p.branch_failure.is_some() {
+                t.on_branch_failure = p.branch_failure;
             }
         }
         1
@@ -2224,6 +2260,22 @@ impl Runtime {
 
     /// t_reply / send_reply inside a transaction.
     pub(crate) fn t_reply(&mut self, ctx: &mut Ctx, code: u16, reason: &str) -> i64 {
+        if ctx.trans.is_none() && ctx.msg.is_request() && ctx.msg.method() != "ACK" {
+            // t_check finds the transaction of a retransmission; a new
+            // request has none: tm logs "cannot send a t_reply to a message
+            // for which no T-state has been established" and sends nothing
+            ctx.trans = self
+                .find_trans(&ctx.msg)
+                .filter(|&ti| self.trans[ti].method == ctx.msg.method());
+            if ctx.trans.is_none() {
+                self.step(Step::Error {
+                    message: "t_reply: no transaction for this request (t_newtran() or \
+                              t_relay() makes one): Kamailio sends no reply"
+                        .into(),
+                    at: None,
+                });
+            }
+        }
         let Some(ti) = ctx.trans else {
             return -1;
         };
@@ -2246,15 +2298,23 @@ impl Runtime {
             ctx.force_rport,
             Some(self.trans[ti].src),
         );
-        self.uas_send(ti, r, "tm");
+        if self.uas_send(ti, r.clone(), "tm") {
+            let (l, p) = (self.trans[ti].local, self.trans[ti].proto);
+            self.local_response(l, p, &r);
+        }
         1
     }
 
-    fn uas_send(&mut self, ti: usize, r: SipMsg, by: &'static str) {
+    /// Send `r` upstream on transaction `ti`; false when it is not sent (a
+    /// final reply went already, or the transaction is tm's own).
+    fn uas_send(&mut self, ti: usize, r: SipMsg, by: &'static str) -> bool {
         let code = r.status();
         let t = &mut self.trans[ti];
+        if t.uac_local {
+            return false;
+        }
         if t.uas_code >= 200 && !(t.method == "INVITE" && (200..300).contains(&code)) {
-            return;
+            return false;
         }
         t.uas_code = t.uas_code.max(code);
         t.uas_reply = Some(r.clone());
@@ -2267,6 +2327,7 @@ impl Runtime {
             "reply"
         };
         self.sent(kind, if by == "relay" { "tm" } else { by }, p, l, s, &r);
+        true
     }
 
     /// t_relay: forward the request statefully to its destinations.
@@ -2279,7 +2340,7 @@ impl Runtime {
         if method == "CANCEL" {
             return self.relay_cancel(ctx);
         }
-        let in_failure = ctx.rtype == RouteType::Failure;
+        let in_failure = matches!(ctx.rtype, RouteType::Failure | RouteType::BranchFailure);
         if self.t_newtran(ctx) == 0 {
             return 0;
         }
@@ -2304,7 +2365,9 @@ impl Runtime {
                 ctx.force_rport,
                 Some(ctx.src),
             );
-            self.uas_send(ti, r, "tm");
+            if self.uas_send(ti, r.clone(), "tm") {
+                self.local_response(ctx.local, ctx.proto, &r);
+            }
         }
         let mut targets: Vec<(String, Option<String>)> =
             vec![(ctx.msg.ruri().to_string(), ctx.du.clone())];
@@ -2398,6 +2461,7 @@ impl Runtime {
                 final_: false,
                 canceled: false,
                 timer_at: self.clock + timeout,
+                on_branch_failure: t.on_branch_failure.clone(),
             });
         }
         if sent_any {
@@ -2424,6 +2488,7 @@ impl Runtime {
             Some(ctx.src),
         );
         self.sent("reply", "tm", ctx.proto, ctx.local, ctx.src, &r);
+        self.local_response(ctx.local, ctx.proto, &r);
         self.trans[ti].canceled = true;
         let branches = self.trans[ti].branches.clone();
         for (bi, b) in branches.iter().enumerate() {
@@ -2631,6 +2696,12 @@ impl Runtime {
             b.reply = Some(reply.clone());
             b.reply_local = local;
         }
+        // the branch failure route runs for every negative final reply of a
+        // branch while no final reply went upstream, before the pick of the
+        // best branch (t_should_relay_response in tm/t_reply.c)
+        if code >= 300 && self.trans[ti].uas_code < 200 {
+            self.run_branch_failure(ti, bi, code);
+        }
         let t = &self.trans[ti];
         // hop-by-hop ACK for a negative reply to INVITE
         if t.method == "INVITE" && code >= 300 && !local {
@@ -2654,20 +2725,8 @@ impl Runtime {
         // failure route
         let nbranches = self.trans[ti].branches.len();
         if let Some(name) = self.trans[ti].on_failure.take() {
-            let req = self.trans[ti].req.clone();
-            let (src, local_a, proto) = (
-                self.trans[ti].src,
-                self.trans[ti].local,
-                self.trans[ti].proto,
-            );
-            let mut ctx = self.new_ctx(req, src, local_a, proto, RouteType::Failure);
-            ctx.trans = Some(ti);
-            ctx.flags = self.trans[ti].flags;
-            ctx.t_reply_code = self.best_code(ti);
-            // $ru and $du are those of the shared clone (fake_req), not of the
-            // failed branch: measured with Kamailio 5.6.3 (fixtures/runtime/timeout.*)
-            ctx.du = self.trans[ti].du.clone();
-            ctx.ds_left = self.trans[ti].ds_left.clone();
+            let code = self.best_code(ti);
+            let mut ctx = self.faked_ctx(ti, RouteType::Failure, code);
             self.trans[ti].in_failure = true;
             let _ = self.run_route(&mut ctx, RouteTable::Failure, &name);
             self.trans[ti].in_failure = false;
@@ -2713,6 +2772,48 @@ impl Runtime {
         }
     }
 
+    /// The faked request a failure or branch failure route runs on
+    /// (`fake_req` and `faked_env` in tm/t_reply.c): the transaction's
+    /// shared clone with its flags, `$T_reply_code` = `code`.
+    fn faked_ctx(&self, ti: usize, rtype: RouteType, code: u16) -> Ctx {
+        let t = &self.trans[ti];
+        let mut ctx = self.new_ctx(t.req.clone(), t.src, t.local, t.proto, rtype);
+        ctx.trans = Some(ti);
+        ctx.flags = t.flags;
+        ctx.t_reply_code = code;
+        // $ru and $du are those of the shared clone (fake_req), not of the
+        // failed branch: measured with Kamailio 5.6.3 (fixtures/runtime/timeout.*
+        // for failure_route, fixtures/runtime/tmevents.* for the branch failure route)
+        ctx.du = t.du.clone();
+        ctx.ds_left = t.ds_left.clone();
+        ctx
+    }
+
+    /// `event_route[tm:branch-failure:NAME]` for branch `bi`, which ended
+    /// with the negative `code` (`run_branch_failure_handlers` in
+    /// tm/t_reply.c). tm then clears the transaction's branch failure route:
+    /// branches added later have none unless `t_on_branch_failure` is called
+    /// again.
+    fn run_branch_failure(&mut self, ti: usize, bi: usize, code: u16) {
+        let Some(name) = self.trans[ti].branches[bi].on_branch_failure.take() else {
+            return;
+        };
+        let Some(rt) = self
+            .prog
+            .route_rc(RouteTable::Event, &format!("tm:branch-failure:{name}"))
+        else {
+            return;
+        };
+        self.trans[ti].on_branch_failure = None;
+        let mut ctx = self.faked_ctx(ti, RouteType::BranchFailure, code);
+        ctx.reply_branch = Some(bi);
+        self.trans[ti].in_failure = true;
+        let _ = self.run_route_code(&mut ctx, &rt);
+        self.trans[ti].in_failure = false;
+        self.trans[ti].flags = ctx.flags;
+        self.trans[ti].ds_left = std::mem::take(&mut ctx.ds_left);
+    }
+
     fn best_code(&self, ti: usize) -> u16 {
         self.best_reply(ti).map(|r| r.status()).unwrap_or(408)
     }
@@ -2753,7 +2854,7 @@ impl Runtime {
     }
 }
 
-fn fmt_addr(a: SocketAddr) -> String {
+pub(crate) fn fmt_addr(a: SocketAddr) -> String {
     match a {
         SocketAddr::V4(v) => format!("{}:{}", v.ip(), v.port()),
         SocketAddr::V6(v) => format!("[{}]:{}", v.ip(), v.port()),

@@ -32,6 +32,8 @@ pub const SIMULATED: &[&str] = &[
     "t_on_reply",
     "t_on_failure",
     "t_on_branch",
+    "t_on_branch_failure",
+    "t_uac_send",
     "t_is_set",
     "t_is_canceled",
     "t_check_status",
@@ -232,10 +234,6 @@ impl Runtime {
                     return CallRes::Ret(-1);
                 };
                 if n == "t_reply" || (n == "send_reply" && ctx.trans.is_some()) {
-                    if ctx.trans.is_none() {
-                        // t_reply creates the transaction
-                        self.t_newtran(ctx);
-                    }
                     self.t_reply(ctx, code, &reason)
                 } else {
                     self.sl_reply(ctx, code, &reason, "sl")
@@ -249,6 +247,10 @@ impl Runtime {
                 }
             }
             "t_newtran" => self.t_newtran(ctx),
+            "t_uac_send" => {
+                let (m, r, nh, so, h, b) = (a!(0), a!(1), a!(2), a!(3), a!(4), a!(5));
+                self.t_uac_send(ctx, &m, &r, &nh, &so, &h, &b)
+            }
             "t_relay" | "t_relay_to_udp" | "t_relay_to_tcp" | "t_relay_to" => {
                 let to = if args.len() >= 2 {
                     let host = a!(0);
@@ -279,7 +281,7 @@ impl Runtime {
             }
             "t_check_trans" => self.t_check_trans(ctx),
             "t_precheck_trans" => self.t_precheck(ctx),
-            "t_on_reply" | "t_on_failure" | "t_on_branch" => {
+            "t_on_reply" | "t_on_failure" | "t_on_branch" | "t_on_branch_failure" => {
                 let name = a!(0);
                 let v = if name == "0" || name.is_empty() {
                     None

@@ -40,6 +40,7 @@ pub mod scenario;
 pub mod sip;
 pub mod sipfile;
 pub mod sqlops;
+mod tmlocal;
 mod trans;
 pub mod value;
 

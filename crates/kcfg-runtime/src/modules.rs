@@ -69,14 +69,16 @@ impl Runtime {
             match which {
                 "t_on_reply" => t.on_reply = v,
                 "t_on_failure" => t.on_failure = v,
+                "t_on_branch_failure" => t.on_branch_failure = v,
                 _ => t.on_branch = v,
             }
         } else {
-            let p = self.pending_t_on.get_or_insert((None, None, None));
+            let p = self.pending_t_on.get_or_insert_with(Default::default);
             match which {
-                "t_on_reply" => p.0 = v,
-                "t_on_failure" => p.1 = v,
-                _ => p.2 = v,
+                "t_on_reply" => p.reply = v,
+                "t_on_failure" => p.failure = v,
+                "t_on_branch_failure" => p.branch_failure = v,
+                _ => p.branch = v,
             }
         }
     }
@@ -92,14 +94,15 @@ impl Runtime {
                 )
             }
             None => match &self.pending_t_on {
-                Some(p) => (p.0.is_some(), p.1.is_some(), p.2.is_some()),
+                Some(p) => (p.reply.is_some(), p.failure.is_some(), p.branch.is_some()),
                 None => (false, false, false),
             },
         };
-        match what {
-            "onreply_route" => r,
-            "failure_route" => f,
-            "branch_route" => b,
+        // tm's t_is_set looks at the first character only (`b`, `f`, `o`)
+        match what.as_bytes().first() {
+            Some(b'o') => r,
+            Some(b'f') => f,
+            Some(b'b') => b,
             _ => false,
         }
     }

@@ -97,3 +97,84 @@ fn onsend_route_drop_of_a_tm_branch_is_reported() {
         s.unsupported
     );
 }
+
+fn logs(run: &Runner) -> Vec<String> {
+    run.records()
+        .iter()
+        .flat_map(|r| r.logs())
+        .map(|l| l.trim_start_matches("INFO: <script>: ").to_string())
+        .collect()
+}
+
+/// tm's local-response route: Kamailio 5.6 runs it only for the first reply
+/// tm makes in a process; `t_reply` on a request with no transaction sends
+/// nothing (fixtures/runtime/tmevents.* shows both with Kamailio 5.6.3).
+#[test]
+fn local_response_runs_once_and_t_reply_needs_a_transaction() {
+    let cfg = "loadmodule \"tm.so\"\nloadmodule \"sl.so\"\nloadmodule \"pv.so\"\n\
+        loadmodule \"xlog.so\"\nlisten=udp:127.0.0.1:5060\n\
+        request_route {\n\tif ($ci == \"c0\") {\n\t\tt_reply(\"404\", \"None\");\n\t\t\
+        xlog(\"L_INFO\", \"rc=$rc\\n\");\n\t\texit;\n\t}\n\
+        \tt_newtran();\n\tt_reply(\"486\", \"Busy $ci\");\n}\n\
+        event_route[tm:local-response] {\n\txlog(\"L_INFO\", \"local $rs $rr [$si]\\n\");\n}\n";
+    let config = Config::from_text("tm.cfg", cfg, &[]).unwrap();
+    let mut run = Runner::new(&config);
+    run.run(&options(3));
+    assert_eq!(
+        replies(&run),
+        ["SIP/2.0 486 Busy c1", "SIP/2.0 486 Busy c2"]
+    );
+    assert_eq!(logs(&run), ["rc=-1", "local 486 Busy c1 []"]);
+}
+
+/// The branch failure route runs for each failed branch, before
+/// failure_route, on the transaction's request; a branch added in
+/// failure_route has none unless it is armed again.
+#[test]
+fn branch_failure_route_runs_per_failed_branch() {
+    let cfg = "loadmodule \"tm.so\"\nloadmodule \"tmx.so\"\nloadmodule \"sl.so\"\n\
+        loadmodule \"pv.so\"\nloadmodule \"xlog.so\"\nlisten=udp:127.0.0.1:5060\n\
+        modparam(\"tm\", \"fr_timer\", 1000)\n\
+        request_route {\n\t$du = \"sip:127.0.0.1:5091\";\n\tt_on_branch_failure(\"bf\");\n\
+        \tt_on_failure(\"f\");\n\tt_relay();\n}\n\
+        event_route[tm:branch-failure:bf] {\n\txlog(\"L_INFO\", \"bf $T_reply_code $T_branch_idx\\n\");\n}\n\
+        failure_route[f] {\n\txlog(\"L_INFO\", \"f $T_reply_code\\n\");\n\
+        \tif ($T_reply_code == 408) {\n\t\t$du = \"sip:127.0.0.1:5092\";\n\t\tt_relay();\n\t}\n}\n";
+    let config = Config::from_text("bf.cfg", cfg, &[]).unwrap();
+    let mut run = Runner::new(&config);
+    // no next hop answers: two fr timeouts
+    run.run(&options(1));
+    assert_eq!(logs(&run), ["bf 408 0", "f 408"]);
+    assert!(run.summary().complete, "{:?}", run.summary().unsupported);
+}
+
+/// t_uac_send makes a request of tm's own: tm:local-request sees it (and
+/// may change it), and it goes to the next hop; without From it is refused.
+#[test]
+fn t_uac_send_runs_the_local_request_route() {
+    let cfg = "loadmodule \"tm.so\"\nloadmodule \"sl.so\"\nloadmodule \"pv.so\"\n\
+        loadmodule \"textops.so\"\nloadmodule \"xlog.so\"\nlisten=udp:127.0.0.1:5060\n\
+        request_route {\n\tt_uac_send(\"OPTIONS\", \"sip:p@127.0.0.1\", \"sip:127.0.0.1:5091\", \"\", \
+        \"From: <sip:k@127.0.0.1>\\r\\nTo: <sip:p@127.0.0.1>\\r\\n\", \"\");\n\
+        \txlog(\"L_INFO\", \"rc=$rc\\n\");\n\
+        \tt_uac_send(\"OPTIONS\", \"sip:p@127.0.0.1\", \"\", \"\", \"To: <sip:p@127.0.0.1>\\r\\n\", \"\");\n\
+        \txlog(\"L_INFO\", \"rc=$rc\\n\");\n}\n\
+        event_route[tm:local-request] {\n\txlog(\"L_INFO\", \"local $rm $ru $du $fu\\n\");\n\
+        \tappend_hf(\"X-L: 1\\r\\n\");\n}\n";
+    let config = Config::from_text("uac.cfg", cfg, &[]).unwrap();
+    let mut run = Runner::new(&config);
+    run.run(&options(1));
+    assert_eq!(
+        logs(&run),
+        [
+            "local OPTIONS sip:p@127.0.0.1 sip:127.0.0.1:5091 sip:k@127.0.0.1",
+            "rc=1",
+            "rc=-1"
+        ]
+    );
+    let sent: Vec<_> = run.records().iter().flat_map(|r| r.sent()).collect();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].start_line, "OPTIONS sip:p@127.0.0.1 SIP/2.0");
+    assert_eq!(sent[0].dst.port(), 5091);
+    assert!(sent[0].headers.iter().any(|(n, v)| n == "X-L" && v == "1"));
+}
