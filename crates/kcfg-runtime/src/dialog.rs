@@ -20,8 +20,14 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use crate::engine::{Ctx, Runtime};
+use std::net::SocketAddr;
+
+use kcfg_sema::RouteTable;
+
+use crate::capture::Proto;
+use crate::engine::{Ctx, Origin, RouteType, Runtime, FAKED_SIP_MSG};
 use crate::sip::SipMsg;
+use crate::tmlocal::NO_SOURCE;
 use crate::value::Val;
 
 pub(crate) const UNCONFIRMED: i64 = 1;
@@ -187,7 +193,7 @@ impl Runtime {
     }
 
     /// A reply tm sends upstream for a transaction with a dialog.
-    pub(crate) fn dlg_on_reply_out(&mut self, ti: usize, r: &SipMsg) {
+    pub(crate) fn dlg_on_reply_out(&mut self, ti: usize, r: &SipMsg, origin: Origin) {
         let Some(d) = self.trans[ti].dlg else { return };
         if self.trans[ti].method != "INVITE" {
             return;
@@ -200,12 +206,59 @@ impl Runtime {
         if dl.to_tag.is_none() && code < 300 {
             dl.to_tag = r.to_tag();
         }
+        let old = dl.state;
         dl.state = match (code, dl.state) {
             (101..=199, UNCONFIRMED | EARLY) => EARLY,
             (200..=299, UNCONFIRMED | EARLY | DELETED) => CONFIRMED_NA,
             (300.., UNCONFIRMED | EARLY) => DELETED,
             (_, s) => s,
         };
+        let new = dl.state;
+        // tm's callbacks see FAKED_REPLY for a reply tm made: the event
+        // route then runs on Kamailio's faked OPTIONS
+        let (msg, src) = match origin {
+            Origin::Relayed(from) => (r.clone(), from),
+            Origin::Local | Origin::RelayedLocal => match SipMsg::parse(FAKED_SIP_MSG.as_bytes()) {
+                Ok(m) => (m, NO_SOURCE),
+                Err(_) => return,
+            },
+        };
+        let (local, proto) = (self.trans[ti].local, self.trans[ti].proto);
+        self.dlg_event_route(d, old, new, msg, src, local, proto);
+    }
+
+    /// The dialog module's event routes (`dlg_run_event_route` in
+    /// dialog/dlg_handlers.c), on a state change of dialog `d`:
+    /// `dialog:start` when it becomes confirmed (CONFIRMED_NA),
+    /// `dialog:end` when a confirmed one is deleted, `dialog:failed` when
+    /// an unconfirmed or early one is. They run as LOCAL_ROUTE on `msg`
+    /// with the dialog as the current one (`$dlg_var`, `$dlg(...)`).
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn dlg_event_route(
+        &mut self,
+        d: usize,
+        old: i64,
+        new: i64,
+        msg: SipMsg,
+        src: SocketAddr,
+        local: SocketAddr,
+        proto: Proto,
+    ) {
+        if old == new {
+            return;
+        }
+        let name = match (old, new) {
+            (_, CONFIRMED_NA) => "dialog:start",
+            (CONFIRMED | CONFIRMED_NA, DELETED) => "dialog:end",
+            (UNCONFIRMED | EARLY, DELETED) => "dialog:failed",
+            _ => return,
+        };
+        let Some(rt) = self.prog.route_rc(RouteTable::Event, name) else {
+            return;
+        };
+        let mut ctx = self.new_ctx(msg, src, local, proto, RouteType::Local);
+        ctx.dlg = Some(d);
+        let _ = self.run_route_code(&mut ctx, &rt);
     }
 
     /// rr's callback when `loose_route()` processed a Route of ours
@@ -230,11 +283,16 @@ impl Runtime {
         let Some(d) = d else { return };
         ctx.dlg = Some(d);
         let dl = &mut self.dialogs.list[d];
+        let old = dl.state;
         match ctx.msg.method() {
             "ACK" if dl.state == CONFIRMED_NA => dl.state = CONFIRMED,
             "BYE" if dl.state == CONFIRMED_NA || dl.state == CONFIRMED => dl.state = DELETED,
             _ => {}
         }
+        let new = dl.state;
+        // dialog:end runs inside loose_route(), on the BYE
+        let (msg, src, local, proto) = (ctx.msg.clone(), ctx.src, ctx.local, ctx.proto);
+        self.dlg_event_route(d, old, new, msg, src, local, proto);
     }
 
     pub(crate) fn dlg_route_hook(&mut self, ctx: &mut Ctx, did: Option<String>) {

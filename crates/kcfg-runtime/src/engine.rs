@@ -52,6 +52,17 @@ pub enum RouteType {
     Local,
 }
 
+/// Where a reply tm sends upstream comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Origin {
+    /// made by tm (`t_reply`, `100 trying`): its callbacks see FAKED_REPLY
+    Local,
+    /// a reply received from this next hop, relayed
+    Relayed(SocketAddr),
+    /// the winning reply was tm's own (a timeout's 408), relayed
+    RelayedLocal,
+}
+
 /// The route names `t_on_reply`, `t_on_failure`, `t_on_branch` and
 /// `t_on_branch_failure` armed (on a transaction, or before it exists).
 #[derive(Debug, Clone, Default)]
@@ -2298,7 +2309,7 @@ impl Runtime {
             ctx.force_rport,
             Some(self.trans[ti].src),
         );
-        if self.uas_send(ti, r.clone(), "tm") {
+        if self.uas_send(ti, r.clone(), Origin::Local) {
             let (l, p) = (self.trans[ti].local, self.trans[ti].proto);
             self.local_response(l, p, &r);
         }
@@ -2307,7 +2318,7 @@ impl Runtime {
 
     /// Send `r` upstream on transaction `ti`; false when it is not sent (a
     /// final reply went already, or the transaction is tm's own).
-    fn uas_send(&mut self, ti: usize, r: SipMsg, by: &'static str) -> bool {
+    fn uas_send(&mut self, ti: usize, r: SipMsg, origin: Origin) -> bool {
         let code = r.status();
         let t = &mut self.trans[ti];
         if t.uac_local {
@@ -2318,15 +2329,15 @@ impl Runtime {
         }
         t.uas_code = t.uas_code.max(code);
         t.uas_reply = Some(r.clone());
-        self.dlg_on_reply_out(ti, &r);
+        self.dlg_on_reply_out(ti, &r, origin);
         let t = &self.trans[ti];
         let (p, l, s) = (t.proto, t.local, t.src);
-        let kind = if by == "relay" {
-            "relayed-reply"
-        } else {
+        let kind = if origin == Origin::Local {
             "reply"
+        } else {
+            "relayed-reply"
         };
-        self.sent(kind, if by == "relay" { "tm" } else { by }, p, l, s, &r);
+        self.sent(kind, "tm", p, l, s, &r);
         true
     }
 
@@ -2365,7 +2376,7 @@ impl Runtime {
                 ctx.force_rport,
                 Some(ctx.src),
             );
-            if self.uas_send(ti, r.clone(), "tm") {
+            if self.uas_send(ti, r.clone(), Origin::Local) {
                 self.local_response(ctx.local, ctx.proto, &r);
             }
         }
@@ -2679,7 +2690,7 @@ impl Runtime {
             }
             if code > 100 {
                 let r = relay_form(&ctx.msg);
-                self.uas_send(ti, r, "relay");
+                self.uas_send(ti, r, Origin::Relayed(src));
             }
             return;
         }
@@ -2712,7 +2723,8 @@ impl Runtime {
         }
         if (200..300).contains(&code) {
             let r = relay_form(&reply);
-            self.uas_send(ti, r, "relay");
+            let from = self.trans[ti].branches[bi].dst;
+            self.uas_send(ti, r, Origin::Relayed(from));
             return;
         }
         // wait for all branches
@@ -2768,7 +2780,12 @@ impl Runtime {
                     Some(self.trans[ti].src),
                 );
             }
-            self.uas_send(ti, r, "relay");
+            let origin = if local_gen {
+                Origin::RelayedLocal
+            } else {
+                Origin::Relayed(self.trans[ti].branches[bi].dst)
+            };
+            self.uas_send(ti, r, origin);
         }
     }
 

@@ -203,7 +203,9 @@ impl Runner {
             // messages, and happens with the next hops as they were then
             if p.ts > self.rt.clock {
                 self.rt.run_timers(p.ts);
-                self.records.extend(self.rt.take_records());
+                let new = self.rt.take_records();
+                self.ack_timer_replies(input, i, &new);
+                self.records.extend(new);
             }
             if let Some(cfg) = input.nexthop_changes.get(&i) {
                 for (k, v) in cfg {
@@ -250,13 +252,32 @@ impl Runner {
                 0.0
             };
         self.rt.run_timers(end);
-        self.records.extend(self.rt.take_records());
+        let new = self.rt.take_records();
+        self.ack_timer_replies(input, input.packets.len(), &new);
+        self.records.extend(new);
         self.flush(&mut sink);
         progress(input.packets.len());
     }
 
     pub fn records(&self) -> &[Record] {
         &self.records
+    }
+
+    /// A timer's final reply (tm's 408) to an INVITE of the first `upto`
+    /// packets: the scenario's client ACKs it as it does the others.
+    fn ack_timer_replies(&mut self, input: &Input, upto: usize, new: &[Record]) {
+        if !input.auto_ack
+            || !new
+                .iter()
+                .any(|r| r.sent().any(|s| s.start_line.starts_with("SIP/")))
+        {
+            return;
+        }
+        for (j, p) in input.packets.iter().enumerate().take(upto) {
+            if p.data.starts_with(b"INVITE ") && !input.no_auto_ack.contains(&j) {
+                self.auto_ack(p, new);
+            }
+        }
     }
 
     /// The client of a text scenario ACKs non-2xx final replies to its
