@@ -699,6 +699,9 @@ pub fn replay_kamailio(
                 await_final = true;
             } else if n == "no-auto-ack" {
                 auto_ack = false;
+            } else if n == "sleep" {
+                // `@sleep S`: pause before sending (kcfg's clock moves S too)
+                std::thread::sleep(Duration::from_secs_f64(a.parse().unwrap_or(0.0)));
             } else if n == "auth" {
                 auth = Some(a.clone());
             } else if let Some(idx) = n.strip_prefix("nh").and_then(|x| x.strip_suffix("-reply")) {

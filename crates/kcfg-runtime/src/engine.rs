@@ -188,7 +188,11 @@ pub struct Runtime {
     pub listen: Vec<(Proto, SocketAddr)>,
     pub(crate) vars: HashMap<String, Val>,
     pub(crate) shv: HashMap<String, Val>,
-    pub(crate) htable: HashMap<String, HashMap<String, Val>>,
+    pub(crate) htable: HashMap<String, crate::htable::HTable>,
+    /// the item `event_route[htable:expired:NAME]` runs for (`$shtrecord`)
+    pub(crate) sht_expired: Option<(String, Val)>,
+    /// the htable timer's next run (whole seconds; `timer_interval`)
+    pub(crate) sht_timer_at: Option<u64>,
     pub(crate) usrloc: BTreeMap<String, Vec<(String, f64)>>,
     pub(crate) trans: Vec<Trans>,
     pub clock: f64,
@@ -323,8 +327,8 @@ impl Runtime {
         for (m, p, v) in &prog.modparams {
             if m == "htable" && p == "htable" {
                 if let crate::ir::ParamVal::Str(s) = v {
-                    let name = s.split("=>").next().unwrap_or("").trim().to_string();
-                    htable.insert(name, HashMap::new());
+                    let (name, t) = crate::htable::HTable::from_spec(s);
+                    htable.insert(name, t);
                 }
             }
         }
@@ -334,6 +338,8 @@ impl Runtime {
             vars: HashMap::new(),
             shv: HashMap::new(),
             htable,
+            sht_expired: None,
+            sht_timer_at: None,
             usrloc: BTreeMap::new(),
             trans: Vec::new(),
             clock: 0.0,
@@ -463,7 +469,7 @@ impl Runtime {
         self.cur_omitted = (0, 0);
     }
 
-    fn begin(
+    pub(crate) fn begin(
         &mut self,
         trigger: &str,
         src: Option<SocketAddr>,
@@ -507,7 +513,7 @@ impl Runtime {
         });
     }
 
-    fn end(&mut self) {
+    pub(crate) fn end(&mut self) {
         let (routes, logs) = self.cur_omitted;
         if routes > 0 {
             self.cur.push(Step::Note {
@@ -673,6 +679,7 @@ impl Runtime {
 
     /// Advance the virtual clock to `t`, firing transaction timers.
     pub fn run_timers(&mut self, t: f64) {
+        self.run_htable_timer(t);
         loop {
             let mut next: Option<(f64, usize, usize)> = None;
             // only transactions with a branch still waiting
@@ -1599,11 +1606,28 @@ impl Runtime {
             "sht" => {
                 let n = self.pv_name(ctx, pv);
                 let (t, k) = n.split_once("=>").unwrap_or((&n, ""));
+                let now = self.now_secs();
                 self.htable
                     .get(t.trim())
-                    .and_then(|h| h.get(k.trim()))
-                    .cloned()
-                    .unwrap_or(Val::Null)
+                    .map_or(Val::Null, |h| h.get(k.trim(), now))
+            }
+            "shtex" => {
+                let n = self.pv_name(ctx, pv);
+                let (t, k) = n.split_once("=>").unwrap_or((&n, ""));
+                let now = self.now_secs();
+                Val::Int(
+                    self.htable
+                        .get(t.trim())
+                        .map_or(0, |h| h.expires_in(k.trim(), now)),
+                )
+            }
+            "shtrecord" => {
+                let n = self.pv_name(ctx, pv);
+                match (&self.sht_expired, n.as_str()) {
+                    (Some((k, _)), "key") => Val::Str(k.clone()),
+                    (Some((_, v)), "value") => v.clone(),
+                    _ => Val::Null,
+                }
             }
             "shtcn" | "shtcv" => Val::Int(0),
             "T_reply_code" => {
@@ -1741,11 +1765,15 @@ impl Runtime {
             "sht" => {
                 let n = self.pv_name(ctx, pv);
                 let (t, k) = n.split_once("=>").unwrap_or((&n, ""));
+                let now = self.now_secs();
                 let h = self.htable.entry(t.trim().to_string()).or_default();
                 if v.is_null() {
                     h.remove(k.trim());
                 } else {
-                    h.insert(k.trim().to_string(), v);
+                    h.set(k.trim(), v, now);
+                    if h.autoexpire > 0 && self.sht_timer_at.is_none() {
+                        self.sht_timer_at = Some(now + self.sht_interval());
+                    }
                 }
             }
             "dlg_var" => {

@@ -29,6 +29,7 @@ pub mod dispatcher;
 pub mod engine;
 pub mod event;
 mod funcs;
+pub mod htable;
 pub mod http;
 pub mod ir;
 pub mod jansson;
@@ -192,7 +193,11 @@ impl Runner {
             self.rt.ds_sets = dispatcher::parse_list(&input.dispatcher);
         }
         self.rt.ext.http.extend(input.http.iter().cloned());
-        // start-up event routes (htable:mod-init, ...) before any message
+        // start-up event routes (htable:mod-init, ...) before any message,
+        // at the time of the first one (Kamailio starts just before it)
+        if let Some(p) = input.packets.first() {
+            self.rt.clock = self.rt.clock.max(p.ts);
+        }
         self.rt.startup();
         self.records.extend(self.rt.take_records());
         for (i, p) in input.packets.iter().enumerate() {

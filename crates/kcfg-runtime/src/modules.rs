@@ -5,8 +5,10 @@ use std::net::IpAddr;
 
 use kcfg_sema::RouteTable;
 
-use crate::engine::{Ctx, FlowPub, Runtime};
+use crate::capture::Proto;
+use crate::engine::{Ctx, FlowPub, RouteType, Runtime};
 use crate::ir::Expr;
+use crate::sip::SipMsg;
 use crate::sip::{Header, NameAddr, Uri};
 
 impl Runtime {
@@ -431,6 +433,81 @@ impl Runtime {
         if let Some(h) = self.htable.get_mut(table) {
             h.remove(key);
         }
+    }
+
+    /// htable's `timer_interval` (seconds, default 20).
+    pub(crate) fn sht_interval(&self) -> u64 {
+        self.prog
+            .modparam_int("htable", "timer_interval", 20)
+            .max(1) as u64
+    }
+
+    /// The clock in whole seconds, as Kamailio's `time(NULL)`.
+    pub(crate) fn now_secs(&self) -> u64 {
+        self.clock.max(0.0) as u64
+    }
+
+    /// htable's timer (`ht_timer`, every `timer_interval` seconds, 20 by
+    /// default) up to `t`: expired items are removed, and
+    /// `event_route[htable:expired:NAME]` runs for each with `$shtrecord`.
+    pub(crate) fn run_htable_timer(&mut self, t: f64) {
+        // the timer's phase starts with the first item that can expire
+        let Some(mut at) = self.sht_timer_at else {
+            return;
+        };
+        let interval = self.sht_interval();
+        let until = t.max(0.0) as u64;
+        // the routes run at the tick's time; tm's timers keep their own
+        let saved = self.clock;
+        while at <= until {
+            self.clock = saved.max(at as f64);
+            if !self
+                .htable
+                .values()
+                .any(|h| h.items.values().any(|(_, e)| *e != 0))
+            {
+                // nothing can expire: skip the idle runs
+                at += (until - at) / interval * interval + interval;
+                break;
+            }
+            let mut names: Vec<String> = self.htable.keys().cloned().collect();
+            names.sort();
+            for name in names {
+                let gone = self
+                    .htable
+                    .get_mut(&name)
+                    .map(|h| h.take_expired(at))
+                    .unwrap_or_default();
+                if gone.is_empty() {
+                    continue;
+                }
+                let ev = format!("htable:expired:{name}");
+                let Some(rt) = self.prog.route_rc(RouteTable::Event, &ev) else {
+                    continue;
+                };
+                let Ok(msg) = SipMsg::parse(crate::engine::FAKED_SIP_MSG.as_bytes()) else {
+                    continue;
+                };
+                for item in gone {
+                    self.begin("timer", None, None, None, Some(&msg));
+                    let local = self.default_local(Proto::Udp);
+                    let mut ctx = self.new_ctx(
+                        msg.clone(),
+                        crate::tmlocal::NO_SOURCE,
+                        local,
+                        Proto::Udp,
+                        RouteType::Event,
+                    );
+                    self.sht_expired = Some(item);
+                    let _ = self.run_route_code(&mut ctx, &rt);
+                    self.sht_expired = None;
+                    self.end();
+                }
+            }
+            at += interval;
+        }
+        self.clock = saved;
+        self.sht_timer_at = Some(at);
     }
 }
 

@@ -178,3 +178,31 @@ fn t_uac_send_runs_the_local_request_route() {
     assert_eq!(sent[0].dst.port(), 5091);
     assert!(sent[0].headers.iter().any(|(n, v)| n == "X-L" && v == "1"));
 }
+
+/// htable's autoexpire on the clock of the messages: an item is `$null`
+/// once it expired, the timer ran `event_route[htable:expired:t]` for it,
+/// and a capture with a gap of decades does not spin the timer.
+#[test]
+fn htable_items_expire_on_the_message_clock() {
+    let cfg = "loadmodule \"sl.so\"\nloadmodule \"pv.so\"\nloadmodule \"htable.so\"\n\
+        listen=udp:127.0.0.1:5060\nmodparam(\"htable\", \"htable\", \"t=>size=4;autoexpire=60;\")\n\
+        modparam(\"htable\", \"timer_interval\", 1)\n\
+        request_route {\n\tif ($ci == \"c0\") {\n\t\t$sht(t=>a) = \"x\";\n\t}\n\
+        \tsl_send_reply(\"200\", \"a=$sht(t=>a) ex=$shv(ex)\");\n}\n\
+        event_route[htable:expired:t] {\n\t$shv(ex) = $shtrecord(key) + \"=\" + $shtrecord(value);\n}\n";
+    let config = Config::from_text("ht.cfg", cfg, &[]).unwrap();
+    let mut input = options(3);
+    input.packets[0].ts = 1_000.0;
+    input.packets[1].ts = 1_030.0;
+    input.packets[2].ts = 2_000_000_000.0;
+    let mut run = Runner::new(&config);
+    run.run(&input);
+    assert_eq!(
+        replies(&run),
+        [
+            "SIP/2.0 200 a=x ex=0",
+            "SIP/2.0 200 a=x ex=0",
+            "SIP/2.0 200 a=<null> ex=a=x"
+        ]
+    );
+}
