@@ -193,6 +193,8 @@ pub struct Runtime {
     pub(crate) sht_expired: Option<(String, Val)>,
     /// the htable timer's next run (whole seconds; `timer_interval`)
     pub(crate) sht_timer_at: Option<u64>,
+    /// requests per source IP in pike's sampling windows: (window, count)
+    pub(crate) pike_hits: HashMap<IpAddr, (u64, u64, u64)>,
     pub(crate) usrloc: BTreeMap<String, Vec<(String, f64)>>,
     pub(crate) trans: Vec<Trans>,
     pub clock: f64,
@@ -340,6 +342,7 @@ impl Runtime {
             htable,
             sht_expired: None,
             sht_timer_at: None,
+            pike_hits: HashMap::new(),
             usrloc: BTreeMap::new(),
             trans: Vec::new(),
             clock: 0.0,

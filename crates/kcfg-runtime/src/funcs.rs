@@ -320,8 +320,8 @@ impl Runtime {
             | "t_reset_fr"
             | "set_reply_no_connect"
             | "set_forward_no_connect"
-            | "msg_apply_changes"
-            | "pike_check_req" => 1,
+            | "msg_apply_changes" => 1,
+            "pike_check_req" => self.pike_check(ctx, &c.loc),
             "t_is_branch_route" => b(ctx.rtype == RouteType::Branch),
             "t_is_failure_route" => b(ctx.rtype == RouteType::Failure),
             "t_is_reply_route" => b(ctx.rtype == RouteType::OnReply),

@@ -7,6 +7,7 @@ use kcfg_sema::RouteTable;
 
 use crate::capture::Proto;
 use crate::engine::{Ctx, FlowPub, RouteType, Runtime};
+use crate::event::Step;
 use crate::ir::Expr;
 use crate::sip::SipMsg;
 use crate::sip::{Header, NameAddr, Uri};
@@ -433,6 +434,39 @@ impl Runtime {
         if let Some(h) = self.htable.get_mut(table) {
             h.remove(key);
         }
+    }
+
+    /// `pike_check_req()`: 1 (not blocked) while the source IP stays below
+    /// pike's density (`reqs_density_per_unit` requests, 30 by default, in a
+    /// `sampling_time_unit`, 2 s). pike's IP tree and its blocking are not
+    /// simulated: once an IP reaches the density the call is reported as
+    /// not simulated (the run is incomplete) instead of guessing.
+    pub(crate) fn pike_check(&mut self, ctx: &Ctx, at: &crate::ir::Loc) -> i64 {
+        let unit = self
+            .prog
+            .modparam_int("pike", "sampling_time_unit", 2)
+            .max(1) as u64;
+        let density = self
+            .prog
+            .modparam_int("pike", "reqs_density_per_unit", 30)
+            .max(1) as u64;
+        let window = self.now_secs() / unit;
+        let e = self.pike_hits.entry(ctx.src.ip()).or_insert((window, 0, 0));
+        // (current window, hits in it, hits in the one before)
+        if e.0 != window {
+            let prev = if e.0 + 1 == window { e.1 } else { 0 };
+            *e = (window, 0, prev);
+        }
+        e.1 += 1;
+        if e.1 >= density || e.2 >= density {
+            self.step(Step::Unsupported {
+                function: format!(
+                    "pike_check_req() with {density}+ requests per {unit} s from one IP (pike's blocking is not simulated)"
+                ),
+                at: at.clone(),
+            });
+        }
+        1
     }
 
     /// htable's `timer_interval` (seconds, default 20).

@@ -206,3 +206,32 @@ fn htable_items_expire_on_the_message_clock() {
         ]
     );
 }
+
+/// pike_check_req: below pike's density it lets requests through; a flood
+/// from one IP is reported as not simulated rather than guessed.
+#[test]
+fn pike_flood_is_reported_not_guessed() {
+    let cfg = "loadmodule \"sl.so\"\nloadmodule \"pike.so\"\nlisten=udp:127.0.0.1:5060\n\
+        modparam(\"pike\", \"reqs_density_per_unit\", 5)\n\
+        request_route {\n\tif (!pike_check_req()) {\n\t\texit;\n\t}\n\tsl_send_reply(\"200\", \"ok\");\n}\n";
+    let config = Config::from_text("pike.cfg", cfg, &[]).unwrap();
+    let mut slow = options(4);
+    for (i, p) in slow.packets.iter_mut().enumerate() {
+        p.ts = 100.0 + 10.0 * i as f64;
+    }
+    let mut run = Runner::new(&config);
+    run.run(&slow);
+    assert!(run.summary().complete, "{:?}", run.summary().unsupported);
+    let mut flood = options(6);
+    for p in flood.packets.iter_mut() {
+        p.ts = 100.5;
+    }
+    let mut run = Runner::new(&config);
+    run.run(&flood);
+    assert!(!run.summary().complete);
+    assert!(run
+        .summary()
+        .unsupported
+        .keys()
+        .any(|k| k.starts_with("pike_check_req()")));
+}
