@@ -40,7 +40,7 @@ pub mod scenario;
 pub mod sip;
 pub mod sipfile;
 pub mod sqlops;
-mod trans;
+pub mod trans;
 pub mod value;
 
 use std::net::SocketAddr;
