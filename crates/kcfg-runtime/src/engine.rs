@@ -1358,6 +1358,10 @@ impl Runtime {
                         let v = self.get_pv(ctx, x);
                         crate::trans::Param::Pv(v)
                     }
+                    // the json module's string parameters are spve
+                    None if tr.class.eq_ignore_ascii_case("json") => {
+                        crate::trans::Param::Spve(self.fmt(ctx, p))
+                    }
                     None => crate::trans::Param::Lit(p.raw.clone()),
                 });
             }

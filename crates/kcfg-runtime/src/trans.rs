@@ -14,6 +14,7 @@
 //! whose result in Kamailio depends on memory past the value (reads beyond
 //! the string's end), is [`TrErr::Unsupported`].
 
+use crate::jansson::J;
 use crate::value::Val;
 
 /// A transformation parameter: literal text as written in the config (not
@@ -23,6 +24,9 @@ use crate::value::Val;
 pub enum Param {
     Lit(String),
     Pv(Val),
+    /// literal text with its PVs substituted (the json module's
+    /// parameters are `spve` strings: `{json.parse,a.$var(k)}`)
+    Spve(String),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -138,6 +142,7 @@ fn apply_one(class: &str, sub: &str, params: &[Param], v: V) -> Result<V, TrErr>
         "url" => tr_url(sub, v),
         "msrpuri" => tr_msrpuri(sub, v),
         "re" if sub == "subst" => tr_re_subst(params, v),
+        "json" => tr_json(sub, params, v),
         c => Err(unsupported(c, sub)),
     }
 }
@@ -152,7 +157,7 @@ fn nparam(params: &[Param], i: usize) -> Result<i64, TrErr> {
     match params.get(i) {
         None => Err(TrErr::Fail),
         Some(Param::Pv(Val::Int(n))) => Ok(*n as i32 as i64),
-        Some(Param::Pv(_)) => Err(TrErr::Fail),
+        Some(Param::Pv(_)) | Some(Param::Spve(_)) => Err(TrErr::Fail),
         Some(Param::Lit(l)) => {
             let b = l.as_bytes();
             let mut p = 0;
@@ -190,6 +195,7 @@ fn sparam(params: &[Param], i: usize) -> Result<Vec<u8>, TrErr> {
             _ => Err(TrErr::Fail),
         },
         Some(Param::Lit(l)) => Ok(lit_sparam(l)),
+        Some(Param::Spve(t)) => Ok(t.as_bytes().to_vec()),
     }
 }
 
@@ -726,7 +732,7 @@ fn select_sep(params: &[Param]) -> Result<u8, TrErr> {
     }
     let raw = match params.get(1) {
         Some(Param::Lit(l)) => l.as_bytes().to_vec(),
-        Some(Param::Pv(_)) => {
+        Some(Param::Pv(_)) | Some(Param::Spve(_)) => {
             return Err(TrErr::Unsupported("s.select with a PV separator".into()))
         }
         None => return Err(TrErr::Fail),
@@ -1343,7 +1349,7 @@ fn tr_paramlist(sub: &str, params: &[Param], v: V) -> Result<V, TrErr> {
                 }
                 sep = s[0];
             }
-            Param::Pv(_) => return Err(TrErr::Fail),
+            Param::Pv(_) | Param::Spve(_) => return Err(TrErr::Fail),
         }
     }
     let mut sv: &[u8] = &b;
@@ -1957,6 +1963,89 @@ fn tr_msrpuri(sub: &str, v: V) -> Result<V, TrErr> {
     })
 }
 
+// ------------------------------------------------------------ json.*
+
+fn tr_json(sub: &str, params: &[Param], v: V) -> Result<V, TrErr> {
+    let Some(b) = v.bytes() else {
+        return Err(TrErr::Fail);
+    };
+    match sub {
+        // Kamailio 5.6.3 cannot parse `{json.encode}` (json_tr_parse
+        // compares "encode" with a 5-character length): a config that
+        // uses it does not start
+        "parse" => {
+            let field = sparam(params, 0)?;
+            let text = std::str::from_utf8(&b)
+                .map_err(|_| TrErr::Unsupported("json.parse of non-UTF-8".into()))?;
+            let Ok(root) = crate::jansson::loads_jsonc(text) else {
+                return Ok(V::Str(vec![]));
+            };
+            let field = String::from_utf8_lossy(&field).into_owned();
+            let mut cur = Some(&root);
+            for tok in field.split('.') {
+                // sscanf("%[^[][%[^]]]") into 25-byte buffers: an empty or
+                // long name, or one starting with '[', is undefined there
+                let (name, idx) = match tok.find('[') {
+                    Some(i) => (&tok[..i], Some(&tok[i + 1..])),
+                    None => (tok, None),
+                };
+                if name.is_empty() || name.len() > 24 {
+                    return Err(unsupported("json", "parse with this path"));
+                }
+                let Some(J::Obj(o)) = cur else {
+                    cur = None;
+                    break;
+                };
+                // repeated keys: json-c keeps the last
+                cur = o.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v);
+                if let (Some(J::Arr(a)), Some(ix)) = (cur, idx) {
+                    let ix = ix.split(']').next().unwrap_or("");
+                    if ix.is_empty() || ix.len() > 24 {
+                        return Err(unsupported("json", "parse with this path"));
+                    }
+                    let n = atoi(ix.as_bytes());
+                    cur = if n >= 0 { a.get(n as usize) } else { None };
+                }
+                if matches!(cur, Some(J::Null)) {
+                    cur = None;
+                }
+                if cur.is_none() {
+                    break;
+                }
+            }
+            Ok(V::Str(match cur {
+                None => vec![],
+                Some(J::Str(x)) => x.clone().into_bytes(),
+                Some(j) => crate::jansson::dumps_jsonc(j).into_bytes(),
+            }))
+        }
+        _ => Err(unsupported("json", sub)),
+    }
+}
+
+/// C's `atoi`: blanks, a sign, digits; anything else ends it.
+fn atoi(b: &[u8]) -> i64 {
+    let mut i = 0;
+    while i < b.len() && matches!(b[i], b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c) {
+        i += 1;
+    }
+    let mut neg = false;
+    if i < b.len() && (b[i] == b'-' || b[i] == b'+') {
+        neg = b[i] == b'-';
+        i += 1;
+    }
+    let mut n: i64 = 0;
+    while i < b.len() && b[i].is_ascii_digit() {
+        n = (n * 10 + (b[i] - b'0') as i64) as i32 as i64;
+        i += 1;
+    }
+    if neg {
+        -n
+    } else {
+        n
+    }
+}
+
 // ------------------------------------------------------------ re.subst
 
 fn tr_re_subst(params: &[Param], v: V) -> Result<V, TrErr> {
@@ -1973,7 +2062,9 @@ fn tr_re_subst(params: &[Param], v: V) -> Result<V, TrErr> {
                 }
                 match p {
                     Param::Lit(l) => t.push_str(l),
-                    Param::Pv(_) => return Err(TrErr::Unsupported("re.subst with a PV".into())),
+                    Param::Pv(_) | Param::Spve(_) => {
+                        return Err(TrErr::Unsupported("re.subst with a PV".into()))
+                    }
                 }
             }
             t.into_bytes()
@@ -2133,7 +2224,10 @@ mod tests {
             apply("s", "int", &[], Val::Str("12a".into())),
             Err(TrErr::Fail)
         );
-        assert_eq!(apply("s", "int", &[], Val::Str("".into())), Err(TrErr::Fail));
+        assert_eq!(
+            apply("s", "int", &[], Val::Str("".into())),
+            Err(TrErr::Fail)
+        );
         assert_eq!(apply("s", "len", &[], Val::Null), Err(TrErr::Fail));
     }
 
