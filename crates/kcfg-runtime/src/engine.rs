@@ -1397,8 +1397,8 @@ impl Runtime {
 
     /// `pv == lit` for the message PVs that are a string (or null) and can
     /// be read without copying; `None`: evaluate the general way. Same
-    /// result as `eval` + `binop`: with `==` a null PV equals no string,
-    /// with `eq` (`str_op`) it is `""`.
+    /// result as `eval` + `binop`: a null PV equals `""` (with `==` and
+    /// `eq` alike).
     fn pv_eq_static(&mut self, ctx: &Ctx, pv: &Pv, lit: &str, str_op: bool) -> Option<bool> {
         if !pv.trs.is_empty() {
             return None;
@@ -1422,11 +1422,10 @@ impl Runtime {
             "ua" => m.header("user-agent"),
             _ => return None,
         };
-        Some(if str_op {
-            v.unwrap_or("") == lit
-        } else {
-            v == Some(lit)
-        })
+        // undefined takes the type of the other side: "" (measured for
+        // `$rU == ""` without a user and `$ua == ""` without the header)
+        let _ = str_op;
+        Some(v.unwrap_or("") == lit)
     }
 
     fn get_pv_raw(&mut self, ctx: &mut Ctx, pv: &Pv) -> Val {

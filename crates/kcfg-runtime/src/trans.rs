@@ -1187,8 +1187,16 @@ pub(crate) fn parse_uri(b: &[u8]) -> Option<PUri> {
     Some(u)
 }
 
+/// `urn:` URIs: Kamailio's parser splits them in a way not followed here.
+fn is_urn(b: &[u8]) -> bool {
+    b.len() >= 4 && b[..4].eq_ignore_ascii_case(b"urn:")
+}
+
 fn tr_uri(sub: &str, params: &[Param], v: V) -> Result<V, TrErr> {
     let b = nonempty(&v)?;
+    if is_urn(&b) {
+        return Err(unsupported("uri", "of a urn: URI"));
+    }
     let mut pb: &[u8] = &b;
     if b.len() > 4 && b[b.len() - 1] == b';' {
         pb = &b[..b.len() - 1];
@@ -1512,6 +1520,9 @@ fn parse_to_body(b: &[u8]) -> Option<ToBody> {
 fn tr_tobody(sub: &str, v: V) -> Result<V, TrErr> {
     let b = nonempty(&v)?;
     let tb = parse_to_body(&b).ok_or(TrErr::Fail)?;
+    if is_urn(&tb.uri) {
+        return Err(unsupported("tobody", "with a urn: URI"));
+    }
     let u = parse_uri(&tb.uri).ok_or(TrErr::Fail)?;
     Ok(match sub {
         "uri" => V::Str(tb.uri),
@@ -1614,6 +1625,7 @@ fn tr_line(sub: &str, params: &[Param], v: V) -> Result<V, TrErr> {
 fn tr_urialias(sub: &str, v: V) -> Result<V, TrErr> {
     let b = nonempty(&v)?;
     Ok(match sub {
+        "encode" if is_urn(&b) => return Err(unsupported("urialias", "encode of a urn: URI")),
         "encode" => match parse_uri(&b) {
             None => V::Str(vec![]),
             Some(u) => {
