@@ -871,10 +871,12 @@ pub fn replay_kamailio(
         }
         let data = std::fs::read(&log_path).unwrap_or_default();
         if data.len() > log_pos {
-            let chunk = String::from_utf8_lossy(&data[log_pos..]).into_owned();
-            if let Some(cut) = chunk.rfind('\n') {
+            // cut at the last line feed of the raw bytes: a lossy copy is
+            // longer than the bytes where a value is not UTF-8
+            if let Some(cut) = data[log_pos..].iter().rposition(|b| *b == b'\n') {
+                let chunk = String::from_utf8_lossy(&data[log_pos..log_pos + cut]).into_owned();
                 log_pos += cut + 1;
-                for l in chunk[..cut].lines() {
+                for l in chunk.lines() {
                     if l.contains("<script>") {
                         exchanges[i].logs.push(
                             norm.ports(&pid_prefix.replace(l, ""))

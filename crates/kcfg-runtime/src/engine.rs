@@ -232,6 +232,11 @@ pub struct Runtime {
     pub ds_sets: Vec<(i64, Vec<crate::dispatcher::DsDest>)>,
     pub(crate) ds_rr: HashMap<i64, u32>,
     pub(crate) regexes: HashMap<(String, bool), Option<regex::Regex>>,
+    /// the last `get_pv` failed (a transformation error): see `fmt`
+    pub(crate) pv_failed: bool,
+    /// what xlog prints for the last `get_pv` when it is not the value's
+    /// string (`{s.int}` of "007" is 7 printed as "007")
+    pub(crate) pv_display: Option<String>,
     /// transaction key → transactions (see `tkey`)
     pub(crate) trans_by_key: HashMap<String, Vec<usize>>,
     /// Via branch of a forwarded request → (transaction, branch)
@@ -374,6 +379,8 @@ impl Runtime {
             ds_sets: Vec::new(),
             ds_rr: HashMap::new(),
             regexes: HashMap::new(),
+            pv_failed: false,
+            pv_display: None,
             trans_by_key: HashMap::new(),
             branch_index: HashMap::new(),
             open_trans: Default::default(),
@@ -1173,7 +1180,9 @@ impl Runtime {
                     (Val::Int(x), _) => b.to_int() == Some(*x),
                     (Val::Null, Val::Int(y)) => *y == 0,
                     (Val::Null, Val::Null) => true,
-                    (Val::Null, Val::Str(_)) => false,
+                    // undefined (a $null PV, a failed transformation) takes
+                    // the other side's type: "" (rvalue.c, measured)
+                    (Val::Null, Val::Str(y)) => y.is_empty(),
                     (Val::Str(x), Val::Null) => {
                         let _ = x;
                         false
@@ -1319,9 +1328,14 @@ impl Runtime {
             match p {
                 FmtPart::Lit(l) => s.push_str(l),
                 FmtPart::Pv(pv) => {
+                    self.pv_display = None;
                     let v = self.get_pv(ctx, pv);
-                    s.push_str(&v.as_str());
-                    if v.is_null() {
+                    match self.pv_display.take() {
+                        Some(d) => s.push_str(&d),
+                        None => s.push_str(&v.as_str()),
+                    }
+                    // a failed transformation prints nothing (pv_printf)
+                    if v.is_null() && !std::mem::take(&mut self.pv_failed) {
                         s.push_str("<null>");
                     }
                 }
@@ -1371,32 +1385,71 @@ impl Runtime {
     pub(crate) fn get_pv(&mut self, ctx: &mut Ctx, pv: &Pv) -> Val {
         let v = self.get_pv_raw(ctx, pv);
         if pv.trs.is_empty() {
+            self.pv_failed = false;
             return v;
         }
-        let mut v = v;
+        // parameters first: a parameter that is a PV (`{s.substr,$var(i),1}`)
+        // gives its value; any other is literal text (Kamailio does not
+        // interpolate `a$var(x)`)
+        let mut chain = Vec::with_capacity(pv.trs.len());
         for tr in &pv.trs {
-            let params: Vec<String> = tr.params.iter().map(|p| self.fmt(ctx, p)).collect();
-            match crate::trans::apply(&tr.class, &tr.sub, &params, v) {
-                Ok(nv) => v = nv,
-                Err(name) => {
-                    self.step(Step::Unsupported {
-                        function: format!("transformation {{{}}}", name),
-                        at: Loc {
-                            file: "".into(),
-                            line: 0,
-                        },
-                    });
-                    return Val::Null;
-                }
+            let mut params = Vec::with_capacity(tr.params.len());
+            for p in &tr.params {
+                let lone_pv = match p.parts.as_slice() {
+                    [FmtPart::Pv(x)] => Some(x),
+                    [FmtPart::Lit(l), FmtPart::Pv(x)]
+                        if l.trim_start_matches([' ', '\t', '\n']).is_empty() =>
+                    {
+                        Some(x)
+                    }
+                    _ => None,
+                };
+                params.push(match lone_pv {
+                    Some(x) => {
+                        let v = self.get_pv(ctx, x);
+                        crate::trans::Param::Pv(v)
+                    }
+                    // the json module's string parameters are spve
+                    None if tr.class.eq_ignore_ascii_case("json") => {
+                        crate::trans::Param::Spve(self.fmt(ctx, p))
+                    }
+                    None => crate::trans::Param::Lit(p.raw.clone()),
+                });
+            }
+            chain.push((tr.class.as_str(), tr.sub.as_str(), params));
+        }
+        match crate::trans::apply_chain(&chain, v) {
+            Ok((v, display)) => {
+                self.pv_failed = false;
+                self.pv_display = display;
+                v
+            }
+            Err(crate::trans::TrErr::Fail) => {
+                // Kamailio: the PV has no value (xlog prints nothing for it,
+                // an assignment gets $null)
+                self.pv_failed = true;
+                self.pv_display = None;
+                Val::Null
+            }
+            Err(crate::trans::TrErr::Unsupported(name)) => {
+                self.pv_failed = false;
+                self.pv_display = None;
+                self.step(Step::Unsupported {
+                    function: format!("transformation {{{}}}", name),
+                    at: Loc {
+                        file: "".into(),
+                        line: 0,
+                    },
+                });
+                Val::Null
             }
         }
-        v
     }
 
     /// `pv == lit` for the message PVs that are a string (or null) and can
     /// be read without copying; `None`: evaluate the general way. Same
-    /// result as `eval` + `binop`: with `==` a null PV equals no string,
-    /// with `eq` (`str_op`) it is `""`.
+    /// result as `eval` + `binop`: a null PV equals `""` (with `==` and
+    /// `eq` alike).
     fn pv_eq_static(&mut self, ctx: &Ctx, pv: &Pv, lit: &str, str_op: bool) -> Option<bool> {
         if !pv.trs.is_empty() {
             return None;
@@ -1420,11 +1473,10 @@ impl Runtime {
             "ua" => m.header("user-agent"),
             _ => return None,
         };
-        Some(if str_op {
-            v.unwrap_or("") == lit
-        } else {
-            v == Some(lit)
-        })
+        // undefined takes the type of the other side: "" (measured for
+        // `$rU == ""` without a user and `$ua == ""` without the header)
+        let _ = str_op;
+        Some(v.unwrap_or("") == lit)
     }
 
     fn get_pv_raw(&mut self, ctx: &mut Ctx, pv: &Pv) -> Val {

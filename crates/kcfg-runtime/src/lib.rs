@@ -42,7 +42,7 @@ pub mod sip;
 pub mod sipfile;
 pub mod sqlops;
 mod tmlocal;
-mod trans;
+pub mod trans;
 pub mod value;
 
 use std::net::SocketAddr;
