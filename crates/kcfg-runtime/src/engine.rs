@@ -161,6 +161,12 @@ pub(crate) struct Ctx {
     pub(crate) dlg: Option<usize>,
     /// `$dlg_var`s set while the message has no dialog
     pub(crate) dlg_vars: BTreeMap<String, Val>,
+    /// nathelper rewrote the first Contact URI (`fix_nated_contact`,
+    /// `set_contact_alias`): Kamailio refuses a second rewrite
+    pub(crate) contact_fixed: bool,
+    /// nathelper's `add_rcv_param` added `received` to the Contacts: a lump
+    /// registrar's `save()` does not see
+    pub(crate) rcv_param_added: bool,
 }
 
 /// A scripted answer of a next hop (from a `.sip` scenario): code and reason.
@@ -178,7 +184,7 @@ pub struct Runtime {
     pub(crate) vars: HashMap<String, Val>,
     pub(crate) shv: HashMap<String, Val>,
     pub(crate) htable: HashMap<String, HashMap<String, Val>>,
-    pub(crate) usrloc: BTreeMap<String, Vec<(String, f64)>>,
+    pub(crate) usrloc: BTreeMap<String, Vec<crate::modules::Binding>>,
     pub(crate) trans: Vec<Trans>,
     pub clock: f64,
     pub(crate) counter: u64,
@@ -772,6 +778,8 @@ impl Runtime {
             ds_left: Vec::new(),
             dlg: None,
             dlg_vars: BTreeMap::new(),
+            contact_fixed: false,
+            rcv_param_added: false,
         }
     }
 
@@ -1656,6 +1664,10 @@ impl Runtime {
                 Val::Null
             }
         }
+    }
+
+    pub(crate) fn avps_pub<'a>(&'a mut self, ctx: &Ctx) -> &'a mut HashMap<String, Vec<Val>> {
+        self.avps(ctx)
     }
 
     fn avps<'a>(&'a mut self, ctx: &Ctx) -> &'a mut HashMap<String, Vec<Val>> {

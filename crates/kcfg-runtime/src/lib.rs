@@ -35,6 +35,7 @@ pub mod jansson;
 pub mod modext;
 mod modules;
 pub mod mqueue;
+pub mod nathelper;
 pub mod permissions;
 pub mod scenario;
 pub mod sip;

@@ -32,6 +32,14 @@ pub const SIMULATED_EXT: &[&str] = &[
     "http_client_query",
     "http_client_get",
     "http_connect",
+    "fix_nated_contact",
+    "fix_nated_register",
+    "set_contact_alias",
+    "add_contact_alias",
+    "handle_ruri_alias",
+    "add_rcv_param",
+    "is_rfc1918",
+    "fix_nated_sdp",
 ];
 
 /// Module state that outlives a message.
@@ -67,6 +75,9 @@ impl Runtime {
         }
         if n.starts_with("allow_") {
             return self.perm_call(ctx, c);
+        }
+        if let Some(r) = self.nathelper_call(ctx, c) {
+            return Some(r);
         }
         None
     }
