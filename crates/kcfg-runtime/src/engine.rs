@@ -2835,6 +2835,10 @@ impl Runtime {
             .and_then(|bi| self.trans[ti].branches[bi].reply.clone())
     }
 
+    pub(crate) fn best_branch_pub(&self, ti: usize) -> Option<usize> {
+        self.best_branch(ti)
+    }
+
     /// The branch whose reply tm would pick.
     fn best_branch(&self, ti: usize) -> Option<usize> {
         // get_prio in tm/t_reply.c: 2xx, then 6xx, 3xx, 4xx (401, 407, 415,

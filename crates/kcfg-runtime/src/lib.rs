@@ -32,6 +32,7 @@ mod funcs;
 pub mod http;
 pub mod ir;
 pub mod jansson;
+pub mod misc;
 pub mod modext;
 mod modules;
 pub mod mqueue;

@@ -40,6 +40,17 @@ pub const SIMULATED_EXT: &[&str] = &[
     "add_rcv_param",
     "is_rfc1918",
     "fix_nated_sdp",
+    "sht_lock",
+    "sht_unlock",
+    "has_body",
+    "t_send_reply",
+    "t_lookup_request",
+    "t_branch_timeout",
+    "t_retransmit_reply",
+    "isdsturiset",
+    "options_reply",
+    "is_avp_set",
+    "avp_delete",
 ];
 
 /// Module state that outlives a message.
@@ -77,6 +88,9 @@ impl Runtime {
             return self.perm_call(ctx, c);
         }
         if let Some(r) = self.nathelper_call(ctx, c) {
+            return Some(r);
+        }
+        if let Some(r) = self.misc_call(ctx, c) {
             return Some(r);
         }
         None

@@ -206,3 +206,35 @@ fn else_if_chain_runs_one_branch() {
     );
     assert_eq!(logs(&r), ["two", "three", "else"]);
 }
+
+#[test]
+fn has_body_needs_a_content_length_and_compares_mime_codes() {
+    use kcfg_runtime::misc::has_body;
+    use kcfg_runtime::sip::SipMsg;
+    let m = |extra: &str, body: &str| {
+        SipMsg::parse(
+            format!(
+                "MESSAGE sip:b@h SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bK-1\r\n\
+                 From: <sip:a@b>;tag=1\r\nTo: <sip:b@h>\r\nCall-ID: x\r\nCSeq: 1 MESSAGE\r\n{extra}\r\n{body}"
+            )
+            .as_bytes(),
+        )
+        .unwrap()
+    };
+    // no Content-Length header: no body for has_body, whatever follows
+    assert_eq!(has_body(&m("", "hello"), None), -1);
+    assert_eq!(has_body(&m("Content-Length: 0\r\n", ""), None), -1);
+    let plain = m("Content-Type: text/plain\r\nContent-Length: 5\r\n", "hello");
+    assert_eq!(has_body(&plain, None), 1);
+    assert_eq!(has_body(&plain, Some("text/plain")), 1);
+    assert_eq!(has_body(&plain, Some("application/sdp")), -1);
+    // without Content-Type the body counts as application/sdp
+    let bare = m("Content-Length: 5\r\n", "hello");
+    assert_eq!(has_body(&bare, Some("application/sdp")), 1);
+    // two unknown subtypes of one type have the same code
+    let foo = m(
+        "Content-Type: application/foo\r\nContent-Length: 5\r\n",
+        "hello",
+    );
+    assert_eq!(has_body(&foo, Some("application/bar")), 1);
+}
