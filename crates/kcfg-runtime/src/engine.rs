@@ -172,6 +172,12 @@ pub(crate) struct Ctx {
     pub(crate) dlg: Option<usize>,
     /// `$dlg_var`s set while the message has no dialog
     pub(crate) dlg_vars: BTreeMap<String, Val>,
+    /// nathelper rewrote the first Contact URI (`fix_nated_contact`,
+    /// `set_contact_alias`): Kamailio refuses a second rewrite
+    pub(crate) contact_fixed: bool,
+    /// nathelper's `add_rcv_param` added `received` to the Contacts: a lump
+    /// registrar's `save()` does not see
+    pub(crate) rcv_param_added: bool,
 }
 
 /// A scripted answer of a next hop (from a `.sip` scenario): code and reason.
@@ -195,7 +201,7 @@ pub struct Runtime {
     pub(crate) sht_timer_at: Option<u64>,
     /// requests per source IP in pike's sampling windows: (window, count)
     pub(crate) pike_hits: HashMap<IpAddr, (u64, u64, u64)>,
-    pub(crate) usrloc: BTreeMap<String, Vec<(String, f64)>>,
+    pub(crate) usrloc: BTreeMap<String, Vec<crate::modules::Binding>>,
     pub(crate) trans: Vec<Trans>,
     pub clock: f64,
     pub(crate) counter: u64,
@@ -800,6 +806,8 @@ impl Runtime {
             ds_left: Vec::new(),
             dlg: None,
             dlg_vars: BTreeMap::new(),
+            contact_fixed: false,
+            rcv_param_added: false,
         }
     }
 
@@ -1746,6 +1754,10 @@ impl Runtime {
                 Val::Null
             }
         }
+    }
+
+    pub(crate) fn avps_pub<'a>(&'a mut self, ctx: &Ctx) -> &'a mut HashMap<String, Vec<Val>> {
+        self.avps(ctx)
     }
 
     fn avps<'a>(&'a mut self, ctx: &Ctx) -> &'a mut HashMap<String, Vec<Val>> {
@@ -2921,6 +2933,10 @@ impl Runtime {
     fn best_reply(&self, ti: usize) -> Option<SipMsg> {
         self.best_branch(ti)
             .and_then(|bi| self.trans[ti].branches[bi].reply.clone())
+    }
+
+    pub(crate) fn best_branch_pub(&self, ti: usize) -> Option<usize> {
+        self.best_branch(ti)
     }
 
     /// The branch whose reply tm would pick.

@@ -319,9 +319,15 @@ impl Runtime {
             | "t_set_fr"
             | "t_reset_fr"
             | "set_reply_no_connect"
-            | "set_forward_no_connect"
-            | "msg_apply_changes" => 1,
+            | "set_forward_no_connect" => 1,
             "pike_check_req" => self.pike_check(ctx, &c.loc),
+            "msg_apply_changes" => {
+                // the lumps become the message: nathelper may rewrite the
+                // (re-parsed) Contact again, registrar sees added params
+                ctx.contact_fixed = false;
+                ctx.rcv_param_added = false;
+                1
+            }
             "t_is_branch_route" => b(ctx.rtype == RouteType::Branch),
             "t_is_failure_route" => b(ctx.rtype == RouteType::Failure),
             "t_is_reply_route" => b(ctx.rtype == RouteType::OnReply),
@@ -460,10 +466,6 @@ impl Runtime {
                 b(self.usrloc_has(&aor))
             }
             "is_first_hop" => b(ctx.msg.header_elems("via").len() <= 1),
-            "nat_uac_test" => {
-                let flags: i64 = a!(0).trim().parse().unwrap_or(0);
-                self.nat_uac_test(ctx, flags)
-            }
             "rewriteuri" | "seturi" => {
                 let u = a!(0);
                 ctx.msg.set_ruri(&u);

@@ -486,25 +486,19 @@ impl Lower<'_> {
             IF_STMT => {
                 let mut cond = None;
                 let mut then = Vec::new();
-                let mut els = Vec::new();
+                let mut elses = Vec::new();
                 for c in n.children() {
                     match c.kind() {
-                        ELSE_BRANCH => {
-                            // `else if (...)` is an IF_KW + cond + body inside the branch
-                            if c.children_with_tokens().any(|e| e.kind() == IF_KW) {
-                                let mut inner = Vec::new();
-                                self.if_like(&c, &mut inner);
-                                els.extend(inner);
-                            } else {
-                                for s in c.children() {
-                                    self.stmt(&s, &mut els);
-                                }
-                            }
-                        }
+                        ELSE_BRANCH => elses.push(c),
                         _ if cond.is_none() => cond = Some(self.expr(&c)),
                         _ => self.stmt(&c, &mut then),
                     }
                 }
+                // `if {} else if {} else {}` is one IF_STMT with two
+                // ELSE_BRANCH children: each one is the else of the
+                // `else if` before it
+                let mut els = Vec::new();
+                self.else_chain(&elses, &mut els);
                 Stmt::If(cond.unwrap_or(Expr::Int(0)), then, els)
             }
             SWITCH_STMT => {
@@ -557,29 +551,40 @@ impl Lower<'_> {
         out.push(StmtL { stmt, loc });
     }
 
-    /// The `if (...) body` inside an ELSE_BRANCH.
-    fn if_like(&self, n: &SyntaxNode, out: &mut Vec<StmtL>) {
+    /// The else branches of an IF_STMT, in order: an `else if (...) body`
+    /// takes the branches after it as its own else.
+    fn else_chain(&self, branches: &[SyntaxNode], out: &mut Vec<StmtL>) {
+        let Some((b, rest)) = branches.split_first() else {
+            return;
+        };
+        if b.children_with_tokens()
+            .any(|e| e.kind() == SyntaxKind::IF_KW)
+        {
+            self.if_like(b, rest, out);
+        } else {
+            for s in b.children() {
+                self.stmt(&s, out);
+            }
+        }
+    }
+
+    /// The `if (...) body` inside an ELSE_BRANCH; `rest`: the ELSE_BRANCH
+    /// siblings after it (its else, unless it holds its own).
+    fn if_like(&self, n: &SyntaxNode, rest: &[SyntaxNode], out: &mut Vec<StmtL>) {
         let loc = self.loc(n);
         let mut cond = None;
         let mut then = Vec::new();
-        let mut els = Vec::new();
+        let mut inner = Vec::new();
         for c in n.children() {
             match c.kind() {
-                SyntaxKind::ELSE_BRANCH => {
-                    if c.children_with_tokens()
-                        .any(|e| e.kind() == SyntaxKind::IF_KW)
-                    {
-                        self.if_like(&c, &mut els);
-                    } else {
-                        for s in c.children() {
-                            self.stmt(&s, &mut els);
-                        }
-                    }
-                }
+                SyntaxKind::ELSE_BRANCH => inner.push(c),
                 _ if cond.is_none() => cond = Some(self.expr(&c)),
                 _ => self.stmt(&c, &mut then),
             }
         }
+        inner.extend(rest.iter().cloned());
+        let mut els = Vec::new();
+        self.else_chain(&inner, &mut els);
         out.push(StmtL {
             stmt: Stmt::If(cond.unwrap_or(Expr::Int(0)), then, els),
             loc,

@@ -32,6 +32,25 @@ pub const SIMULATED_EXT: &[&str] = &[
     "http_client_query",
     "http_client_get",
     "http_connect",
+    "fix_nated_contact",
+    "fix_nated_register",
+    "set_contact_alias",
+    "add_contact_alias",
+    "handle_ruri_alias",
+    "add_rcv_param",
+    "is_rfc1918",
+    "fix_nated_sdp",
+    "sht_lock",
+    "sht_unlock",
+    "has_body",
+    "t_send_reply",
+    "t_lookup_request",
+    "t_branch_timeout",
+    "t_retransmit_reply",
+    "isdsturiset",
+    "options_reply",
+    "is_avp_set",
+    "avp_delete",
 ];
 
 /// Module state that outlives a message.
@@ -67,6 +86,12 @@ impl Runtime {
         }
         if n.starts_with("allow_") {
             return self.perm_call(ctx, c);
+        }
+        if let Some(r) = self.nathelper_call(ctx, c) {
+            return Some(r);
+        }
+        if let Some(r) = self.misc_call(ctx, c) {
+            return Some(r);
         }
         None
     }

@@ -12,6 +12,16 @@ use crate::ir::Expr;
 use crate::sip::SipMsg;
 use crate::sip::{Header, NameAddr, Uri};
 
+/// A usrloc binding: contact URI, expiry (virtual clock) and the
+/// `received` address registrar stored with it (nathelper's
+/// `received_avp`, or the contact's `received` parameter).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Binding {
+    pub(crate) uri: String,
+    pub(crate) exp: f64,
+    pub(crate) received: Option<String>,
+}
+
 impl Runtime {
     pub(crate) fn eval_arg(&mut self, ctx: &mut Ctx, e: &Expr) -> String {
         match e {
@@ -283,7 +293,7 @@ impl Runtime {
     pub(crate) fn usrloc_has(&self, aor: &str) -> bool {
         self.usrloc
             .get(aor)
-            .is_some_and(|l| l.iter().any(|(_, exp)| *exp > self.clock))
+            .is_some_and(|l| l.iter().any(|b| b.exp > self.clock))
     }
 
     /// registrar's save(): update the bindings and reply 200 with them.
@@ -301,6 +311,14 @@ impl Runtime {
             .and_then(|v| v.trim().parse().ok());
         let contacts = ctx.msg.header_elems("contact");
         let now = self.clock;
+        // registrar's received_avp (set by nathelper's fix_nated_register)
+        let rcv_avp: Option<String> = self.received_avp_key("registrar").and_then(|k| {
+            self.avps_pub(ctx)
+                .get(&k)
+                .and_then(|l| l.last())
+                .map(|v| v.as_str())
+                .filter(|s| !s.is_empty())
+        });
         if contacts.iter().any(|c| c.trim() == "*") {
             if hdr_exp == Some(0) {
                 self.usrloc.remove(&aor);
@@ -321,10 +339,21 @@ impl Runtime {
             if exp > 0 && min_exp > 0 && exp < min_exp {
                 exp = min_exp;
             }
+            // the contact's own `received` parameter first (not one
+            // add_rcv_param added: a lump, unseen by the parsed Contact)
+            let received = na
+                .param("received")
+                .filter(|_| !ctx.rcv_param_added)
+                .map(|r| r.trim_matches('"').to_string())
+                .or_else(|| rcv_avp.clone());
             let list = self.usrloc.entry(aor.clone()).or_default();
-            list.retain(|(u, _)| *u != na.uri);
+            list.retain(|b| b.uri != na.uri);
             if exp > 0 {
-                list.push((na.uri.clone(), now + exp as f64));
+                list.push(Binding {
+                    uri: na.uri.clone(),
+                    exp: now + exp as f64,
+                    received,
+                });
             }
         }
         self.reg_reply(ctx, &aor, 200, "OK")
@@ -335,8 +364,16 @@ impl Runtime {
         let mut parts = Vec::new();
         if code == 200 {
             if let Some(list) = self.usrloc.get(aor) {
-                for (u, exp) in list.iter().filter(|(_, e)| *e > now) {
-                    parts.push(format!("<{u}>;expires={}", (exp - now).round() as i64));
+                let rcv_param = self
+                    .prog
+                    .modparam_str("registrar", "received_param")
+                    .unwrap_or_else(|| "received".into());
+                for b in list.iter().filter(|b| b.exp > now) {
+                    let mut c = format!("<{}>;expires={}", b.uri, (b.exp - now).round() as i64);
+                    if let (false, Some(r)) = (rcv_param.is_empty(), &b.received) {
+                        c.push_str(&format!(";{rcv_param}=\"{r}\""));
+                    }
+                    parts.push(c);
                 }
             }
         }
@@ -355,79 +392,24 @@ impl Runtime {
     pub(crate) fn lookup(&mut self, ctx: &mut Ctx) -> i64 {
         let aor = self.aor_of(ctx.msg.ruri());
         let now = self.clock;
-        let list: Vec<String> = self
+        let list: Vec<Binding> = self
             .usrloc
             .get(&aor)
-            .map(|l| {
-                l.iter()
-                    .rev()
-                    .filter(|(_, e)| *e > now)
-                    .map(|(u, _)| u.clone())
-                    .collect()
-            })
+            .map(|l| l.iter().rev().filter(|b| b.exp > now).cloned().collect())
             .unwrap_or_default();
         let Some(first) = list.first() else {
             return -1;
         };
-        ctx.msg.set_ruri(first);
+        ctx.msg.set_ruri(&first.uri);
+        // the received address becomes the destination ($du)
+        if let Some(r) = &first.received {
+            ctx.du = Some(r.clone());
+        }
         for other in &list[1..] {
-            ctx.branches.push((other.clone(), None));
+            ctx.branches
+                .push((other.uri.clone(), other.received.clone()));
         }
         1
-    }
-
-    pub(crate) fn nat_uac_test(&mut self, ctx: &mut Ctx, flags: i64) -> i64 {
-        let m = &ctx.msg;
-        let via = m.via1();
-        let private = |h: &str| -> bool {
-            match h.trim_matches(['[', ']']).parse::<IpAddr>() {
-                Ok(IpAddr::V4(v)) => {
-                    v.is_private() || v.octets()[0] == 100 && (v.octets()[1] & 0xc0) == 64
-                }
-                _ => false,
-            }
-        };
-        if flags & 1 != 0 {
-            if let Some(c) = m.header_elems("contact").first() {
-                if let Some(u) = Uri::parse(&NameAddr::parse(c).uri) {
-                    if private(&u.host) {
-                        return 1;
-                    }
-                }
-            }
-        }
-        if flags & 2 != 0 {
-            if let Some(v) = &via {
-                if v.host.trim_matches(['[', ']']) != ctx.src.ip().to_string() {
-                    return 1;
-                }
-            }
-        }
-        if flags & 4 != 0 {
-            if let Some(v) = &via {
-                if private(&v.host) {
-                    return 1;
-                }
-            }
-        }
-        if flags & 8 != 0 {
-            for l in m.body.lines() {
-                if let Some(ip) = l.trim().strip_prefix("c=IN IP4 ") {
-                    if private(ip.trim()) {
-                        return 1;
-                    }
-                }
-            }
-        }
-        if flags & 16 != 0 {
-            if let Some(v) = &via {
-                let p: u16 = v.port.parse().unwrap_or(5060);
-                if p != ctx.src.port() {
-                    return 1;
-                }
-            }
-        }
-        -1
     }
 
     pub(crate) fn sht_remove(&mut self, table: &str, key: &str) {

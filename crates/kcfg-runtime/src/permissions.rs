@@ -391,7 +391,7 @@ impl Runtime {
     /// An `igp` parameter (fixup_igp_null): a literal is converted once, a
     /// PV must hold an integer (`get_int_fparam`: a string in a PV, even
     /// "5", is an error, measured on 5.6.3); `None` is that error.
-    fn int_param(&mut self, ctx: &mut Ctx, e: &crate::ir::Expr) -> Option<i64> {
+    pub(crate) fn int_param(&mut self, ctx: &mut Ctx, e: &crate::ir::Expr) -> Option<i64> {
         use crate::ir::{Expr, FmtPart};
         let pv = match e {
             Expr::Pv(p) => Some((**p).clone()),
