@@ -210,9 +210,9 @@ impl Runner {
             // messages, and happens with the next hops as they were then
             if p.ts > self.rt.clock {
                 self.rt.run_timers(p.ts);
-                let new = self.rt.take_records();
-                self.ack_timer_replies(input, i, &new);
-                self.records.extend(new);
+                let from = self.records.len();
+                self.records.extend(self.rt.take_records());
+                self.ack_timer_replies(input, i, from);
             }
             if let Some(cfg) = input.nexthop_changes.get(&i) {
                 for (k, v) in cfg {
@@ -225,28 +225,30 @@ impl Runner {
             self.rt.input_no = i;
             self.rt.receive(p.src, p.dst, p.proto, &p.data, p.ts);
             let new = self.rt.take_records();
-            if input.auto_ack && !input.no_auto_ack.contains(&i) {
-                self.auto_ack(p, &new);
-            }
             let retry = input
                 .auth
                 .get(&i)
                 .and_then(|cred| auth_retry(&p.data, &new, p.src, cred));
+            // the records in the order things happen: the message, then the
+            // client's ACK to a negative final reply, then its retry
+            let from = self.records.len();
             self.records.extend(new);
             self.records.extend(self.rt.take_records());
+            if input.auto_ack && !input.no_auto_ack.contains(&i) {
+                self.auto_ack(p, from);
+            }
             if let Some(r) = retry {
                 // the client answers the challenge (same exchange)
                 self.rt.receive(p.src, p.dst, p.proto, &r, p.ts);
-                let new = self.rt.take_records();
+                let from = self.records.len();
+                self.records.extend(self.rt.take_records());
                 if input.auto_ack && !input.no_auto_ack.contains(&i) {
                     let rp = WirePacket {
                         data: r.clone(),
                         ..p.clone()
                     };
-                    self.auto_ack(&rp, &new);
+                    self.auto_ack(&rp, from);
                 }
-                self.records.extend(new);
-                self.records.extend(self.rt.take_records());
             }
             self.flush(&mut sink);
         }
@@ -259,9 +261,9 @@ impl Runner {
                 0.0
             };
         self.rt.run_timers(end);
-        let new = self.rt.take_records();
-        self.ack_timer_replies(input, input.packets.len(), &new);
-        self.records.extend(new);
+        let from = self.records.len();
+        self.records.extend(self.rt.take_records());
+        self.ack_timer_replies(input, input.packets.len(), from);
         self.flush(&mut sink);
         progress(input.packets.len());
     }
@@ -272,24 +274,31 @@ impl Runner {
 
     /// A timer's final reply (tm's 408) to an INVITE of the first `upto`
     /// packets: the scenario's client ACKs it as it does the others.
-    fn ack_timer_replies(&mut self, input: &Input, upto: usize, new: &[Record]) {
+    fn ack_timer_replies(&mut self, input: &Input, upto: usize, from: usize) {
         if !input.auto_ack
-            || !new
+            || !self.records[from..]
                 .iter()
                 .any(|r| r.sent().any(|s| s.start_line.starts_with("SIP/")))
         {
             return;
         }
+        let end = self.records.len();
         for (j, p) in input.packets.iter().enumerate().take(upto) {
             if p.data.starts_with(b"INVITE ") && !input.no_auto_ack.contains(&j) {
-                self.auto_ack(p, new);
+                self.auto_ack_in(p, from, end);
             }
         }
     }
 
     /// The client of a text scenario ACKs non-2xx final replies to its
     /// INVITE, as a UAC transaction layer does (RFC 3261 17.1.1.3).
-    fn auto_ack(&mut self, p: &WirePacket, new: &[Record]) {
+    fn auto_ack(&mut self, p: &WirePacket, from: usize) {
+        let end = self.records.len();
+        self.auto_ack_in(p, from, end);
+    }
+
+    /// [`Runner::auto_ack`] for the replies in `records[from..end]`.
+    fn auto_ack_in(&mut self, p: &WirePacket, from: usize, end: usize) {
         let Ok(inv) = sip::SipMsg::parse(&p.data) else {
             return;
         };
@@ -297,7 +306,7 @@ impl Runner {
             return;
         }
         let mut acks = Vec::new();
-        for r in new {
+        for r in &self.records[from..end] {
             for s in r.sent() {
                 if s.dst != p.src || !s.start_line.starts_with("SIP/") {
                     continue;
