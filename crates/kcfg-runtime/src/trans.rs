@@ -126,7 +126,26 @@ fn unsupported(class: &str, sub: &str) -> TrErr {
     TrErr::Unsupported(format!("{class}.{sub}"))
 }
 
+/// Kamailio's transformation buffers are 64 KiB (`TR_BUFFER_SIZE`): what
+/// does not fit fails or overflows there, differently per transformation.
+const TR_BUFFER_SIZE: usize = 65536;
+
 fn apply_one(class: &str, sub: &str, params: &[Param], v: V) -> Result<V, TrErr> {
+    if v.bytes().is_some_and(|b| b.len() >= TR_BUFFER_SIZE - 2) {
+        return Err(TrErr::Unsupported(format!(
+            "{class}.{sub} of a value of 64 KiB or more"
+        )));
+    }
+    let out = apply_class(class, sub, params, v)?;
+    if out.bytes().is_some_and(|b| b.len() >= TR_BUFFER_SIZE - 1) {
+        return Err(TrErr::Unsupported(format!(
+            "{class}.{sub} with a result of 64 KiB or more"
+        )));
+    }
+    Ok(out)
+}
+
+fn apply_class(class: &str, sub: &str, params: &[Param], v: V) -> Result<V, TrErr> {
     let lsub = sub.trim().to_ascii_lowercase();
     let sub = lsub.as_str();
     match class.trim().to_ascii_lowercase().as_str() {
@@ -479,6 +498,10 @@ fn tr_string(sub: &str, params: &[Param], v: V) -> Result<V, TrErr> {
                 }
             }
             let q = sub == "prefixes.quoted";
+            // pv_trans.c's size check (1 for quoted, 3 for plain, as written)
+            if max * (max / 2 + if q { 1 } else { 3 }) > (TR_BUFFER_SIZE - 1) as i64 {
+                return Err(TrErr::Fail);
+            }
             let mut o = Vec::new();
             for i in 1..=max as usize {
                 if q {
@@ -561,6 +584,14 @@ fn tr_string(sub: &str, params: &[Param], v: V) -> Result<V, TrErr> {
             let m = nparam(params, 1)?;
             if n <= 0 || m < 0 {
                 return Err(TrErr::Fail);
+            }
+            let len = b.len() as i64;
+            if len + (len / n) * (2 + m) > (TR_BUFFER_SIZE - 2) as i64 {
+                return Err(TrErr::Fail);
+            }
+            // the check counts len/n breaks, the loop makes min(n, len)-1
+            if len + (n.min(len) - 1).max(0) * (2 + m) > (TR_BUFFER_SIZE - 2) as i64 {
+                return Err(unsupported("s", "fmtlines past Kamailio's buffer"));
             }
             // Kamailio 5.6.3 tests `(i/n)==0`: the break goes before each
             // of the first n-1 characters after the first. When m >= len
@@ -681,7 +712,8 @@ fn trim_bytes(b: &[u8], lead: bool, trail: bool) -> &[u8] {
 fn replace_all(b: &[u8], from: &[u8], to: Option<&[u8]>) -> Vec<u8> {
     let mut o = Vec::new();
     let mut i = 0;
-    while i < b.len() {
+    // Kamailio stops at its buffer's end (apply_one reports what is longer)
+    while i < b.len() && o.len() < TR_BUFFER_SIZE {
         if !from.is_empty() && b[i..].starts_with(from) {
             if let Some(t) = to {
                 o.extend_from_slice(t);
@@ -2060,8 +2092,14 @@ fn atoi(b: &[u8]) -> i64 {
 
 // ------------------------------------------------------------ re.subst
 
+/// txt_var.c's buffer
+const TR_TXT_BUF_SIZE: usize = 8192;
+
 fn tr_re_subst(params: &[Param], v: V) -> Result<V, TrErr> {
     let b = nonempty(&v)?;
+    if b.len() >= TR_TXT_BUF_SIZE - 1 {
+        return Err(TrErr::Fail);
+    }
     let expr: Vec<u8> = match params {
         [Param::Pv(Val::Str(x))] if !x.is_empty() => x.as_bytes().to_vec(),
         [Param::Pv(_)] => return Err(TrErr::Fail),
@@ -2083,7 +2121,11 @@ fn tr_re_subst(params: &[Param], v: V) -> Result<V, TrErr> {
         }
     };
     let se = Subst::parse(&expr).ok_or(TrErr::Fail)?;
-    se.run(&b)
+    let out = se.run(&b)?;
+    if out.bytes().is_some_and(|o| o.len() >= TR_TXT_BUF_SIZE - 1) {
+        return Err(TrErr::Fail);
+    }
+    Ok(out)
 }
 
 struct Subst {

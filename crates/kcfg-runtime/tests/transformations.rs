@@ -244,3 +244,30 @@ fn sockets_msrp_and_sql() {
     assert_eq!(show("sql", "val", &[], Val::Null), "NULL");
     assert_eq!(show("sql", "val.str", &[], Val::Int(42)), "42");
 }
+
+#[test]
+fn large_results_are_bounded() {
+    // pv_trans.c refuses prefixes that would not fit its 64 KiB buffer
+    let long = "a".repeat(1000);
+    assert_eq!(show("s", "prefixes", &[], s(&long)), "FAIL");
+    assert_eq!(
+        show("s", "prefixes", &["10"], s(&long)).len(),
+        10 * 11 / 2 + 9
+    );
+    // a huge fill count fails the size check instead of allocating
+    assert_eq!(
+        show("s", "fmtlines", &["2", "2000000000"], s("abcdef")),
+        "FAIL"
+    );
+    let big = "x".repeat(40_000);
+    let p = vec![Param::Lit("x".into()), Param::Pv(s(&big))];
+    assert!(matches!(
+        apply("s", "replace", &p, s(&big)),
+        Err(TrErr::Unsupported(_))
+    ));
+    // re.subst works in an 8 KiB buffer
+    assert_eq!(
+        show("re", "subst", &["/x/y/"], s(&"x".repeat(9000))),
+        "FAIL"
+    );
+}
