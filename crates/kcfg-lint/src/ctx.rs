@@ -348,6 +348,13 @@ pub fn own_kind(r: &RouteInfo) -> BlockKind {
     }
 }
 
+/// The range a finding about a call points at: the function name (the
+/// call's first token), or the whole call.
+pub fn call_head(call: &SyntaxNode) -> kcfg_syntax::TextRange {
+    call.first_token()
+        .map_or(call.text_range(), |t| t.text_range())
+}
+
 /// The name of a `CALL` node.
 pub fn call_name(call: &SyntaxNode) -> Option<String> {
     let t = call.first_token()?;

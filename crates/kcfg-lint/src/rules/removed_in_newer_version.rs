@@ -114,9 +114,7 @@ pub fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
         if gone.is_empty() || gone == module_gone {
             continue;
         }
-        let head = call
-            .first_token()
-            .map_or(call.text_range(), |t| t.text_range());
+        let head = crate::ctx::call_head(call);
         out.push(
             Finding::new(
                 *file,

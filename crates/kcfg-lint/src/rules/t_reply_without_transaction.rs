@@ -88,9 +88,7 @@ pub fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
         if made_before {
             continue;
         }
-        let head = call
-            .first_token()
-            .map_or(call.text_range(), |t| t.text_range());
+        let head = crate::ctx::call_head(call);
         out.push(
             Finding::new(
                 *file,
