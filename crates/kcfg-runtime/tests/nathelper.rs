@@ -9,7 +9,7 @@ use kcfg_runtime::{Config, Input, Runner};
 fn run_msgs(script: &str, msgs: &str) -> Runner {
     let cfg = format!(
         "listen=udp:127.0.0.1:5060\nloadmodule \"sl.so\"\nloadmodule \"pv.so\"\nloadmodule \"xlog.so\"\n\
-         loadmodule \"tm.so\"\nloadmodule \"usrloc.so\"\nloadmodule \"registrar.so\"\nloadmodule \"nathelper.so\"\n\
+         loadmodule \"tm.so\"\nloadmodule \"usrloc.so\"\nloadmodule \"registrar.so\"\nloadmodule \"nathelper.so\"\nloadmodule \"textopsx.so\"\n\
          modparam(\"nathelper|registrar\", \"received_avp\", \"$avp(RECEIVED)\")\n\
          request_route {{\n{script}\n}}\n"
     );
@@ -114,7 +114,7 @@ fn int_parameters_in_pvs_must_hold_integers() {
 fn contact_rewrites_once_and_alias_forms() {
     let r = run_msgs(
         "fix_nated_contact();\nxlog(\"L_INFO\", \"rc=$rc\\n\");\nset_contact_alias();\nxlog(\"L_INFO\", \"again rc=$rc\\n\");\n\
-         xlog(\"L_INFO\", \"ct=$ct\\n\");\nexit;",
+         msg_apply_changes();\nxlog(\"L_INFO\", \"ct=$ct\\n\");\nexit;",
         &msg(
             "MESSAGE",
             "sip:b@h",
@@ -131,7 +131,7 @@ fn contact_rewrites_once_and_alias_forms() {
     );
     // add_contact_alias puts the alias after host:port; without <> it adds them
     let r = run_msgs(
-        "add_contact_alias();\nxlog(\"L_INFO\", \"rc=$rc ct=$ct\\n\");\nexit;",
+        "add_contact_alias();\n$var(rc) = $rc;\nmsg_apply_changes();\nxlog(\"L_INFO\", \"rc=$var(rc) ct=$ct\\n\");\nexit;",
         &msg(
             "MESSAGE",
             "sip:b@h",
@@ -142,17 +142,22 @@ fn contact_rewrites_once_and_alias_forms() {
         logs(&r),
         ["rc=1 ct=<sip:a@10.0.0.5:5060;alias=127.0.0.1~5070~1>;expires=5"]
     );
-    // the same address and port but no transport parameter: still added
-    // (the URI's protocol is "none", the received one UDP)
+    // the source address and port: not needed (2) only with a transport
+    // parameter that names the received protocol; without one the URI's
+    // protocol is "none" and the alias is added
     let r = run_msgs(
         "add_contact_alias();\nxlog(\"L_INFO\", \"rc=$rc\\n\");\nexit;",
-        &msg(
-            "MESSAGE",
-            "sip:b@h",
-            "Contact: <sip:a@127.0.0.1:5070;transport=udp>\n",
+        &format!(
+            "{}---\n{}",
+            msg(
+                "MESSAGE",
+                "sip:b@h",
+                "Contact: <sip:a@127.0.0.1:5070;transport=udp>\n"
+            ),
+            msg("OPTIONS", "sip:b@h", "Contact: <sip:a@127.0.0.1:5070>\n"),
         ),
     );
-    assert_eq!(logs(&r), ["rc=2"]);
+    assert_eq!(logs(&r), ["rc=2", "rc=1"]);
 }
 
 #[test]
