@@ -243,3 +243,42 @@ fn has_body_needs_a_content_length_and_compares_mime_codes() {
     );
     assert_eq!(has_body(&foo, Some("application/bar")), 1);
 }
+
+/// Odd Contacts and R-URIs never panic: every function gives a return code.
+#[test]
+fn odd_input_gives_return_codes() {
+    let script = "fix_nated_contact();\nxlog(\"L_INFO\", \"a $rc\\n\");\nmsg_apply_changes();\n\
+                  set_contact_alias(\"1\");\nxlog(\"L_INFO\", \"b $rc\\n\");\nmsg_apply_changes();\n\
+                  add_contact_alias();\nxlog(\"L_INFO\", \"c $rc\\n\");\n\
+                  add_contact_alias(\"[::1]\", \"5\", \"ws\");\nxlog(\"L_INFO\", \"d $rc\\n\");\n\
+                  handle_ruri_alias();\nxlog(\"L_INFO\", \"e $rc\\n\");\nhandle_ruri_alias(\"1\");\n\
+                  xlog(\"L_INFO\", \"f $rc\\n\");\nadd_rcv_param(\"1\");\nxlog(\"L_INFO\", \"g $rc\\n\");\n\
+                  fix_nated_sdp(\"15\");\nxlog(\"L_INFO\", \"h $rc\\n\");\nnat_uac_test(\"1023\");\n\
+                  xlog(\"L_INFO\", \"i $rc\\n\");\nexit;";
+    let cases = [
+        ("sip:b@h;alias=~~", "Contact: <>\n"),
+        (
+            "sip:b@h;alias=é~é~é",
+            "Contact: \"é\\\" ,\" <sip:é@[::1]:5;alias=é~5~é>\n",
+        ),
+        ("sip:b@h;aliasxxxxxx;alias=1~2~", "Contact: sip:\n"),
+        (
+            "sip:b@[::1];alias=[::2]~5~6;x",
+            "Contact: <sip:a@[::1]:70000>, *\n",
+        ),
+        (
+            "sip:b@h;alias=1.2.3.4~5~1?;alias=",
+            "Contact: <sip:a@h;maddr=>;q=1\n",
+        ),
+    ];
+    for (ruri, contact) in cases {
+        let body = "v=0\r\nc=IN IP4\r\nm=audio 1 RTP/AVP 0\r\na=rtcp:5\r\no=x IP6 ::\r\n";
+        let text = format!(
+            "INVITE {ruri} SIP/2.0\nVia: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bK-1\n\
+             From: <sip:a@b>;tag=1\nTo: <sip:b@h>\nCall-ID: x\nCSeq: 1 INVITE\n{contact}\
+             Content-Type: application/sdp\nContent-Length: 0\n\n{body}"
+        );
+        let r = run_msgs(script, &text);
+        assert_eq!(logs(&r).len(), 9, "{ruri} {contact}: {:?}", logs(&r));
+    }
+}
