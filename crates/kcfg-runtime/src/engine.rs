@@ -164,9 +164,14 @@ pub(crate) struct Ctx {
     /// nathelper rewrote the first Contact URI (`fix_nated_contact`,
     /// `set_contact_alias`): Kamailio refuses a second rewrite
     pub(crate) contact_fixed: bool,
-    /// nathelper's `add_rcv_param` added `received` to the Contacts: a lump
-    /// registrar's `save()` does not see
-    pub(crate) rcv_param_added: bool,
+    /// the Contact headers (index, value as received) nathelper changed:
+    /// Kamailio changes them through lumps, so `$ct`/`$hdr(Contact)` still
+    /// read these until `msg_apply_changes()`
+    pub(crate) contact_orig: Vec<(usize, String)>,
+    /// the change left the parsed Contact as received (`add_contact_alias`,
+    /// `add_rcv_param`): registrar's `save()` stores the received Contacts;
+    /// `fix_nated_contact`/`set_contact_alias` update the parsed URI
+    pub(crate) contact_parsed_orig: bool,
 }
 
 /// A scripted answer of a next hop (from a `.sip` scenario): code and reason.
@@ -779,7 +784,8 @@ impl Runtime {
             dlg: None,
             dlg_vars: BTreeMap::new(),
             contact_fixed: false,
-            rcv_param_added: false,
+            contact_orig: Vec::new(),
+            contact_parsed_orig: false,
         }
     }
 
@@ -1502,7 +1508,7 @@ impl Runtime {
             "RAp" => Val::Int(ctx.local.port() as i64),
             "pr" | "proto" => s(ctx.proto.name().to_string()),
             "ua" => opt(m.header("user-agent").map(str::to_string)),
-            "ct" => opt(m.header("contact").map(str::to_string)),
+            "ct" => opt(ctx.script_contacts().into_iter().next()),
             "cT" => opt(m.header("content-type").map(str::to_string)),
             "cl" => Val::Int(m.body.len() as i64),
             "ml" => Val::Int(m.to_wire().len() as i64),
@@ -1549,7 +1555,13 @@ impl Runtime {
                 let name = self.pv_name(ctx, pv);
                 let canon = crate::sip::canon_name(&name);
                 let m = &ctx.msg;
-                let vals: Vec<&str> = m.headers_named(&canon).collect();
+                let contacts;
+                let vals: Vec<&str> = if canon == "contact" && !ctx.contact_orig.is_empty() {
+                    contacts = ctx.script_contacts();
+                    contacts.iter().map(String::as_str).collect()
+                } else {
+                    m.headers_named(&canon).collect()
+                };
                 if pv.class == "hdrc" {
                     return Val::Int(vals.len() as i64);
                 }

@@ -325,7 +325,8 @@ impl Runtime {
                 // the lumps become the message: nathelper may rewrite the
                 // (re-parsed) Contact again, registrar sees added params
                 ctx.contact_fixed = false;
-                ctx.rcv_param_added = false;
+                ctx.contact_orig.clear();
+                ctx.contact_parsed_orig = false;
                 1
             }
             "t_is_branch_route" => b(ctx.rtype == RouteType::Branch),

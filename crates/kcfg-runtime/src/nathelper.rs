@@ -330,9 +330,47 @@ fn first_contact(m: &SipMsg) -> Option<(ContactSpan, String, UriSpans)> {
     Some((c, uri, sp))
 }
 
-fn replace_span(m: &mut SipMsg, hdr: usize, span: (usize, usize), new: &str) {
-    let v = &mut m.headers[hdr].value;
+fn replace_span(ctx: &mut Ctx, hdr: usize, span: (usize, usize), new: &str) {
+    keep_orig(ctx, hdr);
+    let v = &mut ctx.msg.headers[hdr].value;
     v.replace_range(span.0..span.1, new);
+}
+
+/// Remember a Contact header as received before its first change.
+fn keep_orig(ctx: &mut Ctx, hdr: usize) {
+    if !ctx.contact_orig.iter().any(|(i, _)| *i == hdr) {
+        let v = ctx.msg.headers[hdr].value.clone();
+        ctx.contact_orig.push((hdr, v));
+    }
+}
+
+impl Ctx {
+    /// The Contact header values as the script reads them (`$ct`,
+    /// `$hdr(Contact)`): as received while nathelper's changes are lumps.
+    pub(crate) fn script_contacts(&self) -> Vec<String> {
+        self.msg
+            .headers
+            .iter()
+            .enumerate()
+            .filter(|(_, h)| h.is("contact"))
+            .map(|(i, h)| {
+                self.contact_orig
+                    .iter()
+                    .find(|(j, _)| *j == i)
+                    .map(|(_, v)| v.clone())
+                    .unwrap_or_else(|| h.value.clone())
+            })
+            .collect()
+    }
+
+    /// The contacts of the message as received (what registrar parses
+    /// after `add_contact_alias`/`add_rcv_param`).
+    pub(crate) fn received_contact_elems(&self) -> Vec<String> {
+        self.script_contacts()
+            .iter()
+            .flat_map(|v| crate::sip::split_commas(v))
+            .collect()
+    }
 }
 
 /// The `;alias=` value of core's `uri_add_rcv_alias`.
@@ -567,7 +605,7 @@ impl Runtime {
                 new.push_str(&u[me..]);
             }
         }
-        replace_span(&mut ctx.msg, c.hdr, c.uri, &new);
+        replace_span(ctx, c.hdr, c.uri, &new);
         ctx.contact_fixed = true;
         1
     }
@@ -589,7 +627,7 @@ impl Runtime {
         if !c.bracketed {
             new = format!("<{new}>");
         }
-        replace_span(&mut ctx.msg, c.hdr, c.uri, &new);
+        replace_span(ctx, c.hdr, c.uri, &new);
         ctx.contact_fixed = true;
         1
     }
@@ -698,6 +736,8 @@ fn add_contact_alias_3(ctx: &mut Ctx, ip: &str, port: &str, proto: &str) -> i64 
 /// Insert `;alias=...` after the Contact URI's host[:port]; a contact
 /// header without `<` gets one before its value and `>` after the alias.
 fn insert_alias(ctx: &mut Ctx, c: &ContactSpan, sp: &UriSpans, alias: &str) {
+    keep_orig(ctx, c.hdr);
+    ctx.contact_parsed_orig = true;
     let v = &mut ctx.msg.headers[c.hdr].value;
     let at = c.uri.0 + sp.hostport_end;
     if v.contains('<') {
@@ -829,10 +869,11 @@ fn add_rcv_param(ctx: &mut Ctx, upos: bool) -> i64 {
             } else {
                 (c.end, format!(";received=\"{uri}\""))
             };
+            keep_orig(ctx, hi);
             ctx.msg.headers[hi].value.insert_str(at, &p);
         }
     }
-    ctx.rcv_param_added = true;
+    ctx.contact_parsed_orig = true;
     1
 }
 

@@ -282,3 +282,48 @@ fn odd_input_gives_return_codes() {
         assert_eq!(logs(&r).len(), 9, "{ruri} {contact}: {:?}", logs(&r));
     }
 }
+
+/// nathelper changes the Contact through lumps: `$ct` shows it as received
+/// until `msg_apply_changes()`; registrar stores the URI fix_nated_contact
+/// made (it updates the parsed Contact) but not an alias add_contact_alias
+/// inserted (measured with 5.6.3).
+#[test]
+fn contact_changes_are_lumps_for_the_script_and_registrar() {
+    let r = run_msgs(
+        "set_contact_alias();\nxlog(\"L_INFO\", \"ct=$ct hdr=$hdr(Contact)\\n\");\nmsg_apply_changes();\n\
+         xlog(\"L_INFO\", \"applied=$ct\\n\");\nexit;",
+        &msg("MESSAGE", "sip:b@h", "Contact: <sip:a@10.0.0.5:5070>\n"),
+    );
+    assert_eq!(
+        logs(&r),
+        [
+            "ct=<sip:a@10.0.0.5:5070> hdr=<sip:a@10.0.0.5:5070>",
+            "applied=<sip:a@10.0.0.5:5070;alias=127.0.0.1~5070~1>"
+        ]
+    );
+    let reg = |f: &str| {
+        let r = run_msgs(
+            &format!("{f};\nsave(\"location\");\nexit;"),
+            &msg(
+                "REGISTER",
+                "sip:b",
+                "Contact: <sip:carol@10.0.0.5:5090>;expires=60\n",
+            ),
+        );
+        let rec = &r.records()[0];
+        let ok = rec.sent().next().unwrap().clone();
+        ok.headers
+            .iter()
+            .find(|(n, _)| n == "Contact")
+            .map(|(_, v)| v.clone())
+            .unwrap()
+    };
+    assert_eq!(
+        reg("add_contact_alias()"),
+        "<sip:carol@10.0.0.5:5090>;expires=60"
+    );
+    assert_eq!(
+        reg("fix_nated_contact()"),
+        "<sip:carol@127.0.0.1:5070>;expires=60"
+    );
+}
