@@ -172,6 +172,8 @@ pub(crate) struct Ctx {
     /// `add_rcv_param`): registrar's `save()` stores the received Contacts;
     /// `fix_nated_contact`/`set_contact_alias` update the parsed URI
     pub(crate) contact_parsed_orig: bool,
+    /// the body as received, once `fix_nated_sdp` changed it (a lump)
+    pub(crate) body_orig: Option<String>,
 }
 
 /// A scripted answer of a next hop (from a `.sip` scenario): code and reason.
@@ -786,6 +788,7 @@ impl Runtime {
             contact_fixed: false,
             contact_orig: Vec::new(),
             contact_parsed_orig: false,
+            body_orig: None,
         }
     }
 
@@ -1510,11 +1513,12 @@ impl Runtime {
             "ua" => opt(m.header("user-agent").map(str::to_string)),
             "ct" => opt(ctx.script_contacts().into_iter().next()),
             "cT" => opt(m.header("content-type").map(str::to_string)),
-            "cl" => Val::Int(m.body.len() as i64),
+            // a body nathelper changed is a lump: these read it as received
+            "cl" => Val::Int(ctx.script_body().len() as i64),
             "ml" => Val::Int(m.to_wire().len() as i64),
             "mb" => s(m.to_wire()),
-            "rb" => s(m.body.clone()),
-            "bs" => Val::Int(m.body.len() as i64),
+            "rb" => s(ctx.script_body().to_string()),
+            "bs" => Val::Int(ctx.script_body().len() as i64),
             "ai" => opt(m
                 .header("p-asserted-identity")
                 .map(|v| NameAddr::parse(v).uri)),

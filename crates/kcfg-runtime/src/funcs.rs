@@ -327,6 +327,7 @@ impl Runtime {
                 ctx.contact_fixed = false;
                 ctx.contact_orig.clear();
                 ctx.contact_parsed_orig = false;
+                ctx.body_orig = None;
                 1
             }
             "t_is_branch_route" => b(ctx.rtype == RouteType::Branch),

@@ -345,6 +345,12 @@ fn keep_orig(ctx: &mut Ctx, hdr: usize) {
 }
 
 impl Ctx {
+    /// The body as the script reads it (`$rb`, `$cl`, nathelper's SDP
+    /// tests): as received while `fix_nated_sdp`'s change is a lump.
+    pub(crate) fn script_body(&self) -> &str {
+        self.body_orig.as_deref().unwrap_or(&self.msg.body)
+    }
+
     /// The Contact header values as the script reads them (`$ct`,
     /// `$hdr(Contact)`): as received while nathelper's changes are lumps.
     pub(crate) fn script_contacts(&self) -> Vec<String> {
@@ -543,7 +549,7 @@ impl Runtime {
             }
         }
         // 8: private address in the SDP
-        if tests & 0x08 != 0 && sdp_1918(m, mode) {
+        if tests & 0x08 != 0 && sdp_1918(m, ctx.script_body(), mode) {
             return 1;
         }
         // 4: private address in the top Via
@@ -576,7 +582,7 @@ impl Runtime {
             }
         }
         // 256: an SDP session's c= address differs from the source address
-        if tests & 0x100 != 0 && sdp_cline_mismatch(m, ctx.src.ip()) {
+        if tests & 0x100 != 0 && sdp_cline_mismatch(m, ctx.script_body(), ctx.src.ip()) {
             return 1;
         }
         // 512: destination differs from the R-URI (2nd Via for replies)
@@ -878,14 +884,14 @@ fn add_rcv_param(ctx: &mut Ctx, upos: bool) -> i64 {
 }
 
 /// The SDP of a message: `None` unless the body is `application/sdp`.
-fn sdp_body(m: &SipMsg) -> Option<&str> {
-    if m.body.is_empty() {
+fn sdp_body<'a>(m: &SipMsg, body: &'a str) -> Option<&'a str> {
+    if body.is_empty() {
         return None;
     }
     let ct = m.header("content-type")?;
     let t = ct.split(';').next().unwrap_or("").trim();
     if t.eq_ignore_ascii_case("application/sdp") {
-        Some(&m.body)
+        Some(body)
     } else {
         None
     }
@@ -929,8 +935,8 @@ fn parse_sdp_sessions(body: &str) -> Vec<SdpSession> {
 }
 
 /// nathelper's `sdp_1918`.
-fn sdp_1918(m: &SipMsg, mode: i64) -> bool {
-    let Some(body) = sdp_body(m) else {
+fn sdp_1918(m: &SipMsg, body: &str, mode: i64) -> bool {
+    let Some(body) = sdp_body(m, body) else {
         return false;
     };
     for s in parse_sdp_sessions(body) {
@@ -951,8 +957,8 @@ fn sdp_1918(m: &SipMsg, mode: i64) -> bool {
 
 /// nathelper's `test_sdp_cline`: a session whose c= address is not the
 /// source address.
-fn sdp_cline_mismatch(m: &SipMsg, src: IpAddr) -> bool {
-    let Some(body) = sdp_body(m) else {
+fn sdp_cline_mismatch(m: &SipMsg, body: &str, src: IpAddr) -> bool {
+    let Some(body) = sdp_body(m, body) else {
         return false;
     };
     let mut n = 0;
@@ -1061,7 +1067,7 @@ fn test_destination(ctx: &Ctx) -> i64 {
 /// level: 1 adds `a=direction:active`, 2 rewrites `c=` (and `a=rtcp`), 4
 /// adds the `nortpproxy_str` line, 8 rewrites `o=` (and `a=rtcp`).
 fn fix_nated_sdp(ctx: &mut Ctx, level: i64, ip: Option<&str>, old: bool, nortp: &str) -> i64 {
-    if ctx.msg.body.is_empty() || sdp_body(&ctx.msg).is_none() {
+    if ctx.msg.body.is_empty() || sdp_body(&ctx.msg, &ctx.msg.body).is_none() {
         return -1;
     }
     let newip = match ip.filter(|s| !s.is_empty()) {
@@ -1119,7 +1125,11 @@ fn fix_nated_sdp(ctx: &mut Ctx, level: i64, ip: Option<&str>, old: bool, nortp: 
         let (at, del, ins) = &edits[i];
         nb.replace_range(*at..*at + *del, ins);
     }
-    ctx.msg.body = nb;
+    if ctx.body_orig.is_none() {
+        ctx.body_orig = Some(std::mem::replace(&mut ctx.msg.body, nb));
+    } else {
+        ctx.msg.body = nb;
+    }
     ctx.msg.fix_content_length();
     if count > 0 {
         1
