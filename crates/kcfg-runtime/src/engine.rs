@@ -175,9 +175,16 @@ pub(crate) struct Ctx {
     /// nathelper rewrote the first Contact URI (`fix_nated_contact`,
     /// `set_contact_alias`): Kamailio refuses a second rewrite
     pub(crate) contact_fixed: bool,
-    /// nathelper's `add_rcv_param` added `received` to the Contacts: a lump
-    /// registrar's `save()` does not see
-    pub(crate) rcv_param_added: bool,
+    /// the Contact headers (index, value as received) nathelper changed:
+    /// Kamailio changes them through lumps, so `$ct`/`$hdr(Contact)` still
+    /// read these until `msg_apply_changes()`
+    pub(crate) contact_orig: Vec<(usize, String)>,
+    /// the change left the parsed Contact as received (`add_contact_alias`,
+    /// `add_rcv_param`): registrar's `save()` stores the received Contacts;
+    /// `fix_nated_contact`/`set_contact_alias` update the parsed URI
+    pub(crate) contact_parsed_orig: bool,
+    /// the body as received, once `fix_nated_sdp` changed it (a lump)
+    pub(crate) body_orig: Option<String>,
 }
 
 /// A scripted answer of a next hop (from a `.sip` scenario): code and reason.
@@ -807,7 +814,9 @@ impl Runtime {
             dlg: None,
             dlg_vars: BTreeMap::new(),
             contact_fixed: false,
-            rcv_param_added: false,
+            contact_orig: Vec::new(),
+            contact_parsed_orig: false,
+            body_orig: None,
         }
     }
 
@@ -1575,13 +1584,14 @@ impl Runtime {
             "RAp" => Val::Int(ctx.local.port() as i64),
             "pr" | "proto" => s(ctx.proto.name().to_string()),
             "ua" => opt(m.header("user-agent").map(str::to_string)),
-            "ct" => opt(m.header("contact").map(str::to_string)),
+            "ct" => opt(ctx.script_contacts().into_iter().next()),
             "cT" => opt(m.header("content-type").map(str::to_string)),
-            "cl" => Val::Int(m.body.len() as i64),
+            // a body nathelper changed is a lump: these read it as received
+            "cl" => Val::Int(ctx.script_body().len() as i64),
             "ml" => Val::Int(m.to_wire().len() as i64),
             "mb" => s(m.to_wire()),
-            "rb" => s(m.body.clone()),
-            "bs" => Val::Int(m.body.len() as i64),
+            "rb" => s(ctx.script_body().to_string()),
+            "bs" => Val::Int(ctx.script_body().len() as i64),
             "ai" => opt(m
                 .header("p-asserted-identity")
                 .map(|v| NameAddr::parse(v).uri)),
@@ -1622,7 +1632,13 @@ impl Runtime {
                 let name = self.pv_name(ctx, pv);
                 let canon = crate::sip::canon_name(&name);
                 let m = &ctx.msg;
-                let vals: Vec<&str> = m.headers_named(&canon).collect();
+                let contacts;
+                let vals: Vec<&str> = if canon == "contact" && !ctx.contact_orig.is_empty() {
+                    contacts = ctx.script_contacts();
+                    contacts.iter().map(String::as_str).collect()
+                } else {
+                    m.headers_named(&canon).collect()
+                };
                 if pv.class == "hdrc" {
                     return Val::Int(vals.len() as i64);
                 }

@@ -325,7 +325,9 @@ impl Runtime {
                 // the lumps become the message: nathelper may rewrite the
                 // (re-parsed) Contact again, registrar sees added params
                 ctx.contact_fixed = false;
-                ctx.rcv_param_added = false;
+                ctx.contact_orig.clear();
+                ctx.contact_parsed_orig = false;
+                ctx.body_orig = None;
                 1
             }
             "t_is_branch_route" => b(ctx.rtype == RouteType::Branch),

@@ -39,6 +39,7 @@ mod modules;
 pub mod mqueue;
 pub mod nathelper;
 pub mod permissions;
+pub mod rtpproxy;
 pub mod scenario;
 pub mod sip;
 pub mod sipfile;

@@ -51,6 +51,11 @@ pub const SIMULATED_EXT: &[&str] = &[
     "options_reply",
     "is_avp_set",
     "avp_delete",
+    "rtpproxy_manage",
+    "rtpproxy_offer",
+    "rtpproxy_answer",
+    "unforce_rtp_proxy",
+    "rtpproxy_destroy",
 ];
 
 /// Module state that outlives a message.
@@ -91,6 +96,9 @@ impl Runtime {
             return Some(r);
         }
         if let Some(r) = self.misc_call(ctx, c) {
+            return Some(r);
+        }
+        if let Some(r) = self.rtpproxy_call(ctx, c) {
             return Some(r);
         }
         None

@@ -309,7 +309,11 @@ impl Runtime {
             .msg
             .header("expires")
             .and_then(|v| v.trim().parse().ok());
-        let contacts = ctx.msg.header_elems("contact");
+        let contacts = if ctx.contact_parsed_orig {
+            ctx.received_contact_elems()
+        } else {
+            ctx.msg.header_elems("contact")
+        };
         let now = self.clock;
         // registrar's received_avp (set by nathelper's fix_nated_register)
         let rcv_avp: Option<String> = self.received_avp_key("registrar").and_then(|k| {
@@ -339,11 +343,9 @@ impl Runtime {
             if exp > 0 && min_exp > 0 && exp < min_exp {
                 exp = min_exp;
             }
-            // the contact's own `received` parameter first (not one
-            // add_rcv_param added: a lump, unseen by the parsed Contact)
+            // the contact's own `received` parameter first
             let received = na
                 .param("received")
-                .filter(|_| !ctx.rcv_param_added)
                 .map(|r| r.trim_matches('"').to_string())
                 .or_else(|| rcv_avp.clone());
             let list = self.usrloc.entry(aor.clone()).or_default();

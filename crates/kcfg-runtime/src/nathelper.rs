@@ -330,9 +330,53 @@ fn first_contact(m: &SipMsg) -> Option<(ContactSpan, String, UriSpans)> {
     Some((c, uri, sp))
 }
 
-fn replace_span(m: &mut SipMsg, hdr: usize, span: (usize, usize), new: &str) {
-    let v = &mut m.headers[hdr].value;
+fn replace_span(ctx: &mut Ctx, hdr: usize, span: (usize, usize), new: &str) {
+    keep_orig(ctx, hdr);
+    let v = &mut ctx.msg.headers[hdr].value;
     v.replace_range(span.0..span.1, new);
+}
+
+/// Remember a Contact header as received before its first change.
+fn keep_orig(ctx: &mut Ctx, hdr: usize) {
+    if !ctx.contact_orig.iter().any(|(i, _)| *i == hdr) {
+        let v = ctx.msg.headers[hdr].value.clone();
+        ctx.contact_orig.push((hdr, v));
+    }
+}
+
+impl Ctx {
+    /// The body as the script reads it (`$rb`, `$cl`, nathelper's SDP
+    /// tests): as received while `fix_nated_sdp`'s change is a lump.
+    pub(crate) fn script_body(&self) -> &str {
+        self.body_orig.as_deref().unwrap_or(&self.msg.body)
+    }
+
+    /// The Contact header values as the script reads them (`$ct`,
+    /// `$hdr(Contact)`): as received while nathelper's changes are lumps.
+    pub(crate) fn script_contacts(&self) -> Vec<String> {
+        self.msg
+            .headers
+            .iter()
+            .enumerate()
+            .filter(|(_, h)| h.is("contact"))
+            .map(|(i, h)| {
+                self.contact_orig
+                    .iter()
+                    .find(|(j, _)| *j == i)
+                    .map(|(_, v)| v.clone())
+                    .unwrap_or_else(|| h.value.clone())
+            })
+            .collect()
+    }
+
+    /// The contacts of the message as received (what registrar parses
+    /// after `add_contact_alias`/`add_rcv_param`).
+    pub(crate) fn received_contact_elems(&self) -> Vec<String> {
+        self.script_contacts()
+            .iter()
+            .flat_map(|v| crate::sip::split_commas(v))
+            .collect()
+    }
 }
 
 /// The `;alias=` value of core's `uri_add_rcv_alias`.
@@ -505,7 +549,7 @@ impl Runtime {
             }
         }
         // 8: private address in the SDP
-        if tests & 0x08 != 0 && sdp_1918(m, mode) {
+        if tests & 0x08 != 0 && sdp_1918(m, ctx.script_body(), mode) {
             return 1;
         }
         // 4: private address in the top Via
@@ -538,7 +582,7 @@ impl Runtime {
             }
         }
         // 256: an SDP session's c= address differs from the source address
-        if tests & 0x100 != 0 && sdp_cline_mismatch(m, ctx.src.ip()) {
+        if tests & 0x100 != 0 && sdp_cline_mismatch(m, ctx.script_body(), ctx.src.ip()) {
             return 1;
         }
         // 512: destination differs from the R-URI (2nd Via for replies)
@@ -567,7 +611,7 @@ impl Runtime {
                 new.push_str(&u[me..]);
             }
         }
-        replace_span(&mut ctx.msg, c.hdr, c.uri, &new);
+        replace_span(ctx, c.hdr, c.uri, &new);
         ctx.contact_fixed = true;
         1
     }
@@ -589,7 +633,7 @@ impl Runtime {
         if !c.bracketed {
             new = format!("<{new}>");
         }
-        replace_span(&mut ctx.msg, c.hdr, c.uri, &new);
+        replace_span(ctx, c.hdr, c.uri, &new);
         ctx.contact_fixed = true;
         1
     }
@@ -698,6 +742,8 @@ fn add_contact_alias_3(ctx: &mut Ctx, ip: &str, port: &str, proto: &str) -> i64 
 /// Insert `;alias=...` after the Contact URI's host[:port]; a contact
 /// header without `<` gets one before its value and `>` after the alias.
 fn insert_alias(ctx: &mut Ctx, c: &ContactSpan, sp: &UriSpans, alias: &str) {
+    keep_orig(ctx, c.hdr);
+    ctx.contact_parsed_orig = true;
     let v = &mut ctx.msg.headers[c.hdr].value;
     let at = c.uri.0 + sp.hostport_end;
     if v.contains('<') {
@@ -829,22 +875,23 @@ fn add_rcv_param(ctx: &mut Ctx, upos: bool) -> i64 {
             } else {
                 (c.end, format!(";received=\"{uri}\""))
             };
+            keep_orig(ctx, hi);
             ctx.msg.headers[hi].value.insert_str(at, &p);
         }
     }
-    ctx.rcv_param_added = true;
+    ctx.contact_parsed_orig = true;
     1
 }
 
 /// The SDP of a message: `None` unless the body is `application/sdp`.
-fn sdp_body(m: &SipMsg) -> Option<&str> {
-    if m.body.is_empty() {
+fn sdp_body<'a>(m: &SipMsg, body: &'a str) -> Option<&'a str> {
+    if body.is_empty() {
         return None;
     }
     let ct = m.header("content-type")?;
     let t = ct.split(';').next().unwrap_or("").trim();
     if t.eq_ignore_ascii_case("application/sdp") {
-        Some(&m.body)
+        Some(body)
     } else {
         None
     }
@@ -888,8 +935,8 @@ fn parse_sdp_sessions(body: &str) -> Vec<SdpSession> {
 }
 
 /// nathelper's `sdp_1918`.
-fn sdp_1918(m: &SipMsg, mode: i64) -> bool {
-    let Some(body) = sdp_body(m) else {
+fn sdp_1918(m: &SipMsg, body: &str, mode: i64) -> bool {
+    let Some(body) = sdp_body(m, body) else {
         return false;
     };
     for s in parse_sdp_sessions(body) {
@@ -910,8 +957,8 @@ fn sdp_1918(m: &SipMsg, mode: i64) -> bool {
 
 /// nathelper's `test_sdp_cline`: a session whose c= address is not the
 /// source address.
-fn sdp_cline_mismatch(m: &SipMsg, src: IpAddr) -> bool {
-    let Some(body) = sdp_body(m) else {
+fn sdp_cline_mismatch(m: &SipMsg, body: &str, src: IpAddr) -> bool {
+    let Some(body) = sdp_body(m, body) else {
         return false;
     };
     let mut n = 0;
@@ -1020,7 +1067,7 @@ fn test_destination(ctx: &Ctx) -> i64 {
 /// level: 1 adds `a=direction:active`, 2 rewrites `c=` (and `a=rtcp`), 4
 /// adds the `nortpproxy_str` line, 8 rewrites `o=` (and `a=rtcp`).
 fn fix_nated_sdp(ctx: &mut Ctx, level: i64, ip: Option<&str>, old: bool, nortp: &str) -> i64 {
-    if ctx.msg.body.is_empty() || sdp_body(&ctx.msg).is_none() {
+    if ctx.msg.body.is_empty() || sdp_body(&ctx.msg, &ctx.msg.body).is_none() {
         return -1;
     }
     let newip = match ip.filter(|s| !s.is_empty()) {
@@ -1078,7 +1125,11 @@ fn fix_nated_sdp(ctx: &mut Ctx, level: i64, ip: Option<&str>, old: bool, nortp: 
         let (at, del, ins) = &edits[i];
         nb.replace_range(*at..*at + *del, ins);
     }
-    ctx.msg.body = nb;
+    if ctx.body_orig.is_none() {
+        ctx.body_orig = Some(std::mem::replace(&mut ctx.msg.body, nb));
+    } else {
+        ctx.msg.body = nb;
+    }
     ctx.msg.fix_content_length();
     if count > 0 {
         1
