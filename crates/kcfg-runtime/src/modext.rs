@@ -9,8 +9,11 @@ use crate::event::Step;
 use crate::ir::{Call, Loc, Pv};
 use crate::value::Val;
 
-/// The functions these modules simulate (besides [`crate::SIMULATED`];
-/// the other functions of these modules are reported unsupported).
+/// The functions these modules simulate (besides [`crate::SIMULATED`]
+/// and the lists of nathelper, rtpproxy and the small functions:
+/// `nathelper::NATHELPER_FUNCS`, `rtpproxy::RTPPROXY_FUNCS`,
+/// `misc::MISC_FUNCS`; the other functions of these modules are reported
+/// unsupported).
 pub const SIMULATED_EXT: &[&str] = &[
     "jansson_get",
     "jansson_get_field",
@@ -32,30 +35,6 @@ pub const SIMULATED_EXT: &[&str] = &[
     "http_client_query",
     "http_client_get",
     "http_connect",
-    "fix_nated_contact",
-    "fix_nated_register",
-    "set_contact_alias",
-    "add_contact_alias",
-    "handle_ruri_alias",
-    "add_rcv_param",
-    "is_rfc1918",
-    "fix_nated_sdp",
-    "sht_lock",
-    "sht_unlock",
-    "has_body",
-    "t_send_reply",
-    "t_lookup_request",
-    "t_branch_timeout",
-    "t_retransmit_reply",
-    "isdsturiset",
-    "options_reply",
-    "is_avp_set",
-    "avp_delete",
-    "rtpproxy_manage",
-    "rtpproxy_offer",
-    "rtpproxy_answer",
-    "unforce_rtp_proxy",
-    "rtpproxy_destroy",
 ];
 
 /// Module state that outlives a message.

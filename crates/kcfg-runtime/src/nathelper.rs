@@ -1029,24 +1029,17 @@ fn test_destination(ctx: &Ctx) -> i64 {
         let Some(r) = ru else {
             return -1;
         };
-        let dp = if d.port.is_empty() {
-            if d.transport() == "tls" || d.scheme == "sips" {
+        // the port, or the default of the URI's transport
+        let port = |u: &crate::sip::Uri| {
+            if !u.port.is_empty() {
+                u.port_num()
+            } else if u.transport() == "tls" || u.scheme == "sips" {
                 5061
             } else {
                 5060
             }
-        } else {
-            d.port_num()
         };
-        let rp = if r.port.is_empty() {
-            if r.transport() == "tls" || r.scheme == "sips" {
-                5061
-            } else {
-                5060
-            }
-        } else {
-            r.port_num()
-        };
+        let (dp, rp) = (port(&d), port(&r));
         if dp != rp {
             return 1;
         }

@@ -194,13 +194,7 @@ impl Runtime {
         let Some(body) = sdp_for_proxy(m) else {
             return -1;
         };
-        if m.call_id().is_empty() || m.header("to").is_none() {
-            return -1;
-        }
-        if m.from_tag().is_none_or(|t| t.is_empty()) {
-            return -1;
-        }
-        if via > 0 && via_branch(m, via).is_none() {
+        if !has_call_keys(m, via) {
             return -1;
         }
         let to_tag = m.to_tag().unwrap_or_default();
@@ -247,16 +241,19 @@ impl Runtime {
                 _ => return -1,
             }
         }
-        if m.call_id().is_empty() || m.header("to").is_none() {
-            return -1;
-        }
-        if m.from_tag().is_none_or(|t| t.is_empty()) {
-            return -1;
-        }
-        if via > 0 && via_branch(m, via).is_none() {
+        if !has_call_keys(m, via) {
             return -1;
         }
         self.rtpp_note("the session is not deleted");
         -1
     }
+}
+
+/// The message has what the proxy's session key needs: Call-ID, To, a From
+/// tag and, when `via` asks for it, that Via's branch.
+fn has_call_keys(m: &SipMsg, via: usize) -> bool {
+    !m.call_id().is_empty()
+        && m.header("to").is_some()
+        && m.from_tag().is_some_and(|t| !t.is_empty())
+        && (via == 0 || via_branch(m, via).is_some())
 }
