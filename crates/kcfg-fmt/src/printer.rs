@@ -804,9 +804,20 @@ impl<'a> Printer<'a> {
 
     /// A top-level item with a syntax error: copied byte for byte.
     fn verbatim_node(&mut self, n: &SyntaxNode) {
-        let r = content_range(n);
+        let mut r = content_range(n);
         if r.is_empty() {
             return;
+        }
+        // a directive keyword with nothing after it keeps the blanks after
+        // it, as in `directive`: without them the line reads as a comment
+        // (`#!ifdef ` in an unclosed group; found by the fmt fuzz target)
+        let last = n.token_at_offset(r.end()).left_biased();
+        if last.is_some_and(|t| t.kind() == PP_KEYWORD) {
+            let end = n.text_range().end();
+            let tail = &self.text[usize::from(r.end())..usize::from(end)];
+            if !tail.is_empty() && !tail.contains('\n') {
+                r = TextRange::new(r.start(), end);
+            }
         }
         self.pending_item = None;
         // whitespace inside the node around its tokens belongs to the gaps
