@@ -229,15 +229,7 @@ impl UriSpans {
         match self.param(u, "transport") {
             Some((s, e)) => {
                 let v = u[s..e].split_once('=').map(|x| x.1).unwrap_or("");
-                match v.trim().to_ascii_lowercase().as_str() {
-                    "udp" => 1,
-                    "tcp" => 2,
-                    "tls" => 3,
-                    "sctp" => 4,
-                    "ws" => 5,
-                    "wss" => 6,
-                    _ => 0,
-                }
+                proto_num_of_name(v.trim()).unwrap_or(0)
             }
             None => 0,
         }
@@ -722,14 +714,8 @@ fn add_contact_alias_3(ctx: &mut Ctx, ip: &str, port: &str, proto: &str) -> i64 
         Ok(p) if (1..=65535).contains(&p) && port.bytes().all(|b| b.is_ascii_digit()) => {}
         _ => return -1,
     }
-    let pn = match proto.to_ascii_lowercase().as_str() {
-        "udp" => 1,
-        "tcp" => 2,
-        "tls" => 3,
-        "sctp" => 4,
-        "ws" => 5,
-        "wss" => 6,
-        _ => return -1,
+    let Some(pn) = proto_num_of_name(proto) else {
+        return -1;
     };
     if ctx.contact_fixed {
         return -1;
@@ -1198,4 +1184,17 @@ fn replace_sdp_ip(
         count += 1;
     }
     Some(count)
+}
+
+/// Kamailio's number of a transport name (`PROTO_UDP` = 1 ... `PROTO_WSS` = 6).
+fn proto_num_of_name(name: &str) -> Option<u8> {
+    Some(match name.to_ascii_lowercase().as_str() {
+        "udp" => 1,
+        "tcp" => 2,
+        "tls" => 3,
+        "sctp" => 4,
+        "ws" => 5,
+        "wss" => 6,
+        _ => return None,
+    })
 }
