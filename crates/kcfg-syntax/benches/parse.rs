@@ -23,6 +23,11 @@ use std::path::{Path, PathBuf};
 
 use criterion::{Criterion, Throughput};
 
+// The allocator of the `kcfg` binary (crates/kcfg-cli/src/main.rs): a tree is
+// many small allocations, and the figure should be the one users get.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Size of the generated config: 10 MiB.
 const GENERATED_BYTES: usize = 10 * 1024 * 1024;
 /// Seed of the generator: change it and the file changes.
