@@ -2269,12 +2269,17 @@ fn nexthop_reply(req: &SipMsg, code: u16, reason: &str, tag: &str, me: SocketAdd
 
 impl Runtime {
     fn find_trans(&self, m: &SipMsg) -> Option<usize> {
-        let branch = m.via1().map(|v| v.branch()).unwrap_or_default();
         let method = if m.method() == "ACK" || m.method() == "CANCEL" {
             "INVITE"
         } else {
             m.method()
         };
+        self.find_trans_of(m, method)
+    }
+
+    /// The transaction of method `method` that `m` matches.
+    fn find_trans_of(&self, m: &SipMsg, method: &str) -> Option<usize> {
+        let branch = m.via1().map(|v| v.branch()).unwrap_or_default();
         // indexed by transaction key (the RFC 3261 branch, else Call-ID:CSeq)
         let rfc3261 = branch.starts_with("z9hG4bK");
         self.trans_by_key
@@ -2303,10 +2308,8 @@ impl Runtime {
         if ctx.trans.is_some() {
             return 1;
         }
-        if let Some(ti) = self
-            .find_trans(&ctx.msg)
-            .filter(|&ti| self.trans[ti].method == ctx.msg.method())
-        {
+        // (a CANCEL's own transaction too, not the INVITE it would cancel)
+        if let Some(ti) = self.find_trans_of(&ctx.msg, ctx.msg.method()) {
             // retransmission: resend the last reply
             if let Some(r) = self.trans[ti].uas_reply.clone() {
                 let (p, l, s) = (
@@ -2454,7 +2457,12 @@ impl Runtime {
             return self.forward(ctx, to, "tm");
         }
         if method == "CANCEL" {
-            return self.relay_cancel(ctx);
+            if let Some(ti) = self.find_trans(&ctx.msg) {
+                return self.relay_cancel(ctx, ti);
+            }
+            // no INVITE transaction to cancel: tm relays the CANCEL as a
+            // request of its own (t_forward_nonack), with its timer, reply
+            // routes and failure route (measured: fixtures/runtime/cancel.*)
         }
         let in_failure = matches!(ctx.rtype, RouteType::Failure | RouteType::BranchFailure);
         if self.t_newtran(ctx) == 0 {
@@ -2587,11 +2595,7 @@ impl Runtime {
         }
     }
 
-    fn relay_cancel(&mut self, ctx: &mut Ctx) -> i64 {
-        let Some(ti) = self.find_trans(&ctx.msg) else {
-            // no transaction: forward statelessly
-            return self.forward(ctx, None, "tm");
-        };
+    fn relay_cancel(&mut self, ctx: &mut Ctx, ti: usize) -> i64 {
         let tag = self.local_tag(&ctx.msg);
         let r = build_reply(
             &ctx.msg,
@@ -2692,7 +2696,9 @@ impl Runtime {
             .filter(|&(ti, bi)| self.trans[ti].branches[bi].branch == branch);
         // a reply to a CANCEL tm sent has the INVITE branch's Via: it ends
         // tm's local CANCEL (t_reply_matching), no transaction route runs
-        let to_cancel = found.is_some() && msg.cseq_method() == "CANCEL";
+        // (a CANCEL relayed as a request of its own has its own transaction)
+        let to_cancel = found.is_some_and(|(ti, _)| self.trans[ti].method != "CANCEL")
+            && msg.cseq_method() == "CANCEL";
         // core reply route first
         let mut ctx = self.new_ctx(msg.clone(), src, local, proto, RouteType::OnReply);
         ctx.trans = found.map(|f| f.0);
