@@ -512,8 +512,9 @@ impl Gen {
                 .collect();
             let na = self.list(nargs);
             let at = self.list(strs(&a["action_types"]));
+            let forms = self.list(strs(&a["forms"]));
             acts.push(format!(
-                "CoreAction{{names:{nl},nargs:{na},allowed_in_onsend_route:{},token:{},grammar_rule:{},action_types:{at}}}",
+                "CoreAction{{names:{nl},nargs:{na},allowed_in_onsend_route:{},token:{},grammar_rule:{},action_types:{at},forms:{forms}}}",
                 b(&a["allowed_in_onsend_route"]),
                 lit(s(&a["token"])),
                 lit(s(&a["grammar_rule"])),

@@ -560,6 +560,10 @@ pub struct CoreAction {
     pub grammar_rule: &'static str,
     /// ACTION_T constants.
     pub action_types: &'static [&'static str],
+    /// The grammar's argument forms, one string of terminals and
+    /// non-terminals each (`"LPAREN NUMBER COMMA STRING RPAREN"`; `""`: no
+    /// parentheses at all).
+    pub forms: &'static [&'static str],
 }
 
 /// A KEMI function (`KSR.tm.t_relay`).

@@ -918,7 +918,11 @@ fn calls(w: &mut Walker<'_>, slots: &Slots) {
         let Some(block) = w.routes[route_idx].block_kind else {
             continue;
         };
-        if w.db.core_action(&c.name).is_some() || w.db.is_reserved_word(&c.name) {
+        if let Some(action) = w.db.core_action(&c.name) {
+            core_action_args(w, &c, action);
+            continue;
+        }
+        if w.db.is_reserved_word(&c.name) {
             continue;
         }
         let loaded: Vec<&'static str> = loaded_before(w, c.seq).map(|m| m.name).collect();
@@ -984,6 +988,134 @@ fn calls(w: &mut Walker<'_>, slots: &Slots) {
         }
         tm_route_name(w, &c, slots);
     }
+}
+
+/// The kind of a core action's argument in its grammar forms that
+/// [`core_action_args`] can tell apart.
+fn core_arg_fits(kind: &str, arg: &Option<Const>) -> bool {
+    match (kind, arg) {
+        ("STRING", Some(Const::Str(_))) => true,
+        ("NUMBER", Some(Const::Int(n))) => *n >= 0,
+        // yes/no, on/off, true/false, enable/disable are NUMBER tokens
+        ("NUMBER", Some(Const::Ident(w))) => NUMBER_WORDS.contains(&w.as_str()),
+        ("intno", Some(Const::Int(_))) => true,
+        ("intno", Some(Const::Ident(w))) => NUMBER_WORDS.contains(&w.as_str()),
+        // flag_name: STRING | ID (whether it is declared is another matter)
+        ("flag_name", Some(Const::Str(_) | Const::Ident(_))) => true,
+        _ => false,
+    }
+}
+
+/// A core action whose grammar takes literals only (`log(1, "text")`,
+/// `strip(2)`, `rewritehost("host")`): Kamailio's parser rejects anything
+/// else there (a pseudo-variable, an expression, a negative number) with a
+/// syntax error. Actions with other forms (hosts, sockets, expressions) are
+/// not checked.
+fn core_action_args(w: &mut Walker<'_>, c: &CallSite, action: &kcfg_modules::CoreAction) {
+    const ARG_KINDS: [&str; 4] = ["STRING", "NUMBER", "intno", "flag_name"];
+    let kinds = |form: &'static str| {
+        form.split_whitespace()
+            .filter(|t| !matches!(*t, "LPAREN" | "RPAREN" | "COMMA"))
+            .collect::<Vec<_>>()
+    };
+    if action.grammar_rule != "cmd"
+        || action.forms.is_empty()
+        || action
+            .forms
+            .iter()
+            .any(|f| !kinds(f).iter().all(|k| ARG_KINDS.contains(k)))
+    {
+        return;
+    }
+    let Some(n) = c.nargs else {
+        return;
+    };
+    if n != c.args.len() {
+        return;
+    }
+    let same_arity: Vec<Vec<&str>> = action
+        .forms
+        .iter()
+        .map(|f| kinds(f))
+        .filter(|k| k.len() == n)
+        .collect();
+    // `-1` is a prefix expression in the tree, a MINUS and a NUMBER to
+    // Kamailio's grammar (`intno`)
+    let args: Vec<Option<Const>> = c
+        .args
+        .iter()
+        .map(|(arg, range)| match arg {
+            None => {
+                let text = w.files[c.file.0]
+                    .text
+                    .get(std::ops::Range::<usize>::from(*range))?;
+                let digits = text.strip_prefix('-')?.trim_start();
+                crate::model::is_kamailio_number(digits)
+                    .then(|| crate::defines::parse_number(digits).map(|v| Const::Int(-v)))
+                    .flatten()
+            }
+            known => known.clone(),
+        })
+        .collect();
+    if same_arity.iter().any(|form| {
+        form.iter()
+            .zip(&args)
+            .all(|(kind, arg)| core_arg_fits(kind, arg))
+    }) {
+        return;
+    }
+    if same_arity.is_empty() {
+        // a count the grammar does not take: the parser's own error
+        return;
+    }
+    // the first argument that fits no form of this arity
+    let bad = (0..n)
+        .find(|&i| !same_arity.iter().any(|f| core_arg_fits(f[i], &args[i])))
+        .unwrap_or(0);
+    let describe = |kind: &str| match kind {
+        "STRING" => "a quoted string",
+        "NUMBER" => "a number (0 or more)",
+        "intno" => "a number",
+        _ => "a flag number or name",
+    };
+    let mut wants: Vec<&str> = same_arity.iter().map(|f| describe(f[bad])).collect();
+    wants.dedup();
+    let shapes: Vec<String> = action
+        .forms
+        .iter()
+        .map(|f| {
+            let args: Vec<&str> = kinds(f)
+                .iter()
+                .map(|k| match *k {
+                    "STRING" => "\"...\"",
+                    "NUMBER" => "N",
+                    "intno" => "[-]N",
+                    _ => "FLAG",
+                })
+                .collect();
+            if f.is_empty() {
+                c.name.clone()
+            } else {
+                format!("{}({})", c.name, args.join(", "))
+            }
+        })
+        .collect();
+    let d = SemaDiagnostic::new(
+        codes::CORE_ACTION_ARGUMENT,
+        c.file,
+        c.args[bad].1,
+        format!(
+            "argument {} of the core action `{}` must be {}",
+            bad + 1,
+            c.name,
+            wants.join(" or ")
+        ),
+    )
+    .with_help(format!(
+        "Kamailio's grammar takes only literal values here ({}): no pseudo-variables, expressions or negative numbers; `kamailio -c` stops with a syntax error",
+        shapes.join(" or ")
+    ));
+    w.report(c.seq, d);
 }
 
 fn unknown_function(w: &mut Walker<'_>, c: &CallSite, loaded: &[&'static str]) {

@@ -154,6 +154,8 @@ pub mod codes {
     pub const DB_MODULE_NOT_LOADED: &str = "KC135";
     /// A module loaded before (or without) a module it binds when Kamailio starts (registrar before usrloc).
     pub const MODULE_LOADED_TOO_EARLY: &str = "KC136";
+    /// A core action whose grammar takes literals only, given something else (`log(1, $rm)`, `log(-1, "x")`).
+    pub const CORE_ACTION_ARGUMENT: &str = "KC137";
 
     /// Registry: `(code, name, severity, what it reports)`.
     pub const ALL: &[(&str, &str, Severity, &str)] = &[
@@ -223,6 +225,8 @@ pub mod codes {
             "a module that connects to its database at start-up, whose db_url (set or default) names a db_<scheme> module that is not loaded"),
         (MODULE_LOADED_TOO_EARLY, "module-loaded-too-early", Severity::Error,
             "a module loaded before (or without) a module it binds when Kamailio starts, such as registrar before usrloc"),
+        (CORE_ACTION_ARGUMENT, "core-action-argument", Severity::Error,
+            "a core action whose grammar takes literal values only (log, strip, prefix, rewritehost, setflag...) given a pseudo-variable, an expression or a negative number"),
     ];
 
     /// The severity of a code (error for an unknown code).
