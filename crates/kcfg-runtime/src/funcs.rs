@@ -11,6 +11,7 @@ use crate::value::Val;
 /// The functions `call` simulates (for documentation and `--list`).
 pub const SIMULATED: &[&str] = &[
     "route",
+    "log",
     "xlog",
     "xdbg",
     "xinfo",
@@ -215,6 +216,53 @@ impl Runtime {
                 let (num, name) = log_level(&level);
                 if num <= self.debug {
                     let text = text.strip_suffix('\n').unwrap_or(&text).to_string();
+                    self.step(Step::Log {
+                        level: name.to_string(),
+                        text: format!("{name}: <script>: {text}"),
+                        at: c.loc.clone(),
+                    });
+                }
+                1
+            }
+            "log" => {
+                // the core's LOG_T (core/action.c): log("text") logs at
+                // L_DBG+1, log(level, "text") at a number of 0 or more; the
+                // text is printed as written, pseudo-variables and all
+                let (level, text) = match args {
+                    [Expr::Str(t)] => (crate::funcs::L_DBG + 1, t.raw.as_str()),
+                    [level, Expr::Str(t)] => {
+                        let n = match level {
+                            Expr::Int(n) => Some(*n),
+                            Expr::Keyword(w) => number_word(w),
+                            // a bare word argument (`log(yes, "...")`)
+                            Expr::Str(w) if w.is_static() => number_word(&w.raw),
+                            _ => None,
+                        };
+                        let Some(n) = n else {
+                            self.step(Step::Unsupported {
+                                function: "log() with this level".into(),
+                                at: c.loc.clone(),
+                            });
+                            return CallRes::Ret(1);
+                        };
+                        (n, t.raw.as_str())
+                    }
+                    _ => {
+                        self.step(Step::Unsupported {
+                            function: "log() with these arguments".into(),
+                            at: c.loc.clone(),
+                        });
+                        return CallRes::Ret(1);
+                    }
+                };
+                if level <= self.debug {
+                    let name = match level {
+                        0 => "WARNING",
+                        1 => "NOTICE",
+                        2 => "INFO",
+                        _ => "DEBUG",
+                    };
+                    let text = text.strip_suffix('\n').unwrap_or(text);
                     self.step(Step::Log {
                         level: name.to_string(),
                         text: format!("{name}: <script>: {text}"),
@@ -626,6 +674,18 @@ fn b(x: bool) -> i64 {
 }
 
 /// xlog level name → (number, printed name).
+/// Kamailio's L_DBG.
+pub(crate) const L_DBG: i64 = 3;
+
+/// The words Kamailio's lexer reads as numbers.
+fn number_word(w: &str) -> Option<i64> {
+    match w {
+        "yes" | "on" | "true" | "enable" => Some(1),
+        "no" | "off" | "false" | "disable" => Some(0),
+        _ => None,
+    }
+}
+
 pub fn log_level(l: &str) -> (i64, &'static str) {
     match l.trim() {
         "L_ALERT" => (-5, "ALERT"),
