@@ -218,6 +218,10 @@ pub struct Runtime {
     cur_trace: usize,
     cur_logs: usize,
     cur_omitted: (usize, usize),
+    /// `Unsupported` steps recorded without a place (pseudo-variables,
+    /// selects and expressions are evaluated without one): the statement
+    /// around them gives theirs when it ends ([`Runtime::locate_steps`])
+    unlocated: usize,
     pub summary: Summary,
     pub(crate) max_while: i64,
     pub(crate) call_ids: HashSet<String>,
@@ -370,6 +374,7 @@ impl Runtime {
             cur_trace: 0,
             cur_logs: 0,
             cur_omitted: (0, 0),
+            unlocated: 0,
             summary: Summary {
                 complete: true,
                 ..Default::default()
@@ -443,6 +448,9 @@ impl Runtime {
             }
         }
         if let Step::Unsupported { function, at } = &s {
+            if at.line == 0 && at.file.is_empty() {
+                self.unlocated += 1;
+            }
             self.summary.complete = false;
             let e = self
                 .summary
@@ -490,6 +498,7 @@ impl Runtime {
         self.cur_trace = 0;
         self.cur_logs = 0;
         self.cur_omitted = (0, 0);
+        self.unlocated = 0;
     }
 
     pub(crate) fn begin(
@@ -887,12 +896,37 @@ impl Runtime {
                 });
                 return Flow::Exit;
             }
-            match self.run_stmt(ctx, s) {
+            let mark = self.cur.len();
+            let flow = self.run_stmt(ctx, s);
+            if self.unlocated > 0 {
+                self.locate_steps(mark, &s.loc);
+            }
+            match flow {
                 Flow::Next(v) => last = v,
                 f => return f,
             }
         }
         Flow::Next(last)
+    }
+
+    /// Give the `Unsupported` steps recorded since `mark` without a place
+    /// the place of the statement that ran them (the innermost statement:
+    /// nested blocks place theirs first).
+    fn locate_steps(&mut self, mark: usize, loc: &Loc) {
+        let from = mark.min(self.cur.len());
+        for step in &mut self.cur[from..] {
+            if let Step::Unsupported { function, at } = step {
+                if at.line == 0 && at.file.is_empty() {
+                    *at = loc.clone();
+                    self.unlocated = self.unlocated.saturating_sub(1);
+                    if let Some(e) = self.summary.unsupported.get_mut(function.as_str()) {
+                        if e.1 == ":0" {
+                            e.1 = loc.to_string();
+                        }
+                    }
+                }
+            }
+        }
     }
 
     fn run_stmt(&mut self, ctx: &mut Ctx, s: &StmtL) -> Flow {
@@ -1381,6 +1415,7 @@ impl Runtime {
         let saved = std::mem::take(&mut self.cur);
         let out = self.fmt(&mut ctx, &f);
         self.cur = saved;
+        self.unlocated = 0;
         out
     }
 

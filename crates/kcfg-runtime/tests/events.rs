@@ -235,3 +235,35 @@ fn pike_flood_is_reported_not_guessed() {
         .keys()
         .any(|k| k.starts_with("pike_check_req()")));
 }
+
+/// A pseudo-variable the runtime does not simulate is reported at the
+/// statement that reads it (the innermost one), in the timeline and in the
+/// summary: it used to say `:0`.
+#[test]
+fn unsupported_pseudo_variables_are_placed_at_their_statement() {
+    let cfg = "loadmodule \"sl.so\"\nloadmodule \"pv.so\"\nloadmodule \"kex.so\"\n\
+        listen=udp:127.0.0.1:5060\n\
+        request_route {\n\
+        \tif ($stat(total_size) != 1) {\n\
+        \t\t$var(a) = 1;\n\
+        \t\t$var(f) = $stat(free_size);\n\
+        \t}\n\
+        \tsl_send_reply(\"200\", \"OK\");\n}\n";
+    let config = Config::from_text("stat.cfg", cfg, &[]).unwrap();
+    let mut run = Runner::new(&config);
+    run.run(&options(1));
+    let s = run.summary();
+    assert!(!s.complete);
+    let at = |pv: &str| {
+        s.unsupported
+            .iter()
+            .find(|(k, _)| k.contains(pv))
+            .map(|(_, v)| v.1.clone())
+            .unwrap_or_default()
+    };
+    // the condition's PV at the `if` (line 6), the assignment's at line 8
+    assert_eq!(at("total_size"), "stat.cfg:6", "{:?}", s.unsupported);
+    assert_eq!(at("free_size"), "stat.cfg:8", "{:?}", s.unsupported);
+    let json = serde_json::to_string(run.records()).unwrap();
+    assert!(!json.contains("\":0\""), "{json}");
+}
