@@ -4,7 +4,9 @@
 //! `full-spaces` formats with 4-space indentation instead of tabs, so that a
 //! tab-indented file (like the generated benchmark config, which is already
 //! in the formatter's style) changes on every indented line and the check
-//! re-parses the result.
+//! re-parses the result. With `KCFG_LEAK=1` the input's tree is not freed
+//! (as in the `kcfg` binary). `range`: `kcfg_fmt::format_range` on the
+//! line in the middle of the file.
 fn main() {
     let path = std::env::args().nth(1).unwrap();
     let n: usize = std::env::args().nth(2).map_or(3, |s| s.parse().unwrap());
@@ -14,8 +16,21 @@ fn main() {
     if mode == "full-spaces" {
         o.indent_style = kcfg_fmt::IndentStyle::Space;
     }
+    if std::env::var_os("KCFG_LEAK").is_some() {
+        // as the `kcfg` binary does: the input's tree is not freed
+        kcfg_fmt::leak_trees_at_exit();
+    }
     let t = std::time::Instant::now();
-    if mode.starts_with("full") {
+    if mode == "range" {
+        // the line in the middle of the file, as an editor's range request
+        let mid = text.len() / 2;
+        let start = text[..mid].rfind('\n').map_or(0, |i| i + 1);
+        let end = text[mid..].find('\n').map_or(text.len(), |i| mid + i);
+        let range = kcfg_syntax::TextRange::new((start as u32).into(), (end as u32).into());
+        for _ in 0..n {
+            std::hint::black_box(kcfg_fmt::format_range(&text, range, &o).unwrap());
+        }
+    } else if mode.starts_with("full") {
         let mut changed = false;
         for _ in 0..n {
             let out = kcfg_fmt::format(&text, &o).unwrap();
