@@ -149,29 +149,50 @@ pub fn format(text: &str, options: &FormatOptions) -> Result<String, FormatError
 /// Format a whole config and say which regions were left alone.
 pub fn format_detailed(text: &str, options: &FormatOptions) -> Result<Formatted, FormatError> {
     let parse = kcfg_syntax::parse(text);
-    let result = format_checked(text, &parse, options);
+    let result = format_checked(text, &parse, options).map(|(f, _)| f);
+    free_tree(parse);
+    result
+}
+
+/// Drop the tree of an input, or not (see [`leak_trees_at_exit`]).
+pub(crate) fn free_tree(parse: kcfg_syntax::Parse) {
     if LEAK_TREES.load(std::sync::atomic::Ordering::Relaxed) {
         // freeing a tree costs a fifth of a format (drop of many `Arc`s)
         std::mem::forget(parse);
     }
-    result
 }
 
-fn format_checked(
+/// Every token of a text (whitespace included), with the kinds its tree has.
+pub(crate) type TokenList = Vec<(SyntaxKind, TextRange)>;
+
+/// Format and check. Besides the result: the tokens of the result, from the
+/// check's re-parse (`None` when the result is the input: then they are the
+/// input's).
+pub(crate) fn format_checked(
     text: &str,
     parse: &kcfg_syntax::Parse,
     options: &FormatOptions,
-) -> Result<Formatted, FormatError> {
+) -> Result<(Formatted, Option<TokenList>), FormatError> {
     let (out, skipped) = format_parsed(parse, text, options);
+    // Nothing changed (an already formatted file, the common case of
+    // `--check` and format-on-save): the result is the input, so its parse
+    // is the input's parse, token for token and error for error (the parser
+    // is a function of the text); there is nothing to re-parse or compare.
+    if out == text {
+        return Ok((Formatted { text: out, skipped }, None));
+    }
     match verify_parses(text, parse, &out) {
-        Ok(()) => Ok(Formatted { text: out, skipped }),
+        Ok(tokens) => Ok((Formatted { text: out, skipped }, Some(tokens))),
         // The line break added at the end of a file that has none can move
         // an error at the end of the input into an `#!ifdef` arm left open;
         // such a file keeps its missing final line break.
         Err(e) if !text.ends_with('\n') && out.ends_with('\n') => {
             let out = print(parse, text, options, false);
-            verify_parses(text, parse, &out).map_err(|_| e)?;
-            Ok(Formatted { text: out, skipped })
+            if out == text {
+                return Ok((Formatted { text: out, skipped }, None));
+            }
+            let tokens = verify_parses(text, parse, &out).map_err(|_| e)?;
+            Ok((Formatted { text: out, skipped }, Some(tokens)))
         }
         Err(e) => Err(e),
     }
@@ -223,13 +244,22 @@ pub fn format_parsed(
 /// Check that `after` says what `before` says: the same non-whitespace tokens
 /// (comments compared without trailing blanks), the same syntax errors.
 pub fn verify(before: &str, after: &str) -> Result<(), FormatError> {
-    verify_parses(before, &kcfg_syntax::parse(before), after)
+    if before == after {
+        // the same text parses the same way
+        return Ok(());
+    }
+    verify_parses(before, &kcfg_syntax::parse(before), after).map(drop)
 }
 
 /// The check of [`verify`], with the tree of `before` at hand. `after` is
 /// only tokenised (its tree is not built: that would cost as much as the
-/// parse of `before`), with the token kinds its tree would have.
-fn verify_parses(before: &str, pb: &kcfg_syntax::Parse, after: &str) -> Result<(), FormatError> {
+/// parse of `before`), with the token kinds its tree would have; these
+/// tokens are the result.
+pub(crate) fn verify_parses(
+    before: &str,
+    pb: &kcfg_syntax::Parse,
+    after: &str,
+) -> Result<TokenList, FormatError> {
     let (after_tokens, pa) = kcfg_syntax::tokens_with(after, &kcfg_syntax::ParseOptions::default());
     let line_of = |offset: TextSize| -> usize {
         let o = usize::from(offset).min(before.len());
@@ -297,7 +327,7 @@ fn verify_parses(before: &str, pb: &kcfg_syntax::Parse, after: &str) -> Result<(
             });
         }
     }
-    Ok(())
+    Ok(after_tokens)
 }
 
 fn short(s: &str) -> String {

@@ -226,17 +226,16 @@ pub(crate) fn print(
 /// CRLF when most line ends of the input are CRLF, else LF.
 fn line_ending(text: &str) -> &'static str {
     let b = text.as_bytes();
-    let lf = memchr_count(b, b'\n');
-    let crlf = b.windows(2).filter(|w| w == b"\r\n").count();
+    let (mut lf, mut crlf) = (0usize, 0usize);
+    for i in memchr::memchr_iter(b'\n', b) {
+        lf += 1;
+        crlf += usize::from(i > 0 && b[i - 1] == b'\r');
+    }
     if lf > 0 && crlf * 2 > lf {
         "\r\n"
     } else {
         "\n"
     }
-}
-
-fn memchr_count(b: &[u8], c: u8) -> usize {
-    b.iter().filter(|&&x| x == c).count()
 }
 
 fn is_stmt(kind: SyntaxKind) -> bool {

@@ -1,7 +1,7 @@
 //! Range formatting for editors: format the whole text, then take only the
 //! stretch of the result that holds the tokens of the range.
 
-use crate::{format, verify, FormatError, FormatOptions};
+use crate::{format_checked, free_tree, verify_parses, FormatError, FormatOptions};
 use kcfg_syntax::{TextRange, TextSize};
 
 /// One replacement in the original text.
@@ -33,7 +33,7 @@ impl RangeEdit {
 /// original from the end of the token before the first token in the range
 /// to the end of the last token in the range with the same stretch of the
 /// formatted text; everything else stays as it is. The result is checked
-/// like [`format`]'s. `Ok(None)`: nothing to change there.
+/// like [`format`](crate::format)'s. `Ok(None)`: nothing to change there.
 pub fn format_range(
     text: &str,
     range: TextRange,
@@ -42,21 +42,36 @@ pub fn format_range(
     if usize::from(range.end()) > text.len() {
         return Err(FormatError::BadRange);
     }
-    let formatted = format(text, options)?;
-    if formatted == text {
+    // One parse of `text` serves the formatting, the token spans of `text`
+    // and the check of the edit; the spans of the result come from the
+    // check's re-parse of it.
+    let parse = kcfg_syntax::parse(text);
+    let result = edit_for(text, &parse, range, options);
+    free_tree(parse);
+    result
+}
+
+fn edit_for(
+    text: &str,
+    parse: &kcfg_syntax::Parse,
+    range: TextRange,
+    options: &FormatOptions,
+) -> Result<Option<RangeEdit>, FormatError> {
+    let (formatted, tokens) = format_checked(text, parse, options)?;
+    let (formatted, Some(tokens)) = (formatted.text, tokens) else {
+        // the result is the text
         return Ok(None);
-    }
-    let spans = |t: &str| -> Vec<TextRange> {
-        kcfg_syntax::tokens_with(t, &kcfg_syntax::ParseOptions::default())
-            .0
-            .into_iter()
-            .filter(|(k, _)| !crate::is_space(*k))
-            .map(|(_, r)| r)
-            .collect()
     };
-    let (old, new) = (spans(text), spans(&formatted));
+    let old: Vec<TextRange> = crate::green::significant(parse.green(), TextSize::from(0))
+        .map(|(_, t, at)| TextRange::at(at, TextSize::of(t)))
+        .collect();
+    let new: Vec<TextRange> = tokens
+        .into_iter()
+        .filter(|(k, _)| !crate::is_space(*k))
+        .map(|(_, r)| r)
+        .collect();
     if old.len() != new.len() {
-        // cannot happen: `format` checked the tokens
+        // cannot happen: `format_checked` checked the tokens
         return Err(FormatError::Unsafe {
             message: "the token count changed".into(),
             line: 1,
@@ -86,6 +101,9 @@ pub fn format_range(
         range: TextRange::new(os, oe),
         new_text,
     };
-    verify(text, &edit.apply(text))?;
+    let applied = edit.apply(text);
+    if applied != text {
+        verify_parses(text, parse, &applied)?;
+    }
     Ok(Some(edit))
 }
