@@ -244,7 +244,10 @@ pub struct Runtime {
     /// dispatcher sets in index order (see `dispatcher::parse_list`)
     pub ds_sets: Vec<(i64, Vec<crate::dispatcher::DsDest>)>,
     pub(crate) ds_rr: HashMap<i64, u32>,
-    pub(crate) regexes: HashMap<(String, bool), Option<regex::Regex>>,
+    /// compiled regexes by pattern: `[case-sensitive, case-insensitive]`;
+    /// shared (`Arc`): a cloned `Regex` gets a fresh match cache, which
+    /// costs more than the match itself
+    pub(crate) regexes: [HashMap<String, Option<std::sync::Arc<regex::Regex>>>; 2],
     /// the last `get_pv` failed (a transformation error): see `fmt`
     pub(crate) pv_failed: bool,
     /// what xlog prints for the last `get_pv` when it is not the value's
@@ -391,7 +394,7 @@ impl Runtime {
             nonces: HashSet::new(),
             ds_sets: Vec::new(),
             ds_rr: HashMap::new(),
-            regexes: HashMap::new(),
+            regexes: Default::default(),
             pv_failed: false,
             pv_display: None,
             trans_by_key: HashMap::new(),
@@ -1357,17 +1360,18 @@ impl Runtime {
 
     /// A compiled regex, cached by pattern (configs match the same few
     /// patterns on every message; compiling dominated the run time).
-    pub(crate) fn regex(&mut self, pat: &str, icase: bool) -> Option<regex::Regex> {
-        let key = (pat.to_string(), icase);
-        if let Some(r) = self.regexes.get(&key) {
+    pub(crate) fn regex(&mut self, pat: &str, icase: bool) -> Option<std::sync::Arc<regex::Regex>> {
+        let cache = &mut self.regexes[icase as usize];
+        if let Some(r) = cache.get(pat) {
             return r.clone();
         }
         let r = regex::RegexBuilder::new(pat)
             .case_insensitive(icase)
             .build()
-            .ok();
-        if self.regexes.len() < 4096 {
-            self.regexes.insert(key, r.clone());
+            .ok()
+            .map(std::sync::Arc::new);
+        if cache.len() < 4096 {
+            cache.insert(pat.to_string(), r.clone());
         }
         r
     }
@@ -1965,8 +1969,12 @@ pub(crate) fn build_reply(
     let mut headers = Vec::new();
     let mut first_via = true;
     for h in &req.headers {
-        let c = h.canon();
-        match c.as_str() {
+        // the names this reply copies, recognised without lower-casing a copy
+        let c = ["via", "record-route", "from", "call-id", "cseq", "to"]
+            .into_iter()
+            .find(|c| h.is(c))
+            .unwrap_or("");
+        match c {
             "via" => {
                 if first_via {
                     first_via = false;
@@ -2147,6 +2155,59 @@ impl Runtime {
             body: m.body.clone(),
             at: self.clock,
         }));
+        self.nexthop_answer(proto, src, dst, m);
+    }
+
+    /// [`Runtime::sent`] for a message not needed afterwards: its headers
+    /// and body move into the timeline instead of being copied.
+    pub(crate) fn sent_owned(
+        &mut self,
+        kind: &'static str,
+        by: &'static str,
+        proto: Proto,
+        src: SocketAddr,
+        dst: SocketAddr,
+        m: SipMsg,
+    ) {
+        let start_line = m.start_line_text();
+        let is_req = m.is_request();
+        let SipMsg {
+            start,
+            headers,
+            body,
+        } = m;
+        let sent = Sent {
+            kind,
+            by,
+            proto,
+            src,
+            dst,
+            start_line,
+            // same layout: collected in place, no allocation
+            headers: headers.into_iter().map(|h| (h.name, h.value)).collect(),
+            body,
+            at: self.clock,
+        };
+        if is_req {
+            // a next hop answers: it needs the message
+            let m = SipMsg {
+                start,
+                headers: sent
+                    .headers
+                    .iter()
+                    .map(|(n, v)| Header::new(n.clone(), v.clone()))
+                    .collect(),
+                body: sent.body.clone(),
+            };
+            self.step(Step::Send(sent));
+            self.nexthop_answer(proto, src, dst, &m);
+        } else {
+            self.step(Step::Send(sent));
+        }
+    }
+
+    /// A scripted next hop answers the request `m` sent to `dst`.
+    fn nexthop_answer(&mut self, proto: Proto, src: SocketAddr, dst: SocketAddr, m: &SipMsg) {
         // a scripted next hop answers requests sent to it; a CANCEL gets
         // 200, and the INVITE it cancels (answered only provisionally) 487,
         // as a user agent does (RFC 3261 9.2)
@@ -2157,7 +2218,7 @@ impl Runtime {
                     .get(&dst)
                     .cloned()
                     .unwrap_or_else(|| "nexthop".into());
-                let branch = m.via1().map(|v| v.branch()).unwrap_or_default();
+                let branch = m.via1_branch().to_string();
                 if m.method() == "CANCEL" {
                     let reply = nexthop_reply(m, 200, "OK", &tag, dst);
                     self.pending_in.push((dst, src, proto, reply));
@@ -2200,12 +2261,12 @@ impl Runtime {
             reason,
             Some(&tag),
             &lumps,
-            &self.server_header.clone(),
+            &self.server_header,
             ctx.force_rport,
             Some(ctx.src),
         );
         let dst = self.reply_dst(ctx.src, &ctx.msg);
-        self.sent("reply", by, ctx.proto, ctx.local, dst, &r);
+        self.sent_owned("reply", by, ctx.proto, ctx.local, dst, r);
         1
     }
 
@@ -2215,7 +2276,7 @@ impl Runtime {
             &md5hex(&format!(
                 "{}{}",
                 m.call_id(),
-                m.from_tag().unwrap_or_default()
+                m.from_tag_str().unwrap_or_default()
             ))[..24],
             "kcfg"
         )
@@ -2269,32 +2330,37 @@ fn nexthop_reply(req: &SipMsg, code: u16, reason: &str, tag: &str, me: SocketAdd
 
 impl Runtime {
     fn find_trans(&self, m: &SipMsg) -> Option<usize> {
-        let branch = m.via1().map(|v| v.branch()).unwrap_or_default();
         let method = if m.method() == "ACK" || m.method() == "CANCEL" {
             "INVITE"
         } else {
             m.method()
         };
         // indexed by transaction key (the RFC 3261 branch, else Call-ID:CSeq)
-        let rfc3261 = branch.starts_with("z9hG4bK");
+        let key = Self::tkey_cow(m);
+        let rfc3261 = matches!(key, std::borrow::Cow::Borrowed(_));
         self.trans_by_key
-            .get(&Self::tkey(m))?
+            .get(key.as_ref())?
             .iter()
             .rev()
             .copied()
             .find(|&ti| {
                 let t = &self.trans[ti];
                 t.method == method
-                    && (rfc3261 || (t.call_id == m.call_id() && t.cseq == m.cseq_num()))
+                    && (rfc3261 || (t.call_id == m.call_id() && t.cseq == m.cseq_num_str()))
             })
     }
 
     pub(crate) fn tkey(m: &SipMsg) -> String {
-        let b = m.via1().map(|v| v.branch()).unwrap_or_default();
+        Self::tkey_cow(m).into_owned()
+    }
+
+    /// [`Runtime::tkey`], borrowed when it is the branch.
+    pub(crate) fn tkey_cow(m: &SipMsg) -> std::borrow::Cow<'_, str> {
+        let b = m.via1_branch();
         if b.starts_with("z9hG4bK") {
-            b
+            b.into()
         } else {
-            format!("{}:{}", m.call_id(), m.cseq_num())
+            format!("{}:{}", m.call_id(), m.cseq_num_str()).into()
         }
     }
 
@@ -2395,28 +2461,34 @@ impl Runtime {
         let Some(ti) = ctx.trans else {
             return -1;
         };
-        let req = self.trans[ti].req.clone();
-        let tag = self.trans[ti].to_tag.clone();
         let lumps = std::mem::take(&mut ctx.reply_lumps);
         // the reply is built from the request as the script sees it now
+        let t = &self.trans[ti];
         let base = if ctx.msg.is_request() {
-            ctx.msg.clone()
+            &ctx.msg
         } else {
-            req
+            &t.req
         };
         let r = build_reply(
-            &base,
+            base,
             code,
             reason,
-            Some(&tag),
+            Some(&t.to_tag),
             &lumps,
-            &self.server_header.clone(),
+            &self.server_header,
             ctx.force_rport,
-            Some(self.trans[ti].src),
+            Some(t.src),
         );
-        if self.uas_send(ti, r.clone(), Origin::Local) {
-            let (l, p) = (self.trans[ti].local, self.trans[ti].proto);
-            self.local_response(l, p, &r);
+        // a copy only for an event_route[tm:local-response] to run on
+        let copy = self
+            .prog
+            .route_rc(RouteTable::Event, "tm:local-response")
+            .map(|_| r.clone());
+        if self.uas_send(ti, r, Origin::Local) {
+            if let Some(r) = copy {
+                let (l, p) = (self.trans[ti].local, self.trans[ti].proto);
+                self.local_response(l, p, &r);
+            }
         }
         1
     }
@@ -2442,7 +2514,7 @@ impl Runtime {
         } else {
             "relayed-reply"
         };
-        self.sent(kind, "tm", p, l, s, &r);
+        self.sent_owned(kind, "tm", p, l, s, r);
         true
     }
 
@@ -2636,11 +2708,7 @@ impl Runtime {
             // stateless branch: derived from the request
             format!(
                 "z9hG4bK{}.0",
-                &md5hex(&format!(
-                    "{}{}",
-                    ctx.msg.call_id(),
-                    ctx.msg.via1().map(|v| v.branch()).unwrap_or_default()
-                ))[..16]
+                &md5hex(&format!("{}{}", ctx.msg.call_id(), ctx.msg.via1_branch()))[..16]
             )
         } else {
             self.next_branch(ctx.msg.call_id())
@@ -2684,10 +2752,10 @@ impl Runtime {
         } else {
             self.default_local(proto)
         };
-        let branch = msg.via1().map(|v| v.branch()).unwrap_or_default();
+        let branch = msg.via1_branch();
         let found = self
             .branch_index
-            .get(&branch)
+            .get(branch)
             .copied()
             .filter(|&(ti, bi)| self.trans[ti].branches[bi].branch == branch);
         // a reply to a CANCEL tm sent has the INVITE branch's Via: it ends

@@ -146,8 +146,8 @@ impl Runtime {
         macro_rules! a {
             ($i:expr) => {
                 match args.get($i) {
-                    Some(e) => self.eval_arg(ctx, e),
-                    None => String::new(),
+                    Some(e) => self.arg_cow(ctx, e),
+                    None => std::borrow::Cow::Borrowed(""),
                 }
             };
         }
@@ -157,7 +157,7 @@ impl Runtime {
                 let (name, static_name): (std::borrow::Cow<str>, bool) = match args.first() {
                     Some(Expr::Str(f)) if f.is_static() => (f.raw.as_str().into(), true),
                     Some(Expr::Keyword(k)) => (k.as_str().into(), true),
-                    _ => (a!(0).into(), false),
+                    _ => (a!(0), false),
                 };
                 if ctx.depth >= crate::engine::MAX_RECURSION {
                     self.step(Step::Error {
@@ -200,7 +200,7 @@ impl Runtime {
             "xlog" | "xdbg" | "xinfo" | "xnotice" | "xwarn" | "xerr" | "xalert" | "xcrit"
             | "xbug" => {
                 let (level, text) = match (n, args.len()) {
-                    ("xlog", 1) => ("L_ERR".to_string(), a!(0)),
+                    ("xlog", 1) => ("L_ERR".into(), a!(0)),
                     ("xlog", 2) => (a!(0), a!(1)),
                     ("xlog", _) => (a!(1), a!(2)),
                     ("xdbg", _) => ("L_DBG".into(), a!(0)),
@@ -262,7 +262,7 @@ impl Runtime {
                         .split_once(':')
                         .filter(|(p, _)| ["udp", "tcp", "tls"].contains(p))
                         .map(|(_, r)| r.to_string())
-                        .unwrap_or(s);
+                        .unwrap_or_else(|| s.into_owned());
                     s.parse().ok()
                 } else {
                     None
@@ -286,7 +286,7 @@ impl Runtime {
                 let v = if name == "0" || name.is_empty() {
                     None
                 } else {
-                    Some(name)
+                    Some(name.into_owned())
                 };
                 self.set_t_on(ctx, n, v);
                 1
@@ -337,7 +337,7 @@ impl Runtime {
                 let extra = if args.is_empty() {
                     String::new()
                 } else {
-                    a!(0)
+                    a!(0).into_owned()
                 };
                 self.record_route(ctx, &extra);
                 1
@@ -387,11 +387,11 @@ impl Runtime {
             "is_method" => {
                 let m = a!(0);
                 let me = if ctx.msg.is_request() {
-                    ctx.msg.method().to_string()
+                    ctx.msg.method()
                 } else {
-                    ctx.msg.cseq_method()
+                    ctx.msg.cseq_method_str()
                 };
-                b(m.split('|').any(|x| x.trim().eq_ignore_ascii_case(&me)))
+                b(m.split('|').any(|x| x.trim().eq_ignore_ascii_case(me)))
             }
             "is_request" => b(ctx.msg.is_request()),
             "is_reply" => b(!ctx.msg.is_request()),
@@ -478,9 +478,9 @@ impl Runtime {
                 let v = a!(0);
                 if let Some(mut u) = Uri::parse(ctx.msg.ruri()) {
                     match n {
-                        "rewritehost" | "sethost" => u.host = v,
-                        "rewriteuser" | "setuser" => u.user = v,
-                        "rewriteport" | "setport" => u.port = v,
+                        "rewritehost" | "sethost" => u.host = v.into_owned(),
+                        "rewriteuser" | "setuser" => u.user = v.into_owned(),
+                        "rewriteport" | "setport" => u.port = v.into_owned(),
                         "strip" => {
                             let k: usize = v.parse().unwrap_or(0);
                             u.user = u.user.chars().skip(k).collect();
@@ -502,7 +502,7 @@ impl Runtime {
                 let u = if args.is_empty() {
                     ctx.msg.ruri().to_string()
                 } else {
-                    a!(0)
+                    a!(0).into_owned()
                 };
                 ctx.branches.push((u, None));
                 1
@@ -517,7 +517,7 @@ impl Runtime {
                 let u = if args.is_empty() {
                     ctx.msg.ruri().to_string()
                 } else {
-                    a!(0)
+                    a!(0).into_owned()
                 };
                 match Uri::parse(&u) {
                     Some(u) => b(self.is_myself_uri(&u)),
@@ -584,7 +584,7 @@ impl Runtime {
             }
             "sql_result_free" => {
                 let r = a!(0);
-                self.sql.results.remove(&r);
+                self.sql.results.remove(r.as_ref());
                 1
             }
             "ds_next_dst" | "ds_next_domain" => self.ds_next(ctx, n == "ds_next_domain"),

@@ -140,22 +140,46 @@ impl SipMsg {
                 MAX_MSG_SIZE
             )));
         }
-        let text = String::from_utf8_lossy(data);
+        // valid UTF-8 (nearly every message) is checked by the fast
+        // validator; only the rest pays for the lossy conversion
+        let text = match std::str::from_utf8(data) {
+            Ok(t) => std::borrow::Cow::Borrowed(t),
+            Err(_) => String::from_utf8_lossy(data),
+        };
         // Kamailio skips leading CRLFs (keepalives are all CRLF)
         let text = text.trim_start_matches(['\r', '\n']);
         if text.is_empty() {
             return Err(ParseError("empty message (keepalive)".into()));
         }
-        let (head, body) = match (text.find("\r\n\r\n"), text.find("\n\n")) {
-            (Some(a), Some(b)) if b < a => (&text[..b], &text[b + 2..]),
-            (Some(a), _) => (&text[..a], &text[a + 4..]),
-            (None, Some(b)) => (&text[..b], &text[b + 2..]),
-            (None, None) => (text, ""),
-        };
-        let mut lines = head.split('\n').map(|l| l.strip_suffix('\r').unwrap_or(l));
+        // the head ends at the first blank line: `\r\n\r\n` or `\n\n`,
+        // whichever comes first (one scan over the line ends)
+        let b = text.as_bytes();
+        let (head, body) = memchr::memchr_iter(b'\n', b)
+            .find_map(|i| {
+                if b.get(i + 1) == Some(&b'\n') {
+                    Some((&text[..i], &text[i + 2..]))
+                } else if i >= 1 && b[i - 1] == b'\r' && b[i + 1..].starts_with(b"\r\n") {
+                    Some((&text[..i - 1], &text[i + 3..]))
+                } else {
+                    None
+                }
+            })
+            .unwrap_or((text, ""));
+        let hb = head.as_bytes();
+        let mut pos = 0;
+        // the lines of the head, without their `\r`
+        let mut lines = std::iter::from_fn(|| {
+            if pos > hb.len() {
+                return None;
+            }
+            let end = memchr::memchr(b'\n', &hb[pos..]).map_or(hb.len(), |e| pos + e);
+            let l = &head[pos..end];
+            pos = end + 1;
+            Some(l.strip_suffix('\r').unwrap_or(l))
+        });
         let first = lines.next().unwrap_or("");
         let start = parse_start_line(first)?;
-        let mut headers: Vec<Header> = Vec::new();
+        let mut headers: Vec<Header> = Vec::with_capacity(16);
         for line in lines {
             if line.starts_with([' ', '\t']) {
                 if let Some(h) = headers.last_mut() {
@@ -165,10 +189,10 @@ impl SipMsg {
                 }
                 return Err(ParseError("continuation line before any header".into()));
             }
-            if line.trim().is_empty() {
-                continue;
-            }
-            let Some(colon) = line.find(':') else {
+            let Some(colon) = memchr::memchr(b':', line.as_bytes()) else {
+                if line.trim().is_empty() {
+                    continue;
+                }
                 return Err(ParseError(format!("bad header line `{}`", clip(line))));
             };
             let name = line[..colon].trim();
@@ -202,6 +226,12 @@ impl SipMsg {
         self.header("cseq")
             .and_then(|v| v.split_whitespace().nth(1).map(|s| s.to_string()))
             .unwrap_or_default()
+    }
+    /// [`SipMsg::cseq_method`] without copying.
+    pub fn cseq_method_str(&self) -> &str {
+        self.header("cseq")
+            .and_then(|v| v.split_whitespace().nth(1))
+            .unwrap_or("")
     }
     pub fn cseq_num(&self) -> String {
         self.header("cseq")
@@ -257,12 +287,48 @@ impl SipMsg {
         self.header("call-id").unwrap_or("")
     }
     pub fn from_tag(&self) -> Option<String> {
-        self.header("from")
-            .and_then(|v| NameAddr::parse(v).param("tag"))
+        self.from_tag_str().map(str::to_string)
     }
     pub fn to_tag(&self) -> Option<String> {
+        self.to_tag_str().map(str::to_string)
+    }
+    /// [`SipMsg::from_tag`] without copying.
+    pub fn from_tag_str(&self) -> Option<&str> {
+        self.header("from")
+            .and_then(|v| param_str(NameAddr::params_str(v), "tag"))
+    }
+    /// [`SipMsg::to_tag`] without copying.
+    pub fn to_tag_str(&self) -> Option<&str> {
         self.header("to")
-            .and_then(|v| NameAddr::parse(v).param("tag"))
+            .and_then(|v| param_str(NameAddr::params_str(v), "tag"))
+    }
+    /// The top Via's `branch` parameter (`""` when none), borrowed:
+    /// `via1().branch()` without taking the Via apart.
+    pub fn via1_branch(&self) -> &str {
+        let Some(v) = self.header("via").and_then(|v| split_commas_str(v).next()) else {
+            return "";
+        };
+        // as `Via::parse`: the parameters follow the first `;` after the
+        // sent-protocol (`v` is trimmed)
+        let b = v.as_bytes();
+        let params = if v.is_ascii() {
+            // `char::is_whitespace` on ASCII
+            let sp = b
+                .iter()
+                .position(|&c| matches!(c, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r'));
+            let rest = sp.map_or("", |i| &v[i + 1..]);
+            memchr::memchr(b';', rest.as_bytes()).map_or("", |i| &rest[i + 1..])
+        } else {
+            let rest = v.split_once(char::is_whitespace).map_or("", |x| x.1).trim();
+            rest.split_once(';').map_or("", |x| x.1)
+        };
+        param_str(params, "branch").unwrap_or("")
+    }
+    /// The CSeq number (`cseq_num` without copying).
+    pub fn cseq_num_str(&self) -> &str {
+        self.header("cseq")
+            .and_then(|v| v.split_whitespace().next())
+            .unwrap_or("")
     }
     /// The top Via element.
     pub fn via1(&self) -> Option<Via> {
@@ -513,13 +579,28 @@ impl Uri {
 
 /// Value of `name` in a `;`-separated parameter list (`""` for a flag).
 pub fn param_of(params: &str, name: &str) -> Option<String> {
-    for p in params.split(';') {
-        let (n, v) = p.split_once('=').unwrap_or((p, ""));
+    param_str(params, name).map(str::to_string)
+}
+
+/// [`param_of`] without copying.
+pub fn param_str<'a>(params: &'a str, name: &str) -> Option<&'a str> {
+    let b = params.as_bytes();
+    let mut s = 0;
+    loop {
+        let e = memchr::memchr(b';', &b[s..]).map_or(b.len(), |x| s + x);
+        let p = &params[s..e];
+        let (n, v) = match memchr::memchr(b'=', p.as_bytes()) {
+            Some(q) => (&p[..q], &p[q + 1..]),
+            None => (p, ""),
+        };
         if n.trim().eq_ignore_ascii_case(name) {
-            return Some(v.trim().to_string());
+            return Some(v.trim());
         }
+        if e >= b.len() {
+            return None;
+        }
+        s = e + 1;
     }
-    None
 }
 
 /// `"Display" <uri>;params` or `uri;params`.
@@ -556,6 +637,17 @@ impl NameAddr {
     }
     pub fn param(&self, name: &str) -> Option<String> {
         param_of(&self.params, name)
+    }
+    /// The header parameters of `v` (`NameAddr::parse(v).params`), borrowed.
+    pub fn params_str(v: &str) -> &str {
+        let v = v.trim();
+        if let Some(lt) = find_unquoted(v, '<') {
+            let gt = v[lt..].find('>').map(|g| g + lt).unwrap_or(v.len());
+            let rest = if gt < v.len() { &v[gt + 1..] } else { "" };
+            rest.trim().trim_start_matches(';')
+        } else {
+            v.split_once(';').map_or("", |x| x.1)
+        }
     }
 }
 
