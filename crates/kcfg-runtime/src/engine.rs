@@ -2,6 +2,7 @@
 //! and the transaction layer (tm) on a virtual clock.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::fmt::Write as _;
 use std::net::{IpAddr, SocketAddr};
 
 use kcfg_sema::RouteTable;
@@ -247,6 +248,8 @@ pub struct Runtime {
     /// compiled regexes by pattern: `[case-sensitive, case-insensitive]`;
     /// shared (`Arc`): a cloned `Regex` gets a fresh match cache, which
     /// costs more than the match itself
+    /// the last `local_tag`: (Call-ID, From tag, tag)
+    pub(crate) last_local_tag: Option<(String, String, String)>,
     pub(crate) regexes: [HashMap<String, Option<std::sync::Arc<regex::Regex>>>; 2],
     /// the last `get_pv` failed (a transformation error): see `fmt`
     pub(crate) pv_failed: bool,
@@ -395,6 +398,7 @@ impl Runtime {
             ds_sets: Vec::new(),
             ds_rr: HashMap::new(),
             regexes: Default::default(),
+            last_local_tag: None,
             pv_failed: false,
             pv_display: None,
             trans_by_key: HashMap::new(),
@@ -555,10 +559,17 @@ impl Runtime {
                 ),
             });
         }
-        let steps = std::mem::take(&mut self.cur);
+        // the steps move to the record whole (no copy of each step); the
+        // next message starts with room for as many
+        let cap = self.cur.len().max(8);
+        let steps = std::mem::replace(&mut self.cur, Vec::with_capacity(cap));
         self.reset_cur();
         if let Some(r) = self.records.last_mut() {
-            r.steps.extend(steps);
+            if r.steps.is_empty() {
+                r.steps = steps;
+            } else {
+                r.steps.extend(steps);
+            }
         }
     }
 
@@ -1970,10 +1981,7 @@ pub(crate) fn build_reply(
     let mut first_via = true;
     for h in &req.headers {
         // the names this reply copies, recognised without lower-casing a copy
-        let c = ["via", "record-route", "from", "call-id", "cseq", "to"]
-            .into_iter()
-            .find(|c| h.is(c))
-            .unwrap_or("");
+        let c = reply_copied_name(&h.name);
         match c {
             "via" => {
                 if first_via {
@@ -2018,116 +2026,145 @@ pub(crate) fn build_reply(
     }
 }
 
+/// Which of the headers a reply copies `name` is (`""` for none): the
+/// canonical name as `Header::is` finds it, in one pass over the name.
+fn reply_copied_name(name: &str) -> &'static str {
+    const NAMES: [&str; 6] = ["via", "record-route", "from", "call-id", "cseq", "to"];
+    let n = name.as_bytes();
+    let solid = |b: u8| b.is_ascii() && !b.is_ascii_whitespace();
+    if n.len() > 1 && solid(n[0]) && solid(n[n.len() - 1]) {
+        // a long name as written: only one of the same length can match
+        return NAMES
+            .into_iter()
+            .find(|c| c.len() == n.len() && n.eq_ignore_ascii_case(c.as_bytes()))
+            .unwrap_or("");
+    }
+    let h = Header {
+        name: name.to_string(),
+        value: String::new(),
+    };
+    NAMES.into_iter().find(|c| h.is(c)).unwrap_or("")
+}
+
 /// The top Via of a locally built reply: `rport` filled in place (or added
 /// after the branch when forced), `received` after it.
 fn reply_via(value: &str, src: SocketAddr, force_rport: bool) -> String {
     // only the first element of a comma list is Via1
-    let elems = crate::sip::split_commas(value);
-    let first = elems.first().cloned().unwrap_or_default();
-    let rest: Vec<String> = elems.iter().skip(1).cloned().collect();
-    let via = Via::parse(&first);
-    let has_rport = via.param("rport").is_some();
-    let has_received = via.param("received").is_some();
-    let do_rport = has_rport || force_rport;
-    let do_received =
-        has_received || has_rport || via.host.trim_matches(['[', ']']) != src.ip().to_string();
-    let rport_s = if do_rport {
-        format!(";rport={}", src.port())
-    } else {
-        String::new()
-    };
-    let recv_s = if do_received {
-        format!(";received={}", src.ip())
-    } else {
-        String::new()
-    };
+    let mut elems = crate::sip::split_commas_str(value);
+    let first = elems.next().unwrap_or("");
+    let via = ViaFacts::of(first, src);
+    let (has_rport, do_rport, do_received) =
+        (via.has_rport, via.do_rport(force_rport), via.do_received);
+    let mut tail = String::new();
+    if do_rport {
+        let _ = write!(tail, ";rport={}", src.port());
+    }
+    if do_received {
+        let _ = write!(tail, ";received={}", src.ip());
+    }
     // split into params keeping the raw text
-    let (head, params) = first.split_once(';').unwrap_or((&first, ""));
-    let mut out = head.to_string();
+    let (head, params) = first.split_once(';').unwrap_or((first, ""));
+    let mut out = String::with_capacity(value.len() + tail.len() + 8);
+    out.push_str(head);
     let mut inserted = false;
-    let plist: Vec<&str> = if params.is_empty() {
-        vec![]
-    } else {
-        params.split(';').collect()
-    };
-    let has_branch = plist
-        .iter()
-        .any(|p| p.trim().to_ascii_lowercase().starts_with("branch="));
-    for p in &plist {
-        let name = p
-            .split('=')
-            .next()
-            .unwrap_or("")
-            .trim()
-            .to_ascii_lowercase();
-        if name == "received" && do_received {
-            continue;
-        }
-        if name == "rport" && do_rport {
-            out.push_str(&rport_s);
-            out.push_str(&recv_s);
-            inserted = true;
-            continue;
-        }
-        out.push(';');
-        out.push_str(p);
-        if name == "branch" && !has_rport && !inserted {
-            out.push_str(&rport_s);
-            out.push_str(&recv_s);
-            inserted = true;
+    let has_branch = !params.is_empty()
+        && params.split(';').any(|p| {
+            let t = p.trim().as_bytes();
+            t.len() >= 7 && t[..7].eq_ignore_ascii_case(b"branch=")
+        });
+    if !params.is_empty() {
+        for p in params.split(';') {
+            let name = p.split('=').next().unwrap_or("").trim();
+            if do_received && name.eq_ignore_ascii_case("received") {
+                continue;
+            }
+            if do_rport && name.eq_ignore_ascii_case("rport") {
+                out.push_str(&tail);
+                inserted = true;
+                continue;
+            }
+            out.push(';');
+            out.push_str(p);
+            if !has_rport && !inserted && name.eq_ignore_ascii_case("branch") {
+                out.push_str(&tail);
+                inserted = true;
+            }
         }
     }
     if !inserted && !has_branch {
-        out.push_str(&rport_s);
-        out.push_str(&recv_s);
+        out.push_str(&tail);
     }
-    let mut all = vec![out];
-    all.extend(rest);
-    all.join(", ")
+    for e in elems {
+        out.push_str(", ");
+        out.push_str(e);
+    }
+    out
+}
+
+/// What the Via rewrites need to know of a top Via element.
+struct ViaFacts {
+    has_rport: bool,
+    do_received: bool,
+}
+
+impl ViaFacts {
+    fn of(first: &str, src: SocketAddr) -> ViaFacts {
+        let via = Via::parse(first);
+        let has_rport = crate::sip::param_str(&via.params, "rport").is_some();
+        let has_received = crate::sip::param_str(&via.params, "received").is_some();
+        let host = via.host.trim_matches(['[', ']']);
+        // the sent-by host differs from the source address (as text)
+        let do_received = has_received || has_rport || {
+            let mut ip = String::with_capacity(40);
+            let _ = write!(ip, "{}", src.ip());
+            host != ip
+        };
+        ViaFacts {
+            has_rport,
+            do_received,
+        }
+    }
+    fn do_rport(&self, force_rport: bool) -> bool {
+        self.has_rport || force_rport
+    }
 }
 
 /// The received Via of a forwarded request: `;received=` right after
 /// sent-by, `rport` given its value in place (or after `received` when forced).
 fn forward_via(value: &str, src: SocketAddr, force_rport: bool) -> String {
-    let elems = crate::sip::split_commas(value);
-    let first = elems.first().cloned().unwrap_or_default();
-    let rest: Vec<String> = elems.iter().skip(1).cloned().collect();
-    let via = Via::parse(&first);
-    let has_rport = via.param("rport").is_some();
-    let has_received = via.param("received").is_some();
-    let do_rport = has_rport || force_rport;
-    let do_received =
-        has_received || has_rport || via.host.trim_matches(['[', ']']) != src.ip().to_string();
-    let (head, params) = first.split_once(';').unwrap_or((&first, ""));
-    let mut out = head.to_string();
+    let mut elems = crate::sip::split_commas_str(value);
+    let first = elems.next().unwrap_or("");
+    let via = ViaFacts::of(first, src);
+    let (has_rport, do_rport, do_received) =
+        (via.has_rport, via.do_rport(force_rport), via.do_received);
+    let (head, params) = first.split_once(';').unwrap_or((first, ""));
+    let mut out = String::with_capacity(value.len() + 48);
+    out.push_str(head);
     if do_received {
-        out.push_str(&format!(";received={}", src.ip()));
+        let _ = write!(out, ";received={}", src.ip());
     }
     if do_rport && !has_rport {
-        out.push_str(&format!(";rport={}", src.port()));
+        let _ = write!(out, ";rport={}", src.port());
     }
     if !params.is_empty() {
         for p in params.split(';') {
-            let name = p
-                .split('=')
-                .next()
-                .unwrap_or("")
-                .trim()
-                .to_ascii_lowercase();
-            if name == "received" && do_received {
+            let name = p.split('=').next().unwrap_or("").trim();
+            if do_received && name.eq_ignore_ascii_case("received") {
                 continue;
             }
-            if name == "rport" && do_rport {
-                out.push_str(&format!(";rport={}", src.port()));
+            if do_rport && name.eq_ignore_ascii_case("rport") {
+                let _ = write!(out, ";rport={}", src.port());
                 continue;
             }
             out.push(';');
             out.push_str(p);
         }
     }
-    let mut all = vec![out];
-    all.extend(rest);
-    all.join(", ")
+    for e in elems {
+        out.push_str(", ");
+        out.push_str(e);
+    }
+    out
 }
 
 impl Runtime {
@@ -2271,15 +2308,17 @@ impl Runtime {
     }
 
     fn local_tag(&mut self, m: &SipMsg) -> String {
-        format!(
-            "{}-{}",
-            &md5hex(&format!(
-                "{}{}",
-                m.call_id(),
-                m.from_tag_str().unwrap_or_default()
-            ))[..24],
-            "kcfg"
-        )
+        let (cid, ftag) = (m.call_id(), m.from_tag_str().unwrap_or_default());
+        // asked several times per message (sl, tm, the ACK filter): the
+        // last one is kept
+        if let Some((c, f, t)) = &self.last_local_tag {
+            if c == cid && f == ftag {
+                return t.clone();
+            }
+        }
+        let tag = format!("{}-{}", &md5hex(&format!("{cid}{ftag}"))[..24], "kcfg");
+        self.last_local_tag = Some((cid.to_string(), ftag.to_string(), tag.clone()));
+        tag
     }
 
     pub(crate) fn next_branch(&mut self, key: &str) -> String {

@@ -5,6 +5,7 @@
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use serde::Serialize;
 
@@ -29,16 +30,22 @@ pub struct Sent {
     pub at: f64,
 }
 
+fn ser_arc_str<S: serde::Serializer>(v: &Arc<str>, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(v)
+}
+
 /// One step of the timeline.
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "type", rename_all = "kebab-case")]
 pub enum Step {
     Route {
-        route: String,
+        #[serde(serialize_with = "ser_arc_str")]
+        route: Arc<str>,
         at: Loc,
     },
     Call {
-        function: String,
+        #[serde(serialize_with = "ser_arc_str")]
+        function: Arc<str>,
         ret: i64,
         at: Loc,
     },

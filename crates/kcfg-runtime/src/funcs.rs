@@ -127,7 +127,7 @@ impl Runtime {
             CallRes::Ret(v) => v,
             CallRes::Exit => 0,
         };
-        if c.name != "route" {
+        if &*c.name != "route" {
             ctx.rc = ret;
         }
         if self.trace_room() {
@@ -141,7 +141,7 @@ impl Runtime {
     }
 
     fn call_inner(&mut self, ctx: &mut crate::engine::Ctx, c: &Call) -> CallRes {
-        let n = c.name.as_str();
+        let n: &str = &c.name;
         let args: &[Expr] = &c.args;
         macro_rules! a {
             ($i:expr) => {
