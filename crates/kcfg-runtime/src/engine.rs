@@ -1977,7 +1977,7 @@ pub(crate) fn build_reply(
     rport: bool,
     src: Option<SocketAddr>,
 ) -> SipMsg {
-    let mut headers = Vec::new();
+    let mut headers = Vec::with_capacity(req.headers.len().min(12) + lumps.len() + 2);
     let mut first_via = true;
     for h in &req.headers {
         // the names this reply copies, recognised without lower-casing a copy
@@ -2109,10 +2109,10 @@ struct ViaFacts {
 
 impl ViaFacts {
     fn of(first: &str, src: SocketAddr) -> ViaFacts {
-        let via = Via::parse(first);
-        let has_rport = crate::sip::param_str(&via.params, "rport").is_some();
-        let has_received = crate::sip::param_str(&via.params, "received").is_some();
-        let host = via.host.trim_matches(['[', ']']);
+        let (host, params) = Via::host_params(first);
+        let has_rport = crate::sip::param_str(params, "rport").is_some();
+        let has_received = crate::sip::param_str(params, "received").is_some();
+        let host = host.trim_matches(['[', ']']);
         // the sent-by host differs from the source address (as text)
         let do_received = has_received || has_rport || {
             let mut ip = String::with_capacity(40);
@@ -2177,7 +2177,7 @@ impl Runtime {
         dst: SocketAddr,
         m: &SipMsg,
     ) {
-        self.step(Step::Send(Sent {
+        self.step(Step::Send(Box::new(Sent {
             kind,
             by,
             proto,
@@ -2191,7 +2191,7 @@ impl Runtime {
                 .collect(),
             body: m.body.clone(),
             at: self.clock,
-        }));
+        })));
         self.nexthop_answer(proto, src, dst, m);
     }
 
@@ -2236,10 +2236,10 @@ impl Runtime {
                     .collect(),
                 body: sent.body.clone(),
             };
-            self.step(Step::Send(sent));
+            self.step(Step::Send(Box::new(sent)));
             self.nexthop_answer(proto, src, dst, &m);
         } else {
-            self.step(Step::Send(sent));
+            self.step(Step::Send(Box::new(sent)));
         }
     }
 

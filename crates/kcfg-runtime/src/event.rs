@@ -54,7 +54,8 @@ pub enum Step {
         text: String,
         at: Loc,
     },
-    Send(Sent),
+    /// boxed: a step is moved twice per message, and this one is large
+    Send(Box<Sent>),
     Drop {
         reason: String,
     },
@@ -95,7 +96,7 @@ pub struct Record {
 impl Record {
     pub fn sent(&self) -> impl Iterator<Item = &Sent> {
         self.steps.iter().filter_map(|s| match s {
-            Step::Send(x) => Some(x),
+            Step::Send(x) => Some(&**x),
             _ => None,
         })
     }

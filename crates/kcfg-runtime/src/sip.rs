@@ -66,6 +66,19 @@ impl Header {
     }
 }
 
+/// `str::trim`, without the Unicode scan when neither end is whitespace or
+/// non-ASCII (header names, values and parameters nearly always).
+#[inline]
+pub fn trim(s: &str) -> &str {
+    let solid = |b: u8| b.is_ascii() && !b.is_ascii_whitespace();
+    match s.as_bytes() {
+        [] => s,
+        [f, .., l] if solid(*f) && solid(*l) => s,
+        [f] if solid(*f) => s,
+        _ => s.trim(),
+    }
+}
+
 fn compact_long(l: &str) -> Option<&'static str> {
     Some(match l {
         "i" => "call-id",
@@ -206,11 +219,11 @@ impl SipMsg {
                 }
                 return Err(ParseError(format!("bad header line `{}`", clip(line))));
             };
-            let name = line[..colon].trim();
+            let name = trim(&line[..colon]);
             if !is_token(name) {
                 return Err(ParseError(format!("bad header name `{}`", clip(name))));
             }
-            headers.push(Header::new(name, line[colon + 1..].trim()));
+            headers.push(Header::new(name, trim(&line[colon + 1..])));
         }
         let msg = SipMsg {
             start,
@@ -437,7 +450,7 @@ pub fn first_comma_elem(v: &str) -> Option<&str> {
     match memchr::memchr3(b',', b'"', b'<', v.as_bytes()) {
         Some(i) if v.as_bytes()[i] != b',' => split_commas_str(v).next(),
         end => {
-            let t = v[..end.unwrap_or(v.len())].trim();
+            let t = trim(&v[..end.unwrap_or(v.len())]);
             if t.is_empty() {
                 split_commas_str(v).next()
             } else {
@@ -466,7 +479,7 @@ pub fn split_commas_str(v: &str) -> impl Iterator<Item = &str> {
                 }
                 i += 1;
             }
-            let t = v[start..i].trim();
+            let t = trim(&v[start..i]);
             i += 1;
             start = i;
             if !t.is_empty() {
@@ -611,17 +624,21 @@ pub fn param_of(params: &str, name: &str) -> Option<String> {
 
 /// [`param_of`] without copying.
 pub fn param_str<'a>(params: &'a str, name: &str) -> Option<&'a str> {
+    // parameter lists are short: a plain scan beats a vectorised search
     let b = params.as_bytes();
     let mut s = 0;
     loop {
-        let e = memchr::memchr(b';', &b[s..]).map_or(b.len(), |x| s + x);
+        let e = b[s..]
+            .iter()
+            .position(|&c| c == b';')
+            .map_or(b.len(), |x| s + x);
         let p = &params[s..e];
-        let (n, v) = match memchr::memchr(b'=', p.as_bytes()) {
+        let (n, v) = match p.as_bytes().iter().position(|&c| c == b'=') {
             Some(q) => (&p[..q], &p[q + 1..]),
             None => (p, ""),
         };
-        if n.trim().eq_ignore_ascii_case(name) {
-            return Some(v.trim());
+        if trim(n).eq_ignore_ascii_case(name) {
+            return Some(trim(v));
         }
         if e >= b.len() {
             return None;
@@ -667,7 +684,7 @@ impl NameAddr {
     }
     /// The header parameters of `v` (`NameAddr::parse(v).params`), borrowed.
     pub fn params_str(v: &str) -> &str {
-        let v = v.trim();
+        let v = trim(v);
         if let Some(lt) = find_unquoted(v, '<') {
             let gt = v[lt..].find('>').map(|g| g + lt).unwrap_or(v.len());
             let rest = if gt < v.len() { &v[gt + 1..] } else { "" };
@@ -701,6 +718,22 @@ pub struct Via {
 }
 
 impl Via {
+    /// The host (as `Via::parse` gives it) and the parameters of a Via
+    /// element, borrowed.
+    pub fn host_params(v: &str) -> (&str, &str) {
+        let v = v.trim();
+        let (_, rest) = v.split_once(char::is_whitespace).unwrap_or((v, ""));
+        let rest = rest.trim();
+        let (hp, params) = rest.split_once(';').unwrap_or((rest, ""));
+        let hp = hp.trim();
+        let host = if hp.starts_with('[') {
+            let end = hp.find(']').unwrap_or(hp.len() - 1);
+            &hp[..=end]
+        } else {
+            hp.split_once(':').map_or(hp, |x| x.0)
+        };
+        (host, params)
+    }
     pub fn parse(v: &str) -> Via {
         let v = v.trim();
         let (proto, rest) = v.split_once(char::is_whitespace).unwrap_or((v, ""));
