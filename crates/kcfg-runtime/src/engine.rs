@@ -2,6 +2,7 @@
 //! and the transaction layer (tm) on a virtual clock.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::fmt::Write as _;
 use std::net::{IpAddr, SocketAddr};
 
 use kcfg_sema::RouteTable;
@@ -248,7 +249,12 @@ pub struct Runtime {
     /// dispatcher sets in index order (see `dispatcher::parse_list`)
     pub ds_sets: Vec<(i64, Vec<crate::dispatcher::DsDest>)>,
     pub(crate) ds_rr: HashMap<i64, u32>,
-    pub(crate) regexes: HashMap<(String, bool), Option<regex::Regex>>,
+    /// compiled regexes by pattern: `[case-sensitive, case-insensitive]`;
+    /// shared (`Arc`): a cloned `Regex` gets a fresh match cache, which
+    /// costs more than the match itself
+    /// the last `local_tag`: (Call-ID, From tag, tag)
+    pub(crate) last_local_tag: Option<(String, String, String)>,
+    pub(crate) regexes: [HashMap<String, Option<std::sync::Arc<regex::Regex>>>; 2],
     /// the last `get_pv` failed (a transformation error): see `fmt`
     pub(crate) pv_failed: bool,
     /// what xlog prints for the last `get_pv` when it is not the value's
@@ -396,7 +402,8 @@ impl Runtime {
             nonces: HashSet::new(),
             ds_sets: Vec::new(),
             ds_rr: HashMap::new(),
-            regexes: HashMap::new(),
+            regexes: Default::default(),
+            last_local_tag: None,
             pv_failed: false,
             pv_display: None,
             trans_by_key: HashMap::new(),
@@ -561,10 +568,17 @@ impl Runtime {
                 ),
             });
         }
-        let steps = std::mem::take(&mut self.cur);
+        // the steps move to the record whole (no copy of each step); the
+        // next message starts with room for as many
+        let cap = self.cur.len().max(8);
+        let steps = std::mem::replace(&mut self.cur, Vec::with_capacity(cap));
         self.reset_cur();
         if let Some(r) = self.records.last_mut() {
-            r.steps.extend(steps);
+            if r.steps.is_empty() {
+                r.steps = steps;
+            } else {
+                r.steps.extend(steps);
+            }
         }
     }
 
@@ -1391,17 +1405,18 @@ impl Runtime {
 
     /// A compiled regex, cached by pattern (configs match the same few
     /// patterns on every message; compiling dominated the run time).
-    pub(crate) fn regex(&mut self, pat: &str, icase: bool) -> Option<regex::Regex> {
-        let key = (pat.to_string(), icase);
-        if let Some(r) = self.regexes.get(&key) {
+    pub(crate) fn regex(&mut self, pat: &str, icase: bool) -> Option<std::sync::Arc<regex::Regex>> {
+        let cache = &mut self.regexes[icase as usize];
+        if let Some(r) = cache.get(pat) {
             return r.clone();
         }
         let r = regex::RegexBuilder::new(pat)
             .case_insensitive(icase)
             .build()
-            .ok();
-        if self.regexes.len() < 4096 {
-            self.regexes.insert(key, r.clone());
+            .ok()
+            .map(std::sync::Arc::new);
+        if cache.len() < 4096 {
+            cache.insert(pat.to_string(), r.clone());
         }
         r
     }
@@ -1997,11 +2012,12 @@ pub(crate) fn build_reply(
     rport: bool,
     src: Option<SocketAddr>,
 ) -> SipMsg {
-    let mut headers = Vec::new();
+    let mut headers = Vec::with_capacity(req.headers.len().min(12) + lumps.len() + 2);
     let mut first_via = true;
     for h in &req.headers {
-        let c = h.canon();
-        match c.as_str() {
+        // the names this reply copies, recognised without lower-casing a copy
+        let c = reply_copied_name(&h.name);
+        match c {
             "via" => {
                 if first_via {
                     first_via = false;
@@ -2045,116 +2061,145 @@ pub(crate) fn build_reply(
     }
 }
 
+/// Which of the headers a reply copies `name` is (`""` for none): the
+/// canonical name as `Header::is` finds it, in one pass over the name.
+fn reply_copied_name(name: &str) -> &'static str {
+    const NAMES: [&str; 6] = ["via", "record-route", "from", "call-id", "cseq", "to"];
+    let n = name.as_bytes();
+    let solid = |b: u8| b.is_ascii() && !b.is_ascii_whitespace();
+    if n.len() > 1 && solid(n[0]) && solid(n[n.len() - 1]) {
+        // a long name as written: only one of the same length can match
+        return NAMES
+            .into_iter()
+            .find(|c| c.len() == n.len() && n.eq_ignore_ascii_case(c.as_bytes()))
+            .unwrap_or("");
+    }
+    let h = Header {
+        name: name.to_string(),
+        value: String::new(),
+    };
+    NAMES.into_iter().find(|c| h.is(c)).unwrap_or("")
+}
+
 /// The top Via of a locally built reply: `rport` filled in place (or added
 /// after the branch when forced), `received` after it.
 fn reply_via(value: &str, src: SocketAddr, force_rport: bool) -> String {
     // only the first element of a comma list is Via1
-    let elems = crate::sip::split_commas(value);
-    let first = elems.first().cloned().unwrap_or_default();
-    let rest: Vec<String> = elems.iter().skip(1).cloned().collect();
-    let via = Via::parse(&first);
-    let has_rport = via.param("rport").is_some();
-    let has_received = via.param("received").is_some();
-    let do_rport = has_rport || force_rport;
-    let do_received =
-        has_received || has_rport || via.host.trim_matches(['[', ']']) != src.ip().to_string();
-    let rport_s = if do_rport {
-        format!(";rport={}", src.port())
-    } else {
-        String::new()
-    };
-    let recv_s = if do_received {
-        format!(";received={}", src.ip())
-    } else {
-        String::new()
-    };
+    let mut elems = crate::sip::split_commas_str(value);
+    let first = elems.next().unwrap_or("");
+    let via = ViaFacts::of(first, src);
+    let (has_rport, do_rport, do_received) =
+        (via.has_rport, via.do_rport(force_rport), via.do_received);
+    let mut tail = String::new();
+    if do_rport {
+        let _ = write!(tail, ";rport={}", src.port());
+    }
+    if do_received {
+        let _ = write!(tail, ";received={}", src.ip());
+    }
     // split into params keeping the raw text
-    let (head, params) = first.split_once(';').unwrap_or((&first, ""));
-    let mut out = head.to_string();
+    let (head, params) = first.split_once(';').unwrap_or((first, ""));
+    let mut out = String::with_capacity(value.len() + tail.len() + 8);
+    out.push_str(head);
     let mut inserted = false;
-    let plist: Vec<&str> = if params.is_empty() {
-        vec![]
-    } else {
-        params.split(';').collect()
-    };
-    let has_branch = plist
-        .iter()
-        .any(|p| p.trim().to_ascii_lowercase().starts_with("branch="));
-    for p in &plist {
-        let name = p
-            .split('=')
-            .next()
-            .unwrap_or("")
-            .trim()
-            .to_ascii_lowercase();
-        if name == "received" && do_received {
-            continue;
-        }
-        if name == "rport" && do_rport {
-            out.push_str(&rport_s);
-            out.push_str(&recv_s);
-            inserted = true;
-            continue;
-        }
-        out.push(';');
-        out.push_str(p);
-        if name == "branch" && !has_rport && !inserted {
-            out.push_str(&rport_s);
-            out.push_str(&recv_s);
-            inserted = true;
+    let has_branch = !params.is_empty()
+        && params.split(';').any(|p| {
+            let t = p.trim().as_bytes();
+            t.len() >= 7 && t[..7].eq_ignore_ascii_case(b"branch=")
+        });
+    if !params.is_empty() {
+        for p in params.split(';') {
+            let name = p.split('=').next().unwrap_or("").trim();
+            if do_received && name.eq_ignore_ascii_case("received") {
+                continue;
+            }
+            if do_rport && name.eq_ignore_ascii_case("rport") {
+                out.push_str(&tail);
+                inserted = true;
+                continue;
+            }
+            out.push(';');
+            out.push_str(p);
+            if !has_rport && !inserted && name.eq_ignore_ascii_case("branch") {
+                out.push_str(&tail);
+                inserted = true;
+            }
         }
     }
     if !inserted && !has_branch {
-        out.push_str(&rport_s);
-        out.push_str(&recv_s);
+        out.push_str(&tail);
     }
-    let mut all = vec![out];
-    all.extend(rest);
-    all.join(", ")
+    for e in elems {
+        out.push_str(", ");
+        out.push_str(e);
+    }
+    out
+}
+
+/// What the Via rewrites need to know of a top Via element.
+struct ViaFacts {
+    has_rport: bool,
+    do_received: bool,
+}
+
+impl ViaFacts {
+    fn of(first: &str, src: SocketAddr) -> ViaFacts {
+        let (host, params) = Via::host_params(first);
+        let has_rport = crate::sip::param_str(params, "rport").is_some();
+        let has_received = crate::sip::param_str(params, "received").is_some();
+        let host = host.trim_matches(['[', ']']);
+        // the sent-by host differs from the source address (as text)
+        let do_received = has_received || has_rport || {
+            let mut ip = String::with_capacity(40);
+            let _ = write!(ip, "{}", src.ip());
+            host != ip
+        };
+        ViaFacts {
+            has_rport,
+            do_received,
+        }
+    }
+    fn do_rport(&self, force_rport: bool) -> bool {
+        self.has_rport || force_rport
+    }
 }
 
 /// The received Via of a forwarded request: `;received=` right after
 /// sent-by, `rport` given its value in place (or after `received` when forced).
 fn forward_via(value: &str, src: SocketAddr, force_rport: bool) -> String {
-    let elems = crate::sip::split_commas(value);
-    let first = elems.first().cloned().unwrap_or_default();
-    let rest: Vec<String> = elems.iter().skip(1).cloned().collect();
-    let via = Via::parse(&first);
-    let has_rport = via.param("rport").is_some();
-    let has_received = via.param("received").is_some();
-    let do_rport = has_rport || force_rport;
-    let do_received =
-        has_received || has_rport || via.host.trim_matches(['[', ']']) != src.ip().to_string();
-    let (head, params) = first.split_once(';').unwrap_or((&first, ""));
-    let mut out = head.to_string();
+    let mut elems = crate::sip::split_commas_str(value);
+    let first = elems.next().unwrap_or("");
+    let via = ViaFacts::of(first, src);
+    let (has_rport, do_rport, do_received) =
+        (via.has_rport, via.do_rport(force_rport), via.do_received);
+    let (head, params) = first.split_once(';').unwrap_or((first, ""));
+    let mut out = String::with_capacity(value.len() + 48);
+    out.push_str(head);
     if do_received {
-        out.push_str(&format!(";received={}", src.ip()));
+        let _ = write!(out, ";received={}", src.ip());
     }
     if do_rport && !has_rport {
-        out.push_str(&format!(";rport={}", src.port()));
+        let _ = write!(out, ";rport={}", src.port());
     }
     if !params.is_empty() {
         for p in params.split(';') {
-            let name = p
-                .split('=')
-                .next()
-                .unwrap_or("")
-                .trim()
-                .to_ascii_lowercase();
-            if name == "received" && do_received {
+            let name = p.split('=').next().unwrap_or("").trim();
+            if do_received && name.eq_ignore_ascii_case("received") {
                 continue;
             }
-            if name == "rport" && do_rport {
-                out.push_str(&format!(";rport={}", src.port()));
+            if do_rport && name.eq_ignore_ascii_case("rport") {
+                let _ = write!(out, ";rport={}", src.port());
                 continue;
             }
             out.push(';');
             out.push_str(p);
         }
     }
-    let mut all = vec![out];
-    all.extend(rest);
-    all.join(", ")
+    for e in elems {
+        out.push_str(", ");
+        out.push_str(e);
+    }
+    out
 }
 
 impl Runtime {
@@ -2167,7 +2212,7 @@ impl Runtime {
         dst: SocketAddr,
         m: &SipMsg,
     ) {
-        self.step(Step::Send(Sent {
+        self.step(Step::Send(Box::new(Sent {
             kind,
             by,
             proto,
@@ -2181,7 +2226,60 @@ impl Runtime {
                 .collect(),
             body: m.body.clone(),
             at: self.clock,
-        }));
+        })));
+        self.nexthop_answer(proto, src, dst, m);
+    }
+
+    /// [`Runtime::sent`] for a message not needed afterwards: its headers
+    /// and body move into the timeline instead of being copied.
+    pub(crate) fn sent_owned(
+        &mut self,
+        kind: &'static str,
+        by: &'static str,
+        proto: Proto,
+        src: SocketAddr,
+        dst: SocketAddr,
+        m: SipMsg,
+    ) {
+        let start_line = m.start_line_text();
+        let is_req = m.is_request();
+        let SipMsg {
+            start,
+            headers,
+            body,
+        } = m;
+        let sent = Sent {
+            kind,
+            by,
+            proto,
+            src,
+            dst,
+            start_line,
+            // same layout: collected in place, no allocation
+            headers: headers.into_iter().map(|h| (h.name, h.value)).collect(),
+            body,
+            at: self.clock,
+        };
+        if is_req {
+            // a next hop answers: it needs the message
+            let m = SipMsg {
+                start,
+                headers: sent
+                    .headers
+                    .iter()
+                    .map(|(n, v)| Header::new(n.clone(), v.clone()))
+                    .collect(),
+                body: sent.body.clone(),
+            };
+            self.step(Step::Send(Box::new(sent)));
+            self.nexthop_answer(proto, src, dst, &m);
+        } else {
+            self.step(Step::Send(Box::new(sent)));
+        }
+    }
+
+    /// A scripted next hop answers the request `m` sent to `dst`.
+    fn nexthop_answer(&mut self, proto: Proto, src: SocketAddr, dst: SocketAddr, m: &SipMsg) {
         // a scripted next hop answers requests sent to it; a CANCEL gets
         // 200, and the INVITE it cancels (answered only provisionally) 487,
         // as a user agent does (RFC 3261 9.2)
@@ -2192,7 +2290,7 @@ impl Runtime {
                     .get(&dst)
                     .cloned()
                     .unwrap_or_else(|| "nexthop".into());
-                let branch = m.via1().map(|v| v.branch()).unwrap_or_default();
+                let branch = m.via1_branch().to_string();
                 if m.method() == "CANCEL" {
                     let reply = nexthop_reply(m, 200, "OK", &tag, dst);
                     self.pending_in.push((dst, src, proto, reply));
@@ -2235,25 +2333,27 @@ impl Runtime {
             reason,
             Some(&tag),
             &lumps,
-            &self.server_header.clone(),
+            &self.server_header,
             ctx.force_rport,
             Some(ctx.src),
         );
         let dst = self.reply_dst(ctx.src, &ctx.msg);
-        self.sent("reply", by, ctx.proto, ctx.local, dst, &r);
+        self.sent_owned("reply", by, ctx.proto, ctx.local, dst, r);
         1
     }
 
     fn local_tag(&mut self, m: &SipMsg) -> String {
-        format!(
-            "{}-{}",
-            &md5hex(&format!(
-                "{}{}",
-                m.call_id(),
-                m.from_tag().unwrap_or_default()
-            ))[..24],
-            "kcfg"
-        )
+        let (cid, ftag) = (m.call_id(), m.from_tag_str().unwrap_or_default());
+        // asked several times per message (sl, tm, the ACK filter): the
+        // last one is kept
+        if let Some((c, f, t)) = &self.last_local_tag {
+            if c == cid && f == ftag {
+                return t.clone();
+            }
+        }
+        let tag = format!("{}-{}", &md5hex(&format!("{cid}{ftag}"))[..24], "kcfg");
+        self.last_local_tag = Some((cid.to_string(), ftag.to_string(), tag.clone()));
+        tag
     }
 
     pub(crate) fn next_branch(&mut self, key: &str) -> String {
@@ -2316,25 +2416,31 @@ impl Runtime {
     fn find_trans_of(&self, m: &SipMsg, method: &str) -> Option<usize> {
         let branch = m.via1().map(|v| v.branch()).unwrap_or_default();
         // indexed by transaction key (the RFC 3261 branch, else Call-ID:CSeq)
-        let rfc3261 = branch.starts_with("z9hG4bK");
+        let key = Self::tkey_cow(m);
+        let rfc3261 = matches!(key, std::borrow::Cow::Borrowed(_));
         self.trans_by_key
-            .get(&Self::tkey(m))?
+            .get(key.as_ref())?
             .iter()
             .rev()
             .copied()
             .find(|&ti| {
                 let t = &self.trans[ti];
                 t.method == method
-                    && (rfc3261 || (t.call_id == m.call_id() && t.cseq == m.cseq_num()))
+                    && (rfc3261 || (t.call_id == m.call_id() && t.cseq == m.cseq_num_str()))
             })
     }
 
     pub(crate) fn tkey(m: &SipMsg) -> String {
-        let b = m.via1().map(|v| v.branch()).unwrap_or_default();
+        Self::tkey_cow(m).into_owned()
+    }
+
+    /// [`Runtime::tkey`], borrowed when it is the branch.
+    pub(crate) fn tkey_cow(m: &SipMsg) -> std::borrow::Cow<'_, str> {
+        let b = m.via1_branch();
         if b.starts_with("z9hG4bK") {
-            b
+            b.into()
         } else {
-            format!("{}:{}", m.call_id(), m.cseq_num())
+            format!("{}:{}", m.call_id(), m.cseq_num_str()).into()
         }
     }
 
@@ -2433,28 +2539,34 @@ impl Runtime {
         let Some(ti) = ctx.trans else {
             return -1;
         };
-        let req = self.trans[ti].req.clone();
-        let tag = self.trans[ti].to_tag.clone();
         let lumps = std::mem::take(&mut ctx.reply_lumps);
         // the reply is built from the request as the script sees it now
+        let t = &self.trans[ti];
         let base = if ctx.msg.is_request() {
-            ctx.msg.clone()
+            &ctx.msg
         } else {
-            req
+            &t.req
         };
         let r = build_reply(
-            &base,
+            base,
             code,
             reason,
-            Some(&tag),
+            Some(&t.to_tag),
             &lumps,
-            &self.server_header.clone(),
+            &self.server_header,
             ctx.force_rport,
-            Some(self.trans[ti].src),
+            Some(t.src),
         );
-        if self.uas_send(ti, r.clone(), Origin::Local) {
-            let (l, p) = (self.trans[ti].local, self.trans[ti].proto);
-            self.local_response(l, p, &r);
+        // a copy only for an event_route[tm:local-response] to run on
+        let copy = self
+            .prog
+            .route_rc(RouteTable::Event, "tm:local-response")
+            .map(|_| r.clone());
+        if self.uas_send(ti, r, Origin::Local) {
+            if let Some(r) = copy {
+                let (l, p) = (self.trans[ti].local, self.trans[ti].proto);
+                self.local_response(l, p, &r);
+            }
         }
         1
     }
@@ -2480,7 +2592,7 @@ impl Runtime {
         } else {
             "relayed-reply"
         };
-        self.sent(kind, "tm", p, l, s, &r);
+        self.sent_owned(kind, "tm", p, l, s, r);
         true
     }
 
@@ -2675,11 +2787,7 @@ impl Runtime {
             // stateless branch: derived from the request
             format!(
                 "z9hG4bK{}.0",
-                &md5hex(&format!(
-                    "{}{}",
-                    ctx.msg.call_id(),
-                    ctx.msg.via1().map(|v| v.branch()).unwrap_or_default()
-                ))[..16]
+                &md5hex(&format!("{}{}", ctx.msg.call_id(), ctx.msg.via1_branch()))[..16]
             )
         } else {
             self.next_branch(ctx.msg.call_id())
@@ -2723,10 +2831,10 @@ impl Runtime {
         } else {
             self.default_local(proto)
         };
-        let branch = msg.via1().map(|v| v.branch()).unwrap_or_default();
+        let branch = msg.via1_branch();
         let found = self
             .branch_index
-            .get(&branch)
+            .get(branch)
             .copied()
             .filter(|&(ti, bi)| self.trans[ti].branches[bi].branch == branch);
         // a reply to a CANCEL tm sent has the INVITE branch's Via: it ends

@@ -5,6 +5,7 @@
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use serde::Serialize;
 
@@ -29,16 +30,22 @@ pub struct Sent {
     pub at: f64,
 }
 
+fn ser_arc_str<S: serde::Serializer>(v: &Arc<str>, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(v)
+}
+
 /// One step of the timeline.
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "type", rename_all = "kebab-case")]
 pub enum Step {
     Route {
-        route: String,
+        #[serde(serialize_with = "ser_arc_str")]
+        route: Arc<str>,
         at: Loc,
     },
     Call {
-        function: String,
+        #[serde(serialize_with = "ser_arc_str")]
+        function: Arc<str>,
         ret: i64,
         at: Loc,
     },
@@ -47,7 +54,8 @@ pub enum Step {
         text: String,
         at: Loc,
     },
-    Send(Sent),
+    /// boxed: a step is moved twice per message, and this one is large
+    Send(Box<Sent>),
     Drop {
         reason: String,
     },
@@ -88,7 +96,7 @@ pub struct Record {
 impl Record {
     pub fn sent(&self) -> impl Iterator<Item = &Sent> {
         self.steps.iter().filter_map(|s| match s {
-            Step::Send(x) => Some(x),
+            Step::Send(x) => Some(&**x),
             _ => None,
         })
     }

@@ -128,7 +128,7 @@ impl Runtime {
             CallRes::Ret(v) => v,
             CallRes::Exit => 0,
         };
-        if c.name != "route" {
+        if &*c.name != "route" {
             ctx.rc = ret;
         }
         if self.trace_room() {
@@ -142,13 +142,13 @@ impl Runtime {
     }
 
     fn call_inner(&mut self, ctx: &mut crate::engine::Ctx, c: &Call) -> CallRes {
-        let n = c.name.as_str();
+        let n: &str = &c.name;
         let args: &[Expr] = &c.args;
         macro_rules! a {
             ($i:expr) => {
                 match args.get($i) {
-                    Some(e) => self.eval_arg(ctx, e),
-                    None => String::new(),
+                    Some(e) => self.arg_cow(ctx, e),
+                    None => std::borrow::Cow::Borrowed(""),
                 }
             };
         }
@@ -158,7 +158,7 @@ impl Runtime {
                 let (name, static_name): (std::borrow::Cow<str>, bool) = match args.first() {
                     Some(Expr::Str(f)) if f.is_static() => (f.raw.as_str().into(), true),
                     Some(Expr::Keyword(k)) => (k.as_str().into(), true),
-                    _ => (a!(0).into(), false),
+                    _ => (a!(0), false),
                 };
                 if ctx.depth >= crate::engine::MAX_RECURSION {
                     self.step(Step::Error {
@@ -201,7 +201,7 @@ impl Runtime {
             "xlog" | "xdbg" | "xinfo" | "xnotice" | "xwarn" | "xerr" | "xalert" | "xcrit"
             | "xbug" => {
                 let (level, text) = match (n, args.len()) {
-                    ("xlog", 1) => ("L_ERR".to_string(), a!(0)),
+                    ("xlog", 1) => ("L_ERR".into(), a!(0)),
                     ("xlog", 2) => (a!(0), a!(1)),
                     ("xlog", _) => (a!(1), a!(2)),
                     ("xdbg", _) => ("L_DBG".into(), a!(0)),
@@ -310,7 +310,7 @@ impl Runtime {
                         .split_once(':')
                         .filter(|(p, _)| ["udp", "tcp", "tls"].contains(p))
                         .map(|(_, r)| r.to_string())
-                        .unwrap_or(s);
+                        .unwrap_or_else(|| s.into_owned());
                     s.parse().ok()
                 } else {
                     None
@@ -334,7 +334,7 @@ impl Runtime {
                 let v = if name == "0" || name.is_empty() {
                     None
                 } else {
-                    Some(name)
+                    Some(name.into_owned())
                 };
                 self.set_t_on(ctx, n, v);
                 1
@@ -385,7 +385,7 @@ impl Runtime {
                 let extra = if args.is_empty() {
                     String::new()
                 } else {
-                    a!(0)
+                    a!(0).into_owned()
                 };
                 self.record_route(ctx, &extra);
                 1
@@ -435,11 +435,11 @@ impl Runtime {
             "is_method" => {
                 let m = a!(0);
                 let me = if ctx.msg.is_request() {
-                    ctx.msg.method().to_string()
+                    ctx.msg.method()
                 } else {
-                    ctx.msg.cseq_method()
+                    ctx.msg.cseq_method_str()
                 };
-                b(m.split('|').any(|x| x.trim().eq_ignore_ascii_case(&me)))
+                b(m.split('|').any(|x| x.trim().eq_ignore_ascii_case(me)))
             }
             "is_request" => b(ctx.msg.is_request()),
             "is_reply" => b(!ctx.msg.is_request()),
@@ -526,9 +526,9 @@ impl Runtime {
                 let v = a!(0);
                 if let Some(mut u) = Uri::parse(ctx.msg.ruri()) {
                     match n {
-                        "rewritehost" | "sethost" => u.host = v,
-                        "rewriteuser" | "setuser" => u.user = v,
-                        "rewriteport" | "setport" => u.port = v,
+                        "rewritehost" | "sethost" => u.host = v.into_owned(),
+                        "rewriteuser" | "setuser" => u.user = v.into_owned(),
+                        "rewriteport" | "setport" => u.port = v.into_owned(),
                         "strip" => {
                             let k: usize = v.parse().unwrap_or(0);
                             u.user = u.user.chars().skip(k).collect();
@@ -550,7 +550,7 @@ impl Runtime {
                 let u = if args.is_empty() {
                     ctx.msg.ruri().to_string()
                 } else {
-                    a!(0)
+                    a!(0).into_owned()
                 };
                 ctx.branches.push((u, None));
                 1
@@ -565,7 +565,7 @@ impl Runtime {
                 let u = if args.is_empty() {
                     ctx.msg.ruri().to_string()
                 } else {
-                    a!(0)
+                    a!(0).into_owned()
                 };
                 match Uri::parse(&u) {
                     Some(u) => b(self.is_myself_uri(&u)),
@@ -632,7 +632,7 @@ impl Runtime {
             }
             "sql_result_free" => {
                 let r = a!(0);
-                self.sql.results.remove(&r);
+                self.sql.results.remove(r.as_ref());
                 1
             }
             "ds_next_dst" | "ds_next_domain" => self.ds_next(ctx, n == "ds_next_domain"),

@@ -196,7 +196,7 @@ impl Runtime {
 
     /// http_client functions; `None` when `c` is not one of them.
     pub(crate) fn http_call(&mut self, ctx: &mut Ctx, c: &Call) -> Option<i64> {
-        let n = c.name.as_str();
+        let n: &str = &c.name;
         if n == "http_connect" {
             return self.http_connect(ctx, c);
         }

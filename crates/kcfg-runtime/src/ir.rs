@@ -177,7 +177,8 @@ pub enum Expr {
 
 #[derive(Debug, Clone)]
 pub struct Call {
-    pub name: String,
+    /// shared: every call's timeline step names it
+    pub name: Arc<str>,
     pub args: Vec<Expr>,
     pub loc: Loc,
     /// `route(NAME)` with a literal name: the route's index in
@@ -217,7 +218,8 @@ pub struct StmtL {
 pub struct RouteCode {
     pub table: RouteTable,
     pub name: Option<String>,
-    pub display: String,
+    /// shared: every run of the route names it in the timeline
+    pub display: Arc<str>,
     pub body: Vec<StmtL>,
     pub loc: Loc,
 }
@@ -645,7 +647,7 @@ impl Lower<'_> {
                     .map(|c| c.args().map(|a| self.arg(&a)).collect())
                     .unwrap_or_default();
                 Expr::Call(Box::new(Call {
-                    name,
+                    name: Arc::from(name),
                     args,
                     loc: self.loc(n),
                     route_idx: Default::default(),
@@ -879,7 +881,7 @@ pub fn lower(model: &Model) -> Program {
         prog.routes.push(std::sync::Arc::new(RouteCode {
             table: r.table,
             name: r.name.clone(),
-            display: r.display(),
+            display: Arc::from(r.display()),
             body,
             loc,
         }));

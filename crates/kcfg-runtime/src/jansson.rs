@@ -700,7 +700,7 @@ fn split_number(t: &str, real: bool) -> (&str, &str) {
 impl Runtime {
     /// jansson functions; `None` when `c` is not one of them.
     pub(crate) fn jansson_call(&mut self, ctx: &mut Ctx, c: &Call) -> Option<i64> {
-        let n = c.name.as_str();
+        let n: &str = &c.name;
         let r = match n {
             "jansson_get" | "jansson_get_field" | "jansson_array_size" if c.args.len() == 3 => {
                 let (path, src) = if n == "jansson_get_field" {
@@ -762,7 +762,7 @@ impl Runtime {
     /// JSON text) and `json_get_string` (a string member without quotes):
     /// a top-level member only; a missing or `null` member is -1.
     pub(crate) fn json_call(&mut self, ctx: &mut Ctx, c: &Call) -> Option<i64> {
-        let n = c.name.as_str();
+        let n: &str = &c.name;
         if !matches!(n, "json_get_field" | "json_get_string") || c.args.len() != 3 {
             return None;
         }

@@ -300,6 +300,28 @@ impl Runner {
 
     /// [`Runner::auto_ack`] for the replies in `records[from..end]`.
     fn auto_ack_in(&mut self, p: &WirePacket, from: usize, end: usize) {
+        // only an INVITE answered with a final negative reply to its sender
+        // needs an ACK: test that on the records before parsing the INVITE
+        let lead = p
+            .data
+            .iter()
+            .take_while(|b| matches!(b, b'\r' | b'\n'))
+            .count();
+        if !p.data[lead..].starts_with(b"INVITE ")
+            || !self.records[from..end].iter().any(|r| {
+                r.sent().any(|s| {
+                    s.dst == p.src
+                        && s.start_line.starts_with("SIP/")
+                        && s.start_line
+                            .split(' ')
+                            .nth(1)
+                            .and_then(|c| c.parse::<u16>().ok())
+                            .is_some_and(|c| c >= 300)
+                })
+            })
+        {
+            return;
+        }
         let Ok(inv) = sip::SipMsg::parse(&p.data) else {
             return;
         };

@@ -97,7 +97,7 @@ pub fn has_body(m: &SipMsg, ty: Option<&str>) -> i64 {
 impl Runtime {
     /// One of [`MISC_FUNCS`]; `None` for any other function.
     pub(crate) fn misc_call(&mut self, ctx: &mut Ctx, c: &Call) -> Option<i64> {
-        let n = c.name.as_str();
+        let n: &str = &c.name;
         if !MISC_FUNCS.contains(&n) {
             return None;
         }

@@ -55,7 +55,7 @@ impl Runtime {
     /// A function of one of these modules: `None` when it is none of them
     /// (the caller reports it unsupported).
     pub(crate) fn ext_call(&mut self, ctx: &mut Ctx, c: &Call) -> Option<i64> {
-        let n = c.name.as_str();
+        let n: &str = &c.name;
         if n.starts_with("jansson_") {
             return self.jansson_call(ctx, c);
         }

@@ -23,6 +23,16 @@ pub(crate) struct Binding {
 }
 
 impl Runtime {
+    /// [`Runtime::eval_arg`], borrowed from the config when the argument
+    /// is a literal (most are: `is_method("INVITE")`, `t_is_set("...")`).
+    pub(crate) fn arg_cow<'e>(&mut self, ctx: &mut Ctx, e: &'e Expr) -> std::borrow::Cow<'e, str> {
+        match e {
+            Expr::Str(f) if f.is_static() => std::borrow::Cow::Borrowed(f.raw.as_str()),
+            Expr::Keyword(k) => std::borrow::Cow::Borrowed(k.as_str()),
+            _ => std::borrow::Cow::Owned(self.eval_arg(ctx, e)),
+        }
+    }
+
     pub(crate) fn eval_arg(&mut self, ctx: &mut Ctx, e: &Expr) -> String {
         match e {
             Expr::Str(f) => self.fmt(ctx, f),

@@ -114,7 +114,7 @@ impl Runtime {
 
     /// mqueue functions; `None` when `c` is not one of them.
     pub(crate) fn mqueue_call(&mut self, ctx: &mut Ctx, c: &Call) -> Option<i64> {
-        let n = c.name.as_str();
+        let n: &str = &c.name;
         let r = match n {
             "mq_add" if c.args.len() == 3 => {
                 let q = self.eval_arg(ctx, &c.args[0]);

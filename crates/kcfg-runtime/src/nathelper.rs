@@ -420,7 +420,7 @@ fn trim_rcv_alias(u: &str) -> Option<String> {
 impl Runtime {
     /// A nathelper function: `None` when `c` is none of them.
     pub(crate) fn nathelper_call(&mut self, ctx: &mut Ctx, c: &Call) -> Option<i64> {
-        let n = c.name.as_str();
+        let n: &str = &c.name;
         if !NATHELPER_FUNCS.contains(&n) {
             return None;
         }

@@ -412,7 +412,7 @@ impl Runtime {
 
     /// permissions functions; `None` when `c` is not one of them.
     pub(crate) fn perm_call(&mut self, ctx: &mut Ctx, c: &Call) -> Option<i64> {
-        let n = c.name.as_str();
+        let n: &str = &c.name;
         let file: String = c.loc.file.to_string();
         let dir = Path::new(&file).parent().map(Path::to_path_buf);
         let dir = dir.as_deref();

@@ -74,7 +74,7 @@ fn via_branch(m: &SipMsg, n: usize) -> Option<String> {
 impl Runtime {
     /// One of [`RTPPROXY_FUNCS`]; `None` for any other function.
     pub(crate) fn rtpproxy_call(&mut self, ctx: &mut Ctx, c: &Call) -> Option<i64> {
-        let n = c.name.as_str();
+        let n: &str = &c.name;
         if !RTPPROXY_FUNCS.contains(&n) {
             return None;
         }

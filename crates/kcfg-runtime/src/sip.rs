@@ -36,6 +36,17 @@ impl Header {
     /// it is asked for every header of every lookup.
     pub fn is(&self, canon: &str) -> bool {
         let raw = self.name.as_bytes();
+        // the common case: a long name as written, compared in place
+        if raw.len() == canon.len() && canon.len() > 1 {
+            if raw.eq_ignore_ascii_case(canon.as_bytes()) {
+                return true;
+            }
+            // nothing to trim (no ASCII or other whitespace at either end)
+            let solid = |b: u8| b.is_ascii() && !b.is_ascii_whitespace();
+            if solid(raw[0]) && solid(raw[raw.len() - 1]) {
+                return false;
+            }
+        }
         // names are stored trimmed (by the parser): a name of another length
         // that is neither compact nor padded cannot match
         if raw.len() != canon.len()
@@ -52,6 +63,19 @@ impl Header {
             return compact_long(l.encode_utf8(&mut b)) == Some(canon);
         }
         n.eq_ignore_ascii_case(canon)
+    }
+}
+
+/// `str::trim`, without the Unicode scan when neither end is whitespace or
+/// non-ASCII (header names, values and parameters nearly always).
+#[inline]
+pub fn trim(s: &str) -> &str {
+    let solid = |b: u8| b.is_ascii() && !b.is_ascii_whitespace();
+    match s.as_bytes() {
+        [] => s,
+        [f, .., l] if solid(*f) && solid(*l) => s,
+        [f] if solid(*f) => s,
+        _ => s.trim(),
     }
 }
 
@@ -140,22 +164,46 @@ impl SipMsg {
                 MAX_MSG_SIZE
             )));
         }
-        let text = String::from_utf8_lossy(data);
+        // valid UTF-8 (nearly every message) is checked by the fast
+        // validator; only the rest pays for the lossy conversion
+        let text = match std::str::from_utf8(data) {
+            Ok(t) => std::borrow::Cow::Borrowed(t),
+            Err(_) => String::from_utf8_lossy(data),
+        };
         // Kamailio skips leading CRLFs (keepalives are all CRLF)
         let text = text.trim_start_matches(['\r', '\n']);
         if text.is_empty() {
             return Err(ParseError("empty message (keepalive)".into()));
         }
-        let (head, body) = match (text.find("\r\n\r\n"), text.find("\n\n")) {
-            (Some(a), Some(b)) if b < a => (&text[..b], &text[b + 2..]),
-            (Some(a), _) => (&text[..a], &text[a + 4..]),
-            (None, Some(b)) => (&text[..b], &text[b + 2..]),
-            (None, None) => (text, ""),
-        };
-        let mut lines = head.split('\n').map(|l| l.strip_suffix('\r').unwrap_or(l));
+        // the head ends at the first blank line: `\r\n\r\n` or `\n\n`,
+        // whichever comes first (one scan over the line ends)
+        let b = text.as_bytes();
+        let (head, body) = memchr::memchr_iter(b'\n', b)
+            .find_map(|i| {
+                if b.get(i + 1) == Some(&b'\n') {
+                    Some((&text[..i], &text[i + 2..]))
+                } else if i >= 1 && b[i - 1] == b'\r' && b[i + 1..].starts_with(b"\r\n") {
+                    Some((&text[..i - 1], &text[i + 3..]))
+                } else {
+                    None
+                }
+            })
+            .unwrap_or((text, ""));
+        let hb = head.as_bytes();
+        let mut pos = 0;
+        // the lines of the head, without their `\r`
+        let mut lines = std::iter::from_fn(|| {
+            if pos > hb.len() {
+                return None;
+            }
+            let end = memchr::memchr(b'\n', &hb[pos..]).map_or(hb.len(), |e| pos + e);
+            let l = &head[pos..end];
+            pos = end + 1;
+            Some(l.strip_suffix('\r').unwrap_or(l))
+        });
         let first = lines.next().unwrap_or("");
         let start = parse_start_line(first)?;
-        let mut headers: Vec<Header> = Vec::new();
+        let mut headers: Vec<Header> = Vec::with_capacity(16);
         for line in lines {
             if line.starts_with([' ', '\t']) {
                 if let Some(h) = headers.last_mut() {
@@ -165,17 +213,17 @@ impl SipMsg {
                 }
                 return Err(ParseError("continuation line before any header".into()));
             }
-            if line.trim().is_empty() {
-                continue;
-            }
-            let Some(colon) = line.find(':') else {
+            let Some(colon) = memchr::memchr(b':', line.as_bytes()) else {
+                if line.trim().is_empty() {
+                    continue;
+                }
                 return Err(ParseError(format!("bad header line `{}`", clip(line))));
             };
-            let name = line[..colon].trim();
+            let name = trim(&line[..colon]);
             if !is_token(name) {
                 return Err(ParseError(format!("bad header name `{}`", clip(name))));
             }
-            headers.push(Header::new(name, line[colon + 1..].trim()));
+            headers.push(Header::new(name, trim(&line[colon + 1..])));
         }
         let msg = SipMsg {
             start,
@@ -202,6 +250,12 @@ impl SipMsg {
         self.header("cseq")
             .and_then(|v| v.split_whitespace().nth(1).map(|s| s.to_string()))
             .unwrap_or_default()
+    }
+    /// [`SipMsg::cseq_method`] without copying.
+    pub fn cseq_method_str(&self) -> &str {
+        self.header("cseq")
+            .and_then(|v| v.split_whitespace().nth(1))
+            .unwrap_or("")
     }
     pub fn cseq_num(&self) -> String {
         self.header("cseq")
@@ -257,12 +311,48 @@ impl SipMsg {
         self.header("call-id").unwrap_or("")
     }
     pub fn from_tag(&self) -> Option<String> {
-        self.header("from")
-            .and_then(|v| NameAddr::parse(v).param("tag"))
+        self.from_tag_str().map(str::to_string)
     }
     pub fn to_tag(&self) -> Option<String> {
+        self.to_tag_str().map(str::to_string)
+    }
+    /// [`SipMsg::from_tag`] without copying.
+    pub fn from_tag_str(&self) -> Option<&str> {
+        self.header("from")
+            .and_then(|v| param_str(NameAddr::params_str(v), "tag"))
+    }
+    /// [`SipMsg::to_tag`] without copying.
+    pub fn to_tag_str(&self) -> Option<&str> {
         self.header("to")
-            .and_then(|v| NameAddr::parse(v).param("tag"))
+            .and_then(|v| param_str(NameAddr::params_str(v), "tag"))
+    }
+    /// The top Via's `branch` parameter (`""` when none), borrowed:
+    /// `via1().branch()` without taking the Via apart.
+    pub fn via1_branch(&self) -> &str {
+        let Some(v) = self.header("via").and_then(first_comma_elem) else {
+            return "";
+        };
+        // as `Via::parse`: the parameters follow the first `;` after the
+        // sent-protocol (`v` is trimmed)
+        let b = v.as_bytes();
+        let params = if v.is_ascii() {
+            // `char::is_whitespace` on ASCII
+            let sp = b
+                .iter()
+                .position(|&c| matches!(c, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r'));
+            let rest = sp.map_or("", |i| &v[i + 1..]);
+            memchr::memchr(b';', rest.as_bytes()).map_or("", |i| &rest[i + 1..])
+        } else {
+            let rest = v.split_once(char::is_whitespace).map_or("", |x| x.1).trim();
+            rest.split_once(';').map_or("", |x| x.1)
+        };
+        param_str(params, "branch").unwrap_or("")
+    }
+    /// The CSeq number (`cseq_num` without copying).
+    pub fn cseq_num_str(&self) -> &str {
+        self.header("cseq")
+            .and_then(|v| v.split_whitespace().next())
+            .unwrap_or("")
     }
     /// The top Via element.
     pub fn via1(&self) -> Option<Via> {
@@ -354,6 +444,22 @@ pub fn split_commas(v: &str) -> Vec<String> {
     split_commas_str(v).map(str::to_string).collect()
 }
 
+/// `split_commas_str(v).next()`, found with one vectorised search when the
+/// value has no quotes or `<>` before its first comma (a Via nearly always).
+pub fn first_comma_elem(v: &str) -> Option<&str> {
+    match memchr::memchr3(b',', b'"', b'<', v.as_bytes()) {
+        Some(i) if v.as_bytes()[i] != b',' => split_commas_str(v).next(),
+        end => {
+            let t = trim(&v[..end.unwrap_or(v.len())]);
+            if t.is_empty() {
+                split_commas_str(v).next()
+            } else {
+                Some(t)
+            }
+        }
+    }
+}
+
 /// [`split_commas`] without copying: the trimmed, non-empty elements.
 pub fn split_commas_str(v: &str) -> impl Iterator<Item = &str> {
     let b = v.as_bytes();
@@ -373,7 +479,7 @@ pub fn split_commas_str(v: &str) -> impl Iterator<Item = &str> {
                 }
                 i += 1;
             }
-            let t = v[start..i].trim();
+            let t = trim(&v[start..i]);
             i += 1;
             start = i;
             if !t.is_empty() {
@@ -513,13 +619,32 @@ impl Uri {
 
 /// Value of `name` in a `;`-separated parameter list (`""` for a flag).
 pub fn param_of(params: &str, name: &str) -> Option<String> {
-    for p in params.split(';') {
-        let (n, v) = p.split_once('=').unwrap_or((p, ""));
-        if n.trim().eq_ignore_ascii_case(name) {
-            return Some(v.trim().to_string());
+    param_str(params, name).map(str::to_string)
+}
+
+/// [`param_of`] without copying.
+pub fn param_str<'a>(params: &'a str, name: &str) -> Option<&'a str> {
+    // parameter lists are short: a plain scan beats a vectorised search
+    let b = params.as_bytes();
+    let mut s = 0;
+    loop {
+        let e = b[s..]
+            .iter()
+            .position(|&c| c == b';')
+            .map_or(b.len(), |x| s + x);
+        let p = &params[s..e];
+        let (n, v) = match p.as_bytes().iter().position(|&c| c == b'=') {
+            Some(q) => (&p[..q], &p[q + 1..]),
+            None => (p, ""),
+        };
+        if trim(n).eq_ignore_ascii_case(name) {
+            return Some(trim(v));
         }
+        if e >= b.len() {
+            return None;
+        }
+        s = e + 1;
     }
-    None
 }
 
 /// `"Display" <uri>;params` or `uri;params`.
@@ -557,6 +682,17 @@ impl NameAddr {
     pub fn param(&self, name: &str) -> Option<String> {
         param_of(&self.params, name)
     }
+    /// The header parameters of `v` (`NameAddr::parse(v).params`), borrowed.
+    pub fn params_str(v: &str) -> &str {
+        let v = trim(v);
+        if let Some(lt) = find_unquoted(v, '<') {
+            let gt = v[lt..].find('>').map(|g| g + lt).unwrap_or(v.len());
+            let rest = if gt < v.len() { &v[gt + 1..] } else { "" };
+            rest.trim().trim_start_matches(';')
+        } else {
+            v.split_once(';').map_or("", |x| x.1)
+        }
+    }
 }
 
 fn find_unquoted(s: &str, c: char) -> Option<usize> {
@@ -582,6 +718,22 @@ pub struct Via {
 }
 
 impl Via {
+    /// The host (as `Via::parse` gives it) and the parameters of a Via
+    /// element, borrowed.
+    pub fn host_params(v: &str) -> (&str, &str) {
+        let v = v.trim();
+        let (_, rest) = v.split_once(char::is_whitespace).unwrap_or((v, ""));
+        let rest = rest.trim();
+        let (hp, params) = rest.split_once(';').unwrap_or((rest, ""));
+        let hp = hp.trim();
+        let host = if hp.starts_with('[') {
+            let end = hp.find(']').unwrap_or(hp.len() - 1);
+            &hp[..=end]
+        } else {
+            hp.split_once(':').map_or(hp, |x| x.0)
+        };
+        (host, params)
+    }
     pub fn parse(v: &str) -> Via {
         let v = v.trim();
         let (proto, rest) = v.split_once(char::is_whitespace).unwrap_or((v, ""));
