@@ -22,6 +22,8 @@ use std::path::Path;
 
 use criterion::{Criterion, Throughput};
 
+// (the generator's file also sets the `kcfg` binary's allocator, mimalloc,
+// as this bench's global allocator)
 #[path = "../../kcfg-syntax/benches/parse.rs"]
 #[allow(dead_code, unused_imports)]
 mod generator;

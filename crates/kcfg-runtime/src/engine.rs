@@ -2414,7 +2414,6 @@ impl Runtime {
 
     /// The transaction of method `method` that `m` matches.
     fn find_trans_of(&self, m: &SipMsg, method: &str) -> Option<usize> {
-        let branch = m.via1().map(|v| v.branch()).unwrap_or_default();
         // indexed by transaction key (the RFC 3261 branch, else Call-ID:CSeq)
         let key = Self::tkey_cow(m);
         let rfc3261 = matches!(key, std::borrow::Cow::Borrowed(_));
