@@ -69,6 +69,14 @@ impl Defines {
         self.map.remove(name);
     }
 
+    /// Names and values, in name order (what a lookup can see).
+    pub(crate) fn snapshot(&self) -> Vec<(String, Option<String>)> {
+        self.map
+            .iter()
+            .map(|(k, d)| (k.clone(), d.value.clone()))
+            .collect()
+    }
+
     pub(crate) fn names(&self) -> Vec<String> {
         self.map.keys().cloned().collect()
     }

@@ -35,6 +35,7 @@
 
 use std::cell::Cell;
 use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
 
 use kcfg_modules::{db, suggest, Db, KamailioVersion, PvClass};
 use kcfg_syntax::ast::{self, AstNode};
@@ -46,7 +47,15 @@ use crate::diagnostic::{codes, FileIdx, SemaDiagnostic};
 use crate::model::{RouteTable, Walker};
 
 pub(crate) fn run(w: &mut Walker<'_>) {
-    let sites = collect(w);
+    let sites = match w.route_cache {
+        Some(cache) => {
+            let mut inner = cache.lock();
+            let sites = collect(w, Some(&mut inner));
+            inner.end_build();
+            sites
+        }
+        None => collect(w, None),
+    };
     let loaded_all: Vec<&'static str> = w
         .modules
         .iter()
@@ -129,6 +138,163 @@ impl ArgValue {
     }
 }
 
+impl ArgValue {
+    /// The value with its ranges made relative to `base`.
+    fn shifted_back(&self, base: TextSize) -> ArgValue {
+        ArgValue {
+            value: self.value.clone(),
+            range: self.range - base,
+            offsets: self
+                .offsets
+                .as_ref()
+                .map(|o| o.iter().map(|x| *x - base).collect()),
+        }
+    }
+
+    /// The value with its relative ranges placed at `base`.
+    fn shifted(&self, base: TextSize) -> ArgValue {
+        ArgValue {
+            value: self.value.clone(),
+            range: self.range + base,
+            offsets: self
+                .offsets
+                .as_ref()
+                .map(|o| o.iter().map(|x| *x + base).collect()),
+        }
+    }
+}
+
+// ====================================================================
+// The memo of route bodies (the language server's per-route reuse)
+// ====================================================================
+
+/// What the site walk met in a route body, with ranges relative to the
+/// start of the route block, in walk order. Sequence numbers and the
+/// compat mode are not stored: the replay takes them from the walk, as
+/// the walk itself does.
+#[derive(Debug)]
+enum Event {
+    /// a `CALL` node (its arguments as constants, whether or not the model
+    /// has a call site there: the replay looks the site up)
+    Call {
+        range: TextRange,
+        args: Vec<Option<ArgValue>>,
+    },
+    Pv {
+        token_range: TextRange,
+        text: String,
+        assigned: bool,
+    },
+    Match {
+        value: ArgValue,
+    },
+    Strings(Vec<String>),
+}
+
+struct Recording {
+    base: TextSize,
+    events: Vec<Event>,
+    /// the body holds something that changes the walk's context (a
+    /// preprocessor directive, an include, a nested block): not memoised
+    impure: bool,
+}
+
+/// The context a route body is walked in: what the walk reads besides the
+/// body's own tree (the calls of the model are looked up at replay).
+#[derive(Debug, PartialEq, Eq)]
+struct CtxKey {
+    compat: Compat,
+    defines: Vec<(String, Option<String>)>,
+}
+
+/// A route block's green node, by identity (the language server's
+/// incremental parse keeps the green nodes of the routes an edit does not
+/// touch), and its context. The entry keeps the node alive, so its address
+/// cannot be another node's while the entry exists.
+type MemoKey = (usize, u32);
+
+#[derive(Clone)]
+struct MemoEntry {
+    _node: kcfg_syntax::GreenNode,
+    events: Arc<[Event]>,
+}
+
+#[derive(Default)]
+pub(crate) struct CacheInner {
+    /// interned contexts; an id is the index
+    ctxs: Vec<CtxKey>,
+    /// the bodies used by the last build
+    prev: HashMap<MemoKey, MemoEntry>,
+    /// the bodies used by this build
+    cur: HashMap<MemoKey, MemoEntry>,
+}
+
+impl CacheInner {
+    const MAX_CTXS: usize = 64;
+
+    fn intern(&mut self, key: CtxKey) -> u32 {
+        if let Some(i) = self.ctxs.iter().position(|k| *k == key) {
+            return i as u32;
+        }
+        if self.ctxs.len() >= Self::MAX_CTXS {
+            // ids are reused: nothing recorded under the old ones may stay
+            self.ctxs.clear();
+            self.prev.clear();
+            self.cur.clear();
+        }
+        self.ctxs.push(key);
+        (self.ctxs.len() - 1) as u32
+    }
+
+    fn get(&mut self, key: &MemoKey) -> Option<Arc<[Event]>> {
+        if let Some(e) = self.cur.get(key) {
+            return Some(e.events.clone());
+        }
+        let e = self.prev.remove(key)?;
+        let events = e.events.clone();
+        self.cur.insert(*key, e);
+        Some(events)
+    }
+
+    fn insert(&mut self, key: MemoKey, node: kcfg_syntax::GreenNode, events: Arc<[Event]>) {
+        self.cur.insert(
+            key,
+            MemoEntry {
+                _node: node,
+                events,
+            },
+        );
+    }
+
+    /// Keep what this build used, drop the rest (the memo holds one
+    /// build's bodies at most).
+    pub(crate) fn end_build(&mut self) {
+        self.prev = std::mem::take(&mut self.cur);
+    }
+}
+
+/// A memo of the route-body part of the semantic checks, kept by a caller
+/// that checks successive versions of the same config (the language
+/// server): a route body whose tree and context did not change since the
+/// last build is not walked again. The results are those of a build
+/// without it. Holds what one build used; use one per config.
+#[derive(Default)]
+pub struct RouteCache {
+    inner: Mutex<CacheInner>,
+}
+
+impl std::fmt::Debug for RouteCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RouteCache")
+    }
+}
+
+impl RouteCache {
+    pub(crate) fn lock(&self) -> std::sync::MutexGuard<'_, CacheInner> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
 struct CallArgs {
     /// index into `w.calls`
     call: usize,
@@ -154,6 +320,13 @@ struct Sites {
 
 struct Collector<'w, 'a> {
     w: &'w Walker<'a>,
+    /// the memo of route bodies, when the caller keeps one
+    cache: Option<&'w mut CacheInner>,
+    /// the interned entry context (defines, compat) of the memo; `None`
+    /// after anything that may change it
+    ctx_id: Option<u32>,
+    /// what the walk of the current route body met, while it is recorded
+    rec: Option<Recording>,
     defines: Defines,
     compat: Compat,
     seq: u32,
@@ -165,9 +338,12 @@ struct Collector<'w, 'a> {
     depth: usize,
 }
 
-fn collect(w: &Walker<'_>) -> Sites {
+fn collect<'w>(w: &'w Walker<'_>, cache: Option<&'w mut CacheInner>) -> Sites {
     let mut c = Collector {
         w,
+        cache,
+        ctx_id: None,
+        rec: None,
         defines: Defines::default(),
         compat: Compat::Max,
         seq: 0,
@@ -221,6 +397,18 @@ impl Collector<'_, '_> {
 
     fn walk(&mut self, file: FileIdx, node: &SyntaxNode) {
         use SyntaxKind::*;
+        if matches!(
+            node.kind(),
+            PP_IF | PP_DEFINE | PP_UNDEF | PP_SUBST | PP_DEFENV | PP_MARKER | PP_INCLUDE
+        ) {
+            // the defines or the compat mode may change: a route body
+            // holding such a directive is not memoised, and the context
+            // of the routes after it is interned again
+            self.ctx_id = None;
+            if let Some(r) = &mut self.rec {
+                r.impure = true;
+            }
+        }
         match node.kind() {
             PP_IF => self.pp_if(file, node),
             PP_DEFINE => self.pp_define(file, node),
@@ -286,24 +474,48 @@ impl Collector<'_, '_> {
                     self.seq = self.seq.max(self.w.route_seqs[i]);
                 }
                 let prev = std::mem::replace(&mut self.in_route, true);
-                self.walk_children(file, node);
+                if let Some(r) = &mut self.rec {
+                    // a block inside a recorded body: not memoised
+                    r.impure = true;
+                    self.walk_children(file, node);
+                } else if self.cache.is_some() {
+                    self.route_body(file, node);
+                } else {
+                    self.walk_children(file, node);
+                }
                 self.in_route = prev;
             }
             MODPARAM => {
-                for s in node.descendants().filter_map(ast::StringLit::cast) {
-                    self.sites.strings.insert(lit_value(&s).value);
+                let strings: Vec<String> = node
+                    .descendants()
+                    .filter_map(ast::StringLit::cast)
+                    .map(|s| lit_value(&s).value)
+                    .collect();
+                if let Some(r) = &mut self.rec {
+                    r.events.push(Event::Strings(strings.clone()));
                 }
+                self.sites.strings.extend(strings);
             }
             CALL if self.in_route => {
-                if let Some(&i) = self.calls.get(&(file, node.text_range())) {
-                    self.seq = self.seq.max(self.w.calls[i].seq);
+                let range = node.text_range();
+                let found = self.calls.get(&(file, range)).copied();
+                if found.is_some() || self.rec.is_some() {
                     let args: Vec<Option<ArgValue>> = ast::Call::cast(node.clone())
                         .map(|c| c.args().map(|a| self.const_value(&a, 0)).collect())
                         .unwrap_or_default();
-                    for a in args.iter().flatten() {
-                        self.sites.strings.insert(a.value.clone());
+                    if let Some(r) = &mut self.rec {
+                        let base = r.base;
+                        r.events.push(Event::Call {
+                            range: range - base,
+                            args: args
+                                .iter()
+                                .map(|a| a.as_ref().map(|a| a.shifted_back(base)))
+                                .collect(),
+                        });
                     }
-                    self.sites.calls.push((file, CallArgs { call: i, args }));
+                    if let Some(i) = found {
+                        self.call_site(file, i, args);
+                    }
                 }
                 self.walk_children(file, node);
             }
@@ -327,6 +539,11 @@ impl Collector<'_, '_> {
                 if is_match {
                     if let Some(rhs) = node.children().nth(1) {
                         if let Some(value) = self.const_value(&rhs, 0) {
+                            if let Some(r) = &mut self.rec {
+                                r.events.push(Event::Match {
+                                    value: value.shifted_back(r.base),
+                                });
+                            }
                             self.sites.matches.push(MatchSite {
                                 file,
                                 seq: self.seq,
@@ -341,10 +558,107 @@ impl Collector<'_, '_> {
         }
     }
 
+    /// A call site of the model: its arguments are checked later.
+    fn call_site(&mut self, file: FileIdx, i: usize, args: Vec<Option<ArgValue>>) {
+        self.seq = self.seq.max(self.w.calls[i].seq);
+        for a in args.iter().flatten() {
+            self.sites.strings.insert(a.value.clone());
+        }
+        self.sites.calls.push((file, CallArgs { call: i, args }));
+    }
+
+    /// The body of a route block with a memo: replayed when the same
+    /// body (green node) was walked in the same context before, otherwise
+    /// walked and recorded.
+    fn route_body(&mut self, file: FileIdx, node: &SyntaxNode) {
+        let Some(cache) = self.cache.as_deref_mut() else {
+            self.walk_children(file, node);
+            return;
+        };
+        let ctx = match self.ctx_id {
+            Some(id) => id,
+            None => {
+                let key = CtxKey {
+                    compat: self.compat,
+                    defines: self.defines.snapshot(),
+                };
+                let id = cache.intern(key);
+                self.ctx_id = Some(id);
+                id
+            }
+        };
+        let green = node.green().into_owned();
+        let key = (std::ptr::from_ref(&*green).cast::<()>() as usize, ctx);
+        let base = node.text_range().start();
+        if let Some(events) = cache.get(&key) {
+            self.replay(file, base, &events);
+            return;
+        }
+        self.rec = Some(Recording {
+            base,
+            events: Vec::new(),
+            impure: false,
+        });
+        self.walk_children(file, node);
+        let rec = self.rec.take().unwrap_or_else(|| Recording {
+            base,
+            events: Vec::new(),
+            impure: true,
+        });
+        if !rec.impure {
+            if let Some(cache) = self.cache.as_deref_mut() {
+                cache.insert(key, green, Arc::from(rec.events));
+            }
+        }
+    }
+
+    /// What the walk of a memoised route body at `base` does.
+    fn replay(&mut self, file: FileIdx, base: TextSize, events: &[Event]) {
+        for e in events {
+            match e {
+                Event::Call { range, args } => {
+                    let range = *range + base;
+                    if let Some(&i) = self.calls.get(&(file, range)) {
+                        let args = args
+                            .iter()
+                            .map(|a| a.as_ref().map(|a| a.shifted(base)))
+                            .collect();
+                        self.call_site(file, i, args);
+                    }
+                }
+                Event::Pv {
+                    token_range,
+                    text,
+                    assigned,
+                } => self.sites.pvs.push(PvSite {
+                    file,
+                    seq: self.seq,
+                    token_range: *token_range + base,
+                    text: text.clone(),
+                    compat: self.compat,
+                    assigned: *assigned,
+                }),
+                Event::Match { value } => self.sites.matches.push(MatchSite {
+                    file,
+                    seq: self.seq,
+                    value: value.shifted(base),
+                }),
+                Event::Strings(v) => self.sites.strings.extend(v.iter().cloned()),
+            }
+        }
+    }
+
     fn pv(&mut self, file: FileIdx, node: &SyntaxNode, assigned: bool) {
         let Some(tok) = first_token(node, SyntaxKind::PVAR) else {
             return;
         };
+        if let Some(r) = &mut self.rec {
+            r.events.push(Event::Pv {
+                token_range: tok.text_range() - r.base,
+                text: tok.text().to_string(),
+                assigned,
+            });
+        }
         self.sites.pvs.push(PvSite {
             file,
             seq: self.seq,

@@ -137,6 +137,7 @@ pub use callgraph::{CallGraph, DynamicCall, Edge, EdgeKind};
 pub use defines::{Define, DefineOrigin};
 pub use diagnostic::{codes, FileIdx, SemaDiagnostic, Severity};
 pub use expand::{expand, ExpandError, ExpandOptions, Expansion};
+pub use exprs::RouteCache;
 pub use kcfg_modules::{BlockKind, BlockKinds, KamailioVersion};
 pub use loader::{normalize, FileLoader, FsLoader, MemoryLoader};
 pub use model::{

@@ -211,8 +211,20 @@ impl Model {
         options: &SemaOptions,
         parser: &dyn Fn(&Path, &str, &ParseOptions) -> kcfg_syntax::Parse,
     ) -> Model {
+        Model::build_inner(path, text, loader, options, parser, None)
+    }
+
+    fn build_inner(
+        path: impl AsRef<Path>,
+        text: impl Into<String>,
+        loader: &dyn FileLoader,
+        options: &SemaOptions,
+        parser: &dyn Fn(&Path, &str, &ParseOptions) -> kcfg_syntax::Parse,
+        cache: Option<&crate::RouteCache>,
+    ) -> Model {
         let mut w = Walker::new(loader, options);
         w.parser = Some(parser);
+        w.route_cache = cache;
         for d in &options.defines {
             let def = defines::parse_cli_define(d);
             if !def.name.is_empty() {
@@ -227,6 +239,21 @@ impl Model {
         w.walk_children(root, &node);
         w.stack.pop();
         w.finish()
+    }
+
+    /// [`Model::build_with_parser`] with a memo of route bodies kept
+    /// across builds of successive versions of the same config: the result
+    /// is the same, the work on route bodies that did not change is not
+    /// done again.
+    pub fn build_cached(
+        path: impl AsRef<Path>,
+        text: impl Into<String>,
+        loader: &dyn FileLoader,
+        options: &SemaOptions,
+        parser: &dyn Fn(&Path, &str, &ParseOptions) -> kcfg_syntax::Parse,
+        cache: &crate::RouteCache,
+    ) -> Model {
+        Model::build_inner(path, text, loader, options, parser, Some(cache))
     }
 
     /// The file at `idx`.
@@ -411,6 +438,8 @@ pub(crate) struct Walker<'a> {
     subst_rules: Vec<crate::subst::SubstRule>,
     /// parses the files (see [`Model::build_with_parser`])
     parser: Option<FileParser<'a>>,
+    /// the memo of route bodies (see [`Model::build_cached`])
+    pub route_cache: Option<&'a crate::exprs::RouteCache>,
 }
 
 /// Parses a file for [`Model::build_with_parser`]: path, text, options in.
@@ -436,6 +465,7 @@ impl<'a> Walker<'a> {
             cur_route: None,
             subst_rules: Vec::new(),
             parser: None,
+            route_cache: None,
         }
     }
 
