@@ -35,7 +35,6 @@
 
 use std::cell::Cell;
 use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, Mutex};
 
 use kcfg_modules::{db, suggest, Db, KamailioVersion, PvClass};
 use kcfg_syntax::ast::{self, AstNode};
@@ -48,12 +47,7 @@ use crate::model::{RouteTable, Walker};
 
 pub(crate) fn run(w: &mut Walker<'_>) {
     let sites = match w.route_cache {
-        Some(cache) => {
-            let mut inner = cache.lock();
-            let sites = collect(w, Some(&mut inner));
-            inner.end_build();
-            sites
-        }
+        Some(cache) => collect(w, Some(&mut cache.lock().sites)),
         None => collect(w, None),
     };
     let loaded_all: Vec<&'static str> = w
@@ -87,7 +81,7 @@ pub(crate) fn run(w: &mut Walker<'_>) {
 
 /// The lexer's compatibility mode (`#!KAMAILIO`, `#!SER`, `#!MAXCOMPAT`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Compat {
+pub(crate) enum Compat {
     /// default, `#!MAXCOMPAT`, `#!ALL`: a bare `$name` that is no PV is an AVP
     Max,
     /// `#!KAMAILIO`, `#!OPENSER`: every `$...` is a PV
@@ -109,7 +103,7 @@ struct PvSite {
 /// A constant argument of a call: its value as Kamailio hands it to the
 /// fixup, and where each byte of the value comes from (for string literals).
 #[derive(Debug, Clone)]
-struct ArgValue {
+pub(crate) struct ArgValue {
     value: String,
     range: TextRange,
     /// source offset of every byte of `value` (only for a single literal)
@@ -173,7 +167,7 @@ impl ArgValue {
 /// compat mode are not stored: the replay takes them from the walk, as
 /// the walk itself does.
 #[derive(Debug)]
-enum Event {
+pub(crate) enum Event {
     /// a `CALL` node (its arguments as constants, whether or not the model
     /// has a call site there: the replay looks the site up)
     Call {
@@ -191,6 +185,9 @@ enum Event {
     Strings(Vec<String>),
 }
 
+/// The memo of the site walk.
+pub(crate) type SiteMemo = crate::memo::Memo<CtxKey, Event>;
+
 struct Recording {
     base: TextSize,
     events: Vec<Event>,
@@ -202,97 +199,9 @@ struct Recording {
 /// The context a route body is walked in: what the walk reads besides the
 /// body's own tree (the calls of the model are looked up at replay).
 #[derive(Debug, PartialEq, Eq)]
-struct CtxKey {
+pub(crate) struct CtxKey {
     compat: Compat,
     defines: Vec<(String, Option<String>)>,
-}
-
-/// A route block's green node, by identity (the language server's
-/// incremental parse keeps the green nodes of the routes an edit does not
-/// touch), and its context. The entry keeps the node alive, so its address
-/// cannot be another node's while the entry exists.
-type MemoKey = (usize, u32);
-
-#[derive(Clone)]
-struct MemoEntry {
-    _node: kcfg_syntax::GreenNode,
-    events: Arc<[Event]>,
-}
-
-#[derive(Default)]
-pub(crate) struct CacheInner {
-    /// interned contexts; an id is the index
-    ctxs: Vec<CtxKey>,
-    /// the bodies used by the last build
-    prev: HashMap<MemoKey, MemoEntry>,
-    /// the bodies used by this build
-    cur: HashMap<MemoKey, MemoEntry>,
-}
-
-impl CacheInner {
-    const MAX_CTXS: usize = 64;
-
-    fn intern(&mut self, key: CtxKey) -> u32 {
-        if let Some(i) = self.ctxs.iter().position(|k| *k == key) {
-            return i as u32;
-        }
-        if self.ctxs.len() >= Self::MAX_CTXS {
-            // ids are reused: nothing recorded under the old ones may stay
-            self.ctxs.clear();
-            self.prev.clear();
-            self.cur.clear();
-        }
-        self.ctxs.push(key);
-        (self.ctxs.len() - 1) as u32
-    }
-
-    fn get(&mut self, key: &MemoKey) -> Option<Arc<[Event]>> {
-        if let Some(e) = self.cur.get(key) {
-            return Some(e.events.clone());
-        }
-        let e = self.prev.remove(key)?;
-        let events = e.events.clone();
-        self.cur.insert(*key, e);
-        Some(events)
-    }
-
-    fn insert(&mut self, key: MemoKey, node: kcfg_syntax::GreenNode, events: Arc<[Event]>) {
-        self.cur.insert(
-            key,
-            MemoEntry {
-                _node: node,
-                events,
-            },
-        );
-    }
-
-    /// Keep what this build used, drop the rest (the memo holds one
-    /// build's bodies at most).
-    pub(crate) fn end_build(&mut self) {
-        self.prev = std::mem::take(&mut self.cur);
-    }
-}
-
-/// A memo of the route-body part of the semantic checks, kept by a caller
-/// that checks successive versions of the same config (the language
-/// server): a route body whose tree and context did not change since the
-/// last build is not walked again. The results are those of a build
-/// without it. Holds what one build used; use one per config.
-#[derive(Default)]
-pub struct RouteCache {
-    inner: Mutex<CacheInner>,
-}
-
-impl std::fmt::Debug for RouteCache {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("RouteCache")
-    }
-}
-
-impl RouteCache {
-    pub(crate) fn lock(&self) -> std::sync::MutexGuard<'_, CacheInner> {
-        self.inner.lock().unwrap_or_else(|e| e.into_inner())
-    }
 }
 
 struct CallArgs {
@@ -321,10 +230,12 @@ struct Sites {
 struct Collector<'w, 'a> {
     w: &'w Walker<'a>,
     /// the memo of route bodies, when the caller keeps one
-    cache: Option<&'w mut CacheInner>,
+    cache: Option<&'w mut SiteMemo>,
     /// the interned entry context (defines, compat) of the memo; `None`
     /// after anything that may change it
     ctx_id: Option<u32>,
+    /// the define table's generation when `ctx_id` was interned
+    ctx_generation: u64,
     /// what the walk of the current route body met, while it is recorded
     rec: Option<Recording>,
     defines: Defines,
@@ -338,11 +249,12 @@ struct Collector<'w, 'a> {
     depth: usize,
 }
 
-fn collect<'w>(w: &'w Walker<'_>, cache: Option<&'w mut CacheInner>) -> Sites {
+fn collect<'w>(w: &'w Walker<'_>, cache: Option<&'w mut SiteMemo>) -> Sites {
     let mut c = Collector {
         w,
         cache,
         ctx_id: None,
+        ctx_generation: 0,
         rec: None,
         defines: Defines::default(),
         compat: Compat::Max,
@@ -576,21 +488,21 @@ impl Collector<'_, '_> {
             return;
         };
         let ctx = match self.ctx_id {
-            Some(id) => id,
-            None => {
+            Some(id) if self.ctx_generation == self.defines.generation() => id,
+            _ => {
                 let key = CtxKey {
                     compat: self.compat,
                     defines: self.defines.snapshot(),
                 };
                 let id = cache.intern(key);
                 self.ctx_id = Some(id);
+                self.ctx_generation = self.defines.generation();
                 id
             }
         };
         let green = node.green().into_owned();
-        let key = (std::ptr::from_ref(&*green).cast::<()>() as usize, ctx);
         let base = node.text_range().start();
-        if let Some(events) = cache.get(&key) {
+        if let Some(events) = cache.get(&green, ctx) {
             self.replay(file, base, &events);
             return;
         }
@@ -607,7 +519,7 @@ impl Collector<'_, '_> {
         });
         if !rec.impure {
             if let Some(cache) = self.cache.as_deref_mut() {
-                cache.insert(key, green, Arc::from(rec.events));
+                cache.insert(green, ctx, rec.events);
             }
         }
     }

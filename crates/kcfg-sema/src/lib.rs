@@ -129,6 +129,7 @@ mod diagnostic;
 mod expand;
 mod exprs;
 mod loader;
+mod memo;
 mod model;
 mod subst;
 mod symbols;
@@ -137,9 +138,9 @@ pub use callgraph::{CallGraph, DynamicCall, Edge, EdgeKind};
 pub use defines::{Define, DefineOrigin};
 pub use diagnostic::{codes, FileIdx, SemaDiagnostic, Severity};
 pub use expand::{expand, ExpandError, ExpandOptions, Expansion};
-pub use exprs::RouteCache;
 pub use kcfg_modules::{BlockKind, BlockKinds, KamailioVersion};
 pub use loader::{normalize, FileLoader, FsLoader, MemoryLoader};
+pub use memo::RouteCache;
 pub use model::{
     LoadedModule, Model, Route, RouteTable, SemaOptions, SourceFile, MAX_INCLUDE_DEPTH,
 };
