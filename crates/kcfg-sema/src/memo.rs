@@ -155,12 +155,15 @@ pub(crate) struct Memos {
     pub walk: Memo<crate::model::WalkCtx, crate::model::WalkEvent>,
     /// the PV/argument site walk of `exprs`
     pub sites: crate::exprs::SiteMemo,
+    /// the block-kind guards of calls (`if (is_reply())`) of the call graph
+    pub guards: crate::callgraph::GuardMemo,
 }
 
 impl Memos {
     pub(crate) fn end_build(&mut self) {
         self.walk.end_build();
         self.sites.end_build();
+        self.guards.end_build();
     }
 }
 
@@ -189,7 +192,7 @@ impl RouteCache {
     /// walking (for tests).
     pub fn hits(&self) -> usize {
         let m = self.lock();
-        m.walk.hits + m.sites.hits
+        m.walk.hits + m.sites.hits + m.guards.hits
     }
 }
 
