@@ -153,7 +153,7 @@ pub fn check_source_model(
     options: &CheckOptions,
     loader: &dyn kcfg_sema::FileLoader,
 ) -> (Vec<Diagnostic>, kcfg_sema::Model) {
-    check_impl(files, file, options, loader, None)
+    check_impl(files, file, options, loader, None, None)
 }
 
 /// How [`check_source_model_with_parser`] parses a file: path, text and
@@ -170,7 +170,22 @@ pub fn check_source_model_with_parser(
     loader: &dyn kcfg_sema::FileLoader,
     parser: Parser<'_>,
 ) -> (Vec<Diagnostic>, kcfg_sema::Model) {
-    check_impl(files, file, options, loader, Some(parser))
+    check_impl(files, file, options, loader, Some(parser), None)
+}
+
+/// [`check_source_model_with_parser`] with a memo of route bodies kept
+/// across checks of successive versions of the same config (the language
+/// server keeps one per root file): the same diagnostics, less work when
+/// an edit leaves most route bodies as they were.
+pub fn check_source_model_cached(
+    files: &mut Files,
+    file: FileId,
+    options: &CheckOptions,
+    loader: &dyn kcfg_sema::FileLoader,
+    parser: Parser<'_>,
+    cache: &kcfg_sema::RouteCache,
+) -> (Vec<Diagnostic>, kcfg_sema::Model) {
+    check_impl(files, file, options, loader, Some(parser), Some(cache))
 }
 
 /// The check; `parser: None` parses with [`kcfg_syntax::parse_with`].
@@ -180,18 +195,27 @@ fn check_impl(
     options: &CheckOptions,
     loader: &dyn kcfg_sema::FileLoader,
     parser: Option<Parser<'_>>,
+    cache: Option<&kcfg_sema::RouteCache>,
 ) -> (Vec<Diagnostic>, kcfg_sema::Model) {
     let text = files.get(file).text().to_string();
     let (sema_options, main_path) = sema_inputs(files, file, options);
-    let model = match parser {
-        Some(parser) => kcfg_sema::Model::build_with_parser(
+    let model = match (parser, cache) {
+        (Some(parser), Some(cache)) => kcfg_sema::Model::build_cached(
+            &main_path,
+            text.as_str(),
+            loader,
+            &sema_options,
+            parser,
+            cache,
+        ),
+        (Some(parser), None) => kcfg_sema::Model::build_with_parser(
             &main_path,
             text.as_str(),
             loader,
             &sema_options,
             parser,
         ),
-        None => kcfg_sema::Model::build(&main_path, text.as_str(), loader, &sema_options),
+        (None, _) => kcfg_sema::Model::build(&main_path, text.as_str(), loader, &sema_options),
     };
     // kcfg-sema parsed the main file with the command-line defines; when it
     // includes other files, parse it again knowing what they define, so bare

@@ -450,64 +450,108 @@ fn intersect(a: BlockKinds, b: BlockKinds) -> BlockKinds {
 /// it can run in, keyed by (file, call range).
 fn guards(w: &Walker<'_>) -> HashMap<(FileIdx, TextRange), BlockKinds> {
     let mut out = HashMap::new();
+    let mut memos = w.route_cache.map(|c| c.lock());
     for (i, f) in w.files.iter().enumerate() {
         let t = &f.text;
         if !(t.contains("is_request") || t.contains("is_reply") || t.contains("t_is_")) {
             continue;
         }
-        let mut stack: Vec<(SyntaxNode, BlockKinds)> =
-            vec![(f.parse.syntax_node(), BlockKinds::ALL)];
-        while let Some((node, mask)) = stack.pop() {
-            if node.kind() == SyntaxKind::CALL && mask != BlockKinds::ALL {
-                out.insert((FileIdx(i), node.text_range()), mask);
-            }
-            if node.kind() == SyntaxKind::IF_STMT {
-                // the condition of each arm; an arm runs where all earlier
-                // conditions can be false and its own can be true
-                let mut earlier_false = mask;
-                let mut cond: Option<(BlockKinds, BlockKinds)> = None;
-                for child in node.children() {
-                    match child.kind() {
-                        SyntaxKind::BLOCK => {
-                            let t = cond.map_or(BlockKinds::ALL, |c| c.0);
-                            stack.push((child, intersect(earlier_false, t)));
-                            if let Some((_, f)) = cond.take() {
-                                earlier_false = intersect(earlier_false, f);
-                            }
-                        }
-                        SyntaxKind::ELSE_BRANCH => {
-                            let own = child
-                                .children()
-                                .find(|c| c.kind() != SyntaxKind::BLOCK)
-                                .map(|c| eval_cond(&c, 0));
-                            for g in child.children() {
-                                let m = if g.kind() == SyntaxKind::BLOCK {
-                                    intersect(earlier_false, own.map_or(BlockKinds::ALL, |c| c.0))
-                                } else {
-                                    earlier_false
-                                };
-                                stack.push((g, m));
-                            }
-                            if let Some((_, f)) = own {
-                                earlier_false = intersect(earlier_false, f);
-                            }
-                        }
-                        _ => {
-                            if cond.is_none() {
-                                cond = Some(eval_cond(&child, 0));
-                            }
-                            stack.push((child, mask));
-                        }
-                    }
-                }
-                continue;
-            }
-            for child in node.children() {
-                stack.push((child, mask));
-            }
-        }
+        let mut found = Vec::new();
+        let mut memo = memos.as_deref_mut().map(|m| &mut m.guards);
+        guard_walk(
+            f.parse.syntax_node(),
+            BlockKinds::ALL,
+            &mut memo,
+            &mut found,
+        );
+        out.extend(found.into_iter().map(|(r, m)| ((FileIdx(i), r), m)));
     }
     out
+}
+
+/// The memo of [`guard_walk`] over route blocks (whose masks start at
+/// "all kinds"): a pure function of the block's tree.
+pub(crate) type GuardMemo = crate::memo::Memo<(), (TextRange, BlockKinds)>;
+
+/// The calls under `start` that run only for some block kinds (`if
+/// (is_request())`...), with those kinds; route blocks reached with every
+/// kind possible are taken from `memo` when it has them.
+fn guard_walk(
+    start: SyntaxNode,
+    mask: BlockKinds,
+    memo: &mut Option<&mut GuardMemo>,
+    out: &mut Vec<(TextRange, BlockKinds)>,
+) {
+    let mut stack: Vec<(SyntaxNode, BlockKinds)> = vec![(start, mask)];
+    while let Some((node, mask)) = stack.pop() {
+        if node.kind() == SyntaxKind::ROUTE_BLOCK && mask == BlockKinds::ALL {
+            if let Some(memo) = memo.as_deref_mut() {
+                let ctx = memo.intern(());
+                let green = node.green().into_owned();
+                let base = node.text_range().start();
+                if let Some(events) = memo.get(&green, ctx) {
+                    out.extend(events.iter().map(|(r, m)| (*r + base, *m)));
+                    continue;
+                }
+                let mut found = Vec::new();
+                guard_walk(node, mask, &mut None, &mut found);
+                memo.insert(
+                    green,
+                    ctx,
+                    found.iter().map(|(r, m)| (*r - base, *m)).collect(),
+                );
+                out.extend(found);
+                continue;
+            }
+        }
+        if node.kind() == SyntaxKind::CALL && mask != BlockKinds::ALL {
+            out.push((node.text_range(), mask));
+        }
+        if node.kind() == SyntaxKind::IF_STMT {
+            // the condition of each arm; an arm runs where all earlier
+            // conditions can be false and its own can be true
+            let mut earlier_false = mask;
+            let mut cond: Option<(BlockKinds, BlockKinds)> = None;
+            for child in node.children() {
+                match child.kind() {
+                    SyntaxKind::BLOCK => {
+                        let t = cond.map_or(BlockKinds::ALL, |c| c.0);
+                        stack.push((child, intersect(earlier_false, t)));
+                        if let Some((_, f)) = cond.take() {
+                            earlier_false = intersect(earlier_false, f);
+                        }
+                    }
+                    SyntaxKind::ELSE_BRANCH => {
+                        let own = child
+                            .children()
+                            .find(|c| c.kind() != SyntaxKind::BLOCK)
+                            .map(|c| eval_cond(&c, 0));
+                        for g in child.children() {
+                            let m = if g.kind() == SyntaxKind::BLOCK {
+                                intersect(earlier_false, own.map_or(BlockKinds::ALL, |c| c.0))
+                            } else {
+                                earlier_false
+                            };
+                            stack.push((g, m));
+                        }
+                        if let Some((_, f)) = own {
+                            earlier_false = intersect(earlier_false, f);
+                        }
+                    }
+                    _ => {
+                        if cond.is_none() {
+                            cond = Some(eval_cond(&child, 0));
+                        }
+                        stack.push((child, mask));
+                    }
+                }
+            }
+            continue;
+        }
+        for child in node.children() {
+            stack.push((child, mask));
+        }
+    }
 }
 
 // ------------------------------------------------------------ building

@@ -39,6 +39,9 @@ pub struct Define {
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Defines {
     map: BTreeMap<String, Define>,
+    /// bumped by every change (the route memos intern the table only when
+    /// it changed)
+    generation: u64,
 }
 
 /// A constant a name or literal stands for after define substitution.
@@ -62,11 +65,26 @@ impl Defines {
     }
 
     pub(crate) fn insert(&mut self, d: Define) {
+        self.generation += 1;
         self.map.insert(d.name.clone(), d);
     }
 
     pub(crate) fn remove(&mut self, name: &str) {
+        self.generation += 1;
         self.map.remove(name);
+    }
+
+    /// Changes when the table changes.
+    pub(crate) fn generation(&self) -> u64 {
+        self.generation
+    }
+
+    /// Names and values, in name order (what a lookup can see).
+    pub(crate) fn snapshot(&self) -> Vec<(String, Option<String>)> {
+        self.map
+            .iter()
+            .map(|(k, d)| (k.clone(), d.value.clone()))
+            .collect()
     }
 
     pub(crate) fn names(&self) -> Vec<String> {

@@ -46,7 +46,10 @@ use crate::diagnostic::{codes, FileIdx, SemaDiagnostic};
 use crate::model::{RouteTable, Walker};
 
 pub(crate) fn run(w: &mut Walker<'_>) {
-    let sites = collect(w);
+    let sites = match w.route_cache {
+        Some(cache) => collect(w, Some(&mut cache.lock().sites)),
+        None => collect(w, None),
+    };
     let loaded_all: Vec<&'static str> = w
         .modules
         .iter()
@@ -78,7 +81,7 @@ pub(crate) fn run(w: &mut Walker<'_>) {
 
 /// The lexer's compatibility mode (`#!KAMAILIO`, `#!SER`, `#!MAXCOMPAT`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Compat {
+pub(crate) enum Compat {
     /// default, `#!MAXCOMPAT`, `#!ALL`: a bare `$name` that is no PV is an AVP
     Max,
     /// `#!KAMAILIO`, `#!OPENSER`: every `$...` is a PV
@@ -100,7 +103,7 @@ struct PvSite {
 /// A constant argument of a call: its value as Kamailio hands it to the
 /// fixup, and where each byte of the value comes from (for string literals).
 #[derive(Debug, Clone)]
-struct ArgValue {
+pub(crate) struct ArgValue {
     value: String,
     range: TextRange,
     /// source offset of every byte of `value` (only for a single literal)
@@ -129,6 +132,78 @@ impl ArgValue {
     }
 }
 
+impl ArgValue {
+    /// The value with its ranges made relative to `base`.
+    fn shifted_back(&self, base: TextSize) -> ArgValue {
+        ArgValue {
+            value: self.value.clone(),
+            range: self.range - base,
+            offsets: self
+                .offsets
+                .as_ref()
+                .map(|o| o.iter().map(|x| *x - base).collect()),
+        }
+    }
+
+    /// The value with its relative ranges placed at `base`.
+    fn shifted(&self, base: TextSize) -> ArgValue {
+        ArgValue {
+            value: self.value.clone(),
+            range: self.range + base,
+            offsets: self
+                .offsets
+                .as_ref()
+                .map(|o| o.iter().map(|x| *x + base).collect()),
+        }
+    }
+}
+
+// ====================================================================
+// The memo of route bodies (the language server's per-route reuse)
+// ====================================================================
+
+/// What the site walk met in a route body, with ranges relative to the
+/// start of the route block, in walk order. Sequence numbers and the
+/// compat mode are not stored: the replay takes them from the walk, as
+/// the walk itself does.
+#[derive(Debug)]
+pub(crate) enum Event {
+    /// a `CALL` node (its arguments as constants, whether or not the model
+    /// has a call site there: the replay looks the site up)
+    Call {
+        range: TextRange,
+        args: Vec<Option<ArgValue>>,
+    },
+    Pv {
+        token_range: TextRange,
+        text: String,
+        assigned: bool,
+    },
+    Match {
+        value: ArgValue,
+    },
+    Strings(Vec<String>),
+}
+
+/// The memo of the site walk.
+pub(crate) type SiteMemo = crate::memo::Memo<CtxKey, Event>;
+
+struct Recording {
+    base: TextSize,
+    events: Vec<Event>,
+    /// the body holds something that changes the walk's context (a
+    /// preprocessor directive, an include, a nested block): not memoised
+    impure: bool,
+}
+
+/// The context a route body is walked in: what the walk reads besides the
+/// body's own tree (the calls of the model are looked up at replay).
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct CtxKey {
+    compat: Compat,
+    defines: Vec<(String, Option<String>)>,
+}
+
 struct CallArgs {
     /// index into `w.calls`
     call: usize,
@@ -154,6 +229,15 @@ struct Sites {
 
 struct Collector<'w, 'a> {
     w: &'w Walker<'a>,
+    /// the memo of route bodies, when the caller keeps one
+    cache: Option<&'w mut SiteMemo>,
+    /// the interned entry context (defines, compat) of the memo; `None`
+    /// after anything that may change it
+    ctx_id: Option<u32>,
+    /// the define table's generation when `ctx_id` was interned
+    ctx_generation: u64,
+    /// what the walk of the current route body met, while it is recorded
+    rec: Option<Recording>,
     defines: Defines,
     compat: Compat,
     seq: u32,
@@ -165,9 +249,13 @@ struct Collector<'w, 'a> {
     depth: usize,
 }
 
-fn collect(w: &Walker<'_>) -> Sites {
+fn collect<'w>(w: &'w Walker<'_>, cache: Option<&'w mut SiteMemo>) -> Sites {
     let mut c = Collector {
         w,
+        cache,
+        ctx_id: None,
+        ctx_generation: 0,
+        rec: None,
         defines: Defines::default(),
         compat: Compat::Max,
         seq: 0,
@@ -221,6 +309,18 @@ impl Collector<'_, '_> {
 
     fn walk(&mut self, file: FileIdx, node: &SyntaxNode) {
         use SyntaxKind::*;
+        if matches!(
+            node.kind(),
+            PP_IF | PP_DEFINE | PP_UNDEF | PP_SUBST | PP_DEFENV | PP_MARKER | PP_INCLUDE
+        ) {
+            // the defines or the compat mode may change: a route body
+            // holding such a directive is not memoised, and the context
+            // of the routes after it is interned again
+            self.ctx_id = None;
+            if let Some(r) = &mut self.rec {
+                r.impure = true;
+            }
+        }
         match node.kind() {
             PP_IF => self.pp_if(file, node),
             PP_DEFINE => self.pp_define(file, node),
@@ -286,24 +386,48 @@ impl Collector<'_, '_> {
                     self.seq = self.seq.max(self.w.route_seqs[i]);
                 }
                 let prev = std::mem::replace(&mut self.in_route, true);
-                self.walk_children(file, node);
+                if let Some(r) = &mut self.rec {
+                    // a block inside a recorded body: not memoised
+                    r.impure = true;
+                    self.walk_children(file, node);
+                } else if self.cache.is_some() {
+                    self.route_body(file, node);
+                } else {
+                    self.walk_children(file, node);
+                }
                 self.in_route = prev;
             }
             MODPARAM => {
-                for s in node.descendants().filter_map(ast::StringLit::cast) {
-                    self.sites.strings.insert(lit_value(&s).value);
+                let strings: Vec<String> = node
+                    .descendants()
+                    .filter_map(ast::StringLit::cast)
+                    .map(|s| lit_value(&s).value)
+                    .collect();
+                if let Some(r) = &mut self.rec {
+                    r.events.push(Event::Strings(strings.clone()));
                 }
+                self.sites.strings.extend(strings);
             }
             CALL if self.in_route => {
-                if let Some(&i) = self.calls.get(&(file, node.text_range())) {
-                    self.seq = self.seq.max(self.w.calls[i].seq);
+                let range = node.text_range();
+                let found = self.calls.get(&(file, range)).copied();
+                if found.is_some() || self.rec.is_some() {
                     let args: Vec<Option<ArgValue>> = ast::Call::cast(node.clone())
                         .map(|c| c.args().map(|a| self.const_value(&a, 0)).collect())
                         .unwrap_or_default();
-                    for a in args.iter().flatten() {
-                        self.sites.strings.insert(a.value.clone());
+                    if let Some(r) = &mut self.rec {
+                        let base = r.base;
+                        r.events.push(Event::Call {
+                            range: range - base,
+                            args: args
+                                .iter()
+                                .map(|a| a.as_ref().map(|a| a.shifted_back(base)))
+                                .collect(),
+                        });
                     }
-                    self.sites.calls.push((file, CallArgs { call: i, args }));
+                    if let Some(i) = found {
+                        self.call_site(file, i, args);
+                    }
                 }
                 self.walk_children(file, node);
             }
@@ -327,6 +451,11 @@ impl Collector<'_, '_> {
                 if is_match {
                     if let Some(rhs) = node.children().nth(1) {
                         if let Some(value) = self.const_value(&rhs, 0) {
+                            if let Some(r) = &mut self.rec {
+                                r.events.push(Event::Match {
+                                    value: value.shifted_back(r.base),
+                                });
+                            }
                             self.sites.matches.push(MatchSite {
                                 file,
                                 seq: self.seq,
@@ -341,10 +470,107 @@ impl Collector<'_, '_> {
         }
     }
 
+    /// A call site of the model: its arguments are checked later.
+    fn call_site(&mut self, file: FileIdx, i: usize, args: Vec<Option<ArgValue>>) {
+        self.seq = self.seq.max(self.w.calls[i].seq);
+        for a in args.iter().flatten() {
+            self.sites.strings.insert(a.value.clone());
+        }
+        self.sites.calls.push((file, CallArgs { call: i, args }));
+    }
+
+    /// The body of a route block with a memo: replayed when the same
+    /// body (green node) was walked in the same context before, otherwise
+    /// walked and recorded.
+    fn route_body(&mut self, file: FileIdx, node: &SyntaxNode) {
+        let Some(cache) = self.cache.as_deref_mut() else {
+            self.walk_children(file, node);
+            return;
+        };
+        let ctx = match self.ctx_id {
+            Some(id) if self.ctx_generation == self.defines.generation() => id,
+            _ => {
+                let key = CtxKey {
+                    compat: self.compat,
+                    defines: self.defines.snapshot(),
+                };
+                let id = cache.intern(key);
+                self.ctx_id = Some(id);
+                self.ctx_generation = self.defines.generation();
+                id
+            }
+        };
+        let green = node.green().into_owned();
+        let base = node.text_range().start();
+        if let Some(events) = cache.get(&green, ctx) {
+            self.replay(file, base, &events);
+            return;
+        }
+        self.rec = Some(Recording {
+            base,
+            events: Vec::new(),
+            impure: false,
+        });
+        self.walk_children(file, node);
+        let rec = self.rec.take().unwrap_or_else(|| Recording {
+            base,
+            events: Vec::new(),
+            impure: true,
+        });
+        if !rec.impure {
+            if let Some(cache) = self.cache.as_deref_mut() {
+                cache.insert(green, ctx, rec.events);
+            }
+        }
+    }
+
+    /// What the walk of a memoised route body at `base` does.
+    fn replay(&mut self, file: FileIdx, base: TextSize, events: &[Event]) {
+        for e in events {
+            match e {
+                Event::Call { range, args } => {
+                    let range = *range + base;
+                    if let Some(&i) = self.calls.get(&(file, range)) {
+                        let args = args
+                            .iter()
+                            .map(|a| a.as_ref().map(|a| a.shifted(base)))
+                            .collect();
+                        self.call_site(file, i, args);
+                    }
+                }
+                Event::Pv {
+                    token_range,
+                    text,
+                    assigned,
+                } => self.sites.pvs.push(PvSite {
+                    file,
+                    seq: self.seq,
+                    token_range: *token_range + base,
+                    text: text.clone(),
+                    compat: self.compat,
+                    assigned: *assigned,
+                }),
+                Event::Match { value } => self.sites.matches.push(MatchSite {
+                    file,
+                    seq: self.seq,
+                    value: value.shifted(base),
+                }),
+                Event::Strings(v) => self.sites.strings.extend(v.iter().cloned()),
+            }
+        }
+    }
+
     fn pv(&mut self, file: FileIdx, node: &SyntaxNode, assigned: bool) {
         let Some(tok) = first_token(node, SyntaxKind::PVAR) else {
             return;
         };
+        if let Some(r) = &mut self.rec {
+            r.events.push(Event::Pv {
+                token_range: tok.text_range() - r.base,
+                text: tok.text().to_string(),
+                assigned,
+            });
+        }
         self.sites.pvs.push(PvSite {
             file,
             seq: self.seq,

@@ -130,6 +130,7 @@ mod diagnostic;
 mod expand;
 mod exprs;
 mod loader;
+mod memo;
 mod model;
 mod subst;
 mod symbols;
@@ -140,6 +141,7 @@ pub use diagnostic::{codes, FileIdx, SemaDiagnostic, Severity};
 pub use expand::{expand, ExpandError, ExpandOptions, Expansion};
 pub use kcfg_modules::{BlockKind, BlockKinds, KamailioVersion};
 pub use loader::{normalize, FileLoader, FsLoader, MemoryLoader};
+pub use memo::RouteCache;
 pub use model::{
     LoadedModule, Model, Route, RouteTable, SemaOptions, SourceFile, MAX_INCLUDE_DEPTH,
 };

@@ -211,8 +211,29 @@ impl Model {
         options: &SemaOptions,
         parser: &dyn Fn(&Path, &str, &ParseOptions) -> kcfg_syntax::Parse,
     ) -> Model {
+        Model::build_inner(path, text, loader, options, parser, None)
+    }
+
+    fn build_inner(
+        path: impl AsRef<Path>,
+        text: impl Into<String>,
+        loader: &dyn FileLoader,
+        options: &SemaOptions,
+        parser: &dyn Fn(&Path, &str, &ParseOptions) -> kcfg_syntax::Parse,
+        cache: Option<&crate::RouteCache>,
+    ) -> Model {
         let mut w = Walker::new(loader, options);
         w.parser = Some(parser);
+        w.route_cache = cache;
+        let model = Model::walk_main(w, path, text);
+        if let Some(cache) = cache {
+            cache.lock().end_build();
+        }
+        model
+    }
+
+    fn walk_main(mut w: Walker<'_>, path: impl AsRef<Path>, text: impl Into<String>) -> Model {
+        let (options, loader) = (w.options, w.loader);
         for d in &options.defines {
             let def = defines::parse_cli_define(d);
             if !def.name.is_empty() {
@@ -227,6 +248,21 @@ impl Model {
         w.walk_children(root, &node);
         w.stack.pop();
         w.finish()
+    }
+
+    /// [`Model::build_with_parser`] with a memo of route bodies kept
+    /// across builds of successive versions of the same config: the result
+    /// is the same, the work on route bodies that did not change is not
+    /// done again.
+    pub fn build_cached(
+        path: impl AsRef<Path>,
+        text: impl Into<String>,
+        loader: &dyn FileLoader,
+        options: &SemaOptions,
+        parser: &dyn Fn(&Path, &str, &ParseOptions) -> kcfg_syntax::Parse,
+        cache: &crate::RouteCache,
+    ) -> Model {
+        Model::build_inner(path, text, loader, options, parser, Some(cache))
     }
 
     /// The file at `idx`.
@@ -411,6 +447,31 @@ pub(crate) struct Walker<'a> {
     subst_rules: Vec<crate::subst::SubstRule>,
     /// parses the files (see [`Model::build_with_parser`])
     parser: Option<FileParser<'a>>,
+    /// the memo of route bodies (see [`Model::build_cached`])
+    pub route_cache: Option<&'a crate::RouteCache>,
+    /// the interned context of the route memo and the define table's
+    /// generation it was interned at
+    walk_ctx: Option<(u64, u32)>,
+    /// while a route body is recorded: whether it met something the memo
+    /// cannot replay
+    rec_impure: Option<bool>,
+}
+
+/// The context of the model walk of a route body: the defines (call
+/// names, argument constants). Bodies are memoised only without `#!subst`
+/// rules.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct WalkCtx {
+    defines: Vec<(String, Option<String>)>,
+}
+
+/// What the model walk of a route body did: the call sites it added (file,
+/// route and ranges relative to the block, sequence numbers relative to
+/// the block's), and how many sequence numbers it took.
+#[derive(Debug)]
+pub(crate) enum WalkEvent {
+    Call(CallSite),
+    Seqs(u32),
 }
 
 /// Parses a file for [`Model::build_with_parser`]: path, text, options in.
@@ -436,6 +497,9 @@ impl<'a> Walker<'a> {
             cur_route: None,
             subst_rules: Vec::new(),
             parser: None,
+            route_cache: None,
+            walk_ctx: None,
+            rec_impure: None,
         }
     }
 
@@ -501,6 +565,22 @@ impl<'a> Walker<'a> {
 
     fn walk_node(&mut self, file: FileIdx, node: &SyntaxNode) {
         use SyntaxKind::*;
+        if let Some(impure) = &mut self.rec_impure {
+            *impure |= !matches!(node.kind(), CALL)
+                && matches!(
+                    node.kind(),
+                    PP_IF
+                        | PP_DEFINE
+                        | PP_UNDEF
+                        | PP_SUBST
+                        | PP_DEFENV
+                        | PP_INCLUDE
+                        | LOADMODULE
+                        | MODPARAM
+                        | GLOBAL_PARAM
+                        | ROUTE_BLOCK
+                );
+        }
         match node.kind() {
             PP_IF => self.walk_pp_if(file, node),
             PP_DEFINE => self.pp_define(file, node),
@@ -1028,8 +1108,96 @@ impl<'a> Walker<'a> {
         });
         self.route_seqs.push(seq);
         let prev = self.cur_route.replace(self.routes.len() - 1);
-        self.walk_children(file, node);
+        self.route_body(file, node);
         self.cur_route = prev;
+    }
+
+    /// The walk of a route block's children, replayed from the memo when
+    /// the same block was walked in the same context by an earlier build.
+    fn route_body(&mut self, file: FileIdx, node: &SyntaxNode) {
+        let Some(cache) = self.route_cache else {
+            self.walk_children(file, node);
+            return;
+        };
+        if self.rec_impure.is_some() || !self.subst_rules.is_empty() {
+            self.walk_children(file, node);
+            return;
+        }
+        let mut memos = cache.lock();
+        let generation = self.defines.generation();
+        let ctx = match self.walk_ctx {
+            Some((g, id)) if g == generation => id,
+            _ => {
+                let id = memos.walk.intern(WalkCtx {
+                    defines: self.defines.snapshot(),
+                });
+                self.walk_ctx = Some((generation, id));
+                id
+            }
+        };
+        let green = node.green().into_owned();
+        let hit = memos.walk.get(&green, ctx);
+        drop(memos);
+        let base = node.text_range().start();
+        let seq0 = self.seq;
+        if let Some(events) = hit {
+            for e in events.iter() {
+                match e {
+                    WalkEvent::Call(c) => self.calls.push(CallSite {
+                        file,
+                        seq: seq0 + c.seq,
+                        route: self.cur_route,
+                        name: c.name.clone(),
+                        range: c.range + base,
+                        is_route_kw: c.is_route_kw,
+                        nargs: c.nargs,
+                        first_arg: c.first_arg.as_ref().map(|(v, r)| (v.clone(), *r + base)),
+                        args: c.args.iter().map(|(v, r)| (v.clone(), *r + base)).collect(),
+                    }),
+                    WalkEvent::Seqs(n) => self.seq = seq0 + n,
+                }
+            }
+            return;
+        }
+        let state = |w: &Walker<'_>| {
+            (
+                w.files.len(),
+                w.diags.len(),
+                w.modules.len(),
+                w.routes.len(),
+                w.modparams.len(),
+                w.globals.len(),
+                w.defines.generation(),
+                w.stack.len(),
+            )
+        };
+        let before = state(self);
+        let calls0 = self.calls.len();
+        self.rec_impure = Some(false);
+        self.walk_children(file, node);
+        let impure = self.rec_impure.take().unwrap_or(true);
+        if impure || state(self) != before {
+            return;
+        }
+        let mut events = Vec::with_capacity(self.calls.len() - calls0 + 1);
+        for c in &self.calls[calls0..] {
+            if c.file != file || c.route != self.cur_route || c.seq <= seq0 {
+                return;
+            }
+            events.push(WalkEvent::Call(CallSite {
+                file,
+                seq: c.seq - seq0,
+                route: None,
+                name: c.name.clone(),
+                range: c.range - base,
+                is_route_kw: c.is_route_kw,
+                nargs: c.nargs,
+                first_arg: c.first_arg.as_ref().map(|(v, r)| (v.clone(), *r - base)),
+                args: c.args.iter().map(|(v, r)| (v.clone(), *r - base)).collect(),
+            }));
+        }
+        events.push(WalkEvent::Seqs(self.seq - seq0));
+        cache.lock().walk.insert(green, ctx, events);
     }
 
     /// The name of `[...]` as Kamailio stores it.

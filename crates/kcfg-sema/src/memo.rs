@@ -1,0 +1,265 @@
+//! Memos of route bodies kept across builds of successive versions of one
+//! config (the language server's per-route reuse, issue #7).
+//!
+//! A walk over a route body that reads nothing but the body's tree and a
+//! small context (the defines in effect, ...) is recorded as a list of
+//! events with ranges relative to the route block's start; the next build
+//! that meets the same green node in the same context replays the events
+//! instead of walking the tree. Green nodes are compared by identity: the
+//! language server's incremental parse keeps the nodes of the routes an
+//! edit does not touch, and an entry keeps its node alive, so an address
+//! cannot name another node while the entry exists. A body the walk cannot
+//! record faithfully (a preprocessor directive, an include, a nested
+//! block: anything that changes the walk's state) is not memoised.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+/// A route block's green node (by address) and its interned context.
+pub(crate) type Key = (usize, u32);
+
+pub(crate) fn key(node: &kcfg_syntax::GreenNode, ctx: u32) -> Key {
+    (std::ptr::from_ref(&**node).cast::<()>() as usize, ctx)
+}
+
+struct Entry<E> {
+    /// the node whose address is the key (kept alive by the entry)
+    node: kcfg_syntax::GreenNode,
+    /// its structural hash ([`content_hash`])
+    hash: u64,
+    events: Arc<[E]>,
+}
+
+impl<E> Entry<E> {
+    fn for_node(&self, node: &kcfg_syntax::GreenNode) -> Entry<E> {
+        Entry {
+            node: node.clone(),
+            hash: self.hash,
+            events: self.events.clone(),
+        }
+    }
+}
+
+/// The hash of a green node's content (rowan hashes kinds, lengths and
+/// token texts): an edit the parser could not apply token-wise builds a
+/// new tree whose unchanged routes are equal to the old ones but not the
+/// same nodes; they are found by content.
+pub(crate) fn content_hash(node: &kcfg_syntax::GreenNode) -> u64 {
+    use std::hash::BuildHasher;
+    rustc_hash::FxBuildHasher.hash_one(node)
+}
+
+/// One memo: contexts `C` interned to small ids, bodies to their events.
+pub(crate) struct Memo<C, E> {
+    ctxs: Vec<C>,
+    /// the bodies the last build used
+    prev: HashMap<Key, Entry<E>>,
+    /// the bodies this build used
+    cur: HashMap<Key, Entry<E>>,
+    /// (content hash, context) → key, for `prev` and `cur`
+    prev_by_hash: HashMap<(u64, u32), Key>,
+    cur_by_hash: HashMap<(u64, u32), Key>,
+    /// how many bodies were replayed
+    hits: usize,
+}
+
+impl<C, E> Default for Memo<C, E> {
+    fn default() -> Self {
+        Memo {
+            ctxs: Vec::new(),
+            prev: HashMap::new(),
+            cur: HashMap::new(),
+            prev_by_hash: HashMap::new(),
+            cur_by_hash: HashMap::new(),
+            hits: 0,
+        }
+    }
+}
+
+impl<C: PartialEq, E> Memo<C, E> {
+    const MAX_CTXS: usize = 64;
+
+    /// The id of a context.
+    pub(crate) fn intern(&mut self, ctx: C) -> u32 {
+        if let Some(i) = self.ctxs.iter().position(|k| *k == ctx) {
+            return i as u32;
+        }
+        if self.ctxs.len() >= Self::MAX_CTXS {
+            // ids are reused: nothing recorded under the old ones may stay
+            self.ctxs.clear();
+            self.prev.clear();
+            self.cur.clear();
+            self.prev_by_hash.clear();
+            self.cur_by_hash.clear();
+        }
+        self.ctxs.push(ctx);
+        (self.ctxs.len() - 1) as u32
+    }
+
+    /// The events of `node` in context `ctx`, when an earlier walk
+    /// recorded them.
+    pub(crate) fn get(&mut self, node: &kcfg_syntax::GreenNode, ctx: u32) -> Option<Arc<[E]>> {
+        let k = key(node, ctx);
+        if let Some(e) = self.cur.get(&k) {
+            self.hits += 1;
+            return Some(e.events.clone());
+        }
+        if let Some(e) = self.prev.remove(&k) {
+            self.hits += 1;
+            let events = e.events.clone();
+            self.cur_by_hash.insert((e.hash, ctx), k);
+            self.cur.insert(k, e);
+            return Some(events);
+        }
+        // the same content in another node
+        let hash = content_hash(node);
+        let found = [
+            (&self.cur, self.cur_by_hash.get(&(hash, ctx))),
+            (&self.prev, self.prev_by_hash.get(&(hash, ctx))),
+        ]
+        .into_iter()
+        .find_map(|(map, k)| map.get(k?).filter(|e| e.node == *node))
+        .map(|e| e.for_node(node))?;
+        self.hits += 1;
+        let events = found.events.clone();
+        self.cur_by_hash.insert((hash, ctx), k);
+        self.cur.insert(k, found);
+        Some(events)
+    }
+
+    pub(crate) fn insert(&mut self, node: kcfg_syntax::GreenNode, ctx: u32, events: Vec<E>) {
+        let k = key(&node, ctx);
+        let hash = content_hash(&node);
+        self.cur_by_hash.insert((hash, ctx), k);
+        self.cur.insert(
+            k,
+            Entry {
+                node,
+                hash,
+                events: Arc::from(events),
+            },
+        );
+    }
+
+    /// Keep what this build used, drop the rest: a memo holds one build's
+    /// bodies at most.
+    fn end_build(&mut self) {
+        self.prev = std::mem::take(&mut self.cur);
+        self.prev_by_hash = std::mem::take(&mut self.cur_by_hash);
+    }
+}
+
+#[derive(Default)]
+pub(crate) struct Memos {
+    /// the model walk of route bodies (call sites)
+    pub walk: Memo<crate::model::WalkCtx, crate::model::WalkEvent>,
+    /// the PV/argument site walk of `exprs`
+    pub sites: crate::exprs::SiteMemo,
+    /// the block-kind guards of calls (`if (is_reply())`) of the call graph
+    pub guards: crate::callgraph::GuardMemo,
+}
+
+impl Memos {
+    pub(crate) fn end_build(&mut self) {
+        self.walk.end_build();
+        self.sites.end_build();
+        self.guards.end_build();
+    }
+}
+
+/// The memos of route bodies of kcfg-sema's walks, kept by a caller that
+/// builds successive versions of the same config (the language server
+/// keeps one per root file; see [`crate::Model::build_cached`]). The model
+/// built with it equals the model built without it. Holds what one build
+/// used; use one per config.
+#[derive(Default)]
+pub struct RouteCache {
+    inner: Mutex<Memos>,
+}
+
+impl std::fmt::Debug for RouteCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RouteCache")
+    }
+}
+
+impl RouteCache {
+    pub(crate) fn lock(&self) -> std::sync::MutexGuard<'_, Memos> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// How many route bodies builds with this cache replayed instead of
+    /// walking (for tests).
+    pub fn hits(&self) -> usize {
+        let m = self.lock();
+        m.walk.hits + m.sites.hits + m.guards.hits
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{MemoryLoader, Model, SemaOptions};
+    use kcfg_syntax::{Parse, ParseOptions};
+    use std::cell::RefCell;
+    use std::path::Path;
+
+    const BASE: &str = "#!define WITH_X\n#!define REPLY \"404\"\nloadmodule \"tm.so\"\nloadmodule \"sl.so\"\nloadmodule \"xlog.so\"\nrequest_route {\n\txlog(\"L_INFO\", \"$ru $nosuch\\n\");\n\troute(A);\n#!ifdef WITH_X\n\tt_on_failure(\"F\");\n#!endif\n}\nroute[A] {\n\tsl_send_reply(REPLY, \"x\");\n\t$si = 1;\n\tif ($rU =~ \"(\") { route(B); }\n}\nroute[B] {\n\txlog(\"L_NOSUCH\", \"$fu\\n\");\n\tno_such();\n}\nfailure_route[F] {\n\tt_relay();\n}\n";
+
+    /// The model as far as the checks go: diagnostics, routes, calls.
+    fn summary(m: &Model) -> String {
+        format!("{:?}\n{:?}\n{:?}", m.diagnostics, m.routes, m.call_graph())
+    }
+
+    #[test]
+    fn cached_builds_equal_fresh_builds_and_reuse_route_bodies() {
+        let cache = RouteCache::default();
+        let last: RefCell<Option<(String, Parse)>> = RefCell::new(None);
+        // reuses the green nodes of the previous text where it can, as the
+        // language server's parse cache does
+        let parser = |_: &Path, text: &str, o: &ParseOptions| {
+            let p = match &*last.borrow() {
+                Some((t, p)) => kcfg_syntax::reparse::reparse(p, t, text, o),
+                None => kcfg_syntax::parse_with(text, o),
+            };
+            *last.borrow_mut() = Some((text.to_string(), p.clone()));
+            p
+        };
+        let opts = SemaOptions::default();
+        let loader = MemoryLoader::new();
+        // (from, to, whether some route body is reused)
+        let edits: &[(&str, &str, bool)] = &[
+            // in a string (token reparse)
+            ("$nosuch", "$nosuchx", true),
+            // structural (full parse: bodies found by content)
+            ("\tno_such();\n", "\tno_such(1);\n", true),
+            // lines above later routes
+            ("route[A] {\n", "\n\nroute[A] {\n", true),
+            // a define changes the context of every route after it
+            ("#!define REPLY \"404\"", "#!define REPLY \"4x4\"", false),
+            ("t_relay();", "t_relay(); $var(x) = $nope;", true),
+            ("#!define WITH_X\n", "", false),
+            ("$fu", "$fu $x", true),
+        ];
+        let mut text = BASE.to_string();
+        let m = Model::build_cached("k.cfg", text.as_str(), &loader, &opts, &parser, &cache);
+        assert_eq!(
+            summary(&m),
+            summary(&Model::build("k.cfg", text.as_str(), &loader, &opts))
+        );
+        for &(from, to, reuse) in edits {
+            assert!(text.contains(from), "{from}");
+            text = text.replacen(from, to, 1);
+            let before = cache.hits();
+            let cached =
+                Model::build_cached("k.cfg", text.as_str(), &loader, &opts, &parser, &cache);
+            let fresh = Model::build("k.cfg", text.as_str(), &loader, &opts);
+            assert_eq!(summary(&cached), summary(&fresh), "after {from:?} → {to:?}");
+            assert_eq!(
+                cache.hits() > before,
+                reuse,
+                "reuse after {from:?} → {to:?}"
+            );
+        }
+    }
+}
