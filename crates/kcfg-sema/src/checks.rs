@@ -1039,6 +1039,10 @@ fn core_action_args(w: &mut Walker<'_>, c: &CallSite, action: &kcfg_modules::Cor
         .map(|f| kinds(f))
         .filter(|k| k.len() == n)
         .collect();
+    if same_arity.is_empty() {
+        // a count the grammar does not take: the parser's own error
+        return;
+    }
     // `-1` is a prefix expression in the tree, a MINUS and a NUMBER to
     // Kamailio's grammar (`intno`)
     let args: Vec<Option<Const>> = c
@@ -1062,10 +1066,6 @@ fn core_action_args(w: &mut Walker<'_>, c: &CallSite, action: &kcfg_modules::Cor
             .zip(&args)
             .all(|(kind, arg)| core_arg_fits(kind, arg))
     }) {
-        return;
-    }
-    if same_arity.is_empty() {
-        // a count the grammar does not take: the parser's own error
         return;
     }
     // the first argument that fits no form of this arity
