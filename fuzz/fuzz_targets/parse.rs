@@ -3,6 +3,8 @@
 //! Invariants checked (any violation is a crash that libFuzzer saves):
 //! - the parser never panics (nesting limit included);
 //! - the tree reproduces the input byte for byte;
+//! - the tree and errors are the same when the parse is split in two pieces
+//!   (as the parser does from 1 MiB on, forced here on every input);
 //! - every error range lies inside the text, on char boundaries, and its
 //!   start converts to a line/column (UTF-8, UTF-16, UTF-32) and back.
 #![no_main]
@@ -26,6 +28,13 @@ fuzz_target!(|data: &[u8]| {
         TextRange::up_to(TextSize::of(text)),
         "root range"
     );
+
+    let split =
+        kcfg_syntax::parse_with_split_from(text, &kcfg_syntax::ParseOptions::default(), 0);
+    assert!(split.green() == parse.green(), "the split parse built another tree");
+    assert_eq!(split.errors(), parse.errors(), "the split parse's errors differ");
+    assert_eq!(split.warnings(), parse.warnings());
+    assert_eq!(split.inactive_errors(), parse.inactive_errors());
 
     let index = LineIndex::new(text);
     for e in parse.errors() {

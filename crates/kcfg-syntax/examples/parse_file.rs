@@ -23,10 +23,19 @@ fn main() {
             std::process::exit(2);
         }
     };
+    // KCFG_SPLIT_FROM=BYTES: the size from which the tree is built in two
+    // pieces (to compare: a huge value parses everything in one piece)
+    let split_from: Option<usize> = std::env::var("KCFG_SPLIT_FROM")
+        .ok()
+        .and_then(|s| s.parse().ok());
+    let options = kcfg_syntax::ParseOptions::default();
     let mut best = f64::MAX;
     for _ in 0..n {
         let start = Instant::now();
-        let parse = kcfg_syntax::parse(&text);
+        let parse = match split_from {
+            Some(min) => kcfg_syntax::parse_with_split_from(&text, &options, min),
+            None => kcfg_syntax::parse(&text),
+        };
         std::hint::black_box(&parse);
         if std::env::var_os("KCFG_NO_DROP").is_some() {
             std::mem::forget(parse);

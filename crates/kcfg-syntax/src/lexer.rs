@@ -819,16 +819,137 @@ fn group_directive_lines(text: &str) -> Vec<usize> {
 
 /// Tokenize a whole file. Never fails; the tokens cover the input exactly.
 pub fn tokenize(text: &str) -> (Vec<Token>, Vec<LexError>) {
-    let mut tokens = Vec::with_capacity(text.len() / 3 + 64);
-    let mut errors = Vec::new();
+    tokenize_split_from(text, crate::PARALLEL_MIN_BYTES)
+}
+
+/// [`tokenize`], in two halves on two threads from `min_bytes` of text on
+/// (see [`tokenize_halves`]); the result does not depend on it.
+pub(crate) fn tokenize_split_from(text: &str, min_bytes: usize) -> (Vec<Token>, Vec<LexError>) {
+    if text.len() >= min_bytes && text.len() >= 2 {
+        return tokenize_halves(text);
+    }
     let mut cuts = group_directive_lines(text);
     cuts.push(text.len());
-    let mut start = 0;
-    for cut in cuts {
+    let mut tokens = Vec::with_capacity(text.len() / 3 + 64);
+    let mut errors = Vec::new();
+    tokenize_segments(text, 0, &cuts, &mut tokens, &mut errors);
+    (tokens, errors)
+}
+
+/// Lex the segments `[start, cuts[0])`, `[cuts[0], cuts[1])`, ... (each with
+/// a lexer of its own, see [`group_directive_lines`]).
+fn tokenize_segments(
+    text: &str,
+    mut start: usize,
+    cuts: &[usize],
+    tokens: &mut Vec<Token>,
+    errors: &mut Vec<LexError>,
+) {
+    for &cut in cuts {
         if cut > start {
-            tokenize_segment(text, start, cut, &mut tokens, &mut errors);
+            tokenize_segment(text, start, cut, usize::MAX, tokens, errors);
         }
         start = cut;
+    }
+}
+
+/// [`tokenize`] in two halves at once. The segment boundaries are found on
+/// both halves of the text (lines are independent there). The second half
+/// starts at a segment boundary near the middle if there is one, else at the
+/// start of a line near the middle, inside a segment: then the first half's
+/// lexer must arrive at that offset between two tokens, outside an event
+/// route name, for the second half's tokens to be the ones it would have
+/// produced (the lexer looks only forward); if it does not, it goes on to the
+/// end of the segment and the second half's tokens of that segment are
+/// dropped.
+fn tokenize_halves(text: &str) -> (Vec<Token>, Vec<LexError>) {
+    let b = text.as_bytes();
+    let len = text.len();
+    // the line start at or after the middle
+    let mid = b[len / 2..]
+        .iter()
+        .position(|&c| c == b'\n')
+        .map_or(len, |i| len / 2 + i + 1);
+    let (mut cuts, more) = rayon::join(
+        || group_directive_lines(&text[..mid]),
+        || {
+            let mut c = if mid < len {
+                group_directive_lines(&text[mid..])
+            } else {
+                Vec::new()
+            };
+            for x in &mut c {
+                *x += mid;
+            }
+            c
+        },
+    );
+    // (a line of the first half's scan that runs past `mid` cannot be: the
+    // scan stops at the end of its text, and `mid` starts a line)
+    cuts.extend(more);
+    cuts.retain(|&c| c > 0 && c < len);
+    cuts.push(len);
+    // segment boundaries within the middle quarter of the text: split there
+    let near = cuts
+        .iter()
+        .copied()
+        .filter(|&c| c >= len * 3 / 8 && c <= len * 5 / 8)
+        .min_by_key(|&c| c.abs_diff(len / 2));
+    let (split, seg) = match near {
+        Some(c) => (c, None),
+        None => {
+            // the segment holding `mid`
+            let i = cuts.partition_point(|&c| c <= mid);
+            let seg_start = if i == 0 { 0 } else { cuts[i - 1] };
+            if mid >= len || mid == seg_start {
+                (mid.min(len), None)
+            } else {
+                (mid, Some((seg_start, cuts[i])))
+            }
+        }
+    };
+    let first_cuts = cuts.partition_point(|&c| c <= split);
+    let ((mut tokens, mut errors, stopped), (rest, rest_errors, tail, tail_errors)) = rayon::join(
+        || {
+            // (room for the second half's tokens too: they are appended)
+            let mut tokens = Vec::with_capacity(len / 3 + 64);
+            let mut errors = Vec::new();
+            let mut stopped = true;
+            match seg {
+                None => tokenize_segments(text, 0, &cuts[..first_cuts], &mut tokens, &mut errors),
+                Some((s, e)) => {
+                    let before = cuts.partition_point(|&c| c <= s);
+                    tokenize_segments(text, 0, &cuts[..before], &mut tokens, &mut errors);
+                    stopped = tokenize_segment(text, s, e, split, &mut tokens, &mut errors);
+                }
+            }
+            (tokens, errors, stopped)
+        },
+        || {
+            let mut tokens = Vec::with_capacity((len - split) / 3 + 64);
+            let mut errors = Vec::new();
+            // the rest of the segment split inside (if any) first
+            let start = match seg {
+                Some((_, e)) => {
+                    tokenize_segment(text, split, e, usize::MAX, &mut tokens, &mut errors);
+                    e
+                }
+                None => split,
+            };
+            let (tail, tail_errors) = (tokens.len(), errors.len());
+            tokenize_segments(text, start, &cuts[first_cuts..], &mut tokens, &mut errors);
+            (tokens, errors, tail, tail_errors)
+        },
+    );
+    if seg.is_some() {
+        crate::SPLITS[2 + usize::from(stopped)].fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+    if stopped {
+        tokens.extend_from_slice(&rest);
+        errors.extend(rest_errors);
+    } else {
+        tokens.extend_from_slice(&rest[tail..]);
+        errors.extend(rest_errors.into_iter().skip(tail_errors));
     }
     (tokens, errors)
 }
@@ -837,13 +958,18 @@ pub fn tokenize(text: &str) -> (Vec<Token>, Vec<LexError>) {
 /// are read by hand before asking logos for the next token: event route names
 /// (a lexer state of their own in Kamailio) and `!!define`-style directive
 /// lines (`!!` is otherwise two `!` tokens).
+///
+/// With `stop` (an offset, `usize::MAX` for none): stop there and return
+/// true if a token ends there and no event route name is being read;
+/// otherwise lex to `end` and return false.
 fn tokenize_segment(
     full: &str,
     base: usize,
     end: usize,
+    stop: usize,
     tokens: &mut Vec<Token>,
     errors: &mut Vec<LexError>,
-) {
+) -> bool {
     let text = &full[base..end];
     let mut lex = LogosToken::lexer(text);
     // event_route[...] state: 0 none, 1 after the keyword, 2 after `[`
@@ -854,6 +980,9 @@ fn tokenize_segment(
             break;
         };
         let pos = base + (text.len() - rest.len());
+        if pos == stop && evrt == 0 {
+            return true;
+        }
         // event route names are read in a state of their own
         if evrt == 2 {
             let l = event_route_name_len(rest.as_bytes());
@@ -949,6 +1078,7 @@ fn tokenize_segment(
             len: len as u32,
         });
     }
+    false
 }
 
 #[cfg(test)]

@@ -76,6 +76,36 @@ pub struct Parse {
     inactive_errors: Vec<SyntaxError>,
 }
 
+impl Drop for Parse {
+    /// A large tree is freed by two threads: each takes half of the file
+    /// node's children (by size), the file node itself goes first. Freeing
+    /// is one atomic decrement per shared token or node, and most of a
+    /// parse's cost on large files.
+    fn drop(&mut self) {
+        if usize::from(self.green.text_len()) < PARALLEL_MIN_BYTES {
+            return;
+        }
+        let root = std::mem::replace(
+            &mut self.green,
+            GreenNode::new(SyntaxKind::SOURCE_FILE.into(), std::iter::empty()),
+        );
+        let mut first: Vec<_> = root.children().map(|c| c.to_owned()).collect();
+        let half = u32::from(root.text_len()) / 2;
+        let mut size = 0;
+        let at = first
+            .iter()
+            .position(|c| {
+                size += u32::from(c.text_len());
+                size >= half
+            })
+            .unwrap_or(first.len());
+        let second = first.split_off(at);
+        // the file node goes; its children stay, held by the two halves
+        drop(root);
+        rayon::join(move || drop(first), move || drop(second));
+    }
+}
+
 impl Parse {
     pub fn green(&self) -> &GreenNode {
         &self.green
@@ -196,17 +226,49 @@ enum Output {
     Tokens(Vec<(SyntaxKind, u32)>),
 }
 
+/// Texts from this size on have their tree built in two pieces, on two
+/// threads when the machine has them (see [`split_parse`]). Real configs are
+/// far smaller; generated and concatenated ones are not.
+pub(crate) const PARALLEL_MIN_BYTES: usize = 1 << 20;
+
 fn parse_inner(text: &str, options: &ParseOptions, want: Output) -> (Output, SyntaxErrors) {
+    parse_inner_split(text, options, want, PARALLEL_MIN_BYTES)
+}
+
+/// [`parse_with`] with the size from which the tree is built in two pieces
+/// (for tests: the result must not depend on it).
+#[doc(hidden)]
+pub fn parse_with_split_from(text: &str, options: &ParseOptions, min_bytes: usize) -> Parse {
+    let (out, errors) = parse_inner_split(text, options, Output::Tree(None), min_bytes);
+    let Output::Tree(Some(green)) = out else {
+        unreachable!("the parser builds a tree")
+    };
+    Parse {
+        green,
+        errors: errors.errors,
+        warnings: errors.warnings,
+        inactive_errors: errors.inactive_errors,
+    }
+}
+
+fn parse_inner_split(
+    text: &str,
+    options: &ParseOptions,
+    want: Output,
+    split_from: usize,
+) -> (Output, SyntaxErrors) {
     // rowan ranges are u32: beyond 4 GiB nothing here is meaningful
     assert!(text.len() < u32::MAX as usize, "input larger than 4 GiB");
-    let (tokens, lex_errors) = lexer::tokenize(text);
+    let (tokens, lex_errors) = lexer::tokenize_split_from(text, split_from);
     let mut pp_errors = Vec::new();
     let (tokens, pp, offsets) = pp::process_tokens(tokens, text, &options.defines, &mut pp_errors);
+    let sig = parser::significant(&tokens, &pp);
     let parser = parser::Parser::new(
         text,
         &tokens,
         &offsets,
         &pp,
+        &sig,
         &options.defines,
         options.core_params.as_deref(),
         options.includes_resolved,
@@ -215,6 +277,10 @@ fn parse_inner(text: &str, options: &ParseOptions, want: Output) -> (Output, Syn
     );
     let (out, mut errors) = match want {
         Output::Nothing => (Output::Nothing, parser.parse().1),
+        Output::Tree(_) if text.len() >= split_from => {
+            let (green, errors) = split_parse(parser, &tokens, &sig, &pp);
+            (Output::Tree(green), errors)
+        }
         Output::Tree(_) => {
             let (green, errors) = parser.parse();
             (Output::Tree(green), errors)
@@ -270,6 +336,113 @@ fn parse_inner(text: &str, options: &ParseOptions, want: Output) -> (Output, Syn
     )
 }
 
+/// How often the work was split in two (for tests): `[0]` parses whose
+/// first piece went on to the end ([`split_parse`]), `[1]` parses joined
+/// from two pieces, `[2]` and `[3]` the same for the lexer's halves split
+/// inside a segment.
+#[doc(hidden)]
+pub static SPLITS: [std::sync::atomic::AtomicUsize; 4] = [
+    std::sync::atomic::AtomicUsize::new(0),
+    std::sync::atomic::AtomicUsize::new(0),
+    std::sync::atomic::AtomicUsize::new(0),
+    std::sync::atomic::AtomicUsize::new(0),
+];
+
+/// Parse in two pieces: the grammar and the tree of the file's second half
+/// run on another thread, from a top-level item start near the middle
+/// ([`split_point`]), while this thread parses from the start and stops
+/// there if it arrives between items with nothing open (no block, no
+/// `#!ifdef` group, no pending directive line, no nesting error): then the
+/// second piece is exactly what a whole parse would have built from there,
+/// and the file node takes both pieces' children. If the first piece does
+/// not stop there (the point was inside an item), it simply goes on to the
+/// end of the file and the second piece is dropped. Either way the tree and
+/// the errors are those of a parse in one piece (the builders' caches share
+/// fewer tokens across the pieces; the trees are equal).
+fn split_parse<'t>(
+    mut first: parser::Parser<'t>,
+    tokens: &[lexer::Token],
+    sig: &[u32],
+    pp: &pp::PpStructure,
+) -> (Option<GreenNode>, Vec<SyntaxError>) {
+    let Some(c) = split_point(tokens, sig, pp) else {
+        return first.parse();
+    };
+    first.stop_at(c);
+    let second = first.fork_at(c);
+    let ((a, mut errors, stopped), (b, more)) =
+        rayon::join(move || first.parse_piece(), move || second.parse());
+    SPLITS[usize::from(stopped)].fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    if !stopped {
+        return (a, errors);
+    }
+    let (Some(a), Some(b)) = (a, b) else {
+        unreachable!("both pieces build a tree")
+    };
+    let children: Vec<_> = a
+        .children()
+        .chain(b.children())
+        .map(|c| c.to_owned())
+        .collect();
+    let root = GreenNode::new(SyntaxKind::SOURCE_FILE.into(), children);
+    errors.extend(more);
+    (Some(root), errors)
+}
+
+/// A significant token near the middle of the file where a top-level item
+/// most likely starts: a route block header (`route[`, `request_route {`),
+/// `modparam` or `loadmodule`, first on its line, after a `}`, `;` or `)`, with only trivia between them
+/// (no directive line), outside every `#!ifdef` group. [`split_parse`]
+/// checks that the parse really is between items there.
+fn split_point(tokens: &[lexer::Token], sig: &[u32], pp: &pp::PpStructure) -> Option<usize> {
+    use SyntaxKind::*;
+    let mut spans: Vec<(usize, usize)> = pp
+        .groups
+        .iter()
+        .filter_map(|g| {
+            let first = pp.lines[*g.lines.first()?].first;
+            let end = pp.lines[*g.lines.last()?].end;
+            Some((first, end))
+        })
+        .collect();
+    spans.sort_unstable();
+    let mut reach = 0;
+    let max_end: Vec<usize> = spans
+        .iter()
+        .map(|s| {
+            reach = reach.max(s.1);
+            reach
+        })
+        .collect();
+    let in_group = |r: usize| {
+        let i = spans.partition_point(|s| s.0 < r);
+        i > 0 && max_end[i - 1] > r
+    };
+    let n = sig.len();
+    // after the middle first, then before it
+    (n / 2..n * 3 / 4)
+        .chain((n / 4..n / 2).rev())
+        .filter(|&c| c > 0)
+        .find(|&c| {
+            let r = sig[c] as usize;
+            let prev = sig[c - 1] as usize;
+            let k = tokens[r].kind;
+            let next = sig.get(c + 1).map(|&i| tokens[i as usize].kind);
+            (k.is_route_keyword() && matches!(next, Some(L_BRACK | L_BRACE))
+                || matches!(
+                    k,
+                    MODPARAM_KW | MODPARAMX_KW | LOADMODULE_KW | LOADMODULEX_KW
+                ))
+                && matches!(tokens[prev].kind, R_BRACE | SEMICOLON | R_PAREN)
+                && tokens[prev + 1..r].iter().all(|t| t.kind.is_trivia())
+                && tokens[prev + 1..r].iter().any(|t| t.kind == NEWLINE)
+                && pp.lines[pp.lines.partition_point(|l| l.first <= prev)..]
+                    .first()
+                    .is_none_or(|l| l.first >= r)
+                && !in_group(r)
+        })
+}
+
 fn range(offset: u32, len: u32) -> TextRange {
     TextRange::at(offset.into(), len.into())
 }
@@ -313,11 +486,13 @@ pub(crate) fn parse_define_value(
     // no defines for the preprocessor: the snippet is one line, so a directive
     // in it takes the rest of the line and every `#!ifdef` arm is empty
     let (tokens, pp, offsets) = pp::process_tokens(tokens, text, &[], &mut pp_errors);
+    let sig = parser::significant(&tokens, &pp);
     let mut parser = parser::Parser::new(
         text,
         &tokens,
         &offsets,
         &pp,
+        &sig,
         &[],
         None,
         true,

@@ -48,8 +48,8 @@ pub(crate) struct Parser<'t> {
     tokens: &'t [Token],
     /// start offset of each token, and the end of the text
     offsets: &'t [u32],
-    /// indices of significant tokens in `tokens`
-    sig: Vec<u32>,
+    /// indices of significant tokens in `tokens` ([`significant`])
+    sig: &'t [u32],
     pos: usize,
     pp: &'t PpStructure,
     next_pp: usize,
@@ -84,6 +84,68 @@ pub(crate) struct Parser<'t> {
     /// check parses the value, so it is done once per name)
     pub(crate) define_checks: HashMap<String, Option<String>>,
     steps: u32,
+    /// stop at the top-level loop when `pos` reaches this significant token
+    /// and the parser is between items there ([`Parser::fork_at`])
+    stop_at: usize,
+    /// it did stop there
+    pub(crate) stopped: bool,
+}
+
+/// Indices (into `tokens`) of the tokens the grammar sees: whitespace inside
+/// a directive line is part of the line, and so are the PP pieces, so only
+/// tokens outside lines are significant.
+pub(crate) fn significant(tokens: &[Token], pp: &PpStructure) -> Vec<u32> {
+    let mut sig = vec![0u32; tokens.len()];
+    if tokens.len() < crate::pp::PARALLEL_MIN_TOKENS {
+        let n = significant_in(tokens, &pp.lines, 0, &mut sig);
+        sig.truncate(n);
+        return sig;
+    }
+    // two halves at once, each into its half of `sig`
+    let mid = tokens.len() / 2;
+    let (a, b) = sig.split_at_mut(mid);
+    let (n, m) = rayon::join(
+        || significant_in(tokens, &pp.lines, 0, a),
+        || significant_in(tokens, &pp.lines, mid, b),
+    );
+    sig.copy_within(mid..mid + m, n);
+    sig.truncate(n + m);
+    sig
+}
+
+/// [`significant`] of the tokens `from..from + out.len()`, written to `out`;
+/// returns how many there are.
+fn significant_in(
+    tokens: &[Token],
+    lines: &[crate::pp::PpLine],
+    from: usize,
+    out: &mut [u32],
+) -> usize {
+    let to = from + out.len();
+    // (written without a branch on the kind: trivia and significant
+    // tokens alternate too irregularly for the branch predictor)
+    let mut n = 0;
+    let mut push_range = |a: usize, b: usize| {
+        let (a, b) = (a.max(from), b.min(to));
+        if a >= b {
+            return;
+        }
+        for (t, i) in tokens[a..b].iter().zip(a as u32..) {
+            out[n] = i;
+            n += usize::from(!t.kind.is_trivia() && !t.kind.is_pp_line_piece());
+        }
+    };
+    // the lines that end after `from`
+    let mut i = from;
+    for l in &lines[lines.partition_point(|l| l.end <= from)..] {
+        if l.first >= to {
+            break;
+        }
+        push_range(i, l.first);
+        i = i.max(l.end);
+    }
+    push_range(i, to);
+    n
 }
 
 impl<'t> Parser<'t> {
@@ -232,34 +294,13 @@ impl<'t> Parser<'t> {
         tokens: &'t [Token],
         offsets: &'t [u32],
         pp: &'t PpStructure,
+        sig: &'t [u32],
         extra_defines: &'t [String],
         core_params: Option<&'t [String]>,
         includes_resolved: bool,
         build_tree: bool,
         defined: Option<&'t HashSet<&'t str>>,
     ) -> Self {
-        // whitespace inside a directive line is part of the line, and so are
-        // the PP pieces: only tokens outside lines are significant
-        // (written without a branch on the kind: trivia and significant
-        // tokens alternate too irregularly for the branch predictor)
-        let mut sig = vec![0u32; tokens.len()];
-        let mut n = 0;
-        let mut push_range = |from: usize, to: usize| {
-            if from >= to {
-                return;
-            }
-            for (t, i) in tokens[from..to].iter().zip(from as u32..) {
-                sig[n] = i;
-                n += usize::from(!t.kind.is_trivia() && !t.kind.is_pp_line_piece());
-            }
-        };
-        let mut i = 0;
-        for l in &pp.lines {
-            push_range(i, l.first);
-            i = i.max(l.end);
-        }
-        push_range(i, tokens.len());
-        sig.truncate(n);
         Parser {
             extra_defines,
             core_params,
@@ -298,6 +339,71 @@ impl<'t> Parser<'t> {
             define_values: Self::define_values(text, tokens, pp, offsets),
             define_checks: HashMap::new(),
             steps: 0,
+            stop_at: usize::MAX,
+            stopped: false,
+        }
+    }
+
+    /// Stop the top-level loop at significant token `c` if the parser is
+    /// between two items there, in its initial state but for the position
+    /// ([`Parser::at_clean_split`]); [`Parser::stopped`] says whether it did.
+    /// Otherwise it parses to the end as usual.
+    pub(crate) fn stop_at(&mut self, c: usize) {
+        self.stop_at = c;
+    }
+
+    /// Is this the stop point, with nothing open: no node but the file's, no
+    /// `#!ifdef` group, no pending directive line, no nesting error? Then
+    /// the rest of the file parses as it would from a fresh parser placed
+    /// here ([`Parser::fork_at`]).
+    pub(crate) fn at_clean_split(&self) -> bool {
+        self.pos == self.stop_at
+            && self.depth == 0
+            && self.core_args == 0
+            && self.pp_open.is_empty()
+            && !self.depth_error_reported
+            && self.pending_pp().is_none()
+            && self.events.is_empty()
+    }
+
+    /// A parser for the rest of the file from significant token `c` (a
+    /// top-level item start), as the parser would be at `c` if it got there
+    /// between items: same text, tokens and defines; its tree holds the
+    /// file's tokens from `c` on.
+    pub(crate) fn fork_at(&self, c: usize) -> Parser<'t> {
+        let raw = self.sig[c] as usize;
+        let next_pp = self.pp.lines.partition_point(|l| l.first < raw);
+        Parser {
+            extra_defines: self.extra_defines,
+            core_params: self.core_params,
+            includes_resolved: self.includes_resolved,
+            validating_define: self.validating_define,
+            text: self.text,
+            tokens: self.tokens,
+            offsets: self.offsets,
+            sig: self.sig,
+            pos: c,
+            pp: self.pp,
+            next_pp,
+            pp_open: Vec::new(),
+            events: Vec::new(),
+            events_base: 0,
+            sink: self
+                .sink
+                .as_ref()
+                .map(|_| Sink::new_at(self.text, self.tokens, self.offsets, self.pp, raw, next_pp)),
+            errors: Vec::new(),
+            depth: 0,
+            depth_error_reported: false,
+            pp_if_count: 0,
+            core_args: 0,
+            has_includes: self.has_includes,
+            defined: self.defined.clone(),
+            define_values: self.define_values.clone(),
+            define_checks: HashMap::new(),
+            steps: 0,
+            stop_at: usize::MAX,
+            stopped: false,
         }
     }
 
@@ -305,6 +411,14 @@ impl<'t> Parser<'t> {
         grammar::source_file(&mut self);
         self.flush_events();
         (self.sink.map(Sink::finish), self.errors)
+    }
+
+    /// [`Parser::parse`], and whether it stopped at the point set with
+    /// [`Parser::stop_at`] (then the tree holds the tokens before it only).
+    pub(crate) fn parse_piece(mut self) -> (Option<rowan::GreenNode>, Vec<SyntaxError>, bool) {
+        grammar::source_file(&mut self);
+        self.flush_events();
+        (self.sink.map(Sink::finish), self.errors, self.stopped)
     }
 
     /// Record the tokens of the tree (kind, start offset) instead of building
@@ -341,6 +455,13 @@ impl<'t> Parser<'t> {
     }
 
     pub(crate) fn finish_file(&mut self) {
+        if self.stopped {
+            // the file node of the first piece ends before the stop token
+            let end = self.sig[self.pos] as usize;
+            if let Some(sink) = &mut self.sink {
+                sink.end = end;
+            }
+        }
         self.events.push(Event::Finish);
     }
 
@@ -698,5 +819,42 @@ impl CompletedMarker {
             *forward_parent = NonZeroU32::new(new.pos - self.pos);
         }
         new
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The walks over all tokens that run in two halves on large files give
+    /// what one walk gives: the offsets, the directive lines, the
+    /// significant tokens.
+    #[test]
+    fn halves_equal_one_walk() {
+        let unit = "#!define X 1\nroute[A] {\n#!ifdef X\n\txlog(\"$ru\\n\");\n#!else\n\t$var(a) = 1; # c\n#!endif\n}\n";
+        let text = unit.repeat((1 << 20) / unit.len() * 2);
+        let (tokens, _) = crate::lexer::tokenize(&text);
+        assert!(tokens.len() >= crate::pp::PARALLEL_MIN_TOKENS);
+        let mut pos = 0;
+        let mut serial: Vec<u32> = tokens
+            .iter()
+            .map(|t| {
+                pos += t.len;
+                pos - t.len
+            })
+            .collect();
+        serial.push(pos);
+        assert_eq!(crate::pp::offsets(&tokens), serial);
+        let mut errors = Vec::new();
+        let (tokens, pp) = crate::pp::process(tokens, &text, &[], &mut errors);
+        let keywords = tokens
+            .iter()
+            .filter(|t| t.kind == SyntaxKind::PP_KEYWORD)
+            .count();
+        assert_eq!(pp.lines.len(), keywords);
+        let mut one = vec![0u32; tokens.len()];
+        let n = significant_in(&tokens, &pp.lines, 0, &mut one);
+        one.truncate(n);
+        assert_eq!(significant(&tokens, &pp), one);
     }
 }

@@ -129,8 +129,15 @@ pub struct PpStructure {
     pub groups: Vec<Group>,
 }
 
+/// From this many tokens on, the walks over all tokens below run in two
+/// halves on two threads (about 1 MiB of text; see [`crate::split_parse`]).
+pub(crate) const PARALLEL_MIN_TOKENS: usize = 1 << 18;
+
 /// The start offset of each token, and the end of the text.
 pub(crate) fn offsets(tokens: &[Token]) -> Vec<u32> {
+    if tokens.len() >= PARALLEL_MIN_TOKENS {
+        return offsets_halves(tokens);
+    }
     let mut off = Vec::with_capacity(tokens.len() + 1);
     let mut pos = 0;
     for t in tokens {
@@ -139,6 +146,44 @@ pub(crate) fn offsets(tokens: &[Token]) -> Vec<u32> {
     }
     off.push(pos);
     off
+}
+
+/// [`offsets`] in two halves at once (the second starts at the sum of the
+/// first half's lengths).
+fn offsets_halves(tokens: &[Token]) -> Vec<u32> {
+    let mid = tokens.len() / 2;
+    let (a, b) = tokens.split_at(mid);
+    let base: u32 = a.iter().map(|t| t.len).sum();
+    let mut off = vec![0u32; tokens.len() + 1];
+    let (oa, ob) = off.split_at_mut(mid);
+    let fill = |out: &mut [u32], toks: &[Token], mut pos: u32| {
+        for (o, t) in out.iter_mut().zip(toks) {
+            *o = pos;
+            pos += t.len;
+        }
+        pos
+    };
+    let (_, end) = rayon::join(|| fill(oa, a, 0), || fill(ob, b, base));
+    off[tokens.len()] = end;
+    off
+}
+
+/// Indices of the `PP_KEYWORD` tokens (where directive lines start).
+fn keyword_indices(tokens: &[Token]) -> Vec<usize> {
+    let find = |toks: &[Token], base: usize| -> Vec<usize> {
+        toks.iter()
+            .enumerate()
+            .filter(|(_, t)| t.kind == PP_KEYWORD)
+            .map(|(i, _)| base + i)
+            .collect()
+    };
+    if tokens.len() < PARALLEL_MIN_TOKENS {
+        return find(tokens, 0);
+    }
+    let mid = tokens.len() / 2;
+    let (mut a, b) = rayon::join(|| find(&tokens[..mid], 0), || find(&tokens[mid..], mid));
+    a.extend(b);
+    a
 }
 
 /// Find directive lines and ifdef groups in a token stream.
@@ -151,10 +196,11 @@ fn scan(
     let mut st = PpStructure::default();
     let mut stack: Vec<usize> = Vec::new();
     let mut errs = Vec::new();
-    let mut i = 0;
-    while i < tokens.len() {
-        if tokens[i].kind != PP_KEYWORD {
-            i += 1;
+    let mut next = 0;
+    for i in keyword_indices(tokens) {
+        if i < next {
+            // (a keyword inside the previous line: never, its pieces are
+            // names, bodies and whitespace)
             continue;
         }
         let mut end = i + 1;
@@ -209,7 +255,7 @@ fn scan(
             directive,
             group,
         });
-        i = end;
+        next = end;
     }
     for g in stack {
         let line = &st.lines[st.groups[g].lines[0]];

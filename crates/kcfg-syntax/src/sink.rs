@@ -23,6 +23,9 @@ pub(crate) struct Sink<'t> {
     next_line: usize,
     /// its first token (`usize::MAX` when there is none)
     next_line_first: usize,
+    /// the raw tokens this tree holds end here (the file's end, or where the
+    /// second piece of a split parse starts)
+    pub(crate) end: usize,
     builder: Builder,
 }
 
@@ -42,12 +45,31 @@ impl<'t> Sink<'t> {
             raw: 0,
             next_line: 0,
             next_line_first: pp.lines.first().map_or(usize::MAX, |l| l.first),
+            end: tokens.len(),
             builder: if record {
                 Builder::recording()
             } else {
                 Builder::new(text.len())
             },
         }
+    }
+
+    /// A sink for a tree of the tokens from raw token `raw` on (the second
+    /// piece of a split parse), whose first directive line not yet emitted
+    /// is `next_line`.
+    pub(crate) fn new_at(
+        text: &'t str,
+        tokens: &'t [Token],
+        offsets: &'t [u32],
+        pp: &'t PpStructure,
+        raw: usize,
+        next_line: usize,
+    ) -> Self {
+        let mut sink = Sink::new(text, tokens, offsets, pp, false);
+        sink.raw = raw;
+        sink.next_line = next_line;
+        sink.next_line_first = pp.lines.get(next_line).map_or(usize::MAX, |l| l.first);
+        sink
     }
 
     #[inline]
@@ -79,7 +101,7 @@ impl<'t> Sink<'t> {
     /// Emit trivia (and unclaimed directive lines when `lines` is set) up to
     /// the next significant token.
     fn flush(&mut self, lines: bool) {
-        while self.raw < self.tokens.len() {
+        while self.raw < self.end {
             if let Some(idx) = self.is_line_start(self.raw) {
                 if !lines {
                     return;
@@ -135,7 +157,7 @@ impl<'t> Sink<'t> {
                     if self.builder.depth() == 1 {
                         // the file node: everything left goes in
                         self.flush(true);
-                        while self.raw < self.tokens.len() {
+                        while self.raw < self.end {
                             let k = self.tokens[self.raw].kind;
                             self.token(k);
                         }
@@ -144,7 +166,7 @@ impl<'t> Sink<'t> {
                 }
                 Event::Token { kind } => {
                     self.flush(true);
-                    if self.raw < self.tokens.len() {
+                    if self.raw < self.end {
                         self.token(kind);
                     }
                 }

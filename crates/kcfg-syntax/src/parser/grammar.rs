@@ -238,6 +238,11 @@ pub(super) fn source_file(p: &mut Parser) {
     // to the sink as soon as the item is parsed
     p.start_file();
     while !p.at_eof() || p.pending_pp().is_some() {
+        if p.at_clean_split() {
+            // the other piece of a split parse takes it from here
+            p.stopped = true;
+            break;
+        }
         if handle_pp(p, Level::Item) {
             // an #!else/#!endif of no open group at top level: leave it
             if let Some(idx) = p.pending_pp() {
