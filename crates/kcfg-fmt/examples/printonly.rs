@@ -40,9 +40,33 @@ fn main() {
         eprintln!("{} bytes, changed by formatting: {changed}", text.len());
     } else {
         let p = kcfg_syntax::parse(&text);
+        // KCFG_SPLIT_FROM=BYTES: print in two halves from this size on
+        let split_from: Option<usize> = std::env::var("KCFG_SPLIT_FROM")
+            .ok()
+            .and_then(|s| s.parse().ok());
+        let t = std::time::Instant::now();
+        let mut best = std::time::Duration::MAX;
         for _ in 0..n {
-            std::hint::black_box(kcfg_fmt::format_parsed(&p, &text, &o));
+            let t = std::time::Instant::now();
+            match split_from {
+                Some(min) => {
+                    std::hint::black_box(kcfg_fmt::print_split_from(&p, &text, &o, min));
+                }
+                None => {
+                    std::hint::black_box(kcfg_fmt::format_parsed(&p, &text, &o));
+                }
+            }
+            best = best.min(t.elapsed());
         }
+        eprintln!("best {best:?}, mean {:?}", t.elapsed() / n as u32);
     }
     eprintln!("{:?} per run", t.elapsed() / n as u32);
+    let splits: Vec<usize> = kcfg_fmt::PRINT_SPLITS
+        .iter()
+        .map(|c| c.load(std::sync::atomic::Ordering::Relaxed))
+        .collect();
+    eprintln!(
+        "printed in two halves: {} joined, {} not",
+        splits[1], splits[0]
+    );
 }

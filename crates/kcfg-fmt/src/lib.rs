@@ -241,6 +241,32 @@ pub fn format_parsed(
     (printer::print(&root, text, options, &nodes, true), skipped)
 }
 
+/// How often a text was printed in two halves (for tests): `[0]` the second
+/// half's printer was not in the first's state at the middle (the first went
+/// on to the end), `[1]` the halves were joined.
+#[doc(hidden)]
+pub static PRINT_SPLITS: [std::sync::atomic::AtomicUsize; 2] = [
+    std::sync::atomic::AtomicUsize::new(0),
+    std::sync::atomic::AtomicUsize::new(0),
+];
+
+/// [`format_parsed`]'s text, printed in two halves from `min_bytes` of text
+/// on (by default from 1 MiB on); for tests: the result must not depend on it.
+#[doc(hidden)]
+pub fn print_split_from(
+    parse: &kcfg_syntax::Parse,
+    text: &str,
+    options: &FormatOptions,
+    min_bytes: usize,
+) -> String {
+    let root = parse.syntax_node();
+    let nodes: Vec<SyntaxNode> = kept_items(&root, parse, text)
+        .into_iter()
+        .map(|(n, _)| n)
+        .collect();
+    printer::print_split_from(&root, text, options, &nodes, true, min_bytes)
+}
+
 /// Check that `after` says what `before` says: the same non-whitespace tokens
 /// (comments compared without trailing blanks), the same syntax errors.
 pub fn verify(before: &str, after: &str) -> Result<(), FormatError> {

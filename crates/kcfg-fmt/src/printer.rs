@@ -19,6 +19,8 @@
 use kcfg_syntax::SyntaxKind::{self, *};
 use kcfg_syntax::{SyntaxNode, TextRange, TextSize};
 use rowan::{Children, GreenNodeData, NodeOrToken};
+#[cfg(test)]
+use std::path::Path;
 
 use crate::green::kind as green_kind;
 use crate::{is_space, trim_comment, FormatOptions, IndentStyle};
@@ -74,7 +76,7 @@ enum Brk {
     KeepCont(usize),
 }
 
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 struct Gap {
     newlines: usize,
     ws: bool,
@@ -82,7 +84,7 @@ struct Gap {
     end: usize,
 }
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Frame {
     Block { opened: bool },
     Case { opened: bool },
@@ -113,7 +115,7 @@ struct Printer<'a> {
     pending_comments: Vec<(Tok<'a>, Gap)>,
     frames: Vec<Frame>,
     skip_until: TextSize,
-    verbatim: &'a [SyntaxNode],
+    verbatim: &'a [Kept],
     /// the kind and end of the last token written (any kind)
     last: Option<(SyntaxKind, TextSize)>,
     /// where the current output line may be wrapped (see [`Printer::end_line`])
@@ -131,7 +133,7 @@ struct Printer<'a> {
 
 /// A place where a long line may be broken: the space after a `,` of an
 /// argument list or after `&&`/`||`.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct BreakAt {
     /// the byte of that space in the output
     pos: usize,
@@ -147,6 +149,48 @@ pub(crate) fn content_range(node: &SyntaxNode) -> TextRange {
     crate::green::content_range(&node.green(), node.text_range().start())
 }
 
+/// A top-level item kept as it is (it holds a syntax error): what the
+/// printer needs of it, as plain data (a `SyntaxNode` cannot go to another
+/// thread).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Kept {
+    kind: SyntaxKind,
+    /// the node
+    range: TextRange,
+    /// what is written: from its first to its last token that is not
+    /// whitespace (with the blanks after a lone directive keyword)
+    content: TextRange,
+    /// the kind of the last token written
+    last: Option<SyntaxKind>,
+}
+
+impl Kept {
+    fn new(n: &SyntaxNode) -> Self {
+        let mut r = content_range(n);
+        // a directive keyword with nothing after it keeps the blanks after
+        // it, as in `directive`: without them the line reads as a comment
+        // (`#!ifdef ` in an unclosed group; found by the fmt fuzz target)
+        let last = n.token_at_offset(r.end()).left_biased();
+        if !r.is_empty() && last.is_some_and(|t| t.kind() == PP_KEYWORD) {
+            let end = n.text_range().end();
+            let tail = &n.text().to_string()[usize::from(r.end() - n.text_range().start())..];
+            if !tail.is_empty() && !tail.contains('\n') {
+                r = TextRange::new(r.start(), end);
+            }
+        }
+        Kept {
+            kind: n.kind(),
+            range: n.text_range(),
+            content: r,
+            last: n.token_at_offset(r.end()).left_biased().map(|t| t.kind()),
+        }
+    }
+}
+
+/// From this size on the text is printed in two halves at once (see
+/// [`print_split`]), as the parser parses it (`kcfg_syntax`).
+const PARALLEL_MIN_BYTES: usize = 1 << 20;
+
 pub(crate) fn print(
     root: &SyntaxNode,
     text: &str,
@@ -154,73 +198,251 @@ pub(crate) fn print(
     verbatim: &[SyntaxNode],
     final_newline: bool,
 ) -> String {
-    let green = root.green();
-    let mut p = Printer {
+    print_split_from(
+        root,
         text,
         opts,
-        nl: line_ending(text),
-        out: String::with_capacity(text.len() + text.len() / 8),
-        level: 0,
-        gap: Gap::default(),
-        prev_tok: None,
-        prev_comment: false,
-        after_open_brace: false,
-        need_newline: false,
-        after_raw: false,
-        after_verbatim: false,
-        pending_item: None,
-        pending_comments: Vec::new(),
-        frames: Vec::new(),
-        skip_until: TextSize::from(0),
         verbatim,
-        last: None,
-        breaks: Vec::new(),
-        raw_mark: 0,
-        code_end: 0,
-        depth: 0,
+        final_newline,
+        PARALLEL_MIN_BYTES,
+    )
+}
+
+/// [`print`], printed in two halves from `min_bytes` of text on (for tests:
+/// the result must not depend on it).
+pub(crate) fn print_split_from(
+    root: &SyntaxNode,
+    text: &str,
+    opts: &FormatOptions,
+    verbatim: &[SyntaxNode],
+    final_newline: bool,
+    min_bytes: usize,
+) -> String {
+    let verbatim: Vec<Kept> = verbatim.iter().map(Kept::new).collect();
+    let verbatim = &verbatim[..];
+    if text.len() >= min_bytes {
+        if let Some(out) = print_split(root, text, opts, verbatim, final_newline) {
+            return out;
+        }
+    }
+    let mut p = Printer::new(text, opts, verbatim);
+    let green = root.green();
+    let mut walk = Walk::new(&green, root.text_range().start());
+    walk.run(&mut p, usize::MAX);
+    p.finish(final_newline)
+}
+
+/// Print the file in two halves on two threads. The second half's printer
+/// starts a few top-level items before the middle (its first lines are
+/// thrown away) so that, at the middle, it has met what the whole file's
+/// printer has: if both are in the same state there ([`Printer::state`]: the
+/// same open line, pending comments, blank lines, previous token, levels,
+/// ...), the rest is printed the same way, and the output is the first half's
+/// up to its open line followed by the second's from that line. If not, the
+/// first half's printer goes on to the end.
+fn print_split(
+    root: &SyntaxNode,
+    text: &str,
+    opts: &FormatOptions,
+    verbatim: &[Kept],
+    final_newline: bool,
+) -> Option<String> {
+    let green = root.green();
+    let start = root.text_range().start();
+    // the first top-level node with half of the text behind it, and the
+    // start of the second printer three nodes before it
+    let half = start + TextSize::from(u32::from(green.text_len()) / 2);
+    let mut offset = start;
+    let mut nodes_before: Vec<usize> = Vec::new();
+    let mut mid = None;
+    for (i, c) in green.children().enumerate() {
+        if offset >= half && c.as_node().is_some() && nodes_before.len() >= 4 {
+            mid = Some(i);
+            break;
+        }
+        if c.as_node().is_some() {
+            nodes_before.push(i);
+        }
+        offset += c.text_len();
+    }
+    let mid = mid?;
+    let warm = nodes_before[nodes_before.len() - 3];
+    let split = Split {
+        green: &green,
+        start,
+        text,
+        opts,
+        verbatim,
+        final_newline,
     };
-    // the walk: a stack of (node kind, its remaining children)
-    let mut stack: Vec<(SyntaxKind, Children<'_>)> = Vec::with_capacity(32);
-    stack.push((green_kind(green.kind()), green.children()));
-    p.enter(stack[0].0, None);
-    let mut offset = root.text_range().start();
-    while let Some((parent, children)) = stack.last_mut() {
-        let parent = *parent;
-        match children.next() {
-            None => {
-                stack.pop();
-                p.leave(parent, stack.last().map(|(k, _)| *k));
+    let (joined, out) = split.print(mid, warm, true);
+    crate::PRINT_SPLITS[usize::from(joined)].fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    Some(out)
+}
+
+/// A file printed in two halves ([`print_split`]).
+struct Split<'a> {
+    green: &'a GreenNodeData,
+    start: TextSize,
+    text: &'a str,
+    opts: &'a FormatOptions,
+    verbatim: &'a [Kept],
+    final_newline: bool,
+}
+
+impl Split<'_> {
+    /// The output, and whether it was joined from two printers: one from the
+    /// start to top-level child `mid`, one from child `warm` to the end (on
+    /// two threads with `parallel`).
+    fn print(&self, mid: usize, warm: usize, parallel: bool) -> (bool, String) {
+        let first = || {
+            let mut p = Printer::new(self.text, self.opts, self.verbatim);
+            let mut walk = Walk::new(self.green, self.start);
+            walk.run(&mut p, mid);
+            (p, walk)
+        };
+        let second = || {
+            let mut p = Printer::new(self.text, self.opts, self.verbatim);
+            let mut walk = Walk::new(self.green, self.start);
+            walk.skip(warm);
+            walk.run(&mut p, mid);
+            let state = p.state();
+            let from = p.line_start();
+            walk.run(&mut p, usize::MAX);
+            (state, from, p.finish(self.final_newline))
+        };
+        let (mut first, (state, from, out)) = if parallel {
+            rayon::join(first, second)
+        } else {
+            (first(), second())
+        };
+        let (ref mut p, ref mut walk) = first;
+        if p.state() == state {
+            let ls = p.line_start();
+            let mut all = std::mem::take(&mut p.out);
+            all.truncate(ls);
+            all.push_str(&out[from..]);
+            return (true, all);
+        }
+        walk.run(p, usize::MAX);
+        let (p, _) = first;
+        (false, p.finish(self.final_newline))
+    }
+}
+
+/// The walk over the tree: a stack of (node kind, its remaining children),
+/// the file node at the bottom; it stops between two children of the file
+/// node when asked.
+struct Walk<'g> {
+    stack: Vec<(SyntaxKind, Children<'g>)>,
+    offset: TextSize,
+    /// children of the file node taken so far
+    taken: usize,
+    entered: bool,
+}
+
+impl<'g> Walk<'g> {
+    fn new(green: &'g GreenNodeData, offset: TextSize) -> Self {
+        let mut stack = Vec::with_capacity(32);
+        stack.push((green_kind(green.kind()), green.children()));
+        Walk {
+            stack,
+            offset,
+            taken: 0,
+            entered: false,
+        }
+    }
+
+    /// Pass over the first `n` children of the file node without printing.
+    fn skip(&mut self, n: usize) {
+        while self.taken < n {
+            let Some(c) = self.stack[0].1.next() else {
+                return;
+            };
+            self.offset += c.text_len();
+            self.taken += 1;
+        }
+    }
+
+    /// Print up to (not including) child `until` of the file node, or to the end.
+    fn run<'a>(&mut self, p: &mut Printer<'a>, until: usize)
+    where
+        'g: 'a,
+    {
+        if !self.entered {
+            self.entered = true;
+            p.enter(self.stack[0].0, None);
+        }
+        loop {
+            let top = self.stack.len() == 1;
+            let Some((parent, children)) = self.stack.last_mut() else {
+                return;
+            };
+            let parent = *parent;
+            if top && self.taken >= until {
+                return;
             }
-            Some(NodeOrToken::Node(n)) => {
-                let kind = green_kind(n.kind());
-                if parent == SOURCE_FILE {
-                    if let Some(v) = p.verbatim_at(offset, n) {
-                        p.verbatim_node(&v);
-                        offset += n.text_len();
-                        continue;
+            let Some(child) = children.next() else {
+                self.stack.pop();
+                p.leave(parent, self.stack.last().map(|(k, _)| *k));
+                continue;
+            };
+            if top {
+                self.taken += 1;
+            }
+            match child {
+                NodeOrToken::Node(n) => {
+                    let kind = green_kind(n.kind());
+                    if parent == SOURCE_FILE {
+                        if let Some(v) = p.verbatim_at(self.offset, n) {
+                            p.verbatim_node(&v);
+                            self.offset += n.text_len();
+                            continue;
+                        }
                     }
+                    p.enter(kind, Some(parent));
+                    self.stack.push((kind, n.children()));
                 }
-                p.enter(kind, Some(parent));
-                stack.push((kind, n.children()));
-            }
-            Some(NodeOrToken::Token(t)) => {
-                let tok = Tok {
-                    kind: green_kind(t.kind()),
-                    text: t.text(),
-                    start: offset,
-                    parent,
-                };
-                offset += t.text_len();
-                if matches!(tok.kind, PP_KEYWORD | PP_NAME | PP_BODY) {
-                    let rest = children.clone();
-                    p.on_directive(tok, rest);
-                } else {
-                    p.on_token(tok);
+                NodeOrToken::Token(t) => {
+                    let tok = Tok {
+                        kind: green_kind(t.kind()),
+                        text: t.text(),
+                        start: self.offset,
+                        parent,
+                    };
+                    self.offset += t.text_len();
+                    if matches!(tok.kind, PP_KEYWORD | PP_NAME | PP_BODY) {
+                        let rest = self.stack.last().map(|(_, c)| c.clone());
+                        p.on_directive(tok, rest.expect("the token's siblings"));
+                    } else {
+                        p.on_token(tok);
+                    }
                 }
             }
         }
     }
-    p.finish(final_newline)
+}
+
+/// What decides how a printer goes on ([`print_split`]): every field but the
+/// output, whose open line counts (its text, and the output positions on it,
+/// relative to its start: places to break it, kept text, code end).
+#[derive(Debug, PartialEq, Eq)]
+struct State<'a> {
+    level: usize,
+    gap: Gap,
+    prev_tok: Option<Tok<'a>>,
+    flags: [bool; 5],
+    pending_item: Option<Brk>,
+    pending_comments: Vec<(Tok<'a>, Gap)>,
+    frames: Vec<Frame>,
+    skip_until: TextSize,
+    last: Option<(SyntaxKind, TextSize)>,
+    breaks: Vec<(usize, u32, usize)>,
+    raw_mark: usize,
+    code_end: usize,
+    depth: u32,
+    line: String,
+    out_empty: bool,
 }
 
 /// CRLF when most line ends of the input are CRLF, else LF.
@@ -295,18 +517,83 @@ fn can_join(a: &Tok<'_>, b: &Tok<'_>) -> bool {
 }
 
 impl<'a> Printer<'a> {
+    fn new(text: &'a str, opts: &'a FormatOptions, verbatim: &'a [Kept]) -> Self {
+        Printer {
+            text,
+            opts,
+            nl: line_ending(text),
+            out: String::with_capacity(text.len() + text.len() / 8),
+            level: 0,
+            gap: Gap::default(),
+            prev_tok: None,
+            prev_comment: false,
+            after_open_brace: false,
+            need_newline: false,
+            after_raw: false,
+            after_verbatim: false,
+            pending_item: None,
+            pending_comments: Vec::new(),
+            frames: Vec::new(),
+            skip_until: TextSize::from(0),
+            verbatim,
+            last: None,
+            breaks: Vec::new(),
+            raw_mark: 0,
+            code_end: 0,
+            depth: 0,
+        }
+    }
+
+    /// Where the output's open line starts.
+    fn line_start(&self) -> usize {
+        self.out.rfind('\n').map_or(0, |i| i + 1)
+    }
+
+    /// See [`State`].
+    fn state(&self) -> State<'a> {
+        let ls = self.line_start();
+        let rel = |pos: usize| pos.saturating_sub(ls);
+        State {
+            level: self.level,
+            gap: self.gap,
+            prev_tok: self.prev_tok,
+            flags: [
+                self.prev_comment,
+                self.after_open_brace,
+                self.need_newline,
+                self.after_raw,
+                self.after_verbatim,
+            ],
+            pending_item: self.pending_item,
+            pending_comments: self.pending_comments.clone(),
+            frames: self.frames.clone(),
+            skip_until: self.skip_until,
+            last: self.last,
+            breaks: self
+                .breaks
+                .iter()
+                .filter(|b| b.pos > ls)
+                .map(|b| (b.pos - ls, b.depth, b.cont))
+                .collect(),
+            raw_mark: rel(self.raw_mark),
+            code_end: rel(self.code_end),
+            depth: self.depth,
+            line: self.out[ls..].to_string(),
+            out_empty: self.out.is_empty(),
+        }
+    }
+
     /// The item kept as it is that is the top-level node `n` at `offset`.
-    fn verbatim_at(&self, offset: TextSize, n: &GreenNodeData) -> Option<SyntaxNode> {
+    fn verbatim_at(&self, offset: TextSize, n: &GreenNodeData) -> Option<Kept> {
         if self.verbatim.is_empty() {
             return None;
         }
         let i = self
             .verbatim
-            .binary_search_by_key(&offset, |v| v.text_range().start())
+            .binary_search_by_key(&offset, |v| v.range.start())
             .ok()?;
-        let v = &self.verbatim[i];
-        (v.text_range().len() == n.text_len() && v.kind() == green_kind(n.kind()))
-            .then(|| v.clone())
+        let v = self.verbatim[i];
+        (v.range.len() == n.text_len() && v.kind == green_kind(n.kind())).then_some(v)
     }
 
     fn enter(&mut self, kind: SyntaxKind, parent: Option<SyntaxKind>) {
@@ -802,25 +1089,14 @@ impl<'a> Printer<'a> {
     }
 
     /// A top-level item with a syntax error: copied byte for byte.
-    fn verbatim_node(&mut self, n: &SyntaxNode) {
-        let mut r = content_range(n);
+    fn verbatim_node(&mut self, n: &Kept) {
+        let r = n.content;
         if r.is_empty() {
             return;
         }
-        // a directive keyword with nothing after it keeps the blanks after
-        // it, as in `directive`: without them the line reads as a comment
-        // (`#!ifdef ` in an unclosed group; found by the fmt fuzz target)
-        let last = n.token_at_offset(r.end()).left_biased();
-        if last.is_some_and(|t| t.kind() == PP_KEYWORD) {
-            let end = n.text_range().end();
-            let tail = &self.text[usize::from(r.end())..usize::from(end)];
-            if !tail.is_empty() && !tail.contains('\n') {
-                r = TextRange::new(r.start(), end);
-            }
-        }
         self.pending_item = None;
         // whitespace inside the node around its tokens belongs to the gaps
-        let node = n.text_range();
+        let node = n.range;
         let lead = &self.text[usize::from(node.start())..usize::from(r.start())];
         if !lead.is_empty() {
             self.extend_gap(TextRange::new(node.start(), r.start()));
@@ -845,7 +1121,7 @@ impl<'a> Printer<'a> {
         self.out
             .push_str(&self.text[usize::from(r.start())..usize::from(r.end())]);
         self.raw_mark = self.out.len();
-        let last = n.token_at_offset(r.end()).left_biased().map(|t| t.kind());
+        let last = n.last;
         self.need_newline = matches!(last, Some(COMMENT | PP_KEYWORD | PP_NAME | PP_BODY));
         self.last = last.map(|k| (k, r.end()));
         self.after_open_brace = false;
@@ -1020,5 +1296,80 @@ fn wrap(
         } else {
             at = c + w;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The premise of [`print_split`]: two printers in the same [`State`]
+    /// print the rest the same way. Every top-level node of every corpus file
+    /// is tried as the middle, with the second printer starting one and three
+    /// nodes before it; whenever the states agree, the joined output must be
+    /// the one printer's.
+    #[test]
+    fn joined_at_any_node_equals_one_printer() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/corpus");
+        let mut stack = vec![dir];
+        let mut files = Vec::new();
+        while let Some(d) = stack.pop() {
+            for e in std::fs::read_dir(&d).expect("corpus") {
+                let p = e.expect("entry").path();
+                if p.is_dir() {
+                    stack.push(p);
+                } else if p.extension().is_some_and(|x| x == "cfg") {
+                    files.push(p);
+                }
+            }
+        }
+        files.sort();
+        let opts = FormatOptions {
+            line_width: 60,
+            ..FormatOptions::default()
+        };
+        let (mut joined, mut not) = (0, 0);
+        for path in files.iter().step_by(3) {
+            let text = std::fs::read_to_string(path).expect("UTF-8 corpus file");
+            let parse = kcfg_syntax::parse(&text);
+            let root = parse.syntax_node();
+            let green = root.green();
+            let split = Split {
+                green: &green,
+                start: root.text_range().start(),
+                text: &text,
+                opts: &opts,
+                verbatim: &[],
+                final_newline: true,
+            };
+            let one = split.print(usize::MAX, 0, false).1;
+            let nodes: Vec<usize> = green
+                .children()
+                .enumerate()
+                .filter(|(_, c)| c.as_node().is_some())
+                .map(|(i, _)| i)
+                .collect();
+            for (k, &mid) in nodes.iter().enumerate() {
+                for back in [1, 3] {
+                    let warm = nodes[k.saturating_sub(back)];
+                    let (j, out) = split.print(mid, warm, false);
+                    if j {
+                        joined += 1;
+                        assert!(
+                            out == one,
+                            "{}: joined at node {mid} (from {warm})",
+                            path.display()
+                        );
+                    } else {
+                        not += 1;
+                    }
+                }
+            }
+        }
+        eprintln!("joined {joined}, not joined {not}");
+        assert!(
+            joined > 1000 && not > 10,
+            "joined {joined}, not joined {not}"
+        );
     }
 }

@@ -309,7 +309,9 @@ impl Builder {
             tokens: std::iter::repeat_with(|| None).take(slots).collect(),
             nodes: std::iter::repeat_with(|| None).take(slots).collect(),
             parents: Vec::new(),
-            children: Vec::new(),
+            // the file node's children stay here to the end: about one per
+            // 200 bytes of a config (items and the trivia between them)
+            children: Vec::with_capacity(text_len / 128 + 64),
             record: false,
             recorded: Vec::new(),
         }
