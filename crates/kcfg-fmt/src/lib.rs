@@ -415,7 +415,7 @@ fn kept_items(
         return Vec::new();
     }
     let mut marked: Vec<Option<SkipReason>> = vec![None; items.len()];
-    if text.contains("#!") || text.contains("!!") {
+    if parse.has_inactive_code() && (text.contains("#!") || text.contains("!!")) {
         for (i, (n, at)) in items.iter().enumerate() {
             let unbalanced = green::Tokens::new(n, *at)
                 .any(|(k, t, _)| k == SyntaxKind::INACTIVE_CODE && brace_balance(t) != 0);

@@ -74,6 +74,7 @@ pub struct Parse {
     errors: Vec<SyntaxError>,
     warnings: Vec<SyntaxError>,
     inactive_errors: Vec<SyntaxError>,
+    inactive_code: bool,
 }
 
 impl Drop for Parse {
@@ -131,6 +132,12 @@ impl Parse {
     pub fn inactive_errors(&self) -> &[SyntaxError] {
         &self.inactive_errors
     }
+    /// Whether the tree may hold `INACTIVE_CODE` tokens (the arms of
+    /// `#!ifdef` groups that do not parse arm by arm, see [`pp`]); when false
+    /// it holds none, and a caller looking for them need not walk the tree.
+    pub fn has_inactive_code(&self) -> bool {
+        self.inactive_code
+    }
     /// A debug dump of the tree (kinds, ranges and token texts).
     pub fn debug_tree(&self) -> String {
         format!("{:#?}", self.syntax_node())
@@ -167,16 +174,7 @@ pub fn parse(text: &str) -> Parse {
 }
 
 pub fn parse_with(text: &str, options: &ParseOptions) -> Parse {
-    let (out, errors) = parse_inner(text, options, Output::Tree(None));
-    let Output::Tree(Some(green)) = out else {
-        unreachable!("the parser builds a tree")
-    };
-    Parse {
-        green,
-        errors: errors.errors,
-        warnings: errors.warnings,
-        inactive_errors: errors.inactive_errors,
-    }
+    parse_with_split_from(text, options, PARALLEL_MIN_BYTES)
 }
 
 /// The errors and warnings of a parse, without its tree.
@@ -205,7 +203,18 @@ pub fn tokens_with(
     text: &str,
     options: &ParseOptions,
 ) -> (Vec<(SyntaxKind, TextRange)>, SyntaxErrors) {
-    let (out, errors) = parse_inner(text, options, Output::Tokens(Vec::new()));
+    tokens_with_split_from(text, options, PARALLEL_MIN_BYTES)
+}
+
+/// [`tokens_with`] with the size from which the work is split in two pieces
+/// (for tests: the result must not depend on it).
+#[doc(hidden)]
+pub fn tokens_with_split_from(
+    text: &str,
+    options: &ParseOptions,
+    min_bytes: usize,
+) -> (Vec<(SyntaxKind, TextRange)>, SyntaxErrors) {
+    let (out, errors, _) = parse_inner_split(text, options, Output::Tokens(Vec::new()), min_bytes);
     let Output::Tokens(starts) = out else {
         unreachable!("the parser records tokens")
     };
@@ -232,14 +241,16 @@ enum Output {
 pub(crate) const PARALLEL_MIN_BYTES: usize = 1 << 20;
 
 fn parse_inner(text: &str, options: &ParseOptions, want: Output) -> (Output, SyntaxErrors) {
-    parse_inner_split(text, options, want, PARALLEL_MIN_BYTES)
+    let (out, errors, _) = parse_inner_split(text, options, want, PARALLEL_MIN_BYTES);
+    (out, errors)
 }
 
 /// [`parse_with`] with the size from which the tree is built in two pieces
 /// (for tests: the result must not depend on it).
 #[doc(hidden)]
 pub fn parse_with_split_from(text: &str, options: &ParseOptions, min_bytes: usize) -> Parse {
-    let (out, errors) = parse_inner_split(text, options, Output::Tree(None), min_bytes);
+    let (out, errors, inactive_code) =
+        parse_inner_split(text, options, Output::Tree(None), min_bytes);
     let Output::Tree(Some(green)) = out else {
         unreachable!("the parser builds a tree")
     };
@@ -248,6 +259,7 @@ pub fn parse_with_split_from(text: &str, options: &ParseOptions, min_bytes: usiz
         errors: errors.errors,
         warnings: errors.warnings,
         inactive_errors: errors.inactive_errors,
+        inactive_code,
     }
 }
 
@@ -256,7 +268,7 @@ fn parse_inner_split(
     options: &ParseOptions,
     want: Output,
     split_from: usize,
-) -> (Output, SyntaxErrors) {
+) -> (Output, SyntaxErrors, bool) {
     // rowan ranges are u32: beyond 4 GiB nothing here is meaningful
     assert!(text.len() < u32::MAX as usize, "input larger than 4 GiB");
     let (tokens, lex_errors) = lexer::tokenize_split_from(text, split_from);
@@ -278,12 +290,33 @@ fn parse_inner_split(
     let (out, mut errors) = match want {
         Output::Nothing => (Output::Nothing, parser.parse().1),
         Output::Tree(_) if text.len() >= split_from => {
-            let (green, errors) = split_parse(parser, &tokens, &sig, &pp);
+            let (first, second, errors) = split_parse(parser, &tokens, &sig, &pp);
+            let green = match (first.map(sink::Sink::finish), second) {
+                (Some(a), Some(b)) => {
+                    let b = b.finish();
+                    let children: Vec<_> = a
+                        .children()
+                        .chain(b.children())
+                        .map(|c| c.to_owned())
+                        .collect();
+                    Some(GreenNode::new(SyntaxKind::SOURCE_FILE.into(), children))
+                }
+                (a, _) => a,
+            };
             (Output::Tree(green), errors)
         }
         Output::Tree(_) => {
             let (green, errors) = parser.parse();
             (Output::Tree(green), errors)
+        }
+        Output::Tokens(_) if text.len() >= split_from => {
+            let (first, second, errors) =
+                split_parse(parser.recording_tokens(), &tokens, &sig, &pp);
+            let mut recorded = first.map(sink::Sink::finish_tokens).unwrap_or_default();
+            if let Some(b) = second {
+                recorded.extend_from_slice(&b.finish_tokens());
+            }
+            (Output::Tokens(recorded), errors)
         }
         Output::Tokens(_) => {
             let (tokens, errors) = parser.recording_tokens().parse_tokens();
@@ -333,6 +366,7 @@ fn parse_inner_split(
             warnings,
             inactive_errors,
         },
+        pp.has_inactive_code,
     )
 }
 
@@ -353,8 +387,9 @@ pub static SPLITS: [std::sync::atomic::AtomicUsize; 4] = [
 /// ([`split_point`]), while this thread parses from the start and stops
 /// there if it arrives between items with nothing open (no block, no
 /// `#!ifdef` group, no pending directive line, no nesting error): then the
-/// second piece is exactly what a whole parse would have built from there,
-/// and the file node takes both pieces' children. If the first piece does
+/// second piece is exactly what a whole parse would have built from there:
+/// both sinks are returned (the file node takes both trees' children, or the
+/// recorded tokens are concatenated). If the first piece does
 /// not stop there (the point was inside an item), it simply goes on to the
 /// end of the file and the second piece is dropped. Either way the tree and
 /// the errors are those of a parse in one piece (the builders' caches share
@@ -364,29 +399,25 @@ fn split_parse<'t>(
     tokens: &[lexer::Token],
     sig: &[u32],
     pp: &pp::PpStructure,
-) -> (Option<GreenNode>, Vec<SyntaxError>) {
+) -> (
+    Option<sink::Sink<'t>>,
+    Option<sink::Sink<'t>>,
+    Vec<SyntaxError>,
+) {
     let Some(c) = split_point(tokens, sig, pp) else {
-        return first.parse();
+        let (sink, errors, _) = first.run();
+        return (sink, None, errors);
     };
     first.stop_at(c);
     let second = first.fork_at(c);
-    let ((a, mut errors, stopped), (b, more)) =
-        rayon::join(move || first.parse_piece(), move || second.parse());
+    let ((a, mut errors, stopped), (b, more, _)) =
+        rayon::join(move || first.run(), move || second.run());
     SPLITS[usize::from(stopped)].fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     if !stopped {
-        return (a, errors);
+        return (a, None, errors);
     }
-    let (Some(a), Some(b)) = (a, b) else {
-        unreachable!("both pieces build a tree")
-    };
-    let children: Vec<_> = a
-        .children()
-        .chain(b.children())
-        .map(|c| c.to_owned())
-        .collect();
-    let root = GreenNode::new(SyntaxKind::SOURCE_FILE.into(), children);
     errors.extend(more);
-    (Some(root), errors)
+    (a, b, errors)
 }
 
 /// A significant token near the middle of the file where a top-level item

@@ -388,10 +388,7 @@ impl<'t> Parser<'t> {
             pp_open: Vec::new(),
             events: Vec::new(),
             events_base: 0,
-            sink: self
-                .sink
-                .as_ref()
-                .map(|_| Sink::new_at(self.text, self.tokens, self.offsets, self.pp, raw, next_pp)),
+            sink: self.sink.as_ref().map(|s| s.new_at(raw, next_pp)),
             errors: Vec::new(),
             depth: 0,
             depth_error_reported: false,
@@ -413,12 +410,13 @@ impl<'t> Parser<'t> {
         (self.sink.map(Sink::finish), self.errors)
     }
 
-    /// [`Parser::parse`], and whether it stopped at the point set with
-    /// [`Parser::stop_at`] (then the tree holds the tokens before it only).
-    pub(crate) fn parse_piece(mut self) -> (Option<rowan::GreenNode>, Vec<SyntaxError>, bool) {
+    /// Parse; the sink with what it built, the errors, and whether the parse
+    /// stopped at the point set with [`Parser::stop_at`] (then the sink holds
+    /// the tokens before it only).
+    pub(crate) fn run(mut self) -> (Option<Sink<'t>>, Vec<SyntaxError>, bool) {
         grammar::source_file(&mut self);
         self.flush_events();
-        (self.sink.map(Sink::finish), self.errors, self.stopped)
+        (self.sink, self.errors, self.stopped)
     }
 
     /// Record the tokens of the tree (kind, start offset) instead of building

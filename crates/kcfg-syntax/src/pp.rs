@@ -127,6 +127,9 @@ pub struct PpError {
 pub struct PpStructure {
     pub lines: Vec<PpLine>,
     pub groups: Vec<Group>,
+    /// arms of unbalanced groups were turned into `INACTIVE_CODE` tokens
+    /// (false: the tokens hold none)
+    pub has_inactive_code: bool,
 }
 
 /// From this many tokens on, the walks over all tokens below run in two
@@ -726,6 +729,7 @@ pub(crate) fn process_tokens(
     for (g, a) in arms2.into_iter().enumerate() {
         st2.groups[g].active = a;
     }
+    st2.has_inactive_code = true;
     (out, st2, off2)
 }
 

@@ -168,6 +168,8 @@ pub fn try_reparse_token(
         errors: shift_all(&old.errors),
         warnings: shift_all(&old.warnings),
         inactive_errors: shift_all(&old.inactive_errors),
+        // the same kinds of tokens as before
+        inactive_code: old.inactive_code,
     })
 }
 

@@ -54,18 +54,12 @@ impl<'t> Sink<'t> {
         }
     }
 
-    /// A sink for a tree of the tokens from raw token `raw` on (the second
-    /// piece of a split parse), whose first directive line not yet emitted
-    /// is `next_line`.
-    pub(crate) fn new_at(
-        text: &'t str,
-        tokens: &'t [Token],
-        offsets: &'t [u32],
-        pp: &'t PpStructure,
-        raw: usize,
-        next_line: usize,
-    ) -> Self {
-        let mut sink = Sink::new(text, tokens, offsets, pp, false);
+    /// A sink like this one (tree or recording) for the tokens from raw token
+    /// `raw` on (the second piece of a split parse), whose first directive
+    /// line not yet emitted is `next_line`.
+    pub(crate) fn new_at(&self, raw: usize, next_line: usize) -> Self {
+        let (text, tokens, offsets, pp) = (self.text, self.tokens, self.offsets, self.pp);
+        let mut sink = Sink::new(text, tokens, offsets, pp, self.builder.record);
         sink.raw = raw;
         sink.next_line = next_line;
         sink.next_line_first = pp.lines.get(next_line).map_or(usize::MAX, |l| l.first);

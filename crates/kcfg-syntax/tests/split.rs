@@ -69,7 +69,23 @@ fn same_parse(name: &str, text: &str, options: &ParseOptions) {
         split.debug_tree()
     );
     assert_eq!(split.syntax_node().to_string(), text, "{name}: round trip");
+    let (tw, ew) = kcfg_syntax::tokens_with_split_from(text, options, usize::MAX);
+    let (ts, es) = kcfg_syntax::tokens_with_split_from(text, options, 0);
+    assert!(tw == ts, "{name}: recorded tokens differ when split");
+    assert_eq!(ew, es, "{name}: errors of the recorded tokens differ");
+    // `has_inactive_code` false promises that no INACTIVE_CODE token is there
+    let inactive = split
+        .syntax_node()
+        .descendants_with_tokens()
+        .any(|e| e.kind() == kcfg_syntax::SyntaxKind::INACTIVE_CODE);
+    assert!(
+        !inactive || split.has_inactive_code(),
+        "{name}: INACTIVE_CODE tokens but has_inactive_code() is false"
+    );
+    INACTIVE_SEEN.fetch_or(inactive, Ordering::Relaxed);
 }
+
+static INACTIVE_SEEN: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 #[test]
 fn split_parse_equals_whole_parse_on_every_fixture() {
@@ -92,6 +108,10 @@ fn split_parse_equals_whole_parse_on_every_fixture() {
     }
     // both outcomes of a split were met: joined, and the first piece going
     // on to the end (the point was inside an item), for the tree and the lexer
+    assert!(
+        INACTIVE_SEEN.load(Ordering::Relaxed),
+        "no fixture has INACTIVE_CODE tokens"
+    );
     let n: Vec<usize> = SPLITS.iter().map(|c| c.load(Ordering::Relaxed)).collect();
     assert!(
         n.iter().all(|&c| c > 0),
