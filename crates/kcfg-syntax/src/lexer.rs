@@ -786,6 +786,44 @@ fn split_pp_line(text: &str, out: &mut Vec<Token>) {
 fn group_directive_lines(text: &str) -> Vec<usize> {
     let b = text.as_bytes();
     let mut out = Vec::new();
+    // a directive starts with `#!` or `!!` after the line's blanks: look at
+    // each `!` (few in a config) instead of at each line
+    for p in memchr::memchr_iter(b'!', b) {
+        if p == 0 || !matches!(b[p - 1], b'#' | b'!') {
+            continue;
+        }
+        let at = p - 1;
+        let line = at
+            - b[..at]
+                .iter()
+                .rev()
+                .take_while(|&&c| c == b' ' || c == b'\t')
+                .count();
+        if line > 0 && b[line - 1] != b'\n' {
+            continue;
+        }
+        // the word first: most directive lines are defines, and
+        // classifying them (their continued lines) is the costly part
+        let wlen = b[at + 2..].iter().take_while(|&&c| is_id_char(c)).count();
+        if matches!(
+            &b[at + 2..at + 2 + wlen],
+            b"ifdef" | b"ifndef" | b"ifexp" | b"else" | b"endif"
+        ) && matches!(
+            classify_prefixed(&b[at + 2..], false),
+            Some((LineKind::Directive, _))
+        ) {
+            out.push(line);
+        }
+    }
+    out
+}
+
+/// [`group_directive_lines`] as it was first written, line by line (the
+/// reference for its test).
+#[cfg(test)]
+fn group_directive_lines_by_line(text: &str) -> Vec<usize> {
+    let b = text.as_bytes();
+    let mut out = Vec::new();
     let mut line = 0usize;
     loop {
         let ws = b[line..]
@@ -796,8 +834,6 @@ fn group_directive_lines(text: &str) -> Vec<usize> {
         if matches!(b.get(at), Some(b'#' | b'!'))
             && (b[at..].starts_with(b"#!") || b[at..].starts_with(b"!!"))
         {
-            // the word first: most directive lines are defines, and
-            // classifying them (their continued lines) is the costly part
             let wlen = b[at + 2..].iter().take_while(|&&c| is_id_char(c)).count();
             if matches!(
                 &b[at + 2..at + 2 + wlen],
@@ -1084,6 +1120,43 @@ fn tokenize_segment(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn group_directive_lines_found_by_bang_equal_line_by_line() {
+        let mut texts: Vec<String> = vec![
+            "#!ifdef A\n!!ifdef B\n  #!else\n\t#!endif\n#!endif\n".into(),
+            "x = !a; #!ifdef no\n !!endif\n#!!ifdef X\n!#!else\n#!ifdefX\n#!ifdef".into(),
+            "!!\n#!\n!\n#\n \t#!ifndef Y // c\r\n#!endif\r\n".into(),
+        ];
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/corpus");
+        let mut stack = vec![root];
+        while let Some(d) = stack.pop() {
+            for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+                let p = e.path();
+                if p.is_dir() {
+                    stack.push(p);
+                } else if let Ok(t) = std::fs::read_to_string(&p) {
+                    texts.push(t);
+                }
+            }
+        }
+        assert!(texts.len() > 100);
+        for t in &texts {
+            // every prefix ending in a directive line's middle too
+            for end in [t.len(), t.len() / 2, t.len() / 3] {
+                let mut end = end;
+                while !t.is_char_boundary(end) {
+                    end -= 1;
+                }
+                let s = &t[..end];
+                assert_eq!(
+                    group_directive_lines(s),
+                    group_directive_lines_by_line(s),
+                    "{s:?}"
+                );
+            }
+        }
+    }
 
     fn kinds(s: &str) -> Vec<(SyntaxKind, String)> {
         let (toks, _) = tokenize(s);
