@@ -7,6 +7,10 @@
 //! re-parses the result. With `KCFG_LEAK=1` the input's tree is not freed
 //! (as in the `kcfg` binary). `range`: `kcfg_fmt::format_range` on the
 //! line in the middle of the file.
+// the `kcfg` binary's allocator
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     let path = std::env::args().nth(1).unwrap();
     let n: usize = std::env::args().nth(2).map_or(3, |s| s.parse().unwrap());

@@ -522,7 +522,13 @@ impl<'a> Printer<'a> {
             text,
             opts,
             nl: line_ending(text),
-            out: String::with_capacity(text.len() + text.len() / 8),
+            // room for the result (the first of two printers gets the whole
+            // result appended): a little more than the text, more with
+            // space indentation (untouched capacity costs nothing)
+            out: String::with_capacity(match opts.indent_style {
+                IndentStyle::Tab => text.len() + text.len() / 8,
+                IndentStyle::Space => text.len() + text.len() / 8 * (opts.indent_width.max(1) + 1),
+            }),
             level: 0,
             gap: Gap::default(),
             prev_tok: None,

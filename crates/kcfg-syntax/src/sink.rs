@@ -47,7 +47,8 @@ impl<'t> Sink<'t> {
             next_line_first: pp.lines.first().map_or(usize::MAX, |l| l.first),
             end: tokens.len(),
             builder: if record {
-                Builder::recording()
+                // (a split parse appends the second piece's tokens)
+                Builder::recording(tokens.len())
             } else {
                 Builder::new(text.len())
             },
@@ -312,7 +313,8 @@ impl Builder {
     }
 
     /// A builder that only records the tokens (no caches, no nodes).
-    fn recording() -> Self {
+    /// (`ntokens`: room for this many recorded tokens)
+    fn recording(ntokens: usize) -> Self {
         Builder {
             shift: 0,
             tokens: Vec::new(),
@@ -320,7 +322,7 @@ impl Builder {
             parents: Vec::new(),
             children: Vec::new(),
             record: true,
-            recorded: Vec::new(),
+            recorded: Vec::with_capacity(ntokens),
         }
     }
 
