@@ -939,7 +939,11 @@ impl<'a> Printer<'a> {
     fn comment(&mut self, tok: Tok<'a>) {
         let end = tok.text_range().end();
         let line = tok.kind() == COMMENT;
-        if self.after_raw || (self.after_verbatim && self.gap.newlines == 0) {
+        // (comments waiting for the next token go first: a comment right
+        // after one of them waits too, or the two would change places)
+        if (self.after_raw || (self.after_verbatim && self.gap.newlines == 0))
+            && self.pending_comments.is_empty()
+        {
             self.raw_gap();
             self.push_comment(&tok);
         } else if !self.out.is_empty()
