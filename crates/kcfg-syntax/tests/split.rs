@@ -193,3 +193,43 @@ fn large_file_split_by_default() {
     assert_eq!(whole.inactive_errors(), default.inactive_errors());
     assert!(whole.green() == default.green(), "trees differ");
 }
+
+/// A file over the size limit broken near its middle (an unclosed block, an
+/// open string or comment, an unbalanced `#!ifdef`, a stray `}`): the
+/// default parse (split) equals the unsplit one.
+#[test]
+fn large_file_broken_in_the_middle() {
+    let corpus: String = inputs()
+        .into_iter()
+        .filter(|(p, _)| p.to_string_lossy().contains("corpus"))
+        .map(|(_, t)| t + "\n")
+        .collect();
+    let mut base = corpus.clone();
+    while base.len() < (1 << 20) + (1 << 18) {
+        base.push_str(&corpus);
+    }
+    let mid = base.len() / 2;
+    let at = base[mid..].find("\nroute[").map_or(mid, |i| mid + i + 1);
+    for insert in [
+        "{\n",
+        "\"",
+        "/* ",
+        "#!ifdef OPEN\n",
+        "}\n",
+        "#!else\n",
+        "route[X] {\n",
+    ] {
+        let mut text = base.clone();
+        text.insert_str(at, insert);
+        let whole = parse_with_split_from(&text, &ParseOptions::default(), usize::MAX);
+        let split = kcfg_syntax::parse(&text);
+        assert_eq!(whole.errors(), split.errors(), "{insert:?}: errors");
+        assert_eq!(whole.warnings(), split.warnings(), "{insert:?}: warnings");
+        assert_eq!(
+            whole.inactive_errors(),
+            split.inactive_errors(),
+            "{insert:?}"
+        );
+        assert!(whole.green() == split.green(), "{insert:?}: trees differ");
+    }
+}
