@@ -10,7 +10,7 @@ use kcfg_sema::RouteTable;
 use crate::capture::Proto;
 use crate::event::{Record, Sent, Step, Summary};
 use crate::ir::{AssignOp, BinOp, Expr, Fmt, FmtPart, Loc, Program, Pv, Stmt, StmtL};
-use crate::sip::{Header, NameAddr, SipMsg, StartLine, Uri, Via};
+use crate::sip::{Header, NameAddr, SipMsg, SmolStr, StartLine, Uri, Via};
 use crate::value::Val;
 
 /// Kamailio 5.6.3's default `Server:` header value on Linux x86_64.
@@ -320,13 +320,24 @@ pub fn parse_listen(v: &str) -> Option<(Proto, SocketAddr)> {
 }
 
 fn md5hex(s: &str) -> String {
+    let h = md5hex_of(&[s]);
+    // hex digits are ASCII
+    std::str::from_utf8(&h).unwrap_or("").to_string()
+}
+
+/// The lower-case hex MD5 of the concatenation of `parts`, without a
+/// `String` for the input or the result.
+fn md5hex_of(parts: &[&str]) -> [u8; 32] {
     use md5::{Digest, Md5};
     const HEX: &[u8; 16] = b"0123456789abcdef";
-    let d = Md5::digest(s.as_bytes());
-    let mut out = String::with_capacity(32);
-    for b in d {
-        out.push(HEX[(b >> 4) as usize] as char);
-        out.push(HEX[(b & 15) as usize] as char);
+    let mut m = Md5::new();
+    for p in parts {
+        m.update(p.as_bytes());
+    }
+    let mut out = [0u8; 32];
+    for (i, b) in m.finalize().into_iter().enumerate() {
+        out[2 * i] = HEX[(b >> 4) as usize];
+        out[2 * i + 1] = HEX[(b & 15) as usize];
     }
     out
 }
@@ -2022,7 +2033,7 @@ pub(crate) fn build_reply(
                 if first_via {
                     first_via = false;
                     let v = match src {
-                        Some(s) => reply_via(&h.value, s, rport),
+                        Some(s) => reply_via(&h.value, s, rport).into(),
                         None => h.value.clone(),
                     };
                     headers.push(Header::new(h.name.clone(), v));
@@ -2036,8 +2047,7 @@ pub(crate) fn build_reply(
                 let mut v = h.value.clone();
                 if code > 100 && NameAddr::parse(&v).param("tag").is_none() {
                     if let Some(t) = to_tag {
-                        v.push_str(";tag=");
-                        v.push_str(t);
+                        v = smol_str::format_smolstr!("{v};tag={t}");
                     }
                 }
                 headers.push(Header::new(h.name.clone(), v));
@@ -2074,10 +2084,7 @@ fn reply_copied_name(name: &str) -> &'static str {
             .find(|c| c.len() == n.len() && n.eq_ignore_ascii_case(c.as_bytes()))
             .unwrap_or("");
     }
-    let h = Header {
-        name: name.to_string(),
-        value: String::new(),
-    };
+    let h = Header::new(name, SmolStr::default());
     NAMES.into_iter().find(|c| h.is(c)).unwrap_or("")
 }
 
@@ -2351,14 +2358,25 @@ impl Runtime {
                 return t.clone();
             }
         }
-        let tag = format!("{}-{}", &md5hex(&format!("{cid}{ftag}"))[..24], "kcfg");
+        let h = md5hex_of(&[cid, ftag]);
+        let mut tag = String::with_capacity(29);
+        // hex digits are ASCII
+        tag.push_str(std::str::from_utf8(&h[..24]).unwrap_or(""));
+        tag.push_str("-kcfg");
         self.last_local_tag = Some((cid.to_string(), ftag.to_string(), tag.clone()));
         tag
     }
 
     pub(crate) fn next_branch(&mut self, key: &str) -> String {
         self.counter += 1;
-        format!("z9hG4bK{}.{}", &md5hex(key)[..16], self.counter)
+        let h = md5hex_of(&[key]);
+        let mut b = String::with_capacity(44);
+        b.push_str("z9hG4bK");
+        // hex digits are ASCII
+        b.push_str(std::str::from_utf8(&h[..16]).unwrap_or(""));
+        b.push('.');
+        let _ = write!(b, "{}", self.counter);
+        b
     }
 }
 
@@ -2686,7 +2704,7 @@ impl Runtime {
             let mut fwd = out.clone();
             if let Some(vi) = fwd.headers.iter().position(|h| h.is("via")) {
                 let v = forward_via(&fwd.headers[vi].value, ctx.src, ctx.force_rport);
-                fwd.headers[vi].value = v;
+                fwd.headers[vi].value = v.into();
                 fwd.headers.insert(
                     vi,
                     Header::new(
@@ -2793,7 +2811,7 @@ impl Runtime {
         };
         if let Some(vi) = fwd.headers.iter().position(|h| h.is("via")) {
             let v = forward_via(&fwd.headers[vi].value, ctx.src, ctx.force_rport);
-            fwd.headers[vi].value = v;
+            fwd.headers[vi].value = v.into();
             fwd.headers.insert(
                 vi,
                 Header::new(
@@ -2871,7 +2889,7 @@ impl Runtime {
             if let Some(vi) = fwd.headers.iter().position(|h| h.is("via")) {
                 let elems = crate::sip::split_commas(&fwd.headers[vi].value);
                 if elems.len() > 1 {
-                    fwd.headers[vi].value = elems[1..].join(", ");
+                    fwd.headers[vi].value = elems[1..].join(", ").into();
                 } else {
                     fwd.headers.remove(vi);
                 }
@@ -3141,7 +3159,7 @@ fn relay_form(r: &SipMsg) -> SipMsg {
     if let Some(vi) = out.headers.iter().position(|h| h.is("via")) {
         let elems = crate::sip::split_commas(&out.headers[vi].value);
         if elems.len() > 1 {
-            out.headers[vi].value = elems[1..].join(", ");
+            out.headers[vi].value = elems[1..].join(", ").into();
         } else {
             out.headers.remove(vi);
         }

@@ -12,20 +12,179 @@ use std::fmt::Write as _;
 /// Largest message the runtime accepts (Kamailio's `BUF_SIZE` is 64 KiB).
 pub const MAX_MSG_SIZE: usize = 65_535;
 
-/// One header line.
-#[derive(Debug, Clone, PartialEq, Eq)]
+pub use smol_str::SmolStr;
+
+/// One header line. Name and value are [`SmolStr`]s: short texts inline,
+/// longer ones shared, so a copy of a message (for the transaction, a
+/// branch, the timeline) allocates nothing per header.
+#[derive(Debug, Clone)]
 pub struct Header {
     /// The name as written (`v`, `Via`, `call-id`).
-    pub name: String,
+    pub name: SmolStr,
     /// The value, trimmed, folded lines joined with one space.
-    pub value: String,
+    pub value: SmolStr,
+    /// Index in [`KNOWN`] of the canonical name (`canon_name(name)`), found
+    /// once when the header is made; [`OTHER`] for the rest. Headers are
+    /// looked up by name many times per message: this makes a lookup a
+    /// compare of two short static strings.
+    kind: u8,
+}
+
+impl PartialEq for Header {
+    fn eq(&self, o: &Header) -> bool {
+        // `kind` follows from `name`
+        self.name == o.name && self.value == o.value
+    }
+}
+impl Eq for Header {}
+
+/// The canonical (lower-case long) names with a cached kind.
+const KNOWN: [&str; 36] = [
+    "via",
+    "from",
+    "to",
+    "call-id",
+    "cseq",
+    "contact",
+    "content-length",
+    "content-type",
+    "max-forwards",
+    "route",
+    "record-route",
+    "user-agent",
+    "expires",
+    "server",
+    "allow",
+    "supported",
+    "require",
+    "proxy-require",
+    "authorization",
+    "proxy-authorization",
+    "www-authenticate",
+    "proxy-authenticate",
+    "event",
+    "subject",
+    "content-encoding",
+    "refer-to",
+    "referred-by",
+    "allow-events",
+    "accept-contact",
+    "reject-contact",
+    "request-disposition",
+    "session-expires",
+    "identity",
+    "identity-info",
+    "p-asserted-identity",
+    "content-disposition",
+];
+const OTHER: u8 = u8::MAX;
+
+/// The [`KNOWN`] index of `canon` when it is one of them exactly (a
+/// lower-case long name), else [`OTHER`].
+#[inline(always)]
+fn canon_kind(canon: &str) -> u8 {
+    canon_kind_bytes(canon.as_bytes())
+}
+
+#[inline(always)]
+fn canon_kind_bytes(b: &[u8]) -> u8 {
+    // a cheap first filter (length and first byte) before the one compare
+    let cand: &[u8] = match (b.len(), b.first().copied().unwrap_or(0)) {
+        (3, b'v') => &[0],
+        (4, b'f') => &[1],
+        (2, b't') => &[2],
+        (7, b'c') => &[3, 5],
+        (4, b'c') => &[4],
+        (14, b'c') => &[6],
+        (12, b'c') => &[7],
+        (12, b'm') => &[8],
+        (5, b'r') => &[9],
+        (12, b'r') => &[10],
+        (10, b'u') => &[11],
+        (7, b'e') => &[12],
+        (6, b's') => &[13],
+        (5, b'a') => &[14],
+        (9, b's') => &[15],
+        (7, b'r') => &[16],
+        (13, b'p') => &[17],
+        (13, b'a') => &[18],
+        (19, b'p') => &[19, 34],
+        (16, b'w') => &[20],
+        (18, b'p') => &[21],
+        (5, b'e') => &[22],
+        (7, b's') => &[23],
+        (16, b'c') => &[24],
+        (8, b'r') => &[25],
+        (11, b'r') => &[26],
+        (12, b'a') => &[27],
+        (14, b'a') => &[28],
+        (14, b'r') => &[29],
+        (19, b'r') => &[30],
+        (15, b's') => &[31],
+        (8, b'i') => &[32],
+        (13, b'i') => &[33],
+        (19, b'c') => &[35],
+        _ => &[],
+    };
+    for &k in cand {
+        if eq_short(KNOWN[k as usize].as_bytes(), b) {
+            return k;
+        }
+    }
+    OTHER
+}
+
+/// `a == b` for two texts of the same length (a name of at most 19 bytes)
+/// in word compares, without a call to `memcmp`.
+#[inline(always)]
+fn eq_short(a: &[u8], b: &[u8]) -> bool {
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    if n < 8 {
+        return a.iter().zip(b).all(|(x, y)| x == y);
+    }
+    let word = |s: &[u8], i: usize| u64::from_le_bytes(s[i..i + 8].try_into().unwrap_or([0; 8]));
+    let mut i = 0;
+    while i + 8 < n {
+        if word(a, i) != word(b, i) {
+            return false;
+        }
+        i += 8;
+    }
+    word(a, n - 8) == word(b, n - 8)
+}
+
+/// The [`KNOWN`] index of `name`'s canonical name: the one `is_name` accepts.
+fn kind_of(name: &str) -> u8 {
+    let b = name.as_bytes();
+    let solid = |b: u8| b.is_ascii() && !b.is_ascii_whitespace();
+    if b.len() > 1 && solid(b[0]) && solid(b[b.len() - 1]) {
+        // a long name as written (nearly always): its lower-case form
+        if b.len() > 20 {
+            return OTHER;
+        }
+        let mut low = [0u8; 20];
+        for (d, s) in low.iter_mut().zip(b) {
+            *d = s.to_ascii_lowercase();
+        }
+        return canon_kind_bytes(&low[..b.len()]);
+    }
+    KNOWN
+        .iter()
+        .position(|c| is_name(name, c))
+        .map_or(OTHER, |i| i as u8)
 }
 
 impl Header {
-    pub fn new(name: impl Into<String>, value: impl Into<String>) -> Header {
+    pub fn new(name: impl Into<SmolStr>, value: impl Into<SmolStr>) -> Header {
+        let name = name.into();
+        let kind = kind_of(&name);
         Header {
-            name: name.into(),
+            name,
             value: value.into(),
+            kind,
         }
     }
     /// The canonical lower-case long name (`v` → `via`).
@@ -34,36 +193,54 @@ impl Header {
     }
     /// Is this header `canon` (a lower-case long name)? No allocation:
     /// it is asked for every header of every lookup.
+    #[inline]
     pub fn is(&self, canon: &str) -> bool {
-        let raw = self.name.as_bytes();
-        // the common case: a long name as written, compared in place
-        if raw.len() == canon.len() && canon.len() > 1 {
-            if raw.eq_ignore_ascii_case(canon.as_bytes()) {
-                return true;
-            }
-            // nothing to trim (no ASCII or other whitespace at either end)
-            let solid = |b: u8| b.is_ascii() && !b.is_ascii_whitespace();
-            if solid(raw[0]) && solid(raw[raw.len() - 1]) {
-                return false;
-            }
+        self.is_kind(canon, canon_kind(canon))
+    }
+    /// [`Header::is`] with `canon_kind(canon)` already known (a lookup
+    /// over all headers finds it once).
+    #[inline]
+    fn is_kind(&self, canon: &str, kind: u8) -> bool {
+        if kind != OTHER {
+            // `canon` is a known name as is: the header is it exactly when
+            // its name's canonical form is (`is_name` is that test)
+            return self.kind == kind;
         }
-        // names are stored trimmed (by the parser): a name of another length
-        // that is neither compact nor padded cannot match
-        if raw.len() != canon.len()
-            && raw.len() != 1
-            && !raw.first().is_some_and(u8::is_ascii_whitespace)
-            && !raw.last().is_some_and(u8::is_ascii_whitespace)
-        {
+        is_name(&self.name, canon)
+    }
+}
+
+/// Is a header named `name` the header `canon`: `canon` equal (ASCII case
+/// ignored) to the trimmed name, or to the long form of a compact name.
+fn is_name(name: &str, canon: &str) -> bool {
+    let raw = name.as_bytes();
+    // the common case: a long name as written, compared in place
+    if raw.len() == canon.len() && canon.len() > 1 {
+        if raw.eq_ignore_ascii_case(canon.as_bytes()) {
+            return true;
+        }
+        // nothing to trim (no ASCII or other whitespace at either end)
+        let solid = |b: u8| b.is_ascii() && !b.is_ascii_whitespace();
+        if solid(raw[0]) && solid(raw[raw.len() - 1]) {
             return false;
         }
-        let n = self.name.trim();
-        if n.len() == 1 {
-            let mut b = [0u8; 1];
-            let l = n.as_bytes()[0].to_ascii_lowercase() as char;
-            return compact_long(l.encode_utf8(&mut b)) == Some(canon);
-        }
-        n.eq_ignore_ascii_case(canon)
     }
+    // names are stored trimmed (by the parser): a name of another length
+    // that is neither compact nor padded cannot match
+    if raw.len() != canon.len()
+        && raw.len() != 1
+        && !raw.first().is_some_and(u8::is_ascii_whitespace)
+        && !raw.last().is_some_and(u8::is_ascii_whitespace)
+    {
+        return false;
+    }
+    let n = name.trim();
+    if n.len() == 1 {
+        let mut b = [0u8; 1];
+        let l = n.as_bytes()[0].to_ascii_lowercase() as char;
+        return compact_long(l.encode_utf8(&mut b)) == Some(canon);
+    }
+    n.eq_ignore_ascii_case(canon)
 }
 
 /// `str::trim`, without the Unicode scan when neither end is whitespace or
@@ -207,8 +384,7 @@ impl SipMsg {
         for line in lines {
             if line.starts_with([' ', '\t']) {
                 if let Some(h) = headers.last_mut() {
-                    h.value.push(' ');
-                    h.value.push_str(line.trim());
+                    h.value = smol_str::format_smolstr!("{} {}", h.value, line.trim());
                     continue;
                 }
                 return Err(ParseError("continuation line before any header".into()));
@@ -286,17 +462,20 @@ impl SipMsg {
         }
     }
     /// The first header with this canonical name.
+    #[inline]
     pub fn header(&self, canon: &str) -> Option<&str> {
+        let k = canon_kind(canon);
         self.headers
             .iter()
-            .find(|h| h.is(canon))
+            .find(|h| h.is_kind(canon, k))
             .map(|h| h.value.as_str())
     }
     /// All header values with this canonical name.
     pub fn headers_named<'a>(&'a self, canon: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        let k = canon_kind(canon);
         self.headers
             .iter()
-            .filter(move |h| h.is(canon))
+            .filter(move |h| h.is_kind(canon, k))
             .map(|h| h.value.as_str())
     }
     /// Every comma-separated element of the headers with this name (Via,
@@ -361,18 +540,45 @@ impl SipMsg {
             .map(Via::parse)
     }
     pub fn start_line_text(&self) -> String {
-        match &self.start {
+        // built in one allocation of the right size (`format!` grew it
+        // piece by piece: this is asked for every message in and out)
+        let (a, mid, c) = match &self.start {
             StartLine::Request {
                 method,
                 uri,
                 version,
-            } => format!("{method} {uri} {version}"),
+            } => (method.as_str(), Mid::Text(uri), version.as_str()),
             StartLine::Reply {
                 version,
                 code,
                 reason,
-            } => format!("{version} {code} {reason}"),
-        }
+            } => (version.as_str(), Mid::Code(*code), reason.as_str()),
+        };
+        let mut digits = [0u8; 5];
+        let mid = match mid {
+            Mid::Text(t) => t,
+            Mid::Code(n) => {
+                let mut i = digits.len();
+                let mut n = n;
+                loop {
+                    i -= 1;
+                    digits[i] = b'0' + (n % 10) as u8;
+                    n /= 10;
+                    if n == 0 {
+                        break;
+                    }
+                }
+                // ASCII digits
+                std::str::from_utf8(&digits[i..]).unwrap_or("")
+            }
+        };
+        let mut s = String::with_capacity(a.len() + mid.len() + c.len() + 2);
+        s.push_str(a);
+        s.push(' ');
+        s.push_str(mid);
+        s.push(' ');
+        s.push_str(c);
+        s
     }
     /// Serialise: start line, headers as they are, blank line, body.
     pub fn to_wire(&self) -> String {
@@ -387,18 +593,25 @@ impl SipMsg {
     }
     pub fn remove_headers(&mut self, canon: &str) -> usize {
         let before = self.headers.len();
-        self.headers.retain(|h| !h.is(canon));
+        let k = canon_kind(canon);
+        self.headers.retain(|h| !h.is_kind(canon, k));
         before - self.headers.len()
     }
     /// Set Content-Length to the body's length (appended if missing).
     pub fn fix_content_length(&mut self) {
         let len = self.body.len().to_string();
         if let Some(h) = self.headers.iter_mut().find(|h| h.is("content-length")) {
-            h.value = len;
+            h.value = len.into();
         } else {
             self.headers.push(Header::new("Content-Length", len));
         }
     }
+}
+
+/// The middle part of a start line.
+enum Mid<'a> {
+    Text(&'a str),
+    Code(u16),
 }
 
 fn clip(s: &str) -> String {
@@ -847,6 +1060,61 @@ mod tests {
         assert_eq!(u.user, "bob");
         assert_eq!(u.transport(), "tcp");
         assert_eq!(m.body, "abcd");
+    }
+
+    #[test]
+    fn header_kind_agrees_with_name_test() {
+        let names = [
+            "Via",
+            "v",
+            "V",
+            "VIA",
+            " via",
+            "via ",
+            "From",
+            "f",
+            "To",
+            "t",
+            "Call-ID",
+            "i",
+            "CSeq",
+            "Contact",
+            "m",
+            "Content-Length",
+            "l",
+            "content-type",
+            "c",
+            "Max-Forwards",
+            "Route",
+            "Record-Route",
+            "User-Agent",
+            "Expires",
+            "Server",
+            "Supported",
+            "k",
+            "Event",
+            "o",
+            "x",
+            "z",
+            "X-Foo",
+            "Vía",
+            "P-Asserted-Identity",
+            "Proxy-Authorization",
+            "Content-Disposition",
+            "Identity-Info",
+            "n",
+            " l ",
+            "A-Very-Long-Header-Name-Indeed",
+        ];
+        let mut canons: Vec<String> = KNOWN.iter().map(|c| c.to_string()).collect();
+        canons.extend(KNOWN.iter().map(|c| c.to_ascii_uppercase()));
+        canons.extend(["Via", "x-foo", "", "v", "z", " via"].map(String::from));
+        for n in names {
+            let h = Header::new(n, "x");
+            for c in &canons {
+                assert_eq!(h.is(c), is_name(n, c), "{n:?} is {c:?}");
+            }
+        }
     }
 
     #[test]
