@@ -10,7 +10,7 @@ use kcfg_sema::RouteTable;
 use crate::capture::Proto;
 use crate::event::{Record, Sent, Step, Summary};
 use crate::ir::{AssignOp, BinOp, Expr, Fmt, FmtPart, Loc, Program, Pv, Stmt, StmtL};
-use crate::sip::{Header, NameAddr, SipMsg, SmolStr, StartLine, Uri, Via};
+use crate::sip::{Header, NameAddr, SipMsg, StartLine, Uri, Via};
 use crate::value::Val;
 
 /// Kamailio 5.6.3's default `Server:` header value on Linux x86_64.
@@ -2027,7 +2027,7 @@ pub(crate) fn build_reply(
     let mut first_via = true;
     for h in &req.headers {
         // the names this reply copies, recognised without lower-casing a copy
-        let c = reply_copied_name(&h.name);
+        let c = reply_copied_name(h);
         match c {
             "via" => {
                 if first_via {
@@ -2073,7 +2073,17 @@ pub(crate) fn build_reply(
 
 /// Which of the headers a reply copies `name` is (`""` for none): the
 /// canonical name as `Header::is` finds it, in one pass over the name.
-fn reply_copied_name(name: &str) -> &'static str {
+fn reply_copied_name(h: &Header) -> &'static str {
+    const NAMES: [&str; 6] = ["via", "record-route", "from", "call-id", "cseq", "to"];
+    // all six are well-known names: the header's cached kind says which
+    match h.known_canon() {
+        Some(c) if NAMES.contains(&c) => c,
+        _ => "",
+    }
+}
+
+#[cfg(test)]
+fn reply_copied_name_by_text(name: &str) -> &'static str {
     const NAMES: [&str; 6] = ["via", "record-route", "from", "call-id", "cseq", "to"];
     let n = name.as_bytes();
     let solid = |b: u8| b.is_ascii() && !b.is_ascii_whitespace();
@@ -2084,7 +2094,7 @@ fn reply_copied_name(name: &str) -> &'static str {
             .find(|c| c.len() == n.len() && n.eq_ignore_ascii_case(c.as_bytes()))
             .unwrap_or("");
     }
-    let h = Header::new(name, SmolStr::default());
+    let h = Header::new(name, "");
     NAMES.into_iter().find(|c| h.is(c)).unwrap_or("")
 }
 
@@ -2099,10 +2109,12 @@ fn reply_via(value: &str, src: SocketAddr, force_rport: bool) -> String {
         (via.has_rport, via.do_rport(force_rport), via.do_received);
     let mut tail = String::new();
     if do_rport {
-        let _ = write!(tail, ";rport={}", src.port());
+        tail.push_str(";rport=");
+        push_num(&mut tail, src.port().into());
     }
     if do_received {
-        let _ = write!(tail, ";received={}", src.ip());
+        tail.push_str(";received=");
+        push_ip(&mut tail, src.ip());
     }
     // split into params keeping the raw text
     let (head, params) = first.split_once(';').unwrap_or((first, ""));
@@ -2149,6 +2161,39 @@ struct ViaFacts {
     do_received: bool,
 }
 
+/// `write!(s, "{n}")` without the formatting machinery.
+pub(crate) fn push_num(s: &mut String, mut n: u64) {
+    let mut d = [0u8; 20];
+    let mut i = d.len();
+    loop {
+        i -= 1;
+        d[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    s.extend(d[i..].iter().map(|&c| c as char));
+}
+
+/// `write!(s, "{ip}")`: an IPv4 address as its four numbers (what its
+/// `Display` gives), others through `Display`.
+pub(crate) fn push_ip(s: &mut String, ip: IpAddr) {
+    match ip {
+        IpAddr::V4(v4) => {
+            for (i, o) in v4.octets().into_iter().enumerate() {
+                if i > 0 {
+                    s.push('.');
+                }
+                push_num(s, o.into());
+            }
+        }
+        IpAddr::V6(_) => {
+            let _ = write!(s, "{ip}");
+        }
+    }
+}
+
 impl ViaFacts {
     fn of(first: &str, src: SocketAddr) -> ViaFacts {
         let (host, params) = Via::host_params(first);
@@ -2158,7 +2203,7 @@ impl ViaFacts {
         // the sent-by host differs from the source address (as text)
         let do_received = has_received || has_rport || {
             let mut ip = String::with_capacity(40);
-            let _ = write!(ip, "{}", src.ip());
+            push_ip(&mut ip, src.ip());
             host != ip
         };
         ViaFacts {
@@ -2183,10 +2228,12 @@ fn forward_via(value: &str, src: SocketAddr, force_rport: bool) -> String {
     let mut out = String::with_capacity(value.len() + 48);
     out.push_str(head);
     if do_received {
-        let _ = write!(out, ";received={}", src.ip());
+        out.push_str(";received=");
+        push_ip(&mut out, src.ip());
     }
     if do_rport && !has_rport {
-        let _ = write!(out, ";rport={}", src.port());
+        out.push_str(";rport=");
+        push_num(&mut out, src.port().into());
     }
     if !params.is_empty() {
         for p in params.split(';') {
@@ -2195,7 +2242,8 @@ fn forward_via(value: &str, src: SocketAddr, force_rport: bool) -> String {
                 continue;
             }
             if do_rport && name.eq_ignore_ascii_case("rport") {
-                let _ = write!(out, ";rport={}", src.port());
+                out.push_str(";rport=");
+                push_num(&mut out, src.port().into());
                 continue;
             }
             out.push(';');
@@ -2375,7 +2423,7 @@ impl Runtime {
         // hex digits are ASCII
         b.push_str(std::str::from_utf8(&h[..16]).unwrap_or(""));
         b.push('.');
-        let _ = write!(b, "{}", self.counter);
+        push_num(&mut b, self.counter);
         b
     }
 }
@@ -3246,4 +3294,42 @@ fn is_core_forward(name: &str) -> bool {
         name,
         "forward" | "forward_udp" | "forward_tcp" | "forward_tls" | "forward_sctp"
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reply_copied_name_by_kind_agrees_with_the_name_test() {
+        for n in [
+            "Via",
+            "v",
+            "V",
+            " via",
+            "Record-Route",
+            "record-route",
+            "From",
+            "f",
+            "Call-ID",
+            "i",
+            "CSeq",
+            "cseq ",
+            "To",
+            "t",
+            "T",
+            "Contact",
+            "m",
+            "Route",
+            "X-To",
+            "Tó",
+            "",
+        ] {
+            assert_eq!(
+                reply_copied_name(&Header::new(n, "x")),
+                reply_copied_name_by_text(n),
+                "{n:?}"
+            );
+        }
+    }
 }

@@ -88,8 +88,19 @@ fn canon_kind(canon: &str) -> u8 {
 
 #[inline(always)]
 fn canon_kind_bytes(b: &[u8]) -> u8 {
-    // a cheap first filter (length and first byte) before the one compare
-    let cand: &[u8] = match (b.len(), b.first().copied().unwrap_or(0)) {
+    for &k in candidates(b.len(), b.first().copied().unwrap_or(0)) {
+        if eq_short(KNOWN[k as usize].as_bytes(), b) {
+            return k;
+        }
+    }
+    OTHER
+}
+
+/// The [`KNOWN`] names of this length and first byte: a cheap filter
+/// before the one compare.
+#[inline(always)]
+fn candidates(len: usize, first: u8) -> &'static [u8] {
+    match (len, first) {
         (3, b'v') => &[0],
         (4, b'f') => &[1],
         (2, b't') => &[2],
@@ -125,13 +136,7 @@ fn canon_kind_bytes(b: &[u8]) -> u8 {
         (13, b'i') => &[33],
         (19, b'c') => &[35],
         _ => &[],
-    };
-    for &k in cand {
-        if eq_short(KNOWN[k as usize].as_bytes(), b) {
-            return k;
-        }
     }
-    OTHER
 }
 
 /// `a == b` for two texts of the same length (a name of at most 19 bytes)
@@ -197,6 +202,11 @@ impl Header {
     pub fn is(&self, canon: &str) -> bool {
         self.is_kind(canon, canon_kind(canon))
     }
+    /// The canonical name when it is one of the well-known ones
+    /// (`Some(c)` exactly when `self.is(c)`, for those).
+    pub(crate) fn known_canon(&self) -> Option<&'static str> {
+        KNOWN.get(self.kind as usize).copied()
+    }
     /// [`Header::is`] with `canon_kind(canon)` already known (a lookup
     /// over all headers finds it once).
     #[inline]
@@ -252,6 +262,23 @@ pub fn trim(s: &str) -> &str {
         [] => s,
         [f, .., l] if solid(*f) && solid(*l) => s,
         [f] if solid(*f) => s,
+        _ => trim_slow(s),
+    }
+}
+
+/// The rest of [`trim`]: `str::trim`, with the common case (spaces around
+/// a header value) done on bytes.
+#[inline(never)]
+fn trim_slow(s: &str) -> &str {
+    let b = s.as_bytes();
+    // spaces around a header value: strip ASCII whitespace; when what is
+    // left starts and ends with ASCII that `str::trim` keeps (not
+    // whitespace, not the vertical tab), that is its result
+    let keep = |b: u8| b.is_ascii() && !b.is_ascii_whitespace() && b != 0x0b;
+    let st = b.iter().position(|c| !c.is_ascii_whitespace());
+    let en = b.iter().rposition(|c| !c.is_ascii_whitespace());
+    match (st, en) {
+        (Some(i), Some(j)) if keep(b[i]) && keep(b[j]) => &s[i..=j],
         _ => s.trim(),
     }
 }
@@ -1114,6 +1141,59 @@ mod tests {
             for c in &canons {
                 assert_eq!(h.is(c), is_name(n, c), "{n:?} is {c:?}");
             }
+        }
+    }
+
+    #[test]
+    fn trim_is_str_trim_where_it_trims() {
+        for t in [
+            "",
+            " ",
+            "a",
+            " a",
+            "a ",
+            "  a b  ",
+            "\t\r\nx\r\n",
+            "\u{0b}x",
+            " \u{0b}x ",
+            " \u{a0}x",
+            "x\u{a0} ",
+            " é ",
+            "\u{0c}x\u{0c}",
+            "  \u{2003}",
+        ] {
+            let old = {
+                let solid = |b: u8| b.is_ascii() && !b.is_ascii_whitespace();
+                match t.as_bytes() {
+                    [] => t,
+                    [f, .., l] if solid(*f) && solid(*l) => t,
+                    [f] if solid(*f) => t,
+                    _ => t.trim(),
+                }
+            };
+            assert_eq!(trim(t), old, "{t:?}");
+        }
+    }
+
+    #[test]
+    fn writes_numbers_and_addresses_as_display() {
+        for ip in [
+            "0.0.0.0",
+            "127.0.0.1",
+            "255.255.255.255",
+            "10.20.3.4",
+            "::1",
+            "fe80::1:2",
+        ] {
+            let ip: std::net::IpAddr = ip.parse().unwrap();
+            let mut s = String::from("x");
+            crate::engine::push_ip(&mut s, ip);
+            assert_eq!(s, format!("x{ip}"));
+        }
+        for n in [0u64, 7, 10, 65535, u64::MAX] {
+            let mut s = String::new();
+            crate::engine::push_num(&mut s, n);
+            assert_eq!(s, n.to_string());
         }
     }
 
