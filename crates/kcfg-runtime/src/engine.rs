@@ -458,7 +458,15 @@ impl Runtime {
     pub(crate) fn step(&mut self, s: Step) {
         if let Step::Send(x) = &s {
             if x.kind == "reply" || x.kind == "relayed-reply" {
-                if let Some(code) = x.start_line.split(' ').nth(1).and_then(|c| c.parse().ok()) {
+                // the second space-separated field (`split(' ').nth(1)`)
+                let sl = x.start_line.as_str();
+                let code = sl.bytes().position(|b| b == b' ').and_then(|i| {
+                    let r = &sl[i + 1..];
+                    r[..r.bytes().position(|b| b == b' ').unwrap_or(r.len())]
+                        .parse()
+                        .ok()
+                });
+                if let Some(code) = code {
                     *self.summary.replies_sent_by_code.entry(code).or_default() += 1;
                 }
             } else {
@@ -2045,7 +2053,8 @@ pub(crate) fn build_reply(
             "from" | "call-id" | "cseq" => headers.push(h.clone()),
             "to" => {
                 let mut v = h.value.clone();
-                if code > 100 && NameAddr::parse(&v).param("tag").is_none() {
+                if code > 100 && crate::sip::param_str(NameAddr::params_exact(&v), "tag").is_none()
+                {
                     if let Some(t) = to_tag {
                         v = smol_str::format_smolstr!("{v};tag={t}");
                     }

@@ -746,30 +746,35 @@ pub struct Uri {
 
 impl Uri {
     pub fn parse(s: &str) -> Option<Uri> {
-        let s = s.trim();
-        let colon = s.find(':')?;
-        let scheme = s[..colon].to_ascii_lowercase();
-        if !matches!(scheme.as_str(), "sip" | "sips" | "tel" | "urn") {
+        // URIs are short: the separators (all ASCII, so byte offsets are
+        // char boundaries) are found by plain byte scans
+        let s = trim_exact(s);
+        let colon = find_byte(s, b':')?;
+        let scheme = &s[..colon];
+        if !["sip", "sips", "tel", "urn"]
+            .iter()
+            .any(|k| scheme.eq_ignore_ascii_case(k))
+        {
             return None;
         }
         let mut rest = &s[colon + 1..];
         let mut u = Uri {
-            scheme,
+            scheme: scheme.to_ascii_lowercase(),
             ..Default::default()
         };
-        if let Some(q) = rest.find('?') {
+        if let Some(q) = find_byte(rest, b'?') {
             u.headers = rest[q + 1..].to_string();
             rest = &rest[..q];
         }
         if u.scheme == "tel" || u.scheme == "urn" {
-            let (user, params) = rest.split_once(';').unwrap_or((rest, ""));
+            let (user, params) = split_byte(rest, b';').unwrap_or((rest, ""));
             u.user = user.to_string();
             u.params = params.to_string();
             return Some(u);
         }
-        if let Some(at) = rest.rfind('@') {
+        if let Some(at) = rest.bytes().rposition(|b| b == b'@') {
             let ui = &rest[..at];
-            match ui.split_once(':') {
+            match split_byte(ui, b':') {
                 Some((a, b)) => {
                     u.user = a.to_string();
                     u.password = Some(b.to_string());
@@ -778,15 +783,15 @@ impl Uri {
             }
             rest = &rest[at + 1..];
         }
-        let (hp, params) = rest.split_once(';').unwrap_or((rest, ""));
+        let (hp, params) = split_byte(rest, b';').unwrap_or((rest, ""));
         u.params = params.to_string();
         if hp.starts_with('[') {
-            let end = hp.find(']')?;
+            let end = find_byte(hp, b']')?;
             u.host = hp[..=end].to_string();
             if let Some(p) = hp[end + 1..].strip_prefix(':') {
                 u.port = p.to_string();
             }
-        } else if let Some((h, p)) = hp.split_once(':') {
+        } else if let Some((h, p)) = split_byte(hp, b':') {
             u.host = h.to_string();
             u.port = p.to_string();
         } else {
@@ -857,6 +862,29 @@ impl Uri {
     }
 }
 
+/// `s.find(c)` for an ASCII `c`, by a byte scan (short texts).
+#[inline]
+fn find_byte(s: &str, c: u8) -> Option<usize> {
+    s.bytes().position(|b| b == c)
+}
+
+/// `s.split_once(c)` for an ASCII `c`, by a byte scan (short texts).
+#[inline]
+fn split_byte(s: &str, c: u8) -> Option<(&str, &str)> {
+    find_byte(s, c).map(|i| (&s[..i], &s[i + 1..]))
+}
+
+/// `str::trim`, returning at once when both ends are ASCII that it keeps.
+#[inline]
+pub fn trim_exact(s: &str) -> &str {
+    let keep = |b: u8| b.is_ascii() && !b.is_ascii_whitespace() && b != 0x0b;
+    match s.as_bytes() {
+        [f, .., l] if keep(*f) && keep(*l) => s,
+        [f] if keep(*f) => s,
+        _ => s.trim(),
+    }
+}
+
 /// Value of `name` in a `;`-separated parameter list (`""` for a flag).
 pub fn param_of(params: &str, name: &str) -> Option<String> {
     param_str(params, name).map(str::to_string)
@@ -924,7 +952,13 @@ impl NameAddr {
     }
     /// The header parameters of `v` (`NameAddr::parse(v).params`), borrowed.
     pub fn params_str(v: &str) -> &str {
-        let v = trim(v);
+        Self::params_after(trim(v))
+    }
+    /// `NameAddr::parse(v).params` exactly (trimmed as `str::trim` does).
+    pub fn params_exact(v: &str) -> &str {
+        Self::params_after(trim_exact(v))
+    }
+    fn params_after(v: &str) -> &str {
         if let Some(lt) = find_unquoted(v, '<') {
             let gt = v[lt..].find('>').map(|g| g + lt).unwrap_or(v.len());
             let rest = if gt < v.len() { &v[gt + 1..] } else { "" };
@@ -1194,6 +1228,68 @@ mod tests {
             let mut s = String::new();
             crate::engine::push_num(&mut s, n);
             assert_eq!(s, n.to_string());
+        }
+    }
+
+    #[test]
+    fn trim_exact_is_str_trim() {
+        for t in [
+            "", " ", "a", " a ", "\u{0b}a", "a\u{0b}", "é", " é", "\u{a0}a", "ab",
+        ] {
+            assert_eq!(trim_exact(t), t.trim(), "{t:?}");
+        }
+    }
+
+    #[test]
+    fn uri_parse_cases() {
+        // fields as the earlier char-search version gave them
+        let u = Uri::parse(" SIP:alice:pw@[::1]:5070;lr;transport=TCP?subject=x ").unwrap();
+        assert_eq!(
+            (u.scheme.as_str(), u.user.as_str(), u.password.as_deref()),
+            ("sip", "alice", Some("pw"))
+        );
+        assert_eq!((u.host.as_str(), u.port.as_str()), ("[::1]", "5070"));
+        assert_eq!(
+            (u.params.as_str(), u.headers.as_str()),
+            ("lr;transport=TCP", "subject=x")
+        );
+        let u = Uri::parse("sip:a@b@host:5060").unwrap();
+        assert_eq!((u.user.as_str(), u.host.as_str()), ("a@b", "host"));
+        let u = Uri::parse("Tel:+1-555;phone-context=x").unwrap();
+        assert_eq!(
+            (u.scheme.as_str(), u.user.as_str(), u.params.as_str()),
+            ("tel", "+1-555", "phone-context=x")
+        );
+        for bad in [
+            "",
+            "sip",
+            "http://x",
+            "sip:",
+            "sip:u@",
+            "sip:h:99999",
+            "sip:[::1",
+            "sipx:h",
+        ] {
+            assert!(Uri::parse(bad).is_none(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn params_exact_is_parse_params() {
+        for v in [
+            "<sip:a@b>;tag=1",
+            " \"A;B\" <sip:a@b;lr> ; tag=2 ",
+            "sip:a@b;tag=3",
+            "\u{0b}sip:a@b;tag=4\u{0b}",
+            "<sip:a@b",
+            "",
+            "x",
+        ] {
+            assert_eq!(
+                NameAddr::params_exact(v),
+                NameAddr::parse(v).params,
+                "{v:?}"
+            );
         }
     }
 
