@@ -225,7 +225,7 @@ pub struct Runtime {
     unlocated: usize,
     pub summary: Summary,
     pub(crate) max_while: i64,
-    pub(crate) call_ids: HashSet<String>,
+    pub(crate) call_ids: rustc_hash::FxHashSet<String>,
     /// next hops the runtime answers itself (scenario files): address → reply
     pub nexthops: HashMap<SocketAddr, Option<NextHopReply>>,
     /// replies the scripted next hops gave (fed back after each message)
@@ -254,16 +254,16 @@ pub struct Runtime {
     /// costs more than the match itself
     /// the last `local_tag`: (Call-ID, From tag, tag)
     pub(crate) last_local_tag: Option<(String, String, String)>,
-    pub(crate) regexes: [HashMap<String, Option<std::sync::Arc<regex::Regex>>>; 2],
+    pub(crate) regexes: [rustc_hash::FxHashMap<String, Option<std::sync::Arc<regex::Regex>>>; 2],
     /// the last `get_pv` failed (a transformation error): see `fmt`
     pub(crate) pv_failed: bool,
     /// what xlog prints for the last `get_pv` when it is not the value's
     /// string (`{s.int}` of "007" is 7 printed as "007")
     pub(crate) pv_display: Option<String>,
     /// transaction key → transactions (see `tkey`)
-    pub(crate) trans_by_key: HashMap<String, Vec<usize>>,
+    pub(crate) trans_by_key: rustc_hash::FxHashMap<String, Vec<usize>>,
     /// Via branch of a forwarded request → (transaction, branch)
-    pub(crate) branch_index: HashMap<String, (usize, usize)>,
+    pub(crate) branch_index: rustc_hash::FxHashMap<String, (usize, usize)>,
     /// transactions with a branch that has no final reply yet (timers)
     pub(crate) open_trans: std::collections::BTreeSet<usize>,
     /// sqlops connections and results
@@ -397,7 +397,7 @@ impl Runtime {
                 ..Default::default()
             },
             max_while,
-            call_ids: HashSet::new(),
+            call_ids: Default::default(),
             nexthops: HashMap::new(),
             pending_in: Vec::new(),
             nexthop_tags: HashMap::new(),
@@ -417,8 +417,8 @@ impl Runtime {
             last_local_tag: None,
             pv_failed: false,
             pv_display: None,
-            trans_by_key: HashMap::new(),
-            branch_index: HashMap::new(),
+            trans_by_key: Default::default(),
+            branch_index: Default::default(),
             open_trans: Default::default(),
             sql: Default::default(),
             dialogs: Default::default(),

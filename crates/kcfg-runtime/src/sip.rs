@@ -139,6 +139,38 @@ fn candidates(len: usize, first: u8) -> &'static [u8] {
     }
 }
 
+/// [`kind_of`] for a token of two bytes or more. In a token only ASCII
+/// letters change under `| 0x20` into a letter, and `-` is the only other
+/// byte of the known names: `x | 0x20 == '-'` is `-` or CR, not a token byte.
+/// So `name | 0x20 == known` (bytewise) is `eq_ignore_ascii_case` here.
+fn kind_of_token(b: &[u8]) -> u8 {
+    let n = b.len();
+    for &k in candidates(n, b[0].to_ascii_lowercase()) {
+        let c = KNOWN[k as usize].as_bytes();
+        let same = if n < 8 {
+            b.iter().zip(c).all(|(x, y)| x | 0x20 == *y)
+        } else {
+            let word =
+                |s: &[u8], i: usize| u64::from_le_bytes(s[i..i + 8].try_into().unwrap_or([0; 8]));
+            const FOLD: u64 = 0x2020_2020_2020_2020;
+            let mut i = 0;
+            let mut eq = true;
+            while i + 8 < n {
+                if word(b, i) | FOLD != word(c, i) {
+                    eq = false;
+                    break;
+                }
+                i += 8;
+            }
+            eq && word(b, n - 8) | FOLD == word(c, n - 8)
+        };
+        if same {
+            return k;
+        }
+    }
+    OTHER
+}
+
 /// `a == b` for two texts of the same length (a name of at most 19 bytes)
 /// in word compares, without a call to `memcmp`.
 #[inline(always)]
@@ -188,6 +220,21 @@ impl Header {
         let kind = kind_of(&name);
         Header {
             name,
+            value: value.into(),
+            kind,
+        }
+    }
+    /// [`Header::new`] for a name the parser checked is a token (letters,
+    /// digits and `-.!%*_+`'~`): its kind is found with word compares.
+    fn with_token_name(name: &str, value: &str) -> Header {
+        let b = name.as_bytes();
+        let kind = if b.len() > 1 {
+            kind_of_token(b)
+        } else {
+            kind_of(name)
+        };
+        Header {
+            name: name.into(),
             value: value.into(),
             kind,
         }
@@ -426,7 +473,7 @@ impl SipMsg {
             if !is_token(name) {
                 return Err(ParseError(format!("bad header name `{}`", clip(name))));
             }
-            headers.push(Header::new(name, trim(&line[colon + 1..])));
+            headers.push(Header::with_token_name(name, trim(&line[colon + 1..])));
         }
         let msg = SipMsg {
             start,
@@ -1289,6 +1336,35 @@ mod tests {
                 NameAddr::params_exact(v),
                 NameAddr::parse(v).params,
                 "{v:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn token_kind_is_kind() {
+        let mut names: Vec<String> = KNOWN.iter().map(|c| c.to_string()).collect();
+        names.extend(KNOWN.iter().map(|c| c.to_ascii_uppercase()));
+        names.extend(KNOWN.iter().map(|c| c.replace('-', "_")));
+        names.extend(KNOWN.iter().map(|c| c.replace('-', ".")));
+        names.extend(KNOWN.iter().map(|c| format!("{c}x")));
+        names.extend(
+            [
+                "Call-Id",
+                "cSeQ",
+                "X-Via",
+                "Vía",
+                "a",
+                "v",
+                "7",
+                "Max-Forwards2",
+            ]
+            .map(String::from),
+        );
+        for n in names.iter().filter(|n| is_token(n)) {
+            assert_eq!(
+                Header::with_token_name(n, "x").kind,
+                Header::new(n.as_str(), "x").kind,
+                "{n:?}"
             );
         }
     }
