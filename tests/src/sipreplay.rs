@@ -974,7 +974,11 @@ pub fn replay_kcfg(
                 kcfg_runtime::Step::Send(x) => {
                     let pm = Msg {
                         start: x.start_line.clone(),
-                        headers: x.headers.clone(),
+                        headers: x
+                            .headers
+                            .iter()
+                            .map(|(n, v)| (n.to_string(), v.to_string()))
+                            .collect(),
                     };
                     let k = pm.key();
                     let upto = &keys[..(r.input + 1).min(keys.len())];

@@ -735,7 +735,7 @@ fn shown_wire(p: &WirePacket, m: &SipMsg) -> Shown {
         headers: m
             .headers
             .iter()
-            .map(|h| (h.name.clone(), h.value.clone()))
+            .map(|h| (h.name.to_string(), h.value.to_string()))
             .collect(),
         body: m.body.clone(),
     }
@@ -749,7 +749,11 @@ fn shown_sent(s: &Sent) -> Shown {
         src: s.src,
         dst: s.dst,
         start_line: s.start_line.clone(),
-        headers: s.headers.clone(),
+        headers: s
+            .headers
+            .iter()
+            .map(|(n, v)| (n.to_string(), v.to_string()))
+            .collect(),
         body: s.body.clone(),
     }
 }

@@ -225,7 +225,7 @@ pub struct Runtime {
     unlocated: usize,
     pub summary: Summary,
     pub(crate) max_while: i64,
-    pub(crate) call_ids: HashSet<String>,
+    pub(crate) call_ids: rustc_hash::FxHashSet<String>,
     /// next hops the runtime answers itself (scenario files): address → reply
     pub nexthops: HashMap<SocketAddr, Option<NextHopReply>>,
     /// replies the scripted next hops gave (fed back after each message)
@@ -254,16 +254,16 @@ pub struct Runtime {
     /// costs more than the match itself
     /// the last `local_tag`: (Call-ID, From tag, tag)
     pub(crate) last_local_tag: Option<(String, String, String)>,
-    pub(crate) regexes: [HashMap<String, Option<std::sync::Arc<regex::Regex>>>; 2],
+    pub(crate) regexes: [rustc_hash::FxHashMap<String, Option<std::sync::Arc<regex::Regex>>>; 2],
     /// the last `get_pv` failed (a transformation error): see `fmt`
     pub(crate) pv_failed: bool,
     /// what xlog prints for the last `get_pv` when it is not the value's
     /// string (`{s.int}` of "007" is 7 printed as "007")
     pub(crate) pv_display: Option<String>,
     /// transaction key → transactions (see `tkey`)
-    pub(crate) trans_by_key: HashMap<String, Vec<usize>>,
+    pub(crate) trans_by_key: rustc_hash::FxHashMap<String, Vec<usize>>,
     /// Via branch of a forwarded request → (transaction, branch)
-    pub(crate) branch_index: HashMap<String, (usize, usize)>,
+    pub(crate) branch_index: rustc_hash::FxHashMap<String, (usize, usize)>,
     /// transactions with a branch that has no final reply yet (timers)
     pub(crate) open_trans: std::collections::BTreeSet<usize>,
     /// sqlops connections and results
@@ -320,13 +320,24 @@ pub fn parse_listen(v: &str) -> Option<(Proto, SocketAddr)> {
 }
 
 fn md5hex(s: &str) -> String {
+    let h = md5hex_of(&[s]);
+    // hex digits are ASCII
+    std::str::from_utf8(&h).unwrap_or("").to_string()
+}
+
+/// The lower-case hex MD5 of the concatenation of `parts`, without a
+/// `String` for the input or the result.
+fn md5hex_of(parts: &[&str]) -> [u8; 32] {
     use md5::{Digest, Md5};
     const HEX: &[u8; 16] = b"0123456789abcdef";
-    let d = Md5::digest(s.as_bytes());
-    let mut out = String::with_capacity(32);
-    for b in d {
-        out.push(HEX[(b >> 4) as usize] as char);
-        out.push(HEX[(b & 15) as usize] as char);
+    let mut m = Md5::new();
+    for p in parts {
+        m.update(p.as_bytes());
+    }
+    let mut out = [0u8; 32];
+    for (i, b) in m.finalize().into_iter().enumerate() {
+        out[2 * i] = HEX[(b >> 4) as usize];
+        out[2 * i + 1] = HEX[(b & 15) as usize];
     }
     out
 }
@@ -386,7 +397,7 @@ impl Runtime {
                 ..Default::default()
             },
             max_while,
-            call_ids: HashSet::new(),
+            call_ids: Default::default(),
             nexthops: HashMap::new(),
             pending_in: Vec::new(),
             nexthop_tags: HashMap::new(),
@@ -406,8 +417,8 @@ impl Runtime {
             last_local_tag: None,
             pv_failed: false,
             pv_display: None,
-            trans_by_key: HashMap::new(),
-            branch_index: HashMap::new(),
+            trans_by_key: Default::default(),
+            branch_index: Default::default(),
             open_trans: Default::default(),
             sql: Default::default(),
             dialogs: Default::default(),
@@ -447,7 +458,15 @@ impl Runtime {
     pub(crate) fn step(&mut self, s: Step) {
         if let Step::Send(x) = &s {
             if x.kind == "reply" || x.kind == "relayed-reply" {
-                if let Some(code) = x.start_line.split(' ').nth(1).and_then(|c| c.parse().ok()) {
+                // the second space-separated field (`split(' ').nth(1)`)
+                let sl = x.start_line.as_str();
+                let code = sl.bytes().position(|b| b == b' ').and_then(|i| {
+                    let r = &sl[i + 1..];
+                    r[..r.bytes().position(|b| b == b' ').unwrap_or(r.len())]
+                        .parse()
+                        .ok()
+                });
+                if let Some(code) = code {
                     *self.summary.replies_sent_by_code.entry(code).or_default() += 1;
                 }
             } else {
@@ -2016,13 +2035,13 @@ pub(crate) fn build_reply(
     let mut first_via = true;
     for h in &req.headers {
         // the names this reply copies, recognised without lower-casing a copy
-        let c = reply_copied_name(&h.name);
+        let c = reply_copied_name(h);
         match c {
             "via" => {
                 if first_via {
                     first_via = false;
                     let v = match src {
-                        Some(s) => reply_via(&h.value, s, rport),
+                        Some(s) => reply_via(&h.value, s, rport).into(),
                         None => h.value.clone(),
                     };
                     headers.push(Header::new(h.name.clone(), v));
@@ -2034,10 +2053,10 @@ pub(crate) fn build_reply(
             "from" | "call-id" | "cseq" => headers.push(h.clone()),
             "to" => {
                 let mut v = h.value.clone();
-                if code > 100 && NameAddr::parse(&v).param("tag").is_none() {
+                if code > 100 && crate::sip::param_str(NameAddr::params_exact(&v), "tag").is_none()
+                {
                     if let Some(t) = to_tag {
-                        v.push_str(";tag=");
-                        v.push_str(t);
+                        v = smol_str::format_smolstr!("{v};tag={t}");
                     }
                 }
                 headers.push(Header::new(h.name.clone(), v));
@@ -2063,7 +2082,17 @@ pub(crate) fn build_reply(
 
 /// Which of the headers a reply copies `name` is (`""` for none): the
 /// canonical name as `Header::is` finds it, in one pass over the name.
-fn reply_copied_name(name: &str) -> &'static str {
+fn reply_copied_name(h: &Header) -> &'static str {
+    const NAMES: [&str; 6] = ["via", "record-route", "from", "call-id", "cseq", "to"];
+    // all six are well-known names: the header's cached kind says which
+    match h.known_canon() {
+        Some(c) if NAMES.contains(&c) => c,
+        _ => "",
+    }
+}
+
+#[cfg(test)]
+fn reply_copied_name_by_text(name: &str) -> &'static str {
     const NAMES: [&str; 6] = ["via", "record-route", "from", "call-id", "cseq", "to"];
     let n = name.as_bytes();
     let solid = |b: u8| b.is_ascii() && !b.is_ascii_whitespace();
@@ -2074,10 +2103,7 @@ fn reply_copied_name(name: &str) -> &'static str {
             .find(|c| c.len() == n.len() && n.eq_ignore_ascii_case(c.as_bytes()))
             .unwrap_or("");
     }
-    let h = Header {
-        name: name.to_string(),
-        value: String::new(),
-    };
+    let h = Header::new(name, "");
     NAMES.into_iter().find(|c| h.is(c)).unwrap_or("")
 }
 
@@ -2092,10 +2118,12 @@ fn reply_via(value: &str, src: SocketAddr, force_rport: bool) -> String {
         (via.has_rport, via.do_rport(force_rport), via.do_received);
     let mut tail = String::new();
     if do_rport {
-        let _ = write!(tail, ";rport={}", src.port());
+        tail.push_str(";rport=");
+        push_num(&mut tail, src.port().into());
     }
     if do_received {
-        let _ = write!(tail, ";received={}", src.ip());
+        tail.push_str(";received=");
+        push_ip(&mut tail, src.ip());
     }
     // split into params keeping the raw text
     let (head, params) = first.split_once(';').unwrap_or((first, ""));
@@ -2142,6 +2170,39 @@ struct ViaFacts {
     do_received: bool,
 }
 
+/// `write!(s, "{n}")` without the formatting machinery.
+pub(crate) fn push_num(s: &mut String, mut n: u64) {
+    let mut d = [0u8; 20];
+    let mut i = d.len();
+    loop {
+        i -= 1;
+        d[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    s.extend(d[i..].iter().map(|&c| c as char));
+}
+
+/// `write!(s, "{ip}")`: an IPv4 address as its four numbers (what its
+/// `Display` gives), others through `Display`.
+pub(crate) fn push_ip(s: &mut String, ip: IpAddr) {
+    match ip {
+        IpAddr::V4(v4) => {
+            for (i, o) in v4.octets().into_iter().enumerate() {
+                if i > 0 {
+                    s.push('.');
+                }
+                push_num(s, o.into());
+            }
+        }
+        IpAddr::V6(_) => {
+            let _ = write!(s, "{ip}");
+        }
+    }
+}
+
 impl ViaFacts {
     fn of(first: &str, src: SocketAddr) -> ViaFacts {
         let (host, params) = Via::host_params(first);
@@ -2151,7 +2212,7 @@ impl ViaFacts {
         // the sent-by host differs from the source address (as text)
         let do_received = has_received || has_rport || {
             let mut ip = String::with_capacity(40);
-            let _ = write!(ip, "{}", src.ip());
+            push_ip(&mut ip, src.ip());
             host != ip
         };
         ViaFacts {
@@ -2176,10 +2237,12 @@ fn forward_via(value: &str, src: SocketAddr, force_rport: bool) -> String {
     let mut out = String::with_capacity(value.len() + 48);
     out.push_str(head);
     if do_received {
-        let _ = write!(out, ";received={}", src.ip());
+        out.push_str(";received=");
+        push_ip(&mut out, src.ip());
     }
     if do_rport && !has_rport {
-        let _ = write!(out, ";rport={}", src.port());
+        out.push_str(";rport=");
+        push_num(&mut out, src.port().into());
     }
     if !params.is_empty() {
         for p in params.split(';') {
@@ -2188,7 +2251,8 @@ fn forward_via(value: &str, src: SocketAddr, force_rport: bool) -> String {
                 continue;
             }
             if do_rport && name.eq_ignore_ascii_case("rport") {
-                let _ = write!(out, ";rport={}", src.port());
+                out.push_str(";rport=");
+                push_num(&mut out, src.port().into());
                 continue;
             }
             out.push(';');
@@ -2351,14 +2415,25 @@ impl Runtime {
                 return t.clone();
             }
         }
-        let tag = format!("{}-{}", &md5hex(&format!("{cid}{ftag}"))[..24], "kcfg");
+        let h = md5hex_of(&[cid, ftag]);
+        let mut tag = String::with_capacity(29);
+        // hex digits are ASCII
+        tag.push_str(std::str::from_utf8(&h[..24]).unwrap_or(""));
+        tag.push_str("-kcfg");
         self.last_local_tag = Some((cid.to_string(), ftag.to_string(), tag.clone()));
         tag
     }
 
     pub(crate) fn next_branch(&mut self, key: &str) -> String {
         self.counter += 1;
-        format!("z9hG4bK{}.{}", &md5hex(key)[..16], self.counter)
+        let h = md5hex_of(&[key]);
+        let mut b = String::with_capacity(44);
+        b.push_str("z9hG4bK");
+        // hex digits are ASCII
+        b.push_str(std::str::from_utf8(&h[..16]).unwrap_or(""));
+        b.push('.');
+        push_num(&mut b, self.counter);
+        b
     }
 }
 
@@ -2686,7 +2761,7 @@ impl Runtime {
             let mut fwd = out.clone();
             if let Some(vi) = fwd.headers.iter().position(|h| h.is("via")) {
                 let v = forward_via(&fwd.headers[vi].value, ctx.src, ctx.force_rport);
-                fwd.headers[vi].value = v;
+                fwd.headers[vi].value = v.into();
                 fwd.headers.insert(
                     vi,
                     Header::new(
@@ -2793,7 +2868,7 @@ impl Runtime {
         };
         if let Some(vi) = fwd.headers.iter().position(|h| h.is("via")) {
             let v = forward_via(&fwd.headers[vi].value, ctx.src, ctx.force_rport);
-            fwd.headers[vi].value = v;
+            fwd.headers[vi].value = v.into();
             fwd.headers.insert(
                 vi,
                 Header::new(
@@ -2871,7 +2946,7 @@ impl Runtime {
             if let Some(vi) = fwd.headers.iter().position(|h| h.is("via")) {
                 let elems = crate::sip::split_commas(&fwd.headers[vi].value);
                 if elems.len() > 1 {
-                    fwd.headers[vi].value = elems[1..].join(", ");
+                    fwd.headers[vi].value = elems[1..].join(", ").into();
                 } else {
                     fwd.headers.remove(vi);
                 }
@@ -3141,7 +3216,7 @@ fn relay_form(r: &SipMsg) -> SipMsg {
     if let Some(vi) = out.headers.iter().position(|h| h.is("via")) {
         let elems = crate::sip::split_commas(&out.headers[vi].value);
         if elems.len() > 1 {
-            out.headers[vi].value = elems[1..].join(", ");
+            out.headers[vi].value = elems[1..].join(", ").into();
         } else {
             out.headers.remove(vi);
         }
@@ -3228,4 +3303,42 @@ fn is_core_forward(name: &str) -> bool {
         name,
         "forward" | "forward_udp" | "forward_tcp" | "forward_tls" | "forward_sctp"
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reply_copied_name_by_kind_agrees_with_the_name_test() {
+        for n in [
+            "Via",
+            "v",
+            "V",
+            " via",
+            "Record-Route",
+            "record-route",
+            "From",
+            "f",
+            "Call-ID",
+            "i",
+            "CSeq",
+            "cseq ",
+            "To",
+            "t",
+            "T",
+            "Contact",
+            "m",
+            "Route",
+            "X-To",
+            "Tó",
+            "",
+        ] {
+            assert_eq!(
+                reply_copied_name(&Header::new(n, "x")),
+                reply_copied_name_by_text(n),
+                "{n:?}"
+            );
+        }
+    }
 }

@@ -8,6 +8,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use serde::Serialize;
+use smol_str::SmolStr;
 
 use crate::capture::Proto;
 use crate::ir::Loc;
@@ -24,7 +25,8 @@ pub struct Sent {
     pub src: SocketAddr,
     pub dst: SocketAddr,
     pub start_line: String,
-    pub headers: Vec<(String, String)>,
+    /// name and value (shared with the message sent: no copy of the text)
+    pub headers: Vec<(SmolStr, SmolStr)>,
     pub body: String,
     /// virtual time it was sent (seconds)
     pub at: f64,
@@ -89,7 +91,7 @@ pub struct Record {
     pub cseq: String,
     /// the incoming message's headers (to show what the config changed)
     #[serde(skip)]
-    pub in_headers: Vec<(String, String)>,
+    pub in_headers: Vec<(SmolStr, SmolStr)>,
     pub steps: Vec<Step>,
 }
 

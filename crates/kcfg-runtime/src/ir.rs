@@ -238,7 +238,7 @@ pub struct Program {
     pub routes: Vec<std::sync::Arc<RouteCode>>,
     /// per table (`table_id`), name → index; unnamed request/reply routes
     /// are `""` (looked up by `&str`, no key built per `route()` call)
-    pub index: [HashMap<String, usize>; 6],
+    pub index: [rustc_hash::FxHashMap<String, usize>; 6],
     /// core parameters (`listen` may repeat)
     pub globals: Vec<(String, String)>,
     /// (module, param) → values in order

@@ -429,14 +429,15 @@ fn auth_retry(req: &[u8], out: &[Record], client: SocketAddr, cred: &str) -> Opt
     let num: u64 = m.cseq_num().parse().ok()?;
     for h in r.headers.iter_mut() {
         if h.is("cseq") {
-            h.value = format!("{} {}", num + 1, m.method());
+            h.value = format!("{} {}", num + 1, m.method()).into();
         }
     }
     if let Some(h) = r.headers.iter_mut().find(|h| h.is("via")) {
         h.value = h
             .value
             .replacen(";branch=", ";branch=z9hG4bK-auth-", 1)
-            .replace("z9hG4bK-auth-z9hG4bK", "z9hG4bK-auth");
+            .replace("z9hG4bK-auth-z9hG4bK", "z9hG4bK-auth")
+            .into();
     }
     let cl = r.headers.iter().position(|h| h.is("content-length"));
     let hdr = sip::Header::new(

@@ -190,7 +190,9 @@ impl Runtime {
         if ctx.rr_done {
             if let Some(h) = ctx.msg.headers.iter_mut().find(|h| h.is("record-route")) {
                 if let Some(gt) = h.value.rfind('>') {
-                    h.value.insert_str(gt, p);
+                    let mut v = h.value.to_string();
+                    v.insert_str(gt, p);
+                    h.value = v.into();
                 }
             }
         } else {
@@ -254,9 +256,9 @@ impl Runtime {
         let s = v.to_string();
         let width = raw.len();
         h.value = if s.len() < width {
-            format!("{}{}", " ".repeat(width - s.len()), s)
+            format!("{}{}", " ".repeat(width - s.len()), s).into()
         } else {
-            s
+            s.into()
         };
         1
     }
@@ -543,7 +545,7 @@ fn remove_first_elem(headers: &mut Vec<Header>, canon: &str) {
     if let Some(i) = headers.iter().position(|h| h.is(canon)) {
         let elems = crate::sip::split_commas(&headers[i].value);
         if elems.len() > 1 {
-            headers[i].value = elems[1..].join(",");
+            headers[i].value = elems[1..].join(",").into();
         } else {
             headers.remove(i);
         }

@@ -324,14 +324,16 @@ fn first_contact(m: &SipMsg) -> Option<(ContactSpan, String, UriSpans)> {
 
 fn replace_span(ctx: &mut Ctx, hdr: usize, span: (usize, usize), new: &str) {
     keep_orig(ctx, hdr);
-    let v = &mut ctx.msg.headers[hdr].value;
+    let h = &mut ctx.msg.headers[hdr].value;
+    let mut v = h.to_string();
     v.replace_range(span.0..span.1, new);
+    *h = v.into();
 }
 
 /// Remember a Contact header as received before its first change.
 fn keep_orig(ctx: &mut Ctx, hdr: usize) {
     if !ctx.contact_orig.iter().any(|(i, _)| *i == hdr) {
-        let v = ctx.msg.headers[hdr].value.clone();
+        let v = ctx.msg.headers[hdr].value.to_string();
         ctx.contact_orig.push((hdr, v));
     }
 }
@@ -356,7 +358,7 @@ impl Ctx {
                     .iter()
                     .find(|(j, _)| *j == i)
                     .map(|(_, v)| v.clone())
-                    .unwrap_or_else(|| h.value.clone())
+                    .unwrap_or_else(|| h.value.to_string())
             })
             .collect()
     }
@@ -730,7 +732,8 @@ fn add_contact_alias_3(ctx: &mut Ctx, ip: &str, port: &str, proto: &str) -> i64 
 fn insert_alias(ctx: &mut Ctx, c: &ContactSpan, sp: &UriSpans, alias: &str) {
     keep_orig(ctx, c.hdr);
     ctx.contact_parsed_orig = true;
-    let v = &mut ctx.msg.headers[c.hdr].value;
+    let h = &mut ctx.msg.headers[c.hdr].value;
+    let mut v = h.to_string();
     let at = c.uri.0 + sp.hostport_end;
     if v.contains('<') {
         v.insert_str(at, alias);
@@ -738,6 +741,7 @@ fn insert_alias(ctx: &mut Ctx, c: &ContactSpan, sp: &UriSpans, alias: &str) {
         v.insert_str(at, &format!("{alias}>"));
         v.insert(0, '<');
     }
+    *h = v.into();
 }
 
 /// `handle_ruri_alias([mode])`: 1 done, 2 no alias, -1 error. As in
@@ -862,7 +866,9 @@ fn add_rcv_param(ctx: &mut Ctx, upos: bool) -> i64 {
                 (c.end, format!(";received=\"{uri}\""))
             };
             keep_orig(ctx, hi);
-            ctx.msg.headers[hi].value.insert_str(at, &p);
+            let mut v = ctx.msg.headers[hi].value.to_string();
+            v.insert_str(at, &p);
+            ctx.msg.headers[hi].value = v.into();
         }
     }
     ctx.contact_parsed_orig = true;

@@ -324,7 +324,7 @@ fn check(
             .headers
             .iter()
             .filter(|(h, _)| sip::canon_name(h) == c)
-            .map(|(_, v)| v.clone())
+            .map(|(_, v)| v.to_string())
             .collect();
         if vals.is_empty() {
             None

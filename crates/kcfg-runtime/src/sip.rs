@@ -12,20 +12,231 @@ use std::fmt::Write as _;
 /// Largest message the runtime accepts (Kamailio's `BUF_SIZE` is 64 KiB).
 pub const MAX_MSG_SIZE: usize = 65_535;
 
-/// One header line.
-#[derive(Debug, Clone, PartialEq, Eq)]
+pub use smol_str::SmolStr;
+
+/// One header line. Name and value are [`SmolStr`]s: short texts inline,
+/// longer ones shared, so a copy of a message (for the transaction, a
+/// branch, the timeline) allocates nothing per header.
+#[derive(Debug, Clone)]
 pub struct Header {
     /// The name as written (`v`, `Via`, `call-id`).
-    pub name: String,
+    pub name: SmolStr,
     /// The value, trimmed, folded lines joined with one space.
-    pub value: String,
+    pub value: SmolStr,
+    /// Index in [`KNOWN`] of the canonical name (`canon_name(name)`), found
+    /// once when the header is made; [`OTHER`] for the rest. Headers are
+    /// looked up by name many times per message: this makes a lookup a
+    /// compare of two short static strings.
+    kind: u8,
+}
+
+impl PartialEq for Header {
+    fn eq(&self, o: &Header) -> bool {
+        // `kind` follows from `name`
+        self.name == o.name && self.value == o.value
+    }
+}
+impl Eq for Header {}
+
+/// The canonical (lower-case long) names with a cached kind.
+const KNOWN: [&str; 36] = [
+    "via",
+    "from",
+    "to",
+    "call-id",
+    "cseq",
+    "contact",
+    "content-length",
+    "content-type",
+    "max-forwards",
+    "route",
+    "record-route",
+    "user-agent",
+    "expires",
+    "server",
+    "allow",
+    "supported",
+    "require",
+    "proxy-require",
+    "authorization",
+    "proxy-authorization",
+    "www-authenticate",
+    "proxy-authenticate",
+    "event",
+    "subject",
+    "content-encoding",
+    "refer-to",
+    "referred-by",
+    "allow-events",
+    "accept-contact",
+    "reject-contact",
+    "request-disposition",
+    "session-expires",
+    "identity",
+    "identity-info",
+    "p-asserted-identity",
+    "content-disposition",
+];
+const OTHER: u8 = u8::MAX;
+
+/// The [`KNOWN`] index of `canon` when it is one of them exactly (a
+/// lower-case long name), else [`OTHER`].
+#[inline(always)]
+fn canon_kind(canon: &str) -> u8 {
+    canon_kind_bytes(canon.as_bytes())
+}
+
+#[inline(always)]
+fn canon_kind_bytes(b: &[u8]) -> u8 {
+    for &k in candidates(b.len(), b.first().copied().unwrap_or(0)) {
+        if eq_short(KNOWN[k as usize].as_bytes(), b) {
+            return k;
+        }
+    }
+    OTHER
+}
+
+/// The [`KNOWN`] names of this length and first byte: a cheap filter
+/// before the one compare.
+#[inline(always)]
+fn candidates(len: usize, first: u8) -> &'static [u8] {
+    match (len, first) {
+        (3, b'v') => &[0],
+        (4, b'f') => &[1],
+        (2, b't') => &[2],
+        (7, b'c') => &[3, 5],
+        (4, b'c') => &[4],
+        (14, b'c') => &[6],
+        (12, b'c') => &[7],
+        (12, b'm') => &[8],
+        (5, b'r') => &[9],
+        (12, b'r') => &[10],
+        (10, b'u') => &[11],
+        (7, b'e') => &[12],
+        (6, b's') => &[13],
+        (5, b'a') => &[14],
+        (9, b's') => &[15],
+        (7, b'r') => &[16],
+        (13, b'p') => &[17],
+        (13, b'a') => &[18],
+        (19, b'p') => &[19, 34],
+        (16, b'w') => &[20],
+        (18, b'p') => &[21],
+        (5, b'e') => &[22],
+        (7, b's') => &[23],
+        (16, b'c') => &[24],
+        (8, b'r') => &[25],
+        (11, b'r') => &[26],
+        (12, b'a') => &[27],
+        (14, b'a') => &[28],
+        (14, b'r') => &[29],
+        (19, b'r') => &[30],
+        (15, b's') => &[31],
+        (8, b'i') => &[32],
+        (13, b'i') => &[33],
+        (19, b'c') => &[35],
+        _ => &[],
+    }
+}
+
+/// [`kind_of`] for a token of two bytes or more. In a token only ASCII
+/// letters change under `| 0x20` into a letter, and `-` is the only other
+/// byte of the known names: `x | 0x20 == '-'` is `-` or CR, not a token byte.
+/// So `name | 0x20 == known` (bytewise) is `eq_ignore_ascii_case` here.
+fn kind_of_token(b: &[u8]) -> u8 {
+    let n = b.len();
+    for &k in candidates(n, b[0].to_ascii_lowercase()) {
+        let c = KNOWN[k as usize].as_bytes();
+        let same = if n < 8 {
+            b.iter().zip(c).all(|(x, y)| x | 0x20 == *y)
+        } else {
+            let word =
+                |s: &[u8], i: usize| u64::from_le_bytes(s[i..i + 8].try_into().unwrap_or([0; 8]));
+            const FOLD: u64 = 0x2020_2020_2020_2020;
+            let mut i = 0;
+            let mut eq = true;
+            while i + 8 < n {
+                if word(b, i) | FOLD != word(c, i) {
+                    eq = false;
+                    break;
+                }
+                i += 8;
+            }
+            eq && word(b, n - 8) | FOLD == word(c, n - 8)
+        };
+        if same {
+            return k;
+        }
+    }
+    OTHER
+}
+
+/// `a == b` for two texts of the same length (a name of at most 19 bytes)
+/// in word compares, without a call to `memcmp`.
+#[inline(always)]
+fn eq_short(a: &[u8], b: &[u8]) -> bool {
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    if n < 8 {
+        return a.iter().zip(b).all(|(x, y)| x == y);
+    }
+    let word = |s: &[u8], i: usize| u64::from_le_bytes(s[i..i + 8].try_into().unwrap_or([0; 8]));
+    let mut i = 0;
+    while i + 8 < n {
+        if word(a, i) != word(b, i) {
+            return false;
+        }
+        i += 8;
+    }
+    word(a, n - 8) == word(b, n - 8)
+}
+
+/// The [`KNOWN`] index of `name`'s canonical name: the one `is_name` accepts.
+fn kind_of(name: &str) -> u8 {
+    let b = name.as_bytes();
+    let solid = |b: u8| b.is_ascii() && !b.is_ascii_whitespace();
+    if b.len() > 1 && solid(b[0]) && solid(b[b.len() - 1]) {
+        // a long name as written (nearly always): its lower-case form
+        if b.len() > 20 {
+            return OTHER;
+        }
+        let mut low = [0u8; 20];
+        for (d, s) in low.iter_mut().zip(b) {
+            *d = s.to_ascii_lowercase();
+        }
+        return canon_kind_bytes(&low[..b.len()]);
+    }
+    KNOWN
+        .iter()
+        .position(|c| is_name(name, c))
+        .map_or(OTHER, |i| i as u8)
 }
 
 impl Header {
-    pub fn new(name: impl Into<String>, value: impl Into<String>) -> Header {
+    pub fn new(name: impl Into<SmolStr>, value: impl Into<SmolStr>) -> Header {
+        let name = name.into();
+        let kind = kind_of(&name);
+        Header {
+            name,
+            value: value.into(),
+            kind,
+        }
+    }
+    /// [`Header::new`] for a name the parser checked is a token (letters,
+    /// digits and `-.!%*_+`'~`): its kind is found with word compares.
+    fn with_token_name(name: &str, value: &str) -> Header {
+        let b = name.as_bytes();
+        let kind = if b.len() > 1 {
+            kind_of_token(b)
+        } else {
+            kind_of(name)
+        };
         Header {
             name: name.into(),
             value: value.into(),
+            kind,
         }
     }
     /// The canonical lower-case long name (`v` → `via`).
@@ -34,36 +245,59 @@ impl Header {
     }
     /// Is this header `canon` (a lower-case long name)? No allocation:
     /// it is asked for every header of every lookup.
+    #[inline]
     pub fn is(&self, canon: &str) -> bool {
-        let raw = self.name.as_bytes();
-        // the common case: a long name as written, compared in place
-        if raw.len() == canon.len() && canon.len() > 1 {
-            if raw.eq_ignore_ascii_case(canon.as_bytes()) {
-                return true;
-            }
-            // nothing to trim (no ASCII or other whitespace at either end)
-            let solid = |b: u8| b.is_ascii() && !b.is_ascii_whitespace();
-            if solid(raw[0]) && solid(raw[raw.len() - 1]) {
-                return false;
-            }
+        self.is_kind(canon, canon_kind(canon))
+    }
+    /// The canonical name when it is one of the well-known ones
+    /// (`Some(c)` exactly when `self.is(c)`, for those).
+    pub(crate) fn known_canon(&self) -> Option<&'static str> {
+        KNOWN.get(self.kind as usize).copied()
+    }
+    /// [`Header::is`] with `canon_kind(canon)` already known (a lookup
+    /// over all headers finds it once).
+    #[inline]
+    fn is_kind(&self, canon: &str, kind: u8) -> bool {
+        if kind != OTHER {
+            // `canon` is a known name as is: the header is it exactly when
+            // its name's canonical form is (`is_name` is that test)
+            return self.kind == kind;
         }
-        // names are stored trimmed (by the parser): a name of another length
-        // that is neither compact nor padded cannot match
-        if raw.len() != canon.len()
-            && raw.len() != 1
-            && !raw.first().is_some_and(u8::is_ascii_whitespace)
-            && !raw.last().is_some_and(u8::is_ascii_whitespace)
-        {
+        is_name(&self.name, canon)
+    }
+}
+
+/// Is a header named `name` the header `canon`: `canon` equal (ASCII case
+/// ignored) to the trimmed name, or to the long form of a compact name.
+fn is_name(name: &str, canon: &str) -> bool {
+    let raw = name.as_bytes();
+    // the common case: a long name as written, compared in place
+    if raw.len() == canon.len() && canon.len() > 1 {
+        if raw.eq_ignore_ascii_case(canon.as_bytes()) {
+            return true;
+        }
+        // nothing to trim (no ASCII or other whitespace at either end)
+        let solid = |b: u8| b.is_ascii() && !b.is_ascii_whitespace();
+        if solid(raw[0]) && solid(raw[raw.len() - 1]) {
             return false;
         }
-        let n = self.name.trim();
-        if n.len() == 1 {
-            let mut b = [0u8; 1];
-            let l = n.as_bytes()[0].to_ascii_lowercase() as char;
-            return compact_long(l.encode_utf8(&mut b)) == Some(canon);
-        }
-        n.eq_ignore_ascii_case(canon)
     }
+    // names are stored trimmed (by the parser): a name of another length
+    // that is neither compact nor padded cannot match
+    if raw.len() != canon.len()
+        && raw.len() != 1
+        && !raw.first().is_some_and(u8::is_ascii_whitespace)
+        && !raw.last().is_some_and(u8::is_ascii_whitespace)
+    {
+        return false;
+    }
+    let n = name.trim();
+    if n.len() == 1 {
+        let mut b = [0u8; 1];
+        let l = n.as_bytes()[0].to_ascii_lowercase() as char;
+        return compact_long(l.encode_utf8(&mut b)) == Some(canon);
+    }
+    n.eq_ignore_ascii_case(canon)
 }
 
 /// `str::trim`, without the Unicode scan when neither end is whitespace or
@@ -75,6 +309,27 @@ pub fn trim(s: &str) -> &str {
         [] => s,
         [f, .., l] if solid(*f) && solid(*l) => s,
         [f] if solid(*f) => s,
+        _ => trim_slow(s),
+    }
+}
+
+/// The rest of [`trim`]: `str::trim`, with the common case (spaces around
+/// a header value) done on bytes.
+#[inline(never)]
+fn trim_slow(s: &str) -> &str {
+    let b = s.as_bytes();
+    // spaces around a header value: strip ASCII whitespace; when what is
+    // left starts and ends with ASCII that `str::trim` keeps (not
+    // whitespace, not the vertical tab), that is its result
+    let keep = |b: u8| b.is_ascii() && !b.is_ascii_whitespace() && b != 0x0b;
+    // most often: the one space after a header's colon
+    if b.len() >= 2 && b[0] == b' ' && keep(b[1]) && keep(b[b.len() - 1]) {
+        return &s[1..];
+    }
+    let st = b.iter().position(|c| !c.is_ascii_whitespace());
+    let en = b.iter().rposition(|c| !c.is_ascii_whitespace());
+    match (st, en) {
+        (Some(i), Some(j)) if keep(b[i]) && keep(b[j]) => &s[i..=j],
         _ => s.trim(),
     }
 }
@@ -207,13 +462,14 @@ impl SipMsg {
         for line in lines {
             if line.starts_with([' ', '\t']) {
                 if let Some(h) = headers.last_mut() {
-                    h.value.push(' ');
-                    h.value.push_str(line.trim());
+                    h.value = smol_str::format_smolstr!("{} {}", h.value, line.trim());
                     continue;
                 }
                 return Err(ParseError("continuation line before any header".into()));
             }
-            let Some(colon) = memchr::memchr(b':', line.as_bytes()) else {
+            // header names are short: a byte scan finds the colon sooner
+            // than a vectorised search sets itself up
+            let Some(colon) = line.bytes().position(|b| b == b':') else {
                 if line.trim().is_empty() {
                     continue;
                 }
@@ -223,7 +479,7 @@ impl SipMsg {
             if !is_token(name) {
                 return Err(ParseError(format!("bad header name `{}`", clip(name))));
             }
-            headers.push(Header::new(name, trim(&line[colon + 1..])));
+            headers.push(Header::with_token_name(name, trim(&line[colon + 1..])));
         }
         let msg = SipMsg {
             start,
@@ -286,17 +542,20 @@ impl SipMsg {
         }
     }
     /// The first header with this canonical name.
+    #[inline]
     pub fn header(&self, canon: &str) -> Option<&str> {
+        let k = canon_kind(canon);
         self.headers
             .iter()
-            .find(|h| h.is(canon))
+            .find(|h| h.is_kind(canon, k))
             .map(|h| h.value.as_str())
     }
     /// All header values with this canonical name.
     pub fn headers_named<'a>(&'a self, canon: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        let k = canon_kind(canon);
         self.headers
             .iter()
-            .filter(move |h| h.is(canon))
+            .filter(move |h| h.is_kind(canon, k))
             .map(|h| h.value.as_str())
     }
     /// Every comma-separated element of the headers with this name (Via,
@@ -361,18 +620,45 @@ impl SipMsg {
             .map(Via::parse)
     }
     pub fn start_line_text(&self) -> String {
-        match &self.start {
+        // built in one allocation of the right size (`format!` grew it
+        // piece by piece: this is asked for every message in and out)
+        let (a, mid, c) = match &self.start {
             StartLine::Request {
                 method,
                 uri,
                 version,
-            } => format!("{method} {uri} {version}"),
+            } => (method.as_str(), Mid::Text(uri), version.as_str()),
             StartLine::Reply {
                 version,
                 code,
                 reason,
-            } => format!("{version} {code} {reason}"),
-        }
+            } => (version.as_str(), Mid::Code(*code), reason.as_str()),
+        };
+        let mut digits = [0u8; 5];
+        let mid = match mid {
+            Mid::Text(t) => t,
+            Mid::Code(n) => {
+                let mut i = digits.len();
+                let mut n = n;
+                loop {
+                    i -= 1;
+                    digits[i] = b'0' + (n % 10) as u8;
+                    n /= 10;
+                    if n == 0 {
+                        break;
+                    }
+                }
+                // ASCII digits
+                std::str::from_utf8(&digits[i..]).unwrap_or("")
+            }
+        };
+        let mut s = String::with_capacity(a.len() + mid.len() + c.len() + 2);
+        s.push_str(a);
+        s.push(' ');
+        s.push_str(mid);
+        s.push(' ');
+        s.push_str(c);
+        s
     }
     /// Serialise: start line, headers as they are, blank line, body.
     pub fn to_wire(&self) -> String {
@@ -387,18 +673,25 @@ impl SipMsg {
     }
     pub fn remove_headers(&mut self, canon: &str) -> usize {
         let before = self.headers.len();
-        self.headers.retain(|h| !h.is(canon));
+        let k = canon_kind(canon);
+        self.headers.retain(|h| !h.is_kind(canon, k));
         before - self.headers.len()
     }
     /// Set Content-Length to the body's length (appended if missing).
     pub fn fix_content_length(&mut self) {
         let len = self.body.len().to_string();
         if let Some(h) = self.headers.iter_mut().find(|h| h.is("content-length")) {
-            h.value = len;
+            h.value = len.into();
         } else {
             self.headers.push(Header::new("Content-Length", len));
         }
     }
+}
+
+/// The middle part of a start line.
+enum Mid<'a> {
+    Text(&'a str),
+    Code(u16),
 }
 
 fn clip(s: &str) -> String {
@@ -506,30 +799,35 @@ pub struct Uri {
 
 impl Uri {
     pub fn parse(s: &str) -> Option<Uri> {
-        let s = s.trim();
-        let colon = s.find(':')?;
-        let scheme = s[..colon].to_ascii_lowercase();
-        if !matches!(scheme.as_str(), "sip" | "sips" | "tel" | "urn") {
+        // URIs are short: the separators (all ASCII, so byte offsets are
+        // char boundaries) are found by plain byte scans
+        let s = trim_exact(s);
+        let colon = find_byte(s, b':')?;
+        let scheme = &s[..colon];
+        if !["sip", "sips", "tel", "urn"]
+            .iter()
+            .any(|k| scheme.eq_ignore_ascii_case(k))
+        {
             return None;
         }
         let mut rest = &s[colon + 1..];
         let mut u = Uri {
-            scheme,
+            scheme: scheme.to_ascii_lowercase(),
             ..Default::default()
         };
-        if let Some(q) = rest.find('?') {
+        if let Some(q) = find_byte(rest, b'?') {
             u.headers = rest[q + 1..].to_string();
             rest = &rest[..q];
         }
         if u.scheme == "tel" || u.scheme == "urn" {
-            let (user, params) = rest.split_once(';').unwrap_or((rest, ""));
+            let (user, params) = split_byte(rest, b';').unwrap_or((rest, ""));
             u.user = user.to_string();
             u.params = params.to_string();
             return Some(u);
         }
-        if let Some(at) = rest.rfind('@') {
+        if let Some(at) = rest.bytes().rposition(|b| b == b'@') {
             let ui = &rest[..at];
-            match ui.split_once(':') {
+            match split_byte(ui, b':') {
                 Some((a, b)) => {
                     u.user = a.to_string();
                     u.password = Some(b.to_string());
@@ -538,15 +836,15 @@ impl Uri {
             }
             rest = &rest[at + 1..];
         }
-        let (hp, params) = rest.split_once(';').unwrap_or((rest, ""));
+        let (hp, params) = split_byte(rest, b';').unwrap_or((rest, ""));
         u.params = params.to_string();
         if hp.starts_with('[') {
-            let end = hp.find(']')?;
+            let end = find_byte(hp, b']')?;
             u.host = hp[..=end].to_string();
             if let Some(p) = hp[end + 1..].strip_prefix(':') {
                 u.port = p.to_string();
             }
-        } else if let Some((h, p)) = hp.split_once(':') {
+        } else if let Some((h, p)) = split_byte(hp, b':') {
             u.host = h.to_string();
             u.port = p.to_string();
         } else {
@@ -617,6 +915,29 @@ impl Uri {
     }
 }
 
+/// `s.find(c)` for an ASCII `c`, by a byte scan (short texts).
+#[inline]
+fn find_byte(s: &str, c: u8) -> Option<usize> {
+    s.bytes().position(|b| b == c)
+}
+
+/// `s.split_once(c)` for an ASCII `c`, by a byte scan (short texts).
+#[inline]
+fn split_byte(s: &str, c: u8) -> Option<(&str, &str)> {
+    find_byte(s, c).map(|i| (&s[..i], &s[i + 1..]))
+}
+
+/// `str::trim`, returning at once when both ends are ASCII that it keeps.
+#[inline]
+pub fn trim_exact(s: &str) -> &str {
+    let keep = |b: u8| b.is_ascii() && !b.is_ascii_whitespace() && b != 0x0b;
+    match s.as_bytes() {
+        [f, .., l] if keep(*f) && keep(*l) => s,
+        [f] if keep(*f) => s,
+        _ => s.trim(),
+    }
+}
+
 /// Value of `name` in a `;`-separated parameter list (`""` for a flag).
 pub fn param_of(params: &str, name: &str) -> Option<String> {
     param_str(params, name).map(str::to_string)
@@ -684,7 +1005,13 @@ impl NameAddr {
     }
     /// The header parameters of `v` (`NameAddr::parse(v).params`), borrowed.
     pub fn params_str(v: &str) -> &str {
-        let v = trim(v);
+        Self::params_after(trim(v))
+    }
+    /// `NameAddr::parse(v).params` exactly (trimmed as `str::trim` does).
+    pub fn params_exact(v: &str) -> &str {
+        Self::params_after(trim_exact(v))
+    }
+    fn params_after(v: &str) -> &str {
         if let Some(lt) = find_unquoted(v, '<') {
             let gt = v[lt..].find('>').map(|g| g + lt).unwrap_or(v.len());
             let rest = if gt < v.len() { &v[gt + 1..] } else { "" };
@@ -847,6 +1174,205 @@ mod tests {
         assert_eq!(u.user, "bob");
         assert_eq!(u.transport(), "tcp");
         assert_eq!(m.body, "abcd");
+    }
+
+    #[test]
+    fn header_kind_agrees_with_name_test() {
+        let names = [
+            "Via",
+            "v",
+            "V",
+            "VIA",
+            " via",
+            "via ",
+            "From",
+            "f",
+            "To",
+            "t",
+            "Call-ID",
+            "i",
+            "CSeq",
+            "Contact",
+            "m",
+            "Content-Length",
+            "l",
+            "content-type",
+            "c",
+            "Max-Forwards",
+            "Route",
+            "Record-Route",
+            "User-Agent",
+            "Expires",
+            "Server",
+            "Supported",
+            "k",
+            "Event",
+            "o",
+            "x",
+            "z",
+            "X-Foo",
+            "Vía",
+            "P-Asserted-Identity",
+            "Proxy-Authorization",
+            "Content-Disposition",
+            "Identity-Info",
+            "n",
+            " l ",
+            "A-Very-Long-Header-Name-Indeed",
+        ];
+        let mut canons: Vec<String> = KNOWN.iter().map(|c| c.to_string()).collect();
+        canons.extend(KNOWN.iter().map(|c| c.to_ascii_uppercase()));
+        canons.extend(["Via", "x-foo", "", "v", "z", " via"].map(String::from));
+        for n in names {
+            let h = Header::new(n, "x");
+            for c in &canons {
+                assert_eq!(h.is(c), is_name(n, c), "{n:?} is {c:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn trim_is_str_trim_where_it_trims() {
+        for t in [
+            "",
+            " ",
+            "a",
+            " a",
+            "a ",
+            "  a b  ",
+            "\t\r\nx\r\n",
+            "\u{0b}x",
+            " \u{0b}x ",
+            " \u{a0}x",
+            "x\u{a0} ",
+            " é ",
+            "\u{0c}x\u{0c}",
+            "  \u{2003}",
+        ] {
+            let old = {
+                let solid = |b: u8| b.is_ascii() && !b.is_ascii_whitespace();
+                match t.as_bytes() {
+                    [] => t,
+                    [f, .., l] if solid(*f) && solid(*l) => t,
+                    [f] if solid(*f) => t,
+                    _ => t.trim(),
+                }
+            };
+            assert_eq!(trim(t), old, "{t:?}");
+        }
+    }
+
+    #[test]
+    fn writes_numbers_and_addresses_as_display() {
+        for ip in [
+            "0.0.0.0",
+            "127.0.0.1",
+            "255.255.255.255",
+            "10.20.3.4",
+            "::1",
+            "fe80::1:2",
+        ] {
+            let ip: std::net::IpAddr = ip.parse().unwrap();
+            let mut s = String::from("x");
+            crate::engine::push_ip(&mut s, ip);
+            assert_eq!(s, format!("x{ip}"));
+        }
+        for n in [0u64, 7, 10, 65535, u64::MAX] {
+            let mut s = String::new();
+            crate::engine::push_num(&mut s, n);
+            assert_eq!(s, n.to_string());
+        }
+    }
+
+    #[test]
+    fn trim_exact_is_str_trim() {
+        for t in [
+            "", " ", "a", " a ", "\u{0b}a", "a\u{0b}", "é", " é", "\u{a0}a", "ab",
+        ] {
+            assert_eq!(trim_exact(t), t.trim(), "{t:?}");
+        }
+    }
+
+    #[test]
+    fn uri_parse_cases() {
+        // fields as the earlier char-search version gave them
+        let u = Uri::parse(" SIP:alice:pw@[::1]:5070;lr;transport=TCP?subject=x ").unwrap();
+        assert_eq!(
+            (u.scheme.as_str(), u.user.as_str(), u.password.as_deref()),
+            ("sip", "alice", Some("pw"))
+        );
+        assert_eq!((u.host.as_str(), u.port.as_str()), ("[::1]", "5070"));
+        assert_eq!(
+            (u.params.as_str(), u.headers.as_str()),
+            ("lr;transport=TCP", "subject=x")
+        );
+        let u = Uri::parse("sip:a@b@host:5060").unwrap();
+        assert_eq!((u.user.as_str(), u.host.as_str()), ("a@b", "host"));
+        let u = Uri::parse("Tel:+1-555;phone-context=x").unwrap();
+        assert_eq!(
+            (u.scheme.as_str(), u.user.as_str(), u.params.as_str()),
+            ("tel", "+1-555", "phone-context=x")
+        );
+        for bad in [
+            "",
+            "sip",
+            "http://x",
+            "sip:",
+            "sip:u@",
+            "sip:h:99999",
+            "sip:[::1",
+            "sipx:h",
+        ] {
+            assert!(Uri::parse(bad).is_none(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn params_exact_is_parse_params() {
+        for v in [
+            "<sip:a@b>;tag=1",
+            " \"A;B\" <sip:a@b;lr> ; tag=2 ",
+            "sip:a@b;tag=3",
+            "\u{0b}sip:a@b;tag=4\u{0b}",
+            "<sip:a@b",
+            "",
+            "x",
+        ] {
+            assert_eq!(
+                NameAddr::params_exact(v),
+                NameAddr::parse(v).params,
+                "{v:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn token_kind_is_kind() {
+        let mut names: Vec<String> = KNOWN.iter().map(|c| c.to_string()).collect();
+        names.extend(KNOWN.iter().map(|c| c.to_ascii_uppercase()));
+        names.extend(KNOWN.iter().map(|c| c.replace('-', "_")));
+        names.extend(KNOWN.iter().map(|c| c.replace('-', ".")));
+        names.extend(KNOWN.iter().map(|c| format!("{c}x")));
+        names.extend(
+            [
+                "Call-Id",
+                "cSeQ",
+                "X-Via",
+                "Vía",
+                "a",
+                "v",
+                "7",
+                "Max-Forwards2",
+            ]
+            .map(String::from),
+        );
+        for n in names.iter().filter(|n| is_token(n)) {
+            assert_eq!(
+                Header::with_token_name(n, "x").kind,
+                Header::new(n.as_str(), "x").kind,
+                "{n:?}"
+            );
+        }
     }
 
     #[test]
