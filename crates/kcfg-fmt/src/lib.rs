@@ -213,12 +213,29 @@ fn print(
     options: &FormatOptions,
     final_newline: bool,
 ) -> String {
+    print_with(
+        parse,
+        text,
+        options,
+        final_newline,
+        printer::PARALLEL_MIN_BYTES,
+    )
+}
+
+/// [`print`] with the size from which the printer splits its work.
+fn print_with(
+    parse: &kcfg_syntax::Parse,
+    text: &str,
+    options: &FormatOptions,
+    final_newline: bool,
+    min_bytes: usize,
+) -> String {
     let root = parse.syntax_node();
     let nodes: Vec<SyntaxNode> = kept_items(&root, parse, text)
         .into_iter()
         .map(|(n, _)| n)
         .collect();
-    printer::print(&root, text, options, &nodes, final_newline)
+    printer::print_split_from(&root, text, options, &nodes, final_newline, min_bytes)
 }
 
 /// Format a parsed config without checking the result: the printer alone (for
@@ -259,12 +276,7 @@ pub fn print_split_from(
     options: &FormatOptions,
     min_bytes: usize,
 ) -> String {
-    let root = parse.syntax_node();
-    let nodes: Vec<SyntaxNode> = kept_items(&root, parse, text)
-        .into_iter()
-        .map(|(n, _)| n)
-        .collect();
-    printer::print_split_from(&root, text, options, &nodes, true, min_bytes)
+    print_with(parse, text, options, true, min_bytes)
 }
 
 /// Check that `after` says what `before` says: the same non-whitespace tokens

@@ -189,7 +189,7 @@ impl Kept {
 
 /// From this size on the text is printed in two halves at once (see
 /// [`print_split`]), as the parser parses it (`kcfg_syntax`).
-const PARALLEL_MIN_BYTES: usize = 1 << 20;
+pub(crate) const PARALLEL_MIN_BYTES: usize = 1 << 20;
 
 pub(crate) fn print(
     root: &SyntaxNode,
