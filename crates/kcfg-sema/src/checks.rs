@@ -20,6 +20,7 @@ pub(crate) fn run(w: &mut Walker<'_>) {
     load_order(w);
     let slots = route_slots(w);
     calls(w, &slots);
+    flags(w);
     crate::exprs::run(w);
 }
 
@@ -1116,6 +1117,151 @@ fn core_action_args(w: &mut Walker<'_>, c: &CallSite, action: &kcfg_modules::Cor
         shapes.join(" or ")
     ));
     w.report(c.seq, d);
+}
+
+// ------------------------------------------------------------ flags
+
+/// Kamailio's message flags are 0..=31 (`MAX_FLAG`).
+const MAX_FLAG: i64 = 31;
+/// `avpflags` names Kamailio 5.6 can hold: 32 bits of `avp_flags_t` minus
+/// one, minus the 13 it keeps for itself (`MAX_AVPFLAG`).
+const MAX_AVPFLAG: usize = 32 - 1 - 13;
+
+/// `flags`/`avpflags` declarations and the flags of the core actions that
+/// take one (`setflag`, `resetflag`, `isflagset`, `setavpflag`, ...; the
+/// knowledge base's forms with a `flag_name`), as `cfg.y` handles them while
+/// it reads the config: `register_flag` (a name twice, a position above 31,
+/// no free flag left: "register flag failed"), `get_flag_no` ("flag not
+/// declared": a name must be declared above its use), `check_flag` ("bad
+/// flag value" above 31) and `get_avpflag_no` ("avpflag not declared";
+/// avpflag names compare without case, and a name beyond the 18 Kamailio
+/// holds is not refused where it is declared, only where it is used).
+fn flags(w: &mut Walker<'_>) {
+    // (seq, name) of the names Kamailio registered
+    let mut flags: Vec<(u32, String)> = Vec::new();
+    let mut avpflags: Vec<(u32, String)> = Vec::new();
+    let mut used = [false; MAX_FLAG as usize + 1];
+    let mut next_free = 0usize;
+    for d in w.flag_decls.clone() {
+        if d.avp {
+            let known = avpflags
+                .iter()
+                .any(|(_, n)| n.eq_ignore_ascii_case(&d.name));
+            if !known && avpflags.len() < MAX_AVPFLAG {
+                avpflags.push((d.seq, d.name));
+            }
+            continue;
+        }
+        let problem = if flags.iter().any(|(_, n)| *n == d.name) {
+            Some(format!("flag `{}` is declared twice", d.name))
+        } else if let Some(pos) = d.pos {
+            if (0..=MAX_FLAG).contains(&pos) {
+                used[pos as usize] = true;
+                None
+            } else {
+                Some(format!(
+                    "flag `{}` at position {pos}: message flags are 0 to {MAX_FLAG}",
+                    d.name
+                ))
+            }
+        } else {
+            let n = used.len();
+            match (0..n).map(|i| (next_free + i) % n).find(|&i| !used[i]) {
+                Some(free) => {
+                    used[free] = true;
+                    next_free = free;
+                    None
+                }
+                None => Some(format!(
+                    "flag `{}` gets no number: all {n} message flags are taken",
+                    d.name
+                )),
+            }
+        };
+        match problem {
+            None => flags.push((d.seq, d.name)),
+            Some(message) => {
+                let diag = SemaDiagnostic::new(codes::BAD_FLAG, d.file, d.range, message)
+                    .with_help("`kamailio -c` stops here: register flag failed".to_string());
+                w.report(d.seq, diag);
+            }
+        }
+    }
+    for c in w.calls.clone() {
+        if c.is_route_kw || c.route.is_none() || c.nargs != Some(c.args.len()) {
+            continue;
+        }
+        let Some(action) = w.db.core_action(&c.name) else {
+            continue;
+        };
+        let avp = action.action_types.contains(&"AVPFLAG_OPER_T");
+        // the argument that is a flag in every form of this arity
+        let Some(i) = flag_argument(action, c.args.len()) else {
+            continue;
+        };
+        let (arg, range) = &c.args[i];
+        let message = match arg {
+            Some(Const::Int(n)) if !avp && *n > MAX_FLAG => {
+                format!("flag {n} is out of range: message flags are 0 to {MAX_FLAG}")
+            }
+            Some(Const::Str(name) | Const::Ident(name)) => {
+                let declared = if avp {
+                    avpflags
+                        .iter()
+                        .any(|(seq, n)| *seq < c.seq && n.eq_ignore_ascii_case(name))
+                } else {
+                    flags.iter().any(|(seq, n)| *seq < c.seq && n == name)
+                };
+                if declared {
+                    continue;
+                }
+                let (what, line) = if avp {
+                    ("avpflag", "avpflags")
+                } else {
+                    ("flag", "flags")
+                };
+                let d = SemaDiagnostic::new(
+                    codes::BAD_FLAG,
+                    c.file,
+                    *range,
+                    format!("{what} `{name}` is not declared"),
+                )
+                .with_help(format!(
+                    "declare it above its first use (`{line} {name};`){}; `kamailio -c` stops here: {what} not declared",
+                    if avp { "" } else { ", or `#!define` it as a number" }
+                ));
+                w.report(c.seq, d);
+                continue;
+            }
+            _ => continue,
+        };
+        let d = SemaDiagnostic::new(codes::BAD_FLAG, c.file, *range, message)
+            .with_help("`kamailio -c` stops here: bad flag value".to_string());
+        w.report(c.seq, d);
+    }
+}
+
+/// The index of the argument that is a `flag_name` in the forms of `action`
+/// with `n` arguments (none when the forms disagree or have none).
+fn flag_argument(action: &kcfg_modules::CoreAction, n: usize) -> Option<usize> {
+    let mut found = None;
+    for form in action.forms {
+        let args: Vec<&str> = form
+            .split_whitespace()
+            .filter(|t| !matches!(*t, "LPAREN" | "RPAREN" | "COMMA"))
+            .collect();
+        if args.len() != n {
+            continue;
+        }
+        let i = args.iter().position(|a| *a == "flag_name");
+        if i.is_some() {
+            if found.is_some_and(|f| Some(f) != i) {
+                return None;
+            }
+            found = i;
+        }
+    }
+    found
 }
 
 fn unknown_function(w: &mut Walker<'_>, c: &CallSite, loaded: &[&'static str]) {

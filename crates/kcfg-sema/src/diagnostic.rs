@@ -156,6 +156,8 @@ pub mod codes {
     pub const MODULE_LOADED_TOO_EARLY: &str = "KC136";
     /// A core action whose grammar takes literals only, given something else (`log(1, $rm)`, `log(-1, "x")`).
     pub const CORE_ACTION_ARGUMENT: &str = "KC137";
+    /// A flag name no `flags`/`avpflags` line declared before its use, a message flag above 31, or a `flags` declaration Kamailio rejects.
+    pub const BAD_FLAG: &str = "KC138";
 
     /// Registry: `(code, name, severity, what it reports)`.
     pub const ALL: &[(&str, &str, Severity, &str)] = &[
@@ -227,6 +229,8 @@ pub mod codes {
             "a module loaded before (or without) a module it binds when Kamailio starts, such as registrar before usrloc"),
         (CORE_ACTION_ARGUMENT, "core-action-argument", Severity::Error,
             "a core action whose grammar takes literal values only (log, strip, prefix, rewritehost, setflag...) given a pseudo-variable, an expression or a negative number"),
+        (BAD_FLAG, "bad-flag", Severity::Error,
+            "a flag name that no flags/avpflags line declares before its use, a message flag above 31, or a flags line Kamailio rejects (a name twice, a position above 31, more than 32 flags)"),
     ];
 
     /// The severity of a code (error for an unknown code).

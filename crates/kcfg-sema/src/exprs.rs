@@ -1338,7 +1338,7 @@ impl PvCx<'_> {
         let params = split_top(rest);
         let sub = params[0].trim();
         let sub_lc = sub.to_ascii_lowercase();
-        let params = &params[1..];
+        let params = &kamailio_params(class, &sub_lc, rest, &params[1..]);
         let subs = self.db.transformation_class(class);
         if subs.is_empty() {
             let others: Vec<&str> = KamailioVersion::ALL
@@ -1482,6 +1482,35 @@ fn did_you_mean(s: Option<&str>) -> Option<String> {
 }
 
 use kcfg_syntax::pvar::{matching, split_params as split_top};
+
+/// The parameters of a transformation as Kamailio 5.6's `pv_trans.c` reads
+/// them, from the comma-split ones (`split`, slices of `rest`): the
+/// separator of `{s.select,N,C}` is one raw character (`,` too, or an
+/// escape `\\`, `\n`, `\r`, `\t`), and the one string parameter of
+/// `{s.count,C}`, `{s.before,C}`, `{s.after,C}`, `{s.rbefore,C}`,
+/// `{s.rafter,C}` and `{param.count,C}` (`_tr_parse_sparamx` with its comma
+/// flag) keeps the `,` that ends it, so `{s.count,,}` counts commas.
+fn kamailio_params<'a>(class: &str, sub: &str, rest: &'a str, split: &[&'a str]) -> Vec<&'a str> {
+    let from = |p: &str| &rest[p.as_ptr() as usize - rest.as_ptr() as usize..];
+    match (class, sub, split) {
+        ("s", "select", [index, sep, more @ ..]) if !more.is_empty() => {
+            let raw = from(sep);
+            let c = raw.trim_end_matches([' ', '\t', '\n']);
+            if c.len() == 1 || matches!(c, "\\\\" | "\\n" | "\\r" | "\\t") {
+                vec![index, raw]
+            } else {
+                split.to_vec()
+            }
+        }
+        ("s", "count" | "before" | "after" | "rbefore" | "rafter", [p, ""])
+        | ("param", "count", [p, ""])
+            if !p.trim_start().starts_with('$') =>
+        {
+            vec![from(p)]
+        }
+        _ => split.to_vec(),
+    }
+}
 
 /// The first problem of a format string (`pv_parse_format`: Kamailio
 /// stops at the first one), with byte offsets into `value`.

@@ -96,6 +96,7 @@
 //! | KC135 | error | a module that binds its database when Kamailio starts (verified table: acc, auth_db, dispatcher, presence_xml, ...), whose URL modparam (or, when unset, its default `mysql://...`) names `db_<scheme>` that is not loaded; modes that turn the database off are respected | start-up: db_bind_mod(): Module db_mysql not found. Missing loadmodule? |
 //! | KC136 | error | a module loaded before (or without) a module it binds in its `mod_init` whose API refuses to bind before its own init: registrar and pua_usrloc before usrloc (Kamailio initialises modules in load order) | start-up: bind_usrloc(): trying to bind to usrloc module before being initialized |
 //! | KC137 | error | a core action whose forms in Kamailio's grammar are literals only (`log`, `strip`, `prefix`, `rewrite*`/`set*` of the R-URI, `setflag`, `error`, `exec`, `cfg_reset`, ...) given a pseudo-variable, an expression, a negative number where `NUMBER` is wanted, or a number where a string is wanted (after define substitution) | `-c`: syntax error |
+//! | KC138 | error | a flag name (`setflag`, `resetflag`, `isflagset`; `setavpflag`, ...) that no `flags`/`avpflags` line declares above its use, a message flag above 31, or a `flags` line Kamailio rejects (a name twice, a position above 31, no free flag left) | `-c`: flag not declared, bad flag value, register flag failed |
 //!
 //! The registry with names and summaries is [`codes::ALL`].
 //!

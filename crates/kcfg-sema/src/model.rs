@@ -360,6 +360,20 @@ pub(crate) struct CallSite {
     pub args: Vec<(Option<Const>, TextRange)>,
 }
 
+/// One name of a `flags` or `avpflags` declaration (`flags FLT_ACC: 1, FLT_NAT`).
+#[derive(Debug, Clone)]
+pub(crate) struct FlagDecl {
+    pub file: FileIdx,
+    pub seq: u32,
+    /// `avpflags` (else `flags`)
+    pub avp: bool,
+    pub name: String,
+    /// the position after `:`, when given
+    pub pos: Option<i64>,
+    /// the name (and its position)
+    pub range: TextRange,
+}
+
 #[derive(Debug, Clone)]
 pub(crate) struct ModParamSite {
     pub file: FileIdx,
@@ -442,6 +456,7 @@ pub(crate) struct Walker<'a> {
     pub calls: Vec<CallSite>,
     pub modparams: Vec<ModParamSite>,
     pub globals: Vec<GlobalSite>,
+    pub flag_decls: Vec<FlagDecl>,
     cur_route: Option<usize>,
     /// `#!subst`/`#!substdef` rules read so far, applied to later strings
     subst_rules: Vec<crate::subst::SubstRule>,
@@ -494,6 +509,7 @@ impl<'a> Walker<'a> {
             calls: Vec::new(),
             modparams: Vec::new(),
             globals: Vec::new(),
+            flag_decls: Vec::new(),
             cur_route: None,
             subst_rules: Vec::new(),
             parser: None,
@@ -595,6 +611,7 @@ impl<'a> Walker<'a> {
             LOADMODULE => self.loadmodule(file, node),
             MODPARAM => self.modparam(file, node),
             GLOBAL_PARAM => self.global_param(file, node),
+            FLAGS_DECL => self.flags_decl(file, node),
             ROUTE_BLOCK => self.route_block(file, node),
             CALL => {
                 self.call(file, node);
@@ -934,6 +951,64 @@ impl<'a> Walker<'a> {
             loaded: false,
             seq,
         });
+    }
+
+    /// `flags NAME[: N], ...` / `avpflags NAME, ...`: the names as written
+    /// (Kamailio's lexer would have replaced a define, which leaves no
+    /// name: such entries are skipped).
+    fn flags_decl(&mut self, file: FileIdx, node: &SyntaxNode) {
+        let seq = self.next_seq();
+        let mut elements = node
+            .children_with_tokens()
+            .filter(|e| !e.kind().is_trivia());
+        let avp = elements
+            .next()
+            .and_then(|e| e.into_token())
+            .is_some_and(|t| t.text() == "avpflags");
+        let mut after_colon = false;
+        for e in elements {
+            match e {
+                kcfg_syntax::SyntaxElement::Token(t) => match t.kind() {
+                    SyntaxKind::IDENT => {
+                        after_colon = false;
+                        let name = t.text().to_string();
+                        if self.defines.contains(&name) {
+                            continue;
+                        }
+                        self.flag_decls.push(FlagDecl {
+                            file,
+                            seq,
+                            avp,
+                            name,
+                            pos: None,
+                            range: t.text_range(),
+                        });
+                    }
+                    SyntaxKind::COLON => after_colon = true,
+                    SyntaxKind::NUMBER if after_colon => {
+                        if let Some(last) = self.flag_decls.last_mut().filter(|d| d.seq == seq) {
+                            last.pos = defines::parse_number(t.text());
+                            last.range = last.range.cover(t.text_range());
+                        }
+                    }
+                    _ => after_colon = false,
+                },
+                kcfg_syntax::SyntaxElement::Node(n) if n.kind() == SyntaxKind::STRING_LIT => {
+                    after_colon = false;
+                    if let Some(Const::Str(name)) = self.const_of(&n) {
+                        self.flag_decls.push(FlagDecl {
+                            file,
+                            seq,
+                            avp,
+                            name,
+                            pos: None,
+                            range: n.text_range(),
+                        });
+                    }
+                }
+                _ => after_colon = false,
+            }
+        }
     }
 
     fn modparam(&mut self, file: FileIdx, node: &SyntaxNode) {
