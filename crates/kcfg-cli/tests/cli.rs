@@ -304,3 +304,45 @@ fn run_capture_kamailio_addr() {
     );
     assert!(!r.stdout.contains("note: no message"), "{}", r.stdout);
 }
+
+/// `kcfg run` on a config Kamailio would refuse (a missing `;`): the run
+/// still shows what the rest of the config does, but lists the errors first,
+/// says the timeline is not Kamailio's behaviour and exits 1.
+#[test]
+fn run_config_with_syntax_error_is_not_kamailios_behaviour() {
+    let dir = tempfile::tempdir().expect("tmp");
+    std::fs::write(
+        dir.path().join("bad.cfg"),
+        "loadmodule \"sl.so\"\nrequest_route {\n\tsl_send_reply(\"200\", \"OK\")\n}\n",
+    )
+    .expect("write");
+    std::fs::write(
+        dir.path().join("m.sip"),
+        "OPTIONS sip:a@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.2:5060;branch=z9hG4bK1\r\nFrom: <sip:b@x>;tag=1\r\nTo: <sip:a@x>\r\nCall-ID: c1\r\nCSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n",
+    )
+    .expect("write");
+    let r = run(kcfg(dir.path()).args(["run", "bad.cfg", "--trace", "m.sip"]));
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert!(
+        r.stdout
+            .starts_with("config error (Kamailio would not start): bad.cfg:3: KC001 syntax error"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains(
+            "NOT KAMAILIO'S BEHAVIOUR: Kamailio 5.6 would not start with this config (1 error"
+        ),
+        "{}",
+        r.stdout
+    );
+    // without the error: a clean run, exit 0
+    std::fs::write(
+        dir.path().join("bad.cfg"),
+        "loadmodule \"sl.so\"\nrequest_route {\n\tsl_send_reply(\"200\", \"OK\");\n}\n",
+    )
+    .expect("write");
+    let r = run(kcfg(dir.path()).args(["run", "bad.cfg", "--trace", "m.sip"]));
+    assert_eq!(r.code, 0, "{}", r.stdout);
+    assert!(!r.stdout.contains("would not start"), "{}", r.stdout);
+}

@@ -116,3 +116,33 @@ fn unreadable_scenario_exits_2() {
     assert_eq!(out.status.code(), Some(2), "{text}");
     assert!(text.contains("bad scenario"), "{text}");
 }
+
+/// A config with a syntax error (a missing `;`) and a flag nobody declared:
+/// Kamailio 5.6 refuses to start, so no scenario on it can pass.
+#[test]
+fn config_kamailio_refuses_fails_the_scenario() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let cfg = std::fs::read_to_string(root().join("fixtures/runtime/b-relay.cfg")).expect("read");
+    let broken = cfg.replacen(
+        "request_route {",
+        "request_route {\n\tsetflag(FLT_NOPE);",
+        1,
+    );
+    assert_ne!(broken, cfg, "the relay config has a request_route");
+    std::fs::write(tmp.path().join("relay.cfg"), broken).expect("write");
+    let p = tmp.path().join("s.toml");
+    let body = format!("{RELAY_STEP}[step.expect]\nreplies = [\"100\", \"200\"]\n");
+    std::fs::write(&p, body).expect("write");
+    let out = cargo_bin_cmd!("kcfg")
+        .arg("test")
+        .arg(&p)
+        .output()
+        .expect("kcfg runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_ne!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains("Kamailio 5.6 would not start"), "{text}");
+    assert!(
+        text.contains("KC138 flag `FLT_NOPE` is not declared"),
+        "{text}"
+    );
+}

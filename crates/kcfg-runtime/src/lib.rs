@@ -64,26 +64,48 @@ use kcfg_sema::{FsLoader, KamailioVersion, MemoryLoader, Model, SemaOptions, Sev
 /// A config ready to run.
 pub struct Config {
     pub program: Program,
-    /// errors from the checker (a config Kamailio refuses still runs, but the user is told)
+    /// errors of the checker: syntax errors and semantic errors, each of which
+    /// stops Kamailio at start-up (such a config still runs here, but the
+    /// user is told, and the run does not count as complete)
     pub errors: Vec<String>,
 }
 
 impl Config {
     fn from_model(model: &Model) -> Config {
-        let errors = model
-            .diagnostics
+        // syntax errors first (Kamailio stops reading there), then what the
+        // semantic checks find; a file included inside a route block is
+        // parsed on its own, so its syntax errors mean nothing
+        let syntax = model
+            .files
             .iter()
-            .filter(|d| d.severity == Severity::Error)
-            .map(|d| {
-                let f = model.file(d.file);
-                format!(
-                    "{}:{}: {} {}",
-                    f.path.display(),
-                    f.line_of(d.range),
-                    d.code,
-                    d.message
-                )
-            })
+            .filter(|f| !f.included_in_route)
+            .flat_map(|f| {
+                f.parse.errors().iter().map(move |e| {
+                    format!(
+                        "{}:{}: KC001 syntax error: {}",
+                        f.path.display(),
+                        f.line_of(e.range),
+                        e.message
+                    )
+                })
+            });
+        let errors = syntax
+            .chain(
+                model
+                    .diagnostics
+                    .iter()
+                    .filter(|d| d.severity == Severity::Error)
+                    .map(|d| {
+                        let f = model.file(d.file);
+                        format!(
+                            "{}:{}: {} {}",
+                            f.path.display(),
+                            f.line_of(d.range),
+                            d.code,
+                            d.message
+                        )
+                    }),
+            )
             .collect();
         Config {
             program: ir::lower(model),

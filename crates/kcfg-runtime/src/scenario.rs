@@ -162,6 +162,20 @@ fn run_inner(path: &Path, res: &mut FileResult) -> Result<(), String> {
     let cfg_path = dir.join(&spec.config);
     let config = Config::load(&cfg_path, &spec.defines)
         .map_err(|e| format!("cannot read config `{}`: {e}", cfg_path.display()))?;
+    if !config.errors.is_empty() {
+        // Kamailio would not start: nothing the scenario asserts would happen
+        return Err(format!(
+            "Kamailio 5.6 would not start with config `{}` ({} {}): {}",
+            cfg_path.display(),
+            config.errors.len(),
+            if config.errors.len() == 1 {
+                "error"
+            } else {
+                "errors"
+            },
+            config.errors.join("; ")
+        ));
+    }
     let mut runner = Runner::new(&config);
     let mut opts = SipFileOptions::default();
     if let Some((_, a)) = runner.rt.listen.first() {

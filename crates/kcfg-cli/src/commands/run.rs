@@ -79,7 +79,7 @@ pub fn run(args: &RunArgs, env: &mut Env<'_>) -> io::Result<Status> {
     let mut out = String::new();
     if text {
         for e in &config.errors {
-            let _ = writeln!(out, "note: the checker reports: {e}");
+            let _ = writeln!(out, "config error (Kamailio would not start): {e}");
         }
     }
     let mut sink = Chunked {
@@ -181,6 +181,14 @@ pub fn run(args: &RunArgs, env: &mut Env<'_>) -> io::Result<Status> {
             if summary.messages == 0 && input.stats.sip_messages > 0 && !input.all_to_kamailio {
                 not_to_kamailio(&mut out, &runner, &input);
             }
+            if !config.errors.is_empty() {
+                let _ = writeln!(
+                    out,
+                    "  NOT KAMAILIO'S BEHAVIOUR: Kamailio 5.6 would not start with this config ({} {}, listed at the top)",
+                    config.errors.len(),
+                    if config.errors.len() == 1 { "error" } else { "errors" }
+                );
+            }
             if summary.unsupported.is_empty() && summary.errors == 0 {
                 let _ = writeln!(
                     out,
@@ -199,11 +207,13 @@ pub fn run(args: &RunArgs, env: &mut Env<'_>) -> io::Result<Status> {
             emit(env.stdout, &out)?;
         }
     }
-    Ok(if summary.unsupported.is_empty() && summary.errors == 0 {
-        Status::Clean
-    } else {
-        Status::Findings
-    })
+    Ok(
+        if summary.unsupported.is_empty() && summary.errors == 0 && config.errors.is_empty() {
+            Status::Clean
+        } else {
+            Status::Findings
+        },
+    )
 }
 
 /// The capture has SIP messages but none to Kamailio's addresses: say which
@@ -415,7 +425,7 @@ fn compare(
         }
         RunFormat::Text => {
             for e in &config.errors {
-                let _ = writeln!(out, "note: the checker reports: {e}");
+                let _ = writeln!(out, "config error (Kamailio would not start): {e}");
             }
             let s = &cmp.summary;
             let _ = writeln!(
