@@ -43,6 +43,18 @@ pub(crate) enum Event {
 /// Limits that keep the parser bounded on hostile input.
 pub(crate) const MAX_DEPTH: u32 = 256;
 
+/// An operand as `cfg.y`'s `exp_elem` rules see it: `myself` may only be
+/// compared (`==`, `!=`; `=~` with it on the right) with `uri`, `from_uri`,
+/// `to_uri`, `src_ip`, `dst_ip`, `snd_ip` or `to_ip`.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Operand {
+    /// the bare keyword `myself` (not a define)
+    Myself(TextRange),
+    /// `uri`, `from_uri`, `to_uri`, `src_ip`, `dst_ip`, `snd_ip`, `to_ip`
+    UriOrIp,
+    Other,
+}
+
 pub(crate) struct Parser<'t> {
     text: &'t str,
     tokens: &'t [Token],
@@ -73,6 +85,13 @@ pub(crate) struct Parser<'t> {
     pub(crate) pp_if_count: u32,
     /// inside the arguments of a core action (hosts, flag and route names are bare there)
     pub(crate) core_args: u32,
+    /// what the last operand parsed was, for the `myself` rules of
+    /// Kamailio's grammar ([`grammar`]'s `expr_bp_inner`)
+    pub(crate) operand: Operand,
+    /// set by a bare name operand only (read right after it)
+    pub(crate) bare: Operand,
+    /// the next expression is the right side of `==`, `!=`, `=~`, `eq`, ...
+    pub(crate) comparison_rhs: bool,
     /// the file includes others: defines may come from them
     pub(crate) has_includes: bool,
     /// names defined by `#!define` & co. anywhere in the file, and the parse's
@@ -322,6 +341,9 @@ impl<'t> Parser<'t> {
             depth_error_reported: false,
             pp_if_count: 0,
             core_args: 0,
+            operand: Operand::Other,
+            bare: Operand::Other,
+            comparison_rhs: false,
             has_includes: pp
                 .lines
                 .iter()
@@ -394,6 +416,9 @@ impl<'t> Parser<'t> {
             depth_error_reported: false,
             pp_if_count: 0,
             core_args: 0,
+            operand: Operand::Other,
+            bare: Operand::Other,
+            comparison_rhs: false,
             has_includes: self.has_includes,
             defined: self.defined.clone(),
             define_values: self.define_values.clone(),

@@ -4,7 +4,7 @@
 //! route blocks, preprocessor lines. Inside routes: Kamailio's `actions`.
 //! Expressions follow the precedence table of cfg.y (`%left`/`%right`).
 
-use super::{CompletedMarker, Parser};
+use super::{CompletedMarker, Operand, Parser};
 use crate::pp::Directive;
 use crate::SyntaxKind::{self, *};
 use crate::TextRange;
@@ -1091,7 +1091,10 @@ fn assign_or_expr_stmt(p: &mut Parser) {
             e.unexpected = Some(r);
             e.hint = Some("a pseudo-variable alone is not a statement: assign it (`$x = ...;`) or use it in a condition".into());
             // skip to the end of the statement
-            while !p.at_eof() && !p.at(SEMICOLON) && !p.at(R_BRACE) && !p.newline_before_current() {
+            while !p.at_eof()
+                && !matches!(p.current(), SEMICOLON | L_BRACE | R_BRACE)
+                && !p.newline_before_current()
+            {
                 p.bump_any();
             }
             p.eat(SEMICOLON);
@@ -1107,9 +1110,10 @@ fn call_stmt(p: &mut Parser) {
     let name = p.nth_text(0);
     let name_range = p.nth_range(0);
     let core = p.at(ROUTE_KW) || CORE_ACTIONS.contains(&name);
-    p.bump_remap(if p.at(ROUTE_KW) { ROUTE_KW } else { IDENT });
+    let route = p.at(ROUTE_KW);
+    p.bump_remap(if route { ROUTE_KW } else { IDENT });
     if p.at(L_PAREN) {
-        call_args(p, core);
+        call_args(p, core, route);
     } else if p.is_defined(name) {
         // a define used as a whole statement: its value is the code
     } else if !BARE_CORE_ACTIONS.contains(&name) {
@@ -1138,7 +1142,17 @@ fn call_stmt(p: &mut Parser) {
     m.complete(p, EXPR_STMT);
 }
 
-fn call_args(p: &mut Parser, core: bool) {
+fn call_args(p: &mut Parser, core: bool, route: bool) {
+    if route && p.nth(1) == R_PAREN {
+        // cfg.y: `ROUTE LPAREN error RPAREN` ("bad route argument")
+        let close = p.nth_range(1);
+        let r = TextRange::new(p.nth_range(0).start(), close.end());
+        let e = p.error_at(
+            r,
+            "`route()` needs the name of a route block: `route(NAME)`",
+        );
+        e.unexpected = Some(close);
+    }
     if core {
         p.core_args += 1;
     }
@@ -1293,7 +1307,11 @@ fn expr_bp(p: &mut Parser, min_bp: u8, allow_assign_like: bool) -> Option<Comple
 const MAX_CHAIN: u32 = 1000;
 
 fn expr_bp_inner(p: &mut Parser, min_bp: u8, allow_assign_like: bool) -> Option<CompletedMarker> {
+    let comparison_rhs = std::mem::take(&mut p.comparison_rhs);
+    p.operand = Operand::Other;
+    p.bare = Operand::Other;
     let mut lhs = prefix_expr(p)?;
+    let mut lhs_operand = std::mem::replace(&mut p.bare, Operand::Other);
     let mut chain = 0u32;
     // each operator nests the tree one level deeper; chains nested in
     // parentheses add up, so deeper chains get a smaller share (the sum over
@@ -1359,25 +1377,96 @@ fn expr_bp_inner(p: &mut Parser, min_bp: u8, allow_assign_like: bool) -> Option<
         }
         let m = lhs.precede(p);
         p.bump_any();
+        let comparison = bp == 9;
+        let mut rhs_operand = Operand::Other;
         if p.at_eof() || matches!(p.current(), R_PAREN | SEMICOLON | L_BRACE | R_BRACE | COMMA) {
             p.error(format!(
                 "expected an operand after the operator, found {}",
                 p.found_desc()
             ));
         } else {
+            p.comparison_rhs = comparison;
+            p.operand = Operand::Other;
             expr_bp(p, bp, allow_assign_like);
+            p.comparison_rhs = false;
+            rhs_operand = std::mem::replace(&mut p.operand, Operand::Other);
+        }
+        if comparison {
+            myself_comparison(p, lhs_operand, op, rhs_operand, r);
         }
         lhs = m.complete(p, BIN_EXPR);
+        lhs_operand = Operand::Other;
     }
+    if let Operand::Myself(at) = lhs_operand {
+        if !comparison_rhs {
+            myself_alone(p, at);
+        }
+    }
+    p.operand = lhs_operand;
     Some(lhs)
+}
+
+/// `cfg.y` takes `myself` only in `exp_elem`: `uri_type strop MYSELF`,
+/// `eip_op strop MYSELF` and `MYSELF equalop (uri_type | eip_op)` (no `=~`
+/// with `myself` on the left). Anything else with it is a syntax error.
+fn myself_comparison(
+    p: &mut Parser,
+    lhs: Operand,
+    op: SyntaxKind,
+    rhs: Operand,
+    op_range: TextRange,
+) {
+    let equality = matches!(op, EQ2 | NEQ | EQ_KW | NE_KW);
+    let (at, ok) = match (lhs, rhs) {
+        (Operand::UriOrIp, Operand::Myself(at)) => (at, equality || op == MATCH),
+        (Operand::Myself(at), Operand::UriOrIp) => (at, equality),
+        (Operand::Myself(at), _) | (_, Operand::Myself(at)) => (at, false),
+        _ => return,
+    };
+    if ok {
+        return;
+    }
+    let e = p.error_at(
+        at,
+        if matches!(lhs, Operand::Myself(_)) && matches!(rhs, Operand::UriOrIp) {
+            "`myself` on the left may only be compared with `==` or `!=`".to_string()
+        } else {
+            "`myself` may only be compared with `uri`, `from_uri`, `to_uri`, `src_ip`, `dst_ip`, `snd_ip` or `to_ip`".to_string()
+        },
+    );
+    e.unexpected = Some(if matches!(lhs, Operand::Myself(_)) {
+        op_range
+    } else {
+        at
+    });
+    e.hint = Some("to test a pseudo-variable, use `is_myself(\"$var\")` (module corex)".into());
+}
+
+/// `myself` as a value of its own (assigned, an argument, negated).
+fn myself_alone(p: &mut Parser, at: TextRange) {
+    let e = p.error_at(
+        at,
+        "`myself` is not a value: it may only be compared with `uri`, `from_uri`, `to_uri`, `src_ip`, `dst_ip`, `snd_ip` or `to_ip`",
+    );
+    e.unexpected = Some(at);
+    e.hint = Some("to test a pseudo-variable, use `is_myself(\"$var\")` (module corex)".into());
 }
 
 fn prefix_expr(p: &mut Parser) -> Option<CompletedMarker> {
     match p.current() {
         BANG | NOT_KW | TILDE | MINUS => {
             let m = p.start();
+            let not = matches!(p.current(), BANG | NOT_KW);
             p.bump_any();
+            // cfg.y reads `!uri == myself` as `!(uri == myself)`: a negated
+            // `uri`/`myself` stays an operand of the comparison after it
+            p.comparison_rhs = not;
+            p.operand = Operand::Other;
             expr_bp(p, 13, true);
+            p.comparison_rhs = false;
+            if not {
+                p.bare = std::mem::replace(&mut p.operand, Operand::Other);
+            }
             Some(m.complete(p, PREFIX_EXPR))
         }
         DEFINED_KW => {
@@ -1436,8 +1525,9 @@ fn primary(p: &mut Parser) -> Option<CompletedMarker> {
         IDENT | ROUTE_KW => {
             if p.nth(1) == L_PAREN {
                 let core = p.at(ROUTE_KW) || CORE_ACTIONS.contains(&p.nth_text(0));
-                p.bump_remap(if p.at(ROUTE_KW) { ROUTE_KW } else { IDENT });
-                call_args(p, core);
+                let route = p.at(ROUTE_KW);
+                p.bump_remap(if route { ROUTE_KW } else { IDENT });
+                call_args(p, core, route);
                 return Some(m.complete(p, CALL));
             }
             let name_start = p.nth_range(0).start();
@@ -1461,6 +1551,14 @@ fn primary(p: &mut Parser) -> Option<CompletedMarker> {
             let range = TextRange::new(name_start, p.prev_end());
             if !host {
                 let name = p.text_of(range).to_string();
+                if !p.is_defined(&name) {
+                    p.bare = match name.as_str() {
+                        "myself" => Operand::Myself(range),
+                        "uri" | "from_uri" | "to_uri" | "src_ip" | "dst_ip" | "snd_ip"
+                        | "to_ip" => Operand::UriOrIp,
+                        _ => Operand::Other,
+                    };
+                }
                 check_bare_name(p, &name, range);
                 // Kamailio reads a bare name as the start of a call and
                 // fails at the token after it
