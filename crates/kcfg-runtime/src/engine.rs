@@ -10,7 +10,7 @@ use kcfg_sema::RouteTable;
 use crate::capture::Proto;
 use crate::event::{Record, Sent, Step, Summary};
 use crate::ir::{AssignOp, BinOp, Expr, Fmt, FmtPart, Loc, Program, Pv, Stmt, StmtL};
-use crate::sip::{Header, NameAddr, SipMsg, StartLine, Uri, Via};
+use crate::sip::{Header, NameAddr, SipMsg, StartLine, Uri, UriRef, Via};
 use crate::value::Val;
 
 /// Kamailio 5.6.3's default `Server:` header value on Linux x86_64.
@@ -27,6 +27,8 @@ pub const MAX_ACTIONS: u64 = 1_000_000;
 /// counted in a note (a config that calls 10,000 routes per message would
 /// otherwise keep them all, for every message).
 pub const MAX_TRACE_STEPS: usize = 1000;
+/// Room for steps a message starts with (see [`Runtime::end`]).
+const STEP_ROOM: usize = 32;
 /// Log steps kept in one message's timeline (a `while` loop of `xlog`).
 pub const MAX_LOG_STEPS: usize = 10_000;
 
@@ -588,8 +590,10 @@ impl Runtime {
             });
         }
         // the steps move to the record whole (no copy of each step); the
-        // next message starts with room for as many
-        let cap = self.cur.len().max(8);
+        // next message starts with room for as many, and at least for
+        // `STEP_ROOM` (a message of the stock config takes 10-30: growing
+        // from less, step by step, cost more than the room)
+        let cap = self.cur.len().max(STEP_ROOM);
         let steps = std::mem::replace(&mut self.cur, Vec::with_capacity(cap));
         self.reset_cur();
         if let Some(r) = self.records.last_mut() {
@@ -1590,22 +1594,40 @@ impl Runtime {
             "rt" | "ruri.transport" => opt(ruri().and_then(|u| u.param("transport"))),
             "ou" => s(m.ruri().to_string()),
             "du" => opt(ctx.du.clone()),
-            "dd" => opt(ctx.du.as_deref().and_then(Uri::parse).map(|u| u.host)),
-            "dp" => opt(ctx.du.as_deref().and_then(Uri::parse).map(|u| u.port)),
-            "fu" => opt(from().map(|n| n.uri)),
-            "fU" => opt(from()
-                .and_then(|n| Uri::parse(&n.uri))
+            "dd" => opt(ctx
+                .du
+                .as_deref()
+                .and_then(UriRef::parse)
+                .map(|u| u.host.to_string())),
+            "dp" => opt(ctx
+                .du
+                .as_deref()
+                .and_then(UriRef::parse)
+                .map(|u| u.port.to_string())),
+            "fu" => opt(m.header("from").map(|v| NameAddr::uri_str(v).to_string())),
+            "fU" => opt(m
+                .header("from")
+                .and_then(|v| UriRef::parse(NameAddr::uri_str(v)))
                 .map(|u| u.user)
-                .filter(|u| !u.is_empty())),
-            "fd" => opt(from().and_then(|n| Uri::parse(&n.uri)).map(|u| u.host)),
+                .filter(|u| !u.is_empty())
+                .map(str::to_string)),
+            "fd" => opt(m
+                .header("from")
+                .and_then(|v| UriRef::parse(NameAddr::uri_str(v)))
+                .map(|u| u.host.to_string())),
             "fn" => opt(from().map(|n| n.display).filter(|d| !d.is_empty())),
             "ft" => opt(m.from_tag()),
-            "tu" => opt(to().map(|n| n.uri)),
-            "tU" => opt(to()
-                .and_then(|n| Uri::parse(&n.uri))
+            "tu" => opt(m.header("to").map(|v| NameAddr::uri_str(v).to_string())),
+            "tU" => opt(m
+                .header("to")
+                .and_then(|v| UriRef::parse(NameAddr::uri_str(v)))
                 .map(|u| u.user)
-                .filter(|u| !u.is_empty())),
-            "td" => opt(to().and_then(|n| Uri::parse(&n.uri)).map(|u| u.host)),
+                .filter(|u| !u.is_empty())
+                .map(str::to_string)),
+            "td" => opt(m
+                .header("to")
+                .and_then(|v| UriRef::parse(NameAddr::uri_str(v)))
+                .map(|u| u.host.to_string())),
             "tn" => opt(to().map(|n| n.display).filter(|d| !d.is_empty())),
             "tt" => opt(m.to_tag()),
             "ci" => opt(m.header("call-id").map(str::to_string)),
@@ -2540,12 +2562,13 @@ impl Runtime {
         let fr_inv = self.prog.modparam_int("tm", "fr_inv_timer", 120000) as f64 / 1000.0;
         let tag = self.local_tag(&ctx.msg);
         let avps = self.msg_avps.take().unwrap_or_default();
+        let key = Self::tkey(&ctx.msg);
         self.trans_by_key
-            .entry(Self::tkey(&ctx.msg))
+            .entry(key.clone())
             .or_default()
             .push(self.trans.len());
         self.trans.push(Trans {
-            key: Self::tkey(&ctx.msg),
+            key,
             method: ctx.msg.method().to_string(),
             call_id: ctx.msg.call_id().to_string(),
             cseq: ctx.msg.cseq_num(),
@@ -2894,7 +2917,7 @@ impl Runtime {
 
     /// Resolve a SIP URI to an address (IP literals only; names are not looked up).
     pub(crate) fn resolve(&self, uri: &str) -> Option<SocketAddr> {
-        let u = Uri::parse(uri)?;
+        let u = UriRef::parse(uri)?;
         let ip: IpAddr = u.host.trim_matches(['[', ']']).parse().ok()?;
         Some(SocketAddr::new(ip, u.port_num()))
     }

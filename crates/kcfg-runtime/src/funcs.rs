@@ -439,7 +439,7 @@ impl Runtime {
                 } else {
                     ctx.msg.cseq_method_str()
                 };
-                b(m.split('|').any(|x| x.trim().eq_ignore_ascii_case(me)))
+                b(method_listed(&m, me))
             }
             "is_request" => b(ctx.msg.is_request()),
             "is_reply" => b(!ctx.msg.is_request()),
@@ -724,5 +724,53 @@ pub fn parse_header_text(text: &str) -> Vec<Header> {
 impl Val {
     pub fn or_null_str(self) -> String {
         self.as_str()
+    }
+}
+
+/// `list.split('|').any(|x| x.trim().eq_ignore_ascii_case(method))` (the
+/// method list of `is_method`), split by bytes: `|` is ASCII.
+pub(crate) fn method_listed(list: &str, method: &str) -> bool {
+    let b = list.as_bytes();
+    let mut s = 0;
+    loop {
+        let e = b[s..]
+            .iter()
+            .position(|&c| c == b'|')
+            .map_or(b.len(), |x| s + x);
+        if crate::sip::trim(&list[s..e]).eq_ignore_ascii_case(method) {
+            return true;
+        }
+        if e == b.len() {
+            return false;
+        }
+        s = e + 1;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn method_listed_equals_the_split_test() {
+        let lists = [
+            "",
+            "|",
+            "INVITE",
+            "invite",
+            " INVITE ",
+            "INVITE|BYE",
+            "BYE|INVITE",
+            "BYE| invite |",
+            "||INVITE||",
+            "INVITEX|BYE",
+            "\u{a0}INVITE\u{a0}|ACK",
+            "INVITE\t|\tACK",
+            "Ö|INVITE",
+        ];
+        for l in lists {
+            for m in ["INVITE", "BYE", "ACK", "", "Ö", "INVITEX"] {
+                let old = l.split('|').any(|x| x.trim().eq_ignore_ascii_case(m));
+                assert_eq!(super::method_listed(l, m), old, "{l:?} {m:?}");
+            }
+        }
     }
 }

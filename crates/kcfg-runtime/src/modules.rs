@@ -295,9 +295,9 @@ impl Runtime {
 
     pub(crate) fn aor_of(&self, uri: &str) -> String {
         let use_domain = self.prog.modparam_int("usrloc", "use_domain", 0) == 1;
-        match Uri::parse(uri) {
+        match crate::sip::UriRef::parse(uri) {
             Some(u) if use_domain => format!("{}@{}", u.user, u.host),
-            Some(u) => u.user,
+            Some(u) => u.user.to_string(),
             None => uri.to_string(),
         }
     }
