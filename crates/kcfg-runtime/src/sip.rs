@@ -399,15 +399,16 @@ pub fn canon_name(name: &str) -> String {
 /// The first line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StartLine {
+    // short texts inline, so a copy of a message copies no allocation here
     Request {
-        method: String,
-        uri: String,
-        version: String,
+        method: SmolStr,
+        uri: SmolStr,
+        version: SmolStr,
     },
     Reply {
-        version: String,
+        version: SmolStr,
         code: u16,
-        reason: String,
+        reason: SmolStr,
     },
 }
 
@@ -572,7 +573,7 @@ impl SipMsg {
     }
     pub fn set_ruri(&mut self, new: &str) {
         if let StartLine::Request { uri, .. } = &mut self.start {
-            *uri = new.to_string();
+            *uri = new.into();
         }
     }
     pub fn status(&self) -> u16 {
@@ -746,36 +747,66 @@ fn clip(s: &str) -> String {
 
 fn parse_start_line(line: &str) -> Result<StartLine, ParseError> {
     let line = line.trim_end();
-    if let Some(rest) = line.strip_prefix("SIP/") {
-        let mut parts = line.splitn(3, ' ');
-        let version = parts.next().unwrap_or("").to_string();
-        let code_s = parts.next().unwrap_or("");
-        let reason = parts.next().unwrap_or("").to_string();
+    if line.starts_with("SIP/") {
+        // `line.splitn(3, ' ')`, by bytes
+        let (version, r) = match split_byte(line, b' ') {
+            Some((a, r)) => (a, Some(r)),
+            None => (line, None),
+        };
+        let (code_s, reason) = match r.map(|r| split_byte(r, b' ').ok_or(r)) {
+            Some(Ok((c, reason))) => (c, reason),
+            Some(Err(c)) => (c, ""),
+            None => ("", ""),
+        };
         let code: u16 = code_s
             .parse()
             .ok()
             .filter(|c| (100..700).contains(c))
             .ok_or_else(|| ParseError(format!("bad status code in `{}`", clip(line))))?;
-        let _ = rest;
         return Ok(StartLine::Reply {
-            version,
+            version: version.into(),
             code,
-            reason,
+            reason: reason.into(),
         });
     }
-    let mut parts = line.split(' ').filter(|p| !p.is_empty());
-    let (Some(method), Some(uri), Some(version)) = (parts.next(), parts.next(), parts.next())
-    else {
+    // the first three of `line.split(' ').filter(|p| !p.is_empty())`
+    let mut parts = [""; 3];
+    let mut n = 0;
+    let mut rest = line;
+    while n < 3 {
+        let (p, r) = match split_byte(rest, b' ') {
+            Some((p, r)) => (p, Some(r)),
+            None => (rest, None),
+        };
+        if !p.is_empty() {
+            parts[n] = p;
+            n += 1;
+        }
+        match r {
+            Some(r) => rest = r,
+            None => break,
+        }
+    }
+    if n < 3 {
         return Err(ParseError(format!("bad first line `{}`", clip(line))));
-    };
-    if !is_token(method) || !version.to_ascii_uppercase().starts_with("SIP/") {
+    }
+    let [method, uri, version] = parts;
+    if !is_token(method) || !is_sip_version(version) {
         return Err(ParseError(format!("bad first line `{}`", clip(line))));
     }
     Ok(StartLine::Request {
-        method: method.to_string(),
-        uri: uri.to_string(),
-        version: version.to_string(),
+        method: method.into(),
+        uri: uri.into(),
+        version: version.into(),
     })
+}
+
+/// `version.to_ascii_uppercase().starts_with("SIP/")` without the copy.
+fn is_sip_version(version: &str) -> bool {
+    version
+        .as_bytes()
+        .get(..4)
+        .is_some_and(|v| v.eq_ignore_ascii_case(b"SIP/"))
 }
 
 /// Split a header value at commas that are not inside `<>` or quotes.
@@ -1269,6 +1300,74 @@ pub fn find_sub(h: &[u8], n: &[u8]) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `parse_start_line` as it was before the byte splits (session 7).
+    fn parse_start_line_old(line: &str) -> Result<StartLine, ParseError> {
+        let line = line.trim_end();
+        if line.strip_prefix("SIP/").is_some() {
+            let mut parts = line.splitn(3, ' ');
+            let version = parts.next().unwrap_or("").to_string();
+            let code_s = parts.next().unwrap_or("");
+            let reason = parts.next().unwrap_or("").to_string();
+            let code: u16 = code_s
+                .parse()
+                .ok()
+                .filter(|c| (100..700).contains(c))
+                .ok_or_else(|| ParseError(format!("bad status code in `{}`", clip(line))))?;
+            return Ok(StartLine::Reply {
+                version: version.into(),
+                code,
+                reason: reason.into(),
+            });
+        }
+        let mut parts = line.split(' ').filter(|p| !p.is_empty());
+        let (Some(method), Some(uri), Some(version)) = (parts.next(), parts.next(), parts.next())
+        else {
+            return Err(ParseError(format!("bad first line `{}`", clip(line))));
+        };
+        if !is_token(method) || !version.to_ascii_uppercase().starts_with("SIP/") {
+            return Err(ParseError(format!("bad first line `{}`", clip(line))));
+        }
+        Ok(StartLine::Request {
+            method: method.into(),
+            uri: uri.into(),
+            version: version.into(),
+        })
+    }
+
+    #[test]
+    fn parse_start_line_equals_the_old_split() {
+        for l in [
+            "",
+            " ",
+            "SIP/2.0 200 OK",
+            "SIP/2.0 200",
+            "SIP/2.0 200 ",
+            "SIP/2.0  200 OK",
+            "SIP/2.0",
+            "SIP/2.0 99 x",
+            "SIP/2.0 700 x",
+            "SIP/2.0 486 Busy  Here ",
+            "SIP/",
+            "sip/2.0 200 OK",
+            "INVITE sip:a SIP/2.0",
+            "INVITE  sip:a   SIP/2.0  ",
+            " INVITE sip:a SIP/2.0",
+            "INVITE sip:a",
+            "INVITE sip:a sip/2.0",
+            "INVITE sip:a SIP/",
+            "INVITE sip:a SIP",
+            "INVITE sip:a SIP/2.0 extra",
+            "INV(TE sip:a SIP/2.0",
+            "INVITE\tsip:a SIP/2.0",
+            "ÖÖ sip:a SIP/2.0",
+            "INVITE sip:ö SIP/2.0",
+            "INVITE sip:a SİP/2.0",
+            "OPTIONS sip:a SIP/2.0\t",
+        ] {
+            assert_eq!(parse_start_line(l), parse_start_line_old(l), "{l:?}");
+        }
+    }
 
     /// `Uri::parse` as it was before `UriRef` (session 7).
     fn uri_parse_old(s: &str) -> Option<Uri> {
