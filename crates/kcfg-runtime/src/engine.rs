@@ -457,6 +457,19 @@ impl Runtime {
         std::mem::take(&mut self.records)
     }
 
+    /// [`Runtime::step`] for a route or call step (the most frequent
+    /// ones): the same bookkeeping, without the tests for other kinds.
+    #[inline]
+    pub(crate) fn step_trace(&mut self, s: Step) {
+        debug_assert!(matches!(s, Step::Route { .. } | Step::Call { .. }));
+        if self.cur_trace >= MAX_TRACE_STEPS {
+            self.cur_omitted.0 += 1;
+            return;
+        }
+        self.cur_trace += 1;
+        self.cur.push(s);
+    }
+
     pub(crate) fn step(&mut self, s: Step) {
         if let Step::Send(x) = &s {
             if x.kind == "reply" || x.kind == "relayed-reply" {
@@ -632,7 +645,7 @@ impl Runtime {
             let src = SocketAddr::new(IpAddr::from([127, 0, 0, 1]), 5060);
             // both run as REQUEST_ROUTE (set_route_type in htable.c / action.c)
             let mut ctx = self.new_ctx(msg, src, local, Proto::Udp, RouteType::Request);
-            self.step(Step::Route {
+            self.step_trace(Step::Route {
                 route: rt.display.clone(),
                 at: rt.loc.clone(),
             });
@@ -887,7 +900,7 @@ impl Runtime {
             });
             return;
         };
-        self.step(Step::Route {
+        self.step_trace(Step::Route {
             route: "request_route".into(),
             at: rt.loc.clone(),
         });
@@ -914,7 +927,7 @@ impl Runtime {
 
     pub(crate) fn run_route_code(&mut self, ctx: &mut Ctx, rt: &crate::ir::RouteCode) -> Flow {
         if self.trace_room() {
-            self.step(Step::Route {
+            self.step_trace(Step::Route {
                 route: rt.display.clone(),
                 at: rt.loc.clone(),
             });
@@ -1325,22 +1338,19 @@ impl Runtime {
     fn is_myself_host(&self, host: &str, port: &str) -> bool {
         let h = host.trim_matches(['[', ']']);
         let p: u16 = port.parse().unwrap_or(5060);
-        let aliases: Vec<&str> = self
-            .prog
-            .globals
-            .iter()
-            .filter(|(n, _)| n == "alias")
-            .map(|(_, v)| v.as_str())
-            .collect();
-        for a in aliases {
-            let a = a.split(':').next().unwrap_or(a);
-            if a.eq_ignore_ascii_case(h) {
-                return true;
+        for (n, a) in &self.prog.globals {
+            if n == "alias" {
+                let a = a.split(':').next().unwrap_or(a);
+                if a.eq_ignore_ascii_case(h) {
+                    return true;
+                }
             }
         }
+        // the host read as an address once, not once per listen address
+        let ip = h.parse::<IpAddr>().ok();
         self.listen
             .iter()
-            .any(|(_, l)| h.parse::<IpAddr>().ok() == Some(l.ip()) && l.port() == p)
+            .any(|(_, l)| ip == Some(l.ip()) && l.port() == p)
     }
 
     /// `uri == myself`, `from_uri == myself`, `src_ip == IP`, ...
@@ -1350,16 +1360,16 @@ impl Runtime {
         match r {
             Expr::Keyword(m) if m == "myself" => {
                 let uri = match k {
-                    "uri" => Some(ctx.msg.ruri().to_string()),
-                    "from_uri" => ctx.msg.header("from").map(|v| NameAddr::parse(v).uri),
-                    "to_uri" => ctx.msg.header("to").map(|v| NameAddr::parse(v).uri),
+                    "uri" => Some(ctx.msg.ruri()),
+                    "from_uri" => ctx.msg.header("from").map(NameAddr::uri_str),
+                    "to_uri" => ctx.msg.header("to").map(NameAddr::uri_str),
                     "src_ip" => {
                         return Some(self.listen.iter().any(|(_, a)| a.ip() == ctx.src.ip()));
                     }
                     _ => return None,
                 };
-                let u = uri.and_then(|u| Uri::parse(&u))?;
-                Some(self.is_myself_host(&u.host, &u.port))
+                let u = uri.and_then(UriRef::parse)?;
+                Some(self.is_myself_host(u.host, u.port))
             }
             Expr::Ip(ip) if k == "src_ip" || k == "dst_ip" => {
                 let a = if k == "src_ip" {
@@ -2948,7 +2958,7 @@ impl Runtime {
         ctx.trans = found.map(|f| f.0);
         ctx.reply_branch = found.map(|f| f.1);
         if let Some(rt) = self.prog.route_rc(RouteTable::OnReply, "") {
-            self.step(Step::Route {
+            self.step_trace(Step::Route {
                 route: "reply_route".into(),
                 at: rt.loc.clone(),
             });

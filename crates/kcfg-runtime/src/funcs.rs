@@ -132,7 +132,7 @@ impl Runtime {
             ctx.rc = ret;
         }
         if self.trace_room() {
-            self.step(Step::Call {
+            self.step_trace(Step::Call {
                 function: c.name.clone(),
                 ret,
                 at: c.loc.clone(),

@@ -1195,16 +1195,23 @@ impl Via {
     /// The host (as `Via::parse` gives it) and the parameters of a Via
     /// element, borrowed.
     pub fn host_params(v: &str) -> (&str, &str) {
-        let v = v.trim();
-        let (_, rest) = v.split_once(char::is_whitespace).unwrap_or((v, ""));
-        let rest = rest.trim();
-        let (hp, params) = rest.split_once(';').unwrap_or((rest, ""));
-        let hp = hp.trim();
+        let v = trim(v);
+        let rest = if v.is_ascii() {
+            // `char::is_whitespace` on ASCII, found by bytes
+            v.bytes()
+                .position(|c| matches!(c, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r'))
+                .map_or("", |i| &v[i + 1..])
+        } else {
+            v.split_once(char::is_whitespace).map_or("", |x| x.1)
+        };
+        let rest = trim(rest);
+        let (hp, params) = split_byte(rest, b';').unwrap_or((rest, ""));
+        let hp = trim(hp);
         let host = if hp.starts_with('[') {
-            let end = hp.find(']').unwrap_or(hp.len() - 1);
+            let end = find_byte(hp, b']').unwrap_or(hp.len() - 1);
             &hp[..=end]
         } else {
-            hp.split_once(':').map_or(hp, |x| x.0)
+            split_byte(hp, b':').map_or(hp, |x| x.0)
         };
         (host, params)
     }
@@ -1300,6 +1307,40 @@ pub fn find_sub(h: &[u8], n: &[u8]) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn via_host_params_equals_the_old_split() {
+        fn old(v: &str) -> (&str, &str) {
+            let v = v.trim();
+            let (_, rest) = v.split_once(char::is_whitespace).unwrap_or((v, ""));
+            let rest = rest.trim();
+            let (hp, params) = rest.split_once(';').unwrap_or((rest, ""));
+            let hp = hp.trim();
+            let host = if hp.starts_with('[') {
+                let end = hp.find(']').unwrap_or(hp.len() - 1);
+                &hp[..=end]
+            } else {
+                hp.split_once(':').map_or(hp, |x| x.0)
+            };
+            (host, params)
+        }
+        for v in [
+            "SIP/2.0/UDP 1.2.3.4:5060;branch=z9hG4bK1;rport",
+            " SIP/2.0/UDP  h ; branch=x ",
+            "SIP/2.0/UDP\th",
+            "SIP/2.0/UDP [::1]:5060;rport",
+            "SIP/2.0/UDP [::1",
+            "SIP/2.0/UDP",
+            "SIP/2.0/UDP\u{a0}h;x",
+            "SIP/2.0/UDP ö:1;x",
+            "SIP/2.0/UDP\u{b}h:1",
+            "",
+            " ",
+            "a b:c:d;e;f",
+        ] {
+            assert_eq!(Via::host_params(v), old(v), "{v:?}");
+        }
+    }
 
     /// `parse_start_line` as it was before the byte splits (session 7).
     fn parse_start_line_old(line: &str) -> Result<StartLine, ParseError> {
