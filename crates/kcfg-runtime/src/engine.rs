@@ -2736,14 +2736,14 @@ impl Runtime {
             self.trans[ti].req.start = start;
         }
         if method == "INVITE" && !in_failure && self.trans[ti].uas_code == 0 {
-            let req = self.trans[ti].req.clone();
+            // (built from the transaction's request in place, not a copy)
             let r = build_reply(
-                &req,
+                &self.trans[ti].req,
                 100,
                 "trying -- your call is important to us",
                 None,
                 &[],
-                &self.server_header.clone(),
+                &self.server_header,
                 ctx.force_rport,
                 Some(ctx.src),
             );
@@ -2782,8 +2782,11 @@ impl Runtime {
             out.set_ruri(&ruri);
             // branch route
             if let Some(br) = self.trans[ti].on_branch.clone() {
+                // the branch's context: `ctx` with the branch's message (put
+                // in place for the copy, so the message is copied once)
+                let own = std::mem::replace(&mut ctx.msg, out);
                 let mut bctx = ctx.clone();
-                bctx.msg = out.clone();
+                out = std::mem::replace(&mut ctx.msg, own);
                 bctx.rtype = RouteType::Branch;
                 bctx.du = du.clone();
                 let f = self.run_route(&mut bctx, RouteTable::Branch, &br);
@@ -2793,24 +2796,23 @@ impl Runtime {
                 }
                 out = bctx.msg;
             }
-            let branch = self.next_branch(&format!("{}{}", self.trans[ti].key, ruri));
+            let key = [self.trans[ti].key.as_str(), ruri.as_str()].concat();
+            let branch = self.next_branch(&key);
             let local = ctx.local;
-            let mut fwd = out.clone();
+            let mut fwd = out;
             if let Some(vi) = fwd.headers.iter().position(|h| h.is("via")) {
                 let v = forward_via(&fwd.headers[vi].value, ctx.src, ctx.force_rport);
                 fwd.headers[vi].value = v.into();
-                fwd.headers.insert(
-                    vi,
-                    Header::new(
-                        "Via",
-                        format!(
-                            "SIP/2.0/{} {};branch={}",
-                            ctx.proto.name().to_ascii_uppercase(),
-                            fmt_addr(local),
-                            branch
-                        ),
-                    ),
-                );
+                // `SIP/2.0/{PROTO} {local};branch={branch}`, without the
+                // format machinery
+                let mut top = String::with_capacity(64 + branch.len());
+                top.push_str("SIP/2.0/");
+                top.extend(ctx.proto.name().chars().map(|c| c.to_ascii_uppercase()));
+                top.push(' ');
+                top.push_str(&fmt_addr(local));
+                top.push_str(";branch=");
+                top.push_str(&branch);
+                fwd.headers.insert(vi, Header::new("Via", top));
             }
             if !self.run_onsend(ctx, dst, &fwd) {
                 // tm marks the branch 408 without a reply (t_send_branch)
@@ -3242,7 +3244,14 @@ impl Runtime {
 
 pub(crate) fn fmt_addr(a: SocketAddr) -> String {
     match a {
-        SocketAddr::V4(v) => format!("{}:{}", v.ip(), v.port()),
+        SocketAddr::V4(v) => {
+            // `format!("{}:{}", ip, port)` without the format machinery
+            let mut s = String::with_capacity(21);
+            push_ip(&mut s, IpAddr::V4(*v.ip()));
+            s.push(':');
+            push_num(&mut s, v.port().into());
+            s
+        }
         SocketAddr::V6(v) => format!("[{}]:{}", v.ip(), v.port()),
     }
 }
@@ -3345,6 +3354,26 @@ fn is_core_forward(name: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fmt_addr_equals_format() {
+        for a in [
+            "127.0.0.1:5060",
+            "0.0.0.0:0",
+            "255.255.255.255:65535",
+            "10.0.0.1:1",
+            "[::1]:5060",
+            "[2001:db8::1]:0",
+            "[::ffff:1.2.3.4]:5061",
+        ] {
+            let a: SocketAddr = a.parse().unwrap();
+            let want = match a {
+                SocketAddr::V4(v) => format!("{}:{}", v.ip(), v.port()),
+                SocketAddr::V6(v) => format!("[{}]:{}", v.ip(), v.port()),
+            };
+            assert_eq!(fmt_addr(a), want);
+        }
+    }
 
     #[test]
     fn reply_copied_name_by_kind_agrees_with_the_name_test() {
