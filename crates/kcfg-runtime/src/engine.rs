@@ -556,7 +556,7 @@ impl Runtime {
                 (
                     m.start_line_text(),
                     m.call_id().to_string(),
-                    m.header("cseq").unwrap_or("").to_string(),
+                    m.header_known(crate::sip::K_CSEQ).unwrap_or("").to_string(),
                 )
             })
             .unwrap_or_default();
@@ -1361,8 +1361,14 @@ impl Runtime {
             Expr::Keyword(m) if m == "myself" => {
                 let uri = match k {
                     "uri" => Some(ctx.msg.ruri()),
-                    "from_uri" => ctx.msg.header("from").map(NameAddr::uri_str),
-                    "to_uri" => ctx.msg.header("to").map(NameAddr::uri_str),
+                    "from_uri" => ctx
+                        .msg
+                        .header_known(crate::sip::K_FROM)
+                        .map(NameAddr::uri_str),
+                    "to_uri" => ctx
+                        .msg
+                        .header_known(crate::sip::K_TO)
+                        .map(NameAddr::uri_str),
                     "src_ip" => {
                         return Some(self.listen.iter().any(|(_, a)| a.ip() == ctx.src.ip()));
                     }
@@ -1393,13 +1399,13 @@ impl Runtime {
             "dst_port" => Val::Int(ctx.local.port() as i64),
             "from_uri" => Val::Str(
                 ctx.msg
-                    .header("from")
+                    .header_known(crate::sip::K_FROM)
                     .map(|v| NameAddr::parse(v).uri)
                     .unwrap_or_default(),
             ),
             "to_uri" => Val::Str(
                 ctx.msg
-                    .header("to")
+                    .header_known(crate::sip::K_TO)
                     .map(|v| NameAddr::parse(v).uri)
                     .unwrap_or_default(),
             ),
@@ -1563,7 +1569,7 @@ impl Runtime {
             }
             "rm" if m.is_request() => Some(m.method()),
             "ru" => m.is_request().then(|| m.ruri()),
-            "ci" => m.header("call-id"),
+            "ci" => m.header_known(crate::sip::K_CALL_ID),
             "ua" => m.header("user-agent"),
             _ => return None,
         };
@@ -1578,8 +1584,8 @@ impl Runtime {
         let s = |x: String| Val::Str(x);
         let opt = |x: Option<String>| x.map(Val::Str).unwrap_or(Val::Null);
         let ruri = || Uri::parse(m.ruri());
-        let from = || m.header("from").map(NameAddr::parse);
-        let to = || m.header("to").map(NameAddr::parse);
+        let from = || m.header_known(crate::sip::K_FROM).map(NameAddr::parse);
+        let to = || m.header_known(crate::sip::K_TO).map(NameAddr::parse);
         match pv.class.as_str() {
             "null" => Val::Null,
             "ru" => {
@@ -1614,33 +1620,37 @@ impl Runtime {
                 .as_deref()
                 .and_then(UriRef::parse)
                 .map(|u| u.port.to_string())),
-            "fu" => opt(m.header("from").map(|v| NameAddr::uri_str(v).to_string())),
+            "fu" => opt(m
+                .header_known(crate::sip::K_FROM)
+                .map(|v| NameAddr::uri_str(v).to_string())),
             "fU" => opt(m
-                .header("from")
+                .header_known(crate::sip::K_FROM)
                 .and_then(|v| UriRef::parse(NameAddr::uri_str(v)))
                 .map(|u| u.user)
                 .filter(|u| !u.is_empty())
                 .map(str::to_string)),
             "fd" => opt(m
-                .header("from")
+                .header_known(crate::sip::K_FROM)
                 .and_then(|v| UriRef::parse(NameAddr::uri_str(v)))
                 .map(|u| u.host.to_string())),
             "fn" => opt(from().map(|n| n.display).filter(|d| !d.is_empty())),
             "ft" => opt(m.from_tag()),
-            "tu" => opt(m.header("to").map(|v| NameAddr::uri_str(v).to_string())),
+            "tu" => opt(m
+                .header_known(crate::sip::K_TO)
+                .map(|v| NameAddr::uri_str(v).to_string())),
             "tU" => opt(m
-                .header("to")
+                .header_known(crate::sip::K_TO)
                 .and_then(|v| UriRef::parse(NameAddr::uri_str(v)))
                 .map(|u| u.user)
                 .filter(|u| !u.is_empty())
                 .map(str::to_string)),
             "td" => opt(m
-                .header("to")
+                .header_known(crate::sip::K_TO)
                 .and_then(|v| UriRef::parse(NameAddr::uri_str(v)))
                 .map(|u| u.host.to_string())),
             "tn" => opt(to().map(|n| n.display).filter(|d| !d.is_empty())),
             "tt" => opt(m.to_tag()),
-            "ci" => opt(m.header("call-id").map(str::to_string)),
+            "ci" => opt(m.header_known(crate::sip::K_CALL_ID).map(str::to_string)),
             "cs" => m.cseq_num().parse().map(Val::Int).unwrap_or(Val::Null),
             "rm" => s(if m.is_request() {
                 m.method().to_string()
@@ -2474,29 +2484,42 @@ impl Runtime {
 }
 
 fn nexthop_reply(req: &SipMsg, code: u16, reason: &str, tag: &str, me: SocketAddr) -> SipMsg {
-    let mut h = Vec::new();
-    for v in req.headers_named("via") {
-        h.push(Header::new("Via", v));
+    let mut h = Vec::with_capacity(req.headers.len().min(12) + 4);
+    // the values are shared with the request's (no copy of the text)
+    for x in req.headers.iter().filter(|x| x.is("via")) {
+        h.push(Header::new("Via", x.value.clone()));
     }
     if code > 100 && code < 300 {
-        for v in req.headers_named("record-route") {
-            h.push(Header::new("Record-Route", v));
+        for x in req.headers.iter().filter(|x| x.is("record-route")) {
+            h.push(Header::new("Record-Route", x.value.clone()));
         }
     }
-    h.push(Header::new("From", req.header("from").unwrap_or("")));
-    let mut to = req.header("to").unwrap_or("").to_string();
-    if code > 100 && NameAddr::parse(&to).param("tag").is_none() {
+    h.push(Header::new(
+        "From",
+        req.header_known(crate::sip::K_FROM).unwrap_or(""),
+    ));
+    let mut to = req.header_known(crate::sip::K_TO).unwrap_or("").to_string();
+    // `NameAddr::parse(&to).param("tag").is_none()`, borrowed
+    if code > 100 && crate::sip::param_str(NameAddr::params_exact(&to), "tag").is_none() {
         to.push_str(";tag=");
         to.push_str(tag);
     }
     h.push(Header::new("To", to));
     h.push(Header::new("Call-ID", req.call_id()));
-    h.push(Header::new("CSeq", req.header("cseq").unwrap_or("")));
+    h.push(Header::new(
+        "CSeq",
+        req.header_known(crate::sip::K_CSEQ).unwrap_or(""),
+    ));
     if code > 100
         && code < 300
         && ["INVITE", "SUBSCRIBE", "REFER", "NOTIFY", "UPDATE"].contains(&req.method())
     {
-        h.push(Header::new("Contact", format!("<sip:nexthop@{}>", me)));
+        let c = match me {
+            // `SocketAddr`'s Display for IPv4 is `fmt_addr`'s
+            SocketAddr::V4(_) => ["<sip:nexthop@", &fmt_addr(me), ">"].concat(),
+            SocketAddr::V6(_) => format!("<sip:nexthop@{}>", me),
+        };
+        h.push(Header::new("Contact", c));
     }
     h.push(Header::new("Server", "oracle-nexthop"));
     h.push(Header::new("Content-Length", "0"));
@@ -3290,8 +3313,14 @@ fn build_ack(inv: &SipMsg, reply: &SipMsg) -> SipMsg {
             h.push(hd.clone());
         }
     }
-    h.push(Header::new("From", inv.header("from").unwrap_or("")));
-    h.push(Header::new("To", reply.header("to").unwrap_or("")));
+    h.push(Header::new(
+        "From",
+        inv.header_known(crate::sip::K_FROM).unwrap_or(""),
+    ));
+    h.push(Header::new(
+        "To",
+        reply.header_known(crate::sip::K_TO).unwrap_or(""),
+    ));
     h.push(Header::new("Call-ID", inv.call_id()));
     h.push(Header::new("CSeq", format!("{} ACK", inv.cseq_num())));
     h.push(Header::new("Content-Length", "0"));
@@ -3326,8 +3355,14 @@ fn build_cancel(inv: &SipMsg) -> SipMsg {
             h.push(hd.clone());
         }
     }
-    h.push(Header::new("From", inv.header("from").unwrap_or("")));
-    h.push(Header::new("To", inv.header("to").unwrap_or("")));
+    h.push(Header::new(
+        "From",
+        inv.header_known(crate::sip::K_FROM).unwrap_or(""),
+    ));
+    h.push(Header::new(
+        "To",
+        inv.header_known(crate::sip::K_TO).unwrap_or(""),
+    ));
     h.push(Header::new("Call-ID", inv.call_id()));
     h.push(Header::new("CSeq", format!("{} CANCEL", inv.cseq_num())));
     h.push(Header::new("Content-Length", "0"));

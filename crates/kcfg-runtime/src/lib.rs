@@ -451,11 +451,11 @@ impl<'a> AckFrom<'a> {
     fn of_msg(m: &'a sip::SipMsg) -> AckFrom<'a> {
         AckFrom {
             ruri: m.ruri(),
-            via1: sip::split_commas_str(m.header("via").unwrap_or(""))
+            via1: sip::split_commas_str(m.header_known(crate::sip::K_VIA).unwrap_or(""))
                 .next()
                 .unwrap_or(""),
             routes: m.headers_named("route").collect(),
-            from: m.header("from").unwrap_or(""),
+            from: m.header_known(crate::sip::K_FROM).unwrap_or(""),
             call_id: m.call_id(),
             cseq_num: m.cseq_num_str(),
         }

@@ -310,7 +310,7 @@ impl Runtime {
 
     /// registrar's save(): update the bindings and reply 200 with them.
     pub(crate) fn save(&mut self, ctx: &mut Ctx) -> i64 {
-        let Some(to) = ctx.msg.header("to").map(NameAddr::parse) else {
+        let Some(to) = ctx.msg.header_known(crate::sip::K_TO).map(NameAddr::parse) else {
             return -1;
         };
         let aor = self.aor_of(&to.uri);

@@ -82,6 +82,13 @@ const KNOWN: [&str; 36] = [
     "content-disposition",
 ];
 const OTHER: u8 = u8::MAX;
+/// [`KNOWN`] indexes of the headers looked up most (see
+/// [`SipMsg::header_known`]).
+pub(crate) const K_VIA: u8 = 0;
+pub(crate) const K_FROM: u8 = 1;
+pub(crate) const K_TO: u8 = 2;
+pub(crate) const K_CALL_ID: u8 = 3;
+pub(crate) const K_CSEQ: u8 = 4;
 
 /// The [`KNOWN`] index of `canon` when it is one of them exactly (a
 /// lower-case long name), else [`OTHER`].
@@ -533,7 +540,7 @@ impl SipMsg {
             headers,
             body: body.to_string(),
         };
-        if msg.header("via").is_none() {
+        if msg.header_known(K_VIA).is_none() {
             return Err(ParseError("no Via header".into()));
         }
         Ok(msg)
@@ -550,18 +557,18 @@ impl SipMsg {
     }
     /// For a reply the method of its CSeq.
     pub fn cseq_method(&self) -> String {
-        self.header("cseq")
+        self.header_known(K_CSEQ)
             .and_then(|v| v.split_whitespace().nth(1).map(|s| s.to_string()))
             .unwrap_or_default()
     }
     /// [`SipMsg::cseq_method`] without copying.
     pub fn cseq_method_str(&self) -> &str {
-        self.header("cseq")
+        self.header_known(K_CSEQ)
             .and_then(|v| v.split_whitespace().nth(1))
             .unwrap_or("")
     }
     pub fn cseq_num(&self) -> String {
-        self.header("cseq")
+        self.header_known(K_CSEQ)
             .and_then(|v| v.split_whitespace().next().map(|s| s.to_string()))
             .unwrap_or_default()
     }
@@ -597,6 +604,16 @@ impl SipMsg {
             .find(|h| h.is_kind(canon, k))
             .map(|h| h.value.as_str())
     }
+    /// [`SipMsg::header`] of the well-known name `KNOWN[kind]` (`K_VIA`,
+    /// ...), without finding the name's kind first.
+    #[inline]
+    pub(crate) fn header_known(&self, kind: u8) -> Option<&str> {
+        debug_assert!((kind as usize) < KNOWN.len());
+        self.headers
+            .iter()
+            .find(|h| h.kind == kind)
+            .map(|h| h.value.as_str())
+    }
     /// All header values with this canonical name.
     pub fn headers_named<'a>(&'a self, canon: &'a str) -> impl Iterator<Item = &'a str> + 'a {
         let k = canon_kind(canon);
@@ -614,7 +631,7 @@ impl SipMsg {
             .collect()
     }
     pub fn call_id(&self) -> &str {
-        self.header("call-id").unwrap_or("")
+        self.header_known(K_CALL_ID).unwrap_or("")
     }
     pub fn from_tag(&self) -> Option<String> {
         self.from_tag_str().map(str::to_string)
@@ -624,18 +641,18 @@ impl SipMsg {
     }
     /// [`SipMsg::from_tag`] without copying.
     pub fn from_tag_str(&self) -> Option<&str> {
-        self.header("from")
+        self.header_known(K_FROM)
             .and_then(|v| param_str(NameAddr::params_str(v), "tag"))
     }
     /// [`SipMsg::to_tag`] without copying.
     pub fn to_tag_str(&self) -> Option<&str> {
-        self.header("to")
+        self.header_known(K_TO)
             .and_then(|v| param_str(NameAddr::params_str(v), "tag"))
     }
     /// The top Via's `branch` parameter (`""` when none), borrowed:
     /// `via1().branch()` without taking the Via apart.
     pub fn via1_branch(&self) -> &str {
-        let Some(v) = self.header("via").and_then(first_comma_elem) else {
+        let Some(v) = self.header_known(K_VIA).and_then(first_comma_elem) else {
             return "";
         };
         // as `Via::parse`: the parameters follow the first `;` after the
@@ -656,13 +673,13 @@ impl SipMsg {
     }
     /// The CSeq number (`cseq_num` without copying).
     pub fn cseq_num_str(&self) -> &str {
-        self.header("cseq")
+        self.header_known(K_CSEQ)
             .and_then(|v| v.split_whitespace().next())
             .unwrap_or("")
     }
     /// The top Via element.
     pub fn via1(&self) -> Option<Via> {
-        self.header("via")
+        self.header_known(K_VIA)
             .and_then(|v| split_commas_str(v).next())
             .map(Via::parse)
     }
@@ -1307,6 +1324,24 @@ pub fn find_sub(h: &[u8], n: &[u8]) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn known_kind_constants() {
+        for (k, c) in [
+            (K_VIA, "via"),
+            (K_FROM, "from"),
+            (K_TO, "to"),
+            (K_CALL_ID, "call-id"),
+            (K_CSEQ, "cseq"),
+        ] {
+            assert_eq!(KNOWN[k as usize], c);
+            assert_eq!(canon_kind(c), k);
+        }
+        let m = SipMsg::parse(b"INVITE sip:a SIP/2.0\r\nv: SIP/2.0/UDP h\r\nF: <sip:a>;tag=1\r\nTO: <sip:b>\r\ni: x\r\nCSeq: 1 INVITE\r\nX-Via: no\r\n\r\n").unwrap();
+        for c in ["via", "from", "to", "call-id", "cseq"] {
+            assert_eq!(m.header_known(canon_kind(c)), m.header(c), "{c}");
+        }
+    }
 
     #[test]
     fn via_host_params_equals_the_old_split() {
