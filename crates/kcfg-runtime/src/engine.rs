@@ -2172,18 +2172,18 @@ fn reply_via(value: &str, src: SocketAddr, force_rport: bool) -> String {
         push_ip(&mut tail, src.ip());
     }
     // split into params keeping the raw text
-    let (head, params) = first.split_once(';').unwrap_or((first, ""));
+    let (head, params) = crate::sip::split_at_byte(first, b';').unwrap_or((first, ""));
     let mut out = String::with_capacity(value.len() + tail.len() + 8);
     out.push_str(head);
     let mut inserted = false;
     let has_branch = !params.is_empty()
-        && params.split(';').any(|p| {
-            let t = p.trim().as_bytes();
+        && split_semi(params).any(|p| {
+            let t = crate::sip::trim(p).as_bytes();
             t.len() >= 7 && t[..7].eq_ignore_ascii_case(b"branch=")
         });
     if !params.is_empty() {
-        for p in params.split(';') {
-            let name = p.split('=').next().unwrap_or("").trim();
+        for p in split_semi(params) {
+            let name = crate::sip::trim(param_name(p));
             if do_received && name.eq_ignore_ascii_case("received") {
                 continue;
             }
@@ -2271,6 +2271,29 @@ impl ViaFacts {
     }
 }
 
+/// `s.split(';')`, by bytes (`;` is ASCII).
+fn split_semi(s: &str) -> impl Iterator<Item = &str> {
+    let mut rest = Some(s);
+    std::iter::from_fn(move || {
+        let r = rest?;
+        match r.bytes().position(|b| b == b';') {
+            Some(i) => {
+                rest = Some(&r[i + 1..]);
+                Some(&r[..i])
+            }
+            None => {
+                rest = None;
+                Some(r)
+            }
+        }
+    })
+}
+
+/// `p.split('=').next().unwrap_or("")`, by bytes.
+fn param_name(p: &str) -> &str {
+    p.bytes().position(|b| b == b'=').map_or(p, |i| &p[..i])
+}
+
 /// The received Via of a forwarded request: `;received=` right after
 /// sent-by, `rport` given its value in place (or after `received` when forced).
 fn forward_via(value: &str, src: SocketAddr, force_rport: bool) -> String {
@@ -2279,7 +2302,7 @@ fn forward_via(value: &str, src: SocketAddr, force_rport: bool) -> String {
     let via = ViaFacts::of(first, src);
     let (has_rport, do_rport, do_received) =
         (via.has_rport, via.do_rport(force_rport), via.do_received);
-    let (head, params) = first.split_once(';').unwrap_or((first, ""));
+    let (head, params) = crate::sip::split_at_byte(first, b';').unwrap_or((first, ""));
     let mut out = String::with_capacity(value.len() + 48);
     out.push_str(head);
     if do_received {
@@ -2291,8 +2314,8 @@ fn forward_via(value: &str, src: SocketAddr, force_rport: bool) -> String {
         push_num(&mut out, src.port().into());
     }
     if !params.is_empty() {
-        for p in params.split(';') {
-            let name = p.split('=').next().unwrap_or("").trim();
+        for p in split_semi(params) {
+            let name = crate::sip::trim(param_name(p));
             if do_received && name.eq_ignore_ascii_case("received") {
                 continue;
             }
@@ -3389,6 +3412,36 @@ fn is_core_forward(name: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn split_semi_and_param_name_equal_str_split() {
+        for v in [
+            "",
+            ";",
+            ";;",
+            "a",
+            "a;",
+            ";a",
+            "a;b=c;d",
+            "branch=z9;rport;received=1.2.3.4",
+            "ö;x=ö=y",
+            "=;=",
+        ] {
+            assert_eq!(
+                split_semi(v).collect::<Vec<_>>(),
+                v.split(';').collect::<Vec<_>>(),
+                "{v:?}"
+            );
+            for p in v.split(';') {
+                assert_eq!(param_name(p), p.split('=').next().unwrap_or(""), "{p:?}");
+            }
+            assert_eq!(
+                crate::sip::split_at_byte(v, b';'),
+                v.split_once(';'),
+                "{v:?}"
+            );
+        }
+    }
 
     #[test]
     fn fmt_addr_equals_format() {

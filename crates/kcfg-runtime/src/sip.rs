@@ -1057,6 +1057,12 @@ fn split_byte(s: &str, c: u8) -> Option<(&str, &str)> {
     find_byte(s, c).map(|i| (&s[..i], &s[i + 1..]))
 }
 
+/// `s.split_once(c)` for an ASCII `c`, by a byte scan.
+#[inline]
+pub(crate) fn split_at_byte(s: &str, c: u8) -> Option<(&str, &str)> {
+    split_byte(s, c)
+}
+
 /// `str::trim`, returning at once when both ends are ASCII that it keeps.
 #[inline]
 pub fn trim_exact(s: &str) -> &str {
