@@ -212,7 +212,10 @@ pub struct Runtime {
     /// requests per source IP in pike's sampling windows: (window, count)
     pub(crate) pike_hits: HashMap<IpAddr, (u64, u64, u64)>,
     pub(crate) usrloc: BTreeMap<String, Vec<crate::modules::Binding>>,
-    pub(crate) trans: Vec<Trans>,
+    /// boxed: a transaction is large (hundreds of bytes), and the vector
+    /// grows with every one: growing copies pointers, not transactions
+    #[allow(clippy::vec_box)]
+    pub(crate) trans: Vec<Box<Trans>>,
     pub clock: f64,
     pub(crate) counter: u64,
     pub(crate) records: Vec<Record>,
@@ -2086,7 +2089,7 @@ pub(crate) fn build_reply(
                         Some(s) => reply_via(&h.value, s, rport).into(),
                         None => h.value.clone(),
                     };
-                    headers.push(Header::new(h.name.clone(), v));
+                    headers.push(h.with_value(v));
                 } else {
                     headers.push(h.clone());
                 }
@@ -2105,16 +2108,20 @@ pub(crate) fn build_reply(
                         v = w.into();
                     }
                 }
-                headers.push(Header::new(h.name.clone(), v));
+                headers.push(h.with_value(v));
             }
             _ => {}
         }
     }
     headers.extend(lumps.iter().cloned());
     if !server.is_empty() {
-        headers.push(Header::new("Server", server));
+        headers.push(Header::known(crate::sip::K_SERVER, "Server", server));
     }
-    headers.push(Header::new("Content-Length", "0"));
+    headers.push(Header::known(
+        crate::sip::K_CONTENT_LENGTH,
+        "Content-Length",
+        "0",
+    ));
     SipMsg {
         start: StartLine::Reply {
             version: "SIP/2.0".into(),
@@ -2510,14 +2517,19 @@ fn nexthop_reply(req: &SipMsg, code: u16, reason: &str, tag: &str, me: SocketAdd
     let mut h = Vec::with_capacity(req.headers.len().min(12) + 4);
     // the values are shared with the request's (no copy of the text)
     for x in req.headers.iter().filter(|x| x.is("via")) {
-        h.push(Header::new("Via", x.value.clone()));
+        h.push(Header::known(crate::sip::K_VIA, "Via", x.value.clone()));
     }
     if code > 100 && code < 300 {
         for x in req.headers.iter().filter(|x| x.is("record-route")) {
-            h.push(Header::new("Record-Route", x.value.clone()));
+            h.push(Header::known(
+                crate::sip::K_RECORD_ROUTE,
+                "Record-Route",
+                x.value.clone(),
+            ));
         }
     }
-    h.push(Header::new(
+    h.push(Header::known(
+        crate::sip::K_FROM,
         "From",
         req.header_known(crate::sip::K_FROM).unwrap_or(""),
     ));
@@ -2527,9 +2539,14 @@ fn nexthop_reply(req: &SipMsg, code: u16, reason: &str, tag: &str, me: SocketAdd
         to.push_str(";tag=");
         to.push_str(tag);
     }
-    h.push(Header::new("To", to));
-    h.push(Header::new("Call-ID", req.call_id()));
-    h.push(Header::new(
+    h.push(Header::known(crate::sip::K_TO, "To", to));
+    h.push(Header::known(
+        crate::sip::K_CALL_ID,
+        "Call-ID",
+        req.call_id(),
+    ));
+    h.push(Header::known(
+        crate::sip::K_CSEQ,
         "CSeq",
         req.header_known(crate::sip::K_CSEQ).unwrap_or(""),
     ));
@@ -2542,10 +2559,18 @@ fn nexthop_reply(req: &SipMsg, code: u16, reason: &str, tag: &str, me: SocketAdd
             SocketAddr::V4(_) => ["<sip:nexthop@", &fmt_addr(me), ">"].concat(),
             SocketAddr::V6(_) => format!("<sip:nexthop@{}>", me),
         };
-        h.push(Header::new("Contact", c));
+        h.push(Header::known(crate::sip::K_CONTACT, "Contact", c));
     }
-    h.push(Header::new("Server", "oracle-nexthop"));
-    h.push(Header::new("Content-Length", "0"));
+    h.push(Header::known(
+        crate::sip::K_SERVER,
+        "Server",
+        "oracle-nexthop",
+    ));
+    h.push(Header::known(
+        crate::sip::K_CONTENT_LENGTH,
+        "Content-Length",
+        "0",
+    ));
     SipMsg {
         start: StartLine::Reply {
             version: "SIP/2.0".into(),
@@ -2627,7 +2652,7 @@ impl Runtime {
             .entry(key.clone())
             .or_default()
             .push(self.trans.len());
-        self.trans.push(Trans {
+        self.trans.push(Box::new(Trans {
             key,
             method: ctx.msg.method().to_string(),
             call_id: ctx.msg.call_id().to_string(),
@@ -2654,7 +2679,7 @@ impl Runtime {
             canceled: false,
             in_failure: false,
             dlg: None,
-        });
+        }));
         ctx.trans = Some(self.trans.len() - 1);
         self.dlg_on_newtran(ctx, self.trans.len() - 1);
         if let Some(p) = self.pending_t_on.take() {
@@ -2858,7 +2883,8 @@ impl Runtime {
                 top.push_str(&fmt_addr(local));
                 top.push_str(";branch=");
                 top.push_str(&branch);
-                fwd.headers.insert(vi, Header::new("Via", top));
+                fwd.headers
+                    .insert(vi, Header::known(crate::sip::K_VIA, "Via", top));
             }
             if !self.run_onsend(ctx, dst, &fwd) {
                 // tm marks the branch 408 without a reply (t_send_branch)
@@ -3336,17 +3362,31 @@ fn build_ack(inv: &SipMsg, reply: &SipMsg) -> SipMsg {
             h.push(hd.clone());
         }
     }
-    h.push(Header::new(
+    h.push(Header::known(
+        crate::sip::K_FROM,
         "From",
         inv.header_known(crate::sip::K_FROM).unwrap_or(""),
     ));
-    h.push(Header::new(
+    h.push(Header::known(
+        crate::sip::K_TO,
         "To",
         reply.header_known(crate::sip::K_TO).unwrap_or(""),
     ));
-    h.push(Header::new("Call-ID", inv.call_id()));
-    h.push(Header::new("CSeq", format!("{} ACK", inv.cseq_num())));
-    h.push(Header::new("Content-Length", "0"));
+    h.push(Header::known(
+        crate::sip::K_CALL_ID,
+        "Call-ID",
+        inv.call_id(),
+    ));
+    h.push(Header::known(
+        crate::sip::K_CSEQ,
+        "CSeq",
+        format!("{} ACK", inv.cseq_num()),
+    ));
+    h.push(Header::known(
+        crate::sip::K_CONTENT_LENGTH,
+        "Content-Length",
+        "0",
+    ));
     SipMsg {
         start: StartLine::Request {
             method: "ACK".into(),
@@ -3378,17 +3418,31 @@ fn build_cancel(inv: &SipMsg) -> SipMsg {
             h.push(hd.clone());
         }
     }
-    h.push(Header::new(
+    h.push(Header::known(
+        crate::sip::K_FROM,
         "From",
         inv.header_known(crate::sip::K_FROM).unwrap_or(""),
     ));
-    h.push(Header::new(
+    h.push(Header::known(
+        crate::sip::K_TO,
         "To",
         inv.header_known(crate::sip::K_TO).unwrap_or(""),
     ));
-    h.push(Header::new("Call-ID", inv.call_id()));
-    h.push(Header::new("CSeq", format!("{} CANCEL", inv.cseq_num())));
-    h.push(Header::new("Content-Length", "0"));
+    h.push(Header::known(
+        crate::sip::K_CALL_ID,
+        "Call-ID",
+        inv.call_id(),
+    ));
+    h.push(Header::known(
+        crate::sip::K_CSEQ,
+        "CSeq",
+        format!("{} CANCEL", inv.cseq_num()),
+    ));
+    h.push(Header::known(
+        crate::sip::K_CONTENT_LENGTH,
+        "Content-Length",
+        "0",
+    ));
     SipMsg {
         start: StartLine::Request {
             method: "CANCEL".into(),

@@ -392,8 +392,11 @@ impl Runtime {
             }
         }
         if !parts.is_empty() {
-            ctx.reply_lumps
-                .push(Header::new("Contact", parts.join(", ")));
+            ctx.reply_lumps.push(Header::known(
+                crate::sip::K_CONTACT,
+                "Contact",
+                parts.join(", "),
+            ));
         }
         if ctx.trans.is_some() {
             self.t_reply(ctx, code, reason)

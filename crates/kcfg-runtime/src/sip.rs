@@ -89,6 +89,10 @@ pub(crate) const K_FROM: u8 = 1;
 pub(crate) const K_TO: u8 = 2;
 pub(crate) const K_CALL_ID: u8 = 3;
 pub(crate) const K_CSEQ: u8 = 4;
+pub(crate) const K_CONTACT: u8 = 5;
+pub(crate) const K_CONTENT_LENGTH: u8 = 6;
+pub(crate) const K_RECORD_ROUTE: u8 = 10;
+pub(crate) const K_SERVER: u8 = 13;
 
 /// The [`KNOWN`] index of `canon` when it is one of them exactly (a
 /// lower-case long name), else [`OTHER`].
@@ -233,6 +237,27 @@ impl Header {
             name,
             value: value.into(),
             kind,
+        }
+    }
+    /// [`Header::new`] for a literal name whose [`KNOWN`] index is `kind`
+    /// (`Header::known(K_VIA, "Via", v)`): the name is not copied nor
+    /// looked up (a unit test checks each pair used).
+    #[inline]
+    pub(crate) fn known(kind: u8, name: &'static str, value: impl Into<SmolStr>) -> Header {
+        debug_assert_eq!(kind_of(name), kind);
+        Header {
+            name: SmolStr::new_static(name),
+            value: value.into(),
+            kind,
+        }
+    }
+    /// This header with another value (same name and kind).
+    #[inline]
+    pub(crate) fn with_value(&self, value: impl Into<SmolStr>) -> Header {
+        Header {
+            name: self.name.clone(),
+            value: value.into(),
+            kind: self.kind,
         }
     }
     /// [`Header::new`] for a name the parser checked is a token (letters,
@@ -1330,6 +1355,29 @@ pub fn find_sub(h: &[u8], n: &[u8]) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn known_headers_equal_new() {
+        for (k, n) in [
+            (K_VIA, "Via"),
+            (K_FROM, "From"),
+            (K_TO, "To"),
+            (K_CALL_ID, "Call-ID"),
+            (K_CSEQ, "CSeq"),
+            (K_CONTACT, "Contact"),
+            (K_CONTENT_LENGTH, "Content-Length"),
+            (K_RECORD_ROUTE, "Record-Route"),
+            (K_SERVER, "Server"),
+        ] {
+            let a = Header::known(k, n, "x");
+            let b = Header::new(n, "x");
+            assert_eq!(a, b);
+            assert_eq!(a.kind, b.kind, "{n}");
+            let c = b.with_value("y");
+            assert_eq!(c, Header::new(n, "y"));
+            assert_eq!(c.kind, b.kind);
+        }
+    }
 
     #[test]
     fn known_kind_constants() {
