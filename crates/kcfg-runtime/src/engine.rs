@@ -2235,7 +2235,40 @@ pub(crate) fn push_num(s: &mut String, mut n: u64) {
             break;
         }
     }
-    s.extend(d[i..].iter().map(|&c| c as char));
+    // ASCII digits
+    s.push_str(std::str::from_utf8(&d[i..]).unwrap_or(""));
+}
+
+/// `text == ip.to_string()`, without building the text for IPv4.
+fn ip_text_is(text: &str, ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => {
+            let mut buf = [0u8; 15];
+            let mut n = 0;
+            for (i, o) in v4.octets().into_iter().enumerate() {
+                if i > 0 {
+                    buf[n] = b'.';
+                    n += 1;
+                }
+                if o >= 100 {
+                    buf[n] = b'0' + o / 100;
+                    n += 1;
+                }
+                if o >= 10 {
+                    buf[n] = b'0' + o / 10 % 10;
+                    n += 1;
+                }
+                buf[n] = b'0' + o % 10;
+                n += 1;
+            }
+            text.as_bytes() == &buf[..n]
+        }
+        IpAddr::V6(_) => {
+            let mut s = String::with_capacity(40);
+            push_ip(&mut s, ip);
+            text == s
+        }
+    }
 }
 
 /// `write!(s, "{ip}")`: an IPv4 address as its four numbers (what its
@@ -2263,11 +2296,7 @@ impl ViaFacts {
         let has_received = crate::sip::param_str(params, "received").is_some();
         let host = host.trim_matches(['[', ']']);
         // the sent-by host differs from the source address (as text)
-        let do_received = has_received || has_rport || {
-            let mut ip = String::with_capacity(40);
-            push_ip(&mut ip, src.ip());
-            host != ip
-        };
+        let do_received = has_received || has_rport || !ip_text_is(host, src.ip());
         ViaFacts {
             has_rport,
             do_received,
@@ -2424,25 +2453,26 @@ impl Runtime {
         // 200, and the INVITE it cancels (answered only provisionally) 487,
         // as a user agent does (RFC 3261 9.2)
         if m.is_request() && m.method() != "ACK" {
-            if let Some(Some(r)) = self.nexthops.get(&dst).cloned() {
+            // (the next hop's answer and tag borrowed, not copied)
+            if let Some(Some(r)) = self.nexthops.get(&dst) {
                 let tag = self
                     .nexthop_tags
                     .get(&dst)
-                    .cloned()
-                    .unwrap_or_else(|| "nexthop".into());
-                let branch = m.via1_branch().to_string();
+                    .map_or("nexthop", String::as_str);
                 if m.method() == "CANCEL" {
-                    let reply = nexthop_reply(m, 200, "OK", &tag, dst);
+                    let reply = nexthop_reply(m, 200, "OK", tag, dst);
                     self.pending_in.push((dst, src, proto, reply));
+                    let branch = m.via1_branch().to_string();
                     if let Some(inv) = self.nexthop_ringing.remove(&(dst, branch)) {
-                        let reply = nexthop_reply(&inv, 487, "Request Terminated", &tag, dst);
+                        let reply = nexthop_reply(&inv, 487, "Request Terminated", tag, dst);
                         self.pending_in.push((dst, src, proto, reply));
                     }
                 } else {
                     if m.method() == "INVITE" && r.code < 200 {
+                        let branch = m.via1_branch().to_string();
                         self.nexthop_ringing.insert((dst, branch), m.clone());
                     }
-                    let reply = nexthop_reply(m, r.code, &r.reason, &tag, dst);
+                    let reply = nexthop_reply(m, r.code, &r.reason, tag, dst);
                     self.pending_in.push((dst, src, proto, reply));
                 }
             }
@@ -3466,6 +3496,45 @@ fn is_core_forward(name: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ip_text_is_equals_to_string() {
+        let ips: Vec<IpAddr> = [
+            "0.0.0.0",
+            "127.0.0.1",
+            "10.20.30.40",
+            "255.255.255.255",
+            "1.100.9.99",
+            "::1",
+            "2001:db8::1",
+        ]
+        .iter()
+        .map(|x| x.parse().unwrap())
+        .collect();
+        for ip in &ips {
+            for t in [
+                "0.0.0.0",
+                "127.0.0.1",
+                "127.0.0.01",
+                "10.20.30.40",
+                "255.255.255.255",
+                "1.100.9.99",
+                "::1",
+                "[::1]",
+                "2001:db8::1",
+                "",
+                "h",
+            ] {
+                assert_eq!(ip_text_is(t, *ip), t == ip.to_string(), "{t} {ip}");
+            }
+        }
+        let mut s = String::new();
+        for n in [0u64, 7, 10, 99, 100, 65535, u64::MAX] {
+            s.clear();
+            push_num(&mut s, n);
+            assert_eq!(s, n.to_string());
+        }
+    }
 
     #[test]
     fn split_semi_and_param_name_equal_str_split() {
