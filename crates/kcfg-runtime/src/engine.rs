@@ -10,7 +10,7 @@ use kcfg_sema::RouteTable;
 use crate::capture::Proto;
 use crate::event::{Record, Sent, Step, Summary};
 use crate::ir::{AssignOp, BinOp, Expr, Fmt, FmtPart, Loc, Program, Pv, Stmt, StmtL};
-use crate::sip::{Header, NameAddr, SipMsg, StartLine, Uri, Via};
+use crate::sip::{Header, NameAddr, SipMsg, StartLine, Uri, UriRef, Via};
 use crate::value::Val;
 
 /// Kamailio 5.6.3's default `Server:` header value on Linux x86_64.
@@ -27,6 +27,8 @@ pub const MAX_ACTIONS: u64 = 1_000_000;
 /// counted in a note (a config that calls 10,000 routes per message would
 /// otherwise keep them all, for every message).
 pub const MAX_TRACE_STEPS: usize = 1000;
+/// Room for steps a message starts with (see [`Runtime::end`]).
+const STEP_ROOM: usize = 64;
 /// Log steps kept in one message's timeline (a `while` loop of `xlog`).
 pub const MAX_LOG_STEPS: usize = 10_000;
 
@@ -210,7 +212,10 @@ pub struct Runtime {
     /// requests per source IP in pike's sampling windows: (window, count)
     pub(crate) pike_hits: HashMap<IpAddr, (u64, u64, u64)>,
     pub(crate) usrloc: BTreeMap<String, Vec<crate::modules::Binding>>,
-    pub(crate) trans: Vec<Trans>,
+    /// boxed: a transaction is large (hundreds of bytes), and the vector
+    /// grows with every one: growing copies pointers, not transactions
+    #[allow(clippy::vec_box)]
+    pub(crate) trans: Vec<Box<Trans>>,
     pub clock: f64,
     pub(crate) counter: u64,
     pub(crate) records: Vec<Record>,
@@ -455,6 +460,19 @@ impl Runtime {
         std::mem::take(&mut self.records)
     }
 
+    /// [`Runtime::step`] for a route or call step (the most frequent
+    /// ones): the same bookkeeping, without the tests for other kinds.
+    #[inline]
+    pub(crate) fn step_trace(&mut self, s: Step) {
+        debug_assert!(matches!(s, Step::Route { .. } | Step::Call { .. }));
+        if self.cur_trace >= MAX_TRACE_STEPS {
+            self.cur_omitted.0 += 1;
+            return;
+        }
+        self.cur_trace += 1;
+        self.cur.push(s);
+    }
+
     pub(crate) fn step(&mut self, s: Step) {
         if let Step::Send(x) = &s {
             if x.kind == "reply" || x.kind == "relayed-reply" {
@@ -541,7 +559,7 @@ impl Runtime {
                 (
                     m.start_line_text(),
                     m.call_id().to_string(),
-                    m.header("cseq").unwrap_or("").to_string(),
+                    m.header_known(crate::sip::K_CSEQ).unwrap_or("").to_string(),
                 )
             })
             .unwrap_or_default();
@@ -588,8 +606,10 @@ impl Runtime {
             });
         }
         // the steps move to the record whole (no copy of each step); the
-        // next message starts with room for as many
-        let cap = self.cur.len().max(8);
+        // next message starts with room for as many, and at least for
+        // `STEP_ROOM` (a message of the stock config takes 3-57: growing
+        // from less, step by step, cost more than the room)
+        let cap = self.cur.len().max(STEP_ROOM);
         let steps = std::mem::replace(&mut self.cur, Vec::with_capacity(cap));
         self.reset_cur();
         if let Some(r) = self.records.last_mut() {
@@ -628,7 +648,7 @@ impl Runtime {
             let src = SocketAddr::new(IpAddr::from([127, 0, 0, 1]), 5060);
             // both run as REQUEST_ROUTE (set_route_type in htable.c / action.c)
             let mut ctx = self.new_ctx(msg, src, local, Proto::Udp, RouteType::Request);
-            self.step(Step::Route {
+            self.step_trace(Step::Route {
                 route: rt.display.clone(),
                 at: rt.loc.clone(),
             });
@@ -883,7 +903,7 @@ impl Runtime {
             });
             return;
         };
-        self.step(Step::Route {
+        self.step_trace(Step::Route {
             route: "request_route".into(),
             at: rt.loc.clone(),
         });
@@ -910,7 +930,7 @@ impl Runtime {
 
     pub(crate) fn run_route_code(&mut self, ctx: &mut Ctx, rt: &crate::ir::RouteCode) -> Flow {
         if self.trace_room() {
-            self.step(Step::Route {
+            self.step_trace(Step::Route {
                 route: rt.display.clone(),
                 at: rt.loc.clone(),
             });
@@ -1321,22 +1341,19 @@ impl Runtime {
     fn is_myself_host(&self, host: &str, port: &str) -> bool {
         let h = host.trim_matches(['[', ']']);
         let p: u16 = port.parse().unwrap_or(5060);
-        let aliases: Vec<&str> = self
-            .prog
-            .globals
-            .iter()
-            .filter(|(n, _)| n == "alias")
-            .map(|(_, v)| v.as_str())
-            .collect();
-        for a in aliases {
-            let a = a.split(':').next().unwrap_or(a);
-            if a.eq_ignore_ascii_case(h) {
-                return true;
+        for (n, a) in &self.prog.globals {
+            if n == "alias" {
+                let a = a.split(':').next().unwrap_or(a);
+                if a.eq_ignore_ascii_case(h) {
+                    return true;
+                }
             }
         }
+        // the host read as an address once, not once per listen address
+        let ip = h.parse::<IpAddr>().ok();
         self.listen
             .iter()
-            .any(|(_, l)| h.parse::<IpAddr>().ok() == Some(l.ip()) && l.port() == p)
+            .any(|(_, l)| ip == Some(l.ip()) && l.port() == p)
     }
 
     /// `uri == myself`, `from_uri == myself`, `src_ip == IP`, ...
@@ -1346,16 +1363,22 @@ impl Runtime {
         match r {
             Expr::Keyword(m) if m == "myself" => {
                 let uri = match k {
-                    "uri" => Some(ctx.msg.ruri().to_string()),
-                    "from_uri" => ctx.msg.header("from").map(|v| NameAddr::parse(v).uri),
-                    "to_uri" => ctx.msg.header("to").map(|v| NameAddr::parse(v).uri),
+                    "uri" => Some(ctx.msg.ruri()),
+                    "from_uri" => ctx
+                        .msg
+                        .header_known(crate::sip::K_FROM)
+                        .map(NameAddr::uri_str),
+                    "to_uri" => ctx
+                        .msg
+                        .header_known(crate::sip::K_TO)
+                        .map(NameAddr::uri_str),
                     "src_ip" => {
                         return Some(self.listen.iter().any(|(_, a)| a.ip() == ctx.src.ip()));
                     }
                     _ => return None,
                 };
-                let u = uri.and_then(|u| Uri::parse(&u))?;
-                Some(self.is_myself_host(&u.host, &u.port))
+                let u = uri.and_then(UriRef::parse)?;
+                Some(self.is_myself_host(u.host, u.port))
             }
             Expr::Ip(ip) if k == "src_ip" || k == "dst_ip" => {
                 let a = if k == "src_ip" {
@@ -1379,13 +1402,13 @@ impl Runtime {
             "dst_port" => Val::Int(ctx.local.port() as i64),
             "from_uri" => Val::Str(
                 ctx.msg
-                    .header("from")
+                    .header_known(crate::sip::K_FROM)
                     .map(|v| NameAddr::parse(v).uri)
                     .unwrap_or_default(),
             ),
             "to_uri" => Val::Str(
                 ctx.msg
-                    .header("to")
+                    .header_known(crate::sip::K_TO)
                     .map(|v| NameAddr::parse(v).uri)
                     .unwrap_or_default(),
             ),
@@ -1549,7 +1572,7 @@ impl Runtime {
             }
             "rm" if m.is_request() => Some(m.method()),
             "ru" => m.is_request().then(|| m.ruri()),
-            "ci" => m.header("call-id"),
+            "ci" => m.header_known(crate::sip::K_CALL_ID),
             "ua" => m.header("user-agent"),
             _ => return None,
         };
@@ -1564,8 +1587,8 @@ impl Runtime {
         let s = |x: String| Val::Str(x);
         let opt = |x: Option<String>| x.map(Val::Str).unwrap_or(Val::Null);
         let ruri = || Uri::parse(m.ruri());
-        let from = || m.header("from").map(NameAddr::parse);
-        let to = || m.header("to").map(NameAddr::parse);
+        let from = || m.header_known(crate::sip::K_FROM).map(NameAddr::parse);
+        let to = || m.header_known(crate::sip::K_TO).map(NameAddr::parse);
         match pv.class.as_str() {
             "null" => Val::Null,
             "ru" => {
@@ -1590,25 +1613,47 @@ impl Runtime {
             "rt" | "ruri.transport" => opt(ruri().and_then(|u| u.param("transport"))),
             "ou" => s(m.ruri().to_string()),
             "du" => opt(ctx.du.clone()),
-            "dd" => opt(ctx.du.as_deref().and_then(Uri::parse).map(|u| u.host)),
-            "dp" => opt(ctx.du.as_deref().and_then(Uri::parse).map(|u| u.port)),
-            "fu" => opt(from().map(|n| n.uri)),
-            "fU" => opt(from()
-                .and_then(|n| Uri::parse(&n.uri))
+            "dd" => opt(ctx
+                .du
+                .as_deref()
+                .and_then(UriRef::parse)
+                .map(|u| u.host.to_string())),
+            "dp" => opt(ctx
+                .du
+                .as_deref()
+                .and_then(UriRef::parse)
+                .map(|u| u.port.to_string())),
+            "fu" => opt(m
+                .header_known(crate::sip::K_FROM)
+                .map(|v| NameAddr::uri_str(v).to_string())),
+            "fU" => opt(m
+                .header_known(crate::sip::K_FROM)
+                .and_then(|v| UriRef::parse(NameAddr::uri_str(v)))
                 .map(|u| u.user)
-                .filter(|u| !u.is_empty())),
-            "fd" => opt(from().and_then(|n| Uri::parse(&n.uri)).map(|u| u.host)),
+                .filter(|u| !u.is_empty())
+                .map(str::to_string)),
+            "fd" => opt(m
+                .header_known(crate::sip::K_FROM)
+                .and_then(|v| UriRef::parse(NameAddr::uri_str(v)))
+                .map(|u| u.host.to_string())),
             "fn" => opt(from().map(|n| n.display).filter(|d| !d.is_empty())),
             "ft" => opt(m.from_tag()),
-            "tu" => opt(to().map(|n| n.uri)),
-            "tU" => opt(to()
-                .and_then(|n| Uri::parse(&n.uri))
+            "tu" => opt(m
+                .header_known(crate::sip::K_TO)
+                .map(|v| NameAddr::uri_str(v).to_string())),
+            "tU" => opt(m
+                .header_known(crate::sip::K_TO)
+                .and_then(|v| UriRef::parse(NameAddr::uri_str(v)))
                 .map(|u| u.user)
-                .filter(|u| !u.is_empty())),
-            "td" => opt(to().and_then(|n| Uri::parse(&n.uri)).map(|u| u.host)),
+                .filter(|u| !u.is_empty())
+                .map(str::to_string)),
+            "td" => opt(m
+                .header_known(crate::sip::K_TO)
+                .and_then(|v| UriRef::parse(NameAddr::uri_str(v)))
+                .map(|u| u.host.to_string())),
             "tn" => opt(to().map(|n| n.display).filter(|d| !d.is_empty())),
             "tt" => opt(m.to_tag()),
-            "ci" => opt(m.header("call-id").map(str::to_string)),
+            "ci" => opt(m.header_known(crate::sip::K_CALL_ID).map(str::to_string)),
             "cs" => m.cseq_num().parse().map(Val::Int).unwrap_or(Val::Null),
             "rm" => s(if m.is_request() {
                 m.method().to_string()
@@ -1631,7 +1676,7 @@ impl Runtime {
             }
             "rv" => s(match &m.start {
                 StartLine::Request { version, .. } | StartLine::Reply { version, .. } => {
-                    version.clone()
+                    version.to_string()
                 }
             }),
             "snd" | "sndto" | "sndfrom" => {
@@ -2044,7 +2089,7 @@ pub(crate) fn build_reply(
                         Some(s) => reply_via(&h.value, s, rport).into(),
                         None => h.value.clone(),
                     };
-                    headers.push(Header::new(h.name.clone(), v));
+                    headers.push(h.with_value(v));
                 } else {
                     headers.push(h.clone());
                 }
@@ -2056,24 +2101,32 @@ pub(crate) fn build_reply(
                 if code > 100 && crate::sip::param_str(NameAddr::params_exact(&v), "tag").is_none()
                 {
                     if let Some(t) = to_tag {
-                        v = smol_str::format_smolstr!("{v};tag={t}");
+                        let mut w = String::with_capacity(v.len() + 5 + t.len());
+                        w.push_str(&v);
+                        w.push_str(";tag=");
+                        w.push_str(t);
+                        v = w.into();
                     }
                 }
-                headers.push(Header::new(h.name.clone(), v));
+                headers.push(h.with_value(v));
             }
             _ => {}
         }
     }
     headers.extend(lumps.iter().cloned());
     if !server.is_empty() {
-        headers.push(Header::new("Server", server));
+        headers.push(Header::known(crate::sip::K_SERVER, "Server", server));
     }
-    headers.push(Header::new("Content-Length", "0"));
+    headers.push(Header::known(
+        crate::sip::K_CONTENT_LENGTH,
+        "Content-Length",
+        "0",
+    ));
     SipMsg {
         start: StartLine::Reply {
             version: "SIP/2.0".into(),
             code,
-            reason: reason.to_string(),
+            reason: reason.into(),
         },
         headers,
         body: String::new(),
@@ -2126,18 +2179,18 @@ fn reply_via(value: &str, src: SocketAddr, force_rport: bool) -> String {
         push_ip(&mut tail, src.ip());
     }
     // split into params keeping the raw text
-    let (head, params) = first.split_once(';').unwrap_or((first, ""));
+    let (head, params) = crate::sip::split_at_byte(first, b';').unwrap_or((first, ""));
     let mut out = String::with_capacity(value.len() + tail.len() + 8);
     out.push_str(head);
     let mut inserted = false;
     let has_branch = !params.is_empty()
-        && params.split(';').any(|p| {
-            let t = p.trim().as_bytes();
+        && split_semi(params).any(|p| {
+            let t = crate::sip::trim(p).as_bytes();
             t.len() >= 7 && t[..7].eq_ignore_ascii_case(b"branch=")
         });
     if !params.is_empty() {
-        for p in params.split(';') {
-            let name = p.split('=').next().unwrap_or("").trim();
+        for p in split_semi(params) {
+            let name = crate::sip::trim(param_name(p));
             if do_received && name.eq_ignore_ascii_case("received") {
                 continue;
             }
@@ -2182,7 +2235,40 @@ pub(crate) fn push_num(s: &mut String, mut n: u64) {
             break;
         }
     }
-    s.extend(d[i..].iter().map(|&c| c as char));
+    // ASCII digits
+    s.push_str(std::str::from_utf8(&d[i..]).unwrap_or(""));
+}
+
+/// `text == ip.to_string()`, without building the text for IPv4.
+fn ip_text_is(text: &str, ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => {
+            let mut buf = [0u8; 15];
+            let mut n = 0;
+            for (i, o) in v4.octets().into_iter().enumerate() {
+                if i > 0 {
+                    buf[n] = b'.';
+                    n += 1;
+                }
+                if o >= 100 {
+                    buf[n] = b'0' + o / 100;
+                    n += 1;
+                }
+                if o >= 10 {
+                    buf[n] = b'0' + o / 10 % 10;
+                    n += 1;
+                }
+                buf[n] = b'0' + o % 10;
+                n += 1;
+            }
+            text.as_bytes() == &buf[..n]
+        }
+        IpAddr::V6(_) => {
+            let mut s = String::with_capacity(40);
+            push_ip(&mut s, ip);
+            text == s
+        }
+    }
 }
 
 /// `write!(s, "{ip}")`: an IPv4 address as its four numbers (what its
@@ -2210,11 +2296,7 @@ impl ViaFacts {
         let has_received = crate::sip::param_str(params, "received").is_some();
         let host = host.trim_matches(['[', ']']);
         // the sent-by host differs from the source address (as text)
-        let do_received = has_received || has_rport || {
-            let mut ip = String::with_capacity(40);
-            push_ip(&mut ip, src.ip());
-            host != ip
-        };
+        let do_received = has_received || has_rport || !ip_text_is(host, src.ip());
         ViaFacts {
             has_rport,
             do_received,
@@ -2225,6 +2307,29 @@ impl ViaFacts {
     }
 }
 
+/// `s.split(';')`, by bytes (`;` is ASCII).
+fn split_semi(s: &str) -> impl Iterator<Item = &str> {
+    let mut rest = Some(s);
+    std::iter::from_fn(move || {
+        let r = rest?;
+        match r.bytes().position(|b| b == b';') {
+            Some(i) => {
+                rest = Some(&r[i + 1..]);
+                Some(&r[..i])
+            }
+            None => {
+                rest = None;
+                Some(r)
+            }
+        }
+    })
+}
+
+/// `p.split('=').next().unwrap_or("")`, by bytes.
+fn param_name(p: &str) -> &str {
+    p.bytes().position(|b| b == b'=').map_or(p, |i| &p[..i])
+}
+
 /// The received Via of a forwarded request: `;received=` right after
 /// sent-by, `rport` given its value in place (or after `received` when forced).
 fn forward_via(value: &str, src: SocketAddr, force_rport: bool) -> String {
@@ -2233,7 +2338,7 @@ fn forward_via(value: &str, src: SocketAddr, force_rport: bool) -> String {
     let via = ViaFacts::of(first, src);
     let (has_rport, do_rport, do_received) =
         (via.has_rport, via.do_rport(force_rport), via.do_received);
-    let (head, params) = first.split_once(';').unwrap_or((first, ""));
+    let (head, params) = crate::sip::split_at_byte(first, b';').unwrap_or((first, ""));
     let mut out = String::with_capacity(value.len() + 48);
     out.push_str(head);
     if do_received {
@@ -2245,8 +2350,8 @@ fn forward_via(value: &str, src: SocketAddr, force_rport: bool) -> String {
         push_num(&mut out, src.port().into());
     }
     if !params.is_empty() {
-        for p in params.split(';') {
-            let name = p.split('=').next().unwrap_or("").trim();
+        for p in split_semi(params) {
+            let name = crate::sip::trim(param_name(p));
             if do_received && name.eq_ignore_ascii_case("received") {
                 continue;
             }
@@ -2348,25 +2453,26 @@ impl Runtime {
         // 200, and the INVITE it cancels (answered only provisionally) 487,
         // as a user agent does (RFC 3261 9.2)
         if m.is_request() && m.method() != "ACK" {
-            if let Some(Some(r)) = self.nexthops.get(&dst).cloned() {
+            // (the next hop's answer and tag borrowed, not copied)
+            if let Some(Some(r)) = self.nexthops.get(&dst) {
                 let tag = self
                     .nexthop_tags
                     .get(&dst)
-                    .cloned()
-                    .unwrap_or_else(|| "nexthop".into());
-                let branch = m.via1_branch().to_string();
+                    .map_or("nexthop", String::as_str);
                 if m.method() == "CANCEL" {
-                    let reply = nexthop_reply(m, 200, "OK", &tag, dst);
+                    let reply = nexthop_reply(m, 200, "OK", tag, dst);
                     self.pending_in.push((dst, src, proto, reply));
+                    let branch = m.via1_branch().to_string();
                     if let Some(inv) = self.nexthop_ringing.remove(&(dst, branch)) {
-                        let reply = nexthop_reply(&inv, 487, "Request Terminated", &tag, dst);
+                        let reply = nexthop_reply(&inv, 487, "Request Terminated", tag, dst);
                         self.pending_in.push((dst, src, proto, reply));
                     }
                 } else {
                     if m.method() == "INVITE" && r.code < 200 {
+                        let branch = m.via1_branch().to_string();
                         self.nexthop_ringing.insert((dst, branch), m.clone());
                     }
-                    let reply = nexthop_reply(m, r.code, &r.reason, &tag, dst);
+                    let reply = nexthop_reply(m, r.code, &r.reason, tag, dst);
                     self.pending_in.push((dst, src, proto, reply));
                 }
             }
@@ -2438,32 +2544,63 @@ impl Runtime {
 }
 
 fn nexthop_reply(req: &SipMsg, code: u16, reason: &str, tag: &str, me: SocketAddr) -> SipMsg {
-    let mut h = Vec::new();
-    for v in req.headers_named("via") {
-        h.push(Header::new("Via", v));
+    let mut h = Vec::with_capacity(req.headers.len().min(12) + 4);
+    // the values are shared with the request's (no copy of the text)
+    for x in req.headers.iter().filter(|x| x.is("via")) {
+        h.push(Header::known(crate::sip::K_VIA, "Via", x.value.clone()));
     }
     if code > 100 && code < 300 {
-        for v in req.headers_named("record-route") {
-            h.push(Header::new("Record-Route", v));
+        for x in req.headers.iter().filter(|x| x.is("record-route")) {
+            h.push(Header::known(
+                crate::sip::K_RECORD_ROUTE,
+                "Record-Route",
+                x.value.clone(),
+            ));
         }
     }
-    h.push(Header::new("From", req.header("from").unwrap_or("")));
-    let mut to = req.header("to").unwrap_or("").to_string();
-    if code > 100 && NameAddr::parse(&to).param("tag").is_none() {
+    h.push(Header::known(
+        crate::sip::K_FROM,
+        "From",
+        req.header_known(crate::sip::K_FROM).unwrap_or(""),
+    ));
+    let mut to = req.header_known(crate::sip::K_TO).unwrap_or("").to_string();
+    // `NameAddr::parse(&to).param("tag").is_none()`, borrowed
+    if code > 100 && crate::sip::param_str(NameAddr::params_exact(&to), "tag").is_none() {
         to.push_str(";tag=");
         to.push_str(tag);
     }
-    h.push(Header::new("To", to));
-    h.push(Header::new("Call-ID", req.call_id()));
-    h.push(Header::new("CSeq", req.header("cseq").unwrap_or("")));
+    h.push(Header::known(crate::sip::K_TO, "To", to));
+    h.push(Header::known(
+        crate::sip::K_CALL_ID,
+        "Call-ID",
+        req.call_id(),
+    ));
+    h.push(Header::known(
+        crate::sip::K_CSEQ,
+        "CSeq",
+        req.header_known(crate::sip::K_CSEQ).unwrap_or(""),
+    ));
     if code > 100
         && code < 300
         && ["INVITE", "SUBSCRIBE", "REFER", "NOTIFY", "UPDATE"].contains(&req.method())
     {
-        h.push(Header::new("Contact", format!("<sip:nexthop@{}>", me)));
+        let c = match me {
+            // `SocketAddr`'s Display for IPv4 is `fmt_addr`'s
+            SocketAddr::V4(_) => ["<sip:nexthop@", &fmt_addr(me), ">"].concat(),
+            SocketAddr::V6(_) => format!("<sip:nexthop@{}>", me),
+        };
+        h.push(Header::known(crate::sip::K_CONTACT, "Contact", c));
     }
-    h.push(Header::new("Server", "oracle-nexthop"));
-    h.push(Header::new("Content-Length", "0"));
+    h.push(Header::known(
+        crate::sip::K_SERVER,
+        "Server",
+        "oracle-nexthop",
+    ));
+    h.push(Header::known(
+        crate::sip::K_CONTENT_LENGTH,
+        "Content-Length",
+        "0",
+    ));
     SipMsg {
         start: StartLine::Reply {
             version: "SIP/2.0".into(),
@@ -2540,12 +2677,13 @@ impl Runtime {
         let fr_inv = self.prog.modparam_int("tm", "fr_inv_timer", 120000) as f64 / 1000.0;
         let tag = self.local_tag(&ctx.msg);
         let avps = self.msg_avps.take().unwrap_or_default();
+        let key = Self::tkey(&ctx.msg);
         self.trans_by_key
-            .entry(Self::tkey(&ctx.msg))
+            .entry(key.clone())
             .or_default()
             .push(self.trans.len());
-        self.trans.push(Trans {
-            key: Self::tkey(&ctx.msg),
+        self.trans.push(Box::new(Trans {
+            key,
             method: ctx.msg.method().to_string(),
             call_id: ctx.msg.call_id().to_string(),
             cseq: ctx.msg.cseq_num(),
@@ -2571,7 +2709,7 @@ impl Runtime {
             canceled: false,
             in_failure: false,
             dlg: None,
-        });
+        }));
         ctx.trans = Some(self.trans.len() - 1);
         self.dlg_on_newtran(ctx, self.trans.len() - 1);
         if let Some(p) = self.pending_t_on.take() {
@@ -2699,14 +2837,14 @@ impl Runtime {
             self.trans[ti].req.start = start;
         }
         if method == "INVITE" && !in_failure && self.trans[ti].uas_code == 0 {
-            let req = self.trans[ti].req.clone();
+            // (built from the transaction's request in place, not a copy)
             let r = build_reply(
-                &req,
+                &self.trans[ti].req,
                 100,
                 "trying -- your call is important to us",
                 None,
                 &[],
-                &self.server_header.clone(),
+                &self.server_header,
                 ctx.force_rport,
                 Some(ctx.src),
             );
@@ -2745,8 +2883,11 @@ impl Runtime {
             out.set_ruri(&ruri);
             // branch route
             if let Some(br) = self.trans[ti].on_branch.clone() {
+                // the branch's context: `ctx` with the branch's message (put
+                // in place for the copy, so the message is copied once)
+                let own = std::mem::replace(&mut ctx.msg, out);
                 let mut bctx = ctx.clone();
-                bctx.msg = out.clone();
+                out = std::mem::replace(&mut ctx.msg, own);
                 bctx.rtype = RouteType::Branch;
                 bctx.du = du.clone();
                 let f = self.run_route(&mut bctx, RouteTable::Branch, &br);
@@ -2756,24 +2897,24 @@ impl Runtime {
                 }
                 out = bctx.msg;
             }
-            let branch = self.next_branch(&format!("{}{}", self.trans[ti].key, ruri));
+            let key = [self.trans[ti].key.as_str(), ruri.as_str()].concat();
+            let branch = self.next_branch(&key);
             let local = ctx.local;
-            let mut fwd = out.clone();
+            let mut fwd = out;
             if let Some(vi) = fwd.headers.iter().position(|h| h.is("via")) {
                 let v = forward_via(&fwd.headers[vi].value, ctx.src, ctx.force_rport);
                 fwd.headers[vi].value = v.into();
-                fwd.headers.insert(
-                    vi,
-                    Header::new(
-                        "Via",
-                        format!(
-                            "SIP/2.0/{} {};branch={}",
-                            ctx.proto.name().to_ascii_uppercase(),
-                            fmt_addr(local),
-                            branch
-                        ),
-                    ),
-                );
+                // `SIP/2.0/{PROTO} {local};branch={branch}`, without the
+                // format machinery
+                let mut top = String::with_capacity(64 + branch.len());
+                top.push_str("SIP/2.0/");
+                top.extend(ctx.proto.name().chars().map(|c| c.to_ascii_uppercase()));
+                top.push(' ');
+                top.push_str(&fmt_addr(local));
+                top.push_str(";branch=");
+                top.push_str(&branch);
+                fwd.headers
+                    .insert(vi, Header::known(crate::sip::K_VIA, "Via", top));
             }
             if !self.run_onsend(ctx, dst, &fwd) {
                 // tm marks the branch 408 without a reply (t_send_branch)
@@ -2894,7 +3035,7 @@ impl Runtime {
 
     /// Resolve a SIP URI to an address (IP literals only; names are not looked up).
     pub(crate) fn resolve(&self, uri: &str) -> Option<SocketAddr> {
-        let u = Uri::parse(uri)?;
+        let u = UriRef::parse(uri)?;
         let ip: IpAddr = u.host.trim_matches(['[', ']']).parse().ok()?;
         Some(SocketAddr::new(ip, u.port_num()))
     }
@@ -2921,7 +3062,7 @@ impl Runtime {
         ctx.trans = found.map(|f| f.0);
         ctx.reply_branch = found.map(|f| f.1);
         if let Some(rt) = self.prog.route_rc(RouteTable::OnReply, "") {
-            self.step(Step::Route {
+            self.step_trace(Step::Route {
                 route: "reply_route".into(),
                 at: rt.loc.clone(),
             });
@@ -3205,7 +3346,14 @@ impl Runtime {
 
 pub(crate) fn fmt_addr(a: SocketAddr) -> String {
     match a {
-        SocketAddr::V4(v) => format!("{}:{}", v.ip(), v.port()),
+        SocketAddr::V4(v) => {
+            // `format!("{}:{}", ip, port)` without the format machinery
+            let mut s = String::with_capacity(21);
+            push_ip(&mut s, IpAddr::V4(*v.ip()));
+            s.push(':');
+            push_num(&mut s, v.port().into());
+            s
+        }
         SocketAddr::V6(v) => format!("[{}]:{}", v.ip(), v.port()),
     }
 }
@@ -3244,15 +3392,35 @@ fn build_ack(inv: &SipMsg, reply: &SipMsg) -> SipMsg {
             h.push(hd.clone());
         }
     }
-    h.push(Header::new("From", inv.header("from").unwrap_or("")));
-    h.push(Header::new("To", reply.header("to").unwrap_or("")));
-    h.push(Header::new("Call-ID", inv.call_id()));
-    h.push(Header::new("CSeq", format!("{} ACK", inv.cseq_num())));
-    h.push(Header::new("Content-Length", "0"));
+    h.push(Header::known(
+        crate::sip::K_FROM,
+        "From",
+        inv.header_known(crate::sip::K_FROM).unwrap_or(""),
+    ));
+    h.push(Header::known(
+        crate::sip::K_TO,
+        "To",
+        reply.header_known(crate::sip::K_TO).unwrap_or(""),
+    ));
+    h.push(Header::known(
+        crate::sip::K_CALL_ID,
+        "Call-ID",
+        inv.call_id(),
+    ));
+    h.push(Header::known(
+        crate::sip::K_CSEQ,
+        "CSeq",
+        format!("{} ACK", inv.cseq_num()),
+    ));
+    h.push(Header::known(
+        crate::sip::K_CONTENT_LENGTH,
+        "Content-Length",
+        "0",
+    ));
     SipMsg {
         start: StartLine::Request {
             method: "ACK".into(),
-            uri: inv.ruri().to_string(),
+            uri: inv.ruri().into(),
             version: "SIP/2.0".into(),
         },
         headers: h,
@@ -3280,15 +3448,35 @@ fn build_cancel(inv: &SipMsg) -> SipMsg {
             h.push(hd.clone());
         }
     }
-    h.push(Header::new("From", inv.header("from").unwrap_or("")));
-    h.push(Header::new("To", inv.header("to").unwrap_or("")));
-    h.push(Header::new("Call-ID", inv.call_id()));
-    h.push(Header::new("CSeq", format!("{} CANCEL", inv.cseq_num())));
-    h.push(Header::new("Content-Length", "0"));
+    h.push(Header::known(
+        crate::sip::K_FROM,
+        "From",
+        inv.header_known(crate::sip::K_FROM).unwrap_or(""),
+    ));
+    h.push(Header::known(
+        crate::sip::K_TO,
+        "To",
+        inv.header_known(crate::sip::K_TO).unwrap_or(""),
+    ));
+    h.push(Header::known(
+        crate::sip::K_CALL_ID,
+        "Call-ID",
+        inv.call_id(),
+    ));
+    h.push(Header::known(
+        crate::sip::K_CSEQ,
+        "CSeq",
+        format!("{} CANCEL", inv.cseq_num()),
+    ));
+    h.push(Header::known(
+        crate::sip::K_CONTENT_LENGTH,
+        "Content-Length",
+        "0",
+    ));
     SipMsg {
         start: StartLine::Request {
             method: "CANCEL".into(),
-            uri: inv.ruri().to_string(),
+            uri: inv.ruri().into(),
             version: "SIP/2.0".into(),
         },
         headers: h,
@@ -3308,6 +3496,95 @@ fn is_core_forward(name: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ip_text_is_equals_to_string() {
+        let ips: Vec<IpAddr> = [
+            "0.0.0.0",
+            "127.0.0.1",
+            "10.20.30.40",
+            "255.255.255.255",
+            "1.100.9.99",
+            "::1",
+            "2001:db8::1",
+        ]
+        .iter()
+        .map(|x| x.parse().unwrap())
+        .collect();
+        for ip in &ips {
+            for t in [
+                "0.0.0.0",
+                "127.0.0.1",
+                "127.0.0.01",
+                "10.20.30.40",
+                "255.255.255.255",
+                "1.100.9.99",
+                "::1",
+                "[::1]",
+                "2001:db8::1",
+                "",
+                "h",
+            ] {
+                assert_eq!(ip_text_is(t, *ip), t == ip.to_string(), "{t} {ip}");
+            }
+        }
+        let mut s = String::new();
+        for n in [0u64, 7, 10, 99, 100, 65535, u64::MAX] {
+            s.clear();
+            push_num(&mut s, n);
+            assert_eq!(s, n.to_string());
+        }
+    }
+
+    #[test]
+    fn split_semi_and_param_name_equal_str_split() {
+        for v in [
+            "",
+            ";",
+            ";;",
+            "a",
+            "a;",
+            ";a",
+            "a;b=c;d",
+            "branch=z9;rport;received=1.2.3.4",
+            "ö;x=ö=y",
+            "=;=",
+        ] {
+            assert_eq!(
+                split_semi(v).collect::<Vec<_>>(),
+                v.split(';').collect::<Vec<_>>(),
+                "{v:?}"
+            );
+            for p in v.split(';') {
+                assert_eq!(param_name(p), p.split('=').next().unwrap_or(""), "{p:?}");
+            }
+            assert_eq!(
+                crate::sip::split_at_byte(v, b';'),
+                v.split_once(';'),
+                "{v:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn fmt_addr_equals_format() {
+        for a in [
+            "127.0.0.1:5060",
+            "0.0.0.0:0",
+            "255.255.255.255:65535",
+            "10.0.0.1:1",
+            "[::1]:5060",
+            "[2001:db8::1]:0",
+            "[::ffff:1.2.3.4]:5061",
+        ] {
+            let a: SocketAddr = a.parse().unwrap();
+            let want = match a {
+                SocketAddr::V4(v) => format!("{}:{}", v.ip(), v.port()),
+                SocketAddr::V6(v) => format!("[{}]:{}", v.ip(), v.port()),
+            };
+            assert_eq!(fmt_addr(a), want);
+        }
+    }
 
     #[test]
     fn reply_copied_name_by_kind_agrees_with_the_name_test() {

@@ -132,7 +132,7 @@ impl Runtime {
             ctx.rc = ret;
         }
         if self.trace_room() {
-            self.step(Step::Call {
+            self.step_trace(Step::Call {
                 function: c.name.clone(),
                 ret,
                 at: c.loc.clone(),
@@ -153,6 +153,7 @@ impl Runtime {
             };
         }
         let ret: i64 = match n {
+            // (the arms are tried in order: the functions a config calls most come first)
             "route" => {
                 // the name is almost always a literal: borrowed, not copied
                 let (name, static_name): (std::borrow::Cow<str>, bool) = match args.first() {
@@ -198,6 +199,64 @@ impl Runtime {
                     }
                 }
             }
+            "is_method" => {
+                let m = a!(0);
+                let me = if ctx.msg.is_request() {
+                    ctx.msg.method()
+                } else {
+                    ctx.msg.cseq_method_str()
+                };
+                b(method_listed(&m, me))
+            }
+            "sanity_check" => self.sanity(ctx),
+            "force_rport" | "add_rport" => {
+                ctx.force_rport = true;
+                1
+            }
+            "mf_process_maxfwd_header" => {
+                let lim: i64 = a!(0).trim().parse().unwrap_or(70);
+                self.maxfwd(ctx, lim)
+            }
+            "t_check_trans" => self.t_check_trans(ctx),
+            "has_totag" => b(ctx.msg.to_tag().is_some_and(|t| !t.is_empty())),
+            "setflag" | "resetflag" | "isflagset" | "setbflag" | "resetbflag" | "isbflagset" => {
+                let f: u32 = a!(0).trim().parse().unwrap_or(0);
+                let bit = 1u64 << (f.min(63));
+                let target = if n.contains("bflag") {
+                    &mut ctx.bflags
+                } else {
+                    &mut ctx.flags
+                };
+                match n {
+                    "setflag" | "setbflag" => {
+                        *target |= bit;
+                        1
+                    }
+                    "resetflag" | "resetbflag" => {
+                        *target &= !bit;
+                        1
+                    }
+                    _ => b(*target & bit != 0),
+                }
+            }
+            "t_precheck_trans" => self.t_precheck(ctx),
+            "t_is_set" => {
+                let what = a!(0);
+                if self.t_is_set(ctx, &what) {
+                    1
+                } else {
+                    -1
+                }
+            }
+            "remove_hf" => {
+                let h = a!(0);
+                let c = ctx.msg.remove_headers(&crate::sip::canon_name(&h));
+                if c > 0 {
+                    c as i64
+                } else {
+                    -1
+                }
+            }
             "xlog" | "xdbg" | "xinfo" | "xnotice" | "xwarn" | "xerr" | "xalert" | "xcrit"
             | "xbug" => {
                 let (level, text) = match (n, args.len()) {
@@ -224,6 +283,12 @@ impl Runtime {
                 }
                 1
             }
+            "t_release"
+            | "t_drop_replies"
+            | "t_set_fr"
+            | "t_reset_fr"
+            | "set_reply_no_connect"
+            | "set_forward_no_connect" => 1,
             "log" => {
                 // the core's LOG_T (core/action.c): log("text") logs at
                 // L_DBG+1, log(level, "text") at a number of 0 or more; the
@@ -327,8 +392,6 @@ impl Runtime {
                 };
                 self.forward(ctx, to, "core")
             }
-            "t_check_trans" => self.t_check_trans(ctx),
-            "t_precheck_trans" => self.t_precheck(ctx),
             "t_on_reply" | "t_on_failure" | "t_on_branch" | "t_on_branch_failure" => {
                 let name = a!(0);
                 let v = if name == "0" || name.is_empty() {
@@ -338,14 +401,6 @@ impl Runtime {
                 };
                 self.set_t_on(ctx, n, v);
                 1
-            }
-            "t_is_set" => {
-                let what = a!(0);
-                if self.t_is_set(ctx, &what) {
-                    1
-                } else {
-                    -1
-                }
             }
             "t_is_canceled" => {
                 if self.t_canceled(ctx) {
@@ -362,12 +417,6 @@ impl Runtime {
                     _ => -1,
                 }
             }
-            "t_release"
-            | "t_drop_replies"
-            | "t_set_fr"
-            | "t_reset_fr"
-            | "set_reply_no_connect"
-            | "set_forward_no_connect" => 1,
             "pike_check_req" => self.pike_check(ctx, &c.loc),
             "msg_apply_changes" => {
                 // the lumps become the message: nathelper may rewrite the
@@ -426,32 +475,8 @@ impl Runtime {
                     _ => -1,
                 }
             }
-            "mf_process_maxfwd_header" => {
-                let lim: i64 = a!(0).trim().parse().unwrap_or(70);
-                self.maxfwd(ctx, lim)
-            }
-            "sanity_check" => self.sanity(ctx),
-            "has_totag" => b(ctx.msg.to_tag().is_some_and(|t| !t.is_empty())),
-            "is_method" => {
-                let m = a!(0);
-                let me = if ctx.msg.is_request() {
-                    ctx.msg.method()
-                } else {
-                    ctx.msg.cseq_method_str()
-                };
-                b(m.split('|').any(|x| x.trim().eq_ignore_ascii_case(me)))
-            }
             "is_request" => b(ctx.msg.is_request()),
             "is_reply" => b(!ctx.msg.is_request()),
-            "remove_hf" => {
-                let h = a!(0);
-                let c = ctx.msg.remove_headers(&crate::sip::canon_name(&h));
-                if c > 0 {
-                    c as i64
-                } else {
-                    -1
-                }
-            }
             "is_present_hf" => {
                 let h = a!(0);
                 b(ctx.msg.header(&crate::sip::canon_name(&h)).is_some())
@@ -484,30 +509,6 @@ impl Runtime {
                     Some(r) => b(r.is_match(&wire)),
                     None => -1,
                 }
-            }
-            "setflag" | "resetflag" | "isflagset" | "setbflag" | "resetbflag" | "isbflagset" => {
-                let f: u32 = a!(0).trim().parse().unwrap_or(0);
-                let bit = 1u64 << (f.min(63));
-                let target = if n.contains("bflag") {
-                    &mut ctx.bflags
-                } else {
-                    &mut ctx.flags
-                };
-                match n {
-                    "setflag" | "setbflag" => {
-                        *target |= bit;
-                        1
-                    }
-                    "resetflag" | "resetbflag" => {
-                        *target &= !bit;
-                        1
-                    }
-                    _ => b(*target & bit != 0),
-                }
-            }
-            "force_rport" | "add_rport" => {
-                ctx.force_rport = true;
-                1
             }
             "save" => self.save(ctx),
             "lookup" => self.lookup(ctx),
@@ -724,5 +725,53 @@ pub fn parse_header_text(text: &str) -> Vec<Header> {
 impl Val {
     pub fn or_null_str(self) -> String {
         self.as_str()
+    }
+}
+
+/// `list.split('|').any(|x| x.trim().eq_ignore_ascii_case(method))` (the
+/// method list of `is_method`), split by bytes: `|` is ASCII.
+pub(crate) fn method_listed(list: &str, method: &str) -> bool {
+    let b = list.as_bytes();
+    let mut s = 0;
+    loop {
+        let e = b[s..]
+            .iter()
+            .position(|&c| c == b'|')
+            .map_or(b.len(), |x| s + x);
+        if crate::sip::trim(&list[s..e]).eq_ignore_ascii_case(method) {
+            return true;
+        }
+        if e == b.len() {
+            return false;
+        }
+        s = e + 1;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn method_listed_equals_the_split_test() {
+        let lists = [
+            "",
+            "|",
+            "INVITE",
+            "invite",
+            " INVITE ",
+            "INVITE|BYE",
+            "BYE|INVITE",
+            "BYE| invite |",
+            "||INVITE||",
+            "INVITEX|BYE",
+            "\u{a0}INVITE\u{a0}|ACK",
+            "INVITE\t|\tACK",
+            "Ö|INVITE",
+        ];
+        for l in lists {
+            for m in ["INVITE", "BYE", "ACK", "", "Ö", "INVITEX"] {
+                let old = l.split('|').any(|x| x.trim().eq_ignore_ascii_case(m));
+                assert_eq!(super::method_listed(l, m), old, "{l:?} {m:?}");
+            }
+        }
     }
 }

@@ -323,7 +323,7 @@ impl Runner {
     /// [`Runner::auto_ack`] for the replies in `records[from..end]`.
     fn auto_ack_in(&mut self, p: &WirePacket, from: usize, end: usize) {
         // only an INVITE answered with a final negative reply to its sender
-        // needs an ACK: test that on the records before parsing the INVITE
+        // needs an ACK: test that on the records before looking at the INVITE
         let lead = p
             .data
             .iter()
@@ -334,77 +334,47 @@ impl Runner {
                 r.sent().any(|s| {
                     s.dst == p.src
                         && s.start_line.starts_with("SIP/")
-                        && s.start_line
-                            .split(' ')
-                            .nth(1)
-                            .and_then(|c| c.parse::<u16>().ok())
-                            .is_some_and(|c| c >= 300)
+                        && reply_code(&s.start_line).is_some_and(|c| c >= 300)
                 })
             })
         {
             return;
         }
-        let Ok(inv) = sip::SipMsg::parse(&p.data) else {
-            return;
+        // the INVITE as parsed: the record of its receipt holds its start
+        // line and headers (taken right after the parse); a record that
+        // cannot be shown to be this packet's means a parse, as before
+        let parsed;
+        let inv = match self.records.get(from).filter(|r| {
+            r.trigger == "request"
+                && r.input == self.rt.input_no
+                && r.src == Some(p.src)
+                && r.dst == Some(p.dst)
+                && r.proto == Some(p.proto)
+                && r.start_line.starts_with("INVITE ")
+                && !r.call_id.is_empty()
+                && memchr::memmem::find(&p.data, r.call_id.as_bytes()).is_some()
+        }) {
+            Some(r) => AckFrom::of_record(r),
+            None => {
+                let Ok(m) = sip::SipMsg::parse(&p.data) else {
+                    return;
+                };
+                parsed = m;
+                if parsed.method() != "INVITE" {
+                    return;
+                }
+                AckFrom::of_msg(&parsed)
+            }
         };
-        if inv.method() != "INVITE" {
-            return;
-        }
         let mut acks = Vec::new();
         for r in &self.records[from..end] {
             for s in r.sent() {
                 if s.dst != p.src || !s.start_line.starts_with("SIP/") {
                     continue;
                 }
-                let code: u16 = s
-                    .start_line
-                    .split(' ')
-                    .nth(1)
-                    .and_then(|c| c.parse().ok())
-                    .unwrap_or(0);
-                let cseq = s
-                    .headers
-                    .iter()
-                    .find(|(n, _)| sip::canon_name(n) == "cseq")
-                    .map(|(_, v)| v.clone())
-                    .unwrap_or_default();
-                let cid = s
-                    .headers
-                    .iter()
-                    .find(|(n, _)| sip::canon_name(n) == "call-id")
-                    .map(|(_, v)| v.clone())
-                    .unwrap_or_default();
-                if code < 300
-                    || !cseq.ends_with("INVITE")
-                    || cid != inv.call_id()
-                    || cseq.split_whitespace().next() != Some(inv.cseq_num().as_str())
-                {
-                    continue;
+                if let Some(a) = inv.ack_for(s) {
+                    acks.push(a.into_bytes());
                 }
-                let to = s
-                    .headers
-                    .iter()
-                    .find(|(n, _)| sip::canon_name(n) == "to")
-                    .map(|(_, v)| v.clone())
-                    .unwrap_or_default();
-                let mut h = vec![format!("ACK {} SIP/2.0", inv.ruri())];
-                h.push(format!(
-                    "Via: {}",
-                    sip::split_commas(inv.header("via").unwrap_or(""))
-                        .first()
-                        .cloned()
-                        .unwrap_or_default()
-                ));
-                for r in inv.headers_named("route") {
-                    h.push(format!("Route: {r}"));
-                }
-                h.push("Max-Forwards: 70".into());
-                h.push(format!("From: {}", inv.header("from").unwrap_or("")));
-                h.push(format!("To: {to}"));
-                h.push(format!("Call-ID: {}", inv.call_id()));
-                h.push(format!("CSeq: {} ACK", inv.cseq_num()));
-                h.push("Content-Length: 0".into());
-                acks.push((h.join("\r\n") + "\r\n\r\n").into_bytes());
             }
         }
         for a in acks {
@@ -474,4 +444,165 @@ fn auth_retry(req: &[u8], out: &[Record], client: SocketAddr, cred: &str) -> Opt
         None => r.headers.push(hdr),
     }
     Some(r.to_wire().into_bytes())
+}
+
+/// The second space-separated field of a start line as a number:
+/// `start_line.split(' ').nth(1)?.parse()`, without the char searcher.
+fn reply_code(start_line: &str) -> Option<u16> {
+    let b = start_line.as_bytes();
+    let i = memchr::memchr(b' ', b)?;
+    let r = &start_line[i + 1..];
+    r[..memchr::memchr(b' ', r.as_bytes()).unwrap_or(r.len())]
+        .parse()
+        .ok()
+}
+
+/// What the scenario client's ACK copies from the INVITE it answers.
+#[derive(Debug, PartialEq, Eq)]
+struct AckFrom<'a> {
+    ruri: &'a str,
+    /// the top Via element
+    via1: &'a str,
+    routes: Vec<&'a str>,
+    from: &'a str,
+    call_id: &'a str,
+    cseq_num: &'a str,
+}
+
+impl<'a> AckFrom<'a> {
+    fn of_msg(m: &'a sip::SipMsg) -> AckFrom<'a> {
+        AckFrom {
+            ruri: m.ruri(),
+            via1: sip::split_commas_str(m.header_known(crate::sip::K_VIA).unwrap_or(""))
+                .next()
+                .unwrap_or(""),
+            routes: m.headers_named("route").collect(),
+            from: m.header_known(crate::sip::K_FROM).unwrap_or(""),
+            call_id: m.call_id(),
+            cseq_num: m.cseq_num_str(),
+        }
+    }
+
+    /// From the record of the INVITE's receipt: its start line is
+    /// `start_line_text()` of the parsed INVITE and its incoming headers
+    /// are the parsed headers, so this equals [`AckFrom::of_msg`] of the
+    /// parse.
+    fn of_record(r: &'a Record) -> AckFrom<'a> {
+        let h = &r.in_headers;
+        let first = |c: &str| {
+            h.iter()
+                .find(|(n, _)| sip::name_is(n, c))
+                .map(|(_, v)| v.as_str())
+        };
+        AckFrom {
+            ruri: r.start_line.split(' ').nth(1).unwrap_or(""),
+            via1: sip::split_commas_str(first("via").unwrap_or(""))
+                .next()
+                .unwrap_or(""),
+            routes: h
+                .iter()
+                .filter(|(n, _)| sip::name_is(n, "route"))
+                .map(|(_, v)| v.as_str())
+                .collect(),
+            from: first("from").unwrap_or(""),
+            call_id: first("call-id").unwrap_or(""),
+            cseq_num: first("cseq")
+                .and_then(|v| v.split_whitespace().next())
+                .unwrap_or(""),
+        }
+    }
+
+    /// The ACK to the reply `s` (sent to the client), when it is a final
+    /// negative reply to this INVITE.
+    fn ack_for(&self, s: &Sent) -> Option<String> {
+        let code: u16 = reply_code(&s.start_line).unwrap_or(0);
+        let hdr = |c: &str| {
+            s.headers
+                .iter()
+                .find(|(n, _)| sip::name_is(n, c))
+                .map(|(_, v)| v.as_str())
+                .unwrap_or("")
+        };
+        let cseq = hdr("cseq");
+        if code < 300
+            || !cseq.ends_with("INVITE")
+            || hdr("call-id") != self.call_id
+            || cseq.split_whitespace().next() != Some(self.cseq_num)
+        {
+            return None;
+        }
+        let to = hdr("to");
+        let mut a = String::with_capacity(256);
+        a.push_str("ACK ");
+        a.push_str(self.ruri);
+        a.push_str(" SIP/2.0\r\nVia: ");
+        a.push_str(self.via1);
+        for r in &self.routes {
+            a.push_str("\r\nRoute: ");
+            a.push_str(r);
+        }
+        a.push_str("\r\nMax-Forwards: 70\r\nFrom: ");
+        a.push_str(self.from);
+        a.push_str("\r\nTo: ");
+        a.push_str(to);
+        a.push_str("\r\nCall-ID: ");
+        a.push_str(self.call_id);
+        a.push_str("\r\nCSeq: ");
+        a.push_str(self.cseq_num);
+        a.push_str(" ACK\r\nContent-Length: 0\r\n\r\n");
+        Some(a)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reply_code_equals_split() {
+        for l in [
+            "SIP/2.0 404 Not Found",
+            "SIP/2.0 200",
+            "SIP/2.0  404 x",
+            "SIP/2.0 4040 x",
+            "SIP/2.0",
+            "",
+            " 180 x",
+            "SIP/2.0 +1 x",
+            "SIP/2.0 99999 x",
+            "SIP/2.0 ö x",
+            "SIP/2.0 486 Busy Here",
+        ] {
+            let old = l.split(' ').nth(1).and_then(|c| c.parse::<u16>().ok());
+            assert_eq!(reply_code(l), old, "{l:?}");
+        }
+    }
+
+    /// The ACK's parts taken from the record of the INVITE's receipt equal
+    /// those of a parse of the INVITE (compact and folded headers, several
+    /// Vias and Routes, odd spacing).
+    #[test]
+    fn ack_from_record_equals_ack_from_parse() {
+        let cfg = "loadmodule \"sl.so\"\nrequest_route {\n  sl_send_reply(\"404\", \"Nope\");\n}\n";
+        let config = Config::from_text("k.cfg", cfg, &[]).unwrap();
+        let invites = [
+            "INVITE sip:b@h SIP/2.0\nVia: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bK-1\nFrom: <sip:a@h>;tag=1\nTo: <sip:b@h>\nCall-ID: c1\nCSeq: 1 INVITE\nContent-Length: 0\n",
+            "INVITE   sip:b@h;x=1   SIP/2.0\nv: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bK-2 , SIP/2.0/UDP 10.0.0.1\nRoute: <sip:r1;lr>, <sip:r2;lr>\nroute: <sip:r3>\nf: \"A, B\" <sip:a@h>;tag=2\nt: sip:b@h\ni:  c2 \nCSeq:  7\n  INVITE\nl: 0\n",
+            "INVITE sip:b@h SIP/2.0\nVia: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bK-3\nVia: SIP/2.0/TCP 10.0.0.2\nFROM: <sip:a@h>;tag=3\nTO: <sip:b@h>\nCALL-ID: c3\nCSEQ: 3 INVITE\n",
+        ];
+        for inv in invites {
+            let input = Input::from_sip_text(inv, &SipFileOptions::default()).unwrap();
+            let mut r = Runner::new(&config);
+            r.run(&input);
+            let rec = r.records().iter().find(|x| x.trigger == "request").unwrap();
+            let data = &input.packets[0].data;
+            let m = sip::SipMsg::parse(data).unwrap();
+            assert_eq!(AckFrom::of_record(rec), AckFrom::of_msg(&m), "{inv}");
+            // and the client did ACK the 404 (one record more)
+            assert!(
+                r.records().iter().any(|x| x.start_line.starts_with("ACK ")),
+                "{inv}"
+            );
+        }
+    }
 }

@@ -295,9 +295,9 @@ impl Runtime {
 
     pub(crate) fn aor_of(&self, uri: &str) -> String {
         let use_domain = self.prog.modparam_int("usrloc", "use_domain", 0) == 1;
-        match Uri::parse(uri) {
+        match crate::sip::UriRef::parse(uri) {
             Some(u) if use_domain => format!("{}@{}", u.user, u.host),
-            Some(u) => u.user,
+            Some(u) => u.user.to_string(),
             None => uri.to_string(),
         }
     }
@@ -310,7 +310,7 @@ impl Runtime {
 
     /// registrar's save(): update the bindings and reply 200 with them.
     pub(crate) fn save(&mut self, ctx: &mut Ctx) -> i64 {
-        let Some(to) = ctx.msg.header("to").map(NameAddr::parse) else {
+        let Some(to) = ctx.msg.header_known(crate::sip::K_TO).map(NameAddr::parse) else {
             return -1;
         };
         let aor = self.aor_of(&to.uri);
@@ -392,8 +392,11 @@ impl Runtime {
             }
         }
         if !parts.is_empty() {
-            ctx.reply_lumps
-                .push(Header::new("Contact", parts.join(", ")));
+            ctx.reply_lumps.push(Header::known(
+                crate::sip::K_CONTACT,
+                "Contact",
+                parts.join(", "),
+            ));
         }
         if ctx.trans.is_some() {
             self.t_reply(ctx, code, reason)

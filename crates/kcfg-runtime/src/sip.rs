@@ -12,6 +12,10 @@ use std::fmt::Write as _;
 /// Largest message the runtime accepts (Kamailio's `BUF_SIZE` is 64 KiB).
 pub const MAX_MSG_SIZE: usize = 65_535;
 
+/// Line ends of a message head kept by the parser's first scan (a head
+/// with more lines is split by a second scan).
+const LINE_ENDS: usize = 64;
+
 pub use smol_str::SmolStr;
 
 /// One header line. Name and value are [`SmolStr`]s: short texts inline,
@@ -78,6 +82,17 @@ const KNOWN: [&str; 36] = [
     "content-disposition",
 ];
 const OTHER: u8 = u8::MAX;
+/// [`KNOWN`] indexes of the headers looked up most (see
+/// [`SipMsg::header_known`]).
+pub(crate) const K_VIA: u8 = 0;
+pub(crate) const K_FROM: u8 = 1;
+pub(crate) const K_TO: u8 = 2;
+pub(crate) const K_CALL_ID: u8 = 3;
+pub(crate) const K_CSEQ: u8 = 4;
+pub(crate) const K_CONTACT: u8 = 5;
+pub(crate) const K_CONTENT_LENGTH: u8 = 6;
+pub(crate) const K_RECORD_ROUTE: u8 = 10;
+pub(crate) const K_SERVER: u8 = 13;
 
 /// The [`KNOWN`] index of `canon` when it is one of them exactly (a
 /// lower-case long name), else [`OTHER`].
@@ -224,6 +239,27 @@ impl Header {
             kind,
         }
     }
+    /// [`Header::new`] for a literal name whose [`KNOWN`] index is `kind`
+    /// (`Header::known(K_VIA, "Via", v)`): the name is not copied nor
+    /// looked up (a unit test checks each pair used).
+    #[inline]
+    pub(crate) fn known(kind: u8, name: &'static str, value: impl Into<SmolStr>) -> Header {
+        debug_assert_eq!(kind_of(name), kind);
+        Header {
+            name: SmolStr::new_static(name),
+            value: value.into(),
+            kind,
+        }
+    }
+    /// This header with another value (same name and kind).
+    #[inline]
+    pub(crate) fn with_value(&self, value: impl Into<SmolStr>) -> Header {
+        Header {
+            name: self.name.clone(),
+            value: value.into(),
+            kind: self.kind,
+        }
+    }
     /// [`Header::new`] for a name the parser checked is a token (letters,
     /// digits and `-.!%*_+`'~`): its kind is found with word compares.
     fn with_token_name(name: &str, value: &str) -> Header {
@@ -360,6 +396,29 @@ fn compact_long(l: &str) -> Option<&'static str> {
     })
 }
 
+/// `canon_name(name) == canon` without building the canonical name
+/// (`canon` a lower-case name).
+#[inline]
+pub fn name_is(name: &str, canon: &str) -> bool {
+    let b = name.as_bytes();
+    match b {
+        // nothing for `str::trim` to take (ASCII, not whitespace, at both
+        // ends): the lower-cased name or its long form
+        [f, .., l] if f.is_ascii_graphic() && l.is_ascii_graphic() => {
+            b.eq_ignore_ascii_case(canon.as_bytes())
+        }
+        [f] if f.is_ascii_graphic() => {
+            let low = [f.to_ascii_lowercase()];
+            let l = std::str::from_utf8(&low).unwrap_or("");
+            match compact_long(l) {
+                Some(long) => long == canon,
+                None => l == canon,
+            }
+        }
+        _ => canon_name(name) == canon,
+    }
+}
+
 /// Compact header forms (RFC 3261 and extensions), as Kamailio's parser knows them.
 pub fn canon_name(name: &str) -> String {
     let l = name.trim().to_ascii_lowercase();
@@ -372,15 +431,16 @@ pub fn canon_name(name: &str) -> String {
 /// The first line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StartLine {
+    // short texts inline, so a copy of a message copies no allocation here
     Request {
-        method: String,
-        uri: String,
-        version: String,
+        method: SmolStr,
+        uri: SmolStr,
+        version: SmolStr,
     },
     Reply {
-        version: String,
+        version: SmolStr,
         code: u16,
-        reason: String,
+        reason: SmolStr,
     },
 }
 
@@ -431,8 +491,11 @@ impl SipMsg {
             return Err(ParseError("empty message (keepalive)".into()));
         }
         // the head ends at the first blank line: `\r\n\r\n` or `\n\n`,
-        // whichever comes first (one scan over the line ends)
+        // whichever comes first (one scan over the line ends, which keeps
+        // the line ends before it: they are the head's)
         let b = text.as_bytes();
+        let mut ends = [0u32; LINE_ENDS];
+        let mut nends = 0usize;
         let (head, body) = memchr::memchr_iter(b'\n', b)
             .find_map(|i| {
                 if b.get(i + 1) == Some(&b'\n') {
@@ -440,18 +503,34 @@ impl SipMsg {
                 } else if i >= 1 && b[i - 1] == b'\r' && b[i + 1..].starts_with(b"\r\n") {
                     Some((&text[..i - 1], &text[i + 3..]))
                 } else {
+                    if nends < LINE_ENDS {
+                        // (a message is at most MAX_MSG_SIZE bytes)
+                        ends[nends] = i as u32;
+                    }
+                    nends += 1;
                     None
                 }
             })
             .unwrap_or((text, ""));
         let hb = head.as_bytes();
         let mut pos = 0;
+        let mut k = 0;
         // the lines of the head, without their `\r`
         let mut lines = std::iter::from_fn(|| {
             if pos > hb.len() {
                 return None;
             }
-            let end = memchr::memchr(b'\n', &hb[pos..]).map_or(hb.len(), |e| pos + e);
+            let end = if nends <= LINE_ENDS {
+                // the line ends found above
+                let e = ends
+                    .get(k)
+                    .filter(|_| k < nends)
+                    .map_or(hb.len(), |&e| e as usize);
+                k += 1;
+                e
+            } else {
+                memchr::memchr(b'\n', &hb[pos..]).map_or(hb.len(), |e| pos + e)
+            };
             let l = &head[pos..end];
             pos = end + 1;
             Some(l.strip_suffix('\r').unwrap_or(l))
@@ -486,7 +565,7 @@ impl SipMsg {
             headers,
             body: body.to_string(),
         };
-        if msg.header("via").is_none() {
+        if msg.header_known(K_VIA).is_none() {
             return Err(ParseError("no Via header".into()));
         }
         Ok(msg)
@@ -503,18 +582,18 @@ impl SipMsg {
     }
     /// For a reply the method of its CSeq.
     pub fn cseq_method(&self) -> String {
-        self.header("cseq")
+        self.header_known(K_CSEQ)
             .and_then(|v| v.split_whitespace().nth(1).map(|s| s.to_string()))
             .unwrap_or_default()
     }
     /// [`SipMsg::cseq_method`] without copying.
     pub fn cseq_method_str(&self) -> &str {
-        self.header("cseq")
+        self.header_known(K_CSEQ)
             .and_then(|v| v.split_whitespace().nth(1))
             .unwrap_or("")
     }
     pub fn cseq_num(&self) -> String {
-        self.header("cseq")
+        self.header_known(K_CSEQ)
             .and_then(|v| v.split_whitespace().next().map(|s| s.to_string()))
             .unwrap_or_default()
     }
@@ -526,7 +605,7 @@ impl SipMsg {
     }
     pub fn set_ruri(&mut self, new: &str) {
         if let StartLine::Request { uri, .. } = &mut self.start {
-            *uri = new.to_string();
+            *uri = new.into();
         }
     }
     pub fn status(&self) -> u16 {
@@ -550,6 +629,16 @@ impl SipMsg {
             .find(|h| h.is_kind(canon, k))
             .map(|h| h.value.as_str())
     }
+    /// [`SipMsg::header`] of the well-known name `KNOWN[kind]` (`K_VIA`,
+    /// ...), without finding the name's kind first.
+    #[inline]
+    pub(crate) fn header_known(&self, kind: u8) -> Option<&str> {
+        debug_assert!((kind as usize) < KNOWN.len());
+        self.headers
+            .iter()
+            .find(|h| h.kind == kind)
+            .map(|h| h.value.as_str())
+    }
     /// All header values with this canonical name.
     pub fn headers_named<'a>(&'a self, canon: &'a str) -> impl Iterator<Item = &'a str> + 'a {
         let k = canon_kind(canon);
@@ -567,7 +656,7 @@ impl SipMsg {
             .collect()
     }
     pub fn call_id(&self) -> &str {
-        self.header("call-id").unwrap_or("")
+        self.header_known(K_CALL_ID).unwrap_or("")
     }
     pub fn from_tag(&self) -> Option<String> {
         self.from_tag_str().map(str::to_string)
@@ -577,18 +666,18 @@ impl SipMsg {
     }
     /// [`SipMsg::from_tag`] without copying.
     pub fn from_tag_str(&self) -> Option<&str> {
-        self.header("from")
+        self.header_known(K_FROM)
             .and_then(|v| param_str(NameAddr::params_str(v), "tag"))
     }
     /// [`SipMsg::to_tag`] without copying.
     pub fn to_tag_str(&self) -> Option<&str> {
-        self.header("to")
+        self.header_known(K_TO)
             .and_then(|v| param_str(NameAddr::params_str(v), "tag"))
     }
     /// The top Via's `branch` parameter (`""` when none), borrowed:
     /// `via1().branch()` without taking the Via apart.
     pub fn via1_branch(&self) -> &str {
-        let Some(v) = self.header("via").and_then(first_comma_elem) else {
+        let Some(v) = self.header_known(K_VIA).and_then(first_comma_elem) else {
             return "";
         };
         // as `Via::parse`: the parameters follow the first `;` after the
@@ -609,13 +698,13 @@ impl SipMsg {
     }
     /// The CSeq number (`cseq_num` without copying).
     pub fn cseq_num_str(&self) -> &str {
-        self.header("cseq")
+        self.header_known(K_CSEQ)
             .and_then(|v| v.split_whitespace().next())
             .unwrap_or("")
     }
     /// The top Via element.
     pub fn via1(&self) -> Option<Via> {
-        self.header("via")
+        self.header_known(K_VIA)
             .and_then(|v| split_commas_str(v).next())
             .map(Via::parse)
     }
@@ -700,36 +789,66 @@ fn clip(s: &str) -> String {
 
 fn parse_start_line(line: &str) -> Result<StartLine, ParseError> {
     let line = line.trim_end();
-    if let Some(rest) = line.strip_prefix("SIP/") {
-        let mut parts = line.splitn(3, ' ');
-        let version = parts.next().unwrap_or("").to_string();
-        let code_s = parts.next().unwrap_or("");
-        let reason = parts.next().unwrap_or("").to_string();
+    if line.starts_with("SIP/") {
+        // `line.splitn(3, ' ')`, by bytes
+        let (version, r) = match split_byte(line, b' ') {
+            Some((a, r)) => (a, Some(r)),
+            None => (line, None),
+        };
+        let (code_s, reason) = match r.map(|r| split_byte(r, b' ').ok_or(r)) {
+            Some(Ok((c, reason))) => (c, reason),
+            Some(Err(c)) => (c, ""),
+            None => ("", ""),
+        };
         let code: u16 = code_s
             .parse()
             .ok()
             .filter(|c| (100..700).contains(c))
             .ok_or_else(|| ParseError(format!("bad status code in `{}`", clip(line))))?;
-        let _ = rest;
         return Ok(StartLine::Reply {
-            version,
+            version: version.into(),
             code,
-            reason,
+            reason: reason.into(),
         });
     }
-    let mut parts = line.split(' ').filter(|p| !p.is_empty());
-    let (Some(method), Some(uri), Some(version)) = (parts.next(), parts.next(), parts.next())
-    else {
+    // the first three of `line.split(' ').filter(|p| !p.is_empty())`
+    let mut parts = [""; 3];
+    let mut n = 0;
+    let mut rest = line;
+    while n < 3 {
+        let (p, r) = match split_byte(rest, b' ') {
+            Some((p, r)) => (p, Some(r)),
+            None => (rest, None),
+        };
+        if !p.is_empty() {
+            parts[n] = p;
+            n += 1;
+        }
+        match r {
+            Some(r) => rest = r,
+            None => break,
+        }
+    }
+    if n < 3 {
         return Err(ParseError(format!("bad first line `{}`", clip(line))));
-    };
-    if !is_token(method) || !version.to_ascii_uppercase().starts_with("SIP/") {
+    }
+    let [method, uri, version] = parts;
+    if !is_token(method) || !is_sip_version(version) {
         return Err(ParseError(format!("bad first line `{}`", clip(line))));
     }
     Ok(StartLine::Request {
-        method: method.to_string(),
-        uri: uri.to_string(),
-        version: version.to_string(),
+        method: method.into(),
+        uri: uri.into(),
+        version: version.into(),
     })
+}
+
+/// `version.to_ascii_uppercase().starts_with("SIP/")` without the copy.
+fn is_sip_version(version: &str) -> bool {
+    version
+        .as_bytes()
+        .get(..4)
+        .is_some_and(|v| v.eq_ignore_ascii_case(b"SIP/"))
 }
 
 /// Split a header value at commas that are not inside `<>` or quotes.
@@ -797,58 +916,69 @@ pub struct Uri {
     pub headers: String,
 }
 
-impl Uri {
-    pub fn parse(s: &str) -> Option<Uri> {
+/// A [`Uri`] borrowed from the text it was parsed from (no allocation):
+/// for reads such as `$fd` or a registrar's AOR.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct UriRef<'a> {
+    /// lower case: `sip`, `sips`, `tel` or `urn`
+    pub scheme: &'static str,
+    pub user: &'a str,
+    pub password: Option<&'a str>,
+    pub host: &'a str,
+    pub port: &'a str,
+    pub params: &'a str,
+    pub headers: &'a str,
+}
+
+impl<'a> UriRef<'a> {
+    pub fn parse(s: &'a str) -> Option<UriRef<'a>> {
         // URIs are short: the separators (all ASCII, so byte offsets are
         // char boundaries) are found by plain byte scans
         let s = trim_exact(s);
         let colon = find_byte(s, b':')?;
         let scheme = &s[..colon];
-        if !["sip", "sips", "tel", "urn"]
-            .iter()
-            .any(|k| scheme.eq_ignore_ascii_case(k))
-        {
-            return None;
-        }
+        let scheme = ["sip", "sips", "tel", "urn"]
+            .into_iter()
+            .find(|k| scheme.eq_ignore_ascii_case(k))?;
         let mut rest = &s[colon + 1..];
-        let mut u = Uri {
-            scheme: scheme.to_ascii_lowercase(),
+        let mut u = UriRef {
+            scheme,
             ..Default::default()
         };
         if let Some(q) = find_byte(rest, b'?') {
-            u.headers = rest[q + 1..].to_string();
+            u.headers = &rest[q + 1..];
             rest = &rest[..q];
         }
         if u.scheme == "tel" || u.scheme == "urn" {
             let (user, params) = split_byte(rest, b';').unwrap_or((rest, ""));
-            u.user = user.to_string();
-            u.params = params.to_string();
+            u.user = user;
+            u.params = params;
             return Some(u);
         }
         if let Some(at) = rest.bytes().rposition(|b| b == b'@') {
             let ui = &rest[..at];
             match split_byte(ui, b':') {
                 Some((a, b)) => {
-                    u.user = a.to_string();
-                    u.password = Some(b.to_string());
+                    u.user = a;
+                    u.password = Some(b);
                 }
-                None => u.user = ui.to_string(),
+                None => u.user = ui,
             }
             rest = &rest[at + 1..];
         }
         let (hp, params) = split_byte(rest, b';').unwrap_or((rest, ""));
-        u.params = params.to_string();
+        u.params = params;
         if hp.starts_with('[') {
             let end = find_byte(hp, b']')?;
-            u.host = hp[..=end].to_string();
+            u.host = &hp[..=end];
             if let Some(p) = hp[end + 1..].strip_prefix(':') {
-                u.port = p.to_string();
+                u.port = p;
             }
         } else if let Some((h, p)) = split_byte(hp, b':') {
-            u.host = h.to_string();
-            u.port = p.to_string();
+            u.host = h;
+            u.port = p;
         } else {
-            u.host = hp.to_string();
+            u.host = hp;
         }
         if u.host.is_empty() {
             return None;
@@ -857,6 +987,31 @@ impl Uri {
             return None;
         }
         Some(u)
+    }
+
+    pub fn to_owned(&self) -> Uri {
+        Uri {
+            scheme: self.scheme.to_string(),
+            user: self.user.to_string(),
+            password: self.password.map(str::to_string),
+            host: self.host.to_string(),
+            port: self.port.to_string(),
+            params: self.params.to_string(),
+            headers: self.headers.to_string(),
+        }
+    }
+
+    /// [`Uri::port_num`].
+    pub fn port_num(&self) -> u16 {
+        self.port
+            .parse()
+            .unwrap_or(if self.scheme == "sips" { 5061 } else { 5060 })
+    }
+}
+
+impl Uri {
+    pub fn parse(s: &str) -> Option<Uri> {
+        UriRef::parse(s).map(|u| u.to_owned())
     }
     pub fn param(&self, name: &str) -> Option<String> {
         param_of(&self.params, name)
@@ -927,6 +1082,12 @@ fn split_byte(s: &str, c: u8) -> Option<(&str, &str)> {
     find_byte(s, c).map(|i| (&s[..i], &s[i + 1..]))
 }
 
+/// `s.split_once(c)` for an ASCII `c`, by a byte scan.
+#[inline]
+pub(crate) fn split_at_byte(s: &str, c: u8) -> Option<(&str, &str)> {
+    split_byte(s, c)
+}
+
 /// `str::trim`, returning at once when both ends are ASCII that it keeps.
 #[inline]
 pub fn trim_exact(s: &str) -> &str {
@@ -945,27 +1106,51 @@ pub fn param_of(params: &str, name: &str) -> Option<String> {
 
 /// [`param_of`] without copying.
 pub fn param_str<'a>(params: &'a str, name: &str) -> Option<&'a str> {
-    // parameter lists are short: a plain scan beats a vectorised search
     let b = params.as_bytes();
+    let nb = name.as_bytes();
+    // a name of visible ASCII without `=`/`;` (every name asked for) can be
+    // compared in place with the start of each parameter
+    let simple = !nb.is_empty()
+        && nb
+            .iter()
+            .all(|&c| c.is_ascii_graphic() && c != b'=' && c != b';');
     let mut s = 0;
     loop {
-        let e = b[s..]
-            .iter()
-            .position(|&c| c == b';')
-            .map_or(b.len(), |x| s + x);
-        let p = &params[s..e];
-        let (n, v) = match p.as_bytes().iter().position(|&c| c == b'=') {
-            Some(q) => (&p[..q], &p[q + 1..]),
-            None => (p, ""),
-        };
-        if trim(n).eq_ignore_ascii_case(name) {
-            return Some(trim(v));
+        let e = memchr::memchr(b';', &b[s..]).map_or(b.len(), |x| s + x);
+        let seg = &b[s..e];
+        if simple && seg.first().is_some_and(u8::is_ascii_graphic) {
+            // nothing to trim at the start: the trimmed name is `name`
+            // exactly when the parameter starts with it and then ends or
+            // has its `=`
+            if seg.len() >= nb.len() && seg[..nb.len()].eq_ignore_ascii_case(nb) {
+                match seg.get(nb.len()) {
+                    None => return Some(""),
+                    Some(b'=') => return Some(trim(&params[s + nb.len() + 1..e])),
+                    _ => {
+                        if let Some(v) = param_at(&params[s..e], name) {
+                            return Some(v);
+                        }
+                    }
+                }
+            }
+        } else if let Some(v) = param_at(&params[s..e], name) {
+            return Some(v);
         }
         if e >= b.len() {
             return None;
         }
         s = e + 1;
     }
+}
+
+/// The value of the one parameter `p` (`name[=value]`) when its trimmed
+/// name is `name` (ASCII case ignored).
+fn param_at<'a>(p: &'a str, name: &str) -> Option<&'a str> {
+    let (n, v) = match p.as_bytes().iter().position(|&c| c == b'=') {
+        Some(q) => (&p[..q], &p[q + 1..]),
+        None => (p, ""),
+    };
+    trim(n).eq_ignore_ascii_case(name).then(|| trim(v))
 }
 
 /// `"Display" <uri>;params` or `uri;params`.
@@ -1002,6 +1187,16 @@ impl NameAddr {
     }
     pub fn param(&self, name: &str) -> Option<String> {
         param_of(&self.params, name)
+    }
+    /// The URI of `v` (`NameAddr::parse(v).uri`), borrowed.
+    pub fn uri_str(v: &str) -> &str {
+        let v = v.trim();
+        if let Some(lt) = find_unquoted(v, '<') {
+            let gt = v[lt..].find('>').map(|g| g + lt).unwrap_or(v.len());
+            &v[lt + 1..gt.min(v.len())]
+        } else {
+            v.split_once(';').unwrap_or((v, "")).0.trim()
+        }
     }
     /// The header parameters of `v` (`NameAddr::parse(v).params`), borrowed.
     pub fn params_str(v: &str) -> &str {
@@ -1048,16 +1243,23 @@ impl Via {
     /// The host (as `Via::parse` gives it) and the parameters of a Via
     /// element, borrowed.
     pub fn host_params(v: &str) -> (&str, &str) {
-        let v = v.trim();
-        let (_, rest) = v.split_once(char::is_whitespace).unwrap_or((v, ""));
-        let rest = rest.trim();
-        let (hp, params) = rest.split_once(';').unwrap_or((rest, ""));
-        let hp = hp.trim();
+        let v = trim(v);
+        let rest = if v.is_ascii() {
+            // `char::is_whitespace` on ASCII, found by bytes
+            v.bytes()
+                .position(|c| matches!(c, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r'))
+                .map_or("", |i| &v[i + 1..])
+        } else {
+            v.split_once(char::is_whitespace).map_or("", |x| x.1)
+        };
+        let rest = trim(rest);
+        let (hp, params) = split_byte(rest, b';').unwrap_or((rest, ""));
+        let hp = trim(hp);
         let host = if hp.starts_with('[') {
-            let end = hp.find(']').unwrap_or(hp.len() - 1);
+            let end = find_byte(hp, b']').unwrap_or(hp.len() - 1);
             &hp[..=end]
         } else {
-            hp.split_once(':').map_or(hp, |x| x.0)
+            split_byte(hp, b':').map_or(hp, |x| x.0)
         };
         (host, params)
     }
@@ -1153,6 +1355,461 @@ pub fn find_sub(h: &[u8], n: &[u8]) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn known_headers_equal_new() {
+        for (k, n) in [
+            (K_VIA, "Via"),
+            (K_FROM, "From"),
+            (K_TO, "To"),
+            (K_CALL_ID, "Call-ID"),
+            (K_CSEQ, "CSeq"),
+            (K_CONTACT, "Contact"),
+            (K_CONTENT_LENGTH, "Content-Length"),
+            (K_RECORD_ROUTE, "Record-Route"),
+            (K_SERVER, "Server"),
+        ] {
+            let a = Header::known(k, n, "x");
+            let b = Header::new(n, "x");
+            assert_eq!(a, b);
+            assert_eq!(a.kind, b.kind, "{n}");
+            let c = b.with_value("y");
+            assert_eq!(c, Header::new(n, "y"));
+            assert_eq!(c.kind, b.kind);
+        }
+    }
+
+    #[test]
+    fn known_kind_constants() {
+        for (k, c) in [
+            (K_VIA, "via"),
+            (K_FROM, "from"),
+            (K_TO, "to"),
+            (K_CALL_ID, "call-id"),
+            (K_CSEQ, "cseq"),
+        ] {
+            assert_eq!(KNOWN[k as usize], c);
+            assert_eq!(canon_kind(c), k);
+        }
+        let m = SipMsg::parse(b"INVITE sip:a SIP/2.0\r\nv: SIP/2.0/UDP h\r\nF: <sip:a>;tag=1\r\nTO: <sip:b>\r\ni: x\r\nCSeq: 1 INVITE\r\nX-Via: no\r\n\r\n").unwrap();
+        for c in ["via", "from", "to", "call-id", "cseq"] {
+            assert_eq!(m.header_known(canon_kind(c)), m.header(c), "{c}");
+        }
+    }
+
+    #[test]
+    fn via_host_params_equals_the_old_split() {
+        fn old(v: &str) -> (&str, &str) {
+            let v = v.trim();
+            let (_, rest) = v.split_once(char::is_whitespace).unwrap_or((v, ""));
+            let rest = rest.trim();
+            let (hp, params) = rest.split_once(';').unwrap_or((rest, ""));
+            let hp = hp.trim();
+            let host = if hp.starts_with('[') {
+                let end = hp.find(']').unwrap_or(hp.len() - 1);
+                &hp[..=end]
+            } else {
+                hp.split_once(':').map_or(hp, |x| x.0)
+            };
+            (host, params)
+        }
+        for v in [
+            "SIP/2.0/UDP 1.2.3.4:5060;branch=z9hG4bK1;rport",
+            " SIP/2.0/UDP  h ; branch=x ",
+            "SIP/2.0/UDP\th",
+            "SIP/2.0/UDP [::1]:5060;rport",
+            "SIP/2.0/UDP [::1",
+            "SIP/2.0/UDP",
+            "SIP/2.0/UDP\u{a0}h;x",
+            "SIP/2.0/UDP ö:1;x",
+            "SIP/2.0/UDP\u{b}h:1",
+            "",
+            " ",
+            "a b:c:d;e;f",
+        ] {
+            assert_eq!(Via::host_params(v), old(v), "{v:?}");
+        }
+    }
+
+    /// `parse_start_line` as it was before the byte splits (session 7).
+    fn parse_start_line_old(line: &str) -> Result<StartLine, ParseError> {
+        let line = line.trim_end();
+        if line.strip_prefix("SIP/").is_some() {
+            let mut parts = line.splitn(3, ' ');
+            let version = parts.next().unwrap_or("").to_string();
+            let code_s = parts.next().unwrap_or("");
+            let reason = parts.next().unwrap_or("").to_string();
+            let code: u16 = code_s
+                .parse()
+                .ok()
+                .filter(|c| (100..700).contains(c))
+                .ok_or_else(|| ParseError(format!("bad status code in `{}`", clip(line))))?;
+            return Ok(StartLine::Reply {
+                version: version.into(),
+                code,
+                reason: reason.into(),
+            });
+        }
+        let mut parts = line.split(' ').filter(|p| !p.is_empty());
+        let (Some(method), Some(uri), Some(version)) = (parts.next(), parts.next(), parts.next())
+        else {
+            return Err(ParseError(format!("bad first line `{}`", clip(line))));
+        };
+        if !is_token(method) || !version.to_ascii_uppercase().starts_with("SIP/") {
+            return Err(ParseError(format!("bad first line `{}`", clip(line))));
+        }
+        Ok(StartLine::Request {
+            method: method.into(),
+            uri: uri.into(),
+            version: version.into(),
+        })
+    }
+
+    #[test]
+    fn parse_start_line_equals_the_old_split() {
+        for l in [
+            "",
+            " ",
+            "SIP/2.0 200 OK",
+            "SIP/2.0 200",
+            "SIP/2.0 200 ",
+            "SIP/2.0  200 OK",
+            "SIP/2.0",
+            "SIP/2.0 99 x",
+            "SIP/2.0 700 x",
+            "SIP/2.0 486 Busy  Here ",
+            "SIP/",
+            "sip/2.0 200 OK",
+            "INVITE sip:a SIP/2.0",
+            "INVITE  sip:a   SIP/2.0  ",
+            " INVITE sip:a SIP/2.0",
+            "INVITE sip:a",
+            "INVITE sip:a sip/2.0",
+            "INVITE sip:a SIP/",
+            "INVITE sip:a SIP",
+            "INVITE sip:a SIP/2.0 extra",
+            "INV(TE sip:a SIP/2.0",
+            "INVITE\tsip:a SIP/2.0",
+            "ÖÖ sip:a SIP/2.0",
+            "INVITE sip:ö SIP/2.0",
+            "INVITE sip:a SİP/2.0",
+            "OPTIONS sip:a SIP/2.0\t",
+        ] {
+            assert_eq!(parse_start_line(l), parse_start_line_old(l), "{l:?}");
+        }
+    }
+
+    /// `Uri::parse` as it was before `UriRef` (session 7).
+    fn uri_parse_old(s: &str) -> Option<Uri> {
+        let s = trim_exact(s);
+        let colon = find_byte(s, b':')?;
+        let scheme = &s[..colon];
+        if !["sip", "sips", "tel", "urn"]
+            .iter()
+            .any(|k| scheme.eq_ignore_ascii_case(k))
+        {
+            return None;
+        }
+        let mut rest = &s[colon + 1..];
+        let mut u = Uri {
+            scheme: scheme.to_ascii_lowercase(),
+            ..Default::default()
+        };
+        if let Some(q) = find_byte(rest, b'?') {
+            u.headers = rest[q + 1..].to_string();
+            rest = &rest[..q];
+        }
+        if u.scheme == "tel" || u.scheme == "urn" {
+            let (user, params) = split_byte(rest, b';').unwrap_or((rest, ""));
+            u.user = user.to_string();
+            u.params = params.to_string();
+            return Some(u);
+        }
+        if let Some(at) = rest.bytes().rposition(|b| b == b'@') {
+            let ui = &rest[..at];
+            match split_byte(ui, b':') {
+                Some((a, b)) => {
+                    u.user = a.to_string();
+                    u.password = Some(b.to_string());
+                }
+                None => u.user = ui.to_string(),
+            }
+            rest = &rest[at + 1..];
+        }
+        let (hp, params) = split_byte(rest, b';').unwrap_or((rest, ""));
+        u.params = params.to_string();
+        if hp.starts_with('[') {
+            let end = find_byte(hp, b']')?;
+            u.host = hp[..=end].to_string();
+            if let Some(p) = hp[end + 1..].strip_prefix(':') {
+                u.port = p.to_string();
+            }
+        } else if let Some((h, p)) = split_byte(hp, b':') {
+            u.host = h.to_string();
+            u.port = p.to_string();
+        } else {
+            u.host = hp.to_string();
+        }
+        if u.host.is_empty() {
+            return None;
+        }
+        if !u.port.is_empty() && u.port.parse::<u16>().is_err() {
+            return None;
+        }
+        Some(u)
+    }
+
+    #[test]
+    fn uri_ref_equals_the_old_uri_parse() {
+        let uris = [
+            "",
+            "sip:",
+            "sip:h",
+            "SIP:U@H:5060;Transport=TCP?x=1",
+            " sip:a@b ",
+            "sips:[::1]:5061",
+            "sip:[::1",
+            "sip:a:pw@h:1;lr",
+            "sip:a@b@c",
+            "tel:+123;phone-context=x",
+            "TEL:+1?h",
+            "urn:service:sos",
+            "http://x",
+            "sip:a@h:99999",
+            "sip:a@h:",
+            "sip:@h",
+            "sip:a@",
+            "sip:h;a=b;c",
+            "sip:ö@h",
+            "sip:a@h?",
+            "\u{a0}sip:a@h",
+            "sip:a@[::1]:x",
+            "sIpS:h:1",
+        ];
+        for u in uris {
+            assert_eq!(Uri::parse(u), uri_parse_old(u), "{u:?}");
+            if let Some(r) = UriRef::parse(u) {
+                assert_eq!(r.port_num(), uri_parse_old(u).unwrap().port_num(), "{u:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn name_addr_uri_str_equals_parse() {
+        for v in [
+            "",
+            "<sip:a@h>",
+            "\"A, <B>\" <sip:a@h>;tag=1",
+            "sip:a@h;tag=1",
+            " sip:a@h ;tag",
+            "<sip:a@h",
+            "\"x\" <>",
+            "A <sip:a@h>>",
+            "\"unterminated <sip:a@h>",
+            "<",
+            ";tag=1",
+            " \u{a0}<sip:ö>",
+        ] {
+            assert_eq!(NameAddr::uri_str(v), NameAddr::parse(v).uri, "{v:?}");
+        }
+    }
+
+    /// `param_str` as it was before the in-place compare (session 7).
+    fn param_str_old<'a>(params: &'a str, name: &str) -> Option<&'a str> {
+        let b = params.as_bytes();
+        let mut s = 0;
+        loop {
+            let e = b[s..]
+                .iter()
+                .position(|&c| c == b';')
+                .map_or(b.len(), |x| s + x);
+            let p = &params[s..e];
+            let (n, v) = match p.as_bytes().iter().position(|&c| c == b'=') {
+                Some(q) => (&p[..q], &p[q + 1..]),
+                None => (p, ""),
+            };
+            if trim(n).eq_ignore_ascii_case(name) {
+                return Some(trim(v));
+            }
+            if e >= b.len() {
+                return None;
+            }
+            s = e + 1;
+        }
+    }
+
+    #[test]
+    fn param_str_equals_the_old_scan() {
+        let lists = [
+            "",
+            ";",
+            ";;",
+            "branch=z9hG4bK1;rport",
+            "rport;branch=z9hG4bK1",
+            "BRANCH=X",
+            " branch = y ;rport",
+            "branch",
+            "branch;",
+            "branchx=1;branch=2",
+            "branc=1",
+            "br=1;branch",
+            "branch =1",
+            "branch\t=1",
+            "\u{a0}branch=1",
+            "branch\u{a0}=1",
+            "rport=;received=1.2.3.4",
+            "tag=a=b",
+            "tag==",
+            "x;TAG=abc ;tag=def",
+            "=1;tag",
+            "lr",
+            "lr=on",
+            " lr",
+            "transport=TCP;lr",
+            "ö=1;tag=2",
+            "tag=ö",
+            "tag",
+            "t",
+        ];
+        let names = [
+            "branch",
+            "rport",
+            "received",
+            "tag",
+            "lr",
+            "transport",
+            "",
+            "=",
+            "a=b",
+            " tag",
+            "tag ",
+            "ö",
+            "TAG",
+            "t",
+            "x;y",
+        ];
+        for l in lists {
+            for n in names {
+                assert_eq!(param_str(l, n), param_str_old(l, n), "{l:?} {n:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn name_is_equals_canon_name() {
+        let names = [
+            "Via",
+            "v",
+            "V",
+            " via",
+            "via ",
+            "\u{a0}Via",
+            "Via\u{a0}",
+            "CSeq",
+            "cseq ",
+            "t",
+            "T",
+            " t",
+            "x",
+            "X",
+            "z",
+            "Call-ID",
+            "i",
+            "I",
+            "",
+            "  ",
+            "\tto",
+            "To\t",
+            "Tö",
+            "ö",
+            "Route",
+            "ROUTE",
+            "r",
+            "Record-Route",
+            "f",
+            "From",
+            "Session-Expires",
+            "x-foo",
+            "X-Foo",
+            "\u{b}to",
+            "to\u{b}",
+            "\u{1c}to",
+        ];
+        let canons = [
+            "via",
+            "cseq",
+            "call-id",
+            "to",
+            "route",
+            "from",
+            "session-expires",
+            "refer-to",
+            "z",
+            "x",
+            "x-foo",
+            "",
+            "tö",
+        ];
+        for n in names {
+            for c in canons {
+                assert_eq!(name_is(n, c), canon_name(n) == c, "{n:?} {c:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn parse_keeps_every_line_past_the_kept_line_ends() {
+        // more header lines than the first scan keeps (`LINE_ENDS`), with
+        // either line end, with and without a blank line and a body
+        for k in [0usize, 1, 2, 61, 62, 63, 64, 65, 66, 100] {
+            for eol in ["\r\n", "\n"] {
+                for tail in ["", "\r\n", "\n", "\r\nbody", "\nbody\n\nmore"] {
+                    let mut t =
+                        format!("OPTIONS sip:a SIP/2.0{eol}Via: SIP/2.0/UDP h;branch=z9hG4bK1");
+                    for j in 0..k {
+                        t.push_str(eol);
+                        t.push_str(&format!("X-H{j}:  v{j} "));
+                    }
+                    t.push_str(eol);
+                    t.push_str(tail);
+                    let parsed = SipMsg::parse(t.as_bytes());
+                    // the reference: the head split at its line ends
+                    let (head, body) = match (t.find("\r\n\r\n"), t.find("\n\n")) {
+                        (Some(a), Some(b)) if a + 1 < b => (&t[..a], &t[a + 4..]),
+                        (_, Some(b)) => (&t[..b], &t[b + 2..]),
+                        (Some(a), None) => (&t[..a], &t[a + 4..]),
+                        (None, None) => (t.as_str(), ""),
+                    };
+                    let lines: Vec<&str> = head
+                        .split('\n')
+                        .skip(1)
+                        .map(|l| l.strip_suffix('\r').unwrap_or(l))
+                        .filter(|l| !l.trim().is_empty())
+                        .collect();
+                    if lines.iter().any(|l| !l.contains(':')) {
+                        // no blank line before the body: a bad header line
+                        assert!(parsed.is_err(), "{k} {eol:?} {tail:?}");
+                        continue;
+                    }
+                    let m = parsed.unwrap();
+                    let want: Vec<(String, String)> = lines
+                        .iter()
+                        .map(|l| {
+                            let (n, v) = l.split_once(':').unwrap();
+                            (n.trim().to_string(), v.trim().to_string())
+                        })
+                        .collect();
+                    let got: Vec<(String, String)> = m
+                        .headers
+                        .iter()
+                        .map(|h| (h.name.to_string(), h.value.to_string()))
+                        .collect();
+                    assert_eq!(got, want, "{k} {eol:?} {tail:?}");
+                    assert_eq!(m.body, body, "{k} {eol:?} {tail:?}");
+                }
+            }
+        }
+    }
 
     #[test]
     fn parses_request_with_compact_and_folded_headers() {

@@ -209,7 +209,7 @@ impl Runtime {
         self.trans_by_key.entry(key.clone()).or_default().push(ti);
         self.branch_index.insert(branch.clone(), (ti, 0));
         self.open_trans.insert(ti);
-        self.trans.push(Trans {
+        self.trans.push(Box::new(Trans {
             key,
             method: method.to_string(),
             call_id,
@@ -249,7 +249,7 @@ impl Runtime {
             canceled: false,
             in_failure: false,
             dlg: None,
-        });
+        }));
         1
     }
 
