@@ -33,8 +33,8 @@
 //!   shows (`htable:init`), and a dynamic family without its suffix
 //!   (`htable:expired` instead of `htable:expired:<table>`) never run.
 
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::cell::Cell;
-use std::collections::{HashMap, HashSet};
 
 use kcfg_modules::{db, suggest, Db, KamailioVersion, PvClass};
 use kcfg_syntax::ast::{self, AstNode};
@@ -1926,6 +1926,24 @@ fn call_params(
     }
 }
 
+/// "the parameter of `f`" / "parameter 2 of `f`", written when a finding
+/// needs it.
+struct Which<'a> {
+    fname: &'a str,
+    i: usize,
+    n: usize,
+}
+
+impl std::fmt::Display for Which<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.n == 1 {
+            write!(f, "the parameter of `{}`", self.fname)
+        } else {
+            write!(f, "parameter {} of `{}`", self.i + 1, self.fname)
+        }
+    }
+}
+
 fn check_param(
     cx: &PvCx<'_>,
     fname: &str,
@@ -1936,11 +1954,8 @@ fn check_param(
     file: FileIdx,
 ) -> Option<SemaDiagnostic> {
     let v = arg.value.as_str();
-    let which = if n == 1 {
-        format!("the parameter of `{fname}`")
-    } else {
-        format!("parameter {} of `{fname}`", i + 1)
-    };
+    // written only into findings (most arguments have none)
+    let which = Which { fname, i, n };
     let pv_finding = |f: Finding, what: &str| -> SemaDiagnostic {
         let range = arg.sub_range(f.start, f.end);
         let place = if what == "format" {
@@ -1950,7 +1965,7 @@ fn check_param(
                 format!("the format string in parameter {} of `{fname}`", i + 1)
             }
         } else {
-            which.clone()
+            which.to_string()
         };
         SemaDiagnostic::new(
             codes::BAD_PV_IN_STRING,
@@ -2123,7 +2138,7 @@ fn xlog_level(
     v: &str,
     arg: &ArgValue,
     file: FileIdx,
-    which: &str,
+    which: &Which<'_>,
     pv_finding: &dyn Fn(Finding, &str) -> SemaDiagnostic,
 ) -> Option<SemaDiagnostic> {
     let b = v.as_bytes();
@@ -2249,7 +2264,12 @@ fn regex_hint(re: &str, err: &str) -> String {
     }
 }
 
-fn invalid_regex(arg: &ArgValue, file: FileIdx, which: &str, err: &str) -> SemaDiagnostic {
+fn invalid_regex(
+    arg: &ArgValue,
+    file: FileIdx,
+    which: &dyn std::fmt::Display,
+    err: &str,
+) -> SemaDiagnostic {
     SemaDiagnostic::new(
         codes::INVALID_REGEX,
         file,
@@ -2383,7 +2403,7 @@ fn match_regex(m: &MatchSite, out: &mut Vec<(u32, SemaDiagnostic)>) {
     if let Some(e) = regex_problem(&m.value.value, RegexFlags::Match) {
         out.push((
             m.seq,
-            invalid_regex(&m.value, m.file, "the right side of `=~`", &e),
+            invalid_regex(&m.value, m.file, &"the right side of `=~`", &e),
         ));
     }
 }

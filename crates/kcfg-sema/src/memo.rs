@@ -12,7 +12,7 @@
 //! record faithfully (a preprocessor directive, an include, a nested
 //! block: anything that changes the walk's state) is not memoised.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::sync::{Arc, Mutex};
 
 /// A route block's green node (by address) and its interned context.
@@ -67,10 +67,10 @@ impl<C, E> Default for Memo<C, E> {
     fn default() -> Self {
         Memo {
             ctxs: Vec::new(),
-            prev: HashMap::new(),
-            cur: HashMap::new(),
-            prev_by_hash: HashMap::new(),
-            cur_by_hash: HashMap::new(),
+            prev: HashMap::default(),
+            cur: HashMap::default(),
+            prev_by_hash: HashMap::default(),
+            cur_by_hash: HashMap::default(),
             hits: 0,
         }
     }
