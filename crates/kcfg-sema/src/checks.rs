@@ -915,6 +915,8 @@ fn calls(w: &mut Walker<'_>, slots: &Slots) {
 }
 
 fn calls_of(w: &mut Walker<'_>, calls: &[CallSite], slots: &Slots) {
+    // the modules loaded before each call (nothing below loads modules)
+    let before = crate::exprs::LoadedBefore::new(w);
     for c in calls {
         if c.is_route_kw {
             route_call(w, c, slots);
@@ -933,14 +935,14 @@ fn calls_of(w: &mut Walker<'_>, calls: &[CallSite], slots: &Slots) {
         if w.db.is_reserved_word(&c.name) {
             continue;
         }
-        let loaded: Vec<&'static str> = loaded_before(w, c.seq).map(|m| m.name).collect();
+        let loaded = before.at(c.seq);
         let variants: Vec<&'static FunctionVariant> =
             w.db.functions(&c.name)
                 .iter()
                 .filter(|v| loaded.contains(&v.module))
                 .collect();
         if variants.is_empty() {
-            unknown_function(w, c, &loaded);
+            unknown_function(w, c, loaded);
             continue;
         }
         let Some(n) = c.nargs else {

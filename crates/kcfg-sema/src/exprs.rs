@@ -58,12 +58,26 @@ pub(crate) fn run(w: &mut Walker<'_>) {
         .collect();
     let budget = Cell::new(SUGGESTION_BUDGET);
     let mut out: Vec<(u32, SemaDiagnostic)> = Vec::new();
+    let before = LoadedBefore::new(w);
     for pv in &sites.pvs {
-        expr_pv(w, (&loaded_all, &budget), pv, &mut out);
+        expr_pv(w, (&loaded_all, &budget, &before), pv, &mut out);
     }
+    // the arguments earlier builds found nothing in (language server)
+    let mut memos = w.route_cache.map(|c| c.lock());
+    let mut params = memos.as_mut().map(|m| {
+        m.params.start(w.options.version, &loaded_all);
+        &mut m.params
+    });
     for c in &sites.calls {
-        call_params(w, (&loaded_all, &budget), c, &mut out);
+        call_params(
+            w,
+            (&loaded_all, &budget, &before),
+            c,
+            &mut out,
+            params.as_deref_mut(),
+        );
     }
+    drop(memos);
     for m in &sites.matches {
         match_regex(m, &mut out);
     }
@@ -1520,17 +1534,49 @@ fn single_pv(cx: &PvCx<'_>, value: &str) -> Option<Finding> {
 // PVs in expressions (kamailio -c)
 // ====================================================================
 
-fn loaded_before(w: &Walker<'_>, seq: u32) -> Vec<&'static str> {
-    w.modules
-        .iter()
-        .filter(|m| m.loaded && m.seq < seq)
-        .filter_map(|m| m.module.map(|x| x.name))
-        .collect()
+/// The modules loaded before each point of the config: built once per
+/// build (the sets change only at `loadmodule` statements), looked up per
+/// site.
+pub(crate) struct LoadedBefore {
+    /// sequence numbers of the modules that are loaded, sorted
+    seqs: Vec<u32>,
+    /// `sets[k]`: the modules (in `w.modules` order) loaded before a point
+    /// that follows `k` of them
+    sets: Vec<Vec<&'static str>>,
+}
+
+impl LoadedBefore {
+    pub(crate) fn new(w: &Walker<'_>) -> LoadedBefore {
+        let mut seqs: Vec<u32> = w
+            .modules
+            .iter()
+            .filter(|m| m.loaded && m.module.is_some())
+            .map(|m| m.seq)
+            .collect();
+        seqs.sort_unstable();
+        seqs.dedup();
+        // a point after `k` of them: the modules at or before the k-th
+        let upto = |last: u32| -> Vec<&'static str> {
+            w.modules
+                .iter()
+                .filter(|m| m.loaded && m.seq <= last)
+                .filter_map(|m| m.module.map(|x| x.name))
+                .collect()
+        };
+        let mut sets = vec![Vec::new()];
+        sets.extend(seqs.iter().map(|&s| upto(s)));
+        LoadedBefore { seqs, sets }
+    }
+
+    /// The modules loaded when Kamailio reads the item with sequence `seq`.
+    pub(crate) fn at(&self, seq: u32) -> &[&'static str] {
+        &self.sets[self.seqs.partition_point(|&s| s < seq)]
+    }
 }
 
 fn expr_pv(
     w: &Walker<'_>,
-    (loaded_all, suggestions): (&[&'static str], &Cell<usize>),
+    (loaded_all, suggestions, before): (&[&'static str], &Cell<usize>, &LoadedBefore),
     pv: &PvSite,
     out: &mut Vec<(u32, SemaDiagnostic)>,
 ) {
@@ -1543,11 +1589,11 @@ fn expr_pv(
     if bare && (text.contains('.') || text.contains('[')) {
         return;
     }
-    let loaded = loaded_before(w, pv.seq);
+    let loaded = before.at(pv.seq);
     let cx = PvCx {
         db: w.db,
         version: w.options.version,
-        loaded: &loaded,
+        loaded,
         loaded_all,
         suggestions,
     };
@@ -1647,6 +1693,103 @@ fn read_only_help(class: &str) -> String {
 // ====================================================================
 // String parameters of module functions (start-up fixups)
 // ====================================================================
+
+/// The arguments of module functions whose check found nothing, kept
+/// across builds of one config (the language server's reuse, issue #7):
+/// the check of a constant argument ([`check_param`]) reads the function's
+/// name, the argument's place and count, its parameter kind and value, the
+/// Kamailio version and the modules the config loads, and nothing else
+/// (ranges only go into findings); the "did you mean" budget changes only
+/// what a finding says, and an argument whose check spent some of it is not
+/// kept. Holds the arguments the last build checked.
+#[derive(Default)]
+pub(crate) struct ParamMemo {
+    /// the version and the loaded modules the entries hold for
+    ctx: Option<(KamailioVersion, Vec<&'static str>)>,
+    /// `name \0 index \0 count \0 value` → the parameter kinds it was
+    /// clean for, and the last build that met it
+    clean: rustc_hash::FxHashMap<String, (Vec<Param>, u32)>,
+    /// the current build
+    build: u32,
+    /// the key of the last [`ParamMemo::known_clean`] question
+    key: String,
+    kind: Option<Param>,
+    /// how many argument checks were skipped
+    pub hits: usize,
+}
+
+impl ParamMemo {
+    /// Start a build in this context (entries of another are dropped).
+    fn start(&mut self, version: KamailioVersion, loaded: &[&'static str]) {
+        if self
+            .ctx
+            .as_ref()
+            .is_none_or(|(v, l)| *v != version || l != loaded)
+        {
+            self.clean.clear();
+            self.ctx = Some((version, loaded.to_vec()));
+        }
+    }
+
+    /// Whether this argument was checked clean before (also remembers the
+    /// question for [`ParamMemo::insert_clean`]).
+    fn known_clean(&mut self, fname: &str, i: usize, n: usize, kind: Param, value: &str) -> bool {
+        fn number(s: &mut String, mut x: usize) {
+            let mut digits = [0u8; 20];
+            let mut k = digits.len();
+            loop {
+                k -= 1;
+                digits[k] = b'0' + (x % 10) as u8;
+                x /= 10;
+                if x == 0 {
+                    break;
+                }
+            }
+            s.extend(digits[k..].iter().map(|&d| char::from(d)));
+        }
+        self.key.clear();
+        self.key.push_str(fname);
+        self.key.push('\0');
+        number(&mut self.key, i);
+        self.key.push('\0');
+        number(&mut self.key, n);
+        self.key.push('\0');
+        self.key.push_str(value);
+        self.kind = Some(kind);
+        match self.clean.get_mut(self.key.as_str()) {
+            Some((kinds, used)) if kinds.contains(&kind) => {
+                *used = self.build;
+                self.hits += 1;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Remember the last question's argument as clean.
+    fn insert_clean(&mut self) {
+        let Some(kind) = self.kind.take() else { return };
+        let build = self.build;
+        let entry = match self.clean.get_mut(self.key.as_str()) {
+            Some(e) => e,
+            None => self
+                .clean
+                .entry(self.key.clone())
+                .or_insert_with(|| (Vec::new(), build)),
+        };
+        entry.1 = build;
+        if !entry.0.contains(&kind) {
+            entry.0.push(kind);
+        }
+    }
+
+    /// Keep what this build met, drop the rest.
+    pub(crate) fn end_build(&mut self) {
+        let build = self.build;
+        self.clean.retain(|_, (_, used)| *used == build);
+        self.build = self.build.wrapping_add(1);
+    }
+}
 
 /// What a fixup does with one parameter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -1868,9 +2011,10 @@ fn number_help(v: &str) -> String {
 
 fn call_params(
     w: &Walker<'_>,
-    (loaded_all, suggestions): (&[&'static str], &Cell<usize>),
+    (loaded_all, suggestions, before): (&[&'static str], &Cell<usize>, &LoadedBefore),
     (file, c): &(FileIdx, CallArgs),
     out: &mut Vec<(u32, SemaDiagnostic)>,
+    mut memo: Option<&mut ParamMemo>,
 ) {
     let site = &w.calls[c.call];
     if site.is_route_kw || site.route.is_none() {
@@ -1882,7 +2026,7 @@ fn call_params(
     if w.db.core_action(&site.name).is_some() {
         return;
     }
-    let loaded = loaded_before(w, site.seq);
+    let loaded = before.at(site.seq);
     let variants: Vec<_> =
         w.db.functions(&site.name)
             .iter()
@@ -1915,7 +2059,21 @@ fn call_params(
             continue;
         };
         let kind = kinds.get(i).copied().unwrap_or(Param::Any);
-        if let Some(d) = check_param(&cx, fname, i, n, kind, arg, *file) {
+        if let Some(m) = memo.as_deref_mut() {
+            if m.known_clean(fname, i, n, kind, &arg.value) {
+                continue;
+            }
+        }
+        let budget = suggestions.get();
+        let found = check_param(&cx, fname, i, n, kind, arg, *file);
+        // nothing found and no "did you mean" search spent: the same
+        // argument finds nothing in this context again
+        if found.is_none() && suggestions.get() == budget {
+            if let Some(m) = memo.as_deref_mut() {
+                m.insert_clean();
+            }
+        }
+        if let Some(d) = found {
             let error = d.severity == crate::Severity::Error;
             out.push((site.seq, d));
             // Kamailio stops at the first parameter that fails
