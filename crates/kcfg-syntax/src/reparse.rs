@@ -261,7 +261,6 @@ mod tests {
         assert_eq!(text_diff("", ""), slow("", ""));
         assert_eq!(text_diff(&base, &base), slow(&base, &base));
     }
-    use super::*;
 
     const CFG: &str = "#!KAMAILIO\n#!define WITH_X\n#!define DBURL \"mysql://x\"\nloadmodule \"tm.so\"\nmodparam(\"tm\", \"fr_timer\", 3000) # a comment\n/* block\n   comment */\n#!ifdef WITH_X\nroute[A] {\n\txlog(\"L_INFO\", \"in A: $ru\\n\");\n}\n#!else\nroute[A] {\n\texit;\n}\n#!endif\nrequest_route {\n\tif ($rU == 'alice') {\n\t\troute(A);   # call A\n\t}\n\tt_relay();\n}\n";
 
