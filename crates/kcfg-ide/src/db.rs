@@ -247,6 +247,12 @@ pub fn line_index(db: &dyn Db, file: File) -> LineIndex {
 /// (normalised), for the workspace's include graph.
 #[salsa::tracked(returns(ref), lru = 256)]
 pub fn include_targets(db: &dyn Db, file: File) -> Vec<PathBuf> {
+    // a `PP_INCLUDE` node is an `include_file`/`import_file` directive or
+    // statement: a text without these words has none (no tree walk)
+    let text: &str = file.text(db);
+    if !text.contains("include_file") && !text.contains("import_file") {
+        return Vec::new();
+    }
     let parse = parse(db, file);
     let dir = file.path(db).parent().map(Path::to_path_buf);
     let mut out = Vec::new();

@@ -35,7 +35,7 @@ pub struct Ctx<'a> {
     /// block by error recovery): nodes inside them have no route
     unlisted_blocks: std::cell::OnceCell<Vec<(FileIdx, kcfg_syntax::TextRange)>>,
     modparams: std::cell::OnceCell<Vec<ModParamInfo>>,
-    by_name: std::collections::HashMap<String, usize>,
+    by_name: rustc_hash::FxHashMap<String, usize>,
 }
 
 /// A `modparam(...)` statement (in every file, also in inactive `#!ifdef`
@@ -58,7 +58,7 @@ impl<'a> Ctx<'a> {
     /// Collect the route blocks of the model's files.
     pub fn new(model: &'a Model) -> Ctx<'a> {
         // model routes by (file, start of the keyword): one lookup per block
-        let by_head: std::collections::HashMap<(usize, kcfg_syntax::TextSize), usize> = model
+        let by_head: rustc_hash::FxHashMap<(usize, kcfg_syntax::TextSize), usize> = model
             .routes
             .iter()
             .enumerate()

@@ -9,11 +9,17 @@
 //!    would publish (incremental salsa analysis + LSP conversion), without
 //!    the debounce delay. Reports p50/p90/p99/max over the keystrokes.
 //!
-//! `cargo bench -p kcfg-lsp --bench keystroke` (release profile).
+//! `cargo bench -p kcfg-lsp --bench keystroke` (release profile). The
+//! bench runs with mimalloc, the allocator of the `kcfg` binary that
+//! serves `kcfg lsp` (before 2026-11-29 session 8 it ran with the system
+//! allocator).
 //! `KCFG_BENCH_KEYSTROKES` sets the number of keystrokes (default 300).
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
+
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use kcfg_lsp::server::State;
 use tower_lsp_server::ls_types::{Position, Range, TextDocumentContentChangeEvent, Uri};

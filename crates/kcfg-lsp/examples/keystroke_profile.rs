@@ -9,7 +9,7 @@ use std::time::Duration;
 use kcfg_lsp::server::State;
 use tower_lsp_server::ls_types::{Position, Range, TextDocumentContentChangeEvent, Uri};
 
-fn main() {
+pub fn main() {
     let n: usize = std::env::var("KCFG_PROFILE_KEYSTROKES")
         .ok()
         .and_then(|v| v.parse().ok())

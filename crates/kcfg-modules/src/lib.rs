@@ -936,7 +936,17 @@ impl Db {
         match name {
             None => find(keyword),
             Some(n) => {
-                find(&format!("{keyword}[{n}]")).or_else(|| find(&format!("{keyword}[name]")))
+                // `keyword[n]`, then `keyword[name]`, compared piece by
+                // piece (no string built per lookup: the language server
+                // asks for every route block on every keystroke)
+                let find_parts = |parts: [&str; 4]| {
+                    self.blocks
+                        .binary_search_by(|(s, _)| cmp_concat(s, &parts))
+                        .ok()
+                        .map(|i| self.blocks[i].1)
+                };
+                find_parts([keyword, "[", n, "]"])
+                    .or_else(|| find_parts([keyword, "[", "name", "]"]))
             }
         }
     }
@@ -976,4 +986,9 @@ impl Db {
     pub fn kemi_x_functions(&self) -> impl Iterator<Item = (&'static str, &'static str)> {
         self.kemi_x.iter().copied()
     }
+}
+
+/// `s` compared with the concatenation of `parts` (as `str` orders).
+fn cmp_concat(s: &str, parts: &[&str]) -> std::cmp::Ordering {
+    s.bytes().cmp(parts.iter().flat_map(|p| p.bytes()))
 }

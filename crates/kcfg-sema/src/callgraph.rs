@@ -38,7 +38,8 @@
 //! `route(NAME)` and `t_on_*` naming undefined routes stay KC110/KC111 of
 //! `checks.rs`, which resolve names the same way.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use std::collections::VecDeque;
 
 use kcfg_modules::{BlockKind, BlockKinds, FunctionVariant};
 use kcfg_syntax::{SyntaxKind, SyntaxNode, TextRange};
@@ -195,7 +196,7 @@ impl CallGraph {
             return None;
         }
         // breadth-first, backwards along call edges that carry `kind`
-        let mut via: HashMap<usize, Option<usize>> = HashMap::new();
+        let mut via: HashMap<usize, Option<usize>> = HashMap::default();
         via.insert(route, None);
         let mut queue = VecDeque::from([route]);
         while let Some(r) = queue.pop_front() {
@@ -449,7 +450,7 @@ fn intersect(a: BlockKinds, b: BlockKinds) -> BlockKinds {
 /// For every call under a condition that tells the block kind: the kinds
 /// it can run in, keyed by (file, call range).
 fn guards(w: &Walker<'_>) -> HashMap<(FileIdx, TextRange), BlockKinds> {
-    let mut out = HashMap::new();
+    let mut out = HashMap::default();
     let mut memos = w.route_cache.map(|c| c.lock());
     for (i, f) in w.files.iter().enumerate() {
         let t = &f.text;
@@ -653,8 +654,8 @@ pub(crate) fn run(w: &mut Walker<'_>) -> CallGraph {
             dynamic: Vec::new(),
         },
         edge_seq: Vec::new(),
-        slots: HashMap::new(),
-        dynamic_tables: HashSet::new(),
+        slots: HashMap::default(),
+        dynamic_tables: HashSet::default(),
         undefined: Vec::new(),
     };
     for (i, r) in w.routes.iter().enumerate() {
@@ -669,7 +670,7 @@ pub(crate) fn run(w: &mut Walker<'_>) -> CallGraph {
     };
     // route names mentioned as strings anywhere (another module may run
     // the route: the unused-route check does not guess)
-    let mut mentions: HashSet<String> = HashSet::new();
+    let mut mentions: HashSet<String> = HashSet::default();
     let mut undefined_async: Vec<(CallSite, String, TextRange)> = Vec::new();
     for c in &w.calls {
         if c.is_route_kw {
@@ -1038,7 +1039,7 @@ fn unused_routes(w: &mut Walker<'_>, b: &Builder, mentions: &HashSet<String>) {
     }
     // a route that an undefined name was probably meant for ("did you
     // mean") is reported there, not again as unused
-    let mut meant: HashSet<(RouteTable, &str)> = HashSet::new();
+    let mut meant: HashSet<(RouteTable, &str)> = HashSet::default();
     for (table, name) in &b.undefined {
         if name.chars().count() < 3 {
             continue;
@@ -1116,7 +1117,7 @@ fn recursive_routes(w: &mut Walker<'_>, b: &Builder) {
         let start = comp[0];
         let members: HashSet<usize> = comp.iter().copied().collect();
         // the shortest cycle through `start`, by breadth-first search
-        let mut via: HashMap<usize, usize> = HashMap::new();
+        let mut via: HashMap<usize, usize> = HashMap::default();
         let mut queue = VecDeque::from([start]);
         let mut closing = None;
         'search: while let Some(v) = queue.pop_front() {

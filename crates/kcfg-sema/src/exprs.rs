@@ -33,8 +33,8 @@
 //!   shows (`htable:init`), and a dynamic family without its suffix
 //!   (`htable:expired` instead of `htable:expired:<table>`) never run.
 
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::cell::Cell;
-use std::collections::{HashMap, HashSet};
 
 use kcfg_modules::{db, suggest, Db, KamailioVersion, PvClass};
 use kcfg_syntax::ast::{self, AstNode};
@@ -58,12 +58,26 @@ pub(crate) fn run(w: &mut Walker<'_>) {
         .collect();
     let budget = Cell::new(SUGGESTION_BUDGET);
     let mut out: Vec<(u32, SemaDiagnostic)> = Vec::new();
+    let before = LoadedBefore::new(w);
     for pv in &sites.pvs {
-        expr_pv(w, (&loaded_all, &budget), pv, &mut out);
+        expr_pv(w, (&loaded_all, &budget, &before), pv, &mut out);
     }
+    // the arguments earlier builds found nothing in (language server)
+    let mut memos = w.route_cache.map(|c| c.lock());
+    let mut params = memos.as_mut().map(|m| {
+        m.params.start(w.options.version, &loaded_all);
+        &mut m.params
+    });
     for c in &sites.calls {
-        call_params(w, (&loaded_all, &budget), c, &mut out);
+        call_params(
+            w,
+            (&loaded_all, &budget, &before),
+            c,
+            &mut out,
+            params.as_deref_mut(),
+        );
     }
+    drop(memos);
     for m in &sites.matches {
         match_regex(m, &mut out);
     }
@@ -1549,17 +1563,49 @@ fn single_pv(cx: &PvCx<'_>, value: &str) -> Option<Finding> {
 // PVs in expressions (kamailio -c)
 // ====================================================================
 
-fn loaded_before(w: &Walker<'_>, seq: u32) -> Vec<&'static str> {
-    w.modules
-        .iter()
-        .filter(|m| m.loaded && m.seq < seq)
-        .filter_map(|m| m.module.map(|x| x.name))
-        .collect()
+/// The modules loaded before each point of the config: built once per
+/// build (the sets change only at `loadmodule` statements), looked up per
+/// site.
+pub(crate) struct LoadedBefore {
+    /// sequence numbers of the modules that are loaded, sorted
+    seqs: Vec<u32>,
+    /// `sets[k]`: the modules (in `w.modules` order) loaded before a point
+    /// that follows `k` of them
+    sets: Vec<Vec<&'static str>>,
+}
+
+impl LoadedBefore {
+    pub(crate) fn new(w: &Walker<'_>) -> LoadedBefore {
+        let mut seqs: Vec<u32> = w
+            .modules
+            .iter()
+            .filter(|m| m.loaded && m.module.is_some())
+            .map(|m| m.seq)
+            .collect();
+        seqs.sort_unstable();
+        seqs.dedup();
+        // a point after `k` of them: the modules at or before the k-th
+        let upto = |last: u32| -> Vec<&'static str> {
+            w.modules
+                .iter()
+                .filter(|m| m.loaded && m.seq <= last)
+                .filter_map(|m| m.module.map(|x| x.name))
+                .collect()
+        };
+        let mut sets = vec![Vec::new()];
+        sets.extend(seqs.iter().map(|&s| upto(s)));
+        LoadedBefore { seqs, sets }
+    }
+
+    /// The modules loaded when Kamailio reads the item with sequence `seq`.
+    pub(crate) fn at(&self, seq: u32) -> &[&'static str] {
+        &self.sets[self.seqs.partition_point(|&s| s < seq)]
+    }
 }
 
 fn expr_pv(
     w: &Walker<'_>,
-    (loaded_all, suggestions): (&[&'static str], &Cell<usize>),
+    (loaded_all, suggestions, before): (&[&'static str], &Cell<usize>, &LoadedBefore),
     pv: &PvSite,
     out: &mut Vec<(u32, SemaDiagnostic)>,
 ) {
@@ -1572,11 +1618,11 @@ fn expr_pv(
     if bare && (text.contains('.') || text.contains('[')) {
         return;
     }
-    let loaded = loaded_before(w, pv.seq);
+    let loaded = before.at(pv.seq);
     let cx = PvCx {
         db: w.db,
         version: w.options.version,
-        loaded: &loaded,
+        loaded,
         loaded_all,
         suggestions,
     };
@@ -1676,6 +1722,103 @@ fn read_only_help(class: &str) -> String {
 // ====================================================================
 // String parameters of module functions (start-up fixups)
 // ====================================================================
+
+/// The arguments of module functions whose check found nothing, kept
+/// across builds of one config (the language server's reuse, issue #7):
+/// the check of a constant argument ([`check_param`]) reads the function's
+/// name, the argument's place and count, its parameter kind and value, the
+/// Kamailio version and the modules the config loads, and nothing else
+/// (ranges only go into findings); the "did you mean" budget changes only
+/// what a finding says, and an argument whose check spent some of it is not
+/// kept. Holds the arguments the last build checked.
+#[derive(Default)]
+pub(crate) struct ParamMemo {
+    /// the version and the loaded modules the entries hold for
+    ctx: Option<(KamailioVersion, Vec<&'static str>)>,
+    /// `name \0 index \0 count \0 value` → the parameter kinds it was
+    /// clean for, and the last build that met it
+    clean: rustc_hash::FxHashMap<String, (Vec<Param>, u32)>,
+    /// the current build
+    build: u32,
+    /// the key of the last [`ParamMemo::known_clean`] question
+    key: String,
+    kind: Option<Param>,
+    /// how many argument checks were skipped
+    pub hits: usize,
+}
+
+impl ParamMemo {
+    /// Start a build in this context (entries of another are dropped).
+    fn start(&mut self, version: KamailioVersion, loaded: &[&'static str]) {
+        if self
+            .ctx
+            .as_ref()
+            .is_none_or(|(v, l)| *v != version || l != loaded)
+        {
+            self.clean.clear();
+            self.ctx = Some((version, loaded.to_vec()));
+        }
+    }
+
+    /// Whether this argument was checked clean before (also remembers the
+    /// question for [`ParamMemo::insert_clean`]).
+    fn known_clean(&mut self, fname: &str, i: usize, n: usize, kind: Param, value: &str) -> bool {
+        fn number(s: &mut String, mut x: usize) {
+            let mut digits = [0u8; 20];
+            let mut k = digits.len();
+            loop {
+                k -= 1;
+                digits[k] = b'0' + (x % 10) as u8;
+                x /= 10;
+                if x == 0 {
+                    break;
+                }
+            }
+            s.extend(digits[k..].iter().map(|&d| char::from(d)));
+        }
+        self.key.clear();
+        self.key.push_str(fname);
+        self.key.push('\0');
+        number(&mut self.key, i);
+        self.key.push('\0');
+        number(&mut self.key, n);
+        self.key.push('\0');
+        self.key.push_str(value);
+        self.kind = Some(kind);
+        match self.clean.get_mut(self.key.as_str()) {
+            Some((kinds, used)) if kinds.contains(&kind) => {
+                *used = self.build;
+                self.hits += 1;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Remember the last question's argument as clean.
+    fn insert_clean(&mut self) {
+        let Some(kind) = self.kind.take() else { return };
+        let build = self.build;
+        let entry = match self.clean.get_mut(self.key.as_str()) {
+            Some(e) => e,
+            None => self
+                .clean
+                .entry(self.key.clone())
+                .or_insert_with(|| (Vec::new(), build)),
+        };
+        entry.1 = build;
+        if !entry.0.contains(&kind) {
+            entry.0.push(kind);
+        }
+    }
+
+    /// Keep what this build met, drop the rest.
+    pub(crate) fn end_build(&mut self) {
+        let build = self.build;
+        self.clean.retain(|_, (_, used)| *used == build);
+        self.build = self.build.wrapping_add(1);
+    }
+}
 
 /// What a fixup does with one parameter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -1897,9 +2040,10 @@ fn number_help(v: &str) -> String {
 
 fn call_params(
     w: &Walker<'_>,
-    (loaded_all, suggestions): (&[&'static str], &Cell<usize>),
+    (loaded_all, suggestions, before): (&[&'static str], &Cell<usize>, &LoadedBefore),
     (file, c): &(FileIdx, CallArgs),
     out: &mut Vec<(u32, SemaDiagnostic)>,
+    mut memo: Option<&mut ParamMemo>,
 ) {
     let site = &w.calls[c.call];
     if site.is_route_kw || site.route.is_none() {
@@ -1911,7 +2055,7 @@ fn call_params(
     if w.db.core_action(&site.name).is_some() {
         return;
     }
-    let loaded = loaded_before(w, site.seq);
+    let loaded = before.at(site.seq);
     let variants: Vec<_> =
         w.db.functions(&site.name)
             .iter()
@@ -1944,13 +2088,45 @@ fn call_params(
             continue;
         };
         let kind = kinds.get(i).copied().unwrap_or(Param::Any);
-        if let Some(d) = check_param(&cx, fname, i, n, kind, arg, *file) {
+        if let Some(m) = memo.as_deref_mut() {
+            if m.known_clean(fname, i, n, kind, &arg.value) {
+                continue;
+            }
+        }
+        let budget = suggestions.get();
+        let found = check_param(&cx, fname, i, n, kind, arg, *file);
+        // nothing found and no "did you mean" search spent: the same
+        // argument finds nothing in this context again
+        if found.is_none() && suggestions.get() == budget {
+            if let Some(m) = memo.as_deref_mut() {
+                m.insert_clean();
+            }
+        }
+        if let Some(d) = found {
             let error = d.severity == crate::Severity::Error;
             out.push((site.seq, d));
             // Kamailio stops at the first parameter that fails
             if error {
                 return;
             }
+        }
+    }
+}
+
+/// "the parameter of `f`" / "parameter 2 of `f`", written when a finding
+/// needs it.
+struct Which<'a> {
+    fname: &'a str,
+    i: usize,
+    n: usize,
+}
+
+impl std::fmt::Display for Which<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.n == 1 {
+            write!(f, "the parameter of `{}`", self.fname)
+        } else {
+            write!(f, "parameter {} of `{}`", self.i + 1, self.fname)
         }
     }
 }
@@ -1965,11 +2141,8 @@ fn check_param(
     file: FileIdx,
 ) -> Option<SemaDiagnostic> {
     let v = arg.value.as_str();
-    let which = if n == 1 {
-        format!("the parameter of `{fname}`")
-    } else {
-        format!("parameter {} of `{fname}`", i + 1)
-    };
+    // written only into findings (most arguments have none)
+    let which = Which { fname, i, n };
     let pv_finding = |f: Finding, what: &str| -> SemaDiagnostic {
         let range = arg.sub_range(f.start, f.end);
         let place = if what == "format" {
@@ -1979,7 +2152,7 @@ fn check_param(
                 format!("the format string in parameter {} of `{fname}`", i + 1)
             }
         } else {
-            which.clone()
+            which.to_string()
         };
         SemaDiagnostic::new(
             codes::BAD_PV_IN_STRING,
@@ -2152,7 +2325,7 @@ fn xlog_level(
     v: &str,
     arg: &ArgValue,
     file: FileIdx,
-    which: &str,
+    which: &Which<'_>,
     pv_finding: &dyn Fn(Finding, &str) -> SemaDiagnostic,
 ) -> Option<SemaDiagnostic> {
     let b = v.as_bytes();
@@ -2278,7 +2451,12 @@ fn regex_hint(re: &str, err: &str) -> String {
     }
 }
 
-fn invalid_regex(arg: &ArgValue, file: FileIdx, which: &str, err: &str) -> SemaDiagnostic {
+fn invalid_regex(
+    arg: &ArgValue,
+    file: FileIdx,
+    which: &dyn std::fmt::Display,
+    err: &str,
+) -> SemaDiagnostic {
     SemaDiagnostic::new(
         codes::INVALID_REGEX,
         file,
@@ -2412,7 +2590,7 @@ fn match_regex(m: &MatchSite, out: &mut Vec<(u32, SemaDiagnostic)>) {
     if let Some(e) = regex_problem(&m.value.value, RegexFlags::Match) {
         out.push((
             m.seq,
-            invalid_regex(&m.value, m.file, "the right side of `=~`", &e),
+            invalid_regex(&m.value, m.file, &"the right side of `=~`", &e),
         ));
     }
 }

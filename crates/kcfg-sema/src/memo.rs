@@ -12,7 +12,7 @@
 //! record faithfully (a preprocessor directive, an include, a nested
 //! block: anything that changes the walk's state) is not memoised.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::sync::{Arc, Mutex};
 
 /// A route block's green node (by address) and its interned context.
@@ -67,10 +67,10 @@ impl<C, E> Default for Memo<C, E> {
     fn default() -> Self {
         Memo {
             ctxs: Vec::new(),
-            prev: HashMap::new(),
-            cur: HashMap::new(),
-            prev_by_hash: HashMap::new(),
-            cur_by_hash: HashMap::new(),
+            prev: HashMap::default(),
+            cur: HashMap::default(),
+            prev_by_hash: HashMap::default(),
+            cur_by_hash: HashMap::default(),
             hits: 0,
         }
     }
@@ -157,6 +157,8 @@ pub(crate) struct Memos {
     pub sites: crate::exprs::SiteMemo,
     /// the block-kind guards of calls (`if (is_reply())`) of the call graph
     pub guards: crate::callgraph::GuardMemo,
+    /// the arguments of module functions whose check found nothing
+    pub params: crate::exprs::ParamMemo,
 }
 
 impl Memos {
@@ -164,6 +166,7 @@ impl Memos {
         self.walk.end_build();
         self.sites.end_build();
         self.guards.end_build();
+        self.params.end_build();
     }
 }
 
@@ -193,6 +196,12 @@ impl RouteCache {
     pub fn hits(&self) -> usize {
         let m = self.lock();
         m.walk.hits + m.sites.hits + m.guards.hits
+    }
+
+    /// How many argument checks builds with this cache skipped (arguments
+    /// an earlier build found clean in the same context; for tests).
+    pub fn param_hits(&self) -> usize {
+        self.lock().params.hits
     }
 }
 
@@ -259,6 +268,81 @@ mod tests {
                 cache.hits() > before,
                 reuse,
                 "reuse after {from:?} → {to:?}"
+            );
+        }
+    }
+
+    /// The argument checks an earlier build found clean are skipped in the
+    /// same context (version, loaded modules) and run again in another; the
+    /// model equals a fresh build after every edit.
+    #[test]
+    fn argument_checks_reused_equal_fresh_checks() {
+        use kcfg_modules::KamailioVersion;
+        let cache = RouteCache::default();
+        let last: RefCell<Option<(String, Parse)>> = RefCell::new(None);
+        let parser = |_: &Path, text: &str, o: &ParseOptions| {
+            let p = match &*last.borrow() {
+                Some((t, p)) => kcfg_syntax::reparse::reparse(p, t, text, o),
+                None => kcfg_syntax::parse_with(text, o),
+            };
+            *last.borrow_mut() = Some((text.to_string(), p.clone()));
+            p
+        };
+        let loader = MemoryLoader::new();
+        let base = "#!define LVL \"L_INFO\"\nloadmodule \"tm.so\"\nloadmodule \"sl.so\"\nloadmodule \"xlog.so\"\nloadmodule \"dialog.so\"\nrequest_route {\n\txlog(\"L_INFO\", \"a $dlg(h_id)\\n\");\n\troute(A);\n}\nroute[A] {\n\txlog(LVL, \"b $ru\\n\");\n\tsl_send_reply(\"404\", \"x\");\n\tt_on_failure(\"F\");\n}\nfailure_route[F] {\n\txlog(\"L_WARN\", \"c $rm\\n\");\n}\n";
+        // (from, to, version, whether argument checks are reused, a text
+        // the diagnostics must hold)
+        let v56 = KamailioVersion::V5_6;
+        let edits: &[(&str, &str, KamailioVersion, bool, &str)] = &[
+            ("b $ru", "b $ruX", v56, true, "ruX"),
+            ("\"L_WARN\"", "\"L_WARNX\"", v56, true, "L_WARNX"),
+            ("\"404\"", "\"4x4\"", v56, true, "4x4"),
+            ("route[A] {\n", "\n\nroute[A] {\n", v56, true, ""),
+            (
+                "#!define LVL \"L_INFO\"",
+                "#!define LVL \"L_NOPE\"",
+                v56,
+                true,
+                "L_NOPE",
+            ),
+            // another context: every argument is checked again
+            ("loadmodule \"dialog.so\"\n", "", v56, false, "dlg"),
+            ("", "", KamailioVersion::V6_0, false, ""),
+            ("c $rm", "c $rm $rU", KamailioVersion::V6_0, true, ""),
+        ];
+        let mut text = base.to_string();
+        let opts = |version| SemaOptions {
+            version,
+            ..SemaOptions::default()
+        };
+        let m = Model::build_cached("k.cfg", text.as_str(), &loader, &opts(v56), &parser, &cache);
+        assert_eq!(
+            summary(&m),
+            summary(&Model::build("k.cfg", text.as_str(), &loader, &opts(v56)))
+        );
+        for &(from, to, version, reuse, must) in edits {
+            assert!(text.contains(from), "{from}");
+            text = text.replacen(from, to, 1);
+            let before = cache.param_hits();
+            let cached = Model::build_cached(
+                "k.cfg",
+                text.as_str(),
+                &loader,
+                &opts(version),
+                &parser,
+                &cache,
+            );
+            let fresh = Model::build("k.cfg", text.as_str(), &loader, &opts(version));
+            assert_eq!(summary(&cached), summary(&fresh), "after {from:?} → {to:?}");
+            assert_eq!(
+                cache.param_hits() > before,
+                reuse,
+                "reuse after {from:?} → {to:?}"
+            );
+            assert!(
+                cached.diagnostics.iter().any(|d| d.message.contains(must)),
+                "{must}: {:?}",
+                cached.diagnostics
             );
         }
     }

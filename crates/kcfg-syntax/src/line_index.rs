@@ -34,25 +34,41 @@ pub struct LineIndex {
 
 impl LineIndex {
     pub fn new(text: &str) -> LineIndex {
-        let mut starts = vec![TextSize::from(0)];
-        let mut wide = vec![Vec::new()];
-        let mut line_start = 0usize;
-        // bytes, not chars: the text is UTF-8, so a non-ASCII char is its
-        // lead byte (0xC0 and up) and continuation bytes (0x80..0xC0)
-        for (i, &b) in text.as_bytes().iter().enumerate() {
-            if b == b'\n' {
-                starts.push(TextSize::from((i + 1) as u32));
-                wide.push(Vec::new());
-                line_start = i + 1;
-            } else if b >= 0xC0 {
-                let len = match b {
-                    0xC0..=0xDF => 2,
-                    0xE0..=0xEF => 3,
-                    _ => 4,
-                };
-                wide.last_mut()
-                    .unwrap()
-                    .push(((i - line_start) as u32, len));
+        let bytes = text.as_bytes();
+        let mut starts = Vec::with_capacity(bytes.len() / 32 + 1);
+        starts.push(TextSize::from(0));
+        starts.extend(memchr::memchr_iter(b'\n', bytes).map(|i| TextSize::from((i + 1) as u32)));
+        // lines without non-ASCII chars need no entry: `wide` is cut after
+        // the last line that has one (an ASCII text has none at all)
+        let mut wide: Vec<Vec<(u32, u8)>> = Vec::new();
+        if !text.is_ascii() {
+            for (line, &start) in starts.iter().enumerate() {
+                let start = usize::from(start);
+                let end = starts
+                    .get(line + 1)
+                    .map_or(bytes.len(), |&e| usize::from(e));
+                let l = &bytes[start..end];
+                if l.is_ascii() {
+                    continue;
+                }
+                // bytes, not chars: the text is UTF-8, so a non-ASCII char
+                // is its lead byte (0xC0 and up) and continuation bytes
+                // (0x80..0xC0)
+                let w: Vec<(u32, u8)> = l
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, &b)| b >= 0xC0)
+                    .map(|(i, &b)| {
+                        let len = match b {
+                            0xC0..=0xDF => 2,
+                            0xE0..=0xEF => 3,
+                            _ => 4,
+                        };
+                        (i as u32, len)
+                    })
+                    .collect();
+                wide.resize_with(line + 1, Vec::new);
+                wide[line] = w;
             }
         }
         LineIndex {
@@ -194,7 +210,46 @@ mod tests {
                 w.push(((i - line_start) as u32, c.len_utf8() as u8));
             }
         }
+        // lines after the last non-ASCII one have no entry
+        while want.last().is_some_and(Vec::is_empty) {
+            want.pop();
+        }
         assert_eq!(idx.wide, want);
         assert_eq!(idx.line_count(), 4);
+    }
+
+    /// Positions through the index equal a count over the text's chars, on
+    /// ASCII text (no wide entries) and text with non-ASCII chars on some
+    /// lines (first, middle, last, with and without a final newline).
+    #[test]
+    fn wide_columns_equal_char_counts() {
+        for text in [
+            "",
+            "abc",
+            "a\nb\n",
+            "\u{e9}",
+            "\n\n\u{e9}x",
+            "x\r\n\u{20ac}y\n\nz\u{1f600}w\n",
+            "route {\n\txlog(\"\u{e9}t\u{e9}\");\n}\n",
+        ] {
+            let idx = LineIndex::new(text);
+            assert_eq!(idx.line_count(), text.matches('\n').count() + 1);
+            for (off, _) in text.char_indices().chain([(text.len(), ' ')]) {
+                let lc = idx.line_col(TextSize::from(off as u32));
+                let line_start = text[..off].rfind('\n').map_or(0, |i| i + 1);
+                let before = &text[line_start..off];
+                assert_eq!(lc.col as usize, before.len());
+                let w16 = idx.to_wide(WideEncoding::Utf16, lc);
+                let w32 = idx.to_wide(WideEncoding::Utf32, lc);
+                assert_eq!(
+                    w16.col as usize,
+                    before.encode_utf16().count(),
+                    "{text:?} {off}"
+                );
+                assert_eq!(w32.col as usize, before.chars().count(), "{text:?} {off}");
+                assert_eq!(idx.to_utf8(WideEncoding::Utf16, w16), lc);
+                assert_eq!(idx.to_utf8(WideEncoding::Utf32, w32), lc);
+            }
+        }
     }
 }

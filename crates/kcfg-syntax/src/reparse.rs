@@ -16,24 +16,48 @@ use rowan::{TextRange, TextSize};
 
 use crate::{lexer, Parse, ParseOptions, SyntaxError, SyntaxKind, SyntaxNode};
 
+/// The length of the common prefix of two byte strings (compared 64 bytes
+/// at a time first: a keystroke in a large file compares megabytes).
+fn common_prefix(a: &[u8], b: &[u8]) -> usize {
+    const CHUNK: usize = 64;
+    let n = a.len().min(b.len());
+    let mut i = 0;
+    while i + CHUNK <= n && a[i..i + CHUNK] == b[i..i + CHUNK] {
+        i += CHUNK;
+    }
+    while i < n && a[i] == b[i] {
+        i += 1;
+    }
+    i
+}
+
+/// The length of the common suffix of two byte strings.
+fn common_suffix(a: &[u8], b: &[u8]) -> usize {
+    const CHUNK: usize = 64;
+    let n = a.len().min(b.len());
+    let (a, b) = (&a[a.len() - n..], &b[b.len() - n..]);
+    let mut i = 0; // bytes matched from the end
+    while i + CHUNK <= n && a[n - i - CHUNK..n - i] == b[n - i - CHUNK..n - i] {
+        i += CHUNK;
+    }
+    while i < n && a[n - i - 1] == b[n - i - 1] {
+        i += 1;
+    }
+    i
+}
+
 /// The smallest replacement that turns `old` into `new`: the range of `old`
 /// it removes and the range of `new` it inserts (common prefix and suffix
 /// kept, both on character boundaries).
 pub fn text_diff(old: &str, new: &str) -> (TextRange, TextRange) {
     let ob = old.as_bytes();
     let nb = new.as_bytes();
-    let mut p = ob.iter().zip(nb).take_while(|(a, b)| a == b).count();
+    let mut p = common_prefix(ob, nb);
     while !old.is_char_boundary(p) || !new.is_char_boundary(p) {
         p -= 1;
     }
     let max_s = ob.len().min(nb.len()) - p;
-    let mut s = ob
-        .iter()
-        .rev()
-        .zip(nb.iter().rev())
-        .take(max_s)
-        .take_while(|(a, b)| a == b)
-        .count();
+    let mut s = common_suffix(&ob[p..], &nb[p..]).min(max_s);
     while !old.is_char_boundary(ob.len() - s) || !new.is_char_boundary(nb.len() - s) {
         s -= 1;
     }
@@ -176,6 +200,67 @@ pub fn try_reparse_token(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `text_diff` equals the byte-by-byte common prefix and suffix, for
+    /// edits at every place of a text longer than the comparison chunks.
+    #[test]
+    fn text_diff_equals_a_byte_scan() {
+        fn slow(old: &str, new: &str) -> (TextRange, TextRange) {
+            let (ob, nb) = (old.as_bytes(), new.as_bytes());
+            let mut p = ob.iter().zip(nb).take_while(|(a, b)| a == b).count();
+            while !old.is_char_boundary(p) || !new.is_char_boundary(p) {
+                p -= 1;
+            }
+            let max_s = ob.len().min(nb.len()) - p;
+            let mut s = ob
+                .iter()
+                .rev()
+                .zip(nb.iter().rev())
+                .take(max_s)
+                .take_while(|(a, b)| a == b)
+                .count();
+            while !old.is_char_boundary(ob.len() - s) || !new.is_char_boundary(nb.len() - s) {
+                s -= 1;
+            }
+            let size = |n: usize| TextSize::from(n as u32);
+            (
+                TextRange::new(size(p), size(ob.len() - s)),
+                TextRange::new(size(p), size(nb.len() - s)),
+            )
+        }
+        let base: String = (0..300)
+            .map(|i| {
+                if i % 37 == 0 {
+                    '\u{e9}'
+                } else {
+                    char::from(b'a' + (i % 7) as u8)
+                }
+            })
+            .collect();
+        for at in (0..base.len()).filter(|&i| base.is_char_boundary(i)) {
+            for insert in ["", "x", "aa", "\u{e9}", "abcabcabc"] {
+                for del in [0, 1, 2, 70] {
+                    let mut end = (at + del).min(base.len());
+                    while !base.is_char_boundary(end) {
+                        end += 1;
+                    }
+                    let new = format!("{}{insert}{}", &base[..at], &base[end..]);
+                    assert_eq!(
+                        text_diff(&base, &new),
+                        slow(&base, &new),
+                        "{at} {insert:?} {del}"
+                    );
+                    assert_eq!(
+                        text_diff(&new, &base),
+                        slow(&new, &base),
+                        "{at} {insert:?} {del}"
+                    );
+                }
+            }
+        }
+        assert_eq!(text_diff("", ""), slow("", ""));
+        assert_eq!(text_diff(&base, &base), slow(&base, &base));
+    }
 
     const CFG: &str = "#!KAMAILIO\n#!define WITH_X\n#!define DBURL \"mysql://x\"\nloadmodule \"tm.so\"\nmodparam(\"tm\", \"fr_timer\", 3000) # a comment\n/* block\n   comment */\n#!ifdef WITH_X\nroute[A] {\n\txlog(\"L_INFO\", \"in A: $ru\\n\");\n}\n#!else\nroute[A] {\n\texit;\n}\n#!endif\nrequest_route {\n\tif ($rU == 'alice') {\n\t\troute(A);   # call A\n\t}\n\tt_relay();\n}\n";
 

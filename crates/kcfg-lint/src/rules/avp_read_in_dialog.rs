@@ -1,6 +1,6 @@
 //! KC208 `avp-read-in-dialog`.
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use kcfg_sema::FileIdx;
 use kcfg_syntax::ast::RouteKind;
@@ -170,7 +170,7 @@ pub fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
     }
     let mut reg = Regions::default();
     // routes that end in-dialog requests with exit (the stock WITHINDLG)
-    let mut ending_in_dialog_routes: HashSet<String> = HashSet::new();
+    let mut ending_in_dialog_routes: HashSet<String> = HashSet::default();
     let mut with_region: Vec<&crate::ctx::RouteInfo> = Vec::new();
     for (file, n) in ctx.nodes(IF_STMT) {
         let mut ch = n.children();
@@ -249,7 +249,7 @@ pub fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
         return;
     }
     // sub-routes called only from one kind of region belong to it
-    let mut calls_by_route: HashMap<&str, Vec<(FileIdx, TextRange)>> = HashMap::new();
+    let mut calls_by_route: HashMap<&str, Vec<(FileIdx, TextRange)>> = HashMap::default();
     for (file, call, name) in ctx.calls() {
         if name != "route" {
             continue;
@@ -289,7 +289,7 @@ pub fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
         }
     }
     // AVPs named by modparams are filled by modules
-    let mut module_avps: HashSet<String> = HashSet::new();
+    let mut module_avps: HashSet<String> = HashSet::default();
     for mp in ctx.modparams() {
         let mut rest = ctx.text(mp.file, &mp.node);
         while let Some(i) = rest.find("$avp(") {
@@ -303,8 +303,8 @@ pub fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
         }
     }
     // writes and reads
-    let mut initial_writes: HashMap<String, (FileIdx, TextRange)> = HashMap::new();
-    let mut dialog_touched: HashSet<String> = HashSet::new();
+    let mut initial_writes: HashMap<String, (FileIdx, TextRange)> = HashMap::default();
+    let mut dialog_touched: HashSet<String> = HashSet::default();
     let mut reads: Vec<(String, FileIdx, TextRange)> = Vec::new();
     // an AVP named in a function argument in in-dialog code may be loaded there
     for (file, lit) in ctx.nodes(STRING_LIT) {

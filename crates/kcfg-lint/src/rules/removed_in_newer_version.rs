@@ -96,30 +96,37 @@ pub fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
         .iter()
         .filter_map(|m| m.module.map(|x| x.name))
         .collect();
+    // what is said about a function depends on its name alone: looked up
+    // once per name (a config calls a few dozen functions thousands of times)
+    let mut by_name: rustc_hash::FxHashMap<&str, Option<(&str, Vec<KamailioVersion>)>> =
+        rustc_hash::FxHashMap::default();
     for (file, call, name) in ctx.calls() {
-        let variants = db.functions(name);
-        let Some(f) = variants
-            .iter()
-            .find(|f| f.script_callable && loaded.contains(&f.module))
-        else {
+        let found = by_name.entry(name.as_str()).or_insert_with(|| {
+            let variants = db.functions(name);
+            let f = variants
+                .iter()
+                .find(|f| f.script_callable && loaded.contains(&f.module))?;
+            let gone = gone_in(&|v| {
+                kcfg_modules::db(v)
+                    .functions(name)
+                    .iter()
+                    .any(|g| g.script_callable)
+            });
+            let module_gone = gone_in(&|v| kcfg_modules::db(v).module(f.module).is_some());
+            if gone.is_empty() || gone == module_gone {
+                return None;
+            }
+            Some((f.module, gone))
+        });
+        let Some((module, gone)) = found else {
             continue;
         };
-        let gone = gone_in(&|v| {
-            kcfg_modules::db(v)
-                .functions(name)
-                .iter()
-                .any(|g| g.script_callable)
-        });
-        let module_gone = gone_in(&|v| kcfg_modules::db(v).module(f.module).is_some());
-        if gone.is_empty() || gone == module_gone {
-            continue;
-        }
         let head = crate::ctx::call_head(call);
         out.push(
             Finding::new(
                 *file,
                 head,
-                format!("`{name}` (module `{}`) is {}", f.module, describe(&gone)),
+                format!("`{name}` (module `{module}`) is {}", describe(gone)),
             )
             .help("Kamailio versions without it refuse the config at `-c`"),
         );

@@ -1,0 +1,13 @@
+//! `keystroke_profile` with mimalloc, the allocator of the `kcfg` binary
+//! that serves `kcfg lsp` (the plain example keeps the system allocator, so
+//! its instruction counts compare with earlier sessions').
+
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+#[path = "keystroke_profile.rs"]
+mod profile;
+
+fn main() {
+    profile::main();
+}
