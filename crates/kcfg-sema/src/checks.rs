@@ -1024,6 +1024,32 @@ fn core_arg_fits(kind: &str, arg: &Option<Const>) -> bool {
 /// not checked.
 fn core_action_args(w: &mut Walker<'_>, c: &CallSite, action: &kcfg_modules::CoreAction) {
     const ARG_KINDS: [&str; 4] = ["STRING", "NUMBER", "intno", "flag_name"];
+    // a count no form of the action takes (`isflagset()`, `strip()`,
+    // `force_rport(1)`): cfg.y's `error` alternatives of the action
+    if action.grammar_rule == "cmd" && !action.nargs.is_empty() {
+        if let Some(n) = c
+            .nargs
+            .filter(|n| !action.nargs.contains(&n.to_string().as_str()))
+        {
+            let mut counts: Vec<u32> = action.nargs.iter().filter_map(|k| k.parse().ok()).collect();
+            counts.sort_unstable();
+            let counts: Vec<String> = counts.iter().map(u32::to_string).collect();
+            let plural = if action.nargs == ["1"] { "" } else { "s" };
+            let d = SemaDiagnostic::new(
+                codes::CORE_ACTION_ARGUMENT,
+                c.file,
+                c.range,
+                format!(
+                    "the core action `{}` takes {} argument{plural}, not {n}",
+                    c.name,
+                    count_list(&counts)
+                ),
+            )
+            .with_help("`kamailio -c` stops here with a syntax error".to_string());
+            w.report(c.seq, d);
+            return;
+        }
+    }
     let kinds = |form: &'static str| {
         form.split_whitespace()
             .filter(|t| !matches!(*t, "LPAREN" | "RPAREN" | "COMMA"))
