@@ -83,6 +83,14 @@ pub(crate) struct Parser<'t> {
     pub(crate) validating_define: bool,
     /// `#!ifdef` groups parsed as nodes so far (a block holding one is not empty)
     pub(crate) pp_if_count: u32,
+    /// statements parsed in arms Kamailio takes, and groups whose taken arm
+    /// is not known for sure (an `#!ifexp`, an unbalanced group, defines
+    /// from the environment or from includes not read): a block whose only
+    /// statements sit in arms not taken is empty for Kamailio
+    pub(crate) active_stmts: u32,
+    pub(crate) uncertain_groups: u32,
+    /// no `#!defenv` and no unread include can change which arms are taken
+    pub(crate) defines_certain: bool,
     /// inside the arguments of a core action (hosts, flag and route names are bare there)
     pub(crate) core_args: u32,
     /// what the last operand parsed was, for the `myself` rules of
@@ -340,6 +348,13 @@ impl<'t> Parser<'t> {
             depth: 0,
             depth_error_reported: false,
             pp_if_count: 0,
+            active_stmts: 0,
+            uncertain_groups: 0,
+            defines_certain: !pp.lines.iter().any(|l| {
+                l.directive == Directive::DefEnv
+                    || !includes_resolved
+                        && matches!(l.directive, Directive::Include | Directive::Import)
+            }),
             core_args: 0,
             operand: Operand::Other,
             bare: Operand::Other,
@@ -415,6 +430,9 @@ impl<'t> Parser<'t> {
             depth: 0,
             depth_error_reported: false,
             pp_if_count: 0,
+            active_stmts: 0,
+            uncertain_groups: 0,
+            defines_certain: self.defines_certain,
             core_args: 0,
             operand: Operand::Other,
             bare: Operand::Other,

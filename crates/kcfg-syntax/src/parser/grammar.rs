@@ -298,8 +298,21 @@ fn pp_if(p: &mut Parser, first_line: usize, g: usize, level: Level) {
     }
     let m = p.start();
     p.pp_if_count += 1;
+    let group = &p.pp.groups[g];
+    let taken = group.active;
+    if !p.defines_certain
+        || !group.balanced
+        || !group.closed
+        || group
+            .lines
+            .iter()
+            .any(|&l| p.pp.lines[l].directive == Directive::IfExp)
+    {
+        p.uncertain_groups += 1;
+    }
     p.pp_push(g);
     let mut line = first_line;
+    let mut arm_index = 0;
     loop {
         let arm = p.start();
         p.bump_pp(line, PP_DIRECTIVE);
@@ -316,7 +329,10 @@ fn pp_if(p: &mut Parser, first_line: usize, g: usize, level: Level) {
                     if p.at(R_BRACE) {
                         break;
                     }
-                    statement(p)
+                    statement(p);
+                    if taken == Some(arm_index) {
+                        p.active_stmts += 1;
+                    }
                 }
                 Level::Case => {
                     if p.at(R_BRACE) {
@@ -331,6 +347,7 @@ fn pp_if(p: &mut Parser, first_line: usize, g: usize, level: Level) {
             Some(idx) if p.pp_line(idx).group == Some(g) => {
                 if p.pp_directive(idx) == Directive::Else {
                     line = idx;
+                    arm_index += 1;
                     continue;
                 }
                 // #!endif
@@ -738,6 +755,8 @@ fn block(p: &mut Parser, route_body: bool) {
     }
     let mut count = 0;
     let groups_before = p.pp_if_count;
+    let active_before = p.active_stmts;
+    let uncertain_before = p.uncertain_groups;
     loop {
         if handle_pp(p, Level::Stmt) {
             break;
@@ -757,7 +776,10 @@ fn block(p: &mut Parser, route_body: bool) {
     }
     p.leave();
     if p.at(R_BRACE) {
-        if count == 0 && p.pp_if_count == groups_before && !p.too_deep() {
+        // (statements only in `#!ifdef` arms Kamailio does not take: empty too)
+        let only_arms_not_taken =
+            p.active_stmts == active_before && p.uncertain_groups == uncertain_before;
+        if count == 0 && (p.pp_if_count == groups_before || only_arms_not_taken) && !p.too_deep() {
             let r = TextRange::new(open.start(), p.nth_range(0).end());
             let what = if route_body {
                 "a route block"
@@ -765,12 +787,21 @@ fn block(p: &mut Parser, route_body: bool) {
                 "a block"
             };
             let closing = p.nth_range(0);
+            let arms = p.pp_if_count != groups_before;
             let e = p.error_at(
                 r,
-                format!("empty block: Kamailio needs at least one statement in {what}"),
+                if arms {
+                    format!("empty block with these defines: every statement of {what} is in an `#!ifdef` arm Kamailio does not take, and it needs at least one")
+                } else {
+                    format!("empty block: Kamailio needs at least one statement in {what}")
+                },
             );
             e.unexpected = Some(closing);
-            e.hint = Some("put `;` or `return;` inside, or remove the block".into());
+            e.hint = Some(if arms {
+                "put `;` or `return;` after the `#!endif`".into()
+            } else {
+                "put `;` or `return;` inside, or remove the block".into()
+            });
         }
         p.bump(R_BRACE);
     } else if !p.too_deep() {
