@@ -965,49 +965,45 @@ impl<'a> Walker<'a> {
             .next()
             .and_then(|e| e.into_token())
             .is_some_and(|t| t.text() == "avpflags");
-        let mut after_colon = false;
+        // the declaration a `: N` after it belongs to
+        let mut last: Option<usize> = None;
         for e in elements {
-            match e {
-                kcfg_syntax::SyntaxElement::Token(t) => match t.kind() {
-                    SyntaxKind::IDENT => {
-                        after_colon = false;
-                        let name = t.text().to_string();
-                        if self.defines.contains(&name) {
-                            continue;
-                        }
-                        self.flag_decls.push(FlagDecl {
-                            file,
-                            seq,
-                            avp,
-                            name,
-                            pos: None,
-                            range: t.text_range(),
-                        });
-                    }
-                    SyntaxKind::COLON => after_colon = true,
-                    SyntaxKind::NUMBER if after_colon => {
-                        if let Some(last) = self.flag_decls.last_mut().filter(|d| d.seq == seq) {
-                            last.pos = defines::parse_number(t.text());
-                            last.range = last.range.cover(t.text_range());
-                        }
-                    }
-                    _ => after_colon = false,
-                },
+            let name = match &e {
+                // (a define: Kamailio's lexer replaced it, no name is left)
+                kcfg_syntax::SyntaxElement::Token(t) if t.kind() == SyntaxKind::IDENT => {
+                    (!self.defines.contains(t.text())).then(|| t.text().to_string())
+                }
                 kcfg_syntax::SyntaxElement::Node(n) if n.kind() == SyntaxKind::STRING_LIT => {
-                    after_colon = false;
-                    if let Some(Const::Str(name)) = self.const_of(&n) {
-                        self.flag_decls.push(FlagDecl {
-                            file,
-                            seq,
-                            avp,
-                            name,
-                            pos: None,
-                            range: n.text_range(),
-                        });
+                    match self.const_of(n) {
+                        Some(Const::Str(name)) => Some(name),
+                        _ => None,
                     }
                 }
-                _ => after_colon = false,
-            }
+                kcfg_syntax::SyntaxElement::Token(t) if t.kind() == SyntaxKind::COLON => continue,
+                kcfg_syntax::SyntaxElement::Token(t) if t.kind() == SyntaxKind::NUMBER => {
+                    if let Some(d) = last.and_then(|i| self.flag_decls.get_mut(i)) {
+                        d.pos = defines::parse_number(t.text());
+                        d.range = d.range.cover(t.text_range());
+                    }
+                    last = None;
+                    continue;
+                }
+                _ => {
+                    last = None;
+                    continue;
+                }
+            };
+            last = name.map(|name| {
+                self.flag_decls.push(FlagDecl {
+                    file,
+                    seq,
+                    avp,
+                    name,
+                    pos: None,
+                    range: e.text_range(),
+                });
+                self.flag_decls.len() - 1
+            });
         }
     }
 
