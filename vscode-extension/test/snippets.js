@@ -38,7 +38,8 @@ for (const [name, s] of Object.entries(snippets)) {
   const topLevel = /^(request_route|route|onreply_route|failure_route|branch_route|onsend_route|event_route|loadmodule|modparam|#!)/.test(text);
   const statement = !topLevel;
   if (statement) text = `request_route {\n${text}\n}\n`;
-  else if (text.startsWith("#!ifdef")) text = text.replace(/\n\n/g, "\n$var(x) = 1;\n").replace("#!ifdef", "request_route {\n#!ifdef") + "\n}\n";
+  // (a statement after the #!endif too: with the arm not taken the block would be empty)
+  else if (text.startsWith("#!ifdef")) text = text.replace(/\n\n/g, "\n$var(x) = 1;\n").replace("#!ifdef", "request_route {\n#!ifdef") + "\n$var(y) = 1;\n}\n";
   else text += "\n";
   // an empty block is a syntax error in Kamailio: give blocks a statement
   text = text.replace(/\{\n(\s*)\n/g, "{\n$1\t$$var(x) = 1;\n");
