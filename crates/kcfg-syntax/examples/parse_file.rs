@@ -30,6 +30,8 @@ fn main() {
         .and_then(|s| s.parse().ok());
     let options = kcfg_syntax::ParseOptions::default();
     let mut best = f64::MAX;
+    let mut total = 0.0;
+    let mut worst: f64 = 0.0;
     for _ in 0..n {
         let start = Instant::now();
         let parse = match split_from {
@@ -42,7 +44,10 @@ fn main() {
         } else {
             drop(parse);
         }
-        best = best.min(start.elapsed().as_secs_f64());
+        let t = start.elapsed().as_secs_f64();
+        best = best.min(t);
+        worst = worst.max(t);
+        total += t;
     }
     let mib = text.len() as f64 / (1024.0 * 1024.0);
     println!(
@@ -50,4 +55,12 @@ fn main() {
         best * 1e3,
         mib / best
     );
+    if n > 1 {
+        println!(
+            "  mean {:.3} ms ({:.1} MiB/s), worst {:.3} ms",
+            total / f64::from(n) * 1e3,
+            mib / (total / f64::from(n)),
+            worst * 1e3
+        );
+    }
 }

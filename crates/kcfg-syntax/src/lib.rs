@@ -75,13 +75,34 @@ pub struct Parse {
     warnings: Vec<SyntaxError>,
     inactive_errors: Vec<SyntaxError>,
     inactive_code: bool,
+    pieces: Pieces,
 }
 
+/// How a tree built in two pieces ([`split_parse`]) was made: how many of the
+/// file node's children the first piece holds, and the rayon worker that
+/// built each piece. Only [`Parse`]'s `Drop` reads it; it takes no part in
+/// comparisons (trees are equal however they were built).
+#[derive(Debug, Clone, Copy, Default)]
+struct Pieces(Option<(usize, usize, usize)>);
+
+impl PartialEq for Pieces {
+    fn eq(&self, _: &Pieces) -> bool {
+        true
+    }
+}
+
+impl Eq for Pieces {}
+
 impl Drop for Parse {
-    /// A large tree is freed by two threads: each takes half of the file
-    /// node's children (by size), the file node itself goes first. Freeing
-    /// is one atomic decrement per shared token or node, and most of a
-    /// parse's cost on large files.
+    /// A large tree is freed by two threads: each takes part of the file
+    /// node's children, the file node itself goes first. Freeing is one
+    /// atomic decrement per shared token or node, and most of a parse's cost
+    /// on large files. A tree built in two pieces on two workers is freed by
+    /// the same workers, each the piece it built: mimalloc frees a block on
+    /// the thread that allocated it without the atomic cross-thread path
+    /// (that path cost about 150 M instructions per 10 MiB tree, in about
+    /// half of the drops, depending on which worker took which half).
+    /// Otherwise each thread takes half of the children by size.
     fn drop(&mut self) {
         if usize::from(self.green.text_len()) < PARALLEL_MIN_BYTES {
             return;
@@ -91,19 +112,44 @@ impl Drop for Parse {
             GreenNode::new(SyntaxKind::SOURCE_FILE.into(), std::iter::empty()),
         );
         let mut first: Vec<_> = root.children().map(|c| c.to_owned()).collect();
-        let half = u32::from(root.text_len()) / 2;
-        let mut size = 0;
-        let at = first
-            .iter()
-            .position(|c| {
-                size += u32::from(c.text_len());
-                size >= half
-            })
-            .unwrap_or(first.len());
+        let (at, workers) = match self.pieces.0 {
+            Some((at, a, b)) if at <= first.len() => (at, (a != b).then_some((a, b))),
+            _ => {
+                let half = u32::from(root.text_len()) / 2;
+                let mut size = 0;
+                let at = first
+                    .iter()
+                    .position(|c| {
+                        size += u32::from(c.text_len());
+                        size >= half
+                    })
+                    .unwrap_or(first.len());
+                (at, None)
+            }
+        };
         let second = first.split_off(at);
         // the file node goes; its children stay, held by the two halves
         drop(root);
-        rayon::join(move || drop(first), move || drop(second));
+        match workers {
+            Some((a, b)) => {
+                let halves = [
+                    std::sync::Mutex::new(Some(first)),
+                    std::sync::Mutex::new(Some(second)),
+                ];
+                rayon::broadcast(|ctx| {
+                    let half = match ctx.index() {
+                        i if i == a => &halves[0],
+                        i if i == b => &halves[1],
+                        _ => return,
+                    };
+                    let taken = half.lock().map(|mut h| h.take());
+                    drop(taken);
+                });
+            }
+            None => {
+                rayon::join(move || drop(first), move || drop(second));
+            }
+        }
     }
 }
 
@@ -229,8 +275,8 @@ pub fn tokens_with_split_from(
 /// What [`parse_inner`] produces besides the errors.
 enum Output {
     Nothing,
-    /// the green tree (`None` as the request)
-    Tree(Option<GreenNode>),
+    /// the green tree (`None` as the request), and how it was built
+    Tree(Option<GreenNode>, Pieces),
     /// the tokens of the tree: kind and start offset
     Tokens(Vec<(SyntaxKind, u32)>),
 }
@@ -249,9 +295,13 @@ fn parse_inner(text: &str, options: &ParseOptions, want: Output) -> (Output, Syn
 /// (for tests: the result must not depend on it).
 #[doc(hidden)]
 pub fn parse_with_split_from(text: &str, options: &ParseOptions, min_bytes: usize) -> Parse {
-    let (out, errors, inactive_code) =
-        parse_inner_split(text, options, Output::Tree(None), min_bytes);
-    let Output::Tree(Some(green)) = out else {
+    let (out, errors, inactive_code) = parse_inner_split(
+        text,
+        options,
+        Output::Tree(None, Pieces::default()),
+        min_bytes,
+    );
+    let Output::Tree(Some(green), pieces) = out else {
         unreachable!("the parser builds a tree")
     };
     Parse {
@@ -260,6 +310,7 @@ pub fn parse_with_split_from(text: &str, options: &ParseOptions, min_bytes: usiz
         warnings: errors.warnings,
         inactive_errors: errors.inactive_errors,
         inactive_code,
+        pieces,
     }
 }
 
@@ -284,16 +335,20 @@ fn parse_inner_split(
         &options.defines,
         options.core_params.as_deref(),
         options.includes_resolved,
-        matches!(want, Output::Tree(_)),
+        matches!(want, Output::Tree(..)),
         None,
     );
     let (out, mut errors) = match want {
         Output::Nothing => (Output::Nothing, parser.parse().1),
-        Output::Tree(_) if text.len() >= split_from => {
-            let (first, second, errors) = split_parse(parser, &tokens, &sig, &pp);
+        Output::Tree(..) if text.len() >= split_from => {
+            let (first, second, errors, workers) = split_parse(parser, &tokens, &sig, &pp);
+            let mut pieces = Pieces::default();
             let green = match (first.map(sink::Sink::finish), second) {
                 (Some(a), Some(b)) => {
                     let b = b.finish();
+                    if let Some((wa, wb)) = workers {
+                        pieces = Pieces(Some((a.children().len(), wa, wb)));
+                    }
                     let children: Vec<_> = a
                         .children()
                         .chain(b.children())
@@ -303,14 +358,14 @@ fn parse_inner_split(
                 }
                 (a, _) => a,
             };
-            (Output::Tree(green), errors)
+            (Output::Tree(green, pieces), errors)
         }
-        Output::Tree(_) => {
+        Output::Tree(..) => {
             let (green, errors) = parser.parse();
-            (Output::Tree(green), errors)
+            (Output::Tree(green, Pieces::default()), errors)
         }
         Output::Tokens(_) if text.len() >= split_from => {
-            let (first, second, errors) =
+            let (first, second, errors, _) =
                 split_parse(parser.recording_tokens(), &tokens, &sig, &pp);
             let mut recorded = first.map(sink::Sink::finish_tokens).unwrap_or_default();
             if let Some(b) = second {
@@ -382,6 +437,16 @@ pub static SPLITS: [std::sync::atomic::AtomicUsize; 4] = [
     std::sync::atomic::AtomicUsize::new(0),
 ];
 
+/// What [`split_parse`] returns: the sinks of the first and (when the two
+/// pieces were joined) the second piece, the errors, and the rayon workers
+/// that built the two pieces.
+type SplitPieces<'t> = (
+    Option<sink::Sink<'t>>,
+    Option<sink::Sink<'t>>,
+    Vec<SyntaxError>,
+    Option<(usize, usize)>,
+);
+
 /// Parse in two pieces: the grammar and the tree of the file's second half
 /// run on another thread, from a top-level item start near the middle
 /// ([`split_point`]), while this thread parses from the start and stops
@@ -399,25 +464,24 @@ fn split_parse<'t>(
     tokens: &[lexer::Token],
     sig: &[u32],
     pp: &pp::PpStructure,
-) -> (
-    Option<sink::Sink<'t>>,
-    Option<sink::Sink<'t>>,
-    Vec<SyntaxError>,
-) {
+) -> SplitPieces<'t> {
     let Some(c) = split_point(tokens, sig, pp) else {
         let (sink, errors, _) = first.run();
-        return (sink, None, errors);
+        return (sink, None, errors, None);
     };
     first.stop_at(c);
     let second = first.fork_at(c);
-    let ((a, mut errors, stopped), (b, more, _)) =
-        rayon::join(move || first.run(), move || second.run());
+    // (each piece notes the rayon worker that built it, for the drop)
+    let (((a, mut errors, stopped), wa), ((b, more, _), wb)) = rayon::join(
+        move || (first.run(), rayon::current_thread_index()),
+        move || (second.run(), rayon::current_thread_index()),
+    );
     SPLITS[usize::from(stopped)].fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     if !stopped {
-        return (a, None, errors);
+        return (a, None, errors, None);
     }
     errors.extend(more);
-    (a, b, errors)
+    (a, b, errors, wa.zip(wb))
 }
 
 /// A significant token near the middle of the file where a top-level item

@@ -194,6 +194,8 @@ pub fn try_reparse_token(
         inactive_errors: shift_all(&old.inactive_errors),
         // the same kinds of tokens as before
         inactive_code: old.inactive_code,
+        // the file node's children are the same ones (one replaced)
+        pieces: old.pieces,
     })
 }
 

@@ -233,3 +233,38 @@ fn large_file_broken_in_the_middle() {
         assert!(whole.green() == split.green(), "{insert:?}: trees differ");
     }
 }
+
+/// A large parse built in two pieces is freed by the workers that built
+/// them; the drop must work from any thread (another OS thread, a rayon
+/// worker of the same pool) and leave a clone of the parse intact.
+#[test]
+fn large_parse_dropped_anywhere() {
+    let corpus: String = inputs()
+        .into_iter()
+        .filter(|(p, _)| p.to_string_lossy().contains("corpus"))
+        .map(|(_, t)| t + "\n")
+        .collect();
+    let mut text = corpus.clone();
+    while text.len() < (1 << 20) + (1 << 18) {
+        text.push_str(&corpus);
+    }
+    let first = kcfg_syntax::parse(&text);
+    let clone = first.clone();
+    std::thread::spawn(move || drop(first)).join().unwrap();
+    assert_eq!(clone.syntax_node().to_string(), text);
+    // dropped inside a rayon worker while the other worker is busy too
+    let again = kcfg_syntax::parse(&text);
+    let (a, b) = rayon::join(
+        move || {
+            drop(clone);
+            1
+        },
+        move || {
+            let n = again.syntax_node().descendants().count();
+            drop(again);
+            n
+        },
+    );
+    assert_eq!(a, 1);
+    assert!(b > 1000);
+}
