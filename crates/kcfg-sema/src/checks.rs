@@ -1240,6 +1240,33 @@ fn flags(w: &mut Walker<'_>) {
             Some(Const::Int(n)) if !avp && *n > MAX_FLAG => {
                 format!("flag {n} is out of range: message flags are 0 to {MAX_FLAG}")
             }
+            // `yes`/`no` and their kin are the numbers 1 and 0 in Kamailio's
+            // lexer; its other keywords (`setflag(forward)`) are syntax
+            // errors, which the parser reports
+            Some(Const::Ident(name))
+                if !avp
+                    && (kcfg_syntax::NUMBER_WORDS.contains(&name.as_str())
+                        || kcfg_syntax::is_keyword_flag_name(name, |_| false)) =>
+            {
+                continue;
+            }
+            // so are the core parameter names, but the parser does not know
+            // them (they depend on the version)
+            Some(Const::Ident(name)) if !avp && w.db.global_param(name).is_some() => {
+                let d = SemaDiagnostic::new(
+                    codes::BAD_FLAG,
+                    c.file,
+                    *range,
+                    format!(
+                        "`{name}` is a core parameter, a keyword of Kamailio's config language, not a flag name"
+                    ),
+                )
+                .with_help(
+                    "declare the flag under another name (`flags NAME;`) or use its number; `kamailio -c` stops here with a syntax error".to_string(),
+                );
+                w.report(c.seq, d);
+                continue;
+            }
             Some(Const::Str(name) | Const::Ident(name)) => {
                 let declared = if avp {
                     avpflags

@@ -22,7 +22,9 @@ mod sink;
 mod syntax_kind;
 
 pub use line_index::{LineCol, LineIndex, WideEncoding, WideLineCol};
-pub use parser::grammar_facts::{BARE_CORE_ACTIONS, CORE_ACTIONS};
+pub use parser::grammar_facts::{
+    is_keyword_flag_name, BARE_CORE_ACTIONS, CORE_ACTIONS, NUMBER_WORDS,
+};
 pub use rowan::{GreenNode, TextRange, TextSize};
 pub use syntax_kind::{KamailioLanguage, SyntaxElement, SyntaxKind, SyntaxNode, SyntaxToken};
 

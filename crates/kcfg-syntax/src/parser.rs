@@ -17,7 +17,7 @@ use crate::{SyntaxError, TextRange, TextSize};
 
 pub(crate) mod grammar;
 pub(crate) mod grammar_facts {
-    pub use super::grammar::{BARE_CORE_ACTIONS, CORE_ACTIONS};
+    pub use super::grammar::{is_keyword_flag_name, BARE_CORE_ACTIONS, CORE_ACTIONS, NUMBER_WORDS};
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

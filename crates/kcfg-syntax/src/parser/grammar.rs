@@ -159,6 +159,113 @@ const VALUE_KEYWORDS: &[&str] = &[
     "to_ip",
 ];
 
+/// Words of Kamailio's lexer, besides the core actions, core parameters and
+/// value keywords, that are tokens of their own (`cfg.lex`) in 5.6 and 6.0:
+/// where the grammar wants a name (`setflag(NAME)`) they are syntax errors.
+/// Each was checked with `kamailio -c` 5.6.3 as the argument of `setflag`.
+const OTHER_KEYWORDS: &[&str] = &[
+    "and",
+    "or",
+    "not",
+    "eq",
+    "ne",
+    "ieq",
+    "ine",
+    "mod",
+    "bool",
+    "defined",
+    "strlen",
+    "strempty",
+    "selval",
+    "advertise",
+    "ADVERTISE",
+    "name",
+    "NAME",
+    "virtual",
+    "max_len",
+    "statistics",
+    "desc",
+    "descr",
+    "description",
+    "kemi",
+    "cfgengine",
+    "event_route_callback",
+    "onsend_route_callback",
+    "pre_routing_callback",
+    "received_route_callback",
+    "reply_route_callback",
+    "route",
+    "request_route",
+    "reply_route",
+    "onreply_route",
+    "failure_route",
+    "branch_route",
+    "onsend_route",
+    "event_route",
+    "flags",
+    "avpflags",
+    "loadmodule",
+    "loadmodulex",
+    "modparam",
+    "modparamx",
+    "loadpath",
+    "mpath",
+];
+
+/// The value keywords that Kamailio's lexer reads as the numbers 1 and 0.
+pub const NUMBER_WORDS: &[&str] = &[
+    "yes", "true", "on", "enable", "no", "false", "off", "disable",
+];
+
+/// Whether `word`, as the flag of `setflag`/`resetflag`/`isflagset`, is one
+/// of the keywords Kamailio's lexer makes a token of its own (a syntax error
+/// there, which the parser reports) rather than a flag name; `is_core_param`
+/// answers for the core parameter names of the Kamailio version checked.
+/// `yes`/`no` and their kin are numbers, not keywords, here.
+pub fn is_keyword_flag_name(word: &str, is_core_param: impl Fn(&str) -> bool) -> bool {
+    !NUMBER_WORDS.contains(&word)
+        && (CORE_ACTIONS.contains(&word)
+            || BARE_CORE_ACTIONS.contains(&word)
+            || VALUE_KEYWORDS.contains(&word)
+            || OTHER_KEYWORDS.contains(&word)
+            || is_core_param(word))
+}
+
+/// `setflag(NAME)`, `resetflag(NAME)`, `isflagset(NAME)`: cfg.y takes a
+/// number, a string or an identifier there; a word that Kamailio's lexer makes
+/// a keyword token is a syntax error (`setflag(debug)`), reported at the word
+/// as Kamailio does. (`yes`/`no` and their kin are numbers there.)
+fn check_flag_name(p: &mut Parser, name: &str) {
+    if !matches!(name, "setflag" | "resetflag" | "isflagset")
+        || p.nth(1) != L_PAREN
+        || p.nth(3) != R_PAREN
+    {
+        return;
+    }
+    let word = p.nth_text(2);
+    if !word.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        || word.starts_with(|c: char| c.is_ascii_digit())
+        || NUMBER_WORDS.contains(&word)
+        || p.is_defined(word)
+    {
+        return;
+    }
+    let core_params = p.core_params;
+    if !is_keyword_flag_name(word, |w| {
+        core_params.is_some_and(|k| k.iter().any(|k| k == w))
+    }) {
+        return;
+    }
+    let range = p.nth_range(2);
+    let word = word.to_string();
+    let e = p.error_at(
+        range,
+        format!("`{word}` is a keyword of Kamailio's config language, not a flag name"),
+    );
+    e.unexpected = Some(range);
+    e.hint = Some("declare the flag under another name (`flags NAME;`) or use its number".into());
+}
+
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Level {
     /// top level of the file
@@ -1142,6 +1249,7 @@ fn call_stmt(p: &mut Parser) {
     let name_range = p.nth_range(0);
     let core = p.at(ROUTE_KW) || CORE_ACTIONS.contains(&name);
     let route = p.at(ROUTE_KW);
+    check_flag_name(p, name);
     p.bump_remap(if route { ROUTE_KW } else { IDENT });
     if p.at(L_PAREN) {
         call_args(p, core, route);
@@ -1557,6 +1665,7 @@ fn primary(p: &mut Parser) -> Option<CompletedMarker> {
             if p.nth(1) == L_PAREN {
                 let core = p.at(ROUTE_KW) || CORE_ACTIONS.contains(&p.nth_text(0));
                 let route = p.at(ROUTE_KW);
+                check_flag_name(p, p.nth_text(0));
                 p.bump_remap(if route { ROUTE_KW } else { IDENT });
                 call_args(p, core, route);
                 return Some(m.complete(p, CALL));
@@ -1590,12 +1699,15 @@ fn primary(p: &mut Parser) -> Option<CompletedMarker> {
                         _ => Operand::Other,
                     };
                 }
+                let before = p.errors.len();
                 check_bare_name(p, &name, range);
                 // Kamailio reads a bare name as the start of a call and
                 // fails at the token after it
                 let next = p.nth_range(0);
-                if let Some(e) = p.errors.last_mut().filter(|e| e.range == range) {
-                    e.unexpected = Some(next);
+                if p.errors.len() > before {
+                    if let Some(e) = p.errors.last_mut().filter(|e| e.range == range) {
+                        e.unexpected = Some(next);
+                    }
                 }
             }
             Some(m.complete(p, NAME_REF))
