@@ -1006,10 +1006,6 @@ fn arm_function(table: RouteTable, name: &str) -> Option<(&'static str, &str)> {
     }
 }
 
-/// Route blocks that nothing names: no `route()` call, no `t_on_*`, no
-/// async function, no string that mentions the name, and no entry point.
-/// Not checked for a table that a call names with an expression
-/// (`route($var(r))`), nor in a config without `request_route`.
 /// Which of `names` are mentioned as strings anywhere: a string argument
 /// of a function (not `route()`) or one of its words, a word of a modparam
 /// value (another module may run the route: the unused-route check does
@@ -1049,6 +1045,10 @@ fn mentioned<'n>(w: &Walker<'_>, names: &HashSet<&'n str>) -> HashSet<&'n str> {
     hit
 }
 
+/// Route blocks that nothing names: no `route()` call, no `t_on_*`, no
+/// async function, no string that mentions the name, and no entry point.
+/// Not checked for a table that a call names with an expression
+/// (`route($var(r))`), nor in a config without `request_route`.
 fn unused_routes(w: &mut Walker<'_>, b: &Builder) {
     // a file without `request_route` is a fragment meant to be included:
     // whether its routes are used is decided by the config that includes it
@@ -1214,6 +1214,49 @@ fn recursive_routes(w: &mut Walker<'_>, b: &Builder) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The routes KC131 (unused route) reports in `text`.
+    fn unused(text: &str) -> Vec<String> {
+        let m = crate::Model::build(
+            "k.cfg",
+            text,
+            &crate::MemoryLoader::new(),
+            &crate::SemaOptions::default(),
+        );
+        m.diagnostics
+            .iter()
+            .filter(|d| d.code == codes::UNUSED_ROUTE)
+            .map(|d| d.message.clone())
+            .collect()
+    }
+
+    #[test]
+    fn a_route_named_in_a_string_or_modparam_is_not_unused() {
+        let head = "loadmodule \"tm.so\"\nloadmodule \"xlog.so\"\n";
+        let body = "request_route {\n\txlog(\"L_INFO\", \"$ru\\n\");\n}\n";
+        let routes = "route[A] {\n\texit;\n}\nroute[B] {\n\texit;\n}\n";
+        // nothing names them: both reported
+        let both = unused(&format!("{head}{body}{routes}"));
+        assert_eq!(both.len(), 2, "{both:?}");
+        for (mention, left) in [
+            // a whole string argument, a word of one, a word of a modparam value
+            ("\txlog(\"L_INFO\", \"A\");\n", "route[B] "),
+            ("\txlog(\"L_INFO\", \"go to B now\");\n", "route[A] "),
+            ("", "route[B] "),
+        ] {
+            let modparam = if mention.is_empty() {
+                "modparam(\"tm\", \"fr_timer_avp\", \"x;A y\")\n"
+            } else {
+                ""
+            };
+            let text = format!(
+                "{head}{modparam}request_route {{\n{mention}\txlog(\"L_INFO\", \"x\");\n}}\n{routes}"
+            );
+            let found = unused(&text);
+            assert_eq!(found.len(), 1, "{text}\n{found:?}");
+            assert!(found[0].contains(left), "{text}\n{found:?}");
+        }
+    }
 
     #[test]
     fn route_naming_functions_exist_in_the_knowledge_base() {
