@@ -250,17 +250,31 @@ pub fn include_targets(db: &dyn Db, file: File) -> Vec<PathBuf> {
     // a `PP_INCLUDE` node is an `include_file`/`import_file` directive or
     // statement: a text without these words has none (no tree walk)
     let text: &str = file.text(db);
-    if !text.contains("include_file") && !text.contains("import_file") {
+    if !crate::util::mentions_include(text) {
         return Vec::new();
     }
     let parse = parse(db, file);
     let dir = file.path(db).parent().map(Path::to_path_buf);
     let mut out = Vec::new();
     let root = parse.syntax_node();
-    let includes = crate::util::find_kinds(&root, Some(kcfg_syntax::SyntaxKind::PP_INCLUDE), None)
-        .into_iter()
-        .filter_map(|e| e.into_node())
-        .filter_map(<kcfg_syntax::ast::PpInclude as kcfg_syntax::ast::AstNode>::cast);
+    // a node whose text has neither keyword holds no include: its tree is
+    // not walked (the 10,000-line config has one include among 1,700 routes)
+    let whole = usize::from(root.text_range().len()) == text.len();
+    let skip = |r: kcfg_syntax::TextRange| {
+        whole
+            && text
+                .get(std::ops::Range::<usize>::from(r))
+                .is_some_and(|t| !crate::util::mentions_include(t))
+    };
+    let includes = crate::util::find_kinds_where(
+        &root,
+        Some(kcfg_syntax::SyntaxKind::PP_INCLUDE),
+        None,
+        &skip,
+    )
+    .into_iter()
+    .filter_map(|e| e.into_node())
+    .filter_map(<kcfg_syntax::ast::PpInclude as kcfg_syntax::ast::AstNode>::cast);
     for inc in includes {
         let Some(rel) = inc.path() else { continue };
         let rel = Path::new(&rel);

@@ -292,6 +292,18 @@ pub(crate) fn table_of(block: &ast::RouteBlock) -> Option<RouteTable> {
     })
 }
 
+/// Whether a text has `include_file` or `import_file` in it: the text of
+/// every `PP_INCLUDE` node does (its keyword token).
+pub(crate) fn mentions_include(text: &str) -> bool {
+    // one SIMD search for what both keywords end with, then the words
+    // before it (as `text.contains("include_file") || text.contains("import_file")`)
+    static FILE: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+        std::sync::LazyLock::new(|| memchr::memmem::Finder::new("_file"));
+    let b = text.as_bytes();
+    FILE.find_iter(b)
+        .any(|i| b[..i].ends_with(b"include") || b[..i].ends_with(b"import"))
+}
+
 /// The nodes of kind `node_kind` and the tokens of kind `token_kind` under
 /// `root` (itself included), in preorder, found by walking the green tree:
 /// no red node is built for what does not match, which makes a scan of a
@@ -303,6 +315,19 @@ pub(crate) fn find_kinds(
     node_kind: Option<SyntaxKind>,
     token_kind: Option<SyntaxKind>,
 ) -> Vec<kcfg_syntax::SyntaxElement> {
+    find_kinds_where(root, node_kind, token_kind, &|_| false)
+}
+
+/// [`find_kinds`] that does not look into a node (nor at it) when
+/// `cannot_hold(range)` says that no match lies in its text: the caller
+/// knows something every match's text contains (a keyword) and tests the
+/// node's text for it, which is much cheaper than walking its tree.
+pub(crate) fn find_kinds_where(
+    root: &SyntaxNode,
+    node_kind: Option<SyntaxKind>,
+    token_kind: Option<SyntaxKind>,
+    cannot_hold: &dyn Fn(TextRange) -> bool,
+) -> Vec<kcfg_syntax::SyntaxElement> {
     use rowan::{Language, NodeOrToken};
     let kind = kcfg_syntax::KamailioLanguage::kind_from_raw;
     // (kind, range, is node) of the matches
@@ -313,18 +338,20 @@ pub(crate) fn find_kinds(
         node_kind: Option<SyntaxKind>,
         token_kind: Option<SyntaxKind>,
         kind: fn(rowan::SyntaxKind) -> SyntaxKind,
+        cannot_hold: &dyn Fn(TextRange) -> bool,
         found: &mut Vec<(SyntaxKind, TextRange, bool)>,
     ) {
         let mut off = at;
         for child in green.children() {
             let len = child.text_len();
             match child {
+                NodeOrToken::Node(_) if cannot_hold(TextRange::at(off, len)) => {}
                 NodeOrToken::Node(n) => {
                     let k = kind(n.kind());
                     if Some(k) == node_kind {
                         found.push((k, TextRange::at(off, len), true));
                     }
-                    walk(n, off, node_kind, token_kind, kind, found);
+                    walk(n, off, node_kind, token_kind, kind, cannot_hold, found);
                 }
                 NodeOrToken::Token(t) => {
                     let k = kind(t.kind());
@@ -346,6 +373,7 @@ pub(crate) fn find_kinds(
         node_kind,
         token_kind,
         kind,
+        cannot_hold,
         &mut found,
     );
     let slow = || {
@@ -399,6 +427,25 @@ mod tests {
     /// `find_kinds` gives exactly what the red-tree scan gives, on the
     /// corpus's stock config and on broken and preprocessor-heavy text.
     #[test]
+    fn mentions_include_equals_contains() {
+        for t in [
+            "",
+            "_file",
+            "include_file",
+            "import_file \"x\"",
+            "includ_file",
+            "xinclude_filex",
+            "import_fil",
+            "_file import_file",
+            "imports_file include_fil",
+            "é include_file",
+        ] {
+            let slow = t.contains("include_file") || t.contains("import_file");
+            assert_eq!(mentions_include(t), slow, "{t:?}");
+        }
+    }
+
+    #[test]
     fn find_kinds_equals_descendants() {
         let stock = std::fs::read_to_string(concat!(
             env!("CARGO_MANIFEST_DIR"),
@@ -434,6 +481,12 @@ mod tests {
                         })
                         .collect();
                     assert_eq!(find_kinds(&root, nk, tk), slow, "{text:?} {nk:?} {tk:?}");
+                    if nk == Some(PP_INCLUDE) {
+                        // skipping the nodes whose text has neither keyword
+                        // finds the same
+                        let skip = |r: TextRange| !mentions_include(&text[r]);
+                        assert_eq!(find_kinds_where(&root, nk, tk, &skip), slow, "{text:?}");
+                    }
                 }
             }
         }

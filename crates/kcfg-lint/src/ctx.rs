@@ -361,6 +361,21 @@ pub fn call_name(call: &SyntaxNode) -> Option<String> {
     matches!(t.kind(), IDENT | ROUTE_KW).then(|| t.text().to_string())
 }
 
+/// The first argument node of a `CALL` (as `call_args(call).first()`,
+/// without collecting the others).
+pub fn first_arg(call: &SyntaxNode) -> Option<SyntaxNode> {
+    call.children()
+        .find(|n| n.kind() == ARG_LIST)?
+        .first_child()
+}
+
+/// Whether a `CALL` calls one of `names` (as `call_name(call)` in `names`,
+/// without copying the name).
+pub fn calls_one_of(call: &SyntaxNode, names: &[&str]) -> bool {
+    call.first_token()
+        .is_some_and(|t| matches!(t.kind(), IDENT | ROUTE_KW) && names.contains(&t.text()))
+}
+
 /// The argument nodes of a `CALL`.
 pub fn call_args(call: &SyntaxNode) -> Vec<SyntaxNode> {
     call.children()

@@ -668,9 +668,6 @@ pub(crate) fn run(w: &mut Walker<'_>) -> CallGraph {
             .copied()
             .unwrap_or(BlockKinds::ALL)
     };
-    // route names mentioned as strings anywhere (another module may run
-    // the route: the unused-route check does not guess)
-    let mut mentions: HashSet<String> = HashSet::default();
     let mut undefined_async: Vec<(CallSite, String, TextRange)> = Vec::new();
     for c in &w.calls {
         if c.is_route_kw {
@@ -696,16 +693,6 @@ pub(crate) fn run(w: &mut Walker<'_>) -> CallGraph {
                 _ => b.dynamic(c, RouteTable::Request),
             }
             continue;
-        }
-        for (arg, _) in &c.args {
-            if let Some(Const::Str(s) | Const::Ident(s)) = arg {
-                mentions.extend(
-                    s.split(|ch: char| !(ch.is_alphanumeric() || "_-.".contains(ch)))
-                        .filter(|t| !t.is_empty())
-                        .map(str::to_string),
-                );
-                mentions.insert(s.clone());
-            }
         }
         let Some(ra) = ROUTE_ARGS.iter().find(|r| {
             r.function == c.name && w.db.functions(&c.name).iter().any(|v| v.module == r.module)
@@ -756,11 +743,6 @@ pub(crate) fn run(w: &mut Walker<'_>) -> CallGraph {
         else {
             continue;
         };
-        mentions.extend(
-            text.split(|ch: char| !(ch.is_alphanumeric() || "_-.".contains(ch)))
-                .filter(|t| !t.is_empty())
-                .map(str::to_string),
-        );
         if let Some(name) = modparam_route(module, param, text) {
             let site = (mp.file, *range, *range, mp.seq);
             let function = format!("{}.{param}", module.to_ascii_lowercase());
@@ -827,7 +809,7 @@ pub(crate) fn run(w: &mut Walker<'_>) -> CallGraph {
     }
 
     misuse_through_routes(w, &b.graph, &guards);
-    unused_routes(w, &b, &mentions);
+    unused_routes(w, &b);
     recursive_routes(w, &b);
     for (c, name, range) in undefined_async {
         let d = SemaDiagnostic::new(
@@ -1024,11 +1006,50 @@ fn arm_function(table: RouteTable, name: &str) -> Option<(&'static str, &str)> {
     }
 }
 
+/// Which of `names` are mentioned as strings anywhere: a string argument
+/// of a function (not `route()`) or one of its words, a word of a modparam
+/// value (another module may run the route: the unused-route check does
+/// not guess). One pass over the arguments, without copying their words.
+fn mentioned<'n>(w: &Walker<'_>, names: &HashSet<&'n str>) -> HashSet<&'n str> {
+    let mut hit: HashSet<&'n str> = HashSet::default();
+    if names.is_empty() {
+        return hit;
+    }
+    fn words<'n>(s: &str, names: &HashSet<&'n str>, hit: &mut HashSet<&'n str>) {
+        let split = s.split(|ch: char| !(ch.is_alphanumeric() || "_-.".contains(ch)));
+        hit.extend(
+            split
+                .filter(|t| !t.is_empty())
+                .filter_map(|t| names.get(t).copied()),
+        );
+    }
+    for c in &w.calls {
+        if c.is_route_kw {
+            continue;
+        }
+        for (arg, _) in &c.args {
+            if let Some(Const::Str(s) | Const::Ident(s)) = arg {
+                words(s, names, &mut hit);
+                if let Some(n) = names.get(s.as_str()) {
+                    hit.insert(n);
+                }
+            }
+        }
+    }
+    for mp in &w.modparams {
+        let (Some(_), Some(_), Some((_, text, _))) = (&mp.module, &mp.param, &mp.value) else {
+            continue;
+        };
+        words(text, names, &mut hit);
+    }
+    hit
+}
+
 /// Route blocks that nothing names: no `route()` call, no `t_on_*`, no
 /// async function, no string that mentions the name, and no entry point.
 /// Not checked for a table that a call names with an expression
 /// (`route($var(r))`), nor in a config without `request_route`.
-fn unused_routes(w: &mut Walker<'_>, b: &Builder, mentions: &HashSet<String>) {
+fn unused_routes(w: &mut Walker<'_>, b: &Builder) {
     // a file without `request_route` is a fragment meant to be included:
     // whether its routes are used is decided by the config that includes it
     if !b
@@ -1056,6 +1077,7 @@ fn unused_routes(w: &mut Walker<'_>, b: &Builder, mentions: &HashSet<String>) {
     let mut keys: Vec<(&(RouteTable, String), &Vec<usize>)> = b.slots.iter().collect();
     keys.sort_by_key(|(_, v)| v[0]);
     let mut found = Vec::new();
+    let mut candidates = Vec::new();
     for ((table, name), routes) in keys {
         let first = routes[0];
         if routes.iter().any(|&r| b.graph.nodes[r].entry)
@@ -1073,14 +1095,22 @@ fn unused_routes(w: &mut Walker<'_>, b: &Builder, mentions: &HashSet<String>) {
                 .any(|&e| b.graph.edges[e].caller != Some(r))
         });
         let short = name.strip_prefix("tm:branch-failure:").unwrap_or(name);
-        if called
-            || mentions.contains(name.as_str())
-            || mentions.contains(short)
-            || meant.contains(&(*table, name.as_str()))
-        {
+        if called || meant.contains(&(*table, name.as_str())) {
             continue;
         }
-        found.push((first, *table, name.clone()));
+        candidates.push((first, *table, name, short));
+    }
+    // routes mentioned as strings anywhere are not reported
+    let names: HashSet<&str> = candidates
+        .iter()
+        .flat_map(|(_, _, name, short)| [name.as_str(), *short])
+        .collect();
+    let mentions = mentioned(w, &names);
+    for (first, table, name, short) in candidates {
+        if mentions.contains(name.as_str()) || mentions.contains(short) {
+            continue;
+        }
+        found.push((first, table, name.clone()));
     }
     for (first, table, name) in found {
         let r = &w.routes[first];
@@ -1184,6 +1214,49 @@ fn recursive_routes(w: &mut Walker<'_>, b: &Builder) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The routes KC131 (unused route) reports in `text`.
+    fn unused(text: &str) -> Vec<String> {
+        let m = crate::Model::build(
+            "k.cfg",
+            text,
+            &crate::MemoryLoader::new(),
+            &crate::SemaOptions::default(),
+        );
+        m.diagnostics
+            .iter()
+            .filter(|d| d.code == codes::UNUSED_ROUTE)
+            .map(|d| d.message.clone())
+            .collect()
+    }
+
+    #[test]
+    fn a_route_named_in_a_string_or_modparam_is_not_unused() {
+        let head = "loadmodule \"tm.so\"\nloadmodule \"xlog.so\"\n";
+        let body = "request_route {\n\txlog(\"L_INFO\", \"$ru\\n\");\n}\n";
+        let routes = "route[A] {\n\texit;\n}\nroute[B] {\n\texit;\n}\n";
+        // nothing names them: both reported
+        let both = unused(&format!("{head}{body}{routes}"));
+        assert_eq!(both.len(), 2, "{both:?}");
+        for (mention, left) in [
+            // a whole string argument, a word of one, a word of a modparam value
+            ("\txlog(\"L_INFO\", \"A\");\n", "route[B] "),
+            ("\txlog(\"L_INFO\", \"go to B now\");\n", "route[A] "),
+            ("", "route[B] "),
+        ] {
+            let modparam = if mention.is_empty() {
+                "modparam(\"tm\", \"fr_timer_avp\", \"x;A y\")\n"
+            } else {
+                ""
+            };
+            let text = format!(
+                "{head}{modparam}request_route {{\n{mention}\txlog(\"L_INFO\", \"x\");\n}}\n{routes}"
+            );
+            let found = unused(&text);
+            assert_eq!(found.len(), 1, "{text}\n{found:?}");
+            assert!(found[0].contains(left), "{text}\n{found:?}");
+        }
+    }
 
     #[test]
     fn route_naming_functions_exist_in_the_knowledge_base() {

@@ -7,7 +7,7 @@ use kcfg_syntax::ast::RouteKind;
 use kcfg_syntax::SyntaxKind::*;
 use kcfg_syntax::{SyntaxNode, TextRange};
 
-use crate::ctx::{call_args, call_name, pv_parts, statements};
+use crate::ctx::{call_args, call_name, first_arg, pv_parts, statements};
 use crate::{Category, Ctx, Finding, FixAvailability, KamailioVerdict, RuleMeta};
 use kcfg_diagnostics::Severity;
 
@@ -177,6 +177,10 @@ pub fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
         let (Some(cond), Some(then)) = (ch.next(), ch.next()) else {
             continue;
         };
+        // only a `has_totag()` call makes a region (cheap text test first)
+        if !ctx.text(file, &cond).contains("has_totag") {
+            continue;
+        }
         let Some(test) = totag_test(&cond) else {
             continue;
         };
@@ -227,7 +231,7 @@ pub fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
         if name != "route" {
             continue;
         }
-        let Some(arg) = call_args(call).first().map(|a| ctx.text(*file, a)) else {
+        let Some(arg) = first_arg(call).map(|a| ctx.text(*file, &a)) else {
             continue;
         };
         if !ending_in_dialog_routes.contains(arg.trim_matches('"')) {
@@ -254,9 +258,9 @@ pub fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
         if name != "route" {
             continue;
         }
-        if let Some(arg) = call_args(call).first() {
+        if let Some(arg) = first_arg(call) {
             calls_by_route
-                .entry(ctx.text(*file, arg).trim_matches('"'))
+                .entry(ctx.text(*file, &arg).trim_matches('"'))
                 .or_default()
                 .push((*file, call.text_range()));
         }

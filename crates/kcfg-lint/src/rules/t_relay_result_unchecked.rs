@@ -2,7 +2,7 @@
 
 use kcfg_syntax::SyntaxKind::*;
 
-use crate::ctx::{call_name, stmt_call};
+use crate::ctx::{call_name, calls_one_of, stmt_call};
 use crate::{Category, Ctx, Finding, FixAvailability, KamailioVerdict, RuleMeta};
 use kcfg_diagnostics::Severity;
 
@@ -50,14 +50,18 @@ fn for_ack_or_cancel(stmt: &kcfg_syntax::SyntaxNode) -> bool {
 
 pub fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
     for (file, stmt) in ctx.nodes(EXPR_STMT) {
+        // the call's name first: few statements relay
+        let Some(call) = stmt_call(stmt) else {
+            continue;
+        };
+        if !calls_one_of(&call, RELAY) {
+            continue;
+        }
         let Some(r) = ctx.route_of(file, stmt) else {
             continue;
         };
         {
             let stmt = stmt.clone();
-            let Some(call) = stmt_call(&stmt) else {
-                continue;
-            };
             let Some(name) = call_name(&call) else {
                 continue;
             };

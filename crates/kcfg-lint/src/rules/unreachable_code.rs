@@ -23,6 +23,13 @@ pub const META: RuleMeta = RuleMeta {
 
 pub fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
     for (file, b) in ctx.nodes(BLOCK).chain(ctx.nodes(CASE_CLAUSE)) {
+        // most blocks have no statement that ends them
+        if !b
+            .children()
+            .any(|s| matches!(s.kind(), EXIT_STMT | DROP_STMT | RETURN_STMT | BREAK_STMT))
+        {
+            continue;
+        }
         let Some(r) = ctx.route_of(file, b) else {
             continue;
         };

@@ -68,9 +68,10 @@ pub fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
         if !f.text.contains("$null") {
             continue;
         }
+        // a comparison with `$null` has `$null` in its text
         let exprs = ctx
             .nodes(BIN_EXPR)
-            .filter(|(x, _)| *x == file)
+            .filter(|(x, n)| *x == file && ctx.text(file, n).contains("$null"))
             .map(|(_, n)| n);
         for (e, name, _) in null_comparisons(exprs) {
             if jansson.contains(&name) {
