@@ -605,20 +605,26 @@ impl Runtime {
                 ),
             });
         }
-        // the steps move to the record whole (no copy of each step); the
-        // next message starts with room for as many, and at least for
-        // `STEP_ROOM` (a message of the stock config takes 3-57: growing
-        // from less, step by step, cost more than the room)
-        let cap = self.cur.len().max(STEP_ROOM);
-        let steps = std::mem::replace(&mut self.cur, Vec::with_capacity(cap));
-        self.reset_cur();
+        // `cur` is a scratch buffer kept from message to message (it grows
+        // once, to the longest timeline); the record gets its steps moved
+        // into a vector of their exact size (one small allocation: a
+        // message of the stock config takes 3-57 steps, and a vector with
+        // room for many more would be a large allocation per message and
+        // idle memory in every record)
+        if self.cur.capacity() < STEP_ROOM {
+            self.cur.reserve(STEP_ROOM - self.cur.len());
+        }
         if let Some(r) = self.records.last_mut() {
             if r.steps.is_empty() {
+                // (`append` moves the steps with one copy of their bytes)
+                let mut steps = Vec::with_capacity(self.cur.len());
+                steps.append(&mut self.cur);
                 r.steps = steps;
             } else {
-                r.steps.extend(steps);
+                r.steps.append(&mut self.cur);
             }
         }
+        self.reset_cur();
     }
 
     /// Event routes Kamailio runs once at start, in its order: htable's
