@@ -2289,8 +2289,9 @@ pub(crate) fn push_num(s: &mut String, mut n: u64) {
             break;
         }
     }
-    // ASCII digits
-    s.push_str(std::str::from_utf8(&d[i..]).unwrap_or(""));
+    // ASCII digits, pushed as chars (no UTF-8 check of the buffer)
+    s.reserve(d.len() - i);
+    s.extend(d[i..].iter().map(|&c| char::from(c)));
 }
 
 /// `text == ip.to_string()`, without building the text for IPv4.
@@ -3546,6 +3547,34 @@ fn is_core_forward(name: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lazy_tag_is_the_local_tag() {
+        use md5::{Digest, Md5};
+        for (cid, from) in [
+            ("c1", "From: <sip:b@h>;tag=ft"),
+            (
+                "a-much-longer-call-id-than-23-bytes@host",
+                "f: \"B\" <sip:b@h>;tag=x;p",
+            ),
+            ("c3", "From: <sip:b@h>"),
+        ] {
+            let text = format!(
+                "INVITE sip:a@h SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\n{from}\r\nCall-ID: {cid}\r\n\r\n"
+            );
+            let m = SipMsg::parse(text.as_bytes()).expect("parses");
+            // the tag as it was made before (eagerly, in `t_newtran`)
+            let mut h = Md5::new();
+            h.update(m.call_id().as_bytes());
+            h.update(m.from_tag_str().unwrap_or_default().as_bytes());
+            let hex: String = h.finalize().iter().map(|b| format!("{b:02x}")).collect();
+            let old = format!("{}-kcfg", &hex[..24]);
+            assert_eq!(LazyTag::of(&m).get(), old);
+            assert_eq!(LazyTag::of(&m).clone().get(), old);
+        }
+        assert_eq!(LazyTag::known(String::new()).get(), "");
+        assert_eq!(LazyTag::known("t-kcfg".into()).get(), "t-kcfg");
+    }
 
     #[test]
     fn ip_text_is_equals_to_string() {

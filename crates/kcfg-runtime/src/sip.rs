@@ -1214,7 +1214,10 @@ impl NameAddr {
     }
     fn params_after(v: &str) -> &str {
         if let Some(lt) = find_unquoted(v, '<') {
-            let gt = v[lt..].find('>').map(|g| g + lt).unwrap_or(v.len());
+            // (ASCII: the byte offset is the char offset)
+            let gt = memchr::memchr(b'>', &v.as_bytes()[lt..])
+                .map(|g| g + lt)
+                .unwrap_or(v.len());
             let rest = if gt < v.len() { &v[gt + 1..] } else { "" };
             rest.trim().trim_start_matches(';')
         } else {
@@ -1224,6 +1227,28 @@ impl NameAddr {
 }
 
 fn find_unquoted(s: &str, c: char) -> Option<usize> {
+    if c.is_ascii() && c != '"' {
+        // ASCII bytes never occur inside a multi-byte UTF-8 sequence: jump
+        // from quote to quote (or to `c`) with a vectorised search
+        let (b, c) = (s.as_bytes(), c as u8);
+        let mut inq = false;
+        let mut i = 0;
+        while let Some(j) = memchr::memchr2(b'"', c, &b[i..]) {
+            let k = i + j;
+            if b[k] == b'"' {
+                inq = !inq;
+            } else if !inq {
+                return Some(k);
+            }
+            i = k + 1;
+        }
+        return None;
+    }
+    find_unquoted_chars(s, c)
+}
+
+/// [`find_unquoted`] char by char (any `c`).
+fn find_unquoted_chars(s: &str, c: char) -> Option<usize> {
     let mut inq = false;
     for (i, ch) in s.char_indices() {
         match ch {
@@ -1361,6 +1386,28 @@ pub fn find_sub(h: &[u8], n: &[u8]) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn find_unquoted_equals_the_char_scan() {
+        for v in [
+            "",
+            "<",
+            "\"a<b\" <sip:x@h>",
+            "\"unterminated <sip:x@h>",
+            "\"\"<x>",
+            "Ö\"ü<\"<sip:ä@h>;tag=1",
+            "sip:x@h;a=\"<\";b",
+            "no bracket at all",
+        ] {
+            for c in ['<', '>', ';', '"', 'ü'] {
+                assert_eq!(
+                    find_unquoted(v, c),
+                    find_unquoted_chars(v, c),
+                    "{v:?} {c:?}"
+                );
+            }
+        }
+    }
 
     /// `split_commas_str` before its no-comma-left shortcut.
     fn split_commas_scan(v: &str) -> Vec<&str> {
