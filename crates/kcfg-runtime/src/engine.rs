@@ -135,7 +135,7 @@ pub(crate) struct Trans {
     pub(crate) ds_left: Vec<String>,
     pub(crate) fr_timer: f64,
     pub(crate) fr_inv_timer: f64,
-    pub(crate) to_tag: String,
+    pub(crate) to_tag: LazyTag,
     pub(crate) canceled: bool,
     pub(crate) in_failure: bool,
     /// the dialog (dialog module) this transaction belongs to
@@ -345,6 +345,50 @@ fn md5hex_of(parts: &[&str]) -> [u8; 32] {
         out[2 * i + 1] = HEX[(b & 15) as usize];
     }
     out
+}
+
+/// The To tag of local replies (`Runtime::local_tag`): the hex MD5 of the
+/// Call-ID and the From tag, cut to 24 digits, then `-kcfg`.
+fn local_tag_of(call_id: &str, from_tag: &str) -> String {
+    let h = md5hex_of(&[call_id, from_tag]);
+    let mut tag = String::with_capacity(29);
+    // hex digits are ASCII
+    tag.push_str(std::str::from_utf8(&h[..24]).unwrap_or(""));
+    tag.push_str("-kcfg");
+    tag
+}
+
+/// A transaction's local To tag, made when a reply first needs it: most
+/// transactions of a proxy relay their replies and never do (the MD5 was
+/// ≈ 2 k instructions per transaction). It is made of the Call-ID and From
+/// tag of the request as the transaction was created.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct LazyTag {
+    call_id: smol_str::SmolStr,
+    from_tag: smol_str::SmolStr,
+    tag: std::cell::OnceCell<String>,
+}
+
+impl LazyTag {
+    /// The tag of `m`'s transaction, not made yet.
+    pub(crate) fn of(m: &SipMsg) -> LazyTag {
+        LazyTag {
+            call_id: m.call_id().into(),
+            from_tag: m.from_tag_str().unwrap_or_default().into(),
+            tag: std::cell::OnceCell::new(),
+        }
+    }
+    /// A tag already known.
+    pub(crate) fn known(tag: String) -> LazyTag {
+        LazyTag {
+            tag: std::cell::OnceCell::from(tag),
+            ..LazyTag::default()
+        }
+    }
+    pub(crate) fn get(&self) -> &str {
+        self.tag
+            .get_or_init(|| local_tag_of(&self.call_id, &self.from_tag))
+    }
 }
 
 impl Runtime {
@@ -605,20 +649,26 @@ impl Runtime {
                 ),
             });
         }
-        // the steps move to the record whole (no copy of each step); the
-        // next message starts with room for as many, and at least for
-        // `STEP_ROOM` (a message of the stock config takes 3-57: growing
-        // from less, step by step, cost more than the room)
-        let cap = self.cur.len().max(STEP_ROOM);
-        let steps = std::mem::replace(&mut self.cur, Vec::with_capacity(cap));
-        self.reset_cur();
+        // `cur` is a scratch buffer kept from message to message (it grows
+        // once, to the longest timeline); the record gets its steps moved
+        // into a vector of their exact size (one small allocation: a
+        // message of the stock config takes 3-57 steps, and a vector with
+        // room for many more would be a large allocation per message and
+        // idle memory in every record)
+        if self.cur.capacity() < STEP_ROOM {
+            self.cur.reserve(STEP_ROOM - self.cur.len());
+        }
         if let Some(r) = self.records.last_mut() {
             if r.steps.is_empty() {
+                // (`append` moves the steps with one copy of their bytes)
+                let mut steps = Vec::with_capacity(self.cur.len());
+                steps.append(&mut self.cur);
                 r.steps = steps;
             } else {
-                r.steps.extend(steps);
+                r.steps.append(&mut self.cur);
             }
         }
+        self.reset_cur();
     }
 
     /// Event routes Kamailio runs once at start, in its order: htable's
@@ -886,9 +936,12 @@ impl Runtime {
         self.pending_t_on = None;
         self.pending_rr_params = None;
         // sl absorbs the ACK to a reply it sent (sl_filter_ACK): the script never sees it
+        // (the transaction lookup, pure, first: an ACK to a transaction's
+        // reply then makes no tag)
         if msg.method() == "ACK"
-            && msg.to_tag().is_some_and(|t| t == self.local_tag(&msg))
+            && msg.to_tag().is_some()
             && self.find_trans(&msg).is_none()
+            && msg.to_tag().is_some_and(|t| t == self.local_tag(&msg))
         {
             self.step(Step::Drop {
                 reason: "ACK to a stateless reply, absorbed by sl".into(),
@@ -2070,7 +2123,7 @@ pub(crate) fn build_reply(
     req: &SipMsg,
     code: u16,
     reason: &str,
-    to_tag: Option<&str>,
+    to_tag: Option<&LazyTag>,
     lumps: &[Header],
     server: &str,
     rport: bool,
@@ -2101,6 +2154,7 @@ pub(crate) fn build_reply(
                 if code > 100 && crate::sip::param_str(NameAddr::params_exact(&v), "tag").is_none()
                 {
                     if let Some(t) = to_tag {
+                        let t = t.get();
                         let mut w = String::with_capacity(v.len() + 5 + t.len());
                         w.push_str(&v);
                         w.push_str(";tag=");
@@ -2235,8 +2289,9 @@ pub(crate) fn push_num(s: &mut String, mut n: u64) {
             break;
         }
     }
-    // ASCII digits
-    s.push_str(std::str::from_utf8(&d[i..]).unwrap_or(""));
+    // ASCII digits, pushed as chars (no UTF-8 check of the buffer)
+    s.reserve(d.len() - i);
+    s.extend(d[i..].iter().map(|&c| char::from(c)));
 }
 
 /// `text == ip.to_string()`, without building the text for IPv4.
@@ -2495,7 +2550,7 @@ impl Runtime {
         if !ctx.msg.is_request() || ctx.msg.method() == "ACK" {
             return -1;
         }
-        let tag = self.local_tag(&ctx.msg);
+        let tag = LazyTag::known(self.local_tag(&ctx.msg));
         let lumps = std::mem::take(&mut ctx.reply_lumps);
         let r = build_reply(
             &ctx.msg,
@@ -2521,11 +2576,7 @@ impl Runtime {
                 return t.clone();
             }
         }
-        let h = md5hex_of(&[cid, ftag]);
-        let mut tag = String::with_capacity(29);
-        // hex digits are ASCII
-        tag.push_str(std::str::from_utf8(&h[..24]).unwrap_or(""));
-        tag.push_str("-kcfg");
+        let tag = local_tag_of(cid, ftag);
         self.last_local_tag = Some((cid.to_string(), ftag.to_string(), tag.clone()));
         tag
     }
@@ -2675,7 +2726,7 @@ impl Runtime {
         }
         let fr = self.prog.modparam_int("tm", "fr_timer", 30000) as f64 / 1000.0;
         let fr_inv = self.prog.modparam_int("tm", "fr_inv_timer", 120000) as f64 / 1000.0;
-        let tag = self.local_tag(&ctx.msg);
+        let tag = LazyTag::of(&ctx.msg);
         let avps = self.msg_avps.take().unwrap_or_default();
         let key = Self::tkey(&ctx.msg);
         self.trans_by_key
@@ -2958,7 +3009,7 @@ impl Runtime {
     }
 
     fn relay_cancel(&mut self, ctx: &mut Ctx, ti: usize) -> i64 {
-        let tag = self.local_tag(&ctx.msg);
+        let tag = LazyTag::known(self.local_tag(&ctx.msg));
         let r = build_reply(
             &ctx.msg,
             200,
@@ -3496,6 +3547,34 @@ fn is_core_forward(name: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lazy_tag_is_the_local_tag() {
+        use md5::{Digest, Md5};
+        for (cid, from) in [
+            ("c1", "From: <sip:b@h>;tag=ft"),
+            (
+                "a-much-longer-call-id-than-23-bytes@host",
+                "f: \"B\" <sip:b@h>;tag=x;p",
+            ),
+            ("c3", "From: <sip:b@h>"),
+        ] {
+            let text = format!(
+                "INVITE sip:a@h SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\n{from}\r\nCall-ID: {cid}\r\n\r\n"
+            );
+            let m = SipMsg::parse(text.as_bytes()).expect("parses");
+            // the tag as it was made before (eagerly, in `t_newtran`)
+            let mut h = Md5::new();
+            h.update(m.call_id().as_bytes());
+            h.update(m.from_tag_str().unwrap_or_default().as_bytes());
+            let hex: String = h.finalize().iter().map(|b| format!("{b:02x}")).collect();
+            let old = format!("{}-kcfg", &hex[..24]);
+            assert_eq!(LazyTag::of(&m).get(), old);
+            assert_eq!(LazyTag::of(&m).clone().get(), old);
+        }
+        assert_eq!(LazyTag::known(String::new()).get(), "");
+        assert_eq!(LazyTag::known("t-kcfg".into()).get(), "t-kcfg");
+    }
 
     #[test]
     fn ip_text_is_equals_to_string() {

@@ -880,6 +880,12 @@ pub fn split_commas_str(v: &str) -> impl Iterator<Item = &str> {
     let mut i = 0;
     std::iter::from_fn(move || {
         while start <= b.len() {
+            // with no comma left the rest is one element, whatever quotes
+            // or brackets it has (one vectorised search instead of a
+            // byte-by-byte scan of the most common case)
+            if memchr::memchr(b',', &b[i.min(b.len())..]).is_none() {
+                i = b.len();
+            }
             // the separators are ASCII: byte offsets stay on char boundaries
             while i < b.len() {
                 match b[i] {
@@ -1208,7 +1214,10 @@ impl NameAddr {
     }
     fn params_after(v: &str) -> &str {
         if let Some(lt) = find_unquoted(v, '<') {
-            let gt = v[lt..].find('>').map(|g| g + lt).unwrap_or(v.len());
+            // (ASCII: the byte offset is the char offset)
+            let gt = memchr::memchr(b'>', &v.as_bytes()[lt..])
+                .map(|g| g + lt)
+                .unwrap_or(v.len());
             let rest = if gt < v.len() { &v[gt + 1..] } else { "" };
             rest.trim().trim_start_matches(';')
         } else {
@@ -1218,6 +1227,28 @@ impl NameAddr {
 }
 
 fn find_unquoted(s: &str, c: char) -> Option<usize> {
+    if c.is_ascii() && c != '"' {
+        // ASCII bytes never occur inside a multi-byte UTF-8 sequence: jump
+        // from quote to quote (or to `c`) with a vectorised search
+        let (b, c) = (s.as_bytes(), c as u8);
+        let mut inq = false;
+        let mut i = 0;
+        while let Some(j) = memchr::memchr2(b'"', c, &b[i..]) {
+            let k = i + j;
+            if b[k] == b'"' {
+                inq = !inq;
+            } else if !inq {
+                return Some(k);
+            }
+            i = k + 1;
+        }
+        return None;
+    }
+    find_unquoted_chars(s, c)
+}
+
+/// [`find_unquoted`] char by char (any `c`).
+fn find_unquoted_chars(s: &str, c: char) -> Option<usize> {
     let mut inq = false;
     for (i, ch) in s.char_indices() {
         match ch {
@@ -1355,6 +1386,79 @@ pub fn find_sub(h: &[u8], n: &[u8]) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn find_unquoted_equals_the_char_scan() {
+        for v in [
+            "",
+            "<",
+            "\"a<b\" <sip:x@h>",
+            "\"unterminated <sip:x@h>",
+            "\"\"<x>",
+            "Ö\"ü<\"<sip:ä@h>;tag=1",
+            "sip:x@h;a=\"<\";b",
+            "no bracket at all",
+        ] {
+            for c in ['<', '>', ';', '"', 'ü'] {
+                assert_eq!(
+                    find_unquoted(v, c),
+                    find_unquoted_chars(v, c),
+                    "{v:?} {c:?}"
+                );
+            }
+        }
+    }
+
+    /// `split_commas_str` before its no-comma-left shortcut.
+    fn split_commas_scan(v: &str) -> Vec<&str> {
+        let b = v.as_bytes();
+        let (mut inq, mut ina) = (false, false);
+        let (mut start, mut i) = (0, 0);
+        let mut out = Vec::new();
+        while start <= b.len() {
+            while i < b.len() {
+                match b[i] {
+                    b'"' if !ina => inq = !inq,
+                    b'<' if !inq => ina = true,
+                    b'>' if !inq => ina = false,
+                    b',' if !inq && !ina => break,
+                    _ => {}
+                }
+                i += 1;
+            }
+            let t = trim(&v[start..i]);
+            i += 1;
+            start = i;
+            if !t.is_empty() {
+                out.push(t);
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn split_commas_str_equals_the_scan() {
+        for v in [
+            "",
+            ",",
+            " , ,",
+            "a",
+            "a,b",
+            "a,,b ,",
+            "\"x,y\" <sip:a@h>;tag=1, <sip:b@h>",
+            "<sip:a@h;p=1,2>, c",
+            "\"unterminated, <sip:a@h>",
+            "<sip:a@h, \"q>\",z",
+            "SIP/2.0/UDP 10.0.0.1;branch=z9hG4bK1, SIP/2.0/TCP h:5061",
+            "Ö, ü ,",
+        ] {
+            assert_eq!(
+                split_commas_str(v).collect::<Vec<_>>(),
+                split_commas_scan(v),
+                "{v:?}"
+            );
+        }
+    }
 
     #[test]
     fn known_headers_equal_new() {

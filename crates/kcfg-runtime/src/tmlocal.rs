@@ -245,7 +245,7 @@ impl Runtime {
             ds_left: Vec::new(),
             fr_timer: fr,
             fr_inv_timer: fr,
-            to_tag: String::new(),
+            to_tag: crate::engine::LazyTag::known(String::new()),
             canceled: false,
             in_failure: false,
             dlg: None,
