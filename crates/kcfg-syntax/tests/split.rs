@@ -194,20 +194,27 @@ fn large_file_split_by_default() {
     assert!(whole.green() == default.green(), "trees differ");
 }
 
-/// A file over the size limit broken near its middle (an unclosed block, an
-/// open string or comment, an unbalanced `#!ifdef`, a stray `}`): the
-/// default parse (split) equals the unsplit one.
-#[test]
-fn large_file_broken_in_the_middle() {
+/// The corpus files, one after the other, repeated to over 1.25 MiB (past
+/// the size from which a parse is split).
+fn corpus_over_split_size() -> String {
     let corpus: String = inputs()
         .into_iter()
         .filter(|(p, _)| p.to_string_lossy().contains("corpus"))
         .map(|(_, t)| t + "\n")
         .collect();
-    let mut base = corpus.clone();
-    while base.len() < (1 << 20) + (1 << 18) {
-        base.push_str(&corpus);
+    let mut text = corpus.clone();
+    while text.len() < (1 << 20) + (1 << 18) {
+        text.push_str(&corpus);
     }
+    text
+}
+
+/// A file over the size limit broken near its middle (an unclosed block, an
+/// open string or comment, an unbalanced `#!ifdef`, a stray `}`): the
+/// default parse (split) equals the unsplit one.
+#[test]
+fn large_file_broken_in_the_middle() {
+    let base = corpus_over_split_size();
     let mid = base.len() / 2;
     let at = base[mid..].find("\nroute[").map_or(mid, |i| mid + i + 1);
     for insert in [
@@ -239,15 +246,7 @@ fn large_file_broken_in_the_middle() {
 /// worker of the same pool) and leave a clone of the parse intact.
 #[test]
 fn large_parse_dropped_anywhere() {
-    let corpus: String = inputs()
-        .into_iter()
-        .filter(|(p, _)| p.to_string_lossy().contains("corpus"))
-        .map(|(_, t)| t + "\n")
-        .collect();
-    let mut text = corpus.clone();
-    while text.len() < (1 << 20) + (1 << 18) {
-        text.push_str(&corpus);
-    }
+    let text = corpus_over_split_size();
     let first = kcfg_syntax::parse(&text);
     let clone = first.clone();
     std::thread::spawn(move || drop(first)).join().unwrap();
