@@ -100,7 +100,7 @@ impl Drop for Parse {
     /// node's children, the file node itself goes first. Freeing is one
     /// atomic decrement per shared token or node, and most of a parse's cost
     /// on large files. A tree built in two pieces on two workers is freed by
-    /// the same workers, each the piece it built: mimalloc frees a block on
+    /// the same workers where it can, each the piece it built: mimalloc frees a block on
     /// the thread that allocated it without the atomic cross-thread path
     /// (that path cost about 150 M instructions per 10 MiB tree, in about
     /// half of the drops, depending on which worker took which half).
@@ -133,20 +133,28 @@ impl Drop for Parse {
         // the file node goes; its children stay, held by the two halves
         drop(root);
         match workers {
-            Some((a, b)) => {
+            Some((_, b)) => {
+                // each of the two jobs frees the piece its thread built if
+                // that piece is still there, else the other one (`join`, not
+                // a broadcast: no job waits for every worker of the pool)
                 let halves = [
                     std::sync::Mutex::new(Some(first)),
                     std::sync::Mutex::new(Some(second)),
                 ];
-                rayon::broadcast(|ctx| {
-                    let half = match ctx.index() {
-                        i if i == a => &halves[0],
-                        i if i == b => &halves[1],
-                        _ => return,
+                let free = || {
+                    let order = if rayon::current_thread_index() == Some(b) {
+                        [1, 0]
+                    } else {
+                        [0, 1]
                     };
-                    let taken = half.lock().map(|mut h| h.take());
-                    drop(taken);
-                });
+                    for i in order {
+                        if let Some(half) = halves[i].lock().ok().and_then(|mut h| h.take()) {
+                            drop(half);
+                            return;
+                        }
+                    }
+                };
+                rayon::join(free, free);
             }
             None => {
                 rayon::join(move || drop(first), move || drop(second));
