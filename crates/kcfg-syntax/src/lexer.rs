@@ -28,6 +28,49 @@ pub struct LexError {
     pub warning: bool,
 }
 
+/// A directive line as the lexer emits it: its tokens `first..end` (the
+/// `PP_KEYWORD` and the `PP_NAME`/`PP_BODY`/`WHITESPACE` pieces after it),
+/// what it does, its keyword's range, and its name (the `PP_NAME` token, if
+/// any) with a [`name_hash`] of the name's text. The preprocessor builds its
+/// structure from these without reading the token array and the text again:
+/// in a large file each directive line there was a cache miss.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct LexLine {
+    pub first: u32,
+    pub end: u32,
+    pub directive: crate::pp::Directive,
+    pub kw_start: u32,
+    pub kw_len: u32,
+    pub name_start: u32,
+    /// 0: the line has no name
+    pub name_len: u32,
+    pub name_hash: u64,
+}
+
+/// A hash of a `#!define` name (FxHash's step over its bytes), to look names
+/// up without reading their text when none is defined.
+pub(crate) fn name_hash(name: &[u8]) -> u64 {
+    let mut h: u64 = name.len() as u64;
+    let mut chunks = name.chunks_exact(8);
+    for c in &mut chunks {
+        let w = u64::from_le_bytes(c.try_into().expect("8 bytes"));
+        h = (h.rotate_left(5) ^ w).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+    let mut last = [0u8; 8];
+    let rest = chunks.remainder();
+    last[..rest.len()].copy_from_slice(rest);
+    h = (h.rotate_left(5) ^ u64::from_le_bytes(last)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    h
+}
+
+/// What the lexer produces: the tokens, the errors, the directive lines.
+#[derive(Default)]
+pub(crate) struct LexOut {
+    pub tokens: Vec<Token>,
+    pub errors: Vec<LexError>,
+    pub lines: Vec<LexLine>,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum LineKind {
     Comment,
@@ -698,8 +741,28 @@ fn event_route_name_len(s: &[u8]) -> usize {
     }
 }
 
-/// Split a preprocessor line (keyword + rest) into its pieces.
-fn split_pp_line(text: &str, out: &mut Vec<Token>) {
+/// Split a preprocessor line (keyword + rest), which starts at offset `pos`
+/// of the file, into its pieces, and note it in `out.lines`.
+fn split_pp_line(text: &str, pos: usize, out: &mut LexOut) {
+    let first = out.tokens.len();
+    let name = split_pp_line_tokens(text, &mut out.tokens);
+    let kw_len = out.tokens[first].len;
+    let (name_start, name_len) = name.map_or((0, 0), |(s, l)| (pos + s, l));
+    out.lines.push(LexLine {
+        first: first as u32,
+        end: out.tokens.len() as u32,
+        directive: crate::pp::Directive::from_keyword(&text[..kw_len as usize]),
+        kw_start: pos as u32,
+        kw_len,
+        name_start: name_start as u32,
+        name_len: name_len as u32,
+        name_hash: name.map_or(0, |(s, l)| name_hash(&text.as_bytes()[s..s + l])),
+    });
+}
+
+/// The tokens of [`split_pp_line`]; returns the range of the name in `text`
+/// (offset, length), if the line has one.
+fn split_pp_line_tokens(text: &str, out: &mut Vec<Token>) -> Option<(usize, usize)> {
     let b = text.as_bytes();
     // keyword: prefix + word
     let prefix = if text.starts_with("#!") || text.starts_with("!!") || text.starts_with("//!") {
@@ -747,6 +810,7 @@ fn split_pp_line(text: &str, out: &mut Vec<Token>) {
             | "ifdef"
             | "ifndef"
     );
+    let mut name = None;
     if takes_name {
         let nl = b[i..].iter().take_while(|&&c| is_id_char(c)).count();
         if nl > 0 {
@@ -754,6 +818,7 @@ fn split_pp_line(text: &str, out: &mut Vec<Token>) {
                 kind: PP_NAME,
                 len: nl as u32,
             });
+            name = Some((i, nl));
             i += nl;
         }
         push_ws(&mut i, out);
@@ -774,6 +839,7 @@ fn split_pp_line(text: &str, out: &mut Vec<Token>) {
             });
         }
     }
+    name
 }
 
 /// Offsets of the lines that hold an `#!ifdef`/`#!ifndef`/`#!ifexp`/
@@ -855,35 +921,32 @@ fn group_directive_lines_by_line(text: &str) -> Vec<usize> {
 
 /// Tokenize a whole file. Never fails; the tokens cover the input exactly.
 pub fn tokenize(text: &str) -> (Vec<Token>, Vec<LexError>) {
-    tokenize_split_from(text, crate::PARALLEL_MIN_BYTES)
+    let out = tokenize_split_from(text, crate::PARALLEL_MIN_BYTES);
+    (out.tokens, out.errors)
 }
 
 /// [`tokenize`], in two halves on two threads from `min_bytes` of text on
 /// (see [`tokenize_halves`]); the result does not depend on it.
-pub(crate) fn tokenize_split_from(text: &str, min_bytes: usize) -> (Vec<Token>, Vec<LexError>) {
+pub(crate) fn tokenize_split_from(text: &str, min_bytes: usize) -> LexOut {
     if text.len() >= min_bytes && text.len() >= 2 {
         return tokenize_halves(text);
     }
     let mut cuts = group_directive_lines(text);
     cuts.push(text.len());
-    let mut tokens = Vec::with_capacity(text.len() / 3 + 64);
-    let mut errors = Vec::new();
-    tokenize_segments(text, 0, &cuts, &mut tokens, &mut errors);
-    (tokens, errors)
+    let mut out = LexOut {
+        tokens: Vec::with_capacity(text.len() / 3 + 64),
+        ..LexOut::default()
+    };
+    tokenize_segments(text, 0, &cuts, &mut out);
+    out
 }
 
 /// Lex the segments `[start, cuts[0])`, `[cuts[0], cuts[1])`, ... (each with
 /// a lexer of its own, see [`group_directive_lines`]).
-fn tokenize_segments(
-    text: &str,
-    mut start: usize,
-    cuts: &[usize],
-    tokens: &mut Vec<Token>,
-    errors: &mut Vec<LexError>,
-) {
+fn tokenize_segments(text: &str, mut start: usize, cuts: &[usize], out: &mut LexOut) {
     for &cut in cuts {
         if cut > start {
-            tokenize_segment(text, start, cut, usize::MAX, tokens, errors);
+            tokenize_segment(text, start, cut, usize::MAX, out);
         }
         start = cut;
     }
@@ -898,7 +961,7 @@ fn tokenize_segments(
 /// produced (the lexer looks only forward); if it does not, it goes on to the
 /// end of the segment and the second half's tokens of that segment are
 /// dropped.
-fn tokenize_halves(text: &str) -> (Vec<Token>, Vec<LexError>) {
+fn tokenize_halves(text: &str) -> LexOut {
     let b = text.as_bytes();
     let len = text.len();
     // the line start at or after the middle
@@ -945,49 +1008,64 @@ fn tokenize_halves(text: &str) -> (Vec<Token>, Vec<LexError>) {
         }
     };
     let first_cuts = cuts.partition_point(|&c| c <= split);
-    let ((mut tokens, mut errors, stopped), (rest, rest_errors, tail, tail_errors)) = rayon::join(
+    let ((mut out, stopped), (rest, tail, tail_errors, tail_lines)) = rayon::join(
         || {
             // (room for the second half's tokens too: they are appended)
-            let mut tokens = Vec::with_capacity(len / 3 + 64);
-            let mut errors = Vec::new();
+            let mut out = LexOut {
+                tokens: Vec::with_capacity(len / 3 + 64),
+                ..LexOut::default()
+            };
             let mut stopped = true;
             match seg {
-                None => tokenize_segments(text, 0, &cuts[..first_cuts], &mut tokens, &mut errors),
+                None => tokenize_segments(text, 0, &cuts[..first_cuts], &mut out),
                 Some((s, e)) => {
                     let before = cuts.partition_point(|&c| c <= s);
-                    tokenize_segments(text, 0, &cuts[..before], &mut tokens, &mut errors);
-                    stopped = tokenize_segment(text, s, e, split, &mut tokens, &mut errors);
+                    tokenize_segments(text, 0, &cuts[..before], &mut out);
+                    stopped = tokenize_segment(text, s, e, split, &mut out);
                 }
             }
-            (tokens, errors, stopped)
+            (out, stopped)
         },
         || {
-            let mut tokens = Vec::with_capacity((len - split) / 3 + 64);
-            let mut errors = Vec::new();
+            let mut out = LexOut {
+                tokens: Vec::with_capacity((len - split) / 3 + 64),
+                ..LexOut::default()
+            };
             // the rest of the segment split inside (if any) first
             let start = match seg {
                 Some((_, e)) => {
-                    tokenize_segment(text, split, e, usize::MAX, &mut tokens, &mut errors);
+                    tokenize_segment(text, split, e, usize::MAX, &mut out);
                     e
                 }
                 None => split,
             };
-            let (tail, tail_errors) = (tokens.len(), errors.len());
-            tokenize_segments(text, start, &cuts[first_cuts..], &mut tokens, &mut errors);
-            (tokens, errors, tail, tail_errors)
+            let tail = (out.tokens.len(), out.errors.len(), out.lines.len());
+            tokenize_segments(text, start, &cuts[first_cuts..], &mut out);
+            (out, tail.0, tail.1, tail.2)
         },
     );
     if seg.is_some() {
         crate::SPLITS[2 + usize::from(stopped)].fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     }
-    if stopped {
-        tokens.extend_from_slice(&rest);
-        errors.extend(rest_errors);
+    // (when the first half did not stop at the split, it lexed the rest of
+    // that segment itself: the second half's tokens of it are dropped)
+    let (tail, tail_errors, tail_lines) = if stopped {
+        (0, 0, 0)
     } else {
-        tokens.extend_from_slice(&rest[tail..]);
-        errors.extend(rest_errors.into_iter().skip(tail_errors));
-    }
-    (tokens, errors)
+        (tail, tail_errors, tail_lines)
+    };
+    // (a token index `i` of the second half becomes `i - tail + base`)
+    let base = out.tokens.len() as u32;
+    let at = |i: u32| i - tail as u32 + base;
+    out.tokens.extend_from_slice(&rest.tokens[tail..]);
+    out.errors.extend(rest.errors.into_iter().skip(tail_errors));
+    out.lines
+        .extend(rest.lines[tail_lines..].iter().map(|l| LexLine {
+            first: at(l.first),
+            end: at(l.end),
+            ..*l
+        }));
+    out
 }
 
 /// Lex `full[base..end]`, one logos lexer for the whole segment. Two things
@@ -998,14 +1076,7 @@ fn tokenize_halves(text: &str) -> (Vec<Token>, Vec<LexError>) {
 /// With `stop` (an offset, `usize::MAX` for none): stop there and return
 /// true if a token ends there and no event route name is being read;
 /// otherwise lex to `end` and return false.
-fn tokenize_segment(
-    full: &str,
-    base: usize,
-    end: usize,
-    stop: usize,
-    tokens: &mut Vec<Token>,
-    errors: &mut Vec<LexError>,
-) -> bool {
+fn tokenize_segment(full: &str, base: usize, end: usize, stop: usize, out: &mut LexOut) -> bool {
     let text = &full[base..end];
     let mut lex = LogosToken::lexer(text);
     // event_route[...] state: 0 none, 1 after the keyword, 2 after `[`
@@ -1023,7 +1094,7 @@ fn tokenize_segment(
         if evrt == 2 {
             let l = event_route_name_len(rest.as_bytes());
             if l > 0 {
-                tokens.push(Token {
+                out.tokens.push(Token {
                     kind: EVENT_ROUTE_NAME,
                     len: l as u32,
                 });
@@ -1036,7 +1107,7 @@ fn tokenize_segment(
         if first == b'!' && rest.starts_with("!!") {
             if let Some((LineKind::Directive, l)) = classify_prefixed(&rest.as_bytes()[2..], false)
             {
-                split_pp_line(&rest[..2 + l], tokens);
+                split_pp_line(&rest[..2 + l], pos, out);
                 lex.bump(2 + l);
                 continue;
             }
@@ -1049,30 +1120,30 @@ fn tokenize_segment(
                     LogosToken::Hash(LineKind::Directive | LineKind::Marker)
                     | LogosToken::SlashSlash(LineKind::Marker)
                     | LogosToken::Include(true) => {
-                        split_pp_line(&rest[..len], tokens);
+                        split_pp_line(&rest[..len], pos, out);
                         continue;
                     }
-                    LogosToken::BlockComment(false) => errors.push(LexError {
+                    LogosToken::BlockComment(false) => out.errors.push(LexError {
                         offset: pos as u32,
                         len: 2,
                         message: "unterminated block comment: `/*` without `*/`".into(),
                         warning: false,
                     }),
                     LogosToken::DqString(false) | LogosToken::SqString(false) => {
-                        errors.push(LexError {
+                        out.errors.push(LexError {
                             offset: pos as u32,
                             len: 1,
                             message: "unterminated string: the closing quote is missing".into(),
                             warning: false,
                         })
                     }
-                    LogosToken::Pvar(PvShape::Unclosed) => errors.push(LexError {
+                    LogosToken::Pvar(PvShape::Unclosed) => out.errors.push(LexError {
                         offset: pos as u32,
                         len: len as u32,
                         message: "unclosed `(` in pseudo-variable".into(),
                         warning: false,
                     }),
-                    LogosToken::Pvar(PvShape::Broken) => errors.push(LexError {
+                    LogosToken::Pvar(PvShape::Broken) => out.errors.push(LexError {
                         offset: pos as u32,
                         len: len.max(1) as u32,
                         message: "`$` must be followed by a pseudo-variable name".into(),
@@ -1090,7 +1161,7 @@ fn tokenize_segment(
                     lex = LogosToken::lexer(text);
                     lex.bump(pos - base + len);
                 }
-                errors.push(LexError {
+                out.errors.push(LexError {
                     offset: pos as u32,
                     len: len as u32,
                     message: format!(
@@ -1109,7 +1180,7 @@ fn tokenize_segment(
             k if k.is_trivia() && evrt != 0 && matches!(k, WHITESPACE | NEWLINE) => {}
             _ => evrt = 0,
         }
-        tokens.push(Token {
+        out.tokens.push(Token {
             kind,
             len: len as u32,
         });

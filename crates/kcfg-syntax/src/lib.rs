@@ -332,9 +332,14 @@ fn parse_inner_split(
 ) -> (Output, SyntaxErrors, bool) {
     // rowan ranges are u32: beyond 4 GiB nothing here is meaningful
     assert!(text.len() < u32::MAX as usize, "input larger than 4 GiB");
-    let (tokens, lex_errors) = lexer::tokenize_split_from(text, split_from);
+    let lexer::LexOut {
+        tokens,
+        errors: lex_errors,
+        lines,
+    } = lexer::tokenize_split_from(text, split_from);
     let mut pp_errors = Vec::new();
-    let (tokens, pp, offsets) = pp::process_tokens(tokens, text, &options.defines, &mut pp_errors);
+    let (tokens, pp, offsets) =
+        pp::process_tokens(tokens, Some(lines), text, &options.defines, &mut pp_errors);
     let sig = parser::significant(&tokens, &pp);
     let parser = parser::Parser::new(
         text,
@@ -590,7 +595,7 @@ pub(crate) fn parse_define_value(
     let mut pp_errors = Vec::new();
     // no defines for the preprocessor: the snippet is one line, so a directive
     // in it takes the rest of the line and every `#!ifdef` arm is empty
-    let (tokens, pp, offsets) = pp::process_tokens(tokens, text, &[], &mut pp_errors);
+    let (tokens, pp, offsets) = pp::process_tokens(tokens, None, text, &[], &mut pp_errors);
     let sig = parser::significant(&tokens, &pp);
     let mut parser = parser::Parser::new(
         text,

@@ -13,9 +13,10 @@
 //!   plus [`crate::ParseOptions::defines`]) stays in the token stream and the
 //!   other arms become single `INACTIVE_CODE` trivia tokens.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
+use std::hash::{BuildHasherDefault, Hasher};
 
-use crate::lexer::Token;
+use crate::lexer::{name_hash, LexLine, Token};
 use crate::SyntaxKind::{self, *};
 
 /// Kamailio's `MAX_IFDEFS` (cfg.lex): deeper nesting is an error there.
@@ -96,7 +97,7 @@ impl Directive {
 }
 
 /// One directive line: tokens `first..end` (the newline is not included).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PpLine {
     pub first: usize,
     pub end: usize,
@@ -105,7 +106,7 @@ pub struct PpLine {
     pub group: Option<usize>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Group {
     /// indices into [`PpStructure::lines`]: the opening line, the `#!else` lines, the `#!endif`
     pub lines: Vec<usize>,
@@ -189,16 +190,11 @@ fn keyword_indices(tokens: &[Token]) -> Vec<usize> {
     a
 }
 
-/// Find directive lines and ifdef groups in a token stream.
-fn scan(
-    tokens: &[Token],
-    text: &str,
-    off: &[u32],
-    errors: Option<&mut Vec<PpError>>,
-) -> PpStructure {
-    let mut st = PpStructure::default();
-    let mut stack: Vec<usize> = Vec::new();
-    let mut errs = Vec::new();
+/// The directive lines of a token stream, as the lexer notes them
+/// ([`LexLine`]), found in the tokens (for a stream the lexer did not make
+/// as it is: with `INACTIVE_CODE` tokens).
+fn find_lines(tokens: &[Token], text: &str, off: &[u32]) -> Vec<LexLine> {
+    let mut lines = Vec::new();
     let mut next = 0;
     for i in keyword_indices(tokens) {
         if i < next {
@@ -211,14 +207,41 @@ fn scan(
             end += 1;
         }
         let kw = &text[off[i] as usize..off[i + 1] as usize];
-        let directive = Directive::from_keyword(kw);
+        let name = (i..end).find(|&t| tokens[t].kind == PP_NAME);
+        let (name_start, name_len) = name.map_or((0, 0), |t| (off[t], off[t + 1] - off[t]));
+        let name_text = &text.as_bytes()[name_start as usize..(name_start + name_len) as usize];
+        lines.push(LexLine {
+            first: i as u32,
+            end: end as u32,
+            directive: Directive::from_keyword(kw),
+            kw_start: off[i],
+            kw_len: off[i + 1] - off[i],
+            name_start,
+            name_len,
+            name_hash: name.map_or(0, |_| name_hash(name_text)),
+        });
+        next = end;
+    }
+    lines
+}
+
+/// The directive lines (`lines`, one [`PpLine`] each) and ifdef groups of a
+/// token stream.
+fn scan(lines: &[LexLine], text: &str, errors: Option<&mut Vec<PpError>>) -> PpStructure {
+    let mut st = PpStructure::default();
+    st.lines.reserve(lines.len());
+    let mut stack: Vec<usize> = Vec::new();
+    let mut errs = Vec::new();
+    for l in lines {
+        let (i, end, directive) = (l.first as usize, l.end as usize, l.directive);
+        let kw_range = || l.kw_start as usize..(l.kw_start + l.kw_len) as usize;
         let line_idx = st.lines.len();
         let mut group = None;
         match directive {
             d if d.opens_group() && stack.len() >= MAX_IFDEF_DEPTH => {
                 errs.push(PpError {
-                    offset: off[i],
-                    len: off[i + 1] - off[i],
+                    offset: l.kw_start,
+                    len: l.kw_len,
                     message: format!(
                         "more than {MAX_IFDEF_DEPTH} nested `#!ifdef`s: Kamailio stops here (MAX_IFDEFS)"
                     ),
@@ -245,9 +268,12 @@ fn scan(
                     }
                 }
                 None => errs.push(PpError {
-                    offset: off[i],
-                    len: off[i + 1] - off[i],
-                    message: format!("`{kw}` without a matching `#!ifdef`/`#!ifndef`"),
+                    offset: l.kw_start,
+                    len: l.kw_len,
+                    message: format!(
+                        "`{}` without a matching `#!ifdef`/`#!ifndef`",
+                        &text[kw_range()]
+                    ),
                 }),
             },
             _ => {}
@@ -258,13 +284,12 @@ fn scan(
             directive,
             group,
         });
-        next = end;
     }
     for g in stack {
-        let line = &st.lines[st.groups[g].lines[0]];
+        let line = &lines[st.groups[g].lines[0]];
         errs.push(PpError {
-            offset: off[line.first],
-            len: off[line.first + 1] - off[line.first],
+            offset: line.kw_start,
+            len: line.kw_len,
             message: "this `#!ifdef` is never closed: `#!endif` is missing".into(),
         });
     }
@@ -430,35 +455,41 @@ pub(crate) fn active_lines(st: &PpStructure) -> Vec<bool> {
 }
 
 /// Which arm of each group Kamailio takes with these defines (None: no arm).
+///
+/// `lines` are the [`LexLine`]s of `st.lines` (index for index): the names
+/// are looked up by their hash, and their text read only when a defined
+/// name has the same hash.
 fn active_arms(
     st: &PpStructure,
-    tokens: &[Token],
+    lines: &[LexLine],
     text: &str,
-    off: &[u32],
     predefined: &[String],
 ) -> Vec<Option<usize>> {
-    let mut defs: HashSet<&str> = predefined
-        .iter()
-        .map(|d| d.split('=').next().unwrap_or(d))
-        .collect();
+    let mut defs = Defs::default();
+    for d in predefined {
+        let name = d.split('=').next().unwrap_or(d);
+        defs.insert(name_hash(name.as_bytes()), name);
+    }
     let mut active = vec![None; st.groups.len()];
     // stack of (group, taking, parent_active, arm index)
     let mut stack: Vec<(usize, bool, bool, usize)> = Vec::new();
     let is_active =
         |stack: &Vec<(usize, bool, bool, usize)>| stack.last().is_none_or(|s| s.1 && s.2);
-    let name_of = |line: &PpLine| {
-        (line.first..line.end)
-            .find(|&i| tokens[i].kind == PP_NAME)
-            .map(|i| &text[off[i] as usize..off[i + 1] as usize])
+    let name_of = |l: &LexLine| {
+        (l.name_len > 0).then(|| {
+            let start = l.name_start as usize;
+            (l.name_hash, start..start + l.name_len as usize)
+        })
     };
-    for line in &st.lines {
+    for (line, lex) in st.lines.iter().zip(lines) {
+        let name_of = || name_of(lex);
         let here = is_active(&stack);
         match line.directive {
             Directive::IfDef | Directive::IfNDef | Directive::IfExp => {
                 let g = line.group.unwrap_or(0);
                 let cond = match line.directive {
-                    Directive::IfDef => name_of(line).is_some_and(|n| defs.contains(n)),
-                    Directive::IfNDef => !name_of(line).is_some_and(|n| defs.contains(n)),
+                    Directive::IfDef => name_of().is_some_and(|(h, n)| defs.contains(h, text, n)),
+                    Directive::IfNDef => !name_of().is_some_and(|(h, n)| defs.contains(h, text, n)),
                     _ => false,
                 };
                 if here && cond {
@@ -481,19 +512,67 @@ fn active_arms(
             Directive::Define | Directive::TryDef | Directive::Redefine | Directive::DefExp
                 if here =>
             {
-                if let Some(n) = name_of(line) {
-                    defs.insert(n);
+                if let Some((h, n)) = name_of() {
+                    defs.insert(h, &text[n]);
                 }
             }
             Directive::Undef | Directive::TryUndef if here => {
-                if let Some(n) = name_of(line) {
-                    defs.remove(n);
+                if let Some((h, n)) = name_of() {
+                    defs.remove(h, &text[n]);
                 }
             }
             _ => {}
         }
     }
     active
+}
+
+/// A hasher that passes on the hash it is given ([`name_hash`]).
+#[derive(Default)]
+struct GivenHash(u64);
+
+impl Hasher for GivenHash {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        // (only `u64` keys are hashed here)
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
+/// The names `#!define`d so far, by their [`name_hash`].
+#[derive(Default)]
+struct Defs<'t> {
+    by_hash: HashMap<u64, Vec<&'t str>, BuildHasherDefault<GivenHash>>,
+}
+
+impl<'t> Defs<'t> {
+    /// Whether `text[name]` (with hash `hash`) is defined; the text is read
+    /// only when a defined name has that hash.
+    fn contains(&self, hash: u64, text: &str, name: std::ops::Range<usize>) -> bool {
+        self.by_hash
+            .get(&hash)
+            .is_some_and(|names| names.contains(&&text[name]))
+    }
+
+    fn insert(&mut self, hash: u64, name: &'t str) {
+        let names = self.by_hash.entry(hash).or_default();
+        if !names.contains(&name) {
+            names.push(name);
+        }
+    }
+
+    fn remove(&mut self, hash: u64, name: &str) {
+        if let Some(names) = self.by_hash.get_mut(&hash) {
+            names.retain(|n| *n != name);
+        }
+    }
 }
 
 /// Number of arms of a group: one per directive line but the `#!endif`.
@@ -668,23 +747,35 @@ pub fn process(
     predefined: &[String],
     errors: &mut Vec<PpError>,
 ) -> (Vec<Token>, PpStructure) {
-    let (tokens, st, _) = process_tokens(tokens, text, predefined, errors);
+    let (tokens, st, _) = process_tokens(tokens, None, text, predefined, errors);
     (tokens, st)
 }
 
 /// [`process`], also returning the [`offsets`] of the resulting tokens.
+/// `lines`: the directive lines the lexer noted while making `tokens`
+/// (found in the tokens when `None`).
 pub(crate) fn process_tokens(
     tokens: Vec<Token>,
+    lines: Option<Vec<LexLine>>,
     text: &str,
     predefined: &[String],
     errors: &mut Vec<PpError>,
 ) -> (Vec<Token>, PpStructure, Vec<u32>) {
     let off = offsets(&tokens);
-    let mut st = scan(&tokens, text, &off, Some(errors));
+    let lines = match lines {
+        Some(lines) => {
+            // (every parse of the tests and the fuzzers checks the lexer's
+            // notes against the tokens)
+            debug_assert_eq!(lines, find_lines(&tokens, text, &off));
+            lines
+        }
+        None => find_lines(&tokens, text, &off),
+    };
+    let mut st = scan(&lines, text, Some(errors));
     if st.groups.is_empty() {
         return (tokens, st, off);
     }
-    let arms = active_arms(&st, &tokens, text, &off, predefined);
+    let arms = active_arms(&st, &lines, text, predefined);
     let (unbalanced, mut inactive) = unbalanced_groups(&st, &tokens, &arms);
     if unbalanced.is_empty() {
         for (g, a) in arms.into_iter().enumerate() {
@@ -720,12 +811,13 @@ pub(crate) fn process_tokens(
     }
     out.extend_from_slice(&tokens[i..]);
     let off2 = offsets(&out);
-    let mut st2 = scan(&out, text, &off2, None);
+    let lines2 = find_lines(&out, text, &off2);
+    let mut st2 = scan(&lines2, text, None);
     for g in 0..st2.groups.len() {
         let at = off2[st2.lines[st2.groups[g].lines[0]].first];
         st2.groups[g].balanced = !unbalanced_at.contains(&at);
     }
-    let arms2 = active_arms(&st2, &out, text, &off2, predefined);
+    let arms2 = active_arms(&st2, &lines2, text, predefined);
     for (g, a) in arms2.into_iter().enumerate() {
         st2.groups[g].active = a;
     }
@@ -766,6 +858,56 @@ pub(crate) fn inactive_ranges_at(st: &PpStructure, off: &[u32]) -> Vec<(u32, u32
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Names are told apart by their text when their hashes are equal.
+    #[test]
+    fn defs_with_equal_hashes() {
+        let text = "AB";
+        let mut defs = Defs::default();
+        defs.insert(7, "A");
+        assert!(defs.contains(7, text, 0..1));
+        assert!(
+            !defs.contains(7, text, 1..2),
+            "B has A's hash, not its text"
+        );
+        assert!(!defs.contains(8, text, 0..1));
+        defs.insert(7, "B");
+        defs.insert(7, "B");
+        assert!(defs.contains(7, text, 1..2));
+        defs.remove(7, "A");
+        assert!(!defs.contains(7, text, 0..1));
+        assert!(defs.contains(7, text, 1..2));
+        assert_eq!(name_hash(b"WITH_DEBUG"), name_hash(b"WITH_DEBUG"));
+        assert_ne!(name_hash(b"WITH_DEBUG"), name_hash(b"WITH_DEBUF"));
+        assert_ne!(name_hash(b"A"), name_hash(b"A\0"));
+    }
+
+    /// The directive lines the lexer notes are those found in its tokens,
+    /// lexed whole and in halves (blank lines in front move the middle over
+    /// every line), also where the halves' lexers disagree about a segment
+    /// (a block comment over the middle).
+    #[test]
+    fn lexer_lines_equal_lines_found_in_tokens() {
+        let texts = [
+            "#!KAMAILIO\n#!define WITH_A\n#!ifdef WITH_A\nx=1\n#!else\nx=2\n#!endif\n",
+            "!!define B 1\r\n#!ifndef B\r\n  #!trydef C \\\n  continued\n#!endif \r\n",
+            "include_file \"a.cfg\"\n#!undef A\n#!substdef \"/x/y/\"\n//!KAMAILIO\n#!ifdef\n",
+            "/* a comment\n#!define IN_COMMENT\nstill */\n#!ifdef X\nroute{}\n#!endif\n#!define Z",
+            "#!ifdef A\n#!ifdef B\n#!else\n#!endif\n#!else garbage\n#!endif\nimport_file \"b\"\n",
+        ];
+        for text in texts {
+            for pad in 0..2 * text.len() {
+                let text = "\n".repeat(pad) + text;
+                for min_bytes in [usize::MAX, 0] {
+                    let out = crate::lexer::tokenize_split_from(&text, min_bytes);
+                    let off = offsets(&out.tokens);
+                    let found = find_lines(&out.tokens, &text, &off);
+                    assert!(!found.is_empty(), "{text:?}");
+                    assert_eq!(out.lines, found, "{text:?} from {min_bytes}");
+                }
+            }
+        }
+    }
 
     fn shape_of(kinds: &[SyntaxKind]) -> Shape {
         let mut shape = Shape::default();
