@@ -67,6 +67,10 @@ pub(crate) fn name_hash(name: &[u8]) -> u64 {
 #[derive(Default)]
 pub(crate) struct LexOut {
     pub tokens: Vec<Token>,
+    /// the start offset of each token, and (once the whole text is lexed)
+    /// the end of the text: written segment by segment while the segment's
+    /// tokens are still in the CPU's cache
+    pub offsets: Vec<u32>,
     pub errors: Vec<LexError>,
     pub lines: Vec<LexLine>,
 }
@@ -933,12 +937,20 @@ pub(crate) fn tokenize_split_from(text: &str, min_bytes: usize) -> LexOut {
     }
     let mut cuts = group_directive_lines(text);
     cuts.push(text.len());
-    let mut out = LexOut {
-        tokens: Vec::with_capacity(text.len() / 3 + 64),
-        ..LexOut::default()
-    };
+    let mut out = LexOut::with_capacity(text.len() / 3 + 64);
     tokenize_segments(text, 0, &cuts, &mut out);
+    out.offsets.push(text.len() as u32);
     out
+}
+
+impl LexOut {
+    fn with_capacity(tokens: usize) -> Self {
+        LexOut {
+            tokens: Vec::with_capacity(tokens),
+            offsets: Vec::with_capacity(tokens + 1),
+            ..LexOut::default()
+        }
+    }
 }
 
 /// Lex the segments `[start, cuts[0])`, `[cuts[0], cuts[1])`, ... (each with
@@ -1011,10 +1023,7 @@ fn tokenize_halves(text: &str) -> LexOut {
     let ((mut out, stopped), (rest, tail, tail_errors, tail_lines)) = rayon::join(
         || {
             // (room for the second half's tokens too: they are appended)
-            let mut out = LexOut {
-                tokens: Vec::with_capacity(len / 3 + 64),
-                ..LexOut::default()
-            };
+            let mut out = LexOut::with_capacity(len / 3 + 64);
             let mut stopped = true;
             match seg {
                 None => tokenize_segments(text, 0, &cuts[..first_cuts], &mut out),
@@ -1027,10 +1036,7 @@ fn tokenize_halves(text: &str) -> LexOut {
             (out, stopped)
         },
         || {
-            let mut out = LexOut {
-                tokens: Vec::with_capacity((len - split) / 3 + 64),
-                ..LexOut::default()
-            };
+            let mut out = LexOut::with_capacity((len - split) / 3 + 64);
             // the rest of the segment split inside (if any) first
             let start = match seg {
                 Some((_, e)) => {
@@ -1058,6 +1064,8 @@ fn tokenize_halves(text: &str) -> LexOut {
     let base = out.tokens.len() as u32;
     let at = |i: u32| i - tail as u32 + base;
     out.tokens.extend_from_slice(&rest.tokens[tail..]);
+    out.offsets.extend_from_slice(&rest.offsets[tail..]);
+    out.offsets.push(len as u32);
     out.errors.extend(rest.errors.into_iter().skip(tail_errors));
     out.lines
         .extend(rest.lines[tail_lines..].iter().map(|l| LexLine {
@@ -1068,6 +1076,19 @@ fn tokenize_halves(text: &str) -> LexOut {
     out
 }
 
+/// [`lex_segment`], then the offsets of the segment's tokens.
+fn tokenize_segment(full: &str, base: usize, end: usize, stop: usize, out: &mut LexOut) -> bool {
+    let first = out.tokens.len();
+    let stopped = lex_segment(full, base, end, stop, out);
+    let mut pos = base as u32;
+    out.offsets.extend(out.tokens[first..].iter().map(|t| {
+        let at = pos;
+        pos += t.len;
+        at
+    }));
+    stopped
+}
+
 /// Lex `full[base..end]`, one logos lexer for the whole segment. Two things
 /// are read by hand before asking logos for the next token: event route names
 /// (a lexer state of their own in Kamailio) and `!!define`-style directive
@@ -1076,7 +1097,7 @@ fn tokenize_halves(text: &str) -> LexOut {
 /// With `stop` (an offset, `usize::MAX` for none): stop there and return
 /// true if a token ends there and no event route name is being read;
 /// otherwise lex to `end` and return false.
-fn tokenize_segment(full: &str, base: usize, end: usize, stop: usize, out: &mut LexOut) -> bool {
+fn lex_segment(full: &str, base: usize, end: usize, stop: usize, out: &mut LexOut) -> bool {
     let text = &full[base..end];
     let mut lex = LogosToken::lexer(text);
     // event_route[...] state: 0 none, 1 after the keyword, 2 after `[`

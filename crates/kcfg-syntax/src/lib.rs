@@ -334,12 +334,14 @@ fn parse_inner_split(
     assert!(text.len() < u32::MAX as usize, "input larger than 4 GiB");
     let lexer::LexOut {
         tokens,
+        offsets,
         errors: lex_errors,
         lines,
     } = lexer::tokenize_split_from(text, split_from);
     let mut pp_errors = Vec::new();
+    let lexed = Some((lines, offsets));
     let (tokens, pp, offsets) =
-        pp::process_tokens(tokens, Some(lines), text, &options.defines, &mut pp_errors);
+        pp::process_tokens(tokens, lexed, text, &options.defines, &mut pp_errors);
     let sig = parser::significant(&tokens, &pp);
     let parser = parser::Parser::new(
         text,

@@ -752,24 +752,27 @@ pub fn process(
 }
 
 /// [`process`], also returning the [`offsets`] of the resulting tokens.
-/// `lines`: the directive lines the lexer noted while making `tokens`
-/// (found in the tokens when `None`).
+/// `lexed`: the directive lines and the offsets the lexer noted while
+/// making `tokens` (found in the tokens when `None`).
 pub(crate) fn process_tokens(
     tokens: Vec<Token>,
-    lines: Option<Vec<LexLine>>,
+    lexed: Option<(Vec<LexLine>, Vec<u32>)>,
     text: &str,
     predefined: &[String],
     errors: &mut Vec<PpError>,
 ) -> (Vec<Token>, PpStructure, Vec<u32>) {
-    let off = offsets(&tokens);
-    let lines = match lines {
-        Some(lines) => {
+    let (lines, off) = match lexed {
+        Some((lines, off)) => {
             // (every parse of the tests and the fuzzers checks the lexer's
             // notes against the tokens)
+            debug_assert_eq!(off, offsets(&tokens));
             debug_assert_eq!(lines, find_lines(&tokens, text, &off));
-            lines
+            (lines, off)
         }
-        None => find_lines(&tokens, text, &off),
+        None => {
+            let off = offsets(&tokens);
+            (find_lines(&tokens, text, &off), off)
+        }
     };
     let mut st = scan(&lines, text, Some(errors));
     if st.groups.is_empty() {
@@ -882,7 +885,8 @@ mod tests {
         assert_ne!(name_hash(b"A"), name_hash(b"A\0"));
     }
 
-    /// The directive lines the lexer notes are those found in its tokens,
+    /// The directive lines and token offsets the lexer notes are those found
+    /// in (and computed from) its tokens,
     /// lexed whole and in halves (blank lines in front move the middle over
     /// every line), also where the halves' lexers disagree about a segment
     /// (a block comment over the middle).
@@ -904,6 +908,7 @@ mod tests {
                     let found = find_lines(&out.tokens, &text, &off);
                     assert!(!found.is_empty(), "{text:?}");
                     assert_eq!(out.lines, found, "{text:?} from {min_bytes}");
+                    assert_eq!(out.offsets, off, "{text:?} from {min_bytes}");
                 }
             }
         }
