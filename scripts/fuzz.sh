@@ -18,7 +18,8 @@
 #   saved in fuzz/artifacts/TARGET/ (reproduce: `cargo fuzz run TARGET FILE`,
 #   minimise: `cargo fuzz tmin TARGET FILE`).
 #
-# Env: FUZZ_CORPUS (the corpus directory, default corpus/TARGET; relative to fuzz/), FUZZ_JOBS (default 1), FUZZ_SANITIZER (address|none), FUZZ_MAX_LEN
+# Env: FUZZ_NO_BUILD=1 (run the binary of the last `cargo fuzz build` as it
+# is, without rebuilding it for sources changed since), FUZZ_CORPUS (the corpus directory, default corpus/TARGET; relative to fuzz/), FUZZ_JOBS (default 1), FUZZ_SANITIZER (address|none), FUZZ_MAX_LEN
 # (default: libFuzzer's choice, max(4096, largest seed)), FUZZ_LOG (file to tee libFuzzer's output to).
 set -euo pipefail
 
@@ -83,7 +84,9 @@ echo "fuzz.sh: $n seed files; corpus $corpus has $(find "$corpus" -type f | wc -
 
 export RUSTC_BOOTSTRAP=1
 sanitizer=${FUZZ_SANITIZER:-address}
-if [ "$sanitizer" != none ] && ! cargo fuzz build -s "$sanitizer" "$target" >&2; then
+if [ -n "${FUZZ_NO_BUILD:-}" ]; then
+	: # the binary built before is run as it is (see run below)
+elif [ "$sanitizer" != none ] && ! cargo fuzz build -s "$sanitizer" "$target" >&2; then
 	echo "fuzz.sh: build with -s $sanitizer failed; falling back to -s none" >&2
 	sanitizer=none
 fi
@@ -104,7 +107,15 @@ if [ "${FUZZ_JOBS:-1}" -gt 1 ]; then
 fi
 
 run() {
-	cargo fuzz run -s "$sanitizer" "$target" "$corpus" -- "${args[@]}" "$@"
+	if [ -n "${FUZZ_NO_BUILD:-}" ]; then
+		# the binary of the last `cargo fuzz build`, without rebuilding it
+		# for sources changed since (a long run goes on on the code it began with)
+		bin="target/x86_64-unknown-linux-gnu/release/$target"
+		[ -x "$bin" ] || { echo "fuzz.sh: $bin not built" >&2; return 2; }
+		"$bin" -artifact_prefix="artifacts/$target/" "${args[@]}" "$@" "$corpus"
+	else
+		cargo fuzz run -s "$sanitizer" "$target" "$corpus" -- "${args[@]}" "$@"
+	fi
 }
 if [ -n "${FUZZ_LOG:-}" ]; then
 	set -o pipefail
