@@ -71,6 +71,9 @@ pub(crate) struct LexOut {
     /// the end of the text: written segment by segment while the segment's
     /// tokens are still in the CPU's cache
     pub offsets: Vec<u32>,
+    /// the indices of the significant tokens (neither trivia nor a piece of
+    /// a directive line: what the grammar sees), written with the offsets
+    pub sig: Vec<u32>,
     pub errors: Vec<LexError>,
     pub lines: Vec<LexLine>,
 }
@@ -948,6 +951,7 @@ impl LexOut {
         LexOut {
             tokens: Vec::with_capacity(tokens),
             offsets: Vec::with_capacity(tokens + 1),
+            sig: Vec::with_capacity(tokens / 2),
             ..LexOut::default()
         }
     }
@@ -1065,6 +1069,8 @@ fn tokenize_halves(text: &str) -> LexOut {
     let at = |i: u32| i - tail as u32 + base;
     out.tokens.extend_from_slice(&rest.tokens[tail..]);
     out.offsets.extend_from_slice(&rest.offsets[tail..]);
+    let sig_tail = rest.sig.partition_point(|&i| (i as usize) < tail);
+    out.sig.extend(rest.sig[sig_tail..].iter().map(|&i| at(i)));
     out.offsets.push(len as u32);
     out.errors.extend(rest.errors.into_iter().skip(tail_errors));
     out.lines
@@ -1076,7 +1082,8 @@ fn tokenize_halves(text: &str) -> LexOut {
     out
 }
 
-/// [`lex_segment`], then the offsets of the segment's tokens.
+/// [`lex_segment`], then the offsets of the segment's tokens and the
+/// indices of its significant ones.
 fn tokenize_segment(full: &str, base: usize, end: usize, stop: usize, out: &mut LexOut) -> bool {
     let first = out.tokens.len();
     let stopped = lex_segment(full, base, end, stop, out);
@@ -1086,6 +1093,17 @@ fn tokenize_segment(full: &str, base: usize, end: usize, stop: usize, out: &mut 
         pos += t.len;
         at
     }));
+    // (without a branch on the kind: trivia and significant tokens
+    // alternate too irregularly for the branch predictor)
+    let new = out.tokens.len() - first;
+    let n0 = out.sig.len();
+    out.sig.resize(n0 + new, 0);
+    let mut n = n0;
+    for (t, i) in out.tokens[first..].iter().zip(first as u32..) {
+        out.sig[n] = i;
+        n += usize::from(!t.kind.is_trivia() && !t.kind.is_pp_line_piece());
+    }
+    out.sig.truncate(n);
     stopped
 }
 

@@ -335,6 +335,7 @@ fn parse_inner_split(
     let lexer::LexOut {
         tokens,
         offsets,
+        sig,
         errors: lex_errors,
         lines,
     } = lexer::tokenize_split_from(text, split_from);
@@ -342,7 +343,14 @@ fn parse_inner_split(
     let lexed = Some((lines, offsets));
     let (tokens, pp, offsets) =
         pp::process_tokens(tokens, lexed, text, &options.defines, &mut pp_errors);
-    let sig = parser::significant(&tokens, &pp);
+    // the lexer's significant tokens, unless the preprocessor made arms
+    // inactive (other tokens then)
+    let sig = if pp.has_inactive_code {
+        parser::significant(&tokens, &pp)
+    } else {
+        debug_assert_eq!(sig, parser::significant(&tokens, &pp));
+        sig
+    };
     let parser = parser::Parser::new(
         text,
         &tokens,

@@ -885,8 +885,8 @@ mod tests {
         assert_ne!(name_hash(b"A"), name_hash(b"A\0"));
     }
 
-    /// The directive lines and token offsets the lexer notes are those found
-    /// in (and computed from) its tokens,
+    /// The directive lines, token offsets and significant tokens the lexer
+    /// notes are those found in (and computed from) its tokens,
     /// lexed whole and in halves (blank lines in front move the middle over
     /// every line), also where the halves' lexers disagree about a segment
     /// (a block comment over the middle).
@@ -909,6 +909,11 @@ mod tests {
                     assert!(!found.is_empty(), "{text:?}");
                     assert_eq!(out.lines, found, "{text:?} from {min_bytes}");
                     assert_eq!(out.offsets, off, "{text:?} from {min_bytes}");
+                    let (tokens, st) = process(out.tokens, &text, &[], &mut Vec::new());
+                    if !st.has_inactive_code {
+                        let sig = crate::parser::significant(&tokens, &st);
+                        assert_eq!(out.sig, sig, "{text:?} from {min_bytes}");
+                    }
                 }
             }
         }
