@@ -97,65 +97,82 @@ fn is_id_char(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'_'
 }
 
-/// The directive words after `#!` / `!!`, and whether the rest of the line
-/// may continue with `\` + newline (defines do).
-const DIRECTIVES: &[&str] = &[
-    "define",
-    "def",
-    "trydefine",
-    "trydef",
-    "redefine",
-    "redef",
-    "undefine",
-    "undef",
-    "tryundefine",
-    "tryundef",
-    "defexp",
-    "defexps",
-    "defenv",
-    "defenvs",
-    "trydefenv",
-    "trydefenvs",
-    "ifdef",
-    "ifndef",
-    "ifexp",
-    "else",
-    "endif",
-    "subst",
-    "substdef",
-    "substdefs",
-    "include_file",
-    "import_file",
-];
-
-const MARKERS: &[&str] = &["KAMAILIO", "OPENSER", "SER", "MAXCOMPAT", "ALL"];
-
-/// Directives that Kamailio only recognises when whitespace follows the word.
-fn needs_space_after(word: &str) -> bool {
+/// The directive words after `#!` / `!!` (a `match`: compiled to a test of
+/// the length and a few comparisons, not a scan of a list).
+fn is_directive(word: &[u8]) -> bool {
     matches!(
         word,
-        "define"
-            | "def"
-            | "trydefine"
-            | "trydef"
-            | "redefine"
-            | "redef"
-            | "undefine"
-            | "undef"
-            | "tryundefine"
-            | "tryundef"
-            | "defexp"
-            | "defexps"
-            | "ifdef"
-            | "ifndef"
-            | "ifexp"
+        b"define"
+            | b"def"
+            | b"trydefine"
+            | b"trydef"
+            | b"redefine"
+            | b"redef"
+            | b"undefine"
+            | b"undef"
+            | b"tryundefine"
+            | b"tryundef"
+            | b"defexp"
+            | b"defexps"
+            | b"defenv"
+            | b"defenvs"
+            | b"trydefenv"
+            | b"trydefenvs"
+            | b"ifdef"
+            | b"ifndef"
+            | b"ifexp"
+            | b"else"
+            | b"endif"
+            | b"subst"
+            | b"substdef"
+            | b"substdefs"
+            | b"include_file"
+            | b"import_file"
     )
 }
 
-fn continues_with_backslash(word: &str) -> bool {
+/// The compatibility markers (`#!KAMAILIO`, ...).
+fn is_marker(word: &[u8]) -> bool {
     matches!(
         word,
-        "define" | "def" | "trydefine" | "trydef" | "redefine" | "redef" | "defexp" | "defexps"
+        b"KAMAILIO" | b"OPENSER" | b"SER" | b"MAXCOMPAT" | b"ALL"
+    )
+}
+
+/// Directives that Kamailio only recognises when whitespace follows the word.
+fn needs_space_after(word: &[u8]) -> bool {
+    matches!(
+        word,
+        b"define"
+            | b"def"
+            | b"trydefine"
+            | b"trydef"
+            | b"redefine"
+            | b"redef"
+            | b"undefine"
+            | b"undef"
+            | b"tryundefine"
+            | b"tryundef"
+            | b"defexp"
+            | b"defexps"
+            | b"ifdef"
+            | b"ifndef"
+            | b"ifexp"
+    )
+}
+
+/// Directives whose line may continue with `\` + newline (defines).
+fn continues_with_backslash(word: &[u8]) -> bool {
+    matches!(
+        word,
+        b"define"
+            | b"def"
+            | b"trydefine"
+            | b"trydef"
+            | b"redefine"
+            | b"redef"
+            | b"defexp"
+            | b"defexps"
     )
 }
 
@@ -221,9 +238,9 @@ fn continued_line_len(s: &[u8]) -> usize {
 /// line after the prefix if it is a directive or a marker.
 fn classify_prefixed(rest: &[u8], allow_marker: bool) -> Option<(LineKind, usize)> {
     let wlen = rest.iter().take_while(|&&b| is_id_char(b)).count();
-    let word = std::str::from_utf8(&rest[..wlen]).ok()?;
+    let word = &rest[..wlen];
     let after = &rest[wlen..];
-    if allow_marker && MARKERS.contains(&word) {
+    if allow_marker && is_marker(word) {
         // `{COM_LINE}!{KAMAILIO_CFG}{CR}`: the newline must follow at once
         if after.first() == Some(&b'\n')
             || (after.first() == Some(&b'\r') && after.get(1) == Some(&b'\n'))
@@ -234,13 +251,13 @@ fn classify_prefixed(rest: &[u8], allow_marker: bool) -> Option<(LineKind, usize
         }
         return None;
     }
-    if !DIRECTIVES.contains(&word) {
+    if !is_directive(word) {
         return None;
     }
     if needs_space_after(word) && !after.first().is_some_and(|&b| is_ws(b)) {
         return None;
     }
-    if matches!(word, "else" | "endif") {
+    if matches!(word, b"else" | b"endif") {
         // `{PREP_START}{ENDIF}{EAT_ABLE}*{CR}`: anything else on the line
         // makes it a plain comment in Kamailio's lexer
         let l = line_len(after);
@@ -272,11 +289,9 @@ fn lex_slashslash(lex: &mut logos::Lexer<'_, LogosToken>) -> LineKind {
     let rest = lex.remainder().as_bytes();
     if rest.first() == Some(&b'!') {
         let wlen = rest[1..].iter().take_while(|&&b| is_id_char(b)).count();
-        if let Ok(word) = std::str::from_utf8(&rest[1..1 + wlen]) {
-            if MARKERS.contains(&word) {
-                lex.bump(line_len(rest));
-                return LineKind::Marker;
-            }
+        if is_marker(&rest[1..1 + wlen]) {
+            lex.bump(line_len(rest));
+            return LineKind::Marker;
         }
     }
     lex.bump(line_len(rest));

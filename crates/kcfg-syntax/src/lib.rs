@@ -599,7 +599,7 @@ fn check_define_names(
 /// validate define values again.
 pub(crate) fn parse_define_value(
     text: &str,
-    defined: &std::collections::HashSet<&str>,
+    defined: &rustc_hash::FxHashSet<&str>,
 ) -> Vec<SyntaxError> {
     let (tokens, lex_errors) = lexer::tokenize(text);
     let mut pp_errors = Vec::new();

@@ -5,8 +5,8 @@
 //! parsed, so the event buffer stays small (and in the CPU's cache) however
 //! large the file is.
 
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::borrow::Cow;
-use std::collections::{HashMap, HashSet};
 use std::num::NonZeroU32;
 
 use crate::lexer::Token;
@@ -236,7 +236,7 @@ impl<'t> Parser<'t> {
         pp: &'t PpStructure,
         offsets: &[u32],
     ) -> HashMap<&'t str, Option<&'t str>> {
-        let mut values = HashMap::new();
+        let mut values = HashMap::default();
         let active = crate::pp::active_lines(pp);
         for (l, _) in pp.lines.iter().zip(&active).filter(|(_, &a)| a) {
             let toks = l.first..l.end;
@@ -374,7 +374,7 @@ impl<'t> Parser<'t> {
                 )),
             },
             define_values: Self::define_values(text, tokens, pp, offsets),
-            define_checks: HashMap::new(),
+            define_checks: HashMap::default(),
             steps: 0,
             stop_at: usize::MAX,
             stopped: false,
@@ -440,7 +440,7 @@ impl<'t> Parser<'t> {
             has_includes: self.has_includes,
             defined: self.defined.clone(),
             define_values: self.define_values.clone(),
-            define_checks: HashMap::new(),
+            define_checks: HashMap::default(),
             steps: 0,
             stop_at: usize::MAX,
             stopped: false,

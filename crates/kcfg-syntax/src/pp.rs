@@ -13,7 +13,7 @@
 //!   plus [`crate::ParseOptions::defines`]) stays in the token stream and the
 //!   other arms become single `INACTIVE_CODE` trivia tokens.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
 use crate::lexer::{name_hash, LexLine, Token};
@@ -786,7 +786,7 @@ pub(crate) fn process_tokens(
         }
         return (tokens, st, off);
     }
-    let unbalanced_at: HashSet<u32> = unbalanced
+    let unbalanced_at: rustc_hash::FxHashSet<u32> = unbalanced
         .iter()
         .map(|&g| off[st.lines[st.groups[g].lines[0]].first])
         .collect();
