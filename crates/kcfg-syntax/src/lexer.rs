@@ -97,38 +97,21 @@ fn is_id_char(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'_'
 }
 
-/// The directive words after `#!` / `!!` (a `match`: compiled to a test of
-/// the length and a few comparisons, not a scan of a list).
-fn is_directive(word: &[u8]) -> bool {
-    matches!(
-        word,
-        b"define"
-            | b"def"
-            | b"trydefine"
-            | b"trydef"
-            | b"redefine"
-            | b"redef"
-            | b"undefine"
-            | b"undef"
-            | b"tryundefine"
-            | b"tryundef"
-            | b"defexp"
-            | b"defexps"
-            | b"defenv"
-            | b"defenvs"
-            | b"trydefenv"
-            | b"trydefenvs"
-            | b"ifdef"
-            | b"ifndef"
-            | b"ifexp"
-            | b"else"
-            | b"endif"
-            | b"subst"
-            | b"substdef"
-            | b"substdefs"
-            | b"include_file"
-            | b"import_file"
-    )
+/// A directive word after `#!` / `!!`: whether Kamailio recognises it only
+/// with whitespace after it, and whether its line may continue with `\` +
+/// newline (defines). `None` for other words. (A `match`: compiled to a
+/// test of the length and a few comparisons, not a scan of a list.)
+fn directive_word(word: &[u8]) -> Option<(bool, bool)> {
+    Some(match word {
+        b"define" | b"def" | b"trydefine" | b"trydef" | b"redefine" | b"redef" | b"defexp"
+        | b"defexps" => (true, true),
+        b"undefine" | b"undef" | b"tryundefine" | b"tryundef" | b"ifdef" | b"ifndef" | b"ifexp" => {
+            (true, false)
+        }
+        b"defenv" | b"defenvs" | b"trydefenv" | b"trydefenvs" | b"else" | b"endif" | b"subst"
+        | b"substdef" | b"substdefs" | b"include_file" | b"import_file" => (false, false),
+        _ => return None,
+    })
 }
 
 /// The compatibility markers (`#!KAMAILIO`, ...).
@@ -136,43 +119,6 @@ fn is_marker(word: &[u8]) -> bool {
     matches!(
         word,
         b"KAMAILIO" | b"OPENSER" | b"SER" | b"MAXCOMPAT" | b"ALL"
-    )
-}
-
-/// Directives that Kamailio only recognises when whitespace follows the word.
-fn needs_space_after(word: &[u8]) -> bool {
-    matches!(
-        word,
-        b"define"
-            | b"def"
-            | b"trydefine"
-            | b"trydef"
-            | b"redefine"
-            | b"redef"
-            | b"undefine"
-            | b"undef"
-            | b"tryundefine"
-            | b"tryundef"
-            | b"defexp"
-            | b"defexps"
-            | b"ifdef"
-            | b"ifndef"
-            | b"ifexp"
-    )
-}
-
-/// Directives whose line may continue with `\` + newline (defines).
-fn continues_with_backslash(word: &[u8]) -> bool {
-    matches!(
-        word,
-        b"define"
-            | b"def"
-            | b"trydefine"
-            | b"trydef"
-            | b"redefine"
-            | b"redef"
-            | b"defexp"
-            | b"defexps"
     )
 }
 
@@ -251,10 +197,8 @@ fn classify_prefixed(rest: &[u8], allow_marker: bool) -> Option<(LineKind, usize
         }
         return None;
     }
-    if !is_directive(word) {
-        return None;
-    }
-    if needs_space_after(word) && !after.first().is_some_and(|&b| is_ws(b)) {
+    let (needs_space_after, continues_with_backslash) = directive_word(word)?;
+    if needs_space_after && !after.first().is_some_and(|&b| is_ws(b)) {
         return None;
     }
     if matches!(word, b"else" | b"endif") {
@@ -265,7 +209,7 @@ fn classify_prefixed(rest: &[u8], allow_marker: bool) -> Option<(LineKind, usize
             return None;
         }
     }
-    let l = if continues_with_backslash(word) && !backslash_starts_value(after) {
+    let l = if continues_with_backslash && !backslash_starts_value(after) {
         wlen + continued_line_len(after)
     } else {
         wlen + line_len(after)
