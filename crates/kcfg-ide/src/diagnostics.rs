@@ -83,10 +83,17 @@ pub(crate) fn inactive_ranges(model: &kcfg_sema::Model, i: usize) -> Vec<TextRan
     // for the rest of the tree
     let mut skipped = Vec::new();
     let mut groups = Vec::new();
-    for e in util::find_kinds(
+    // without `INACTIVE_CODE` tokens only the groups are looked for, and
+    // a node whose text has no `!` holds none (every directive starts with
+    // `#!`, `!!` or `//!`)
+    let inactive_code = f.parse.has_inactive_code();
+    let text = f.text.as_str();
+    let no_group = |r: TextRange| !inactive_code && !util::mentions_directive(&text[r]);
+    for e in util::find_kinds_where(
         &root,
         Some(SyntaxKind::PP_IF),
         Some(SyntaxKind::INACTIVE_CODE),
+        &no_group,
     ) {
         match e {
             rowan::NodeOrToken::Node(n) => groups.extend(ast::PpIf::cast(n)),

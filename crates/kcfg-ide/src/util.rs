@@ -304,12 +304,22 @@ pub(crate) fn mentions_include(text: &str) -> bool {
         .any(|i| b[..i].ends_with(b"include") || b[..i].ends_with(b"import"))
 }
 
+/// Whether a text may hold a preprocessor directive: every directive
+/// keyword starts with `#!`, `!!` or `//!`, so a text without `!` holds no
+/// `PP_IF` (nor any other directive node).
+pub(crate) fn mentions_directive(text: &str) -> bool {
+    memchr::memchr(b'!', text.as_bytes()).is_some()
+}
+
 /// The nodes of kind `node_kind` and the tokens of kind `token_kind` under
 /// `root` (itself included), in preorder, found by walking the green tree:
 /// no red node is built for what does not match, which makes a scan of a
 /// 10,000-line tree for a handful of `#!ifdef` groups or includes several
 /// times cheaper than `descendants()`. The result is what
-/// `root.descendants_with_tokens()` filtered by kind gives.
+/// `root.descendants_with_tokens()` filtered by kind gives. (The callers
+/// use [`find_kinds_where`] with a test that skips nodes; the tests compare
+/// both with the red-tree scan.)
+#[cfg(test)]
 pub(crate) fn find_kinds(
     root: &SyntaxNode,
     node_kind: Option<SyntaxKind>,
@@ -459,6 +469,8 @@ mod tests {
             "#!ifndef A\n#!ifdef B\n}}{{ \"\n#!else\nimport_file \"x\"\n",
             "",
             "é😀 route {",
+            "!!ifdef A\nroute[X] {\n\tx();\n!!ifndef B\n\ty();\n!!endif\n}\n!!endif\nroute[Y] {\n#!ifdef A\n\tz();\n#!endif\n}\n",
+            "#!ifdef A\nroute[X] {\n#!ifdef B\n\tx();\n}\n#!else\n\ty();\n#!endif\n#!endif\n",
         ];
         for text in texts {
             for defines in [vec![], vec!["A".to_string(), "WITH_NAT".to_string()]] {
@@ -481,6 +493,22 @@ mod tests {
                         })
                         .collect();
                     assert_eq!(find_kinds(&root, nk, tk), slow, "{text:?} {nk:?} {tk:?}");
+                    if nk == Some(PP_IF) {
+                        // skipping the nodes without `!` finds the groups
+                        // (the inactive-arm search when the tree has no
+                        // INACTIVE_CODE tokens)
+                        let parse = kcfg_syntax::parse_with(text, &options);
+                        if !parse.has_inactive_code() {
+                            let skip = |r: TextRange| !mentions_directive(&text[r]);
+                            let groups: Vec<_> = slow
+                                .iter()
+                                .filter(|e| e.as_node().is_some())
+                                .cloned()
+                                .collect();
+                            assert!(slow.len() == groups.len(), "{text:?}");
+                            assert_eq!(find_kinds_where(&root, nk, tk, &skip), groups, "{text:?}");
+                        }
+                    }
                     if nk == Some(PP_INCLUDE) {
                         // skipping the nodes whose text has neither keyword
                         // finds the same

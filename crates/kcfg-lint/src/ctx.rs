@@ -369,13 +369,6 @@ pub fn first_arg(call: &SyntaxNode) -> Option<SyntaxNode> {
         .first_child()
 }
 
-/// Whether a `CALL` calls one of `names` (as `call_name(call)` in `names`,
-/// without copying the name).
-pub fn calls_one_of(call: &SyntaxNode, names: &[&str]) -> bool {
-    call.first_token()
-        .is_some_and(|t| matches!(t.kind(), IDENT | ROUTE_KW) && names.contains(&t.text()))
-}
-
 /// The argument nodes of a `CALL`.
 pub fn call_args(call: &SyntaxNode) -> Vec<SyntaxNode> {
     call.children()

@@ -988,7 +988,65 @@ impl Db {
     }
 }
 
-/// `s` compared with the concatenation of `parts` (as `str` orders).
+/// `s` compared with the concatenation of `parts` (as `str` orders), a
+/// slice comparison per part (not byte by byte through an iterator).
 fn cmp_concat(s: &str, parts: &[&str]) -> std::cmp::Ordering {
-    s.bytes().cmp(parts.iter().flat_map(|p| p.bytes()))
+    use std::cmp::Ordering;
+    let mut s = s.as_bytes();
+    for p in parts {
+        let p = p.as_bytes();
+        let n = s.len().min(p.len());
+        match s[..n].cmp(&p[..n]) {
+            Ordering::Equal => {}
+            o => return o,
+        }
+        if n < p.len() {
+            // `s` ended inside this part: a proper prefix
+            return Ordering::Less;
+        }
+        s = &s[n..];
+    }
+    if s.is_empty() {
+        Ordering::Equal
+    } else {
+        Ordering::Greater
+    }
+}
+
+#[cfg(test)]
+mod cmp_concat_tests {
+    /// `cmp_concat` orders as comparing with the joined string does.
+    #[test]
+    fn cmp_concat_equals_joined_cmp() {
+        let words = [
+            "",
+            "a",
+            "b",
+            "ab",
+            "route",
+            "route[",
+            "route[name]",
+            "[",
+            "]",
+            "é",
+            "na",
+        ];
+        for s in words
+            .iter()
+            .chain(["route[name]x", "route[nam", "event_route[x]"].iter())
+        {
+            for a in words {
+                for b in words {
+                    for c in ["", "]", "name", "x"] {
+                        let parts: [&str; 3] = [a, b, c];
+                        assert_eq!(
+                            super::cmp_concat(s, &parts),
+                            (*s).cmp(parts.concat().as_str()),
+                            "{s:?} {parts:?}"
+                        );
+                    }
+                }
+            }
+        }
+    }
 }

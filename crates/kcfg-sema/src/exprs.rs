@@ -46,10 +46,6 @@ use crate::diagnostic::{codes, FileIdx, SemaDiagnostic};
 use crate::model::{RouteTable, Walker};
 
 pub(crate) fn run(w: &mut Walker<'_>) {
-    let sites = match w.route_cache {
-        Some(cache) => collect(w, Some(&mut cache.lock().sites)),
-        None => collect(w, None),
-    };
     let loaded_all: Vec<&'static str> = w
         .modules
         .iter()
@@ -59,16 +55,54 @@ pub(crate) fn run(w: &mut Walker<'_>) {
     let budget = Cell::new(SUGGESTION_BUDGET);
     let mut out: Vec<(u32, SemaDiagnostic)> = Vec::new();
     let before = LoadedBefore::new(w);
+    let mut memos = w.route_cache.map(|c| c.lock());
+    let mut sites = match memos.as_deref_mut() {
+        Some(m) => {
+            // the route bodies an earlier build checked clean: the walk
+            // leaves out their sites that need no check
+            m.clean.start(w.options.version, &loaded_all, &before.sets);
+            collect(w, Some((&mut m.sites, &mut m.clean, &before)))
+        }
+        None => collect(w, None),
+    };
+    let mut blocks = std::mem::take(&mut sites.blocks);
+    // whether the check of a site of `block` with the modules of
+    // `before.sets[k]` may be skipped; else what it found is noted after it
+    let skip = |blocks: &[BlockSites], block: Option<u32>, k: usize| {
+        block.is_some_and(|b| blocks[b as usize].clean_k == Some(k))
+    };
+    let note = |blocks: &mut [BlockSites], block: Option<u32>, k: usize, clean: bool| {
+        if let Some(b) = block {
+            let b = &mut blocks[b as usize];
+            if !clean || b.k.is_some_and(|x| x != k) {
+                b.dirty = true;
+            }
+            b.k = Some(k);
+        }
+    };
     for pv in &sites.pvs {
+        let k = before.index(pv.seq);
+        if skip(&blocks, pv.block, k) {
+            continue;
+        }
+        let (spent, found) = (budget.get(), out.len());
         expr_pv(w, (&loaded_all, &budget, &before), pv, &mut out);
+        // clean: nothing found, and no "did you mean" search (one could
+        // run: the budget was not used up)
+        let clean = out.len() == found && spent > 0 && budget.get() == spent;
+        note(&mut blocks, pv.block, k, clean);
     }
     // the arguments earlier builds found nothing in (language server)
-    let mut memos = w.route_cache.map(|c| c.lock());
     let mut params = memos.as_mut().map(|m| {
         m.params.start(w.options.version, &loaded_all);
         &mut m.params
     });
     for c in &sites.calls {
+        let k = before.index(w.calls[c.1.call].seq);
+        if skip(&blocks, c.1.block, k) {
+            continue;
+        }
+        let (spent, found) = (budget.get(), out.len());
         call_params(
             w,
             (&loaded_all, &budget, &before),
@@ -76,6 +110,11 @@ pub(crate) fn run(w: &mut Walker<'_>) {
             &mut out,
             params.as_deref_mut(),
         );
+        let clean = out.len() == found && spent > 0 && budget.get() == spent;
+        note(&mut blocks, c.1.block, k, clean);
+    }
+    if let Some(m) = memos.as_mut() {
+        m.clean.end_checks(&blocks);
     }
     drop(memos);
     for m in &sites.matches {
@@ -106,6 +145,8 @@ pub(crate) enum Compat {
 
 struct PvSite {
     file: FileIdx,
+    /// the memoised route body it is in ([`Sites::blocks`])
+    block: Option<u32>,
     seq: u32,
     token_range: TextRange,
     text: String,
@@ -221,6 +262,8 @@ pub(crate) struct CtxKey {
 struct CallArgs {
     /// index into `w.calls`
     call: usize,
+    /// the memoised route body it is in ([`Sites::blocks`])
+    block: Option<u32>,
     /// `None` for an argument that is not a constant
     args: Vec<Option<ArgValue>>,
 }
@@ -239,12 +282,34 @@ struct Sites {
     /// every string literal of the active code (event route names used as
     /// function arguments or in modparams)
     strings: HashSet<String>,
+    /// the route bodies walked or replayed through the memo, in walk order
+    blocks: Vec<BlockSites>,
+}
+
+/// A route body of [`Sites::blocks`]: its sites are those whose `block`
+/// is its index.
+pub(crate) struct BlockSites {
+    /// its events as the memo holds them (`None`: not memoised, such as a
+    /// body holding a preprocessor directive)
+    events: Option<std::sync::Arc<[Event]>>,
+    compat: Compat,
+    /// set when an earlier build checked the same events clean with the
+    /// modules of `LoadedBefore::sets[k]`
+    clean_k: Option<usize>,
+    /// the `LoadedBefore` index of its sites checked in this build
+    k: Option<usize>,
+    /// a site checked in this build found something, spent or could not
+    /// spend the "did you mean" budget, or had another `k`
+    dirty: bool,
 }
 
 struct Collector<'w, 'a> {
     w: &'w Walker<'a>,
     /// the memo of route bodies, when the caller keeps one
     cache: Option<&'w mut SiteMemo>,
+    /// the memo of the bodies checked clean, and the modules loaded before
+    /// each point
+    clean: Option<(&'w mut CleanMemo, &'w LoadedBefore)>,
     /// the interned entry context (defines, compat) of the memo; `None`
     /// after anything that may change it
     ctx_id: Option<u32>,
@@ -260,13 +325,24 @@ struct Collector<'w, 'a> {
     routes: HashMap<(FileIdx, TextRange), usize>,
     children: HashMap<(FileIdx, TextRange), FileIdx>,
     sites: Sites,
+    /// the index in `sites.blocks` of the memoised route body being walked
+    /// or replayed
+    block: Option<u32>,
     depth: usize,
 }
 
-fn collect<'w>(w: &'w Walker<'_>, cache: Option<&'w mut SiteMemo>) -> Sites {
+fn collect<'w>(
+    w: &'w Walker<'_>,
+    cache: Option<(&'w mut SiteMemo, &'w mut CleanMemo, &'w LoadedBefore)>,
+) -> Sites {
+    let (cache, clean) = match cache {
+        Some((sites, clean, before)) => (Some(sites), Some((clean, before))),
+        None => (None, None),
+    };
     let mut c = Collector {
         w,
         cache,
+        clean,
         ctx_id: None,
         ctx_generation: 0,
         rec: None,
@@ -293,6 +369,7 @@ fn collect<'w>(w: &'w Walker<'_>, cache: Option<&'w mut SiteMemo>) -> Sites {
             .filter_map(|(i, f)| f.included_from.map(|(p, r)| ((p, r), FileIdx(i))))
             .collect(),
         sites: Sites::default(),
+        block: None,
         depth: 0,
     };
     for d in &w.options.defines {
@@ -488,9 +565,18 @@ impl Collector<'_, '_> {
     fn call_site(&mut self, file: FileIdx, i: usize, args: Vec<Option<ArgValue>>) {
         self.seq = self.seq.max(self.w.calls[i].seq);
         for a in args.iter().flatten() {
-            self.sites.strings.insert(a.value.clone());
+            if !self.sites.strings.contains(&a.value) {
+                self.sites.strings.insert(a.value.clone());
+            }
         }
-        self.sites.calls.push((file, CallArgs { call: i, args }));
+        self.sites.calls.push((
+            file,
+            CallArgs {
+                call: i,
+                block: self.block,
+                args,
+            },
+        ));
     }
 
     /// The body of a route block with a memo: replayed when the same
@@ -516,8 +602,24 @@ impl Collector<'_, '_> {
         };
         let green = node.green().into_owned();
         let base = node.text_range().start();
+        let block = self.sites.blocks.len();
+        self.sites.blocks.push(BlockSites {
+            events: None,
+            compat: self.compat,
+            clean_k: None,
+            k: None,
+            dirty: false,
+        });
+        let outer = self.block.replace(block as u32);
         if let Some(events) = cache.get(&green, ctx) {
-            self.replay(file, base, &events);
+            self.sites.blocks[block].events = Some(events.clone());
+            let clean_k = match &mut self.clean {
+                Some((memo, _)) => memo.known_clean(&self.sites.blocks[block]),
+                None => None,
+            };
+            self.sites.blocks[block].clean_k = clean_k;
+            self.replay(file, base, &events, clean_k);
+            self.block = outer;
             return;
         }
         self.rec = Some(Recording {
@@ -526,6 +628,7 @@ impl Collector<'_, '_> {
             impure: false,
         });
         self.walk_children(file, node);
+        self.block = outer;
         let rec = self.rec.take().unwrap_or_else(|| Recording {
             base,
             events: Vec::new(),
@@ -533,18 +636,33 @@ impl Collector<'_, '_> {
         });
         if !rec.impure {
             if let Some(cache) = self.cache.as_deref_mut() {
-                cache.insert(green, ctx, rec.events);
+                self.sites.blocks[block].events = Some(cache.insert(green, ctx, rec.events));
             }
         }
     }
 
-    /// What the walk of a memoised route body at `base` does.
-    fn replay(&mut self, file: FileIdx, base: TextSize, events: &[Event]) {
+    /// What the walk of a memoised route body at `base` does; with
+    /// `clean_k`, the body was checked clean before with the modules of
+    /// `LoadedBefore::sets[k]`, and its sites with that `k` are left out.
+    fn replay(&mut self, file: FileIdx, base: TextSize, events: &[Event], clean_k: Option<usize>) {
+        let clean_at = |this: &Self, seq: u32| {
+            clean_k.is_some() && this.clean.as_ref().map(|(_, b)| b.index(seq)) == clean_k
+        };
         for e in events {
             match e {
                 Event::Call { range, args } => {
                     let range = *range + base;
                     if let Some(&i) = self.calls.get(&(file, range)) {
+                        if clean_at(self, self.w.calls[i].seq) {
+                            // what the site means besides its check
+                            self.seq = self.seq.max(self.w.calls[i].seq);
+                            for a in args.iter().flatten() {
+                                if !self.sites.strings.contains(&a.value) {
+                                    self.sites.strings.insert(a.value.clone());
+                                }
+                            }
+                            continue;
+                        }
                         let args = args
                             .iter()
                             .map(|a| a.as_ref().map(|a| a.shifted(base)))
@@ -552,12 +670,14 @@ impl Collector<'_, '_> {
                         self.call_site(file, i, args);
                     }
                 }
+                Event::Pv { .. } if clean_at(self, self.seq) => {}
                 Event::Pv {
                     token_range,
                     text,
                     assigned,
                 } => self.sites.pvs.push(PvSite {
                     file,
+                    block: self.block,
                     seq: self.seq,
                     token_range: *token_range + base,
                     text: text.clone(),
@@ -587,6 +707,7 @@ impl Collector<'_, '_> {
         }
         self.sites.pvs.push(PvSite {
             file,
+            block: self.block,
             seq: self.seq,
             token_range: tok.text_range(),
             text: tok.text().to_string(),
@@ -1599,7 +1720,12 @@ impl LoadedBefore {
 
     /// The modules loaded when Kamailio reads the item with sequence `seq`.
     pub(crate) fn at(&self, seq: u32) -> &[&'static str] {
-        &self.sets[self.seqs.partition_point(|&s| s < seq)]
+        &self.sets[self.index(seq)]
+    }
+
+    /// The index in `sets` of [`LoadedBefore::at`].
+    pub(crate) fn index(&self, seq: u32) -> usize {
+        self.seqs.partition_point(|&s| s < seq)
     }
 }
 
@@ -1816,6 +1942,106 @@ impl ParamMemo {
     pub(crate) fn end_build(&mut self) {
         let build = self.build;
         self.clean.retain(|_, (_, used)| *used == build);
+        self.build = self.build.wrapping_add(1);
+    }
+}
+
+/// The route bodies whose PV and argument checks found nothing, kept
+/// across builds of one config (the language server's reuse, issue #7).
+/// A body is known by its events in the site memo ([`SiteMemo`]): the same
+/// `Arc` means the same sites (PV texts, constant arguments, calls) walked
+/// in the same context (defines, compat mode), and the model walk, whose
+/// call sites the checks read, is a function of the same tree and
+/// defines. The checks of those sites read besides only the Kamailio
+/// version, the loaded modules (all of them, and those loaded before the
+/// site: `LoadedBefore::sets[k]`, kept with the entry) and the "did you
+/// mean" budget, which a clean site did not touch although it could. Holds
+/// the bodies the last build met; an entry keeps its events alive, so
+/// their address cannot name other events while it exists.
+#[derive(Default)]
+pub(crate) struct CleanMemo {
+    /// the version, the loaded modules and `LoadedBefore::sets` the
+    /// entries hold for
+    ctx: Option<CleanCtx>,
+    /// the address of a body's events → (the events, the compat mode, `k`,
+    /// the last build that met it)
+    clean: rustc_hash::FxHashMap<usize, CleanEntry>,
+    /// the current build
+    build: u32,
+    /// how many bodies' checks were skipped
+    pub hits: usize,
+}
+
+/// The version, the loaded modules and `LoadedBefore::sets` of a [`CleanMemo`].
+type CleanCtx = (KamailioVersion, Vec<&'static str>, Vec<Vec<&'static str>>);
+
+/// A body's events, its compat mode, `k`, and the last build that met it.
+type CleanEntry = (std::sync::Arc<[Event]>, Compat, usize, u32);
+
+fn events_key(events: &std::sync::Arc<[Event]>) -> usize {
+    std::sync::Arc::as_ptr(events).cast::<()>() as usize
+}
+
+impl CleanMemo {
+    /// Start a build in this context (entries of another are dropped).
+    fn start(
+        &mut self,
+        version: KamailioVersion,
+        loaded: &[&'static str],
+        sets: &[Vec<&'static str>],
+    ) {
+        if self
+            .ctx
+            .as_ref()
+            .is_none_or(|(v, l, s)| *v != version || l != loaded || s != sets)
+        {
+            self.clean.clear();
+            self.ctx = Some((version, loaded.to_vec(), sets.to_vec()));
+        }
+    }
+
+    /// The `k` of a body checked clean before (marks it met by this build).
+    fn known_clean(&mut self, b: &BlockSites) -> Option<usize> {
+        let events = b.events.as_ref()?;
+        let (_, compat, k, used) = self.clean.get_mut(&events_key(events))?;
+        if *compat != b.compat {
+            return None;
+        }
+        *used = self.build;
+        Some(*k)
+    }
+
+    /// After the checks: remember the bodies whose checked sites were all
+    /// clean (count the skipped ones).
+    fn end_checks(&mut self, blocks: &[BlockSites]) {
+        // a body met twice (equal routes share their green node) is kept
+        // only when clean at every place
+        let mut dirty: HashSet<usize> = HashSet::default();
+        for b in blocks {
+            if let Some(e) = &b.events {
+                if b.clean_k.is_none() && (b.dirty || b.k.is_none()) {
+                    dirty.insert(events_key(e));
+                }
+            }
+        }
+        for b in blocks {
+            let Some(e) = &b.events else { continue };
+            let key = events_key(e);
+            if b.clean_k.is_some() {
+                self.hits += 1;
+            } else if let (Some(k), false) = (b.k, dirty.contains(&key)) {
+                self.clean.insert(key, (e.clone(), b.compat, k, self.build));
+            }
+        }
+        for key in dirty {
+            self.clean.remove(&key);
+        }
+    }
+
+    /// Keep what this build met, drop the rest.
+    pub(crate) fn end_build(&mut self) {
+        let build = self.build;
+        self.clean.retain(|_, e| e.3 == build);
         self.build = self.build.wrapping_add(1);
     }
 }

@@ -127,18 +127,26 @@ impl<C: PartialEq, E> Memo<C, E> {
         Some(events)
     }
 
-    pub(crate) fn insert(&mut self, node: kcfg_syntax::GreenNode, ctx: u32, events: Vec<E>) {
+    /// Record the events of `node` in context `ctx` (returned as stored).
+    pub(crate) fn insert(
+        &mut self,
+        node: kcfg_syntax::GreenNode,
+        ctx: u32,
+        events: Vec<E>,
+    ) -> Arc<[E]> {
         let k = key(&node, ctx);
         let hash = content_hash(&node);
+        let events: Arc<[E]> = Arc::from(events);
         self.cur_by_hash.insert((hash, ctx), k);
         self.cur.insert(
             k,
             Entry {
                 node,
                 hash,
-                events: Arc::from(events),
+                events: events.clone(),
             },
         );
+        events
     }
 
     /// Keep what this build used, drop the rest: a memo holds one build's
@@ -159,6 +167,8 @@ pub(crate) struct Memos {
     pub guards: crate::callgraph::GuardMemo,
     /// the arguments of module functions whose check found nothing
     pub params: crate::exprs::ParamMemo,
+    /// the route bodies whose PV and argument checks found nothing
+    pub clean: crate::exprs::CleanMemo,
 }
 
 impl Memos {
@@ -167,6 +177,7 @@ impl Memos {
         self.sites.end_build();
         self.guards.end_build();
         self.params.end_build();
+        self.clean.end_build();
     }
 }
 
@@ -202,6 +213,13 @@ impl RouteCache {
     /// an earlier build found clean in the same context; for tests).
     pub fn param_hits(&self) -> usize {
         self.lock().params.hits
+    }
+
+    /// How many route bodies builds with this cache did not check for PVs
+    /// and arguments again, because an earlier build checked the same body
+    /// clean in the same context (for tests).
+    pub fn clean_hits(&self) -> usize {
+        self.lock().clean.hits
     }
 }
 
@@ -341,6 +359,103 @@ mod tests {
             );
             assert!(
                 cached.diagnostics.iter().any(|d| d.message.contains(must)),
+                "{must}: {:?}",
+                cached.diagnostics
+            );
+        }
+    }
+
+    /// The PV and argument checks of a route body an earlier build found
+    /// clean are skipped when the body's sites and their context (version,
+    /// loaded modules, the modules loaded before the body, defines) are the
+    /// same, and run again when any of them changed; the model equals a
+    /// fresh build after every edit.
+    #[test]
+    fn clean_route_bodies_reused_equal_fresh_checks() {
+        use kcfg_modules::KamailioVersion;
+        let cache = RouteCache::default();
+        let last: RefCell<Option<(String, Parse)>> = RefCell::new(None);
+        let parser = |_: &Path, text: &str, o: &ParseOptions| {
+            let p = match &*last.borrow() {
+                Some((t, p)) => kcfg_syntax::reparse::reparse(p, t, text, o),
+                None => kcfg_syntax::parse_with(text, o),
+            };
+            *last.borrow_mut() = Some((text.to_string(), p.clone()));
+            p
+        };
+        let loader = MemoryLoader::new();
+        const A: &str = "route[A] {\n\txlog(LVL, \"b $dlg(h_id)\\n\");\n\t$var(x) = $dlg(h_id);\n\tsl_send_reply(\"404\", \"x\");\n}\n";
+        const DLG: &str = "loadmodule \"dialog.so\"\n";
+        let base = format!("#!define LVL \"L_INFO\"\nloadmodule \"tm.so\"\nloadmodule \"sl.so\"\nloadmodule \"xlog.so\"\nloadmodule \"pv.so\"\nrequest_route {{\n\txlog(\"L_INFO\", \"a\\n\");\n\troute(A);\n\troute(B);\n}}\n{DLG}{A}route[B] {{\n\txlog(\"L_INFO\", \"c $rm\\n\");\n}}\n");
+        let (dlg_a, a_dlg) = (format!("{DLG}{A}"), format!("{A}{DLG}"));
+        let v56 = KamailioVersion::V5_6;
+        // (from, to, version, whether some body's checks are skipped, a
+        // text the diagnostics must hold)
+        let edits: &[(&str, &str, KamailioVersion, bool, &str)] = &[
+            // route[A] is clean and unchanged
+            ("c $rm", "c $rmX", v56, true, "rmX"),
+            ("c $rmX", "c $rm", v56, true, ""),
+            // the loaded modules: every body is checked again
+            (DLG, "", v56, false, "dlg"),
+            (A, &dlg_a, v56, false, ""),
+            ("c $rm", "c $rmX", v56, true, "rmX"),
+            // the same modules, but dialog loaded only after route[A]: its
+            // `$dlg` in an expression is unknown there
+            (&dlg_a, &a_dlg, v56, true, "dlg"),
+            ("c $rmX", "c $rmY", v56, true, "dlg"),
+            (&a_dlg, &dlg_a, v56, true, "rmY"),
+            ("c $rmY", "c $rm", v56, true, ""),
+            // a define (the bodies after it are walked again)
+            (
+                "#!define LVL \"L_INFO\"",
+                "#!define LVL \"L_NOPE\"",
+                v56,
+                false,
+                "L_NOPE",
+            ),
+            (
+                "#!define LVL \"L_NOPE\"",
+                "#!define LVL \"L_INFO\"",
+                v56,
+                false,
+                "",
+            ),
+            ("c $rm", "c $rmX", v56, true, "rmX"),
+            // the version
+            ("", "", KamailioVersion::V6_0, false, "rmX"),
+            ("c $rmX", "c $rm", KamailioVersion::V6_0, true, ""),
+        ];
+        let mut text = base.to_string();
+        let opts = |version| SemaOptions {
+            version,
+            ..SemaOptions::default()
+        };
+        let m = Model::build_cached("k.cfg", text.as_str(), &loader, &opts(v56), &parser, &cache);
+        assert_eq!(
+            summary(&m),
+            summary(&Model::build("k.cfg", text.as_str(), &loader, &opts(v56)))
+        );
+        for &(from, to, version, reuse, must) in edits {
+            assert!(text.contains(from), "{from}");
+            text = text.replacen(from, to, 1);
+            let before = cache.clean_hits();
+            let cached = Model::build_cached(
+                "k.cfg",
+                text.as_str(),
+                &loader,
+                &opts(version),
+                &parser,
+                &cache,
+            );
+            let fresh = Model::build("k.cfg", text.as_str(), &loader, &opts(version));
+            assert_eq!(summary(&cached), summary(&fresh), "after {from:?} → {to:?}");
+            assert_eq!(
+                cache.clean_hits() > before,
+                reuse,
+                "reuse after {from:?} → {to:?}"
+            );
+            assert!(
+                must.is_empty() || cached.diagnostics.iter().any(|d| d.message.contains(must)),
                 "{must}: {:?}",
                 cached.diagnostics
             );

@@ -100,6 +100,37 @@ fn within(list: &[(FileIdx, TextRange)], file: FileIdx, r: TextRange) -> bool {
     list.iter().any(|(f, x)| *f == file && x.contains_range(r))
 }
 
+/// Where a word occurs in the text of each file: whether a range holds
+/// it is a binary search (as `text[range].contains(word)`, for a word that
+/// cannot overlap itself, so that the non-overlapping matches are all).
+struct Mentions {
+    /// per file, the start offsets of the matches
+    at: Vec<Vec<usize>>,
+    len: usize,
+}
+
+impl Mentions {
+    fn new(ctx: &Ctx<'_>, word: &str) -> Mentions {
+        let finder = memchr::memmem::Finder::new(word);
+        Mentions {
+            at: ctx
+                .model
+                .files
+                .iter()
+                .map(|f| finder.find_iter(f.text.as_bytes()).collect())
+                .collect(),
+            len: word.len(),
+        }
+    }
+
+    fn within(&self, file: FileIdx, r: TextRange) -> bool {
+        let (start, end) = (usize::from(r.start()), usize::from(r.end()));
+        let at = &self.at[file.0];
+        let i = at.partition_point(|&p| p < start);
+        at.get(i).is_some_and(|&p| p + self.len <= end)
+    }
+}
+
 /// The avp name of a PV token's text (`$avp(s:x)` and `$(avp(x)[0])` give `x`).
 fn avp_name(text: &str) -> Option<String> {
     let (class, inner, _) = pv_parts(text)?;
@@ -172,7 +203,13 @@ pub fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
     // routes that end in-dialog requests with exit (the stock WITHINDLG)
     let mut ending_in_dialog_routes: HashSet<String> = HashSet::default();
     let mut with_region: Vec<&crate::ctx::RouteInfo> = Vec::new();
+    // where each file's text says `has_totag`: a statement whose text does
+    // not hold one of them has no condition that does
+    let totags = Mentions::new(ctx, "has_totag");
     for (file, n) in ctx.nodes(IF_STMT) {
+        if !totags.within(file, n.text_range()) {
+            continue;
+        }
         let mut ch = n.children();
         let (Some(cond), Some(then)) = (ch.next(), ch.next()) else {
             continue;
@@ -226,15 +263,20 @@ pub fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
             ending_in_dialog_routes.insert(name.clone());
         }
     }
+    // the `route(X)` calls with the text of their first argument (unquoted)
+    let route_calls: Vec<(FileIdx, &SyntaxNode, &str)> = ctx
+        .calls()
+        .iter()
+        .filter(|(_, _, name)| name == "route")
+        .filter_map(|(file, call, _)| {
+            let arg = first_arg(call)?;
+            Some((*file, call, ctx.text(*file, &arg).trim_matches('"')))
+        })
+        .collect();
     // what follows `route(WITHINDLG);` in request_route handles initial requests only
-    for (file, call, name) in ctx.calls() {
-        if name != "route" {
-            continue;
-        }
-        let Some(arg) = first_arg(call).map(|a| ctx.text(*file, &a)) else {
-            continue;
-        };
-        if !ending_in_dialog_routes.contains(arg.trim_matches('"')) {
+    for &(file, call, arg) in &route_calls {
+        let file = &file;
+        if !ending_in_dialog_routes.contains(arg) {
             continue;
         }
         let in_request = ctx
@@ -254,16 +296,11 @@ pub fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
     }
     // sub-routes called only from one kind of region belong to it
     let mut calls_by_route: HashMap<&str, Vec<(FileIdx, TextRange)>> = HashMap::default();
-    for (file, call, name) in ctx.calls() {
-        if name != "route" {
-            continue;
-        }
-        if let Some(arg) = first_arg(call) {
-            calls_by_route
-                .entry(ctx.text(*file, &arg).trim_matches('"'))
-                .or_default()
-                .push((*file, call.text_range()));
-        }
+    for &(file, call, arg) in &route_calls {
+        calls_by_route
+            .entry(arg)
+            .or_default()
+            .push((file, call.text_range()));
     }
     for _ in 0..4 {
         let mut changed = false;
@@ -311,10 +348,11 @@ pub fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
     let mut dialog_touched: HashSet<String> = HashSet::default();
     let mut reads: Vec<(String, FileIdx, TextRange)> = Vec::new();
     // an AVP named in a function argument in in-dialog code may be loaded there
+    let avps = Mentions::new(ctx, "$avp(");
     for (file, lit) in ctx.nodes(STRING_LIT) {
         let r = lit.text_range();
         let text = &ctx.model.file(file).text[r];
-        if !text.contains("$avp(") || !within(&reg.in_dialog, file, r) {
+        if !avps.within(file, r) || !within(&reg.in_dialog, file, r) {
             continue;
         }
         let mut rest = text;

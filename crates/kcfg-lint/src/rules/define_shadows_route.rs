@@ -30,11 +30,25 @@ pub fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
             continue;
         }
         // only a name written as an identifier is replaced (not "RELAY")
-        let Some(tok) = r.block.name_node().and_then(|n| {
-            n.children_with_tokens()
-                .filter_map(|e| e.into_token())
-                .find(|t| t.kind() == IDENT)
-        }) else {
+        let Some(name) = r.block.name_node() else {
+            continue;
+        };
+        // the identifier's text read from the green tree first (no red
+        // tokens): most route names are no define
+        let green = name.green();
+        let ident = green.children().find_map(|c| {
+            c.into_token().filter(|t| {
+                <kcfg_syntax::KamailioLanguage as rowan::Language>::kind_from_raw(t.kind()) == IDENT
+            })
+        });
+        if !ident.is_some_and(|t| ctx.model.defines.contains_key(t.text())) {
+            continue;
+        }
+        let Some(tok) = name
+            .children_with_tokens()
+            .filter_map(|e| e.into_token())
+            .find(|t| t.kind() == IDENT)
+        else {
             continue;
         };
         let Some(d) = ctx.model.defines.get(tok.text()) else {

@@ -4,9 +4,7 @@ use kcfg_modules::BlockKind;
 use kcfg_syntax::SyntaxKind::*;
 use kcfg_syntax::SyntaxNode;
 
-use crate::ctx::{
-    call_args, call_name, calls_one_of, statements, stmt_call, string_value, REPLY_FUNCTIONS,
-};
+use crate::ctx::{call_args, call_name, statements, stmt_call, string_value, REPLY_FUNCTIONS};
 use crate::{Category, Ctx, Finding, FixAvailability, KamailioVerdict, RuleMeta};
 use kcfg_diagnostics::Severity;
 
@@ -134,11 +132,19 @@ fn first_answer(ctx: &Ctx<'_>, n: &SyntaxNode, depth: usize) -> Option<(SyntaxNo
 }
 
 pub fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
-    for (file, stmt) in ctx.nodes(EXPR_STMT) {
-        // the call's name first: few statements reply
-        if !stmt_call(stmt).is_some_and(|c| calls_one_of(&c, REPLY_FUNCTIONS)) {
+    // the statements `f(...);` whose (first) call replies, found from the
+    // calls by name: few calls reply
+    for (file, call, name) in ctx.calls() {
+        if !REPLY_FUNCTIONS.contains(&name.as_str()) {
             continue;
         }
+        let Some(stmt) = call.parent().filter(|p| p.kind() == EXPR_STMT) else {
+            continue;
+        };
+        if stmt_call(&stmt).as_ref() != Some(call) {
+            continue;
+        }
+        let (file, stmt) = (*file, &stmt);
         let Some(r) = ctx.route_of(file, stmt) else {
             continue;
         };

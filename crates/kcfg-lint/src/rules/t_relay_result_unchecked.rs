@@ -2,7 +2,7 @@
 
 use kcfg_syntax::SyntaxKind::*;
 
-use crate::ctx::{call_name, calls_one_of, stmt_call};
+use crate::ctx::{call_name, stmt_call};
 use crate::{Category, Ctx, Finding, FixAvailability, KamailioVerdict, RuleMeta};
 use kcfg_diagnostics::Severity;
 
@@ -49,14 +49,19 @@ fn for_ack_or_cancel(stmt: &kcfg_syntax::SyntaxNode) -> bool {
 }
 
 pub fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
-    for (file, stmt) in ctx.nodes(EXPR_STMT) {
-        // the call's name first: few statements relay
-        let Some(call) = stmt_call(stmt) else {
-            continue;
-        };
-        if !calls_one_of(&call, RELAY) {
+    // the statements `f(...);` whose (first) call relays, found from the
+    // calls by name: few calls relay
+    for (file, call, name) in ctx.calls() {
+        if !RELAY.contains(&name.as_str()) {
             continue;
         }
+        let Some(stmt) = call.parent().filter(|p| p.kind() == EXPR_STMT) else {
+            continue;
+        };
+        if stmt_call(&stmt).as_ref() != Some(call) {
+            continue;
+        }
+        let (file, stmt, call) = (*file, &stmt, call.clone());
         let Some(r) = ctx.route_of(file, stmt) else {
             continue;
         };
