@@ -1244,18 +1244,17 @@ fn flags(w: &mut Walker<'_>) {
                 format!("flag {n} is out of range: message flags are 0 to {MAX_FLAG}")
             }
             // `yes`/`no` and their kin are the numbers 1 and 0 in Kamailio's
-            // lexer; its other keywords (`setflag(forward)`) are syntax
-            // errors, which the parser reports
+            // lexer (a syntax error as an avpflag); its other keywords
+            // (`setflag(forward)`) are syntax errors: the parser reports both
             Some(Const::Ident(name))
-                if !avp
-                    && (kcfg_syntax::NUMBER_WORDS.contains(&name.as_str())
-                        || kcfg_syntax::is_keyword_flag_name(name, |_| false)) =>
+                if kcfg_syntax::NUMBER_WORDS.contains(&name.as_str())
+                    || kcfg_syntax::is_keyword_flag_name(name, |_| false) =>
             {
                 continue;
             }
             // so are the core parameter names, but the parser does not know
             // them (they depend on the version)
-            Some(Const::Ident(name)) if !avp && w.db.global_param(name).is_some() => {
+            Some(Const::Ident(name)) if w.db.global_param(name).is_some() => {
                 let d = SemaDiagnostic::new(
                     codes::BAD_FLAG,
                     c.file,

@@ -538,6 +538,30 @@ impl<'t> Parser<'t> {
         self.pos >= self.sig.len()
     }
 
+    /// Whether the lexer is in Kamailio's compatibility mode (a `#!KAMAILIO`
+    /// or `#!OPENSER` marker is the last marker before the n-th significant
+    /// token), where `$name` is a `PVAR` token rather than an `AVP_OR_PVAR`.
+    pub(crate) fn kamailio_compat_at(&self, n: usize) -> bool {
+        let Some(raw) = self.raw_index(n) else {
+            return false;
+        };
+        let before = self.pp.lines.partition_point(|l| l.first < raw);
+        self.pp.lines[..before]
+            .iter()
+            .rev()
+            .filter(|l| l.directive == crate::pp::Directive::Marker)
+            .find_map(|l| {
+                let kw =
+                    &self.text[self.offsets[l.first] as usize..self.offsets[l.first + 1] as usize];
+                match kw.trim_start_matches(['#', '!', '/']) {
+                    "KAMAILIO" | "OPENSER" => Some(true),
+                    "SER" | "MAXCOMPAT" | "ALL" => Some(false),
+                    _ => None,
+                }
+            })
+            .unwrap_or(false)
+    }
+
     pub(crate) fn nth_text(&self, n: usize) -> &'t str {
         match self.raw_index(n) {
             Some(i) => &self.text[self.offsets[i] as usize..self.offsets[i + 1] as usize],

@@ -266,6 +266,75 @@ fn check_flag_name(p: &mut Parser, name: &str) {
     e.hint = Some("declare the flag under another name (`flags NAME;`) or use its number".into());
 }
 
+/// `setavpflag(AVP, FLAG)`, `resetavpflag(..)`, `isavpflagset(..)`: cfg.y's
+/// `avpflag_oper LPAREN attr_id_any_str COMMA flag_name RPAREN` takes as the
+/// AVP a string, a `%name` attribute or a `$name` without parentheses (an
+/// `AVP_OR_PVAR` token; after a `#!KAMAILIO` marker the lexer makes `$name`
+/// a `PVAR` token, which fails too), and as the flag a string or an
+/// identifier (a number or a keyword fails). Anything else is a syntax error
+/// at that argument, reported there as Kamailio does (checked with
+/// `kamailio -c` 5.6.3). Defined names are left alone (their value counts).
+fn check_avpflag_args(p: &mut Parser, name: &str) {
+    if !matches!(name, "setavpflag" | "resetavpflag" | "isavpflagset")
+        || p.nth(1) != L_PAREN
+        || p.nth(3) != COMMA
+        || p.nth(5) != R_PAREN
+    {
+        return;
+    }
+    let avp = p.nth_text(2);
+    let bare_pv = p.nth(2) == PVAR && avp.starts_with('$') && !avp.contains(['(', '[']);
+    let after_marker = bare_pv && p.kamailio_compat_at(2);
+    let avp_ok = match p.nth(2) {
+        STRING | SQ_STRING => true,
+        PVAR if avp.starts_with('%') => true,
+        PVAR => bare_pv && !after_marker,
+        IDENT => p.is_defined(avp),
+        _ => false,
+    };
+    let flag = p.nth_text(4);
+    let flag_ok = match p.nth(4) {
+        STRING | SQ_STRING => true,
+        IDENT => {
+            p.is_defined(flag)
+                || !(NUMBER_WORDS.contains(&flag)
+                    || is_keyword_flag_name(flag, |w| {
+                        p.core_params.is_some_and(|k| k.iter().any(|k| k == w))
+                    }))
+        }
+        _ => false,
+    };
+    let (n, message, hint) = if after_marker {
+        (
+            2,
+            format!("`{name}` does not take `{avp}` after a `#!KAMAILIO` marker: Kamailio's lexer makes it a pseudo-variable token there"),
+            "write the AVP as a string: `\"$avp(name)\"`",
+        )
+    } else if !avp_ok {
+        (
+            2,
+            format!(
+                "`{name}` takes the AVP as a string (`\"$avp(x)\"`), `%x` or `$x`, not `{avp}`"
+            ),
+            "write the AVP as a string: `\"$avp(name)\"`",
+        )
+    } else if !flag_ok {
+        (
+            4,
+            format!(
+                "`{name}` takes an avpflag name (declared with `avpflags NAME;`), not `{flag}`"
+            ),
+            "use the name of an `avpflags` declaration",
+        )
+    } else {
+        return;
+    };
+    let range = p.nth_range(n);
+    let e = p.error_at(range, message);
+    e.unexpected = Some(range);
+    e.hint = Some(hint.into());
+}
+
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Level {
     /// top level of the file
@@ -1250,6 +1319,7 @@ fn call_stmt(p: &mut Parser) {
     let core = p.at(ROUTE_KW) || CORE_ACTIONS.contains(&name);
     let route = p.at(ROUTE_KW);
     check_flag_name(p, name);
+    check_avpflag_args(p, name);
     p.bump_remap(if route { ROUTE_KW } else { IDENT });
     if p.at(L_PAREN) {
         call_args(p, core, route);
@@ -1666,6 +1736,7 @@ fn primary(p: &mut Parser) -> Option<CompletedMarker> {
                 let core = p.at(ROUTE_KW) || CORE_ACTIONS.contains(&p.nth_text(0));
                 let route = p.at(ROUTE_KW);
                 check_flag_name(p, p.nth_text(0));
+                check_avpflag_args(p, p.nth_text(0));
                 p.bump_remap(if route { ROUTE_KW } else { IDENT });
                 call_args(p, core, route);
                 return Some(m.complete(p, CALL));
