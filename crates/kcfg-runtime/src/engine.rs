@@ -1501,6 +1501,10 @@ impl Runtime {
     /// A compiled regex, cached by pattern (configs match the same few
     /// patterns on every message; compiling dominated the run time).
     pub(crate) fn regex(&mut self, pat: &str, icase: bool) -> Option<std::sync::Arc<regex::Regex>> {
+        // the config's literal patterns were compiled when it was lowered
+        if let Some(r) = self.prog.regexes[icase as usize].get(pat) {
+            return r.clone();
+        }
         let cache = &mut self.regexes[icase as usize];
         if let Some(r) = cache.get(pat) {
             return r.clone();
