@@ -179,6 +179,8 @@ pub enum Expr {
 pub struct Call {
     /// shared: every call's timeline step names it
     pub name: Arc<str>,
+    /// the arm of `call_inner` for `name`, found when the program is lowered
+    pub func: crate::funcs::Func,
     pub args: Vec<Expr>,
     pub loc: Loc,
     /// `route(NAME)` with a literal name: the route's index in
@@ -753,6 +755,7 @@ impl Lower<'_> {
                     .map(|c| c.args().map(|a| self.arg(&a)).collect())
                     .unwrap_or_default();
                 Expr::Call(Box::new(Call {
+                    func: crate::funcs::Func::of(&name),
                     name: Arc::from(name),
                     args,
                     loc: self.loc(n),
