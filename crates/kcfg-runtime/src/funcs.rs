@@ -407,13 +407,20 @@ impl Runtime {
                 }
             }
             Func::IsMethod => {
-                let m = a!(0);
+                // a literal list was split when the program was lowered
+                let m = match &c.methods {
+                    Some(_) => "".into(),
+                    None => a!(0),
+                };
                 let me = if ctx.msg.is_request() {
                     ctx.msg.method()
                 } else {
                     ctx.msg.cseq_method_str()
                 };
-                b(method_listed(&m, me))
+                match &c.methods {
+                    Some(ms) => b(ms.iter().any(|x| x.eq_ignore_ascii_case(me))),
+                    None => b(method_listed(&m, me)),
+                }
             }
             Func::SanityCheck => self.sanity(ctx),
             Func::ForceRport => {
@@ -421,7 +428,11 @@ impl Runtime {
                 1
             }
             Func::MfProcessMaxfwdHeader => {
-                let lim: i64 = a!(0).trim().parse().unwrap_or(70);
+                // a number as written is its own value (not made a text first)
+                let lim: i64 = match args.first() {
+                    Some(Expr::Int(n)) => *n,
+                    _ => a!(0).trim().parse().unwrap_or(70),
+                };
                 self.maxfwd(ctx, lim)
             }
             Func::TCheckTrans => self.t_check_trans(ctx),
@@ -950,6 +961,31 @@ pub(crate) fn method_listed(list: &str, method: &str) -> bool {
 #[cfg(test)]
 mod tests {
     #[test]
+    fn literal_method_lists_equal_method_listed() {
+        let lists = [
+            "",
+            "|",
+            "INVITE",
+            " invite ",
+            "INVITE|BYE|SUBSCRIBE|UPDATE",
+            "BYE| invite |",
+            "||INVITE||",
+            "\u{a0}INVITE\u{a0}|ACK",
+            "Ö|INVITE",
+        ];
+        for l in lists {
+            let ms = crate::ir::method_list(l);
+            for m in ["INVITE", "BYE", "ACK", "", "Ö", "INVITEX", "UPDATE", "|"] {
+                assert_eq!(
+                    ms.iter().any(|x| x.eq_ignore_ascii_case(m)),
+                    super::method_listed(l, m),
+                    "{l:?} {m:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
     fn func_of_names_the_arm() {
         use super::Func;
         assert_eq!(Func::of("route"), Func::Route);
@@ -980,9 +1016,24 @@ mod tests {
             "\u{a0}INVITE\u{a0}|ACK",
             "INVITE\t|\tACK",
             "Ö|INVITE",
+            "INVITE |BYE",
+            "BYE| INVITE",
+            "B|INVITE|",
+            "I|INVITEX|INVIT|invite",
         ];
         for l in lists {
-            for m in ["INVITE", "BYE", "ACK", "", "Ö", "INVITEX"] {
+            for m in [
+                "INVITE",
+                "BYE",
+                "ACK",
+                "",
+                "Ö",
+                "INVITEX",
+                "B",
+                "I",
+                "|",
+                "INVITE|BYE",
+            ] {
                 let old = l.split('|').any(|x| x.trim().eq_ignore_ascii_case(m));
                 assert_eq!(super::method_listed(l, m), old, "{l:?} {m:?}");
             }

@@ -183,6 +183,9 @@ pub struct Call {
     pub func: crate::funcs::Func,
     pub args: Vec<Expr>,
     pub loc: Loc,
+    /// `is_method("A|B")` with a literal list: its names, trimmed
+    /// (`funcs::method_listed` on the list, done once)
+    pub methods: Option<Box<[Box<str>]>>,
     /// `route(NAME)` with a literal name: the route's index in
     /// `Program::routes`, found on the first call (no lookup per call)
     pub route_idx: std::sync::OnceLock<Option<usize>>,
@@ -252,6 +255,12 @@ pub struct Program {
     /// the program is lowered and shared by every `Runtime` of it (as
     /// Kamailio compiles them at start-up): see `Runtime::regex`
     pub regexes: Arc<RegexTable>,
+}
+
+/// The names of an `is_method` list: `list.split('|')`, each trimmed
+/// (`funcs::method_listed` compares a method with each).
+pub(crate) fn method_list(list: &str) -> Box<[Box<str>]> {
+    list.split('|').map(|x| Box::from(x.trim())).collect()
 }
 
 /// Compiled regexes by pattern: `[case-sensitive, case-insensitive]`
@@ -751,12 +760,20 @@ impl Lower<'_> {
                     Expr::Str(f) => f.raw,
                     _ => name,
                 };
-                let args = c
+                let args: Vec<Expr> = c
                     .map(|c| c.args().map(|a| self.arg(&a)).collect())
                     .unwrap_or_default();
+                let func = crate::funcs::Func::of(&name);
+                let methods = match (func, args.first()) {
+                    (crate::funcs::Func::IsMethod, Some(Expr::Str(f))) if f.is_static() => {
+                        Some(method_list(&f.raw))
+                    }
+                    _ => None,
+                };
                 Expr::Call(Box::new(Call {
-                    func: crate::funcs::Func::of(&name),
+                    func,
                     name: Arc::from(name),
+                    methods,
                     args,
                     loc: self.loc(n),
                     route_idx: Default::default(),
