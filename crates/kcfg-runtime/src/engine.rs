@@ -2717,20 +2717,17 @@ impl Runtime {
 
     /// The transaction of method `method` that `m` matches.
     fn find_trans_of(&self, m: &SipMsg, method: &str) -> Option<usize> {
-        self.find_trans_key(m, method, &Self::tkey_cow(m))
+        let key = Self::tkey_cow(m);
+        let rfc3261 = matches!(key, std::borrow::Cow::Borrowed(_));
+        self.find_trans_key(m, method, &key, rfc3261)
     }
 
-    /// [`Runtime::find_trans_of`] with `key = Self::tkey_cow(m)` made.
-    fn find_trans_key(
-        &self,
-        m: &SipMsg,
-        method: &str,
-        key: &std::borrow::Cow<'_, str>,
-    ) -> Option<usize> {
+    /// [`Runtime::find_trans_of`] with the key made (`Self::tkey_cow(m)`;
+    /// `rfc3261`: it is the branch).
+    fn find_trans_key(&self, m: &SipMsg, method: &str, key: &str, rfc3261: bool) -> Option<usize> {
         // indexed by transaction key (the RFC 3261 branch, else Call-ID:CSeq)
-        let rfc3261 = matches!(key, std::borrow::Cow::Borrowed(_));
         self.trans_by_key
-            .get(key.as_ref())?
+            .get(key)?
             .iter()
             .rev()
             .copied()
@@ -2762,7 +2759,8 @@ impl Runtime {
         }
         // (a CANCEL's own transaction too, not the INVITE it would cancel)
         let key = Self::tkey_cow(&ctx.msg);
-        if let Some(ti) = self.find_trans_key(&ctx.msg, ctx.msg.method(), &key) {
+        let rfc3261 = matches!(key, std::borrow::Cow::Borrowed(_));
+        if let Some(ti) = self.find_trans_key(&ctx.msg, ctx.msg.method(), &key, rfc3261) {
             // retransmission: resend the last reply
             if let Some(r) = self.trans[ti].uas_reply.clone() {
                 let (p, l, s) = (
