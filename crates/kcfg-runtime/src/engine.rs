@@ -939,9 +939,9 @@ impl Runtime {
         // (the transaction lookup, pure, first: an ACK to a transaction's
         // reply then makes no tag)
         if msg.method() == "ACK"
-            && msg.to_tag().is_some()
+            && msg.to_tag_str().is_some()
             && self.find_trans(&msg).is_none()
-            && msg.to_tag().is_some_and(|t| t == self.local_tag(&msg))
+            && msg.to_tag_str().is_some_and(|t| t == self.local_tag(&msg))
         {
             self.step(Step::Drop {
                 reason: "ACK to a stateless reply, absorbed by sl".into(),
@@ -1501,6 +1501,10 @@ impl Runtime {
     /// A compiled regex, cached by pattern (configs match the same few
     /// patterns on every message; compiling dominated the run time).
     pub(crate) fn regex(&mut self, pat: &str, icase: bool) -> Option<std::sync::Arc<regex::Regex>> {
+        // the config's literal patterns were compiled when it was lowered
+        if let Some(r) = self.prog.regexes[icase as usize].get(pat) {
+            return r.clone();
+        }
         let cache = &mut self.regexes[icase as usize];
         if let Some(r) = cache.get(pat) {
             return r.clone();
@@ -1831,7 +1835,7 @@ impl Runtime {
             }
             "avp" | "xavp" | "xavu" | "xavi" => {
                 let n = self.pv_name(ctx, pv);
-                let key = format!("{}:{}", pv.class, n);
+                let key = [pv.class.as_str(), ":", n.as_str()].concat();
                 let list = self.avps(ctx).get(&key).cloned().unwrap_or_default();
                 let idx = pv.index.as_ref().map(|f| f.raw.clone());
                 match idx.as_deref() {
@@ -1986,7 +1990,7 @@ impl Runtime {
             }
             "avp" | "xavp" | "xavu" | "xavi" => {
                 let n = self.pv_name(ctx, pv);
-                let key = format!("{}:{}", pv.class, n);
+                let key = [pv.class.as_str(), ":", n.as_str()].concat();
                 let idx = pv.index.as_ref().map(|f| f.raw.clone());
                 let avps = self.avps(ctx);
                 if v.is_null() {
@@ -2151,7 +2155,9 @@ pub(crate) fn build_reply(
             "from" | "call-id" | "cseq" => headers.push(h.clone()),
             "to" => {
                 let mut v = h.value.clone();
-                if code > 100 && crate::sip::param_str(NameAddr::params_exact(&v), "tag").is_none()
+                if code > 100
+                    && crate::sip::param_str_lit(NameAddr::params_exact(&v), "tag", "tag=")
+                        .is_none()
                 {
                     if let Some(t) = to_tag {
                         let t = t.get();
@@ -2223,7 +2229,8 @@ fn reply_via(value: &str, src: SocketAddr, force_rport: bool) -> String {
     let via = ViaFacts::of(first, src);
     let (has_rport, do_rport, do_received) =
         (via.has_rport, via.do_rport(force_rport), via.do_received);
-    let mut tail = String::new();
+    // (room for `;rport=65535;received=` and an IPv6 address)
+    let mut tail = String::with_capacity(64);
     if do_rport {
         tail.push_str(";rport=");
         push_num(&mut tail, src.port().into());
@@ -2294,28 +2301,26 @@ pub(crate) fn push_num(s: &mut String, mut n: u64) {
     s.extend(d[i..].iter().map(|&c| char::from(c)));
 }
 
+/// A message without a start line, headers or body (no allocation): it
+/// stands in while a context is copied without its message.
+fn empty_msg() -> SipMsg {
+    SipMsg {
+        start: StartLine::Reply {
+            version: Default::default(),
+            code: 0,
+            reason: Default::default(),
+        },
+        headers: Vec::new(),
+        body: String::new(),
+    }
+}
+
 /// `text == ip.to_string()`, without building the text for IPv4.
 fn ip_text_is(text: &str, ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(v4) => {
             let mut buf = [0u8; 15];
-            let mut n = 0;
-            for (i, o) in v4.octets().into_iter().enumerate() {
-                if i > 0 {
-                    buf[n] = b'.';
-                    n += 1;
-                }
-                if o >= 100 {
-                    buf[n] = b'0' + o / 100;
-                    n += 1;
-                }
-                if o >= 10 {
-                    buf[n] = b'0' + o / 10 % 10;
-                    n += 1;
-                }
-                buf[n] = b'0' + o % 10;
-                n += 1;
-            }
+            let n = ipv4_text(v4, &mut buf);
             text.as_bytes() == &buf[..n]
         }
         IpAddr::V6(_) => {
@@ -2326,17 +2331,40 @@ fn ip_text_is(text: &str, ip: IpAddr) -> bool {
     }
 }
 
+/// The text of an IPv4 address (its `Display`: four numbers) in `buf`,
+/// its length returned.
+fn ipv4_text(v4: std::net::Ipv4Addr, buf: &mut [u8; 15]) -> usize {
+    let mut n = 0;
+    for (i, o) in v4.octets().into_iter().enumerate() {
+        if i > 0 {
+            buf[n] = b'.';
+            n += 1;
+        }
+        if o >= 100 {
+            buf[n] = b'0' + o / 100;
+            n += 1;
+        }
+        if o >= 10 {
+            buf[n] = b'0' + o / 10 % 10;
+            n += 1;
+        }
+        buf[n] = b'0' + o % 10;
+        n += 1;
+    }
+    n
+}
+
 /// `write!(s, "{ip}")`: an IPv4 address as its four numbers (what its
 /// `Display` gives), others through `Display`.
 pub(crate) fn push_ip(s: &mut String, ip: IpAddr) {
     match ip {
         IpAddr::V4(v4) => {
-            for (i, o) in v4.octets().into_iter().enumerate() {
-                if i > 0 {
-                    s.push('.');
-                }
-                push_num(s, o.into());
-            }
+            // made in a buffer, pushed at once (ASCII: as chars, without a
+            // UTF-8 check)
+            let mut buf = [0u8; 15];
+            let n = ipv4_text(v4, &mut buf);
+            s.reserve(n);
+            s.extend(buf[..n].iter().map(|&c| char::from(c)));
         }
         IpAddr::V6(_) => {
             let _ = write!(s, "{ip}");
@@ -2347,8 +2375,7 @@ pub(crate) fn push_ip(s: &mut String, ip: IpAddr) {
 impl ViaFacts {
     fn of(first: &str, src: SocketAddr) -> ViaFacts {
         let (host, params) = Via::host_params(first);
-        let has_rport = crate::sip::param_str(params, "rport").is_some();
-        let has_received = crate::sip::param_str(params, "received").is_some();
+        let (has_rport, has_received) = has_params(params, "rport", "received");
         let host = host.trim_matches(['[', ']']);
         // the sent-by host differs from the source address (as text)
         let do_received = has_received || has_rport || !ip_text_is(host, src.ip());
@@ -2360,6 +2387,18 @@ impl ViaFacts {
     fn do_rport(&self, force_rport: bool) -> bool {
         self.has_rport || force_rport
     }
+}
+
+/// `(param_str(params, a).is_some(), param_str(params, b).is_some())`,
+/// in one pass over the parameters.
+fn has_params(params: &str, a: &str, b: &str) -> (bool, bool) {
+    let (mut has_a, mut has_b) = (false, false);
+    for p in split_semi(params) {
+        let n = crate::sip::trim(param_name(p));
+        has_a |= n.eq_ignore_ascii_case(a);
+        has_b |= n.eq_ignore_ascii_case(b);
+    }
+    (has_a, has_b)
 }
 
 /// `s.split(';')`, by bytes (`;` is ASCII).
@@ -2616,7 +2655,8 @@ fn nexthop_reply(req: &SipMsg, code: u16, reason: &str, tag: &str, me: SocketAdd
     ));
     let mut to = req.header_known(crate::sip::K_TO).unwrap_or("").to_string();
     // `NameAddr::parse(&to).param("tag").is_none()`, borrowed
-    if code > 100 && crate::sip::param_str(NameAddr::params_exact(&to), "tag").is_none() {
+    if code > 100 && crate::sip::param_str_lit(NameAddr::params_exact(&to), "tag", "tag=").is_none()
+    {
         to.push_str(";tag=");
         to.push_str(tag);
     }
@@ -2677,11 +2717,17 @@ impl Runtime {
 
     /// The transaction of method `method` that `m` matches.
     fn find_trans_of(&self, m: &SipMsg, method: &str) -> Option<usize> {
-        // indexed by transaction key (the RFC 3261 branch, else Call-ID:CSeq)
         let key = Self::tkey_cow(m);
         let rfc3261 = matches!(key, std::borrow::Cow::Borrowed(_));
+        self.find_trans_key(m, method, &key, rfc3261)
+    }
+
+    /// [`Runtime::find_trans_of`] with the key made (`Self::tkey_cow(m)`;
+    /// `rfc3261`: it is the branch).
+    fn find_trans_key(&self, m: &SipMsg, method: &str, key: &str, rfc3261: bool) -> Option<usize> {
+        // indexed by transaction key (the RFC 3261 branch, else Call-ID:CSeq)
         self.trans_by_key
-            .get(key.as_ref())?
+            .get(key)?
             .iter()
             .rev()
             .copied()
@@ -2712,7 +2758,9 @@ impl Runtime {
             return 1;
         }
         // (a CANCEL's own transaction too, not the INVITE it would cancel)
-        if let Some(ti) = self.find_trans_of(&ctx.msg, ctx.msg.method()) {
+        let key = Self::tkey_cow(&ctx.msg);
+        let rfc3261 = matches!(key, std::borrow::Cow::Borrowed(_));
+        if let Some(ti) = self.find_trans_key(&ctx.msg, ctx.msg.method(), &key, rfc3261) {
             // retransmission: resend the last reply
             if let Some(r) = self.trans[ti].uas_reply.clone() {
                 let (p, l, s) = (
@@ -2728,7 +2776,7 @@ impl Runtime {
         let fr_inv = self.prog.modparam_int("tm", "fr_inv_timer", 120000) as f64 / 1000.0;
         let tag = LazyTag::of(&ctx.msg);
         let avps = self.msg_avps.take().unwrap_or_default();
-        let key = Self::tkey(&ctx.msg);
+        let key = key.into_owned();
         self.trans_by_key
             .entry(key.clone())
             .or_default()
@@ -2899,8 +2947,16 @@ impl Runtime {
                 ctx.force_rport,
                 Some(ctx.src),
             );
-            if self.uas_send(ti, r.clone(), Origin::Local) {
-                self.local_response(ctx.local, ctx.proto, &r);
+            // a copy only for an event_route[tm:local-response] to run on
+            // (without the route, `local_response` does nothing that matters)
+            let copy = self
+                .prog
+                .route_rc(RouteTable::Event, "tm:local-response")
+                .map(|_| r.clone());
+            if self.uas_send(ti, r, Origin::Local) {
+                if let Some(r) = copy {
+                    self.local_response(ctx.local, ctx.proto, &r);
+                }
             }
         }
         let mut targets: Vec<(String, Option<String>)> =
@@ -2934,11 +2990,13 @@ impl Runtime {
             out.set_ruri(&ruri);
             // branch route
             if let Some(br) = self.trans[ti].on_branch.clone() {
-                // the branch's context: `ctx` with the branch's message (put
-                // in place for the copy, so the message is copied once)
-                let own = std::mem::replace(&mut ctx.msg, out);
+                // the branch's context: `ctx` with the branch's message,
+                // moved in (an empty message stands in for `ctx`'s while
+                // the rest is copied: no message is copied)
+                let own = std::mem::replace(&mut ctx.msg, empty_msg());
                 let mut bctx = ctx.clone();
-                out = std::mem::replace(&mut ctx.msg, own);
+                ctx.msg = own;
+                bctx.msg = out;
                 bctx.rtype = RouteType::Branch;
                 bctx.du = du.clone();
                 let f = self.run_route(&mut bctx, RouteTable::Branch, &br);
@@ -3577,6 +3635,27 @@ mod tests {
     }
 
     #[test]
+    fn has_params_equals_param_str() {
+        for l in [
+            "",
+            ";",
+            "rport",
+            "branch=z9hG4bK-1;rport",
+            "branch=z9hG4bK-1;rport=5060;received=1.2.3.4",
+            " RPORT = 1 ; Received",
+            "rportx;receivedx=1;xrport",
+            "branch=a;;rport;",
+            "ö=1;received",
+            "received=;rport=",
+            "\u{a0}rport",
+        ] {
+            let (a, b) = has_params(l, "rport", "received");
+            assert_eq!(a, crate::sip::param_str(l, "rport").is_some(), "{l:?}");
+            assert_eq!(b, crate::sip::param_str(l, "received").is_some(), "{l:?}");
+        }
+    }
+
+    #[test]
     fn ip_text_is_equals_to_string() {
         let ips: Vec<IpAddr> = [
             "0.0.0.0",
@@ -3606,6 +3685,9 @@ mod tests {
             ] {
                 assert_eq!(ip_text_is(t, *ip), t == ip.to_string(), "{t} {ip}");
             }
+            let mut s = String::from("x=");
+            push_ip(&mut s, *ip);
+            assert_eq!(s, format!("x={ip}"));
         }
         let mut s = String::new();
         for n in [0u64, 7, 10, 99, 100, 65535, u64::MAX] {

@@ -121,6 +121,213 @@ pub const SIMULATED: &[&str] = &[
     "is_known_dlg",
 ];
 
+/// A function of `call_inner`, resolved from its name when the program is
+/// lowered (one arm per variant; `Other`: the modules of `modext.rs` or
+/// unsupported).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Func {
+    /// `route`
+    Route,
+    /// `is_method`
+    IsMethod,
+    /// `sanity_check`
+    SanityCheck,
+    /// `force_rport`, `add_rport`
+    ForceRport,
+    /// `mf_process_maxfwd_header`
+    MfProcessMaxfwdHeader,
+    /// `t_check_trans`
+    TCheckTrans,
+    /// `has_totag`
+    HasTotag,
+    /// `setflag`, `resetflag`, `isflagset`, `setbflag`, `resetbflag`, `isbflagset`
+    Setflag,
+    /// `t_precheck_trans`
+    TPrecheckTrans,
+    /// `t_is_set`
+    TIsSet,
+    /// `remove_hf`
+    RemoveHf,
+    /// `xlog`, `xdbg`, `xinfo`, `xnotice`, `xwarn`, `xerr`, `xalert`, `xcrit`, `xbug`
+    Xlog,
+    /// `t_release`, `t_drop_replies`, `t_set_fr`, `t_reset_fr`, `set_reply_no_connect`, `set_forward_no_connect`
+    TRelease,
+    /// `log`
+    Log,
+    /// `sl_send_reply`, `send_reply`, `t_reply`, `sl_reply`
+    SlSendReply,
+    /// `sl_reply_error`, `send_reply_error`
+    SlReplyError,
+    /// `t_newtran`
+    TNewtran,
+    /// `t_uac_send`
+    TUacSend,
+    /// `t_relay`, `t_relay_to_udp`, `t_relay_to_tcp`, `t_relay_to`
+    TRelay,
+    /// `forward`, `forward_udp`, `forward_tcp`
+    Forward,
+    /// `t_on_reply`, `t_on_failure`, `t_on_branch`, `t_on_branch_failure`
+    TOnReply,
+    /// `t_is_canceled`
+    TIsCanceled,
+    /// `t_check_status`
+    TCheckStatus,
+    /// `pike_check_req`
+    PikeCheckReq,
+    /// `msg_apply_changes`
+    MsgApplyChanges,
+    /// `t_is_branch_route`
+    TIsBranchRoute,
+    /// `t_is_failure_route`
+    TIsFailureRoute,
+    /// `t_is_reply_route`
+    TIsReplyRoute,
+    /// `record_route`
+    RecordRoute,
+    /// `record_route_preset`
+    RecordRoutePreset,
+    /// `add_rr_param`
+    AddRrParam,
+    /// `loose_route`
+    LooseRoute,
+    /// `dlg_manage`
+    DlgManage,
+    /// `is_known_dlg`
+    IsKnownDlg,
+    /// `check_route_param`
+    CheckRouteParam,
+    /// `is_request`
+    IsRequest,
+    /// `is_reply`
+    IsReply,
+    /// `is_present_hf`
+    IsPresentHf,
+    /// `append_hf`, `insert_hf`
+    AppendHf,
+    /// `append_to_reply`
+    AppendToReply,
+    /// `search`
+    Search,
+    /// `save`
+    Save,
+    /// `lookup`
+    Lookup,
+    /// `registered`
+    Registered,
+    /// `is_first_hop`
+    IsFirstHop,
+    /// `rewriteuri`, `seturi`
+    Rewriteuri,
+    /// `rewritehost`, `sethost`, `rewriteuser`, `setuser`, `rewriteport`, `setport`, `strip`, `prefix`, `strip_tail`
+    Rewritehost,
+    /// `append_branch`
+    AppendBranch,
+    /// `sht_rm`
+    ShtRm,
+    /// `is_myself`, `is_uri_host_local`
+    IsMyself,
+    /// `auth_check`, `www_authorize`, `proxy_authorize`, `www_authenticate`, `proxy_authenticate`
+    AuthCheck,
+    /// `auth_challenge`, `www_challenge`, `proxy_challenge`
+    AuthChallenge,
+    /// `consume_credentials`
+    ConsumeCredentials,
+    /// `ds_select_dst`, `ds_select_domain`, `ds_select`
+    DsSelectDst,
+    /// `sql_query`
+    SqlQuery,
+    /// `sql_result_free`
+    SqlResultFree,
+    /// `ds_next_dst`, `ds_next_domain`
+    DsNextDst,
+    /// `ds_is_from_list`
+    DsIsFromList,
+    /// `exit`
+    Exit,
+    /// `drop`
+    Drop,
+    Other,
+}
+
+impl Func {
+    /// The arm of `call_inner` for a function name.
+    pub fn of(name: &str) -> Func {
+        match name {
+            "route" => Func::Route,
+            "is_method" => Func::IsMethod,
+            "sanity_check" => Func::SanityCheck,
+            "force_rport" | "add_rport" => Func::ForceRport,
+            "mf_process_maxfwd_header" => Func::MfProcessMaxfwdHeader,
+            "t_check_trans" => Func::TCheckTrans,
+            "has_totag" => Func::HasTotag,
+            "setflag" | "resetflag" | "isflagset" | "setbflag" | "resetbflag" | "isbflagset" => {
+                Func::Setflag
+            }
+            "t_precheck_trans" => Func::TPrecheckTrans,
+            "t_is_set" => Func::TIsSet,
+            "remove_hf" => Func::RemoveHf,
+            "xlog" | "xdbg" | "xinfo" | "xnotice" | "xwarn" | "xerr" | "xalert" | "xcrit"
+            | "xbug" => Func::Xlog,
+            "t_release"
+            | "t_drop_replies"
+            | "t_set_fr"
+            | "t_reset_fr"
+            | "set_reply_no_connect"
+            | "set_forward_no_connect" => Func::TRelease,
+            "log" => Func::Log,
+            "sl_send_reply" | "send_reply" | "t_reply" | "sl_reply" => Func::SlSendReply,
+            "sl_reply_error" | "send_reply_error" => Func::SlReplyError,
+            "t_newtran" => Func::TNewtran,
+            "t_uac_send" => Func::TUacSend,
+            "t_relay" | "t_relay_to_udp" | "t_relay_to_tcp" | "t_relay_to" => Func::TRelay,
+            "forward" | "forward_udp" | "forward_tcp" => Func::Forward,
+            "t_on_reply" | "t_on_failure" | "t_on_branch" | "t_on_branch_failure" => Func::TOnReply,
+            "t_is_canceled" => Func::TIsCanceled,
+            "t_check_status" => Func::TCheckStatus,
+            "pike_check_req" => Func::PikeCheckReq,
+            "msg_apply_changes" => Func::MsgApplyChanges,
+            "t_is_branch_route" => Func::TIsBranchRoute,
+            "t_is_failure_route" => Func::TIsFailureRoute,
+            "t_is_reply_route" => Func::TIsReplyRoute,
+            "record_route" => Func::RecordRoute,
+            "record_route_preset" => Func::RecordRoutePreset,
+            "add_rr_param" => Func::AddRrParam,
+            "loose_route" => Func::LooseRoute,
+            "dlg_manage" => Func::DlgManage,
+            "is_known_dlg" => Func::IsKnownDlg,
+            "check_route_param" => Func::CheckRouteParam,
+            "is_request" => Func::IsRequest,
+            "is_reply" => Func::IsReply,
+            "is_present_hf" => Func::IsPresentHf,
+            "append_hf" | "insert_hf" => Func::AppendHf,
+            "append_to_reply" => Func::AppendToReply,
+            "search" => Func::Search,
+            "save" => Func::Save,
+            "lookup" => Func::Lookup,
+            "registered" => Func::Registered,
+            "is_first_hop" => Func::IsFirstHop,
+            "rewriteuri" | "seturi" => Func::Rewriteuri,
+            "rewritehost" | "sethost" | "rewriteuser" | "setuser" | "rewriteport" | "setport"
+            | "strip" | "prefix" | "strip_tail" => Func::Rewritehost,
+            "append_branch" => Func::AppendBranch,
+            "sht_rm" => Func::ShtRm,
+            "is_myself" | "is_uri_host_local" => Func::IsMyself,
+            "auth_check" | "www_authorize" | "proxy_authorize" | "www_authenticate"
+            | "proxy_authenticate" => Func::AuthCheck,
+            "auth_challenge" | "www_challenge" | "proxy_challenge" => Func::AuthChallenge,
+            "consume_credentials" => Func::ConsumeCredentials,
+            "ds_select_dst" | "ds_select_domain" | "ds_select" => Func::DsSelectDst,
+            "sql_query" => Func::SqlQuery,
+            "sql_result_free" => Func::SqlResultFree,
+            "ds_next_dst" | "ds_next_domain" => Func::DsNextDst,
+            "ds_is_from_list" => Func::DsIsFromList,
+            "exit" => Func::Exit,
+            "drop" => Func::Drop,
+            _ => Func::Other,
+        }
+    }
+}
+
 impl Runtime {
     pub(crate) fn call(&mut self, ctx: &mut crate::engine::Ctx, c: &Call) -> CallRes {
         let r = self.call_inner(ctx, c);
@@ -128,7 +335,7 @@ impl Runtime {
             CallRes::Ret(v) => v,
             CallRes::Exit => 0,
         };
-        if &*c.name != "route" {
+        if c.func != Func::Route {
             ctx.rc = ret;
         }
         if self.trace_room() {
@@ -152,9 +359,9 @@ impl Runtime {
                 }
             };
         }
-        let ret: i64 = match n {
+        let ret: i64 = match c.func {
             // (the arms are tried in order: the functions a config calls most come first)
-            "route" => {
+            Func::Route => {
                 // the name is almost always a literal: borrowed, not copied
                 let (name, static_name): (std::borrow::Cow<str>, bool) = match args.first() {
                     Some(Expr::Str(f)) if f.is_static() => (f.raw.as_str().into(), true),
@@ -199,27 +406,38 @@ impl Runtime {
                     }
                 }
             }
-            "is_method" => {
-                let m = a!(0);
+            Func::IsMethod => {
+                // a literal list was split when the program was lowered
+                let m = match &c.methods {
+                    Some(_) => "".into(),
+                    None => a!(0),
+                };
                 let me = if ctx.msg.is_request() {
                     ctx.msg.method()
                 } else {
                     ctx.msg.cseq_method_str()
                 };
-                b(method_listed(&m, me))
+                match &c.methods {
+                    Some(ms) => b(ms.iter().any(|x| x.eq_ignore_ascii_case(me))),
+                    None => b(method_listed(&m, me)),
+                }
             }
-            "sanity_check" => self.sanity(ctx),
-            "force_rport" | "add_rport" => {
+            Func::SanityCheck => self.sanity(ctx),
+            Func::ForceRport => {
                 ctx.force_rport = true;
                 1
             }
-            "mf_process_maxfwd_header" => {
-                let lim: i64 = a!(0).trim().parse().unwrap_or(70);
+            Func::MfProcessMaxfwdHeader => {
+                // a number as written is its own value (not made a text first)
+                let lim: i64 = match args.first() {
+                    Some(Expr::Int(n)) => *n,
+                    _ => a!(0).trim().parse().unwrap_or(70),
+                };
                 self.maxfwd(ctx, lim)
             }
-            "t_check_trans" => self.t_check_trans(ctx),
-            "has_totag" => b(ctx.msg.to_tag().is_some_and(|t| !t.is_empty())),
-            "setflag" | "resetflag" | "isflagset" | "setbflag" | "resetbflag" | "isbflagset" => {
+            Func::TCheckTrans => self.t_check_trans(ctx),
+            Func::HasTotag => b(ctx.msg.to_tag().is_some_and(|t| !t.is_empty())),
+            Func::Setflag => {
                 let f: u32 = a!(0).trim().parse().unwrap_or(0);
                 let bit = 1u64 << (f.min(63));
                 let target = if n.contains("bflag") {
@@ -239,8 +457,8 @@ impl Runtime {
                     _ => b(*target & bit != 0),
                 }
             }
-            "t_precheck_trans" => self.t_precheck(ctx),
-            "t_is_set" => {
+            Func::TPrecheckTrans => self.t_precheck(ctx),
+            Func::TIsSet => {
                 let what = a!(0);
                 if self.t_is_set(ctx, &what) {
                     1
@@ -248,7 +466,7 @@ impl Runtime {
                     -1
                 }
             }
-            "remove_hf" => {
+            Func::RemoveHf => {
                 let h = a!(0);
                 let c = ctx.msg.remove_headers(&crate::sip::canon_name(&h));
                 if c > 0 {
@@ -257,8 +475,7 @@ impl Runtime {
                     -1
                 }
             }
-            "xlog" | "xdbg" | "xinfo" | "xnotice" | "xwarn" | "xerr" | "xalert" | "xcrit"
-            | "xbug" => {
+            Func::Xlog => {
                 let (level, text) = match (n, args.len()) {
                     ("xlog", 1) => ("L_ERR".into(), a!(0)),
                     ("xlog", 2) => (a!(0), a!(1)),
@@ -283,13 +500,8 @@ impl Runtime {
                 }
                 1
             }
-            "t_release"
-            | "t_drop_replies"
-            | "t_set_fr"
-            | "t_reset_fr"
-            | "set_reply_no_connect"
-            | "set_forward_no_connect" => 1,
-            "log" => {
+            Func::TRelease => 1,
+            Func::Log => {
                 // the core's LOG_T (core/action.c): log("text") logs at
                 // L_DBG+1, log(level, "text") at a number of 0 or more; the
                 // text is printed as written, pseudo-variables and all
@@ -336,7 +548,7 @@ impl Runtime {
                 }
                 1
             }
-            "sl_send_reply" | "send_reply" | "t_reply" | "sl_reply" => {
+            Func::SlSendReply => {
                 let code_s = a!(0);
                 let reason = a!(1);
                 let Some(code) = code_s.trim().parse::<u16>().ok() else {
@@ -352,19 +564,19 @@ impl Runtime {
                     self.sl_reply(ctx, code, &reason, "sl")
                 }
             }
-            "sl_reply_error" | "send_reply_error" => {
+            Func::SlReplyError => {
                 if ctx.trans.is_some() {
                     self.t_reply(ctx, 500, "Server Internal Error")
                 } else {
                     self.sl_reply(ctx, 500, "Server Internal Error", "sl")
                 }
             }
-            "t_newtran" => self.t_newtran(ctx),
-            "t_uac_send" => {
+            Func::TNewtran => self.t_newtran(ctx),
+            Func::TUacSend => {
                 let (m, r, nh, so, h, b) = (a!(0), a!(1), a!(2), a!(3), a!(4), a!(5));
                 self.t_uac_send(ctx, &m, &r, &nh, &so, &h, &b)
             }
-            "t_relay" | "t_relay_to_udp" | "t_relay_to_tcp" | "t_relay_to" => {
+            Func::TRelay => {
                 let to = if args.len() >= 2 {
                     let host = a!(0);
                     let port = a!(1);
@@ -382,7 +594,7 @@ impl Runtime {
                 };
                 self.t_relay(ctx, to)
             }
-            "forward" | "forward_udp" | "forward_tcp" => {
+            Func::Forward => {
                 let to = if !args.is_empty() {
                     let s = a!(0);
                     let port = if args.len() > 1 { a!(1) } else { "5060".into() };
@@ -392,7 +604,7 @@ impl Runtime {
                 };
                 self.forward(ctx, to, "core")
             }
-            "t_on_reply" | "t_on_failure" | "t_on_branch" | "t_on_branch_failure" => {
+            Func::TOnReply => {
                 let name = a!(0);
                 let v = if name == "0" || name.is_empty() {
                     None
@@ -402,14 +614,14 @@ impl Runtime {
                 self.set_t_on(ctx, n, v);
                 1
             }
-            "t_is_canceled" => {
+            Func::TIsCanceled => {
                 if self.t_canceled(ctx) {
                     1
                 } else {
                     -1
                 }
             }
-            "t_check_status" => {
+            Func::TCheckStatus => {
                 let re = a!(0);
                 let code = self.current_reply_code(ctx);
                 match self.regex(&format!("^(?:{re})"), false) {
@@ -417,8 +629,8 @@ impl Runtime {
                     _ => -1,
                 }
             }
-            "pike_check_req" => self.pike_check(ctx, &c.loc),
-            "msg_apply_changes" => {
+            Func::PikeCheckReq => self.pike_check(ctx, &c.loc),
+            Func::MsgApplyChanges => {
                 // the lumps become the message: nathelper may rewrite the
                 // (re-parsed) Contact again, registrar sees added params
                 ctx.contact_fixed = false;
@@ -427,10 +639,10 @@ impl Runtime {
                 ctx.body_orig = None;
                 1
             }
-            "t_is_branch_route" => b(ctx.rtype == RouteType::Branch),
-            "t_is_failure_route" => b(ctx.rtype == RouteType::Failure),
-            "t_is_reply_route" => b(ctx.rtype == RouteType::OnReply),
-            "record_route" => {
+            Func::TIsBranchRoute => b(ctx.rtype == RouteType::Branch),
+            Func::TIsFailureRoute => b(ctx.rtype == RouteType::Failure),
+            Func::TIsReplyRoute => b(ctx.rtype == RouteType::OnReply),
+            Func::RecordRoute => {
                 let extra = if args.is_empty() {
                     String::new()
                 } else {
@@ -439,7 +651,7 @@ impl Runtime {
                 self.record_route(ctx, &extra);
                 1
             }
-            "record_route_preset" => {
+            Func::RecordRoutePreset => {
                 let v = a!(0);
                 let lr = if self.prog.modparam_int("rr", "enable_full_lr", 0) == 1 {
                     "lr=on"
@@ -453,15 +665,15 @@ impl Runtime {
                 );
                 1
             }
-            "add_rr_param" => {
+            Func::AddRrParam => {
                 let p = a!(0);
                 self.rr_param(ctx, &p);
                 1
             }
-            "loose_route" => self.loose_route(ctx),
-            "dlg_manage" => self.dlg_manage(ctx),
-            "is_known_dlg" => b(self.dlg_of(ctx).is_some()),
-            "check_route_param" => {
+            Func::LooseRoute => self.loose_route(ctx),
+            Func::DlgManage => self.dlg_manage(ctx),
+            Func::IsKnownDlg => b(self.dlg_of(ctx).is_some()),
+            Func::CheckRouteParam => {
                 let re = a!(0);
                 let routes = ctx.msg.header_elems("route");
                 let p = routes
@@ -475,13 +687,13 @@ impl Runtime {
                     _ => -1,
                 }
             }
-            "is_request" => b(ctx.msg.is_request()),
-            "is_reply" => b(!ctx.msg.is_request()),
-            "is_present_hf" => {
+            Func::IsRequest => b(ctx.msg.is_request()),
+            Func::IsReply => b(!ctx.msg.is_request()),
+            Func::IsPresentHf => {
                 let h = a!(0);
                 b(ctx.msg.header(&crate::sip::canon_name(&h)).is_some())
             }
-            "append_hf" | "insert_hf" => {
+            Func::AppendHf => {
                 let text = a!(0);
                 let hs = parse_header_text(&text);
                 if hs.is_empty() {
@@ -497,12 +709,12 @@ impl Runtime {
                     1
                 }
             }
-            "append_to_reply" => {
+            Func::AppendToReply => {
                 let text = a!(0);
                 ctx.reply_lumps.extend(parse_header_text(&text));
                 1
             }
-            "search" => {
+            Func::Search => {
                 let re = a!(0);
                 let wire = ctx.msg.to_wire();
                 match self.regex(&re, true) {
@@ -510,20 +722,19 @@ impl Runtime {
                     None => -1,
                 }
             }
-            "save" => self.save(ctx),
-            "lookup" => self.lookup(ctx),
-            "registered" => {
+            Func::Save => self.save(ctx),
+            Func::Lookup => self.lookup(ctx),
+            Func::Registered => {
                 let aor = self.aor_of(ctx.msg.ruri());
                 b(self.usrloc_has(&aor))
             }
-            "is_first_hop" => b(ctx.msg.header_elems("via").len() <= 1),
-            "rewriteuri" | "seturi" => {
+            Func::IsFirstHop => b(ctx.msg.header_elems("via").len() <= 1),
+            Func::Rewriteuri => {
                 let u = a!(0);
                 ctx.msg.set_ruri(&u);
                 1
             }
-            "rewritehost" | "sethost" | "rewriteuser" | "setuser" | "rewriteport" | "setport"
-            | "strip" | "prefix" | "strip_tail" => {
+            Func::Rewritehost => {
                 let v = a!(0);
                 if let Some(mut u) = Uri::parse(ctx.msg.ruri()) {
                     match n {
@@ -547,7 +758,7 @@ impl Runtime {
                     -1
                 }
             }
-            "append_branch" => {
+            Func::AppendBranch => {
                 let u = if args.is_empty() {
                     ctx.msg.ruri().to_string()
                 } else {
@@ -556,13 +767,13 @@ impl Runtime {
                 ctx.branches.push((u, None));
                 1
             }
-            "sht_rm" => {
+            Func::ShtRm => {
                 let t = a!(0);
                 let k = a!(1);
                 self.sht_remove(&t, &k);
                 1
             }
-            "is_myself" | "is_uri_host_local" => {
+            Func::IsMyself => {
                 let u = if args.is_empty() {
                     ctx.msg.ruri().to_string()
                 } else {
@@ -573,8 +784,7 @@ impl Runtime {
                     None => -1,
                 }
             }
-            "auth_check" | "www_authorize" | "proxy_authorize" | "www_authenticate"
-            | "proxy_authenticate" => {
+            Func::AuthCheck => {
                 let realm = a!(0);
                 let www = match n {
                     "www_authorize" | "www_authenticate" => Some(true),
@@ -588,7 +798,7 @@ impl Runtime {
                 };
                 self.auth_check(ctx, &realm, www, flags)
             }
-            "auth_challenge" | "www_challenge" | "proxy_challenge" => {
+            Func::AuthChallenge => {
                 let realm = a!(0);
                 let www = match n {
                     "www_challenge" => Some(true),
@@ -597,8 +807,8 @@ impl Runtime {
                 };
                 self.auth_challenge(ctx, &realm, www)
             }
-            "consume_credentials" => self.consume_credentials(ctx),
-            "ds_select_dst" | "ds_select_domain" | "ds_select" => {
+            Func::ConsumeCredentials => self.consume_credentials(ctx),
+            Func::DsSelectDst => {
                 let set: i64 = a!(0).trim().parse().unwrap_or(-1);
                 let alg: i64 = a!(1).trim().parse().unwrap_or(0);
                 let limit = if args.len() > 2 {
@@ -617,7 +827,7 @@ impl Runtime {
                     r
                 }
             }
-            "sql_query" => {
+            Func::SqlQuery => {
                 let (con, q) = (a!(0), a!(1));
                 let res = if args.len() > 2 { Some(a!(2)) } else { None };
                 match self.sql_query(&con, &q, res.as_deref()) {
@@ -631,13 +841,13 @@ impl Runtime {
                     }
                 }
             }
-            "sql_result_free" => {
+            Func::SqlResultFree => {
                 let r = a!(0);
                 self.sql.results.remove(r.as_ref());
                 1
             }
-            "ds_next_dst" | "ds_next_domain" => self.ds_next(ctx, n == "ds_next_domain"),
-            "ds_is_from_list" => {
+            Func::DsNextDst => self.ds_next(ctx, n == "ds_next_domain"),
+            Func::DsIsFromList => {
                 let set = if args.is_empty() {
                     None
                 } else {
@@ -645,12 +855,12 @@ impl Runtime {
                 };
                 self.ds_is_from_list(ctx, set)
             }
-            "exit" => return CallRes::Exit,
-            "drop" => {
+            Func::Exit => return CallRes::Exit,
+            Func::Drop => {
                 ctx.dropped = true;
                 return CallRes::Exit;
             }
-            _ => {
+            Func::Other => {
                 // jansson, mqueue, http_client, permissions (modext.rs)
                 if let Some(r) = self.ext_call(ctx, c) {
                     return CallRes::Ret(r);
@@ -751,6 +961,46 @@ pub(crate) fn method_listed(list: &str, method: &str) -> bool {
 #[cfg(test)]
 mod tests {
     #[test]
+    fn literal_method_lists_equal_method_listed() {
+        let lists = [
+            "",
+            "|",
+            "INVITE",
+            " invite ",
+            "INVITE|BYE|SUBSCRIBE|UPDATE",
+            "BYE| invite |",
+            "||INVITE||",
+            "\u{a0}INVITE\u{a0}|ACK",
+            "Ö|INVITE",
+        ];
+        for l in lists {
+            let ms = crate::ir::method_list(l);
+            for m in ["INVITE", "BYE", "ACK", "", "Ö", "INVITEX", "UPDATE", "|"] {
+                assert_eq!(
+                    ms.iter().any(|x| x.eq_ignore_ascii_case(m)),
+                    super::method_listed(l, m),
+                    "{l:?} {m:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn func_of_names_the_arm() {
+        use super::Func;
+        assert_eq!(Func::of("route"), Func::Route);
+        assert_eq!(Func::of("t_reply"), Func::SlSendReply);
+        assert_eq!(Func::of("sl_send_reply"), Func::SlSendReply);
+        assert_eq!(Func::of("xdbg"), Func::Xlog);
+        assert_eq!(Func::of("isbflagset"), Func::Setflag);
+        assert_eq!(Func::of("drop"), Func::Drop);
+        // modext.rs functions and unknown ones
+        assert_eq!(Func::of("jansson_get"), Func::Other);
+        assert_eq!(Func::of("Route"), Func::Other);
+        assert_eq!(Func::of(""), Func::Other);
+    }
+
+    #[test]
     fn method_listed_equals_the_split_test() {
         let lists = [
             "",
@@ -766,9 +1016,24 @@ mod tests {
             "\u{a0}INVITE\u{a0}|ACK",
             "INVITE\t|\tACK",
             "Ö|INVITE",
+            "INVITE |BYE",
+            "BYE| INVITE",
+            "B|INVITE|",
+            "I|INVITEX|INVIT|invite",
         ];
         for l in lists {
-            for m in ["INVITE", "BYE", "ACK", "", "Ö", "INVITEX"] {
+            for m in [
+                "INVITE",
+                "BYE",
+                "ACK",
+                "",
+                "Ö",
+                "INVITEX",
+                "B",
+                "I",
+                "|",
+                "INVITE|BYE",
+            ] {
                 let old = l.split('|').any(|x| x.trim().eq_ignore_ascii_case(m));
                 assert_eq!(super::method_listed(l, m), old, "{l:?} {m:?}");
             }

@@ -179,8 +179,13 @@ pub enum Expr {
 pub struct Call {
     /// shared: every call's timeline step names it
     pub name: Arc<str>,
+    /// the arm of `call_inner` for `name`, found when the program is lowered
+    pub func: crate::funcs::Func,
     pub args: Vec<Expr>,
     pub loc: Loc,
+    /// `is_method("A|B")` with a literal list: its names, trimmed
+    /// (`funcs::method_listed` on the list, done once)
+    pub methods: Option<Box<[Box<str>]>>,
     /// `route(NAME)` with a literal name: the route's index in
     /// `Program::routes`, found on the first call (no lookup per call)
     pub route_idx: std::sync::OnceLock<Option<usize>>,
@@ -245,6 +250,118 @@ pub struct Program {
     pub modparams: Vec<(String, String, ParamVal)>,
     pub modules: Vec<String>,
     pub defines: HashMap<String, Option<String>>,
+    /// the regexes of the config's literal patterns (`=~ "..."`,
+    /// `t_check_status`, `check_route_param`, `search`), compiled once when
+    /// the program is lowered and shared by every `Runtime` of it (as
+    /// Kamailio compiles them at start-up): see `Runtime::regex`
+    pub regexes: Arc<RegexTable>,
+}
+
+/// The names of an `is_method` list: `list.split('|')`, each trimmed
+/// (`funcs::method_listed` compares a method with each).
+pub(crate) fn method_list(list: &str) -> Box<[Box<str>]> {
+    list.split('|').map(|x| Box::from(x.trim())).collect()
+}
+
+/// Compiled regexes by pattern: `[case-sensitive, case-insensitive]`
+/// (`None`: the pattern does not compile).
+pub type RegexTable = [rustc_hash::FxHashMap<String, Option<Arc<regex::Regex>>>; 2];
+
+/// The most regexes compiled when the program is lowered (more are
+/// compiled when first used, as before).
+const MAX_PRECOMPILED: usize = 4096;
+
+/// The literal patterns of `routes`, compiled (see `Program::regexes`).
+fn literal_regexes(routes: &[Arc<RouteCode>]) -> RegexTable {
+    let mut t = RegexTable::default();
+    fn add(t: &mut RegexTable, pat: String, icase: bool) {
+        let m = &mut t[icase as usize];
+        if m.len() >= MAX_PRECOMPILED || m.contains_key(&pat) {
+            return;
+        }
+        let r = regex::RegexBuilder::new(&pat)
+            .case_insensitive(icase)
+            .build()
+            .ok()
+            .map(Arc::new);
+        m.insert(pat, r);
+    }
+    fn lit(e: &Expr) -> Option<&str> {
+        match e {
+            Expr::Str(f) if f.is_static() => Some(f.raw.as_str()),
+            _ => None,
+        }
+    }
+    fn expr(t: &mut RegexTable, e: &Expr) {
+        match e {
+            Expr::Bin(op, a, b) => {
+                if *op == BinOp::Match {
+                    if let Some(p) = lit(b) {
+                        add(t, p.to_string(), true);
+                    }
+                }
+                expr(t, a);
+                expr(t, b);
+            }
+            Expr::Not(a)
+            | Expr::Neg(a)
+            | Expr::BNot(a)
+            | Expr::IntCast(a)
+            | Expr::StrCast(a)
+            | Expr::Strlen(a)
+            | Expr::Strempty(a)
+            | Expr::Defined(a) => expr(t, a),
+            Expr::Call(c) => {
+                let first = c.args.first().and_then(lit);
+                match (&*c.name, first) {
+                    ("t_check_status", Some(p)) => add(t, format!("^(?:{p})"), false),
+                    ("check_route_param", Some(p)) => add(t, p.to_string(), false),
+                    ("search", Some(p)) => add(t, p.to_string(), true),
+                    _ => {}
+                }
+                for a in &c.args {
+                    expr(t, a);
+                }
+            }
+            Expr::Int(_)
+            | Expr::Str(_)
+            | Expr::Pv(_)
+            | Expr::Keyword(_)
+            | Expr::Ip(_)
+            | Expr::Select(_)
+            | Expr::Unknown(_) => {}
+        }
+    }
+    fn block(t: &mut RegexTable, b: &[StmtL]) {
+        for s in b {
+            match &s.stmt {
+                Stmt::Expr(e) | Stmt::Assign(_, _, e) | Stmt::Return(Some(e)) => expr(t, e),
+                Stmt::If(c, a, b) => {
+                    expr(t, c);
+                    block(t, a);
+                    block(t, b);
+                }
+                Stmt::Switch(e, arms) => {
+                    expr(t, e);
+                    for (c, b) in arms {
+                        if let Some(c) = c {
+                            expr(t, c);
+                        }
+                        block(t, b);
+                    }
+                }
+                Stmt::While(c, b) => {
+                    expr(t, c);
+                    block(t, b);
+                }
+                Stmt::Return(None) | Stmt::Exit | Stmt::Drop | Stmt::Break | Stmt::Unknown(_) => {}
+            }
+        }
+    }
+    for r in routes {
+        block(&mut t, &r.body);
+    }
+    t
 }
 
 pub fn table_id(t: RouteTable) -> u8 {
@@ -643,11 +760,20 @@ impl Lower<'_> {
                     Expr::Str(f) => f.raw,
                     _ => name,
                 };
-                let args = c
+                let args: Vec<Expr> = c
                     .map(|c| c.args().map(|a| self.arg(&a)).collect())
                     .unwrap_or_default();
+                let func = crate::funcs::Func::of(&name);
+                let methods = match (func, args.first()) {
+                    (crate::funcs::Func::IsMethod, Some(Expr::Str(f))) if f.is_static() => {
+                        Some(method_list(&f.raw))
+                    }
+                    _ => None,
+                };
                 Expr::Call(Box::new(Call {
+                    func,
                     name: Arc::from(name),
+                    methods,
                     args,
                     loc: self.loc(n),
                     route_idx: Default::default(),
@@ -886,6 +1012,7 @@ pub fn lower(model: &Model) -> Program {
             loc,
         }));
     }
+    prog.regexes = Arc::new(literal_regexes(&prog.routes));
     prog
 }
 

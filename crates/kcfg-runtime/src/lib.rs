@@ -224,6 +224,11 @@ impl Runner {
             self.rt.clock = self.rt.clock.max(p.ts);
         }
         self.rt.startup();
+        if sink.is_none() {
+            // a record or more per message: room for one each at once
+            // instead of growing (and copying) the vector a dozen times
+            self.records.reserve(input.packets.len());
+        }
         self.records.extend(self.rt.take_records());
         for (i, p) in input.packets.iter().enumerate() {
             if i % 1024 == 1023 {

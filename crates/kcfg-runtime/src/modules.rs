@@ -146,8 +146,8 @@ impl Runtime {
 
     pub(crate) fn fromtag_param(&self, ctx: &Ctx) -> String {
         if self.prog.modparam_int("rr", "append_fromtag", 1) == 1 {
-            if let Some(t) = ctx.msg.from_tag() {
-                return format!(";ftag={t}");
+            if let Some(t) = ctx.msg.from_tag_str() {
+                return [";ftag=", t].concat();
             }
         }
         String::new()
@@ -163,26 +163,34 @@ impl Runtime {
         } else {
             "lr"
         };
-        let host = match ctx.local.ip() {
-            IpAddr::V6(v) => format!("[{v}]"),
-            IpAddr::V4(v) => v.to_string(),
-        };
+        // `<sip:{host}:{port}{;transport=..};{lr}{ftag}{extra}{pending}>`,
+        // pushed piece by piece (no `format!`, the IPv4 address by bytes)
         let ft = self.fromtag_param(ctx);
-        let tr = match ctx.proto {
-            crate::capture::Proto::Udp => String::new(),
-            p => format!(";transport={}", p.name()),
-        };
-        let mut params = format!("{lr}{ft}");
-        if !extra.is_empty() {
-            params.push_str(extra);
+        let pending = self.pending_rr_params.take().unwrap_or_default();
+        let mut v = String::with_capacity(64 + ft.len() + extra.len() + pending.len());
+        v.push_str("<sip:");
+        match ctx.local.ip() {
+            IpAddr::V6(a) => {
+                use std::fmt::Write as _;
+                let _ = write!(v, "[{a}]");
+            }
+            ip @ IpAddr::V4(_) => crate::engine::push_ip(&mut v, ip),
         }
-        params.push_str(&self.pending_rr_params.take().unwrap_or_default());
+        v.push(':');
+        crate::engine::push_num(&mut v, ctx.local.port().into());
+        if ctx.proto != crate::capture::Proto::Udp {
+            v.push_str(";transport=");
+            v.push_str(ctx.proto.name());
+        }
+        v.push(';');
+        v.push_str(lr);
+        v.push_str(&ft);
+        v.push_str(extra);
+        v.push_str(&pending);
+        v.push('>');
         ctx.msg.headers.insert(
             0,
-            Header::new(
-                "Record-Route",
-                format!("<sip:{host}:{}{tr};{params}>", ctx.local.port()),
-            ),
+            Header::known(crate::sip::K_RECORD_ROUTE, "Record-Route", v),
         );
     }
 
@@ -253,7 +261,9 @@ impl Runtime {
             v = max_limit + 1;
         }
         v -= 1;
-        let s = v.to_string();
+        // (the number made on the stack: a short value is kept inline)
+        let mut d = [0u8; 21];
+        let s = int_text(v, &mut d);
         let width = raw.len();
         h.value = if s.len() < width {
             format!("{}{}", " ".repeat(width - s.len()), s).into()
@@ -266,14 +276,15 @@ impl Runtime {
     pub(crate) fn sanity(&mut self, ctx: &mut Ctx) -> i64 {
         let m = &ctx.msg;
         if m.is_request() {
-            let cm = m.cseq_method();
+            // (the CSeq's parts borrowed, not copied)
+            let cm = m.cseq_method_str();
             if !cm.eq_ignore_ascii_case(m.method()) {
                 return self.sanity_fail(ctx, "Bad CSeq");
             }
-            if m.cseq_num().parse::<u32>().is_err() {
+            if m.cseq_num_str().parse::<u32>().is_err() {
                 return self.sanity_fail(ctx, "Bad CSeq");
             }
-            if let Some(cl) = m.header("content-length") {
+            if let Some(cl) = m.header_known(crate::sip::K_CONTENT_LENGTH) {
                 if cl.trim().parse::<usize>().ok() != Some(m.body.len()) {
                     return self.sanity_fail(ctx, "Content-Length mis-match");
                 }
@@ -383,7 +394,14 @@ impl Runtime {
                     .modparam_str("registrar", "received_param")
                     .unwrap_or_else(|| "received".into());
                 for b in list.iter().filter(|b| b.exp > now) {
-                    let mut c = format!("<{}>;expires={}", b.uri, (b.exp - now).round() as i64);
+                    // `<{uri}>;expires={secs}` without `format!`
+                    let secs = (b.exp - now).round() as i64;
+                    let mut c = String::with_capacity(b.uri.len() + 32);
+                    c.push('<');
+                    c.push_str(&b.uri);
+                    c.push_str(">;expires=");
+                    let mut d = [0u8; 21];
+                    c.push_str(int_text(secs, &mut d));
                     if let (false, Some(r)) = (rcv_param.is_empty(), &b.received) {
                         c.push_str(&format!(";{rcv_param}=\"{r}\""));
                     }
@@ -551,6 +569,36 @@ fn remove_first_elem(headers: &mut Vec<Header>, canon: &str) {
             headers[i].value = elems[1..].join(",").into();
         } else {
             headers.remove(i);
+        }
+    }
+}
+
+/// `v.to_string()`, written at the end of `d`.
+fn int_text(v: i64, d: &mut [u8; 21]) -> &str {
+    let mut i = d.len();
+    let mut n = v.unsigned_abs();
+    loop {
+        i -= 1;
+        d[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    if v < 0 {
+        i -= 1;
+        d[i] = b'-';
+    }
+    std::str::from_utf8(&d[i..]).expect("ASCII digits")
+}
+
+#[cfg(test)]
+mod int_text_tests {
+    #[test]
+    fn int_text_equals_to_string() {
+        for v in [0, 1, -1, 9, 10, 69, 70, -70, 12345, i64::MAX, i64::MIN] {
+            let mut d = [0u8; 21];
+            assert_eq!(super::int_text(v, &mut d), v.to_string());
         }
     }
 }
