@@ -825,7 +825,9 @@ impl Runtime {
             }
             let Some((at, ti, bi)) = next else { break };
             self.clock = self.clock.max(at);
-            let req = self.trans[ti].req.clone();
+            // the transaction's request lent out (an empty message stands
+            // in) while the record and the faked reply are made of it: no copy
+            let req = std::mem::replace(&mut self.trans[ti].req, empty_msg());
             self.begin("timer", None, None, None, Some(&req));
             let b = &self.trans[ti].branches[bi];
             let code = if b.canceled { 487 } else { 408 };
@@ -848,6 +850,7 @@ impl Runtime {
                 None,
             );
             fake.headers.retain(|h| !h.is("server"));
+            self.trans[ti].req = req;
             let ringing = self.trans[ti].method == "INVITE"
                 && (100..200).contains(&self.trans[ti].branches[bi].last_code)
                 && !self.trans[ti].branches[bi].canceled;
@@ -1477,7 +1480,8 @@ impl Runtime {
         if f.is_static() {
             return f.raw.clone();
         }
-        let mut s = String::new();
+        // room for the text as written and a little more: usually no growth
+        let mut s = String::with_capacity(f.raw.len() + 32);
         for p in &f.parts {
             match p {
                 FmtPart::Lit(l) => s.push_str(l),
@@ -2923,11 +2927,16 @@ impl Runtime {
             // routes and failure route (measured: fixtures/runtime/cancel.*)
         }
         let in_failure = matches!(ctx.rtype, RouteType::Failure | RouteType::BranchFailure);
+        // a transaction made by this t_newtran holds a copy of the message
+        // as it is now, unless the dialog module made a dialog on the way
+        // (its Record-Route parameter): then it is copied again below
+        let (had_trans, had_dlg) = (ctx.trans.is_some(), ctx.dlg);
         if self.t_newtran(ctx) == 0 {
             return 0;
         }
         let ti = ctx.trans.expect("transaction exists");
-        if !in_failure && self.trans[ti].branches.is_empty() {
+        let fresh = !had_trans && had_dlg == ctx.dlg;
+        if !in_failure && !fresh && self.trans[ti].branches.is_empty() {
             // first forwarding from the request route: the header changes are
             // saved into the shared clone (save_msg_lumps in tm/t_fwd.c); its
             // R-URI and $du stay as they were when the transaction was made
@@ -2986,7 +2995,17 @@ impl Runtime {
                 });
                 continue;
             };
-            let mut out = ctx.msg.clone();
+            // a copy with room for one more header: the Via added below (a
+            // clone has none, and the insert moved every header to grow)
+            let mut out = SipMsg {
+                start: ctx.msg.start.clone(),
+                headers: {
+                    let mut h = Vec::with_capacity(ctx.msg.headers.len() + 1);
+                    h.extend(ctx.msg.headers.iter().cloned());
+                    h
+                },
+                body: ctx.msg.body.clone(),
+            };
             out.set_ruri(&ruri);
             // branch route
             if let Some(br) = self.trans[ti].on_branch.clone() {
@@ -3278,11 +3297,18 @@ impl Runtime {
     /// A branch got its final reply (received or local timeout).
     fn branch_final(&mut self, ti: usize, bi: usize, reply: SipMsg, local: bool) {
         let code = reply.status();
+        // what is made of the reply is made before it is moved into the
+        // branch (no copy of it): the hop-by-hop ACK (from the branch's sent
+        // request, which nothing changes later) and the 2xx to relay
+        let t = &self.trans[ti];
+        let ack = (t.method == "INVITE" && code >= 300 && !local)
+            .then(|| build_ack(&t.branches[bi].sent, &reply));
+        let relayed = (200..300).contains(&code).then(|| relay_form(&reply));
         {
             let b = &mut self.trans[ti].branches[bi];
             b.final_ = true;
             b.last_code = code;
-            b.reply = Some(reply.clone());
+            b.reply = Some(reply);
             b.reply_local = local;
         }
         // the branch failure route runs for every negative final reply of a
@@ -3291,16 +3317,14 @@ impl Runtime {
         if code >= 300 && self.trans[ti].uas_code < 200 {
             self.run_branch_failure(ti, bi, code);
         }
-        let t = &self.trans[ti];
         // hop-by-hop ACK for a negative reply to INVITE
-        if t.method == "INVITE" && code >= 300 && !local {
+        if let Some(ack) = ack {
+            let t = &self.trans[ti];
             let b = &t.branches[bi];
-            let ack = build_ack(&b.sent, &reply);
             let (p, d, l) = (b.proto, b.dst, t.local);
             self.sent("request", "tm", p, l, d, &ack);
         }
-        if (200..300).contains(&code) {
-            let r = relay_form(&reply);
+        if let Some(r) = relayed {
             let from = self.trans[ti].branches[bi].dst;
             self.uas_send(ti, r, Origin::Relayed(from));
             return;
@@ -3338,22 +3362,21 @@ impl Runtime {
         let best = self.best_branch(ti);
         if let Some(bi) = best {
             let b = &self.trans[ti].branches[bi];
-            let (r, local_gen) = (
-                b.reply.clone().expect("best_branch has a reply"),
-                b.reply_local,
-            );
+            let local_gen = b.reply_local;
+            // (relay_form keeps the start line: status and reason as the
+            // branch's reply has them)
+            let mut r = relay_form(b.reply.as_ref().expect("best_branch has a reply"));
             // a 503 is not relayed: tm answers 500 with its reason phrase
             // (RFC 3261 16.7 item 6; tm's remap_503_500, on by default)
             let remap = r.status() == 503 && self.prog.modparam_int("tm", "remap_503_500", 1) != 0;
-            let mut r = relay_form(&r);
             if local_gen || remap {
                 r = build_reply(
-                    &self.trans[ti].req.clone(),
+                    &self.trans[ti].req,
                     if remap { 500 } else { r.status() },
                     r.reason(),
-                    Some(&self.trans[ti].to_tag.clone()),
+                    Some(&self.trans[ti].to_tag),
                     &[],
-                    &self.server_header.clone(),
+                    &self.server_header,
                     false,
                     Some(self.trans[ti].src),
                 );
@@ -3410,12 +3433,11 @@ impl Runtime {
     }
 
     fn best_code(&self, ti: usize) -> u16 {
-        self.best_reply(ti).map(|r| r.status()).unwrap_or(408)
-    }
-
-    fn best_reply(&self, ti: usize) -> Option<SipMsg> {
+        // (the reply borrowed: only its status is read)
         self.best_branch(ti)
-            .and_then(|bi| self.trans[ti].branches[bi].reply.clone())
+            .and_then(|bi| self.trans[ti].branches[bi].reply.as_ref())
+            .map(|r| r.status())
+            .unwrap_or(408)
     }
 
     pub(crate) fn best_branch_pub(&self, ti: usize) -> Option<usize> {
@@ -3469,16 +3491,27 @@ pub(crate) fn fmt_addr(a: SocketAddr) -> String {
 
 /// A reply as relayed upstream: our Via removed.
 fn relay_form(r: &SipMsg) -> SipMsg {
-    let mut out = r.clone();
-    if let Some(vi) = out.headers.iter().position(|h| h.is("via")) {
-        let elems = crate::sip::split_commas(&out.headers[vi].value);
-        if elems.len() > 1 {
-            out.headers[vi].value = elems[1..].join(", ").into();
+    // copied header by header, the first Via changed or left out on the way
+    // (a copy and a `remove` moved the headers after it)
+    let vi = r.headers.iter().position(|h| h.is("via"));
+    let mut headers = Vec::with_capacity(r.headers.len());
+    for (i, h) in r.headers.iter().enumerate() {
+        if Some(i) == vi {
+            let elems = crate::sip::split_commas(&h.value);
+            if elems.len() > 1 {
+                let mut h = h.clone();
+                h.value = elems[1..].join(", ").into();
+                headers.push(h);
+            }
         } else {
-            out.headers.remove(vi);
+            headers.push(h.clone());
         }
     }
-    out
+    SipMsg {
+        start: r.start.clone(),
+        headers,
+        body: r.body.clone(),
+    }
 }
 
 fn build_ack(inv: &SipMsg, reply: &SipMsg) -> SipMsg {
