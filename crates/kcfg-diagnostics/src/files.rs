@@ -33,7 +33,7 @@ impl SourceFile {
     /// contents `text`.
     pub fn new(path: impl Into<String>, text: impl Into<String>) -> SourceFile {
         let text = text.into();
-        let line_index = LineIndex::new(&text);
+        let line_index = LineIndex::shared(&text);
         SourceFile {
             path: path.into(),
             text,

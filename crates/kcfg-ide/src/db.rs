@@ -240,7 +240,8 @@ pub fn parse(db: &dyn Db, file: File) -> Parse {
 /// Line starts of a file, for position conversion.
 #[salsa::tracked(returns(ref), lru = 128)]
 pub fn line_index(db: &dyn Db, file: File) -> LineIndex {
-    LineIndex::new(file.text(db))
+    // shared with the check's files and model of the same text
+    LineIndex::shared(file.text(db))
 }
 
 /// The include directives of a file resolved against the file's directory

@@ -85,7 +85,9 @@ pub fn apply_changes(
         match change.range {
             None => *text = change.text,
             Some(r) => {
-                let index = LineIndex::new(text);
+                // the text before this keystroke: indexed already (the
+                // diagnostics of the last version)
+                let index = LineIndex::shared(text);
                 let tr = text_range(&index, text, enc, r);
                 text.replace_range(usize::from(tr.start())..usize::from(tr.end()), &change.text);
             }

@@ -544,7 +544,7 @@ impl<'a> Walker<'a> {
             Some(parser) => parser(&path, &text, &parse_options),
             None => kcfg_syntax::parse_with(&text, &parse_options),
         };
-        let line_index = LineIndex::new(&text);
+        let line_index = LineIndex::shared(&text);
         self.files.push(SourceFile {
             path,
             text,

@@ -1,6 +1,8 @@
 //! Byte offset ↔ line/column conversion, in UTF-8 bytes or UTF-16/UTF-32
 //! code units (what editors speak).
 
+use std::sync::{Arc, Mutex};
+
 use crate::TextSize;
 
 /// A 0-based line and a 0-based column in UTF-8 bytes.
@@ -23,16 +25,53 @@ pub enum WideEncoding {
     Utf32,
 }
 
+/// Cheap to clone: the tables are shared.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LineIndex {
     /// offset of the start of each line
-    starts: Vec<TextSize>,
+    starts: Arc<[TextSize]>,
     len: TextSize,
     /// for each line, the non-ASCII chars: (byte column, utf8 len)
-    wide: Vec<Vec<(u32, u8)>>,
+    wide: Arc<[Vec<(u32, u8)>]>,
 }
 
+/// Texts shorter than this are indexed afresh by [`LineIndex::shared`]
+/// (building their index costs about what the cache lookup would).
+const SHARED_MIN_LEN: usize = 4096;
+/// How many (text, index) pairs [`LineIndex::shared`] keeps: the language
+/// server converts an edit's position in the text before the edit, then
+/// indexes the text after it several times (the salsa query, the files of
+/// the check, the model).
+const SHARED_ENTRIES: usize = 2;
+
+/// The last texts indexed by [`LineIndex::shared`], most recent last, each
+/// with its index: an exact copy of the text is the key.
+static SHARED: Mutex<Vec<(Box<str>, LineIndex)>> = Mutex::new(Vec::new());
+
 impl LineIndex {
+    /// The index of `text`, the same as [`LineIndex::new`]; the index of a
+    /// text indexed recently (by this function, the very same bytes) is
+    /// reused instead of built again. Bounded: the last
+    /// [`SHARED_ENTRIES`] texts of at least [`SHARED_MIN_LEN`] bytes.
+    pub fn shared(text: &str) -> LineIndex {
+        if text.len() < SHARED_MIN_LEN {
+            return LineIndex::new(text);
+        }
+        let mut cache = SHARED.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(i) = cache.iter().position(|(t, _)| **t == *text) {
+            let entry = cache.remove(i);
+            let idx = entry.1.clone();
+            cache.push(entry);
+            return idx;
+        }
+        let idx = LineIndex::new(text);
+        if cache.len() >= SHARED_ENTRIES {
+            cache.remove(0);
+        }
+        cache.push((text.into(), idx.clone()));
+        idx
+    }
+
     pub fn new(text: &str) -> LineIndex {
         let bytes = text.as_bytes();
         let mut starts = Vec::with_capacity(bytes.len() / 32 + 1);
@@ -72,9 +111,9 @@ impl LineIndex {
             }
         }
         LineIndex {
-            starts,
+            starts: starts.into(),
             len: TextSize::from(text.len() as u32),
-            wide,
+            wide: wide.into(),
         }
     }
 
@@ -214,8 +253,37 @@ mod tests {
         while want.last().is_some_and(Vec::is_empty) {
             want.pop();
         }
-        assert_eq!(idx.wide, want);
+        assert_eq!(*idx.wide, *want);
         assert_eq!(idx.line_count(), 4);
+    }
+
+    /// `shared` gives the index `new` builds, for texts that differ in
+    /// one byte only (same length, same line count), alternating, more
+    /// texts than the cache holds, short and long ones: it fails when the
+    /// cache key is not the whole text.
+    #[test]
+    fn shared_equals_new() {
+        let base = "route[R] {\n\txlog(\"L_INFO\", \"x\");\n}\n".repeat(200);
+        assert!(base.len() >= SHARED_MIN_LEN);
+        let mut texts = Vec::new();
+        for (i, c) in ["a", "\n", "\u{e9}", "b"].iter().enumerate() {
+            let mut t = base.clone();
+            let at = 5000 + i;
+            t.replace_range(at..at + c.len(), c);
+            texts.push(t);
+        }
+        texts.push(base.clone());
+        texts.push("a\nb".to_string());
+        for round in 0..3 {
+            for (k, t) in texts.iter().enumerate() {
+                let shared = LineIndex::shared(t);
+                assert_eq!(shared, LineIndex::new(t), "round {round}, text {k}");
+                assert_eq!(shared.line_count(), t.matches('\n').count() + 1);
+                // again: from the cache
+                assert_eq!(LineIndex::shared(t), LineIndex::new(t));
+            }
+        }
+        assert!(SHARED.lock().unwrap().len() <= SHARED_ENTRIES);
     }
 
     /// Positions through the index equal a count over the text's chars, on

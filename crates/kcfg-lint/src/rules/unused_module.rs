@@ -1,8 +1,11 @@
 //! KC504 `unused-module`.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
 
 use kcfg_syntax::SyntaxKind::*;
+use kcfg_syntax::SyntaxNode;
+use rowan::{GreenNode, GreenNodeData};
 
 use crate::{Category, Ctx, Finding, FixAvailability, KamailioVerdict, RuleMeta};
 use kcfg_diagnostics::Severity;
@@ -150,20 +153,43 @@ impl<'t> Names<'t> {
 
     /// Scan a whole config text without its comments (`# ...` except `#!`
     /// directives, `/* ... */`); strings are scanned too (PVs in them).
+    #[cfg(test)]
     fn scan_code(&mut self, text: &'t str) {
+        self.scan_code_to(text, 0, text.len());
+    }
+
+    /// [`Names::scan_code`] of the constructs (comments, strings, runs of
+    /// other bytes) that start in `from..end`, `from` being outside any
+    /// comment or string; returns where the last one ends (`end` or past
+    /// it) and whether a comment or string ran to the end of `text`
+    /// without its end.
+    fn scan_code_to(&mut self, text: &'t str, from: usize, end: usize) -> (usize, bool) {
         let b = text.as_bytes();
-        let mut seg = 0; // start of the current code segment
-        let mut i = 0;
-        while i < b.len() {
+        let mut seg = from; // start of the current code segment
+        let mut i = from;
+        let mut open = false;
+        while i < end {
             match b[i] {
                 b'#' if b.get(i + 1) != Some(&b'!') => {
                     self.scan(&text[seg..i]);
-                    i = memchr::memchr(b'\n', &b[i..]).map_or(b.len(), |k| i + k);
+                    i = match memchr::memchr(b'\n', &b[i..]) {
+                        Some(k) => i + k,
+                        None => {
+                            open = true;
+                            b.len()
+                        }
+                    };
                     seg = i;
                 }
                 b'/' if b.get(i + 1) == Some(&b'*') => {
                     self.scan(&text[seg..i]);
-                    i = text[i + 2..].find("*/").map_or(b.len(), |e| i + 2 + e + 2);
+                    i = match text[i + 2..].find("*/") {
+                        Some(e) => i + 2 + e + 2,
+                        None => {
+                            open = true;
+                            b.len()
+                        }
+                    };
                     seg = i;
                 }
                 q @ (b'"' | b'\'') => {
@@ -175,21 +201,165 @@ impl<'t> Names<'t> {
                         }
                         i += 1;
                     }
+                    if i >= b.len() {
+                        open = true;
+                    }
                     i += 1;
                 }
                 _ => {
                     i += 1;
-                    while i < b.len() && !SPECIAL[usize::from(b[i])] {
+                    while i < end && !SPECIAL[usize::from(b[i])] {
                         i += 1;
                     }
                 }
             }
         }
-        self.scan(&text[seg.min(b.len())..]);
+        self.scan(&text[seg.min(b.len())..i.min(b.len())]);
+        (i, open)
+    }
+
+    /// [`Names::scan_code`] of a file's text, with the names of its big
+    /// top-level nodes (route blocks) taken from `memo` when the same
+    /// green node was scanned before with the same wanted words. A node's
+    /// names are its own only when the scan of the whole text splits
+    /// there: the node starts outside any comment or string after a
+    /// whitespace byte (no word, PV or transformation runs into it), ends
+    /// with a byte that is no word byte, `$`, `(`, `{` or a byte
+    /// `scan_code` stops at (none runs out of it), and no comment or
+    /// string in it runs past its end; other nodes are scanned with the
+    /// text around them.
+    fn scan_file(&mut self, text: &'t str, root: &SyntaxNode, memo: &mut MemoRun<'_>) {
+        let b = text.as_bytes();
+        let mut pos = 0;
+        for node in root.children() {
+            let r = node.text_range();
+            let (start, end) = (usize::from(r.start()), usize::from(r.end()));
+            if end - start < MEMO_MIN_LEN || start < pos || end > b.len() {
+                continue;
+            }
+            let last = b[end - 1];
+            if WORD[usize::from(last)]
+                || SPECIAL[usize::from(last)]
+                || matches!(last, b'$' | b'(' | b'{')
+                || (start > 0 && !b[start - 1].is_ascii_whitespace())
+            {
+                continue;
+            }
+            // the text before the node
+            let (at, _) = self.scan_code_to(text, pos, start);
+            pos = at;
+            if at != start {
+                continue; // a string or comment runs into the node
+            }
+            let green = node.green().into_owned();
+            let Some(entry) = memo.entry(green, &text[start..end]) else {
+                continue; // scanned with the text after it
+            };
+            for &(o, l, n) in &entry.words {
+                let w = &text[start + o as usize..start + (o + l) as usize];
+                *self.words.entry(w).or_default() += n;
+            }
+            for &(o, l) in &entry.pvs {
+                self.pvs
+                    .insert(&text[start + o as usize..start + (o + l) as usize]);
+            }
+            for &(o, l) in &entry.trs {
+                self.trs
+                    .insert(&text[start + o as usize..start + (o + l) as usize]);
+            }
+            pos = end;
+        }
+        self.scan_code_to(text, pos, b.len());
     }
 
     fn count(&self, w: &str) -> u32 {
         self.words.get(w).copied().unwrap_or(0)
+    }
+}
+
+/// Top-level nodes shorter than this are scanned with the text around
+/// them (a memo lookup would cost what their scan does).
+const MEMO_MIN_LEN: usize = 64;
+
+/// The names found in a top-level node's text alone: (offset in the node,
+/// length, count) of the wanted words, (offset, length) of the PV and
+/// transformation classes.
+#[derive(Default)]
+struct NodeNames {
+    words: Vec<(u32, u32, u32)>,
+    pvs: Vec<(u32, u32)>,
+    trs: Vec<(u32, u32)>,
+}
+
+/// The names of the top-level nodes the last lint met, by green node (the
+/// memo holds the node: its address names no other node while it lives),
+/// for one set of wanted words (`shape`; another set drops every entry).
+/// Bounded: a run keeps only the nodes it met.
+#[derive(Default)]
+struct Memo {
+    shape: Vec<u64>,
+    /// `None`: the node's scan is not its own (a comment or string runs
+    /// past its end)
+    nodes: HashMap<usize, (GreenNode, Option<Arc<NodeNames>>), Fnv>,
+}
+
+static MEMO: Mutex<Option<Memo>> = Mutex::new(None);
+
+/// One lint's use of the memo: the entries it reads (`old`) and the ones
+/// it keeps (`new`, the nodes met).
+struct MemoRun<'m> {
+    shape: &'m [u64],
+    old: Memo,
+    new: Memo,
+    #[cfg(test)]
+    hits: usize,
+}
+
+impl<'m> MemoRun<'m> {
+    fn new(shape: &'m [u64], memo: Option<Memo>) -> MemoRun<'m> {
+        let old = memo.filter(|m| m.shape == shape).unwrap_or_default();
+        MemoRun {
+            shape,
+            old,
+            new: Memo {
+                shape: shape.to_vec(),
+                nodes: HashMap::default(),
+            },
+            #[cfg(test)]
+            hits: 0,
+        }
+    }
+
+    /// The names of a node whose text is `text`, remembered or found now.
+    fn entry(&mut self, green: GreenNode, text: &str) -> Option<Arc<NodeNames>> {
+        let key = &*green as *const GreenNodeData as usize;
+        if let Some((g, e)) = self.old.nodes.remove(&key) {
+            #[cfg(test)]
+            {
+                self.hits += 1;
+            }
+            self.new.nodes.insert(key, (g, e.clone()));
+            return e;
+        }
+        let mut n = Names {
+            shape: self.shape.to_vec(),
+            ..Names::default()
+        };
+        let (_, open) = n.scan_code_to(text, 0, text.len());
+        let e = (!open).then(|| {
+            let off = |w: &str| (w.as_ptr() as usize - text.as_ptr() as usize) as u32;
+            Arc::new(NodeNames {
+                words: n
+                    .words
+                    .iter()
+                    .map(|(w, &c)| (off(w), w.len() as u32, c))
+                    .collect(),
+                pvs: n.pvs.iter().map(|w| (off(w), w.len() as u32)).collect(),
+                trs: n.trs.iter().map(|w| (off(w), w.len() as u32)).collect(),
+            })
+        });
+        self.new.nodes.insert(key, (green, e.clone()));
+        e
     }
 }
 
@@ -245,8 +415,14 @@ pub fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
     });
     let mut names = Names::wanting(wanted);
     let mut in_loads = names.clone();
-    for (_, f) in ctx.files() {
-        names.scan_code(&f.text);
+    {
+        let taken = MEMO.lock().unwrap_or_else(|e| e.into_inner()).take();
+        let shape = names.shape.clone();
+        let mut memo = MemoRun::new(&shape, taken);
+        for (_, f) in ctx.files() {
+            names.scan_file(&f.text, &f.parse.syntax_node(), &mut memo);
+        }
+        *MEMO.lock().unwrap_or_else(|e| e.into_inner()) = Some(memo.new);
     }
     // the loadmodule arguments themselves are no use
     for m in &ctx.model.modules {
@@ -295,6 +471,99 @@ pub fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
                 ),
             )
             .help("delete the loadmodule line, or restore the code that used it"),
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    type Found = (Vec<(String, u32)>, Vec<String>, Vec<String>);
+
+    fn found(n: &Names<'_>) -> Found {
+        let mut w: Vec<_> = n.words.iter().map(|(w, &c)| (w.to_string(), c)).collect();
+        let mut p: Vec<_> = n.pvs.iter().map(|w| w.to_string()).collect();
+        let mut t: Vec<_> = n.trs.iter().map(|w| w.to_string()).collect();
+        w.sort();
+        p.sort();
+        t.sort();
+        (w, p, t)
+    }
+
+    /// `scan_file` with the memo carried from the scans before.
+    fn memo_scan(
+        text: &str,
+        root: &SyntaxNode,
+        wanted: &[&str],
+        memo: &mut Option<Memo>,
+    ) -> (Found, usize) {
+        let mut n = Names::wanting(wanted.iter().copied());
+        let shape = n.shape.clone();
+        let mut run = MemoRun::new(&shape, memo.take());
+        n.scan_file(text, root, &mut run);
+        let hits = run.hits;
+        *memo = Some(run.new);
+        (found(&n), hits)
+    }
+
+    fn plain_scan(text: &str, wanted: &[&str]) -> Found {
+        let mut n = Names::wanting(wanted.iter().copied());
+        n.scan_code(text);
+        found(&n)
+    }
+
+    const ROUTE: &str = "route[R] {\n\tif ($rU == \"user\") {\n\t\txlog(\"L_INFO\", \"route: $ru $(avp(x)) $(ru{s.len}) from $si\\n\");\n\t\tt_relay();\n\t}\n}\n";
+
+    /// The memoised scan finds what the scan of the whole text finds: the
+    /// same tree scanned again (from the memo), edited texts, nodes a
+    /// string or comment runs into or out of, nodes glued to `$`, words
+    /// wanted by one scan and not the other on the same tree (fails when
+    /// the memo is kept across different wanted words).
+    #[test]
+    fn memo_scan_equals_whole_text_scan() {
+        let texts = [
+            format!("loadmodule \"tm.so\"\n{ROUTE}{ROUTE}request_route {{\n\troute(R);\n}}\n"),
+            format!("{ROUTE}# comment t_relay\n{ROUTE}/* t_relay {ROUTE} */{ROUTE}"),
+            format!("{ROUTE}\"open string {ROUTE}\"{ROUTE}"),
+            format!("{ROUTE}#{ROUTE}\n{ROUTE}"),
+            format!("x = \"{ROUTE}\n{ROUTE}"),
+            format!("{}{ROUTE}", ROUTE.replace("t_relay", "sl_send_reply")),
+            format!("{ROUTE}route[S] {{\n\txlog(\"unterminated t_relay);\n}}\n{ROUTE}"),
+            format!("{ROUTE}route[S] {{\n\t# t_relay\n}}{ROUTE}$"),
+            format!("{ROUTE}/*{ROUTE}"),
+        ];
+        let wanteds: [&[&str]; 3] = [
+            &["t_relay", "xlog", "tm"],
+            &["sl_send_reply", "route", "avp"],
+            &["t_relay", "xlog", "tm", "user", "si"],
+        ];
+        let mut memo = None;
+        for round in 0..2 {
+            for (k, text) in texts.iter().enumerate() {
+                let parse = kcfg_syntax::parse(text);
+                let root = parse.syntax_node();
+                for wanted in wanteds {
+                    let want = plain_scan(text, wanted);
+                    let (got, _) = memo_scan(text, &root, wanted, &mut memo);
+                    assert_eq!(got, want, "round {round} text {k} {wanted:?}");
+                    // the same tree again: from the memo
+                    let (again, hits) = memo_scan(text, &root, wanted, &mut memo);
+                    assert_eq!(again, want, "again: round {round} text {k}");
+                    if k == 0 {
+                        assert!(hits >= 2, "the route blocks come from the memo");
+                    }
+                }
+            }
+        }
+        // the memo keeps only the nodes of the last scan
+        let m = memo.unwrap();
+        assert!(
+            m.nodes.len()
+                <= kcfg_syntax::parse(&texts[8])
+                    .syntax_node()
+                    .children()
+                    .count()
         );
     }
 }
