@@ -10,7 +10,7 @@ use kcfg_sema::RouteTable;
 use crate::capture::Proto;
 use crate::event::{Record, Sent, Step, Summary};
 use crate::ir::{AssignOp, BinOp, Expr, Fmt, FmtPart, Loc, Program, Pv, Stmt, StmtL};
-use crate::sip::{Header, NameAddr, SipMsg, StartLine, Uri, UriRef, Via};
+use crate::sip::{Header, NameAddr, SipMsg, StartLine, Uri, Via};
 use crate::value::Val;
 
 /// Kamailio 5.6.3's default `Server:` header value on Linux x86_64.
@@ -277,8 +277,11 @@ pub struct Runtime {
     pub dialogs: crate::dialog::Dialogs,
     /// jansson/mqueue/http_client/permissions state (`modext.rs`)
     pub ext: crate::modext::ModState,
-    /// the last Request-URI taken apart (by its text: always current)
-    ruri_cache: (String, Option<Uri>),
+    /// URIs taken apart (`UriRef`s by text), with their `myself` answer
+    pub(crate) uris: std::cell::RefCell<crate::sip::UriCache>,
+    /// the last top Via value whose branch was read, and where the branch
+    /// lies in it (the transaction lookups read it several times a message)
+    via_branch: std::cell::RefCell<(String, u32, u32)>,
     /// the start-up event routes ran (see `startup`)
     started: bool,
     /// while `onsend_route` runs: what is being sent (`$snd`, `$sndfrom`)
@@ -472,7 +475,8 @@ impl Runtime {
             sql: Default::default(),
             dialogs: Default::default(),
             ext: Default::default(),
-            ruri_cache: (String::new(), None),
+            uris: Default::default(),
+            via_branch: Default::default(),
             started: false,
             snd: None,
             local_response_looked_up: false,
@@ -1433,8 +1437,9 @@ impl Runtime {
                     }
                     _ => return None,
                 };
-                let u = uri.and_then(UriRef::parse)?;
-                Some(self.is_myself_host(u.host, u.port))
+                self.uris
+                    .borrow_mut()
+                    .parse_test(uri?, |u| self.is_myself_host(u.host, u.port))
             }
             Expr::Ip(ip) if k == "src_ip" || k == "dst_ip" => {
                 let a = if k == "src_ip" {
@@ -1621,14 +1626,11 @@ impl Runtime {
         let m = &ctx.msg;
         let v: Option<&str> = match pv.class.as_str() {
             "rU" | "rd" => {
-                if self.ruri_cache.0 != m.ruri() {
-                    self.ruri_cache = (m.ruri().to_string(), Uri::parse(m.ruri()));
-                }
-                let u = self.ruri_cache.1.as_ref();
+                let u = self.uris.borrow_mut().parse(m.ruri());
                 if pv.class == "rU" {
-                    u.map(|u| u.user.as_str()).filter(|u| !u.is_empty())
+                    u.map(|u| u.user).filter(|u| !u.is_empty())
                 } else {
-                    u.map(|u| u.host.as_str())
+                    u.map(|u| u.host)
                 }
             }
             "rm" if m.is_request() => Some(m.method()),
@@ -1660,15 +1662,13 @@ impl Runtime {
                 }
             }
             "rU" | "rd" | "rp" | "rz" => {
-                if self.ruri_cache.0 != m.ruri() {
-                    self.ruri_cache = (m.ruri().to_string(), Uri::parse(m.ruri()));
-                }
-                let u = self.ruri_cache.1.as_ref();
+                let u = self.uris.borrow_mut().parse(m.ruri());
+                let t = |x: &str| Some(x.to_string());
                 match pv.class.as_str() {
-                    "rU" => opt(u.map(|u| u.user.clone()).filter(|u| !u.is_empty())),
-                    "rd" => opt(u.map(|u| u.host.clone())),
-                    "rp" => opt(u.map(|u| u.port.clone()).filter(|p| !p.is_empty())).or_int(),
-                    _ => opt(u.map(|u| u.scheme.clone())),
+                    "rU" => opt(u.and_then(|u| t(u.user)).filter(|u| !u.is_empty())),
+                    "rd" => opt(u.and_then(|u| t(u.host))),
+                    "rp" => opt(u.and_then(|u| t(u.port)).filter(|p| !p.is_empty())).or_int(),
+                    _ => opt(u.and_then(|u| t(u.scheme))),
                 }
             }
             "rt" | "ruri.transport" => opt(ruri().and_then(|u| u.param("transport"))),
@@ -1677,25 +1677,25 @@ impl Runtime {
             "dd" => opt(ctx
                 .du
                 .as_deref()
-                .and_then(UriRef::parse)
+                .and_then(|d| self.uris.borrow_mut().parse(d))
                 .map(|u| u.host.to_string())),
             "dp" => opt(ctx
                 .du
                 .as_deref()
-                .and_then(UriRef::parse)
+                .and_then(|d| self.uris.borrow_mut().parse(d))
                 .map(|u| u.port.to_string())),
             "fu" => opt(m
                 .header_known(crate::sip::K_FROM)
                 .map(|v| NameAddr::uri_str(v).to_string())),
             "fU" => opt(m
                 .header_known(crate::sip::K_FROM)
-                .and_then(|v| UriRef::parse(NameAddr::uri_str(v)))
+                .and_then(|v| self.uris.borrow_mut().parse(NameAddr::uri_str(v)))
                 .map(|u| u.user)
                 .filter(|u| !u.is_empty())
                 .map(str::to_string)),
             "fd" => opt(m
                 .header_known(crate::sip::K_FROM)
-                .and_then(|v| UriRef::parse(NameAddr::uri_str(v)))
+                .and_then(|v| self.uris.borrow_mut().parse(NameAddr::uri_str(v)))
                 .map(|u| u.host.to_string())),
             "fn" => opt(from().map(|n| n.display).filter(|d| !d.is_empty())),
             "ft" => opt(m.from_tag()),
@@ -1704,13 +1704,13 @@ impl Runtime {
                 .map(|v| NameAddr::uri_str(v).to_string())),
             "tU" => opt(m
                 .header_known(crate::sip::K_TO)
-                .and_then(|v| UriRef::parse(NameAddr::uri_str(v)))
+                .and_then(|v| self.uris.borrow_mut().parse(NameAddr::uri_str(v)))
                 .map(|u| u.user)
                 .filter(|u| !u.is_empty())
                 .map(str::to_string)),
             "td" => opt(m
                 .header_known(crate::sip::K_TO)
-                .and_then(|v| UriRef::parse(NameAddr::uri_str(v)))
+                .and_then(|v| self.uris.borrow_mut().parse(NameAddr::uri_str(v)))
                 .map(|u| u.host.to_string())),
             "tn" => opt(to().map(|n| n.display).filter(|d| !d.is_empty())),
             "tt" => opt(m.to_tag()),
@@ -2721,7 +2721,7 @@ impl Runtime {
 
     /// The transaction of method `method` that `m` matches.
     fn find_trans_of(&self, m: &SipMsg, method: &str) -> Option<usize> {
-        let key = Self::tkey_cow(m);
+        let key = self.tkey_cow(m);
         let rfc3261 = matches!(key, std::borrow::Cow::Borrowed(_));
         self.find_trans_key(m, method, &key, rfc3261)
     }
@@ -2742,13 +2742,36 @@ impl Runtime {
             })
     }
 
-    pub(crate) fn tkey(m: &SipMsg) -> String {
-        Self::tkey_cow(m).into_owned()
+    pub(crate) fn tkey(&self, m: &SipMsg) -> String {
+        self.tkey_cow(m).into_owned()
+    }
+
+    /// [`SipMsg::via1_branch`], kept for the next call with the same top Via
+    /// value (by its text, so always current).
+    pub(crate) fn via1_branch<'a>(&self, m: &'a SipMsg) -> &'a str {
+        let Some(v) = m.header_known(crate::sip::K_VIA) else {
+            return "";
+        };
+        let mut memo = self.via_branch.borrow_mut();
+        if memo.0 != v {
+            let b = crate::sip::via_branch_of(v);
+            // the branch is a slice of `v` (or an empty `""`)
+            let at = if b.is_empty() {
+                0
+            } else {
+                b.as_ptr() as usize - v.as_ptr() as usize
+            };
+            memo.0.clear();
+            memo.0.push_str(v);
+            memo.1 = at as u32;
+            memo.2 = (at + b.len()) as u32;
+        }
+        &v[memo.1 as usize..memo.2 as usize]
     }
 
     /// [`Runtime::tkey`], borrowed when it is the branch.
-    pub(crate) fn tkey_cow(m: &SipMsg) -> std::borrow::Cow<'_, str> {
-        let b = m.via1_branch();
+    pub(crate) fn tkey_cow<'a>(&self, m: &'a SipMsg) -> std::borrow::Cow<'a, str> {
+        let b = self.via1_branch(m);
         if b.starts_with("z9hG4bK") {
             b.into()
         } else {
@@ -2762,7 +2785,7 @@ impl Runtime {
             return 1;
         }
         // (a CANCEL's own transaction too, not the INVITE it would cancel)
-        let key = Self::tkey_cow(&ctx.msg);
+        let key = self.tkey_cow(&ctx.msg);
         let rfc3261 = matches!(key, std::borrow::Cow::Borrowed(_));
         if let Some(ti) = self.find_trans_key(&ctx.msg, ctx.msg.method(), &key, rfc3261) {
             // retransmission: resend the last reply
@@ -2872,18 +2895,28 @@ impl Runtime {
             ctx.force_rport,
             Some(t.src),
         );
-        // a copy only for an event_route[tm:local-response] to run on
+        let (l, p) = (self.trans[ti].local, self.trans[ti].proto);
+        self.uas_send_local(ti, r, l, p);
+        1
+    }
+
+    /// Send a reply tm made itself (`t_reply`, the 100 Trying) upstream on
+    /// transaction `ti` ([`Runtime::uas_send`]) and, when it went out, run
+    /// `event_route[tm:local-response]` on it (as sent from `local`). The
+    /// reply is copied for that only when the route exists: without it,
+    /// `local_response` does nothing that matters.
+    fn uas_send_local(&mut self, ti: usize, r: SipMsg, local: SocketAddr, proto: Proto) -> bool {
         let copy = self
             .prog
             .route_rc(RouteTable::Event, "tm:local-response")
             .map(|_| r.clone());
-        if self.uas_send(ti, r, Origin::Local) {
+        let sent = self.uas_send(ti, r, Origin::Local);
+        if sent {
             if let Some(r) = copy {
-                let (l, p) = (self.trans[ti].local, self.trans[ti].proto);
-                self.local_response(l, p, &r);
+                self.local_response(local, proto, &r);
             }
         }
-        1
+        sent
     }
 
     /// Send `r` upstream on transaction `ti`; false when it is not sent (a
@@ -2956,17 +2989,7 @@ impl Runtime {
                 ctx.force_rport,
                 Some(ctx.src),
             );
-            // a copy only for an event_route[tm:local-response] to run on
-            // (without the route, `local_response` does nothing that matters)
-            let copy = self
-                .prog
-                .route_rc(RouteTable::Event, "tm:local-response")
-                .map(|_| r.clone());
-            if self.uas_send(ti, r, Origin::Local) {
-                if let Some(r) = copy {
-                    self.local_response(ctx.local, ctx.proto, &r);
-                }
-            }
+            self.uas_send_local(ti, r, ctx.local, ctx.proto);
         }
         let mut targets: Vec<(String, Option<String>)> =
             vec![(ctx.msg.ruri().to_string(), ctx.du.clone())];
@@ -3163,7 +3186,7 @@ impl Runtime {
 
     /// Resolve a SIP URI to an address (IP literals only; names are not looked up).
     pub(crate) fn resolve(&self, uri: &str) -> Option<SocketAddr> {
-        let u = UriRef::parse(uri)?;
+        let u = self.uris.borrow_mut().parse(uri)?;
         let ip: IpAddr = u.host.trim_matches(['[', ']']).parse().ok()?;
         Some(SocketAddr::new(ip, u.port_num()))
     }
@@ -3174,7 +3197,7 @@ impl Runtime {
         } else {
             self.default_local(proto)
         };
-        let branch = msg.via1_branch();
+        let branch = self.via1_branch(&msg);
         let found = self
             .branch_index
             .get(branch)
@@ -3638,6 +3661,35 @@ fn is_core_forward(name: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn kept_via_branch_is_the_message_s() {
+        let rt = Runtime::new(crate::ir::Program::default());
+        let vias = [
+            "Via: SIP/2.0/UDP h;branch=z9hG4bK1",
+            "Via: SIP/2.0/UDP h;rport;branch=z9hG4bK2;x",
+            "v: SIP/2.0/UDP h;branch=abc , SIP/2.0/UDP g;branch=z9hG4bKg",
+            "Via: SIP/2.0/UDP h;rport",
+            "Via: SIP/2.0/UDP h:5060 ; branch = z9hG4bK3 ;x",
+            "Via: SIP/2.0/UDP \"a,b\";branch=q, SIP/2.0/UDP g",
+            "Via: SIP/2.0/UDP hé;branch=z9hG4bKé",
+            "Via: SIP/2.0/UDP h;branch=",
+            "Via: SIP/2.0/UDP h;branch",
+            "Via: ,SIP/2.0/UDP h;branch=z9hG4bK4",
+        ];
+        // each in turn, twice, then again: kept or taken apart anew, the same
+        for _ in 0..2 {
+            for v in vias {
+                let text = format!("OPTIONS sip:a@h SIP/2.0\r\n{v}\r\nCall-ID: c\r\n\r\n");
+                let m = SipMsg::parse(text.as_bytes()).expect("parses");
+                for _ in 0..2 {
+                    assert_eq!(rt.via1_branch(&m), m.via1_branch(), "{v}");
+                    let copy = m.clone();
+                    assert_eq!(rt.via1_branch(&copy), m.via1_branch(), "{v}");
+                }
+            }
+        }
+    }
 
     #[test]
     fn lazy_tag_is_the_local_tag() {

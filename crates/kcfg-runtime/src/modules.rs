@@ -306,7 +306,8 @@ impl Runtime {
 
     pub(crate) fn aor_of(&self, uri: &str) -> String {
         let use_domain = self.prog.modparam_int("usrloc", "use_domain", 0) == 1;
-        match crate::sip::UriRef::parse(uri) {
+        let u = self.uris.borrow_mut().parse(uri);
+        match u {
             Some(u) if use_domain => format!("{}@{}", u.user, u.host),
             Some(u) => u.user.to_string(),
             None => uri.to_string(),

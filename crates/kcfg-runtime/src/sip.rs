@@ -677,24 +677,7 @@ impl SipMsg {
     /// The top Via's `branch` parameter (`""` when none), borrowed:
     /// `via1().branch()` without taking the Via apart.
     pub fn via1_branch(&self) -> &str {
-        let Some(v) = self.header_known(K_VIA).and_then(first_comma_elem) else {
-            return "";
-        };
-        // as `Via::parse`: the parameters follow the first `;` after the
-        // sent-protocol (`v` is trimmed)
-        let b = v.as_bytes();
-        let params = if v.is_ascii() {
-            // `char::is_whitespace` on ASCII
-            let sp = b
-                .iter()
-                .position(|&c| matches!(c, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r'));
-            let rest = sp.map_or("", |i| &v[i + 1..]);
-            memchr::memchr(b';', rest.as_bytes()).map_or("", |i| &rest[i + 1..])
-        } else {
-            let rest = v.split_once(char::is_whitespace).map_or("", |x| x.1).trim();
-            rest.split_once(';').map_or("", |x| x.1)
-        };
-        param_str_lit(params, "branch", "branch=").unwrap_or("")
+        self.header_known(K_VIA).map_or("", via_branch_of)
     }
     /// The CSeq number (`cseq_num` without copying).
     pub fn cseq_num_str(&self) -> &str {
@@ -856,6 +839,29 @@ pub fn split_commas(v: &str) -> Vec<String> {
     split_commas_str(v).map(str::to_string).collect()
 }
 
+/// The `branch` parameter of a top Via header's value (`""` when none):
+/// what [`SipMsg::via1_branch`] reads, a function of the value's text only.
+pub fn via_branch_of(v: &str) -> &str {
+    let Some(v) = first_comma_elem(v) else {
+        return "";
+    };
+    // as `Via::parse`: the parameters follow the first `;` after the
+    // sent-protocol (`v` is trimmed)
+    let b = v.as_bytes();
+    let params = if v.is_ascii() {
+        // `char::is_whitespace` on ASCII
+        let sp = b
+            .iter()
+            .position(|&c| matches!(c, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r'));
+        let rest = sp.map_or("", |i| &v[i + 1..]);
+        memchr::memchr(b';', rest.as_bytes()).map_or("", |i| &rest[i + 1..])
+    } else {
+        let rest = v.split_once(char::is_whitespace).map_or("", |x| x.1).trim();
+        rest.split_once(';').map_or("", |x| x.1)
+    };
+    param_str_lit(params, "branch", "branch=").unwrap_or("")
+}
+
 /// `split_commas_str(v).next()`, found with one vectorised search when the
 /// value has no quotes or `<>` before its first comma (a Via nearly always).
 pub fn first_comma_elem(v: &str) -> Option<&str> {
@@ -934,6 +940,107 @@ pub struct UriRef<'a> {
     pub port: &'a str,
     pub params: &'a str,
     pub headers: &'a str,
+}
+
+/// Where each part of a [`UriRef`] lies in the text it was parsed from
+/// (byte ranges), so a parse can be kept and applied to the same text again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+struct UriSpans {
+    scheme: &'static str,
+    user: (u32, u32),
+    password: Option<(u32, u32)>,
+    host: (u32, u32),
+    port: (u32, u32),
+    params: (u32, u32),
+    headers: (u32, u32),
+}
+
+impl UriSpans {
+    fn of(base: &str, u: &UriRef<'_>) -> UriSpans {
+        // every non-empty part is a slice of `base`; an empty one may be the
+        // default `""` (anywhere in memory): it becomes the empty range 0..0
+        let b = base.as_ptr() as usize;
+        let r = |x: &str| {
+            if x.is_empty() {
+                (0, 0)
+            } else {
+                let o = (x.as_ptr() as usize - b) as u32;
+                (o, o + x.len() as u32)
+            }
+        };
+        UriSpans {
+            scheme: u.scheme,
+            user: r(u.user),
+            password: u.password.map(r),
+            host: r(u.host),
+            port: r(u.port),
+            params: r(u.params),
+            headers: r(u.headers),
+        }
+    }
+
+    fn apply<'a>(&self, s: &'a str) -> UriRef<'a> {
+        let g = |(a, b): (u32, u32)| &s[a as usize..b as usize];
+        UriRef {
+            scheme: self.scheme,
+            user: g(self.user),
+            password: self.password.map(g),
+            host: g(self.host),
+            port: g(self.port),
+            params: g(self.params),
+            headers: g(self.headers),
+        }
+    }
+}
+
+/// The last few URIs taken apart, by their text (so always current: a
+/// changed Request-URI is a different text). A message's R-URI, From and To
+/// URIs are read many times while the config runs (`uri == myself`, `$rU`,
+/// registrar's AOR, the next hop): each is parsed once. With the parse, the
+/// answer of `uri == myself` for that text (it depends on the runtime's
+/// aliases and listen addresses only, which do not change).
+#[derive(Debug, Default)]
+pub struct UriCache {
+    entries: [(String, Option<UriSpans>, Option<bool>); URI_CACHE],
+    next: usize,
+}
+
+const URI_CACHE: usize = 4;
+
+impl UriCache {
+    fn slot(&mut self, s: &str) -> usize {
+        if let Some(i) = self.entries.iter().position(|e| e.0 == s) {
+            return i;
+        }
+        let i = self.next;
+        self.next = (i + 1) % URI_CACHE;
+        let e = &mut self.entries[i];
+        e.0.clear();
+        e.0.push_str(s);
+        e.1 = UriRef::parse(s).map(|u| UriSpans::of(s, &u));
+        e.2 = None;
+        i
+    }
+
+    /// [`UriRef::parse`] of `s`, kept for the next call with the same text.
+    pub fn parse<'a>(&mut self, s: &'a str) -> Option<UriRef<'a>> {
+        let i = self.slot(s);
+        self.entries[i].1.map(|sp| sp.apply(s))
+    }
+
+    /// [`UriRef::parse`] of `s` and `f` of it, the answer of `f` kept with the
+    /// parse (`f` must depend on the URI's text only, for this cache's life).
+    pub fn parse_test(&mut self, s: &str, f: impl FnOnce(&UriRef<'_>) -> bool) -> Option<bool> {
+        let i = self.slot(s);
+        let e = &mut self.entries[i];
+        let sp = e.1?;
+        if let Some(b) = e.2 {
+            return Some(b);
+        }
+        let b = f(&sp.apply(s));
+        e.2 = Some(b);
+        Some(b)
+    }
 }
 
 impl<'a> UriRef<'a> {
@@ -1713,6 +1820,22 @@ mod tests {
             assert_eq!(Uri::parse(u), uri_parse_old(u), "{u:?}");
             if let Some(r) = UriRef::parse(u) {
                 assert_eq!(r.port_num(), uri_parse_old(u).unwrap().port_num(), "{u:?}");
+            }
+        }
+        // the cache gives the parse of the text asked, first time or kept
+        // (more texts than entries, each asked twice in a row and again later)
+        let mut c = UriCache::default();
+        for round in 0..3 {
+            for (i, u) in uris.iter().enumerate() {
+                for _ in 0..2 {
+                    assert_eq!(c.parse(u), UriRef::parse(u), "{u:?}");
+                    // a copy at another address: the kept ranges apply to it
+                    let copy = u.to_string();
+                    assert_eq!(c.parse(&copy), UriRef::parse(u), "{u:?}");
+                    let even = |r: &UriRef<'_>| r.host.len() % 2 == 0;
+                    let t = c.parse_test(u, even);
+                    assert_eq!(t, UriRef::parse(u).map(|r| even(&r)), "{u:?} {round} {i}");
+                }
             }
         }
     }

@@ -204,7 +204,7 @@ impl Runtime {
         self.sent("request", "tm", ctx.proto, local, dst, &req);
         // a transaction of tm's own: replies end its branch, nothing goes upstream
         let fr = self.prog.modparam_int("tm", "fr_timer", 30000) as f64 / 1000.0;
-        let key = Self::tkey(&req);
+        let key = self.tkey(&req);
         let ti = self.trans.len();
         self.trans_by_key.entry(key.clone()).or_default().push(ti);
         self.branch_index.insert(branch.clone(), (ti, 0));
