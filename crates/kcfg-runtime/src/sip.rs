@@ -1832,7 +1832,7 @@ mod tests {
                     // a copy at another address: the kept ranges apply to it
                     let copy = u.to_string();
                     assert_eq!(c.parse(&copy), UriRef::parse(u), "{u:?}");
-                    let even = |r: &UriRef<'_>| r.host.len() % 2 == 0;
+                    let even = |r: &UriRef<'_>| r.host.len().is_multiple_of(2);
                     let t = c.parse_test(u, even);
                     assert_eq!(t, UriRef::parse(u).map(|r| even(&r)), "{u:?} {round} {i}");
                 }
