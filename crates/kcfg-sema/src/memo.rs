@@ -370,6 +370,38 @@ mod tests {
     /// loaded modules, the modules loaded before the body, defines) are the
     /// same, and run again when any of them changed; the model equals a
     /// fresh build after every edit.
+    /// An argument checked when the "did you mean" budget was used up is
+    /// not kept as clean (its check could not show whether it would spend
+    /// some of the budget), one checked with budget left is.
+    #[test]
+    fn arguments_checked_without_suggestion_budget_are_not_kept() {
+        let parser = |_: &Path, text: &str, o: &ParseOptions| kcfg_syntax::parse_with(text, o);
+        let loader = MemoryLoader::new();
+        let opts = SemaOptions::default();
+        let config = |unknown: usize| {
+            let mut t =
+                String::from("loadmodule \"sl.so\"\nloadmodule \"pv.so\"\nrequest_route {\n");
+            for i in 0..unknown {
+                t.push_str(&format!("\t$var(a) = $nosuchpv{i};\n"));
+            }
+            t.push_str("\tsl_send_reply(\"404\", \"Not Here\");\n}\n");
+            t
+        };
+        // (unknown PVs before the call, whether its arguments are kept)
+        for (unknown, kept) in [(600, false), (10, true)] {
+            let cache = RouteCache::default();
+            let text = config(unknown);
+            for _ in 0..2 {
+                let m = Model::build_cached("k.cfg", &text, &loader, &opts, &parser, &cache);
+                assert_eq!(
+                    summary(&m),
+                    summary(&Model::build("k.cfg", &text, &loader, &opts))
+                );
+            }
+            assert_eq!(cache.param_hits() > 0, kept, "{unknown} unknown PVs");
+        }
+    }
+
     #[test]
     fn clean_route_bodies_reused_equal_fresh_checks() {
         use kcfg_modules::KamailioVersion;
