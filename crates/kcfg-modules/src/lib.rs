@@ -698,72 +698,6 @@ fn equal_range<T>(slice: &'static [T], key: impl Fn(&T) -> Ordering) -> &'static
     &slice[lo..hi]
 }
 
-/// Hash indexes of a database's name tables, built on first use: the
-/// language server looks up every call's name (functions, core actions,
-/// reserved words) on every keystroke, and a binary search over a few
-/// thousand names costs several hundred instructions of string compares.
-struct NameIndex {
-    /// function name → `funcs_by_name[start..end]`
-    funcs: rustc_hash::FxHashMap<&'static str, (u32, u32)>,
-    /// any spelling of a core action → index in `actions`
-    actions: rustc_hash::FxHashMap<&'static str, u16>,
-    /// the reserved words
-    reserved: rustc_hash::FxHashSet<&'static str>,
-    /// route-block spellings: a spelling without `[` → its kind
-    blocks: rustc_hash::FxHashMap<&'static str, BlockKind>,
-    /// a spelling `keyword[inner]` (`keyword` without `[`) → its kind
-    named_blocks: rustc_hash::FxHashMap<(&'static str, &'static str), BlockKind>,
-}
-
-impl NameIndex {
-    fn of(db: &Db) -> &'static NameIndex {
-        static INDEXES: [std::sync::OnceLock<NameIndex>; 3] = [
-            std::sync::OnceLock::new(),
-            std::sync::OnceLock::new(),
-            std::sync::OnceLock::new(),
-        ];
-        let slot = match db.version {
-            KamailioVersion::V5_6 => 0,
-            KamailioVersion::V6_0 => 1,
-            KamailioVersion::Master => 2,
-        };
-        INDEXES[slot].get_or_init(|| {
-            let mut funcs = rustc_hash::FxHashMap::default();
-            let t = db.funcs_by_name;
-            let mut i = 0;
-            while i < t.len() {
-                let mut j = i + 1;
-                while j < t.len() && t[j].name == t[i].name {
-                    j += 1;
-                }
-                funcs.insert(t[i].name, (i as u32, j as u32));
-                i = j;
-            }
-            let mut blocks = rustc_hash::FxHashMap::default();
-            let mut named_blocks = rustc_hash::FxHashMap::default();
-            for &(sp, kind) in db.blocks {
-                match sp.split_once('[') {
-                    None => {
-                        blocks.insert(sp, kind);
-                    }
-                    Some((kw, rest)) => {
-                        if let Some(inner) = rest.strip_suffix(']') {
-                            named_blocks.insert((kw, inner), kind);
-                        }
-                    }
-                }
-            }
-            NameIndex {
-                funcs,
-                blocks,
-                named_blocks,
-                actions: db.action_index.iter().copied().collect(),
-                reserved: db.reserved.iter().copied().collect(),
-            }
-        })
-    }
-}
-
 fn lookup_index(index: &'static [(&'static str, u16)], name: &str) -> Option<usize> {
     index
         .binary_search_by(|(n, _)| (*n).cmp(name))
@@ -812,10 +746,7 @@ impl Db {
     /// All script-callable variants of function `name`, across modules
     /// (sorted by module). Empty if unknown.
     pub fn functions(&self, name: &str) -> &'static [FunctionVariant] {
-        match NameIndex::of(self).funcs.get(name) {
-            Some(&(lo, hi)) => &self.funcs_by_name[lo as usize..hi as usize],
-            None => &[],
-        }
+        equal_range(self.funcs_by_name, |f| f.name.cmp(name))
     }
     /// Every `cmd_export_t` row of a module (including non-script-callable
     /// ones), in source order. Empty if the module is unknown.
@@ -937,10 +868,7 @@ impl Db {
     }
     /// A built-in action by any spelling (`sethost`, `seth`, `rewritehost`).
     pub fn core_action(&self, name: &str) -> Option<&'static CoreAction> {
-        NameIndex::of(self)
-            .actions
-            .get(name)
-            .map(|&i| &self.actions[i as usize])
+        lookup_index(self.action_index, name).map(|i| &self.actions[i])
     }
     /// All built-in actions, in grammar order.
     pub fn core_actions(&self) -> impl Iterator<Item = &'static CoreAction> {
@@ -949,7 +877,7 @@ impl Db {
     /// Whether the lexer turns `w` into a keyword token (so it can never be a
     /// function name). Case-sensitive, as the lexer is.
     pub fn is_reserved_word(&self, w: &str) -> bool {
-        NameIndex::of(self).reserved.contains(w)
+        self.reserved.binary_search(&w).is_ok()
     }
     /// All reserved words, sorted.
     pub fn reserved_words(&self) -> impl Iterator<Item = &'static str> {
@@ -999,25 +927,6 @@ impl Db {
     /// `block_kind("onreply_route", Some("x"))` (tm reply route). `None` if
     /// the keyword (with or without a name) is not a route block.
     pub fn block_kind(&self, keyword: &str, name: Option<&str>) -> Option<BlockKind> {
-        // hashed (the language server asks for every route block on every
-        // keystroke); a keyword with `[` in it (no block is spelt so) takes
-        // the binary search
-        if !keyword.contains('[') {
-            let index = NameIndex::of(self);
-            return match name {
-                None => index.blocks.get(keyword).copied(),
-                Some(n) => index
-                    .named_blocks
-                    .get(&(keyword, n))
-                    .or_else(|| index.named_blocks.get(&(keyword, "name")))
-                    .copied(),
-            };
-        }
-        self.block_kind_by_search(keyword, name)
-    }
-
-    /// [`Db::block_kind`] by binary search over the sorted spellings.
-    fn block_kind_by_search(&self, keyword: &str, name: Option<&str>) -> Option<BlockKind> {
         let find = |sp: &str| {
             self.blocks
                 .binary_search_by(|(s, _)| (*s).cmp(sp))
@@ -1028,7 +937,8 @@ impl Db {
             None => find(keyword),
             Some(n) => {
                 // `keyword[n]`, then `keyword[name]`, compared piece by
-                // piece (no string built per lookup)
+                // piece (no string built per lookup: the language server
+                // asks for every route block on every keystroke)
                 let find_parts = |parts: [&str; 4]| {
                     self.blocks
                         .binary_search_by(|(s, _)| cmp_concat(s, &parts))
@@ -1136,79 +1046,6 @@ mod cmp_concat_tests {
                         );
                     }
                 }
-            }
-        }
-    }
-}
-
-#[cfg(test)]
-mod name_index_tests {
-    use super::*;
-
-    /// The hash indexes answer as the binary searches over the sorted
-    /// tables they replace, for every name in the tables and for names
-    /// that are not there.
-    #[test]
-    fn hashed_lookups_equal_binary_search() {
-        for v in [
-            KamailioVersion::V5_6,
-            KamailioVersion::V6_0,
-            KamailioVersion::Master,
-        ] {
-            let d = db(v);
-            let mut names: Vec<&str> = d.funcs_by_name.iter().map(|f| f.name).collect();
-            names.extend(d.action_index.iter().map(|(n, _)| *n));
-            names.extend(d.reserved.iter().copied());
-            // the route-block spellings, their keywords and names
-            for (sp, _) in d.blocks {
-                names.push(sp);
-                if let Some((kw, rest)) = sp.split_once('[') {
-                    names.push(kw);
-                    names.extend(rest.strip_suffix(']'));
-                }
-            }
-            names.extend(["", "xlog_", "Xlog", "t_relay ", "nosuchfunction", "route"]);
-            for name in names {
-                let by_search = equal_range(d.funcs_by_name, |f| f.name.cmp(name));
-                assert_eq!(d.functions(name), by_search, "{v:?} functions({name:?})");
-                assert!(
-                    std::ptr::eq(d.functions(name).as_ptr(), by_search.as_ptr())
-                        || by_search.is_empty()
-                );
-                let action = lookup_index(d.action_index, name).map(|i| &d.actions[i]);
-                assert_eq!(
-                    d.core_action(name).map(std::ptr::from_ref),
-                    action.map(std::ptr::from_ref),
-                    "{v:?} core_action({name:?})"
-                );
-                for kw in [
-                    name,
-                    "route",
-                    "onreply_route",
-                    "event_route",
-                    "[x",
-                    "route[a]",
-                ] {
-                    for n in [
-                        None,
-                        Some(name),
-                        Some("0"),
-                        Some("name"),
-                        Some("a]"),
-                        Some(""),
-                    ] {
-                        assert_eq!(
-                            d.block_kind(kw, n),
-                            d.block_kind_by_search(kw, n),
-                            "{v:?} block_kind({kw:?}, {n:?})"
-                        );
-                    }
-                }
-                assert_eq!(
-                    d.is_reserved_word(name),
-                    d.reserved.binary_search(&name).is_ok(),
-                    "{v:?} is_reserved_word({name:?})"
-                );
             }
         }
     }
