@@ -775,9 +775,14 @@ fn load_order(w: &mut Walker<'_>) {
 /// of every table.
 pub(crate) struct Slots {
     map: HashMap<(RouteTable, String), (Option<usize>, bool)>,
-    /// per table: the names, and the names of routes with actions (sorted)
-    names: HashMap<RouteTable, (Vec<String>, Vec<String>)>,
+    /// per table: the names, and the names of routes with actions
+    /// (sorted); made when a finding needs them (the undefined-route
+    /// suggestions), not in every build
+    names: std::cell::OnceCell<TableNames>,
 }
+
+/// Per route table: the names, and the names of routes with actions.
+type TableNames = HashMap<RouteTable, (Vec<String>, Vec<String>)>;
 
 impl Slots {
     fn contains_key(&self, k: &(RouteTable, String)) -> bool {
@@ -792,6 +797,24 @@ impl Slots {
 fn names_in(slots: &Slots, table: RouteTable, non_empty: bool) -> &[String] {
     slots
         .names
+        .get_or_init(|| {
+            let mut names = TableNames::default();
+            for ((t, n), (_, has)) in &slots.map {
+                if n == "0" {
+                    continue;
+                }
+                let e = names.entry(*t).or_default();
+                e.0.push(n.clone());
+                if *has {
+                    e.1.push(n.clone());
+                }
+            }
+            for (all, ne) in names.values_mut() {
+                all.sort();
+                ne.sort();
+            }
+            names
+        })
         .get(&table)
         .map_or(&[], |(all, ne)| if non_empty { ne } else { all })
 }
@@ -825,17 +848,22 @@ fn route_slots(w: &mut Walker<'_>) -> Slots {
         slots.insert((t, "0".to_string()), (None, false));
     }
     for i in 0..w.routes.len() {
-        let r = w.routes[i].clone();
+        // the route is cloned only for a finding
+        let (table, has_actions, name) = {
+            let r = &w.routes[i];
+            (r.table, r.has_actions, r.name.as_deref())
+        };
         let seq = w.route_seqs[i];
-        let key_name = r.name.clone().unwrap_or_else(|| "0".to_string());
-        let appends = r.name.is_none() || (r.table == RouteTable::OnReply && key_name == "0");
-        let slot = slots.entry((r.table, key_name)).or_insert((None, false));
+        let key_name = name.unwrap_or("0").to_string();
+        let appends = name.is_none() || (table == RouteTable::OnReply && key_name == "0");
+        let slot = slots.entry((table, key_name)).or_insert((None, false));
         if appends {
             slot.0.get_or_insert(i);
-            slot.1 |= r.has_actions;
+            slot.1 |= has_actions;
             continue;
         }
         if slot.1 {
+            let r = w.routes[i].clone();
             let first = slot.0.map(|f| w.routes[f].clone());
             let mut d = SemaDiagnostic::new(
                 codes::DUPLICATE_ROUTE,
@@ -865,24 +893,12 @@ fn route_slots(w: &mut Walker<'_>) -> Slots {
             continue;
         }
         slot.0.get_or_insert(i);
-        slot.1 |= r.has_actions;
+        slot.1 |= has_actions;
     }
-    let mut names: HashMap<RouteTable, (Vec<String>, Vec<String>)> = HashMap::default();
-    for ((t, n), (_, has)) in &slots {
-        if n == "0" {
-            continue;
-        }
-        let e = names.entry(*t).or_default();
-        e.0.push(n.clone());
-        if *has {
-            e.1.push(n.clone());
-        }
+    Slots {
+        map: slots,
+        names: std::cell::OnceCell::new(),
     }
-    for (all, ne) in names.values_mut() {
-        all.sort();
-        ne.sort();
-    }
-    Slots { map: slots, names }
 }
 
 // ------------------------------------------------------------ calls

@@ -1855,8 +1855,8 @@ fn read_only_help(class: &str) -> String {
 /// name, the argument's place and count, its parameter kind and value, the
 /// Kamailio version and the modules the config loads, and nothing else
 /// (ranges only go into findings); the "did you mean" budget changes only
-/// what a finding says, and an argument whose check spent some of it is not
-/// kept. Holds the arguments the last build checked.
+/// what a finding says, and an argument whose check spent some of it, or
+/// was checked with none of it left, is not kept. Holds the arguments the last build checked.
 #[derive(Default)]
 pub(crate) struct ParamMemo {
     /// the version and the loaded modules the entries hold for
@@ -2321,9 +2321,11 @@ fn call_params(
         }
         let budget = suggestions.get();
         let found = check_param(&cx, fname, i, n, kind, arg, *file);
-        // nothing found and no "did you mean" search spent: the same
-        // argument finds nothing in this context again
-        if found.is_none() && suggestions.get() == budget {
+        // nothing found and no "did you mean" search spent while some of
+        // the budget was left (with none left, a check that would spend
+        // some cannot show it): the same argument finds nothing in this
+        // context again and spends nothing
+        if found.is_none() && budget > 0 && suggestions.get() == budget {
             if let Some(m) = memo.as_deref_mut() {
                 m.insert_clean();
             }

@@ -25,19 +25,9 @@ pub(crate) fn key(node: &kcfg_syntax::GreenNode, ctx: u32) -> Key {
 struct Entry<E> {
     /// the node whose address is the key (kept alive by the entry)
     node: kcfg_syntax::GreenNode,
-    /// its structural hash ([`content_hash`])
-    hash: u64,
     events: Arc<[E]>,
-}
-
-impl<E> Entry<E> {
-    fn for_node(&self, node: &kcfg_syntax::GreenNode) -> Entry<E> {
-        Entry {
-            node: node.clone(),
-            hash: self.hash,
-            events: self.events.clone(),
-        }
-    }
+    /// the last build that used it
+    used: u32,
 }
 
 /// The hash of a green node's content (rowan hashes kinds, lengths and
@@ -52,13 +42,14 @@ pub(crate) fn content_hash(node: &kcfg_syntax::GreenNode) -> u64 {
 /// One memo: contexts `C` interned to small ids, bodies to their events.
 pub(crate) struct Memo<C, E> {
     ctxs: Vec<C>,
-    /// the bodies the last build used
-    prev: HashMap<Key, Entry<E>>,
-    /// the bodies this build used
-    cur: HashMap<Key, Entry<E>>,
-    /// (content hash, context) → key, for `prev` and `cur`
-    prev_by_hash: HashMap<(u64, u32), Key>,
-    cur_by_hash: HashMap<(u64, u32), Key>,
+    /// the bodies the last build and this one used (an entry is marked
+    /// with the build that used it last: a hit costs one lookup, not a
+    /// move from one map to another)
+    map: HashMap<Key, Entry<E>>,
+    /// (content hash, context) → key of an entry with that content
+    by_hash: HashMap<(u64, u32), Key>,
+    /// the current build
+    build: u32,
     /// how many bodies were replayed
     hits: usize,
 }
@@ -67,10 +58,9 @@ impl<C, E> Default for Memo<C, E> {
     fn default() -> Self {
         Memo {
             ctxs: Vec::new(),
-            prev: HashMap::default(),
-            cur: HashMap::default(),
-            prev_by_hash: HashMap::default(),
-            cur_by_hash: HashMap::default(),
+            map: HashMap::default(),
+            by_hash: HashMap::default(),
+            build: 0,
             hits: 0,
         }
     }
@@ -87,10 +77,8 @@ impl<C: PartialEq, E> Memo<C, E> {
         if self.ctxs.len() >= Self::MAX_CTXS {
             // ids are reused: nothing recorded under the old ones may stay
             self.ctxs.clear();
-            self.prev.clear();
-            self.cur.clear();
-            self.prev_by_hash.clear();
-            self.cur_by_hash.clear();
+            self.map.clear();
+            self.by_hash.clear();
         }
         self.ctxs.push(ctx);
         (self.ctxs.len() - 1) as u32
@@ -100,30 +88,27 @@ impl<C: PartialEq, E> Memo<C, E> {
     /// recorded them.
     pub(crate) fn get(&mut self, node: &kcfg_syntax::GreenNode, ctx: u32) -> Option<Arc<[E]>> {
         let k = key(node, ctx);
-        if let Some(e) = self.cur.get(&k) {
+        let build = self.build;
+        if let Some(e) = self.map.get_mut(&k) {
+            e.used = build;
             self.hits += 1;
             return Some(e.events.clone());
         }
-        if let Some(e) = self.prev.remove(&k) {
-            self.hits += 1;
-            let events = e.events.clone();
-            self.cur_by_hash.insert((e.hash, ctx), k);
-            self.cur.insert(k, e);
-            return Some(events);
-        }
         // the same content in another node
         let hash = content_hash(node);
-        let found = [
-            (&self.cur, self.cur_by_hash.get(&(hash, ctx))),
-            (&self.prev, self.prev_by_hash.get(&(hash, ctx))),
-        ]
-        .into_iter()
-        .find_map(|(map, k)| map.get(k?).filter(|e| e.node == *node))
-        .map(|e| e.for_node(node))?;
+        let other = self.by_hash.get(&(hash, ctx))?;
+        let e = self.map.get(other).filter(|e| e.node == *node)?;
+        let events = e.events.clone();
         self.hits += 1;
-        let events = found.events.clone();
-        self.cur_by_hash.insert((hash, ctx), k);
-        self.cur.insert(k, found);
+        self.by_hash.insert((hash, ctx), k);
+        self.map.insert(
+            k,
+            Entry {
+                node: node.clone(),
+                events: events.clone(),
+                used: build,
+            },
+        );
         Some(events)
     }
 
@@ -137,13 +122,13 @@ impl<C: PartialEq, E> Memo<C, E> {
         let k = key(&node, ctx);
         let hash = content_hash(&node);
         let events: Arc<[E]> = Arc::from(events);
-        self.cur_by_hash.insert((hash, ctx), k);
-        self.cur.insert(
+        self.by_hash.insert((hash, ctx), k);
+        self.map.insert(
             k,
             Entry {
                 node,
-                hash,
                 events: events.clone(),
+                used: self.build,
             },
         );
         events
@@ -152,8 +137,11 @@ impl<C: PartialEq, E> Memo<C, E> {
     /// Keep what this build used, drop the rest: a memo holds one build's
     /// bodies at most.
     fn end_build(&mut self) {
-        self.prev = std::mem::take(&mut self.cur);
-        self.prev_by_hash = std::mem::take(&mut self.cur_by_hash);
+        let build = self.build;
+        self.map.retain(|_, e| e.used == build);
+        let map = &self.map;
+        self.by_hash.retain(|_, k| map.contains_key(k));
+        self.build = self.build.wrapping_add(1);
     }
 }
 
@@ -370,6 +358,38 @@ mod tests {
     /// loaded modules, the modules loaded before the body, defines) are the
     /// same, and run again when any of them changed; the model equals a
     /// fresh build after every edit.
+    /// An argument checked when the "did you mean" budget was used up is
+    /// not kept as clean (its check could not show whether it would spend
+    /// some of the budget), one checked with budget left is.
+    #[test]
+    fn arguments_checked_without_suggestion_budget_are_not_kept() {
+        let parser = |_: &Path, text: &str, o: &ParseOptions| kcfg_syntax::parse_with(text, o);
+        let loader = MemoryLoader::new();
+        let opts = SemaOptions::default();
+        let config = |unknown: usize| {
+            let mut t =
+                String::from("loadmodule \"sl.so\"\nloadmodule \"pv.so\"\nrequest_route {\n");
+            for i in 0..unknown {
+                t.push_str(&format!("\t$var(a) = $nosuchpv{i};\n"));
+            }
+            t.push_str("\tsl_send_reply(\"404\", \"Not Here\");\n}\n");
+            t
+        };
+        // (unknown PVs before the call, whether its arguments are kept)
+        for (unknown, kept) in [(600, false), (10, true)] {
+            let cache = RouteCache::default();
+            let text = config(unknown);
+            for _ in 0..2 {
+                let m = Model::build_cached("k.cfg", &text, &loader, &opts, &parser, &cache);
+                assert_eq!(
+                    summary(&m),
+                    summary(&Model::build("k.cfg", &text, &loader, &opts))
+                );
+            }
+            assert_eq!(cache.param_hits() > 0, kept, "{unknown} unknown PVs");
+        }
+    }
+
     #[test]
     fn clean_route_bodies_reused_equal_fresh_checks() {
         use kcfg_modules::KamailioVersion;
