@@ -12,70 +12,7 @@ use kcfg_cli::{commands, Env, Status};
 // A syntax tree is many small allocations; mimalloc serves them about twice
 // as fast as glibc's malloc (docs/benchmarks.md, "Start-up and allocator").
 #[global_allocator]
-static GLOBAL: Mimalloc = Mimalloc;
-
-/// mimalloc, asked through its plain entry points when the alignment is one
-/// every mimalloc block has. `mimalloc::MiMalloc` calls `mi_malloc_aligned`
-/// for every allocation; in mimalloc 3 that only takes the fast path while
-/// the free list of the size's page has a block: when it is empty (and the
-/// size is not a power of two), it over-allocates from a larger size class
-/// and leaves the list empty, so the next allocation of that size does the
-/// same (≈ 280 instructions instead of ≈ 20: 16,500 of the runtime bench's
-/// 230,000 allocations, docs/benchmarks.md, session 11). `mi_malloc`
-/// refills the list (it frees the blocks freed since). Every
-/// mimalloc block is aligned to 8 bytes (a page's first block to 16, block
-/// sizes are multiples of the word size), so an alignment up to 8 needs
-/// nothing more; larger ones go to `mimalloc::MiMalloc` as before.
-/// (The runtime bench, `crates/kcfg-runtime/benches/stock.rs`, has a copy.)
-struct Mimalloc;
-
-/// The alignment of every mimalloc block.
-const MI_BLOCK_ALIGN: usize = 8;
-
-extern "C" {
-    // mimalloc as the mimalloc crate links it (libmimalloc-sys, statically)
-    fn mi_malloc(size: usize) -> *mut std::ffi::c_void;
-    fn mi_zalloc(size: usize) -> *mut std::ffi::c_void;
-    fn mi_realloc(p: *mut std::ffi::c_void, newsize: usize) -> *mut std::ffi::c_void;
-}
-
-// SAFETY: mimalloc's functions return blocks of at least the size asked
-// (null when out of memory) aligned to `MI_BLOCK_ALIGN`, or to the layout's
-// alignment through `mimalloc::MiMalloc`; `mi_free` (`MiMalloc::dealloc`) and
-// `mi_realloc` take any block either returned.
-unsafe impl std::alloc::GlobalAlloc for Mimalloc {
-    #[inline]
-    unsafe fn alloc(&self, l: std::alloc::Layout) -> *mut u8 {
-        if l.align() <= MI_BLOCK_ALIGN {
-            mi_malloc(l.size()).cast()
-        } else {
-            mimalloc::MiMalloc.alloc(l)
-        }
-    }
-
-    #[inline]
-    unsafe fn alloc_zeroed(&self, l: std::alloc::Layout) -> *mut u8 {
-        if l.align() <= MI_BLOCK_ALIGN {
-            mi_zalloc(l.size()).cast()
-        } else {
-            mimalloc::MiMalloc.alloc_zeroed(l)
-        }
-    }
-
-    #[inline]
-    unsafe fn dealloc(&self, p: *mut u8, l: std::alloc::Layout) {
-        mimalloc::MiMalloc.dealloc(p, l)
-    }
-
-    #[inline]
-    unsafe fn realloc(&self, p: *mut u8, l: std::alloc::Layout, new_size: usize) -> *mut u8 {
-        if l.align() <= MI_BLOCK_ALIGN {
-            mi_realloc(p.cast(), new_size).cast()
-        } else {
-            mimalloc::MiMalloc.realloc(p, l, new_size)
-        }
-    }
-}
+static GLOBAL: kcfg_alloc::Mimalloc = kcfg_alloc::Mimalloc;
 
 // mimalloc 3 commits its first arena eagerly on Linux (`arena_eager_commit`
 // = 2: "on systems with overcommit"), and the kernel then backs 4 MiB or more

@@ -9,7 +9,7 @@
 //! line in the middle of the file.
 // the `kcfg` binary's allocator
 #[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static GLOBAL: kcfg_alloc::Mimalloc = kcfg_alloc::Mimalloc;
 
 fn main() {
     let path = std::env::args().nth(1).unwrap();

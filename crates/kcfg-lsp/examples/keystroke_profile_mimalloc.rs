@@ -3,7 +3,7 @@
 //! its instruction counts compare with earlier sessions').
 
 #[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static GLOBAL: kcfg_alloc::Mimalloc = kcfg_alloc::Mimalloc;
 
 #[path = "keystroke_profile.rs"]
 mod profile;

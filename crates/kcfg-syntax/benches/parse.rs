@@ -26,7 +26,7 @@ use criterion::{Criterion, Throughput};
 // The allocator of the `kcfg` binary (crates/kcfg-cli/src/main.rs): a tree is
 // many small allocations, and the figure should be the one users get.
 #[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static GLOBAL: kcfg_alloc::Mimalloc = kcfg_alloc::Mimalloc;
 
 /// Size of the generated config: 10 MiB.
 const GENERATED_BYTES: usize = 10 * 1024 * 1024;

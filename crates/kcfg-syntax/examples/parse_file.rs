@@ -7,7 +7,7 @@ use std::time::Instant;
 
 // The allocator of the `kcfg` binary.
 #[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static GLOBAL: kcfg_alloc::Mimalloc = kcfg_alloc::Mimalloc;
 
 fn main() {
     let mut args = std::env::args().skip(1);

@@ -7,7 +7,7 @@
 use std::time::Instant;
 
 #[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static GLOBAL: kcfg_alloc::Mimalloc = kcfg_alloc::Mimalloc;
 
 fn best<T>(n: u32, mut f: impl FnMut() -> T) -> f64 {
     let mut best = f64::MAX;
