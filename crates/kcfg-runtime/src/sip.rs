@@ -1490,9 +1490,13 @@ pub fn frame_stream(buf: &[u8]) -> (Vec<Result<Vec<u8>, String>>, usize) {
             pos += hend + 4;
             continue;
         };
-        let total = hend + 4 + clen;
+        // a Content-Length near usize::MAX must not overflow the sum
+        let total = (hend + 4).saturating_add(clen);
         if total > MAX_MSG_SIZE {
-            out.push(Err(format!("message of {total} bytes is too large")));
+            out.push(Err(format!(
+                "message of {} header bytes and Content-Length {clen} is too large",
+                hend + 4
+            )));
             pos = buf.len();
             break;
         }
@@ -2312,5 +2316,19 @@ mod tests {
         let (msgs, used) = frame_stream(&buf);
         assert_eq!(msgs.len(), 1);
         assert_eq!(used, a.len() + 4);
+    }
+
+    #[test]
+    fn stream_content_length_near_usize_max_is_an_error_not_an_overflow() {
+        // found by the pcap fuzzer: header length + Content-Length overflowed
+        let buf = format!(
+            "OPTIONS sip:a SIP/2.0\r\nContent-Length: {}\r\n\r\n",
+            usize::MAX
+        );
+        let (msgs, used) = frame_stream(buf.as_bytes());
+        assert_eq!(msgs.len(), 1);
+        let err = msgs[0].as_ref().unwrap_err();
+        assert!(err.contains("too large"), "{err}");
+        assert_eq!(used, buf.len());
     }
 }
