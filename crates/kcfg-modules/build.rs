@@ -244,6 +244,14 @@ impl Gen {
             "FunctionVariant",
             by_name.iter().map(|f| f.2.as_str()),
         );
+        // the first variant of each name, for the hash table
+        let firsts: Vec<(String, usize)> = by_name
+            .iter()
+            .enumerate()
+            .filter(|(i, f)| *i == 0 || by_name[i - 1].0 != f.0)
+            .map(|(i, f)| (f.0.clone(), i))
+            .collect();
+        emit_hash(&mut o, &format!("{p}_FUNCS_HASH"), &firsts);
 
         // ---- modparams (grouped by module, sorted by name) --------------
         let mut params = Vec::new();
@@ -526,12 +534,25 @@ impl Gen {
             "CoreAction",
             acts.iter().map(String::as_str),
         );
+        act_idx.sort();
+        let act_pos: Vec<(String, usize)> = act_idx
+            .iter()
+            .enumerate()
+            .map(|(i, (n, _))| (n.clone(), i))
+            .collect();
+        emit_hash(&mut o, &format!("{p}_ACTION_HASH"), &act_pos);
         emit_index(&mut o, &format!("{p}_ACTION_INDEX"), act_idx);
 
         // ---- core: reserved words, directives, operators, keywords -----
         let mut reserved = strs(&core["reserved_words"]);
         reserved.sort();
         reserved.dedup();
+        let reserved_pos: Vec<(String, usize)> = reserved
+            .iter()
+            .enumerate()
+            .map(|(i, w)| (w.clone(), i))
+            .collect();
+        emit_hash(&mut o, &format!("{p}_RESERVED_HASH"), &reserved_pos);
         let reserved: Vec<String> = reserved.iter().map(|w| lit(w)).collect();
         emit_array(
             &mut o,
@@ -635,6 +656,12 @@ impl Gen {
             }
         }
         blocks.sort();
+        let blocks_pos: Vec<(String, usize)> = blocks
+            .iter()
+            .enumerate()
+            .map(|(i, (sp, _))| (sp.clone(), i))
+            .collect();
+        emit_hash(&mut o, &format!("{p}_BLOCKS_HASH"), &blocks_pos);
         let blocks: Vec<String> = blocks
             .iter()
             .map(|(sp, v)| format!("({},BlockKind::{v})", lit(sp)))
@@ -650,7 +677,7 @@ impl Gen {
         let src = &j["source"];
         let _ = writeln!(
             o,
-            "pub(crate) static {p}_DB: Db = Db{{version:KamailioVersion::{variant},tag:{},commit:{},event_route_name_pattern:{},modules:&{p}_MODULES,funcs:&{p}_FUNCS,funcs_by_name:&{p}_FUNCS_BY_NAME,params:&{p}_PARAMS,pvs:&{p}_PVS,transforms:&{p}_TRANSFORMS,event_routes:&{p}_EVENT_ROUTES,global_params:&{p}_GLOBAL_PARAMS,global_param_index:&{p}_GLOBAL_PARAM_INDEX,actions:&{p}_ACTIONS,action_index:&{p}_ACTION_INDEX,reserved:&{p}_RESERVED,kemi:&{p}_KEMI,kemi_index:&{p}_KEMI_INDEX,kemi_core_len:{n_core_kemi},kemi_x:&{p}_KEMI_X,preproc:&{p}_PREPROC,operators:&{p}_OPERATORS,condition_keywords:&{p}_COND_KEYWORDS,value_keywords:&{p}_VALUE_KEYWORDS,module_statements:&{p}_MODULE_STATEMENTS,blocks:&{p}_BLOCKS}};",
+            "pub(crate) static {p}_DB: Db = Db{{version:KamailioVersion::{variant},tag:{},commit:{},event_route_name_pattern:{},modules:&{p}_MODULES,funcs:&{p}_FUNCS,funcs_by_name:&{p}_FUNCS_BY_NAME,params:&{p}_PARAMS,pvs:&{p}_PVS,transforms:&{p}_TRANSFORMS,event_routes:&{p}_EVENT_ROUTES,global_params:&{p}_GLOBAL_PARAMS,global_param_index:&{p}_GLOBAL_PARAM_INDEX,actions:&{p}_ACTIONS,action_index:&{p}_ACTION_INDEX,reserved:&{p}_RESERVED,funcs_hash:&{p}_FUNCS_HASH,action_hash:&{p}_ACTION_HASH,reserved_hash:&{p}_RESERVED_HASH,blocks_hash:&{p}_BLOCKS_HASH,kemi:&{p}_KEMI,kemi_index:&{p}_KEMI_INDEX,kemi_core_len:{n_core_kemi},kemi_x:&{p}_KEMI_X,preproc:&{p}_PREPROC,operators:&{p}_OPERATORS,condition_keywords:&{p}_COND_KEYWORDS,value_keywords:&{p}_VALUE_KEYWORDS,module_statements:&{p}_MODULE_STATEMENTS,blocks:&{p}_BLOCKS}};",
             lit(s(&src["tag"])),
             lit(s(&src["commit"])),
             lit(s(&core["event_route_name_pattern"])),
@@ -690,4 +717,38 @@ fn emit_index(o: &mut String, name: &str, mut idx: Vec<(String, usize)>) {
         })
         .collect();
     emit_array(o, name, "(&str, u16)", lines.iter().map(String::as_str));
+}
+
+/// FNV-1a (32 bit) of a name: the same function as `name_hash` in
+/// `src/lib.rs` (the `hash_tables_find_every_key` test there fails if the
+/// two differ).
+fn name_hash(bytes: &[u8]) -> u32 {
+    let mut h: u32 = 0x811c_9dc5;
+    for &b in bytes {
+        h ^= u32::from(b);
+        h = h.wrapping_mul(0x0100_0193);
+    }
+    h
+}
+
+/// An open-addressing hash table of `(key, value)` pairs: a power-of-two
+/// number of `u16` slots (at least twice the keys), each `value + 1` or 0 for
+/// empty, linear probing from `name_hash(key)`. The key is not stored: the
+/// lookup compares the entry the value points at.
+fn emit_hash(o: &mut String, name: &str, keys: &[(String, usize)]) {
+    let len = (keys.len() * 2).next_power_of_two().max(8);
+    let mut slots = vec![0u16; len];
+    for (k, v) in keys {
+        assert!(*v + 1 < u16::MAX as usize, "{name}: value {v} too large");
+        let mut i = name_hash(k.as_bytes()) as usize & (len - 1);
+        while slots[i] != 0 {
+            i = (i + 1) & (len - 1);
+        }
+        slots[i] = (*v + 1) as u16;
+    }
+    let _ = write!(o, "static {name}: [u16; {len}] = [");
+    for v in &slots {
+        let _ = write!(o, "{v},");
+    }
+    o.push_str("];\n");
 }
