@@ -120,9 +120,37 @@ pub fn read_capture(data: &[u8]) -> Result<(Vec<WirePacket>, CaptureStats), Capt
     let mut legacy_link = 1i32;
     let mut legacy_nano = false;
     let mut truncated = false;
+    // where the next block starts in `data`, and the byte order of the
+    // pcapng section being read (None: legacy pcap, or before the first
+    // section header)
+    let mut pos = 0usize;
+    let mut ng_big_endian: Option<bool> = None;
     loop {
+        // pcap-parser 0.16 subtracts 12 from a pcapng block's length after
+        // checking it only against the block type's own minimum (4 for a
+        // process information block): a length under 12 is corrupt
+        // (found by the pcap fuzzer; an overflow panic where overflow
+        // checks are on)
+        if let (Some(be), Some(h)) = (ng_big_endian, data.get(pos..pos + 8)) {
+            let b = [h[4], h[5], h[6], h[7]];
+            let len = if be {
+                u32::from_be_bytes(b)
+            } else {
+                u32::from_le_bytes(b)
+            };
+            if len < 12 {
+                if st.stats.frames == 0 {
+                    return Err(CaptureError(format!(
+                        "corrupt capture: pcapng block at byte {pos} is {len} bytes long (at least 12)"
+                    )));
+                }
+                truncated = true;
+                break;
+            }
+        }
         match reader.next() {
             Ok((offset, block)) => {
+                pos += offset;
                 match block {
                     PcapBlockOwned::LegacyHeader(h) => {
                         legacy_link = h.network.0;
@@ -133,7 +161,10 @@ pub fn read_capture(data: &[u8]) -> Result<(Vec<WirePacket>, CaptureStats), Capt
                             + b.ts_usec as f64 / if legacy_nano { 1e9 } else { 1e6 };
                         st.frame(legacy_link, ts, b.data);
                     }
-                    PcapBlockOwned::NG(Block::SectionHeader(_)) => ifaces.clear(),
+                    PcapBlockOwned::NG(Block::SectionHeader(shb)) => {
+                        ng_big_endian = Some(shb.big_endian());
+                        ifaces.clear();
+                    }
                     PcapBlockOwned::NG(Block::InterfaceDescription(idb)) => {
                         let r = idb.if_tsresol;
                         let unit = if r & 0x80 != 0 {
