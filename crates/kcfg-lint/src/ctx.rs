@@ -76,12 +76,14 @@ impl<'a> Ctx<'a> {
             let Some(block) = RouteBlock::cast(n.clone()) else {
                 continue;
             };
-            let Some(kind) = block.kind() else { continue };
-            let head = block.keyword().map(|k| k.text_range().start());
-            let route = head.and_then(|h| by_head.get(&(file.0, h)).copied());
+            let (kind, name) = block_head(&block);
+            let Some(kind) = kind else { continue };
+            // the keyword is the block's first token: it starts the block
+            let head = n.text_range().start();
+            let route = by_head.get(&(file.0, head)).copied();
             routes.push(RouteInfo {
                 file: *file,
-                name: block.name(),
+                name,
                 block,
                 kind,
                 route,
@@ -258,6 +260,63 @@ fn collect_nodes(model: &Model) -> Vec<Vec<(FileIdx, SyntaxNode)>> {
     out
 }
 
+/// The kind and text of a node's first token as `SyntaxNode::first_token`
+/// finds it (the first child or token, descended into; an empty first node
+/// has none), read from the green node.
+fn first_green_token(green: &rowan::GreenNodeData) -> Option<(SyntaxKind, &str)> {
+    use rowan::NodeOrToken;
+    let mut first = green.children().next();
+    loop {
+        match first? {
+            NodeOrToken::Token(t) => {
+                let kind =
+                    <kcfg_syntax::KamailioLanguage as rowan::Language>::kind_from_raw(t.kind());
+                return Some((kind, t.text()));
+            }
+            NodeOrToken::Node(n) => first = n.children().next(),
+        }
+    }
+}
+
+/// `(block.kind(), block.name())` of a route block, read from its green
+/// node (no red nodes or tokens; a name written as a string is read as
+/// [`RouteBlock::name`] does). A block with a kind has a keyword, its first
+/// token, which starts at the block's start.
+pub(crate) fn block_head(block: &RouteBlock) -> (Option<RouteKind>, Option<String>) {
+    let kind_of = <kcfg_syntax::KamailioLanguage as rowan::Language>::kind_from_raw;
+    let green = block.syntax().green();
+    let keyword = first_green_token(&green).map(|(k, _)| k);
+    let name_node = green
+        .children()
+        .find_map(|c| c.into_node().filter(|n| kind_of(n.kind()) == ROUTE_NAME));
+    let kind = keyword.and_then(|k| {
+        Some(match k {
+            ROUTE_KW if name_node.is_some() => RouteKind::Route,
+            ROUTE_KW | REQUEST_ROUTE_KW => RouteKind::Request,
+            FAILURE_ROUTE_KW => RouteKind::Failure,
+            ONREPLY_ROUTE_KW | REPLY_ROUTE_KW => RouteKind::OnReply,
+            BRANCH_ROUTE_KW => RouteKind::Branch,
+            ONSEND_ROUTE_KW => RouteKind::OnSend,
+            EVENT_ROUTE_KW => RouteKind::Event,
+            _ => return None,
+        })
+    });
+    let name = name_node.and_then(|n| {
+        let quoted = n
+            .children()
+            .any(|c| c.as_node().is_some_and(|c| kind_of(c.kind()) == STRING_LIT));
+        if quoted {
+            return block.name();
+        }
+        n.children().find_map(|c| {
+            let t = c.into_token()?;
+            matches!(kind_of(t.kind()), IDENT | NUMBER | EVENT_ROUTE_NAME)
+                .then(|| t.text().to_string())
+        })
+    });
+    (kind, name)
+}
+
 /// Whether a node lies outside route bodies: every ancestor below the
 /// root is a `#!if` or one of its arms.
 fn is_top_level(n: &SyntaxNode) -> bool {
@@ -357,16 +416,33 @@ pub fn call_head(call: &SyntaxNode) -> kcfg_syntax::TextRange {
 
 /// The name of a `CALL` node.
 pub fn call_name(call: &SyntaxNode) -> Option<String> {
-    let t = call.first_token()?;
-    matches!(t.kind(), IDENT | ROUTE_KW).then(|| t.text().to_string())
+    // read from the green node: no red token
+    let green = call.green();
+    let (kind, text) = first_green_token(&green)?;
+    matches!(kind, IDENT | ROUTE_KW).then(|| text.to_string())
 }
 
-/// The first argument node of a `CALL` (as `call_args(call).first()`,
-/// without collecting the others).
-pub fn first_arg(call: &SyntaxNode) -> Option<SyntaxNode> {
-    call.children()
-        .find(|n| n.kind() == ARG_LIST)?
-        .first_child()
+/// The range of the first argument node of a `CALL` (the first node in its
+/// `ARG_LIST`), found in the green tree (no red nodes).
+pub fn first_arg_range(call: &SyntaxNode) -> Option<kcfg_syntax::TextRange> {
+    let kind_of = <kcfg_syntax::KamailioLanguage as rowan::Language>::kind_from_raw;
+    let green = call.green();
+    let mut at = call.text_range().start();
+    let mut list = None;
+    for c in green.children() {
+        if let Some(n) = c.as_node().filter(|n| kind_of(n.kind()) == ARG_LIST) {
+            list = Some(*n);
+            break;
+        }
+        at += c.text_len();
+    }
+    for c in list?.children() {
+        if let Some(n) = c.as_node() {
+            return Some(kcfg_syntax::TextRange::at(at, n.text_len()));
+        }
+        at += c.text_len();
+    }
+    None
 }
 
 /// The argument nodes of a `CALL`.
@@ -463,3 +539,86 @@ pub const REPLY_FUNCTIONS: &[&str] = &[
     "t_reply",
     "t_send_reply",
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `block_head` reads what `RouteBlock::kind`, `RouteBlock::name` and
+    /// `RouteBlock::keyword` read, and `call_name` what the red first token
+    /// says, on every node of the configs under `fixtures/` and on route heads
+    /// written in odd ways.
+    #[test]
+    fn green_reads_equal_red_reads() {
+        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures");
+        let mut texts: Vec<String> = vec![
+            "route[\"QUOTED\"] { exit; }\nroute[12] { exit; }\nroute { exit; }\nroute[] { }\n\
+             onreply_route[X] { }\nonreply_route { }\nevent_route[tm:local-request] { }\n\
+             failure_route[F] { }\nbranch_route[B] { }\nonsend_route { }\nreply_route { }\n\
+             request_route { route[N] { } }\nroute[ A ] {\nroute[\"x\" y] {}\n#!ifdef X\nroute[D] {}\n#!endif\n"
+                .to_string(),
+        ];
+        let mut stack = vec![std::path::PathBuf::from(root)];
+        while let Some(d) = stack.pop() {
+            for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+                let p = e.path();
+                if p.is_dir() {
+                    stack.push(p);
+                } else if p.extension().is_some_and(|x| x == "cfg") {
+                    if let Ok(t) = std::fs::read_to_string(&p) {
+                        texts.push(t);
+                    }
+                }
+            }
+        }
+        let mut seen = 0;
+        for t in &texts {
+            let parse = kcfg_syntax::parse(t);
+            for n in parse.syntax_node().descendants() {
+                let Some(block) = RouteBlock::cast(n.clone()) else {
+                    continue;
+                };
+                seen += 1;
+                let (kind, name) = block_head(&block);
+                assert_eq!(kind, block.kind(), "{}", n.text());
+                if kind.is_some() {
+                    assert_eq!(name, block.name(), "{}", n.text());
+                    assert_eq!(
+                        block.keyword().map(|k| k.text_range().start()),
+                        Some(n.text_range().start())
+                    );
+                }
+            }
+        }
+        assert!(seen > 100, "{seen}");
+        // `call_name` (green) reads what the red first token says
+        let mut calls = 0;
+        for t in &texts {
+            let parse = kcfg_syntax::parse(t);
+            for n in parse.syntax_node().descendants() {
+                let red = n
+                    .first_token()
+                    .filter(|t| matches!(t.kind(), IDENT | ROUTE_KW))
+                    .map(|t| t.text().to_string());
+                assert_eq!(call_name(&n), red, "{}", n.text());
+                calls += usize::from(n.kind() == CALL);
+            }
+        }
+        assert!(calls > 1000, "{calls}");
+        // `first_arg_range` (green) is the range of the first argument's red node
+        for t in &texts {
+            let parse = kcfg_syntax::parse(t);
+            for n in parse.syntax_node().descendants() {
+                assert_eq!(
+                    first_arg_range(&n),
+                    n.children()
+                        .find(|a| a.kind() == ARG_LIST)
+                        .and_then(|a| a.first_child())
+                        .map(|a| a.text_range()),
+                    "{}",
+                    n.text()
+                );
+            }
+        }
+    }
+}

@@ -7,7 +7,7 @@ use kcfg_syntax::ast::RouteKind;
 use kcfg_syntax::SyntaxKind::*;
 use kcfg_syntax::{SyntaxNode, TextRange};
 
-use crate::ctx::{call_args, call_name, first_arg, pv_parts, statements};
+use crate::ctx::{call_args, call_name, first_arg_range, pv_parts, statements};
 use crate::{Category, Ctx, Finding, FixAvailability, KamailioVerdict, RuleMeta};
 use kcfg_diagnostics::Severity;
 
@@ -269,8 +269,10 @@ pub fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
         .iter()
         .filter(|(_, _, name)| name == "route")
         .filter_map(|(file, call, _)| {
-            let arg = first_arg(call)?;
-            Some((*file, call, ctx.text(*file, &arg).trim_matches('"')))
+            let arg = first_arg_range(call)?;
+            let text: &str = &ctx.model.file(*file).text;
+            let arg = text.get(std::ops::Range::<usize>::from(arg)).unwrap_or("");
+            Some((*file, call, arg.trim_matches('"')))
         })
         .collect();
     // what follows `route(WITHINDLG);` in request_route handles initial requests only

@@ -1,6 +1,6 @@
 //! KC403 `define-shadows-route`.
 
-use kcfg_syntax::SyntaxKind::IDENT;
+use kcfg_syntax::SyntaxKind::{IDENT, ROUTE_NAME};
 
 use crate::{Category, Ctx, Finding, FixAvailability, KamailioVerdict, RuleMeta};
 use kcfg_diagnostics::Severity;
@@ -29,21 +29,24 @@ pub fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
         if r.kind == RouteKind::Event || r.kind == RouteKind::Request {
             continue;
         }
-        // only a name written as an identifier is replaced (not "RELAY")
-        let Some(name) = r.block.name_node() else {
-            continue;
-        };
-        // the identifier's text read from the green tree first (no red
-        // tokens): most route names are no define
-        let green = name.green();
-        let ident = green.children().find_map(|c| {
-            c.into_token().filter(|t| {
-                <kcfg_syntax::KamailioLanguage as rowan::Language>::kind_from_raw(t.kind()) == IDENT
-            })
-        });
+        // only a name written as an identifier is replaced (not "RELAY");
+        // the name node and its identifier are read from the green tree
+        // first (no red nodes or tokens): most route names are no define
+        let kind_of = <kcfg_syntax::KamailioLanguage as rowan::Language>::kind_from_raw;
+        let block = kcfg_syntax::ast::AstNode::syntax(&r.block).green();
+        let ident = block
+            .children()
+            .find_map(|c| c.into_node().filter(|n| kind_of(n.kind()) == ROUTE_NAME))
+            .and_then(|name| {
+                name.children()
+                    .find_map(|c| c.into_token().filter(|t| kind_of(t.kind()) == IDENT))
+            });
         if !ident.is_some_and(|t| ctx.model.defines.contains_key(t.text())) {
             continue;
         }
+        let Some(name) = r.block.name_node() else {
+            continue;
+        };
         let Some(tok) = name
             .children_with_tokens()
             .filter_map(|e| e.into_token())

@@ -23,11 +23,17 @@ pub const META: RuleMeta = RuleMeta {
 
 pub fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
     for (file, b) in ctx.nodes(BLOCK).chain(ctx.nodes(CASE_CLAUSE)) {
-        // most blocks have no statement that ends them
-        if !b
-            .children()
-            .any(|s| matches!(s.kind(), EXIT_STMT | DROP_STMT | RETURN_STMT | BREAK_STMT))
-        {
+        // most blocks have no statement that ends them (read from the green
+        // node: no red node for each statement)
+        let kind_of = <kcfg_syntax::KamailioLanguage as rowan::Language>::kind_from_raw;
+        if !b.green().children().any(|s| {
+            s.as_node().is_some_and(|s| {
+                matches!(
+                    kind_of(s.kind()),
+                    EXIT_STMT | DROP_STMT | RETURN_STMT | BREAK_STMT
+                )
+            })
+        }) {
             continue;
         }
         let Some(r) = ctx.route_of(file, b) else {
