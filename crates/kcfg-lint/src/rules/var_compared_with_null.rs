@@ -65,13 +65,21 @@ pub fn null_comparisons<'n>(
 pub fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
     let jansson = super::jansson_null_on_var::jansson_vars(ctx);
     for (file, f) in ctx.files() {
-        if !f.text.contains("$null") {
+        // a comparison with `$null` has `$null` in its text: where the
+        // file has one, found once (not a search of every expression's text)
+        let nulls: Vec<usize> = memchr::memmem::find_iter(f.text.as_bytes(), "$null").collect();
+        if nulls.is_empty() {
             continue;
         }
-        // a comparison with `$null` has `$null` in its text
+        let has_null = |n: &SyntaxNode| {
+            let r = n.text_range();
+            let (start, end) = (usize::from(r.start()), usize::from(r.end()));
+            let i = nulls.partition_point(|&p| p < start);
+            nulls.get(i).is_some_and(|&p| p + "$null".len() <= end)
+        };
         let exprs = ctx
             .nodes(BIN_EXPR)
-            .filter(|(x, n)| *x == file && ctx.text(file, n).contains("$null"))
+            .filter(|(x, n)| *x == file && has_null(n))
             .map(|(_, n)| n);
         for (e, name, _) in null_comparisons(exprs) {
             if jansson.contains(&name) {
