@@ -10,7 +10,7 @@ use kcfg_sema::RouteTable;
 use crate::capture::Proto;
 use crate::event::{Record, Sent, Step, Summary};
 use crate::ir::{AssignOp, BinOp, Expr, Fmt, FmtPart, Loc, Program, Pv, Stmt, StmtL};
-use crate::sip::{Header, NameAddr, SipMsg, StartLine, Uri, Via};
+use crate::sip::{Header, NameAddr, SipMsg, SmolStr, StartLine, Uri, Via};
 use crate::value::Val;
 
 /// Kamailio 5.6.3's default `Server:` header value on Linux x86_64.
@@ -595,7 +595,7 @@ impl Runtime {
 
     pub(crate) fn begin(
         &mut self,
-        trigger: &str,
+        trigger: &'static str,
         src: Option<SocketAddr>,
         dst: Option<SocketAddr>,
         proto: Option<Proto>,
@@ -606,8 +606,8 @@ impl Runtime {
             .map(|m| {
                 (
                     m.start_line_text(),
-                    m.call_id().to_string(),
-                    m.header_known(crate::sip::K_CSEQ).unwrap_or("").to_string(),
+                    SmolStr::new(m.call_id()),
+                    SmolStr::new(m.header_known(crate::sip::K_CSEQ).unwrap_or("")),
                 )
             })
             .unwrap_or_default();
@@ -617,7 +617,7 @@ impl Runtime {
                 self.record_no
             },
             input: self.input_no,
-            trigger: trigger.to_string(),
+            trigger: SmolStr::new_static(trigger),
             at: self.clock,
             src,
             dst,

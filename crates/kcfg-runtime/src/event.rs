@@ -81,14 +81,14 @@ pub struct Record {
     /// the input message (0-based) whose processing produced this record
     pub input: usize,
     /// `request`, `reply`, `timer`
-    pub trigger: String,
+    pub trigger: SmolStr,
     pub at: f64,
     pub src: Option<SocketAddr>,
     pub dst: Option<SocketAddr>,
     pub proto: Option<Proto>,
     pub start_line: String,
-    pub call_id: String,
-    pub cseq: String,
+    pub call_id: SmolStr,
+    pub cseq: SmolStr,
     /// the incoming message's headers (to show what the config changed)
     #[serde(skip)]
     pub in_headers: Vec<(SmolStr, SmolStr)>,
