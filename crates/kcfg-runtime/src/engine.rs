@@ -1,7 +1,11 @@
 //! The interpreter and the simulated core: routes, expressions, PVs,
 //! and the transaction layer (tm) on a virtual clock.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
+
+// (SipHash of the std maps showed in the profile: the maps of the runtime
+// hash addresses and names it made, FxHash does)
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::fmt::Write as _;
 use std::net::{IpAddr, SocketAddr};
 
@@ -416,7 +420,7 @@ impl Runtime {
             .global("server_header")
             .map(|s| s.trim_start_matches("Server:").trim().to_string())
             .unwrap_or_else(|| SERVER_HEADER.to_string());
-        let mut htable = HashMap::new();
+        let mut htable = HashMap::default();
         for (m, p, v) in &prog.modparams {
             if m == "htable" && p == "htable" {
                 if let crate::ir::ParamVal::Str(s) = v {
@@ -428,12 +432,12 @@ impl Runtime {
         Runtime {
             prog,
             listen,
-            vars: HashMap::new(),
-            shv: HashMap::new(),
+            vars: HashMap::default(),
+            shv: HashMap::default(),
             htable,
             sht_expired: None,
             sht_timer_at: None,
-            pike_hits: HashMap::new(),
+            pike_hits: HashMap::default(),
             usrloc: BTreeMap::new(),
             trans: Vec::new(),
             clock: 0.0,
@@ -450,10 +454,10 @@ impl Runtime {
             },
             max_while,
             call_ids: Default::default(),
-            nexthops: HashMap::new(),
+            nexthops: HashMap::default(),
             pending_in: Vec::new(),
-            nexthop_tags: HashMap::new(),
-            nexthop_ringing: HashMap::new(),
+            nexthop_tags: HashMap::default(),
+            nexthop_ringing: HashMap::default(),
             server_header,
             msg_avps: None,
             pending_t_on: None,
@@ -461,10 +465,10 @@ impl Runtime {
             pending_rr_params: None,
             record_no: 0,
             input_no: 0,
-            users: HashMap::new(),
-            nonces: HashSet::new(),
+            users: HashMap::default(),
+            nonces: HashSet::default(),
             ds_sets: Vec::new(),
-            ds_rr: HashMap::new(),
+            ds_rr: HashMap::default(),
             regexes: Default::default(),
             last_local_tag: None,
             pv_failed: false,
@@ -1951,7 +1955,7 @@ impl Runtime {
         if ti < self.trans.len() {
             &mut self.trans[ti].avps
         } else {
-            self.msg_avps.get_or_insert_with(HashMap::new)
+            self.msg_avps.get_or_insert_with(HashMap::default)
         }
     }
 
