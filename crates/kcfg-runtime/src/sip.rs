@@ -1284,6 +1284,10 @@ pub(crate) fn param_str_lit<'a>(
     name_eq: &'static str,
 ) -> Option<&'a str> {
     debug_assert_eq!(name_eq.strip_suffix('='), Some(name));
+    if params.is_empty() && !name.is_empty() {
+        // (`param_str` finds no parameter with a name in an empty text)
+        return None;
+    }
     if let Some(v) = params.strip_prefix(name_eq) {
         // the first parameter is `name`: its value ends at the next `;`
         let e = memchr::memchr(b';', v.as_bytes()).unwrap_or(v.len());
@@ -1395,7 +1399,14 @@ impl NameAddr {
         Self::params_after(trim_exact(v))
     }
     fn params_after(v: &str) -> &str {
-        if let Some(lt) = find_unquoted(v, '<') {
+        // `<uri>;params` (no display name, the usual form): the first
+        // unquoted `<` is the first byte
+        let lt = if v.as_bytes().first() == Some(&b'<') {
+            Some(0)
+        } else {
+            find_unquoted(v, '<')
+        };
+        if let Some(lt) = lt {
             // (ASCII: the byte offset is the char offset)
             let gt = memchr::memchr(b'>', &v.as_bytes()[lt..])
                 .map(|g| g + lt)
