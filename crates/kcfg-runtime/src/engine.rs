@@ -3211,9 +3211,14 @@ impl Runtime {
         // tm's local CANCEL (t_reply_matching), no transaction route runs
         // (a CANCEL relayed as a request of its own has its own transaction)
         let to_cancel = found.is_some_and(|(ti, _)| self.trans[ti].method != "CANCEL")
-            && msg.cseq_method() == "CANCEL";
+            && msg.cseq_method_str() == "CANCEL";
+        let code = msg.status();
+        // the reply as received is needed after the routes (which may change
+        // `ctx.msg`) only for the ACK of a negative reply on a branch that
+        // ended: kept then, else moved into the context without a copy
+        let orig = (found.is_some() && code >= 300).then(|| msg.clone());
         // core reply route first
-        let mut ctx = self.new_ctx(msg.clone(), src, local, proto, RouteType::OnReply);
+        let mut ctx = self.new_ctx(msg, src, local, proto, RouteType::OnReply);
         ctx.trans = found.map(|f| f.0);
         ctx.reply_branch = found.map(|f| f.1);
         if let Some(rt) = self.prog.route_rc(RouteTable::OnReply, "") {
@@ -3284,13 +3289,13 @@ impl Runtime {
             }
             self.trans[ti].flags = ctx.flags;
         }
-        let code = msg.status();
         if self.trans[ti].branches[bi].final_ {
             // a reply after the branch ended (e.g. 487 after a local 408):
             // tm acknowledges a negative INVITE reply and discards it
             if self.trans[ti].method == "INVITE" && code >= 300 {
                 let b = &self.trans[ti].branches[bi];
-                let ack = build_ack(&b.sent, &msg);
+                // (`orig` is kept for a negative reply on a branch)
+                let ack = build_ack(&b.sent, orig.as_ref().unwrap_or(&ctx.msg));
                 let (p, d) = (b.proto, b.dst);
                 self.sent("request", "tm", p, local, d, &ack);
             }
@@ -3318,7 +3323,8 @@ impl Runtime {
             }
             return;
         }
-        self.branch_final(ti, bi, ctx.msg.clone(), false);
+        // (the context ends here: its message moves, no copy)
+        self.branch_final(ti, bi, ctx.msg, false);
     }
 
     /// A branch got its final reply (received or local timeout).
