@@ -132,7 +132,8 @@ pub(crate) struct Trans {
     /// relayed upstream
     pub(crate) uac_local: bool,
     pub(crate) uas_code: u16,
-    pub(crate) uas_reply: Option<SipMsg>,
+    /// the last reply sent upstream (shared with its step of the timeline)
+    pub(crate) uas_reply: Option<std::sync::Arc<Sent>>,
     pub(crate) flags: u64,
     pub(crate) avps: HashMap<String, Vec<Val>>,
     /// dispatcher destinations left (xavps travel with the transaction)
@@ -2483,7 +2484,7 @@ impl Runtime {
         dst: SocketAddr,
         m: &SipMsg,
     ) {
-        self.step(Step::Send(Box::new(Sent {
+        self.step(Step::Send(std::sync::Arc::new(Sent {
             kind,
             by,
             proto,
@@ -2542,10 +2543,10 @@ impl Runtime {
                     .collect(),
                 body: sent.body.clone(),
             };
-            self.step(Step::Send(Box::new(sent)));
+            self.step(Step::Send(std::sync::Arc::new(sent)));
             self.nexthop_answer(proto, src, dst, &m);
         } else {
-            self.step(Step::Send(Box::new(sent)));
+            self.step(Step::Send(std::sync::Arc::new(sent)));
         }
     }
 
@@ -2793,14 +2794,7 @@ impl Runtime {
         let rfc3261 = matches!(key, std::borrow::Cow::Borrowed(_));
         if let Some(ti) = self.find_trans_key(&ctx.msg, ctx.msg.method(), &key, rfc3261) {
             // retransmission: resend the last reply
-            if let Some(r) = self.trans[ti].uas_reply.clone() {
-                let (p, l, s) = (
-                    self.trans[ti].proto,
-                    self.trans[ti].local,
-                    self.trans[ti].src,
-                );
-                self.sent("reply", "tm", p, l, s, &r);
-            }
+            self.resend_uas_reply(ti);
             return 0;
         }
         let fr = self.prog.modparam_int("tm", "fr_timer", 30000) as f64 / 1000.0;
@@ -2935,7 +2929,6 @@ impl Runtime {
             return false;
         }
         t.uas_code = t.uas_code.max(code);
-        t.uas_reply = Some(r.clone());
         self.dlg_on_reply_out(ti, &r, origin);
         let t = &self.trans[ti];
         let (p, l, s) = (t.proto, t.local, t.src);
@@ -2944,7 +2937,44 @@ impl Runtime {
         } else {
             "relayed-reply"
         };
-        self.sent_owned(kind, "tm", p, l, s, r);
+        // (a reply: `sent_owned` has no next hop to ask) the step of the
+        // timeline and the transaction share the reply
+        let sent = std::sync::Arc::new(Sent {
+            kind,
+            by: "tm",
+            proto: p,
+            src: l,
+            dst: s,
+            start_line: r.start_line_text(),
+            headers: r.headers.into_iter().map(|h| (h.name, h.value)).collect(),
+            body: r.body,
+            at: self.clock,
+        });
+        self.trans[ti].uas_reply = Some(sent.clone());
+        self.step(Step::Send(sent));
+        true
+    }
+
+    /// The last reply sent upstream on transaction `ti` sent again (a
+    /// retransmission), as `tm` from the transaction's addresses; false
+    /// when none was sent.
+    pub(crate) fn resend_uas_reply(&mut self, ti: usize) -> bool {
+        let t = &self.trans[ti];
+        let Some(r) = &t.uas_reply else {
+            return false;
+        };
+        let sent = Sent {
+            kind: "reply",
+            by: "tm",
+            proto: t.proto,
+            src: t.local,
+            dst: t.src,
+            start_line: r.start_line.clone(),
+            headers: r.headers.clone(),
+            body: r.body.clone(),
+            at: self.clock,
+        };
+        self.step(Step::Send(std::sync::Arc::new(sent)));
         true
     }
 
