@@ -389,7 +389,7 @@ pub fn compare(config: &Config, input: &Input, opts: &CompareOptions) -> Compari
     for r in &records {
         for s in &r.steps {
             if let Step::Unsupported { function, .. } = s {
-                let v = unsupported.entry(r.call_id.clone()).or_default();
+                let v = unsupported.entry(r.call_id.to_string()).or_default();
                 if !v.contains(function) {
                     v.push(function.clone());
                 }

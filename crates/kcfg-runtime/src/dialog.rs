@@ -142,7 +142,7 @@ impl Runtime {
         if ctx.dlg.is_some() {
             return 1;
         }
-        if ctx.msg.method() != "INVITE" || ctx.msg.to_tag().is_some() {
+        if ctx.msg.method() != "INVITE" || ctx.msg.to_tag_str().is_some() {
             return -1;
         }
         let call_id = ctx.msg.call_id().to_string();
@@ -304,7 +304,7 @@ impl Runtime {
 
     /// `dlg_manage()`
     pub(crate) fn dlg_manage(&mut self, ctx: &mut Ctx) -> i64 {
-        if ctx.msg.to_tag().is_some() {
+        if ctx.msg.to_tag_str().is_some() {
             self.dlg_on_route(ctx, None, 2);
             return 1;
         }

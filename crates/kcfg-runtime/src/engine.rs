@@ -1,7 +1,11 @@
 //! The interpreter and the simulated core: routes, expressions, PVs,
 //! and the transaction layer (tm) on a virtual clock.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
+
+// (SipHash of the std maps showed in the profile: the maps of the runtime
+// hash addresses and names it made, FxHash does)
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::fmt::Write as _;
 use std::net::{IpAddr, SocketAddr};
 
@@ -10,7 +14,7 @@ use kcfg_sema::RouteTable;
 use crate::capture::Proto;
 use crate::event::{Record, Sent, Step, Summary};
 use crate::ir::{AssignOp, BinOp, Expr, Fmt, FmtPart, Loc, Program, Pv, Stmt, StmtL};
-use crate::sip::{Header, NameAddr, SipMsg, StartLine, Uri, Via};
+use crate::sip::{Header, NameAddr, SipMsg, SmolStr, StartLine, Uri, Via};
 use crate::value::Val;
 
 /// Kamailio 5.6.3's default `Server:` header value on Linux x86_64.
@@ -128,7 +132,8 @@ pub(crate) struct Trans {
     /// relayed upstream
     pub(crate) uac_local: bool,
     pub(crate) uas_code: u16,
-    pub(crate) uas_reply: Option<SipMsg>,
+    /// the last reply sent upstream (shared with its step of the timeline)
+    pub(crate) uas_reply: Option<std::sync::Arc<Sent>>,
     pub(crate) flags: u64,
     pub(crate) avps: HashMap<String, Vec<Val>>,
     /// dispatcher destinations left (xavps travel with the transaction)
@@ -416,7 +421,7 @@ impl Runtime {
             .global("server_header")
             .map(|s| s.trim_start_matches("Server:").trim().to_string())
             .unwrap_or_else(|| SERVER_HEADER.to_string());
-        let mut htable = HashMap::new();
+        let mut htable = HashMap::default();
         for (m, p, v) in &prog.modparams {
             if m == "htable" && p == "htable" {
                 if let crate::ir::ParamVal::Str(s) = v {
@@ -428,12 +433,12 @@ impl Runtime {
         Runtime {
             prog,
             listen,
-            vars: HashMap::new(),
-            shv: HashMap::new(),
+            vars: HashMap::default(),
+            shv: HashMap::default(),
             htable,
             sht_expired: None,
             sht_timer_at: None,
-            pike_hits: HashMap::new(),
+            pike_hits: HashMap::default(),
             usrloc: BTreeMap::new(),
             trans: Vec::new(),
             clock: 0.0,
@@ -450,10 +455,10 @@ impl Runtime {
             },
             max_while,
             call_ids: Default::default(),
-            nexthops: HashMap::new(),
+            nexthops: HashMap::default(),
             pending_in: Vec::new(),
-            nexthop_tags: HashMap::new(),
-            nexthop_ringing: HashMap::new(),
+            nexthop_tags: HashMap::default(),
+            nexthop_ringing: HashMap::default(),
             server_header,
             msg_avps: None,
             pending_t_on: None,
@@ -461,10 +466,10 @@ impl Runtime {
             pending_rr_params: None,
             record_no: 0,
             input_no: 0,
-            users: HashMap::new(),
-            nonces: HashSet::new(),
+            users: HashMap::default(),
+            nonces: HashSet::default(),
             ds_sets: Vec::new(),
-            ds_rr: HashMap::new(),
+            ds_rr: HashMap::default(),
             regexes: Default::default(),
             last_local_tag: None,
             pv_failed: false,
@@ -595,7 +600,7 @@ impl Runtime {
 
     pub(crate) fn begin(
         &mut self,
-        trigger: &str,
+        trigger: &'static str,
         src: Option<SocketAddr>,
         dst: Option<SocketAddr>,
         proto: Option<Proto>,
@@ -606,8 +611,8 @@ impl Runtime {
             .map(|m| {
                 (
                     m.start_line_text(),
-                    m.call_id().to_string(),
-                    m.header_known(crate::sip::K_CSEQ).unwrap_or("").to_string(),
+                    SmolStr::new(m.call_id()),
+                    SmolStr::new(m.header_known(crate::sip::K_CSEQ).unwrap_or("")),
                 )
             })
             .unwrap_or_default();
@@ -617,7 +622,7 @@ impl Runtime {
                 self.record_no
             },
             input: self.input_no,
-            trigger: trigger.to_string(),
+            trigger: SmolStr::new_static(trigger),
             at: self.clock,
             src,
             dst,
@@ -1951,7 +1956,7 @@ impl Runtime {
         if ti < self.trans.len() {
             &mut self.trans[ti].avps
         } else {
-            self.msg_avps.get_or_insert_with(HashMap::new)
+            self.msg_avps.get_or_insert_with(HashMap::default)
         }
     }
 
@@ -2479,7 +2484,7 @@ impl Runtime {
         dst: SocketAddr,
         m: &SipMsg,
     ) {
-        self.step(Step::Send(Box::new(Sent {
+        self.step(Step::Send(std::sync::Arc::new(Sent {
             kind,
             by,
             proto,
@@ -2538,10 +2543,10 @@ impl Runtime {
                     .collect(),
                 body: sent.body.clone(),
             };
-            self.step(Step::Send(Box::new(sent)));
+            self.step(Step::Send(std::sync::Arc::new(sent)));
             self.nexthop_answer(proto, src, dst, &m);
         } else {
-            self.step(Step::Send(Box::new(sent)));
+            self.step(Step::Send(std::sync::Arc::new(sent)));
         }
     }
 
@@ -2789,14 +2794,7 @@ impl Runtime {
         let rfc3261 = matches!(key, std::borrow::Cow::Borrowed(_));
         if let Some(ti) = self.find_trans_key(&ctx.msg, ctx.msg.method(), &key, rfc3261) {
             // retransmission: resend the last reply
-            if let Some(r) = self.trans[ti].uas_reply.clone() {
-                let (p, l, s) = (
-                    self.trans[ti].proto,
-                    self.trans[ti].local,
-                    self.trans[ti].src,
-                );
-                self.sent("reply", "tm", p, l, s, &r);
-            }
+            self.resend_uas_reply(ti);
             return 0;
         }
         let fr = self.prog.modparam_int("tm", "fr_timer", 30000) as f64 / 1000.0;
@@ -2931,7 +2929,6 @@ impl Runtime {
             return false;
         }
         t.uas_code = t.uas_code.max(code);
-        t.uas_reply = Some(r.clone());
         self.dlg_on_reply_out(ti, &r, origin);
         let t = &self.trans[ti];
         let (p, l, s) = (t.proto, t.local, t.src);
@@ -2940,7 +2937,44 @@ impl Runtime {
         } else {
             "relayed-reply"
         };
-        self.sent_owned(kind, "tm", p, l, s, r);
+        // (a reply: `sent_owned` has no next hop to ask) the step of the
+        // timeline and the transaction share the reply
+        let sent = std::sync::Arc::new(Sent {
+            kind,
+            by: "tm",
+            proto: p,
+            src: l,
+            dst: s,
+            start_line: r.start_line_text(),
+            headers: r.headers.into_iter().map(|h| (h.name, h.value)).collect(),
+            body: r.body,
+            at: self.clock,
+        });
+        self.trans[ti].uas_reply = Some(sent.clone());
+        self.step(Step::Send(sent));
+        true
+    }
+
+    /// The last reply sent upstream on transaction `ti` sent again (a
+    /// retransmission), as `tm` from the transaction's addresses; false
+    /// when none was sent.
+    pub(crate) fn resend_uas_reply(&mut self, ti: usize) -> bool {
+        let t = &self.trans[ti];
+        let Some(r) = &t.uas_reply else {
+            return false;
+        };
+        let sent = Sent {
+            kind: "reply",
+            by: "tm",
+            proto: t.proto,
+            src: t.local,
+            dst: t.src,
+            start_line: r.start_line.clone(),
+            headers: r.headers.clone(),
+            body: r.body.clone(),
+            at: self.clock,
+        };
+        self.step(Step::Send(std::sync::Arc::new(sent)));
         true
     }
 
@@ -3207,9 +3241,14 @@ impl Runtime {
         // tm's local CANCEL (t_reply_matching), no transaction route runs
         // (a CANCEL relayed as a request of its own has its own transaction)
         let to_cancel = found.is_some_and(|(ti, _)| self.trans[ti].method != "CANCEL")
-            && msg.cseq_method() == "CANCEL";
+            && msg.cseq_method_str() == "CANCEL";
+        let code = msg.status();
+        // the reply as received is needed after the routes (which may change
+        // `ctx.msg`) only for the ACK of a negative reply on a branch that
+        // ended: kept then, else moved into the context without a copy
+        let orig = (found.is_some() && code >= 300).then(|| msg.clone());
         // core reply route first
-        let mut ctx = self.new_ctx(msg.clone(), src, local, proto, RouteType::OnReply);
+        let mut ctx = self.new_ctx(msg, src, local, proto, RouteType::OnReply);
         ctx.trans = found.map(|f| f.0);
         ctx.reply_branch = found.map(|f| f.1);
         if let Some(rt) = self.prog.route_rc(RouteTable::OnReply, "") {
@@ -3280,13 +3319,13 @@ impl Runtime {
             }
             self.trans[ti].flags = ctx.flags;
         }
-        let code = msg.status();
         if self.trans[ti].branches[bi].final_ {
             // a reply after the branch ended (e.g. 487 after a local 408):
             // tm acknowledges a negative INVITE reply and discards it
             if self.trans[ti].method == "INVITE" && code >= 300 {
                 let b = &self.trans[ti].branches[bi];
-                let ack = build_ack(&b.sent, &msg);
+                // (`orig` is kept for a negative reply on a branch)
+                let ack = build_ack(&b.sent, orig.as_ref().unwrap_or(&ctx.msg));
                 let (p, d) = (b.proto, b.dst);
                 self.sent("request", "tm", p, local, d, &ack);
             }
@@ -3314,7 +3353,8 @@ impl Runtime {
             }
             return;
         }
-        self.branch_final(ti, bi, ctx.msg.clone(), false);
+        // (the context ends here: its message moves, no copy)
+        self.branch_final(ti, bi, ctx.msg, false);
     }
 
     /// A branch got its final reply (received or local timeout).

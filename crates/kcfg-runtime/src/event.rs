@@ -36,6 +36,10 @@ fn ser_arc_str<S: serde::Serializer>(v: &Arc<str>, s: S) -> Result<S::Ok, S::Err
     s.serialize_str(v)
 }
 
+fn ser_arc_sent<S: serde::Serializer>(v: &Arc<Sent>, s: S) -> Result<S::Ok, S::Error> {
+    Serialize::serialize(&**v, s)
+}
+
 /// One step of the timeline.
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "type", rename_all = "kebab-case")]
@@ -56,8 +60,10 @@ pub enum Step {
         text: String,
         at: Loc,
     },
-    /// boxed: a step is moved twice per message, and this one is large
-    Send(Box<Sent>),
+    /// behind a pointer: a step is moved twice per message, and this one is
+    /// large; shared: a transaction keeps the last reply it sent upstream
+    /// (for a retransmission) without a copy
+    Send(#[serde(serialize_with = "ser_arc_sent")] Arc<Sent>),
     Drop {
         reason: String,
     },
@@ -81,14 +87,14 @@ pub struct Record {
     /// the input message (0-based) whose processing produced this record
     pub input: usize,
     /// `request`, `reply`, `timer`
-    pub trigger: String,
+    pub trigger: SmolStr,
     pub at: f64,
     pub src: Option<SocketAddr>,
     pub dst: Option<SocketAddr>,
     pub proto: Option<Proto>,
     pub start_line: String,
-    pub call_id: String,
-    pub cseq: String,
+    pub call_id: SmolStr,
+    pub cseq: SmolStr,
     /// the incoming message's headers (to show what the config changed)
     #[serde(skip)]
     pub in_headers: Vec<(SmolStr, SmolStr)>,

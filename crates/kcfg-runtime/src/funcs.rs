@@ -436,7 +436,7 @@ impl Runtime {
                 self.maxfwd(ctx, lim)
             }
             Func::TCheckTrans => self.t_check_trans(ctx),
-            Func::HasTotag => b(ctx.msg.to_tag().is_some_and(|t| !t.is_empty())),
+            Func::HasTotag => b(ctx.msg.to_tag_str().is_some_and(|t| !t.is_empty())),
             Func::Setflag => {
                 let f: u32 = a!(0).trim().parse().unwrap_or(0);
                 let bit = 1u64 << (f.min(63));

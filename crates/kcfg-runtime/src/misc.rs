@@ -191,16 +191,11 @@ impl Runtime {
     /// tm's `t_retransmit_reply`: the last reply sent upstream, again; -1
     /// when none was sent yet.
     fn retransmit_reply(&mut self, ti: usize) -> i64 {
-        let Some(r) = self.trans[ti].uas_reply.clone() else {
-            return -1;
-        };
-        let (p, l, s) = (
-            self.trans[ti].proto,
-            self.trans[ti].local,
-            self.trans[ti].src,
-        );
-        self.sent("reply", "tm", p, l, s, &r);
-        1
+        if self.resend_uas_reply(ti) {
+            1
+        } else {
+            -1
+        }
     }
 
     fn options_reply(&mut self, ctx: &mut Ctx) -> i64 {

@@ -67,14 +67,7 @@ impl Runtime {
             }
             _ => {
                 // retransmission: the last reply is sent again, script stops
-                if let Some(r) = self.trans[ti].uas_reply.clone() {
-                    let (p, l, s) = (
-                        self.trans[ti].proto,
-                        self.trans[ti].local,
-                        self.trans[ti].src,
-                    );
-                    self.sent("reply", "tm", p, l, s, &r);
-                }
+                self.resend_uas_reply(ti);
                 0
             }
         }

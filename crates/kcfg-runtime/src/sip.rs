@@ -82,6 +82,46 @@ const KNOWN: [&str; 36] = [
     "content-disposition",
 ];
 const OTHER: u8 = u8::MAX;
+/// The usual spelling of each [`KNOWN`] name (RFC 3261's): a parsed header
+/// written so keeps this static text as its name instead of a copy.
+const WRITTEN: [&str; 36] = [
+    "Via",
+    "From",
+    "To",
+    "Call-ID",
+    "CSeq",
+    "Contact",
+    "Content-Length",
+    "Content-Type",
+    "Max-Forwards",
+    "Route",
+    "Record-Route",
+    "User-Agent",
+    "Expires",
+    "Server",
+    "Allow",
+    "Supported",
+    "Require",
+    "Proxy-Require",
+    "Authorization",
+    "Proxy-Authorization",
+    "WWW-Authenticate",
+    "Proxy-Authenticate",
+    "Event",
+    "Subject",
+    "Content-Encoding",
+    "Refer-To",
+    "Referred-By",
+    "Allow-Events",
+    "Accept-Contact",
+    "Reject-Contact",
+    "Request-Disposition",
+    "Session-Expires",
+    "Identity",
+    "Identity-Info",
+    "P-Asserted-Identity",
+    "Content-Disposition",
+];
 /// [`KNOWN`] indexes of the headers looked up most (see
 /// [`SipMsg::header_known`]).
 pub(crate) const K_VIA: u8 = 0;
@@ -269,8 +309,13 @@ impl Header {
         } else {
             kind_of(name)
         };
+        // the usual spelling of a known name: no copy of it
+        let name = match WRITTEN.get(kind as usize) {
+            Some(w) if eq_short(b, w.as_bytes()) => SmolStr::new_static(w),
+            _ => name.into(),
+        };
         Header {
-            name: name.into(),
+            name,
             value: value.into(),
             kind,
         }
@@ -462,10 +507,24 @@ impl std::fmt::Display for ParseError {
     }
 }
 
+/// The bytes of a token (letters, digits and `-.!%*_+`'~`), by table.
+const TOKEN: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < 256 {
+        let b = i as u8;
+        t[i] = b.is_ascii_alphanumeric()
+            || matches!(
+                b,
+                b'-' | b'.' | b'!' | b'%' | b'*' | b'_' | b'+' | b'`' | b'\'' | b'~'
+            );
+        i += 1;
+    }
+    t
+};
+
 fn is_token(s: &str) -> bool {
-    !s.is_empty()
-        && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-.!%*_+`'~".contains(&b))
+    !s.is_empty() && s.bytes().all(|b| TOKEN[b as usize])
 }
 
 impl SipMsg {
@@ -1228,6 +1287,10 @@ pub(crate) fn param_str_lit<'a>(
     name_eq: &'static str,
 ) -> Option<&'a str> {
     debug_assert_eq!(name_eq.strip_suffix('='), Some(name));
+    if params.is_empty() && !name.is_empty() {
+        // (`param_str` finds no parameter with a name in an empty text)
+        return None;
+    }
     if let Some(v) = params.strip_prefix(name_eq) {
         // the first parameter is `name`: its value ends at the next `;`
         let e = memchr::memchr(b';', v.as_bytes()).unwrap_or(v.len());
@@ -1339,7 +1402,14 @@ impl NameAddr {
         Self::params_after(trim_exact(v))
     }
     fn params_after(v: &str) -> &str {
-        if let Some(lt) = find_unquoted(v, '<') {
+        // `<uri>;params` (no display name, the usual form): the first
+        // unquoted `<` is the first byte
+        let lt = if v.as_bytes().first() == Some(&b'<') {
+            Some(0)
+        } else {
+            find_unquoted(v, '<')
+        };
+        if let Some(lt) = lt {
             // (ASCII: the byte offset is the char offset)
             let gt = memchr::memchr(b'>', &v.as_bytes()[lt..])
                 .map(|g| g + lt)
@@ -1516,6 +1586,27 @@ pub fn find_sub(h: &[u8], n: &[u8]) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn written_names_are_the_known_ones() {
+        for (k, w) in WRITTEN.iter().enumerate() {
+            assert_eq!(w.to_ascii_lowercase(), KNOWN[k]);
+            assert_eq!(kind_of(w), k as u8);
+            let h = Header::with_token_name(w, "x");
+            assert_eq!((&*h.name, h.kind), (*w, k as u8));
+            // another spelling keeps its own
+            let lower = Header::with_token_name(KNOWN[k], "x");
+            assert_eq!((&*lower.name, lower.kind), (KNOWN[k], k as u8));
+        }
+    }
+
+    #[test]
+    fn token_table_is_the_token_bytes() {
+        for b in 0..=255u8 {
+            let old = b.is_ascii_alphanumeric() || b"-.!%*_+`'~".contains(&b);
+            assert_eq!(TOKEN[b as usize], old, "byte {b}");
+        }
+    }
 
     #[test]
     fn find_unquoted_equals_the_char_scan() {
