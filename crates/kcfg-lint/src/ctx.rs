@@ -289,18 +289,7 @@ pub(crate) fn block_head(block: &RouteBlock) -> (Option<RouteKind>, Option<Strin
     let name_node = green
         .children()
         .find_map(|c| c.into_node().filter(|n| kind_of(n.kind()) == ROUTE_NAME));
-    let kind = keyword.and_then(|k| {
-        Some(match k {
-            ROUTE_KW if name_node.is_some() => RouteKind::Route,
-            ROUTE_KW | REQUEST_ROUTE_KW => RouteKind::Request,
-            FAILURE_ROUTE_KW => RouteKind::Failure,
-            ONREPLY_ROUTE_KW | REPLY_ROUTE_KW => RouteKind::OnReply,
-            BRANCH_ROUTE_KW => RouteKind::Branch,
-            ONSEND_ROUTE_KW => RouteKind::OnSend,
-            EVENT_ROUTE_KW => RouteKind::Event,
-            _ => return None,
-        })
-    });
+    let kind = keyword.and_then(|k| RouteKind::of_keyword(k, name_node.is_some()));
     let name = name_node.and_then(|n| {
         let quoted = n
             .children()

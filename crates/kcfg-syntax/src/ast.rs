@@ -193,6 +193,23 @@ pub enum RouteKind {
     Event,
 }
 
+impl RouteKind {
+    /// The kind of a route block from its keyword and whether it has a
+    /// `[NAME]` (`route` without a name is the request route).
+    pub fn of_keyword(keyword: SyntaxKind, has_name: bool) -> Option<RouteKind> {
+        Some(match keyword {
+            ROUTE_KW if has_name => RouteKind::Route,
+            ROUTE_KW | REQUEST_ROUTE_KW => RouteKind::Request,
+            FAILURE_ROUTE_KW => RouteKind::Failure,
+            ONREPLY_ROUTE_KW | REPLY_ROUTE_KW => RouteKind::OnReply,
+            BRANCH_ROUTE_KW => RouteKind::Branch,
+            ONSEND_ROUTE_KW => RouteKind::OnSend,
+            EVENT_ROUTE_KW => RouteKind::Event,
+            _ => return None,
+        })
+    }
+}
+
 impl RouteBlock {
     pub fn keyword(&self) -> Option<SyntaxToken> {
         self.syntax.first_token()
@@ -212,16 +229,7 @@ impl RouteBlock {
             .map(|t| t.text().to_string())
     }
     pub fn kind(&self) -> Option<RouteKind> {
-        Some(match self.keyword()?.kind() {
-            ROUTE_KW if self.name_node().is_some() => RouteKind::Route,
-            ROUTE_KW | REQUEST_ROUTE_KW => RouteKind::Request,
-            FAILURE_ROUTE_KW => RouteKind::Failure,
-            ONREPLY_ROUTE_KW | REPLY_ROUTE_KW => RouteKind::OnReply,
-            BRANCH_ROUTE_KW => RouteKind::Branch,
-            ONSEND_ROUTE_KW => RouteKind::OnSend,
-            EVENT_ROUTE_KW => RouteKind::Event,
-            _ => return None,
-        })
+        RouteKind::of_keyword(self.keyword()?.kind(), self.name_node().is_some())
     }
     pub fn body(&self) -> Option<Block> {
         children(&self.syntax).next()
