@@ -199,24 +199,119 @@ fn check_impl(
 ) -> (Vec<Diagnostic>, kcfg_sema::Model) {
     let text = files.get(file).text().to_string();
     let (sema_options, main_path) = sema_inputs(files, file, options);
-    let model = match (parser, cache) {
-        (Some(parser), Some(cache)) => kcfg_sema::Model::build_cached(
-            &main_path,
-            text.as_str(),
-            loader,
-            &sema_options,
-            parser,
-            cache,
-        ),
-        (Some(parser), None) => kcfg_sema::Model::build_with_parser(
-            &main_path,
-            text.as_str(),
-            loader,
-            &sema_options,
-            parser,
-        ),
-        (None, _) => kcfg_sema::Model::build(&main_path, text.as_str(), loader, &sema_options),
-    };
+    // a second thread of rayon's pool, when there is one that this thread
+    // does not block (not from inside the pool: the lint's job could wait
+    // in this worker's own queue)
+    let overlap = rayon::current_thread_index().is_none() && rayon::current_num_threads() >= 2;
+    match (parser, cache) {
+        (Some(parser), Some(cache)) if overlap => {
+            let walked = kcfg_sema::Model::walk_cached(
+                &main_path,
+                text.as_str(),
+                loader,
+                &sema_options,
+                parser,
+                cache,
+            );
+            // the language server's path (latency per keystroke): the
+            // lint's nodes are collected from the trees on a second thread
+            // while the checks run here, and the lint runs there (its nodes
+            // cannot move between threads), freeing them while the
+            // diagnostics are made here
+            let trees = walked.trees();
+            let slot = std::sync::OnceLock::new();
+            let lint_options = &options.lint;
+            let out = rayon::in_place_scope(|s| {
+                let (model_tx, model_rx) = std::sync::mpsc::channel::<&kcfg_sema::Model>();
+                let (lint_tx, lint_rx) = std::sync::mpsc::channel();
+                s.spawn(move |_| {
+                    let nodes = kcfg_lint::Nodes::collect(&trees);
+                    if let Ok(model) = model_rx.recv() {
+                        kcfg_lint::lint_with_nodes(model, lint_options, nodes, |lint| {
+                            let _ = lint_tx.send(lint);
+                        });
+                    }
+                });
+                let model: &kcfg_sema::Model = slot.get_or_init(|| walked.finish());
+                let _ = model_tx.send(model);
+                let out = syntax_diagnostics(
+                    files,
+                    file,
+                    options,
+                    Some(parser),
+                    &main_path,
+                    &text,
+                    model,
+                );
+                // a panic of the lint is raised again when the scope ends
+                let lint = lint_rx.recv().ok()?;
+                Some(with_lint(files, file, model, &lint, out))
+            });
+            let model = slot.into_inner().expect("the model was built");
+            let out = out.expect("the lint thread delivers or panics");
+            (out, model)
+        }
+        (parser, cache) => {
+            let model = match (parser, cache) {
+                (Some(parser), Some(cache)) => kcfg_sema::Model::build_cached(
+                    &main_path,
+                    text.as_str(),
+                    loader,
+                    &sema_options,
+                    parser,
+                    cache,
+                ),
+                (Some(parser), None) => kcfg_sema::Model::build_with_parser(
+                    &main_path,
+                    text.as_str(),
+                    loader,
+                    &sema_options,
+                    parser,
+                ),
+                (None, _) => {
+                    kcfg_sema::Model::build(&main_path, text.as_str(), loader, &sema_options)
+                }
+            };
+            let out = syntax_diagnostics(files, file, options, parser, &main_path, &text, &model);
+            let lint = kcfg_lint::lint(&model, &options.lint);
+            let out = with_lint(files, file, &model, &lint, out);
+            (out, model)
+        }
+    }
+}
+
+/// The syntax diagnostics `out` with the checks' and the lint's.
+fn with_lint(
+    files: &mut Files,
+    file: FileId,
+    model: &kcfg_sema::Model,
+    lint: &kcfg_lint::LintResult,
+    mut out: Vec<Diagnostic>,
+) -> Vec<Diagnostic> {
+    // KC201 carries the fix for the `.` that the parser reports as KC001:
+    // report it once
+    let dots: Vec<TextSize> = lint
+        .findings
+        .iter()
+        .filter(|f| f.code == "KC201" && f.file.0 == 0)
+        .map(|f| f.range.start())
+        .collect();
+    out.retain(|d| !(d.code == codes::SYNTAX_ERROR && dots.contains(&d.range.start())));
+    out.extend(semantic(files, file, model, lint));
+    out
+}
+
+/// The syntax errors and warnings of the main file (parsed again with the
+/// defines of its includes when it has some).
+fn syntax_diagnostics(
+    files: &Files,
+    file: FileId,
+    options: &CheckOptions,
+    parser: Option<Parser<'_>>,
+    main_path: &std::path::Path,
+    text: &str,
+    model: &kcfg_sema::Model,
+) -> Vec<Diagnostic> {
     // kcfg-sema parsed the main file with the command-line defines; when it
     // includes other files, parse it again knowing what they define, so bare
     // names can be checked. The unknown-core-parameter check is kcfg-sema's
@@ -230,16 +325,16 @@ fn check_impl(
         // from the knowledge base would cost more than the parse)
         let mut parse_options = options.parse_options();
         parse_options.core_params = None;
-        if let Some(names) = model_include_defines(&model) {
+        if let Some(names) = model_include_defines(model) {
             parse_options.defines.extend(names);
             parse_options.includes_resolved = true;
         }
         reparsed = match parser {
             // only the errors of that second parse are read: no tree is built
-            None => kcfg_syntax::syntax_errors_with(&text, &parse_options),
+            None => kcfg_syntax::syntax_errors_with(text, &parse_options),
             // the language server's parser reuses its trees
             Some(parser) => {
-                let p = parser(&main_path, &text, &parse_options);
+                let p = parser(main_path, text, &parse_options);
                 kcfg_syntax::SyntaxErrors {
                     errors: p.errors().to_vec(),
                     warnings: p.warnings().to_vec(),
@@ -262,18 +357,7 @@ fn check_impl(
         d.severity = kcfg_diagnostics::Severity::Warning;
         d
     }));
-    let lint = kcfg_lint::lint(&model, &options.lint);
-    // KC201 carries the fix for the `.` that the parser reports as KC001:
-    // report it once
-    let dots: Vec<TextSize> = lint
-        .findings
-        .iter()
-        .filter(|f| f.code == "KC201" && f.file.0 == 0)
-        .map(|f| f.range.start())
-        .collect();
-    out.retain(|d| !(d.code == codes::SYNTAX_ERROR && dots.contains(&d.range.start())));
-    out.extend(semantic(files, file, &model, &lint));
-    (out, model)
+    out
 }
 
 static LEAK_TREES: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
@@ -509,6 +593,68 @@ pub fn check_bytes(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The language server's path (lint on a second thread, overlapping the
+    /// checks) gives the diagnostics of the plain path, on every config
+    /// under `fixtures/`, and again on each after an edit inside a route
+    /// body (the route memo then reuses the other bodies).
+    #[test]
+    fn overlapped_lint_equals_sequential_check() {
+        // two threads in rayon's pool even on a one-core machine, so that
+        // the overlapped path runs
+        let _ = rayon::ThreadPoolBuilder::new()
+            .num_threads(2)
+            .build_global();
+        assert!(rayon::current_num_threads() >= 2);
+        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures");
+        let mut paths = Vec::new();
+        let mut stack = vec![std::path::PathBuf::from(root)];
+        while let Some(d) = stack.pop() {
+            for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+                let p = e.path();
+                if p.is_dir() {
+                    stack.push(p);
+                } else if p.extension().is_some_and(|x| x == "cfg") {
+                    paths.push(p);
+                }
+            }
+        }
+        paths.sort();
+        let options = CheckOptions::default();
+        let loader = kcfg_sema::FsLoader;
+        let parser = |_: &std::path::Path, t: &str, o: &kcfg_syntax::ParseOptions| {
+            kcfg_syntax::parse_with(t, o)
+        };
+        let (mut compared, mut findings) = (0, 0);
+        for p in &paths {
+            let Ok(text) = std::fs::read_to_string(p) else {
+                continue;
+            };
+            let cache = kcfg_sema::RouteCache::default();
+            let edited = text.replacen("{\n", "{\n\t$var(kcfg_edit) = 1;\n", 2);
+            for t in [&text, &edited, &text] {
+                let name = p.display().to_string();
+                let mut f1 = Files::new();
+                let id1 = f1.add(name.clone(), t.clone());
+                let (plain, _) =
+                    check_source_model_with_parser(&mut f1, id1, &options, &loader, &parser);
+                let mut f2 = Files::new();
+                let id2 = f2.add(name, t.clone());
+                let (overlapped, _) =
+                    check_source_model_cached(&mut f2, id2, &options, &loader, &parser, &cache);
+                assert_eq!(
+                    format!("{plain:?}"),
+                    format!("{overlapped:?}"),
+                    "{}",
+                    p.display()
+                );
+                compared += 1;
+                findings += plain.len();
+            }
+        }
+        assert!(compared >= 300, "{compared} checks compared");
+        assert!(findings >= 300, "{findings} diagnostics compared");
+    }
 
     #[test]
     fn clean_file() {

@@ -57,6 +57,12 @@ pub struct ModParamInfo {
 impl<'a> Ctx<'a> {
     /// Collect the route blocks of the model's files.
     pub fn new(model: &'a Model) -> Ctx<'a> {
+        Ctx::with_nodes(model, collect_nodes(model))
+    }
+
+    /// [`Ctx::new`] with the nodes of the model's files collected before
+    /// (by [`Nodes::collect`] from the same trees).
+    pub(crate) fn with_nodes(model: &'a Model, nodes: Nodes) -> Ctx<'a> {
         // model routes by (file, start of the keyword): one lookup per block
         let by_head: rustc_hash::FxHashMap<(usize, kcfg_syntax::TextSize), usize> = model
             .routes
@@ -64,31 +70,27 @@ impl<'a> Ctx<'a> {
             .enumerate()
             .map(|(i, r)| ((r.file.0, r.head_range.start()), i))
             .collect();
-        // the nodes of every file, collected once (every rule run uses
-        // them); the route blocks are those outside route bodies, in file
-        // and text order
-        let nodes = collect_nodes(model);
-        let mut routes = Vec::new();
-        for (file, n) in &nodes[ROUTE_BLOCK as usize] {
-            if !is_top_level(n) {
-                continue;
-            }
-            let Some(block) = RouteBlock::cast(n.clone()) else {
-                continue;
-            };
-            let (kind, name) = block_head(&block);
-            let Some(kind) = kind else { continue };
-            // the keyword is the block's first token: it starts the block
-            let head = n.text_range().start();
-            let route = by_head.get(&(file.0, head)).copied();
-            routes.push(RouteInfo {
-                file: *file,
-                name,
-                block,
-                kind,
-                route,
-            });
-        }
+        let Nodes {
+            by_kind: nodes,
+            heads,
+            calls,
+            ..
+        } = nodes;
+        let routes: Vec<RouteInfo> = heads
+            .into_iter()
+            .map(|(file, block, kind, name)| {
+                // the keyword is the block's first token: it starts the block
+                let head = block.syntax().text_range().start();
+                let route = by_head.get(&(file.0, head)).copied();
+                RouteInfo {
+                    file,
+                    name,
+                    block,
+                    kind,
+                    route,
+                }
+            })
+            .collect();
         let mut by_range: Vec<_> = routes
             .iter()
             .enumerate()
@@ -107,7 +109,7 @@ impl<'a> Ctx<'a> {
         Ctx {
             model,
             routes,
-            calls: std::cell::OnceCell::new(),
+            calls: std::cell::OnceCell::from(calls),
             nodes: std::cell::OnceCell::from(nodes),
             by_range,
             unlisted_blocks: std::cell::OnceCell::new(),
@@ -222,18 +224,14 @@ impl<'a> Ctx<'a> {
     /// collected once per lint run).
     pub fn nodes(&self, kind: SyntaxKind) -> impl Iterator<Item = (FileIdx, &SyntaxNode)> {
         // grouped by kind: `by_kind[kind as usize]`
-        let by_kind = self.nodes.get_or_init(|| collect_nodes(self.model));
+        let by_kind = self.nodes.get_or_init(|| collect_nodes(self.model).by_kind);
         by_kind[kind as usize].iter().map(|(f, n)| (*f, n))
     }
 
     /// Every `CALL` node of every file with the function's name (collected
     /// once per lint run).
     pub fn calls(&self) -> &[(FileIdx, SyntaxNode, String)] {
-        self.calls.get_or_init(|| {
-            self.nodes(CALL)
-                .filter_map(|(file, n)| call_name(n).map(|name| (file, n.clone(), name)))
-                .collect()
-        })
+        self.calls.get_or_init(|| calls_of(self.nodes(CALL)))
     }
 
     /// Whether any file's text contains `needle` (rules use it to skip
@@ -247,17 +245,85 @@ impl<'a> Ctx<'a> {
 
 /// Every node of the files rules look at, grouped by kind
 /// (`by_kind[kind as usize]`), in file and preorder.
-fn collect_nodes(model: &Model) -> Vec<Vec<(FileIdx, SyntaxNode)>> {
-    let mut out: Vec<Vec<(FileIdx, SyntaxNode)>> = vec![Vec::new(); ERROR as usize + 1];
-    for (i, f) in model.files.iter().enumerate() {
-        if f.included_in_route {
-            continue;
+fn collect_nodes(model: &Model) -> Nodes {
+    Nodes::collect(&trees(model))
+}
+
+/// The trees of the files rules look at (those not included inside a
+/// route block), as [`kcfg_sema::Walked::trees`] gives them.
+fn trees(model: &Model) -> Vec<(FileIdx, kcfg_syntax::GreenNode)> {
+    model
+        .files
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| !f.included_in_route)
+        .map(|(i, f)| (FileIdx(i), f.parse.green().clone()))
+        .collect()
+}
+
+/// Every node of some syntax trees, grouped by kind, in file and
+/// preorder: what [`crate::lint_with_nodes`] needs from the trees before
+/// it needs the model. Collecting them makes a red node for every node of
+/// the files, the largest part of a lint run's own work, which needs only
+/// the trees: the language server collects them while the model's checks
+/// run on another thread.
+pub struct Nodes {
+    by_kind: Vec<Vec<(FileIdx, SyntaxNode)>>,
+    /// the top-level route blocks with a kind: file, block, kind, name
+    heads: Vec<(FileIdx, RouteBlock, RouteKind, Option<String>)>,
+    /// every call with its function's name (as [`Ctx::calls`])
+    calls: Vec<(FileIdx, SyntaxNode, String)>,
+    trees: Vec<(FileIdx, kcfg_syntax::GreenNode)>,
+}
+
+/// Every `CALL` node of `calls` with the function's name.
+fn calls_of<'n>(
+    calls: impl Iterator<Item = (FileIdx, &'n SyntaxNode)>,
+) -> Vec<(FileIdx, SyntaxNode, String)> {
+    calls
+        .filter_map(|(file, n)| call_name(n).map(|name| (file, n.clone(), name)))
+        .collect()
+}
+
+impl Nodes {
+    /// Collect the nodes of `trees` (file index and root).
+    pub fn collect(trees: &[(FileIdx, kcfg_syntax::GreenNode)]) -> Nodes {
+        let mut out: Vec<Vec<(FileIdx, SyntaxNode)>> = vec![Vec::new(); ERROR as usize + 1];
+        for (i, green) in trees {
+            for n in SyntaxNode::new_root(green.clone()).descendants() {
+                out[n.kind() as usize].push((*i, n));
+            }
         }
-        for n in f.parse.syntax_node().descendants() {
-            out[n.kind() as usize].push((FileIdx(i), n));
+        // the route blocks are those outside route bodies, in file and
+        // text order
+        let heads = out[ROUTE_BLOCK as usize]
+            .iter()
+            .filter(|(_, n)| is_top_level(n))
+            .filter_map(|(file, n)| {
+                let block = RouteBlock::cast(n.clone())?;
+                let (kind, name) = block_head(&block);
+                Some((*file, block, kind?, name))
+            })
+            .collect();
+        let calls = calls_of(out[CALL as usize].iter().map(|(f, n)| (*f, n)));
+        Nodes {
+            by_kind: out,
+            heads,
+            calls,
+            trees: trees.to_vec(),
         }
     }
-    out
+
+    /// Whether these are the nodes of `model`'s files (the same trees, by
+    /// identity of their roots).
+    pub(crate) fn of(&self, model: &Model) -> bool {
+        let mine = &self.trees;
+        let theirs = trees(model);
+        mine.len() == theirs.len()
+            && mine.iter().zip(&theirs).all(|((fa, ga), (fb, gb))| {
+                fa == fb && std::ptr::eq::<rowan::GreenNodeData>(&**ga, &**gb)
+            })
+    }
 }
 
 /// The kind and text of a node's first token as `SyntaxNode::first_token`

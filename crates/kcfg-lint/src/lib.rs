@@ -40,7 +40,7 @@ pub mod rules;
 pub mod settings;
 pub mod suppress;
 
-pub use ctx::{inactive_ranges, Ctx, ModParamInfo};
+pub use ctx::{inactive_ranges, Ctx, ModParamInfo, Nodes};
 pub use fix::{apply_fixes, Applicability, Edit, Fix};
 pub use registry::{by_code_or_name, RULES};
 pub use rule::{Category, FixAvailability, KamailioVerdict, Rule, RuleMeta};
@@ -86,7 +86,29 @@ pub struct LintResult {
 /// Run the rules selected by `settings` on `model` (main file path for the
 /// per-file settings is `model.files[0].path`).
 pub fn lint(model: &Model, settings: &Settings) -> LintResult {
-    let ctx = Ctx::new(model);
+    lint_ctx(&Ctx::new(model), settings)
+}
+
+/// [`lint`] with the nodes of the model's trees collected before (see
+/// [`Nodes`]): `deliver` gets the same result, before the nodes are freed
+/// (a caller on another thread can go on with it meanwhile). Nodes of other
+/// trees than the model's are not used (they are collected again).
+pub fn lint_with_nodes(
+    model: &Model,
+    settings: &Settings,
+    nodes: Nodes,
+    deliver: impl FnOnce(LintResult),
+) {
+    let ctx = if nodes.of(model) {
+        Ctx::with_nodes(model, nodes)
+    } else {
+        Ctx::new(model)
+    };
+    deliver(lint_ctx(&ctx, settings));
+}
+
+fn lint_ctx(ctx: &Ctx<'_>, settings: &Settings) -> LintResult {
+    let model = ctx.model;
     let mut findings = Vec::new();
     let broken: Vec<bool> = model
         .files
@@ -114,7 +136,7 @@ pub fn lint(model: &Model, settings: &Settings) -> LintResult {
             continue;
         }
         let mut out = Vec::new();
-        (rule.check)(&ctx, &mut out);
+        (rule.check)(ctx, &mut out);
         for mut f in out {
             // a file Kamailio rejects for its syntax is linted only for the
             // `.` operator (KC201): the rest of its tree is error recovery

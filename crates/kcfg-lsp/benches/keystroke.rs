@@ -141,6 +141,13 @@ fn main() {
         times.push(t.elapsed());
         assert!(!d.is_empty());
     }
+    if std::env::var_os("KCFG_BENCH_TRACE").is_some() {
+        let t: Vec<String> = times
+            .iter()
+            .map(|d| format!("{:.1}", d.as_secs_f64() * 1000.0))
+            .collect();
+        println!("per keystroke (ms): {}", t.join(" "));
+    }
     times.sort();
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
     println!(

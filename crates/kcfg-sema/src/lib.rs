@@ -144,7 +144,7 @@ pub use kcfg_modules::{BlockKind, BlockKinds, KamailioVersion};
 pub use loader::{normalize, FileLoader, FsLoader, MemoryLoader};
 pub use memo::RouteCache;
 pub use model::{
-    LoadedModule, Model, Route, RouteTable, SemaOptions, SourceFile, MAX_INCLUDE_DEPTH,
+    LoadedModule, Model, Route, RouteTable, SemaOptions, SourceFile, Walked, MAX_INCLUDE_DEPTH,
 };
 pub use symbols::{Role, Symbol, SymbolKind, SymbolTable};
 

@@ -222,17 +222,47 @@ impl Model {
         parser: &dyn Fn(&Path, &str, &ParseOptions) -> kcfg_syntax::Parse,
         cache: Option<&crate::RouteCache>,
     ) -> Model {
+        Model::walk_only(path, text, loader, options, parser, cache).finish()
+    }
+
+    /// The first half of [`Model::build_cached`]: the files are read and
+    /// parsed and the route bodies walked; [`Walked::finish`] runs the
+    /// checks and the call graph and returns the model `build_cached`
+    /// returns. In between, [`Walked::trees`] gives the syntax trees, which
+    /// the checks do not change: the language server collects the lint's
+    /// nodes from them on another thread while the checks run.
+    pub fn walk_cached<'a>(
+        path: impl AsRef<Path>,
+        text: impl Into<String>,
+        loader: &'a dyn FileLoader,
+        options: &'a SemaOptions,
+        parser: &'a dyn Fn(&Path, &str, &ParseOptions) -> kcfg_syntax::Parse,
+        cache: &'a crate::RouteCache,
+    ) -> Walked<'a> {
+        Model::walk_only(path, text, loader, options, parser, Some(cache))
+    }
+
+    fn walk_only<'a>(
+        path: impl AsRef<Path>,
+        text: impl Into<String>,
+        loader: &'a dyn FileLoader,
+        options: &'a SemaOptions,
+        parser: &'a dyn Fn(&Path, &str, &ParseOptions) -> kcfg_syntax::Parse,
+        cache: Option<&'a crate::RouteCache>,
+    ) -> Walked<'a> {
         let mut w = Walker::new(loader, options);
         w.parser = Some(parser);
         w.route_cache = cache;
-        let model = Model::walk_main(w, path, text);
-        if let Some(cache) = cache {
-            cache.lock().end_build();
+        Walked {
+            w: Model::walk_main(w, path, text),
         }
-        model
     }
 
-    fn walk_main(mut w: Walker<'_>, path: impl AsRef<Path>, text: impl Into<String>) -> Model {
+    fn walk_main<'a>(
+        mut w: Walker<'a>,
+        path: impl AsRef<Path>,
+        text: impl Into<String>,
+    ) -> Walker<'a> {
         let (options, loader) = (w.options, w.loader);
         for d in &options.defines {
             let def = defines::parse_cli_define(d);
@@ -247,7 +277,7 @@ impl Model {
         let node = w.files[root.0].parse.syntax_node();
         w.walk_children(root, &node);
         w.stack.pop();
-        w.finish()
+        w
     }
 
     /// [`Model::build_with_parser`] with a memo of route bodies kept
@@ -438,6 +468,37 @@ pub(crate) fn is_kamailio_number(t: &str) -> bool {
             .is_some_and(|o| all(o, |b| (b'0'..=b'7').contains(&b)))
         || t.strip_suffix('b')
             .is_some_and(|b| all(b, |c| c == b'0' || c == b'1'))
+}
+
+/// A config read, parsed and walked, its checks not run yet (see
+/// [`Model::walk_cached`]).
+pub struct Walked<'a> {
+    w: Walker<'a>,
+}
+
+impl Walked<'_> {
+    /// The syntax tree of each file that is not included inside a route
+    /// block, with its index in [`Model::files`] (the files [`Walked::finish`]
+    /// returns hold these same trees).
+    pub fn trees(&self) -> Vec<(FileIdx, kcfg_syntax::GreenNode)> {
+        self.w
+            .files
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| !f.included_in_route)
+            .map(|(i, f)| (FileIdx(i), f.parse.green().clone()))
+            .collect()
+    }
+
+    /// Run the checks and build the call graph: the model.
+    pub fn finish(self) -> Model {
+        let cache = self.w.route_cache;
+        let model = self.w.finish();
+        if let Some(cache) = cache {
+            cache.lock().end_build();
+        }
+        model
+    }
 }
 
 pub(crate) struct Walker<'a> {
