@@ -215,25 +215,28 @@ fn check_impl(
             );
             // the language server's path (latency per keystroke): the
             // lint's nodes are collected from the trees on a second thread
-            // while the checks run here, and the lint runs there (its nodes
-            // cannot move between threads), freeing them while the
-            // diagnostics are made here
+            // while the call graph is built here; the rules run there on a
+            // copy of the model (all but its diagnostics) while the checks
+            // run here, and free their nodes while the diagnostics are made
+            // here; the suppression comments are applied here (they need the
+            // checks' diagnostics)
             let trees = walked.trees();
-            let slot = std::sync::OnceLock::new();
             let lint_options = &options.lint;
-            let out = rayon::in_place_scope(|s| {
-                let (model_tx, model_rx) = std::sync::mpsc::channel::<&kcfg_sema::Model>();
-                let (lint_tx, lint_rx) = std::sync::mpsc::channel();
+            let (out, model) = rayon::in_place_scope(|s| {
+                let (model_tx, model_rx) = std::sync::mpsc::channel::<kcfg_sema::Model>();
+                let (found_tx, found_rx) = std::sync::mpsc::channel();
                 s.spawn(move |_| {
                     let nodes = kcfg_lint::Nodes::collect(&trees);
-                    if let Ok(model) = model_rx.recv() {
-                        kcfg_lint::lint_with_nodes(model, lint_options, nodes, |lint| {
-                            let _ = lint_tx.send(lint);
+                    if let Ok(copy) = model_rx.recv() {
+                        kcfg_lint::lint_rules_with_nodes(&copy, lint_options, nodes, |found| {
+                            let _ = found_tx.send(found);
                         });
                     }
                 });
-                let model: &kcfg_sema::Model = slot.get_or_init(|| walked.finish());
-                let _ = model_tx.send(model);
+                let model = walked.finish_early(|copy| {
+                    let _ = model_tx.send(copy);
+                });
+                drop(model_tx);
                 let out = syntax_diagnostics(
                     files,
                     file,
@@ -241,13 +244,15 @@ fn check_impl(
                     Some(parser),
                     &main_path,
                     &text,
-                    model,
+                    &model,
                 );
                 // a panic of the lint is raised again when the scope ends
-                let lint = lint_rx.recv().ok()?;
-                Some(with_lint(files, file, model, &lint, out))
+                let out = found_rx.recv().ok().map(|found| {
+                    let lint = kcfg_lint::suppress(&model, lint_options, found);
+                    with_lint(files, file, &model, &lint, out)
+                });
+                (out, model)
             });
-            let model = slot.into_inner().expect("the model was built");
             let out = out.expect("the lint thread delivers or panics");
             (out, model)
         }

@@ -86,28 +86,34 @@ pub struct LintResult {
 /// Run the rules selected by `settings` on `model` (main file path for the
 /// per-file settings is `model.files[0].path`).
 pub fn lint(model: &Model, settings: &Settings) -> LintResult {
-    lint_ctx(&Ctx::new(model), settings)
+    suppress(model, settings, rules(&Ctx::new(model), settings))
 }
 
-/// [`lint`] with the nodes of the model's trees collected before (see
-/// [`Nodes`]): `deliver` gets the same result, before the nodes are freed
-/// (a caller on another thread can go on with it meanwhile). Nodes of other
-/// trees than the model's are not used (they are collected again).
-pub fn lint_with_nodes(
+/// What the rules found in a model, before suppression comments are
+/// applied ([`suppress`] applies them).
+pub struct RuleFindings(Vec<Finding>);
+
+/// The rules of [`lint`] on `model`, with the nodes of its trees collected
+/// before (see [`Nodes`]): `deliver` gets the findings before the nodes
+/// are freed (a caller on another thread can go on with them meanwhile).
+/// The model's `diagnostics` are not read (only [`suppress`] reads them).
+/// Nodes of other trees than the model's are not used (they are collected
+/// again).
+pub fn lint_rules_with_nodes(
     model: &Model,
     settings: &Settings,
     nodes: Nodes,
-    deliver: impl FnOnce(LintResult),
+    deliver: impl FnOnce(RuleFindings),
 ) {
     let ctx = if nodes.of(model) {
         Ctx::with_nodes(model, nodes)
     } else {
         Ctx::new(model)
     };
-    deliver(lint_ctx(&ctx, settings));
+    deliver(rules(&ctx, settings));
 }
 
-fn lint_ctx(ctx: &Ctx<'_>, settings: &Settings) -> LintResult {
+fn rules(ctx: &Ctx<'_>, settings: &Settings) -> RuleFindings {
     let model = ctx.model;
     let mut findings = Vec::new();
     let broken: Vec<bool> = model
@@ -157,6 +163,16 @@ fn lint_ctx(ctx: &Ctx<'_>, settings: &Settings) -> LintResult {
             findings.push(f);
         }
     }
+    RuleFindings(findings)
+}
+
+/// The lint result of the rules' findings in `model` (as [`lint`] returns
+/// it): the suppression comments of the model's files applied to the
+/// findings and to the model's diagnostics, and the findings about the
+/// comments themselves. `found` must be the findings of the same files
+/// (a model that differs only in its `diagnostics` is the same).
+pub fn suppress(model: &Model, settings: &Settings, found: RuleFindings) -> LintResult {
+    let mut findings = found.0;
     let mut suppressions = suppress::Suppressions::collect(model);
     findings.retain(|f| !suppressions.take(f.file, f.range, f.code, model));
     let sema_suppressed = model

@@ -13,6 +13,12 @@ use crate::model::{CallSite, GlobalSite, RouteTable, ValueKind, ValueToken, Walk
 
 pub(crate) fn run(w: &mut Walker<'_>) {
     loadmodules(w);
+    run_after_loadmodules(w);
+}
+
+/// The checks after `loadmodules` (which sets the modules' `loaded`; the
+/// others change nothing of the walk's results but add diagnostics).
+pub(crate) fn run_after_loadmodules(w: &mut Walker<'_>) {
     globals(w);
     global_values(w);
     modparams(w);
@@ -44,7 +50,7 @@ fn did_you_mean(s: Option<&str>) -> Option<String> {
 /// Unknown modules and modules loaded twice (Kamailio: "failed to load
 /// module", after "could not find module" / "attempting to load the same
 /// module twice").
-fn loadmodules(w: &mut Walker<'_>) {
+pub(crate) fn loadmodules(w: &mut Walker<'_>) {
     let version = w.options.version;
     let mut seen: HashMap<&'static str, usize> = HashMap::default();
     for i in 0..w.modules.len() {

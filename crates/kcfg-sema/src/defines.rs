@@ -95,6 +95,10 @@ impl Defines {
         self.map
     }
 
+    pub(crate) fn to_map(&self) -> BTreeMap<String, Define> {
+        self.map.clone()
+    }
+
     /// What an identifier stands for: the define's value followed through
     /// other defines (as Kamailio's lexer re-reads a replacement), or the
     /// identifier itself when it is not defined. `None` when the value is

@@ -492,8 +492,21 @@ impl Walked<'_> {
 
     /// Run the checks and build the call graph: the model.
     pub fn finish(self) -> Model {
+        self.finish_inner(None)
+    }
+
+    /// [`Walked::finish`], giving `early` a copy of the model without its
+    /// diagnostics (everything else as `finish` returns it: the modules'
+    /// `loaded`, the call graph) as soon as it is known, before the checks
+    /// that only add diagnostics run: the language server lints that copy
+    /// on another thread meanwhile.
+    pub fn finish_early(self, mut early: impl FnMut(Model)) -> Model {
+        self.finish_inner(Some(&mut early))
+    }
+
+    fn finish_inner(self, early: Option<&mut dyn FnMut(Model)>) -> Model {
         let cache = self.w.route_cache;
-        let model = self.w.finish();
+        let model = self.w.finish_with(early);
         if let Some(cache) = cache {
             cache.lock().end_build();
         }
@@ -617,9 +630,38 @@ impl<'a> Walker<'a> {
         FileIdx(self.files.len() - 1)
     }
 
-    fn finish(mut self) -> Model {
-        crate::checks::run(&mut self);
-        let call_graph = crate::callgraph::run(&mut self);
+    /// The checks and the call graph: the model. With `early`, the call graph is built before the
+    /// checks that only add diagnostics, and `early` gets a copy of the
+    /// model without diagnostics before they run (the reports are put back
+    /// in the order of the plain path before they are sorted).
+    fn finish_with(mut self, early: Option<&mut dyn FnMut(Model)>) -> Model {
+        let call_graph = match early {
+            None => {
+                crate::checks::run(&mut self);
+                crate::callgraph::run(&mut self)
+            }
+            Some(early) => {
+                crate::checks::loadmodules(&mut self);
+                let a = self.diags.len();
+                let call_graph = crate::callgraph::run(&mut self);
+                let b = self.diags.len();
+                early(Model {
+                    version: self.options.version,
+                    files: self.files.clone(),
+                    modules: self.modules.clone(),
+                    routes: self.routes.clone(),
+                    defines: self.defines.to_map(),
+                    diagnostics: Vec::new(),
+                    call_graph: call_graph.clone(),
+                    symbols: std::sync::OnceLock::new(),
+                });
+                crate::checks::run_after_loadmodules(&mut self);
+                // the checks' reports, then the call graph's, as `run` then
+                // `callgraph::run` make them
+                self.diags[a..].rotate_left(b - a);
+                call_graph
+            }
+        };
         let mut diags = std::mem::take(&mut self.diags);
         diags.sort_by_key(|(seq, d)| (*seq, d.range.start()));
         Model {
