@@ -205,38 +205,56 @@ fn check_impl(
     let overlap = rayon::current_thread_index().is_none() && rayon::current_num_threads() >= 2;
     match (parser, cache) {
         (Some(parser), Some(cache)) if overlap => {
-            let walked = kcfg_sema::Model::walk_cached(
-                &main_path,
-                text.as_str(),
-                loader,
-                &sema_options,
-                parser,
-                cache,
-            );
-            // the language server's path (latency per keystroke): the
-            // lint's nodes are collected from the trees on a second thread
-            // while the call graph is built here; the rules run there on a
-            // copy of the model (all but its diagnostics) while the checks
-            // run here, and free their nodes while the diagnostics are made
-            // here; the suppression comments are applied here (they need the
-            // checks' diagnostics)
-            let trees = walked.trees();
+            // the language server's path (latency per keystroke): a second
+            // thread collects the lint's nodes from each file's tree as soon
+            // as it is parsed, while the model is walked and its call graph
+            // built here; it runs the rules on a copy of the model (all but
+            // its diagnostics) while the checks run here, and frees its
+            // nodes while the diagnostics are made here. The suppression
+            // comments are applied here (they need the checks' diagnostics).
+            enum ToLint {
+                Tree(kcfg_sema::FileIdx, kcfg_syntax::GreenNode),
+                Model(Box<kcfg_sema::Model>),
+            }
             let lint_options = &options.lint;
             let (out, model) = rayon::in_place_scope(|s| {
-                let (model_tx, model_rx) = std::sync::mpsc::channel::<kcfg_sema::Model>();
+                let (to_lint, from_main) = std::sync::mpsc::channel::<ToLint>();
                 let (found_tx, found_rx) = std::sync::mpsc::channel();
                 s.spawn(move |_| {
-                    let nodes = kcfg_lint::Nodes::collect(&trees);
-                    if let Ok(copy) = model_rx.recv() {
-                        kcfg_lint::lint_rules_with_nodes(&copy, lint_options, nodes, |found| {
-                            let _ = found_tx.send(found);
-                        });
+                    let mut nodes = kcfg_lint::Nodes::default();
+                    for msg in from_main {
+                        match msg {
+                            ToLint::Tree(file, green) => nodes.add(file, &green),
+                            ToLint::Model(copy) => {
+                                kcfg_lint::lint_rules_with_nodes(
+                                    &copy,
+                                    lint_options,
+                                    nodes,
+                                    |found| {
+                                        let _ = found_tx.send(found);
+                                    },
+                                );
+                                return;
+                            }
+                        }
                     }
                 });
+                let mut on_tree = |file, green: &kcfg_syntax::GreenNode| {
+                    let _ = to_lint.send(ToLint::Tree(file, green.clone()));
+                };
+                let walked = kcfg_sema::Model::walk_cached(
+                    &main_path,
+                    text.as_str(),
+                    loader,
+                    &sema_options,
+                    parser,
+                    cache,
+                    &mut on_tree,
+                );
                 let model = walked.finish_early(|copy| {
-                    let _ = model_tx.send(copy);
+                    let _ = to_lint.send(ToLint::Model(Box::new(copy)));
                 });
-                drop(model_tx);
+                drop(to_lint);
                 let out = syntax_diagnostics(
                     files,
                     file,

@@ -71,11 +71,13 @@ impl<'a> Ctx<'a> {
             .map(|(i, r)| ((r.file.0, r.head_range.start()), i))
             .collect();
         let Nodes {
-            by_kind: nodes,
+            by_kind: mut nodes,
             heads,
             calls,
             ..
         } = nodes;
+        // no tree added
+        nodes.resize(ERROR as usize + 1, Vec::new());
         let routes: Vec<RouteInfo> = heads
             .into_iter()
             .map(|(file, block, kind, name)| {
@@ -267,6 +269,7 @@ fn trees(model: &Model) -> Vec<(FileIdx, kcfg_syntax::GreenNode)> {
 /// the files, the largest part of a lint run's own work, which needs only
 /// the trees: the language server collects them while the model's checks
 /// run on another thread.
+#[derive(Default)]
 pub struct Nodes {
     by_kind: Vec<Vec<(FileIdx, SyntaxNode)>>,
     /// the top-level route blocks with a kind: file, block, kind, name
@@ -288,30 +291,41 @@ fn calls_of<'n>(
 impl Nodes {
     /// Collect the nodes of `trees` (file index and root).
     pub fn collect(trees: &[(FileIdx, kcfg_syntax::GreenNode)]) -> Nodes {
-        let mut out: Vec<Vec<(FileIdx, SyntaxNode)>> = vec![Vec::new(); ERROR as usize + 1];
-        for (i, green) in trees {
-            for n in SyntaxNode::new_root(green.clone()).descendants() {
-                out[n.kind() as usize].push((*i, n));
-            }
+        let mut nodes = Nodes::default();
+        for (file, green) in trees {
+            nodes.add(*file, green);
+        }
+        nodes
+    }
+
+    /// Collect the nodes of one more tree (files are added in order).
+    pub fn add(&mut self, file: FileIdx, green: &kcfg_syntax::GreenNode) {
+        if self.by_kind.is_empty() {
+            self.by_kind = vec![Vec::new(); ERROR as usize + 1];
+        }
+        let first_block = self.by_kind[ROUTE_BLOCK as usize].len();
+        let first_call = self.by_kind[CALL as usize].len();
+        for n in SyntaxNode::new_root(green.clone()).descendants() {
+            self.by_kind[n.kind() as usize].push((file, n));
         }
         // the route blocks are those outside route bodies, in file and
         // text order
-        let heads = out[ROUTE_BLOCK as usize]
+        let heads = self.by_kind[ROUTE_BLOCK as usize][first_block..]
             .iter()
             .filter(|(_, n)| is_top_level(n))
             .filter_map(|(file, n)| {
                 let block = RouteBlock::cast(n.clone())?;
                 let (kind, name) = block_head(&block);
                 Some((*file, block, kind?, name))
-            })
-            .collect();
-        let calls = calls_of(out[CALL as usize].iter().map(|(f, n)| (*f, n)));
-        Nodes {
-            by_kind: out,
-            heads,
-            calls,
-            trees: trees.to_vec(),
-        }
+            });
+        self.heads.extend(heads);
+        let calls = calls_of(
+            self.by_kind[CALL as usize][first_call..]
+                .iter()
+                .map(|(f, n)| (*f, n)),
+        );
+        self.calls.extend(calls);
+        self.trees.push((file, green.clone()));
     }
 
     /// Whether these are the nodes of `model`'s files (the same trees, by

@@ -228,9 +228,10 @@ impl Model {
     /// The first half of [`Model::build_cached`]: the files are read and
     /// parsed and the route bodies walked; [`Walked::finish`] runs the
     /// checks and the call graph and returns the model `build_cached`
-    /// returns. In between, [`Walked::trees`] gives the syntax trees, which
-    /// the checks do not change: the language server collects the lint's
-    /// nodes from them on another thread while the checks run.
+    /// returns. `on_tree` is told of the tree of each file (but those
+    /// included inside a route block) as soon as it is parsed, in file
+    /// order: the checks do not change the trees, and the language server
+    /// collects the lint's nodes from them on another thread meanwhile.
     pub fn walk_cached<'a>(
         path: impl AsRef<Path>,
         text: impl Into<String>,
@@ -238,8 +239,15 @@ impl Model {
         options: &'a SemaOptions,
         parser: &'a dyn Fn(&Path, &str, &ParseOptions) -> kcfg_syntax::Parse,
         cache: &'a crate::RouteCache,
+        on_tree: &'a mut OnTree<'a>,
     ) -> Walked<'a> {
-        Model::walk_only(path, text, loader, options, parser, Some(cache))
+        let mut w = Walker::new(loader, options);
+        w.parser = Some(parser);
+        w.route_cache = Some(cache);
+        w.on_tree = Some(on_tree);
+        let mut w = Model::walk_main(w, path, text);
+        w.on_tree = None;
+        Walked { w }
     }
 
     fn walk_only<'a>(
@@ -477,19 +485,6 @@ pub struct Walked<'a> {
 }
 
 impl Walked<'_> {
-    /// The syntax tree of each file that is not included inside a route
-    /// block, with its index in [`Model::files`] (the files [`Walked::finish`]
-    /// returns hold these same trees).
-    pub fn trees(&self) -> Vec<(FileIdx, kcfg_syntax::GreenNode)> {
-        self.w
-            .files
-            .iter()
-            .enumerate()
-            .filter(|(_, f)| !f.included_in_route)
-            .map(|(i, f)| (FileIdx(i), f.parse.green().clone()))
-            .collect()
-    }
-
     /// Run the checks and build the call graph: the model.
     pub fn finish(self) -> Model {
         self.finish_inner(None)
@@ -544,6 +539,8 @@ pub(crate) struct Walker<'a> {
     /// while a route body is recorded: whether it met something the memo
     /// cannot replay
     rec_impure: Option<bool>,
+    /// told of each file's tree as it is parsed (see [`Model::walk_cached`])
+    on_tree: Option<&'a mut OnTree<'a>>,
 }
 
 /// The context of the model walk of a route body: the defines (call
@@ -564,6 +561,9 @@ pub(crate) enum WalkEvent {
 }
 
 /// Parses a file for [`Model::build_with_parser`]: path, text, options in.
+/// What [`Model::walk_cached`] tells of each file's tree.
+pub type OnTree<'a> = dyn FnMut(FileIdx, &kcfg_syntax::GreenNode) + 'a;
+
 type FileParser<'a> = &'a dyn Fn(&Path, &str, &ParseOptions) -> kcfg_syntax::Parse;
 
 impl<'a> Walker<'a> {
@@ -590,6 +590,7 @@ impl<'a> Walker<'a> {
             route_cache: None,
             walk_ctx: None,
             rec_impure: None,
+            on_tree: None,
         }
     }
 
@@ -627,7 +628,14 @@ impl<'a> Walker<'a> {
             included_in_route: included_from.is_some() && self.cur_route.is_some(),
             line_index,
         });
-        FileIdx(self.files.len() - 1)
+        let idx = FileIdx(self.files.len() - 1);
+        if let Some(on_tree) = &mut self.on_tree {
+            let f = &self.files[idx.0];
+            if !f.included_in_route {
+                on_tree(idx, f.parse.green());
+            }
+        }
+        idx
     }
 
     /// The checks and the call graph: the model. With `early`, the call graph is built before the
