@@ -146,33 +146,50 @@ impl ParseCache {
 
 /// Drop `value` on a background thread (freeing a syntax tree or a model
 /// of a 10,000-line file takes milliseconds the keystroke need not wait
-/// for).
+/// for). The thread runs at idle priority (`SCHED_IDLE` on Linux): it must
+/// not take a core from the analysis of the next keystroke, whose lint runs
+/// on a second thread. At most [`DROP_QUEUE`] values wait: when the CPU is
+/// never idle (a build beside the editor), the caller frees the value
+/// itself rather than let memory grow.
 pub fn drop_later<T: Send + 'static>(value: T) {
-    use std::sync::mpsc::{channel, Sender};
-    use std::sync::{Mutex, OnceLock};
+    use std::sync::mpsc::{sync_channel, SyncSender, TrySendError};
+    use std::sync::OnceLock;
     type Job = Box<dyn Send>;
-    static DROPPER: OnceLock<Option<Mutex<Sender<Job>>>> = OnceLock::new();
+    static DROPPER: OnceLock<Option<SyncSender<Job>>> = OnceLock::new();
     let tx = DROPPER.get_or_init(|| {
-        let (tx, rx) = channel::<Job>();
+        let (tx, rx) = sync_channel::<Job>(DROP_QUEUE);
         std::thread::Builder::new()
             .name("kcfg-ide-drop".into())
             .spawn(move || {
+                idle_priority();
                 for job in rx {
                     drop(job);
                 }
             })
             .ok()
-            .map(|_| Mutex::new(tx))
+            .map(|_| tx)
     });
     match tx {
-        Some(tx) => {
-            let tx = tx.lock().unwrap_or_else(|e| e.into_inner());
-            if let Err(e) = tx.send(Box::new(value)) {
-                drop(tx);
-                drop(e);
-            }
-        }
+        Some(tx) => match tx.try_send(Box::new(value)) {
+            Ok(()) => {}
+            Err(TrySendError::Full(job) | TrySendError::Disconnected(job)) => drop(job),
+        },
         None => drop(value),
+    }
+}
+
+/// How many values [`drop_later`] lets wait for the background thread.
+pub const DROP_QUEUE: usize = 16;
+
+/// Run the calling thread only when a core is otherwise idle.
+fn idle_priority() {
+    #[cfg(target_os = "linux")]
+    {
+        let param = libc::sched_param { sched_priority: 0 };
+        // SAFETY: sets the scheduling policy of the calling thread only;
+        // `param` is a valid argument for SCHED_IDLE (priority 0). A
+        // failure leaves the thread as it was.
+        unsafe { libc::sched_setscheduler(0, libc::SCHED_IDLE, &param) };
     }
 }
 
@@ -505,5 +522,35 @@ impl kcfg_sema::FileLoader for DbLoader<'_> {
 
     fn canonical(&self, path: &Path) -> PathBuf {
         kcfg_sema::normalize(path)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+
+    struct Counted(Arc<AtomicUsize>);
+    impl Drop for Counted {
+        fn drop(&mut self) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    /// Every value handed to `drop_later` is freed, also when more than
+    /// the queue holds come at once (the caller frees those itself).
+    #[test]
+    fn drop_later_frees_every_value() {
+        let freed = Arc::new(AtomicUsize::new(0));
+        let n = 20 * DROP_QUEUE;
+        for _ in 0..n {
+            drop_later(Counted(freed.clone()));
+        }
+        let start = std::time::Instant::now();
+        while freed.load(Ordering::SeqCst) < n && start.elapsed().as_secs() < 60 {
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        assert_eq!(freed.load(Ordering::SeqCst), n);
     }
 }
