@@ -199,12 +199,8 @@ fn check_impl(
 ) -> (Vec<Diagnostic>, kcfg_sema::Model) {
     let text = files.get(file).text().to_string();
     let (sema_options, main_path) = sema_inputs(files, file, options);
-    // a second thread of rayon's pool, when there is one that this thread
-    // does not block (not from inside the pool: the lint's job could wait
-    // in this worker's own queue)
-    let overlap = rayon::current_thread_index().is_none() && rayon::current_num_threads() >= 2;
-    match (parser, cache) {
-        (Some(parser), Some(cache)) if overlap => {
+    match (parser, cache, lint_thread()) {
+        (Some(parser), Some(cache), Some(lint_thread)) => {
             // the language server's path (latency per keystroke): a second
             // thread collects the lint's nodes from each file's tree as soon
             // as it is parsed, while the model is walked and its call graph
@@ -217,7 +213,7 @@ fn check_impl(
                 Model(Box<kcfg_sema::Model>),
             }
             let lint_options = &options.lint;
-            let (out, model) = rayon::in_place_scope(|s| {
+            let (out, model) = lint_thread.in_place_scope(|s| {
                 let (to_lint, from_main) = std::sync::mpsc::channel::<ToLint>();
                 let (found_tx, found_rx) = std::sync::mpsc::channel();
                 s.spawn(move |_| {
@@ -274,7 +270,7 @@ fn check_impl(
             let out = out.expect("the lint thread delivers or panics");
             (out, model)
         }
-        (parser, cache) => {
+        (parser, cache, _) => {
             let model = match (parser, cache) {
                 (Some(parser), Some(cache)) => kcfg_sema::Model::build_cached(
                     &main_path,
@@ -301,6 +297,27 @@ fn check_impl(
             (out, model)
         }
     }
+}
+
+/// The thread the language server's lint runs on beside the checks: one
+/// thread of its own (its allocator's memory stays warm from keystroke to
+/// keystroke, and it does not wait behind other work in rayon's global
+/// pool). `None` on a machine with one core (nothing to overlap; the unit
+/// tests overlap all the same) or when it cannot be started.
+fn lint_thread() -> Option<&'static rayon::ThreadPool> {
+    static POOL: std::sync::OnceLock<Option<rayon::ThreadPool>> = std::sync::OnceLock::new();
+    POOL.get_or_init(|| {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        if cores < 2 && !cfg!(test) {
+            return None;
+        }
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .thread_name(|_| "kcfg-lint".into())
+            .build()
+            .ok()
+    })
+    .as_ref()
 }
 
 /// The syntax diagnostics `out` with the checks' and the lint's.
@@ -623,12 +640,8 @@ mod tests {
     /// body (the route memo then reuses the other bodies).
     #[test]
     fn overlapped_lint_equals_sequential_check() {
-        // two threads in rayon's pool even on a one-core machine, so that
-        // the overlapped path runs
-        let _ = rayon::ThreadPoolBuilder::new()
-            .num_threads(2)
-            .build_global();
-        assert!(rayon::current_num_threads() >= 2);
+        // the overlapped path runs in tests also on a one-core machine
+        assert!(lint_thread().is_some());
         let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures");
         let mut paths = Vec::new();
         let mut stack = vec![std::path::PathBuf::from(root)];
