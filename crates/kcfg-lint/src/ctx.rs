@@ -264,7 +264,7 @@ fn trees(model: &Model) -> Vec<(FileIdx, kcfg_syntax::GreenNode)> {
 }
 
 /// Every node of some syntax trees, grouped by kind, in file and
-/// preorder: what [`crate::lint_with_nodes`] needs from the trees before
+/// preorder: what [`crate::lint_rules_with_nodes`] needs from the trees before
 /// it needs the model. Collecting them makes a red node for every node of
 /// the files, the largest part of a lint run's own work, which needs only
 /// the trees: the language server collects them while the model's checks

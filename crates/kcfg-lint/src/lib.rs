@@ -90,13 +90,13 @@ pub fn lint(model: &Model, settings: &Settings) -> LintResult {
 }
 
 /// What the rules found in a model, before suppression comments are
-/// applied ([`suppress`] applies them).
+/// applied ([`suppress()`] applies them).
 pub struct RuleFindings(Vec<Finding>);
 
 /// The rules of [`lint`] on `model`, with the nodes of its trees collected
 /// before (see [`Nodes`]): `deliver` gets the findings before the nodes
 /// are freed (a caller on another thread can go on with them meanwhile).
-/// The model's `diagnostics` are not read (only [`suppress`] reads them).
+/// The model's `diagnostics` are not read (only [`suppress()`] reads them).
 /// Nodes of other trees than the model's are not used (they are collected
 /// again).
 pub fn lint_rules_with_nodes(

@@ -560,10 +560,10 @@ pub(crate) enum WalkEvent {
     Seqs(u32),
 }
 
-/// Parses a file for [`Model::build_with_parser`]: path, text, options in.
 /// What [`Model::walk_cached`] tells of each file's tree.
 pub type OnTree<'a> = dyn FnMut(FileIdx, &kcfg_syntax::GreenNode) + 'a;
 
+/// Parses a file for [`Model::build_with_parser`]: path, text, options in.
 type FileParser<'a> = &'a dyn Fn(&Path, &str, &ParseOptions) -> kcfg_syntax::Parse;
 
 impl<'a> Walker<'a> {
@@ -638,10 +638,11 @@ impl<'a> Walker<'a> {
         idx
     }
 
-    /// The checks and the call graph: the model. With `early`, the call graph is built before the
-    /// checks that only add diagnostics, and `early` gets a copy of the
-    /// model without diagnostics before they run (the reports are put back
-    /// in the order of the plain path before they are sorted).
+    /// The checks and the call graph: the model. With `early`, the call
+    /// graph is built before the checks that only add diagnostics, and
+    /// `early` gets a copy of the model without diagnostics before they run
+    /// (the reports are put back in the order of the plain path before they
+    /// are sorted).
     fn finish_with(mut self, early: Option<&mut dyn FnMut(Model)>) -> Model {
         let call_graph = match early {
             None => {

@@ -1,4 +1,4 @@
-//! KC502 `unknown-suppression` (reported by [`crate::suppress`]).
+//! KC502 `unknown-suppression` (reported by [`crate::suppress`](mod@crate::suppress)).
 
 use crate::{Category, Ctx, Finding, FixAvailability, KamailioVerdict, RuleMeta};
 use kcfg_diagnostics::Severity;

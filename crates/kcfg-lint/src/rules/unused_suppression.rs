@@ -1,4 +1,4 @@
-//! KC501 `unused-suppression` (reported by [`crate::suppress`]).
+//! KC501 `unused-suppression` (reported by [`crate::suppress`](mod@crate::suppress)).
 
 use crate::{Category, Ctx, Finding, FixAvailability, KamailioVerdict, RuleMeta};
 use kcfg_diagnostics::Severity;
