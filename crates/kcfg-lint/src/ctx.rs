@@ -26,8 +26,9 @@ pub struct Ctx<'a> {
     /// The model.
     pub model: &'a Model,
     routes: Vec<RouteInfo>,
-    calls: std::cell::OnceCell<Vec<(FileIdx, SyntaxNode, String)>>,
-    nodes: std::cell::OnceCell<Vec<Vec<(FileIdx, SyntaxNode)>>>,
+    calls: Vec<(FileIdx, SyntaxNode, String)>,
+    /// the nodes of the files by kind: `nodes[kind as usize]`
+    nodes: Vec<Vec<(FileIdx, SyntaxNode)>>,
     /// `(file, start, end, index in routes)`, sorted: route blocks do not
     /// overlap, so the block of a node is found by binary search
     by_range: Vec<(usize, kcfg_syntax::TextSize, kcfg_syntax::TextSize, usize)>,
@@ -57,7 +58,7 @@ pub struct ModParamInfo {
 impl<'a> Ctx<'a> {
     /// Collect the route blocks of the model's files.
     pub fn new(model: &'a Model) -> Ctx<'a> {
-        Ctx::with_nodes(model, collect_nodes(model))
+        Ctx::with_nodes(model, Nodes::collect(&trees(model)))
     }
 
     /// [`Ctx::new`] with the nodes of the model's files collected before
@@ -111,8 +112,8 @@ impl<'a> Ctx<'a> {
         Ctx {
             model,
             routes,
-            calls: std::cell::OnceCell::from(calls),
-            nodes: std::cell::OnceCell::from(nodes),
+            calls,
+            nodes,
             by_range,
             unlisted_blocks: std::cell::OnceCell::new(),
             modparams: std::cell::OnceCell::new(),
@@ -226,14 +227,13 @@ impl<'a> Ctx<'a> {
     /// collected once per lint run).
     pub fn nodes(&self, kind: SyntaxKind) -> impl Iterator<Item = (FileIdx, &SyntaxNode)> {
         // grouped by kind: `by_kind[kind as usize]`
-        let by_kind = self.nodes.get_or_init(|| collect_nodes(self.model).by_kind);
-        by_kind[kind as usize].iter().map(|(f, n)| (*f, n))
+        self.nodes[kind as usize].iter().map(|(f, n)| (*f, n))
     }
 
     /// Every `CALL` node of every file with the function's name (collected
     /// once per lint run).
     pub fn calls(&self) -> &[(FileIdx, SyntaxNode, String)] {
-        self.calls.get_or_init(|| calls_of(self.nodes(CALL)))
+        &self.calls
     }
 
     /// Whether any file's text contains `needle` (rules use it to skip
@@ -245,14 +245,8 @@ impl<'a> Ctx<'a> {
     }
 }
 
-/// Every node of the files rules look at, grouped by kind
-/// (`by_kind[kind as usize]`), in file and preorder.
-fn collect_nodes(model: &Model) -> Nodes {
-    Nodes::collect(&trees(model))
-}
-
 /// The trees of the files rules look at (those not included inside a
-/// route block), as [`kcfg_sema::Walked::trees`] gives them.
+/// route block), the trees `kcfg_sema::Model::walk_cached` tells of.
 fn trees(model: &Model) -> Vec<(FileIdx, kcfg_syntax::GreenNode)> {
     model
         .files

@@ -222,7 +222,7 @@ impl Model {
         parser: &dyn Fn(&Path, &str, &ParseOptions) -> kcfg_syntax::Parse,
         cache: Option<&crate::RouteCache>,
     ) -> Model {
-        Model::walk_only(path, text, loader, options, parser, cache).finish()
+        Model::walk_only(path, text, loader, options, parser, cache, None).finish()
     }
 
     /// The first half of [`Model::build_cached`]: the files are read and
@@ -241,13 +241,8 @@ impl Model {
         cache: &'a crate::RouteCache,
         on_tree: &'a mut OnTree<'a>,
     ) -> Walked<'a> {
-        let mut w = Walker::new(loader, options);
-        w.parser = Some(parser);
-        w.route_cache = Some(cache);
-        w.on_tree = Some(on_tree);
-        let mut w = Model::walk_main(w, path, text);
-        w.on_tree = None;
-        Walked { w }
+        let on_tree = Some(on_tree);
+        Model::walk_only(path, text, loader, options, parser, Some(cache), on_tree)
     }
 
     fn walk_only<'a>(
@@ -257,13 +252,15 @@ impl Model {
         options: &'a SemaOptions,
         parser: &'a dyn Fn(&Path, &str, &ParseOptions) -> kcfg_syntax::Parse,
         cache: Option<&'a crate::RouteCache>,
+        on_tree: Option<&'a mut OnTree<'a>>,
     ) -> Walked<'a> {
         let mut w = Walker::new(loader, options);
         w.parser = Some(parser);
         w.route_cache = cache;
-        Walked {
-            w: Model::walk_main(w, path, text),
-        }
+        w.on_tree = on_tree;
+        let mut w = Model::walk_main(w, path, text);
+        w.on_tree = None;
+        Walked { w }
     }
 
     fn walk_main<'a>(
