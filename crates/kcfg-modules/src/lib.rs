@@ -314,6 +314,11 @@ impl BlockKinds {
     pub const fn union(self, o: Self) -> Self {
         Self(self.0 | o.0)
     }
+    /// Intersection.
+    #[must_use]
+    pub const fn intersection(self, o: Self) -> Self {
+        Self(self.0 & o.0)
+    }
     /// The raw bits (bit `i` = `BlockKind::ALL[i]`).
     pub const fn bits(self) -> u8 {
         self.0

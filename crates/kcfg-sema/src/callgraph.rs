@@ -46,7 +46,7 @@ use kcfg_syntax::{SyntaxKind, SyntaxNode, TextRange};
 
 use crate::defines::Const;
 use crate::diagnostic::{codes, FileIdx, SemaDiagnostic};
-use crate::model::{CallSite, RouteTable, Walker};
+use crate::model::{CallSite, RouteTable, TableMap, Walker};
 
 /// How an edge reaches its route.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -229,88 +229,85 @@ impl CallGraph {
     /// Groups of routes that call each other through `route()` (strongly
     /// connected components with a cycle), each sorted, in document order.
     pub fn cycles(&self) -> Vec<Vec<usize>> {
-        let succ = |v: usize| -> Vec<usize> {
+        let succ = |v: usize| {
             self.nodes[v]
                 .callees
                 .iter()
                 .map(|&e| &self.edges[e])
                 .filter(|e| e.kind == EdgeKind::Call)
                 .map(|e| e.callee)
-                .collect()
         };
-        let mut out: Vec<Vec<usize>> = tarjan(self.nodes.len(), succ)
-            .into_iter()
-            .filter(|c| {
-                c.len() > 1
-                    || self
-                        .callees(c[0])
-                        .any(|e| e.kind == EdgeKind::Call && e.callee == c[0])
-            })
-            .map(|mut c| {
+        let mut out: Vec<Vec<usize>> = Vec::new();
+        tarjan(self.nodes.len(), succ, |c| {
+            if c.len() > 1
+                || self
+                    .callees(c[0])
+                    .any(|e| e.kind == EdgeKind::Call && e.callee == c[0])
+            {
+                let mut c = c.to_vec();
                 c.sort_unstable();
-                c
-            })
-            .collect();
+                out.push(c);
+            }
+        });
         out.sort();
         out
     }
 }
 
 /// Tarjan's strongly connected components, iterative (a chain of 20,000
-/// `route()` calls must not overflow the stack).
-fn tarjan(n: usize, succ: impl Fn(usize) -> Vec<usize>) -> Vec<Vec<usize>> {
+/// `route()` calls must not overflow the stack): `emit` gets each
+/// component (in reverse topological order).
+fn tarjan<I: Iterator<Item = usize>>(
+    n: usize,
+    succ: impl Fn(usize) -> I,
+    mut emit: impl FnMut(&[usize]),
+) {
     const UNSEEN: usize = usize::MAX;
     let mut index = vec![UNSEEN; n];
     let mut low = vec![0; n];
     let mut on_stack = vec![false; n];
     let mut stack = Vec::new();
     let mut next = 0;
-    let mut out = Vec::new();
     for start in 0..n {
         if index[start] != UNSEEN {
             continue;
         }
-        // (node, its successors, position in them)
-        let mut work: Vec<(usize, Vec<usize>, usize)> = vec![(start, succ(start), 0)];
+        // (node, its successors not yet looked at)
+        let mut work: Vec<(usize, I)> = vec![(start, succ(start))];
         index[start] = next;
         low[start] = next;
         next += 1;
         stack.push(start);
         on_stack[start] = true;
-        while let Some((v, ws, i)) = work.last_mut() {
+        while let Some((v, ws)) = work.last_mut() {
             let v = *v;
-            if let Some(&w) = ws.get(*i) {
-                *i += 1;
+            if let Some(w) = ws.next() {
                 if index[w] == UNSEEN {
                     index[w] = next;
                     low[w] = next;
                     next += 1;
                     stack.push(w);
                     on_stack[w] = true;
-                    work.push((w, succ(w), 0));
+                    work.push((w, succ(w)));
                 } else if on_stack[w] {
                     low[v] = low[v].min(index[w]);
                 }
                 continue;
             }
             work.pop();
-            if let Some((u, ..)) = work.last() {
+            if let Some((u, _)) = work.last() {
                 low[*u] = low[*u].min(low[v]);
             }
             if low[v] == index[v] {
-                let mut comp = Vec::new();
-                while let Some(w) = stack.pop() {
+                let at = stack.iter().rposition(|&w| w == v).unwrap_or(0);
+                for &w in &stack[at..] {
                     on_stack[w] = false;
-                    comp.push(w);
-                    if w == v {
-                        break;
-                    }
                 }
-                out.push(comp);
+                emit(&stack[at..]);
+                stack.truncate(at);
             }
         }
     }
-    out
 }
 
 // ------------------------------------------------------------ route-naming functions
@@ -444,7 +441,7 @@ fn eval_cond(cond: &SyntaxNode, depth: u32) -> (BlockKinds, BlockKinds) {
 }
 
 fn intersect(a: BlockKinds, b: BlockKinds) -> BlockKinds {
-    a.iter().filter(|k| b.contains(*k)).collect()
+    a.intersection(b)
 }
 
 /// For every call under a condition that tells the block kind: the kinds
@@ -557,16 +554,16 @@ fn guard_walk(
 
 // ------------------------------------------------------------ building
 
-fn const_text(c: &Const) -> String {
+fn const_text(c: &Const) -> std::borrow::Cow<'_, str> {
     match c {
-        Const::Str(s) | Const::Ident(s) => s.clone(),
-        Const::Int(v) => v.to_string(),
+        Const::Str(s) | Const::Ident(s) => s.as_str().into(),
+        Const::Int(v) => v.to_string().into(),
     }
 }
 
 /// The slot key of a route: unnamed blocks are Kamailio's slot `"0"`.
-fn slot_of(r: &crate::Route) -> (RouteTable, String) {
-    (r.table, r.name.clone().unwrap_or_else(|| "0".to_string()))
+fn slot_of(r: &crate::Route) -> (RouteTable, &str) {
+    (r.table, r.name.as_deref().unwrap_or("0"))
 }
 
 struct Builder {
@@ -574,7 +571,7 @@ struct Builder {
     /// per edge: the sequence number of its call
     edge_seq: Vec<u32>,
     /// routes of each slot, in order
-    slots: HashMap<(RouteTable, String), Vec<usize>>,
+    slots: TableMap<Vec<usize>>,
     /// tables named by a call kcfg cannot evaluate
     dynamic_tables: HashSet<RouteTable>,
     /// names that `route()`/`t_on_*` use but no block has (KC110/KC111)
@@ -593,7 +590,7 @@ impl Builder {
         (file, range, name_range, seq): (FileIdx, TextRange, TextRange, u32),
         guard: BlockKinds,
     ) -> bool {
-        let Some(targets) = self.slots.get(&(table, name.to_string())) else {
+        let Some(targets) = self.slots.get(table, name) else {
             return false;
         };
         for &callee in targets {
@@ -621,7 +618,7 @@ impl Builder {
         self.dynamic_tables.insert(table);
         self.graph.dynamic.push(DynamicCall {
             caller: c.route,
-            function: c.name.clone(),
+            function: c.name().to_string(),
             table,
             file: c.file,
             range: c.range,
@@ -654,12 +651,13 @@ pub(crate) fn run(w: &mut Walker<'_>) -> CallGraph {
             dynamic: Vec::new(),
         },
         edge_seq: Vec::new(),
-        slots: HashMap::default(),
+        slots: TableMap::default(),
         dynamic_tables: HashSet::default(),
         undefined: Vec::new(),
     };
     for (i, r) in w.routes.iter().enumerate() {
-        b.slots.entry(slot_of(r)).or_default().push(i);
+        let (table, name) = slot_of(r);
+        b.slots.get_or_insert_with(table, name, Vec::new).push(i);
     }
     let guards = guards(w);
     let guard_of = |c: &CallSite| {
@@ -671,13 +669,13 @@ pub(crate) fn run(w: &mut Walker<'_>) -> CallGraph {
     let mut undefined_async: Vec<(CallSite, String, TextRange)> = Vec::new();
     for c in &w.calls {
         if c.is_route_kw {
-            let Some((arg, name_range)) = &c.first_arg else {
+            let Some((arg, name_range)) = c.first_arg() else {
                 continue;
             };
             let name = arg.as_ref().map(const_text);
             match name {
                 Some(n) if !n.contains('$') && c.nargs == Some(1) => {
-                    let site = (c.file, c.range, *name_range, c.seq);
+                    let site = (c.file, c.range, name_range, c.seq);
                     if !b.add_edges(
                         c.route,
                         RouteTable::Request,
@@ -687,7 +685,7 @@ pub(crate) fn run(w: &mut Walker<'_>) -> CallGraph {
                         site,
                         guard_of(c),
                     ) {
-                        b.undefined.push((RouteTable::Request, n));
+                        b.undefined.push((RouteTable::Request, n.into_owned()));
                     }
                 }
                 _ => b.dynamic(c, RouteTable::Request),
@@ -695,16 +693,20 @@ pub(crate) fn run(w: &mut Walker<'_>) -> CallGraph {
             continue;
         }
         let Some(ra) = ROUTE_ARGS.iter().find(|r| {
-            r.function == c.name && w.db.functions(&c.name).iter().any(|v| v.module == r.module)
+            r.function == c.name()
+                && w.db
+                    .functions(c.name())
+                    .iter()
+                    .any(|v| v.module == r.module)
         }) else {
             continue;
         };
-        let Some((arg, name_range)) = c.args.get(ra.arg) else {
+        let Some((arg, name_range)) = c.arg(ra.arg) else {
             continue;
         };
         let name = match (arg, ra.kind) {
             // tm takes the name as a string (as the undefined-route check)
-            (Some(Const::Str(s)), EdgeKind::Arm) => s.clone(),
+            (Some(Const::Str(s)), EdgeKind::Arm) => s.as_str().into(),
             (Some(_), EdgeKind::Arm) => continue,
             (Some(a), _) => const_text(a),
             (None, _) => {
@@ -721,7 +723,7 @@ pub(crate) fn run(w: &mut Walker<'_>) -> CallGraph {
             continue;
         }
         let full = format!("{}{name}", ra.prefix);
-        let site = (c.file, c.range, *name_range, c.seq);
+        let site = (c.file, c.range, name_range, c.seq);
         let found = b.add_edges(
             c.route,
             ra.table,
@@ -732,7 +734,7 @@ pub(crate) fn run(w: &mut Walker<'_>) -> CallGraph {
             guard_of(c),
         );
         if !found && ra.kind == EdgeKind::Resume {
-            undefined_async.push((c.clone(), name, *name_range));
+            undefined_async.push((c.clone(), name.into_owned(), name_range));
         } else if !found {
             b.undefined.push((ra.table, full));
         }
@@ -818,7 +820,7 @@ pub(crate) fn run(w: &mut Walker<'_>) -> CallGraph {
             range,
             format!(
                 "`{}` names `route[{name}]`, which does not exist: Kamailio accepts it and fails when it resumes the message",
-                c.name
+                c.name()
             ),
         )
         .with_help(format!("define it with `route[{name}] {{ ... }}`"));
@@ -889,12 +891,12 @@ fn misuse_through_routes(
             .iter()
             .filter(|k| *k != own)
             .collect();
-        if others.is_empty() || w.db.core_action(&c.name).is_some() {
+        if others.is_empty() || w.db.core_action(c.name()).is_some() {
             continue;
         }
         let Some(n) = c.nargs else { continue };
         let variants: Vec<&'static FunctionVariant> =
-            w.db.functions(&c.name)
+            w.db.functions(c.name())
                 .iter()
                 .filter(|v| v.accepts_nargs(n))
                 .filter(|v| {
@@ -957,7 +959,7 @@ fn misuse_through_routes(
             c.range,
             format!(
                 "`{}` cannot be used in {}, and {route} runs as {}: {}",
-                c.name,
+                c.name(),
                 or_list(&kinds),
                 if bad.len() == 1 { "one" } else { "those" },
                 paths.join("; ")
@@ -1015,24 +1017,34 @@ fn mentioned<'n>(w: &Walker<'_>, names: &HashSet<&'n str>) -> HashSet<&'n str> {
     if names.is_empty() {
         return hit;
     }
-    fn words<'n>(s: &str, names: &HashSet<&'n str>, hit: &mut HashSet<&'n str>) {
+    // a few names: a string that holds none of them is not split (most
+    // strings; `contains` is a vectorised search)
+    let few: Option<Vec<&str>> = (names.len() <= 8).then(|| names.iter().copied().collect());
+    // the words of `s` (and `s` itself when `whole`) that are names
+    let words = |s: &str, whole: bool, hit: &mut HashSet<&'n str>| {
+        if few
+            .as_ref()
+            .is_some_and(|few| !few.iter().any(|n| s.contains(n)))
+        {
+            return;
+        }
         let split = s.split(|ch: char| !(ch.is_alphanumeric() || "_-.".contains(ch)));
         hit.extend(
             split
                 .filter(|t| !t.is_empty())
                 .filter_map(|t| names.get(t).copied()),
         );
-    }
+        if let Some(n) = names.get(s).filter(|_| whole) {
+            hit.insert(n);
+        }
+    };
     for c in &w.calls {
         if c.is_route_kw {
             continue;
         }
-        for (arg, _) in &c.args {
+        for (arg, _) in c.args() {
             if let Some(Const::Str(s) | Const::Ident(s)) = arg {
-                words(s, names, &mut hit);
-                if let Some(n) = names.get(s.as_str()) {
-                    hit.insert(n);
-                }
+                words(s, true, &mut hit);
             }
         }
     }
@@ -1040,7 +1052,7 @@ fn mentioned<'n>(w: &Walker<'_>, names: &HashSet<&'n str>) -> HashSet<&'n str> {
         let (Some(_), Some(_), Some((_, text, _))) = (&mp.module, &mp.param, &mp.value) else {
             continue;
         };
-        words(text, names, &mut hit);
+        words(text, false, &mut hit);
     }
     hit
 }
@@ -1052,10 +1064,7 @@ fn mentioned<'n>(w: &Walker<'_>, names: &HashSet<&'n str>) -> HashSet<&'n str> {
 fn unused_routes(w: &mut Walker<'_>, b: &Builder) {
     // a file without `request_route` is a fragment meant to be included:
     // whether its routes are used is decided by the config that includes it
-    if !b
-        .slots
-        .contains_key(&(RouteTable::Request, "0".to_string()))
-    {
+    if b.slots.get(RouteTable::Request, "0").is_none() {
         return;
     }
     // a route that an undefined name was probably meant for ("did you
@@ -1065,24 +1074,20 @@ fn unused_routes(w: &mut Walker<'_>, b: &Builder) {
         if name.chars().count() < 3 {
             continue;
         }
-        let names = b
-            .slots
-            .keys()
-            .filter(|(t, _)| t == table)
-            .map(|(_, n)| n.as_str());
+        let names = b.slots.names(*table);
         if let Some(s) = kcfg_modules::suggest(name, names) {
             meant.insert((*table, s));
         }
     }
-    let mut keys: Vec<(&(RouteTable, String), &Vec<usize>)> = b.slots.iter().collect();
-    keys.sort_by_key(|(_, v)| v[0]);
+    let mut keys: Vec<(RouteTable, &str, &Vec<usize>)> = b.slots.iter().collect();
+    keys.sort_by_key(|(_, _, v)| v[0]);
     let mut found = Vec::new();
     let mut candidates = Vec::new();
-    for ((table, name), routes) in keys {
+    for (table, name, routes) in keys {
         let first = routes[0];
         if routes.iter().any(|&r| b.graph.nodes[r].entry)
-            || b.dynamic_tables.contains(table)
-            || (*table == RouteTable::Event && !name.starts_with("tm:branch-failure:"))
+            || b.dynamic_tables.contains(&table)
+            || (table == RouteTable::Event && !name.starts_with("tm:branch-failure:"))
             || matches!(table, RouteTable::OnSend)
             || name == "0"
         {
@@ -1095,22 +1100,22 @@ fn unused_routes(w: &mut Walker<'_>, b: &Builder) {
                 .any(|&e| b.graph.edges[e].caller != Some(r))
         });
         let short = name.strip_prefix("tm:branch-failure:").unwrap_or(name);
-        if called || meant.contains(&(*table, name.as_str())) {
+        if called || meant.contains(&(table, name)) {
             continue;
         }
-        candidates.push((first, *table, name, short));
+        candidates.push((first, table, name, short));
     }
     // routes mentioned as strings anywhere are not reported
     let names: HashSet<&str> = candidates
         .iter()
-        .flat_map(|(_, _, name, short)| [name.as_str(), *short])
+        .flat_map(|(_, _, name, short)| [*name, *short])
         .collect();
     let mentions = mentioned(w, &names);
     for (first, table, name, short) in candidates {
-        if mentions.contains(name.as_str()) || mentions.contains(short) {
+        if mentions.contains(name) || mentions.contains(short) {
             continue;
         }
-        found.push((first, table, name.clone()));
+        found.push((first, table, name.to_string()));
     }
     for (first, table, name) in found {
         let r = &w.routes[first];
@@ -1305,26 +1310,30 @@ mod tests {
     #[test]
     fn tarjan_finds_cycles_iteratively() {
         // 0 → 1 → 2 → 0, 3 → 3, 4 → 5
-        let succ = |v: usize| match v {
-            0 => vec![1],
-            1 => vec![2],
-            2 => vec![0],
-            3 => vec![3],
-            4 => vec![5],
-            _ => vec![],
-        };
-        let mut comps: Vec<Vec<usize>> = tarjan(6, succ)
+        let succ = |v: usize| {
+            match v {
+                0 => vec![1],
+                1 => vec![2],
+                2 => vec![0],
+                3 => vec![3],
+                4 => vec![5],
+                _ => vec![],
+            }
             .into_iter()
-            .map(|mut c| {
-                c.sort();
-                c
-            })
-            .collect();
+        };
+        let mut comps: Vec<Vec<usize>> = Vec::new();
+        tarjan(6, succ, |c| {
+            let mut c = c.to_vec();
+            c.sort();
+            comps.push(c);
+        });
         comps.sort();
         assert_eq!(comps, vec![vec![0, 1, 2], vec![3], vec![4], vec![5]]);
-        // a long chain
+        // a long chain: one component per node, the last node's first
         let n = 100_000;
-        let comps = tarjan(n, |v| if v + 1 < n { vec![v + 1] } else { vec![] });
+        let mut comps = Vec::new();
+        tarjan(n, |v| (v + 1..n).take(1), |c| comps.push(c.to_vec()));
         assert_eq!(comps.len(), n);
+        assert_eq!(comps[0], vec![n - 1]);
     }
 }

@@ -9,7 +9,9 @@ use kcfg_modules::{suggest, versions_with_function, BlockKind, FunctionVariant, 
 
 use crate::defines::Const;
 use crate::diagnostic::{codes, SemaDiagnostic};
-use crate::model::{CallSite, GlobalSite, RouteTable, ValueKind, ValueToken, Walker, NUMBER_WORDS};
+use crate::model::{
+    CallSite, GlobalSite, RouteTable, TableMap, ValueKind, ValueToken, Walker, NUMBER_WORDS,
+};
 
 pub(crate) fn run(w: &mut Walker<'_>) {
     loadmodules(w);
@@ -780,7 +782,7 @@ fn load_order(w: &mut Walker<'_>) {
 /// index, has actions). Kamailio's slot `"0"` is the unnamed default route
 /// of every table.
 pub(crate) struct Slots {
-    map: HashMap<(RouteTable, String), (Option<usize>, bool)>,
+    map: TableMap<(Option<usize>, bool)>,
     /// per table: the names, and the names of routes with actions
     /// (sorted); made when a finding needs them (the undefined-route
     /// suggestions), not in every build
@@ -791,11 +793,8 @@ pub(crate) struct Slots {
 type TableNames = HashMap<RouteTable, (Vec<String>, Vec<String>)>;
 
 impl Slots {
-    fn contains_key(&self, k: &(RouteTable, String)) -> bool {
-        self.map.contains_key(k)
-    }
-    fn get(&self, k: &(RouteTable, String)) -> Option<&(Option<usize>, bool)> {
-        self.map.get(k)
+    fn get(&self, table: RouteTable, name: &str) -> Option<&(Option<usize>, bool)> {
+        self.map.get(table, name)
     }
 }
 
@@ -805,14 +804,14 @@ fn names_in(slots: &Slots, table: RouteTable, non_empty: bool) -> &[String] {
         .names
         .get_or_init(|| {
             let mut names = TableNames::default();
-            for ((t, n), (_, has)) in &slots.map {
+            for (t, n, (_, has)) in slots.map.iter() {
                 if n == "0" {
                     continue;
                 }
-                let e = names.entry(*t).or_default();
-                e.0.push(n.clone());
+                let e = names.entry(t).or_default();
+                e.0.push(n.to_string());
                 if *has {
-                    e.1.push(n.clone());
+                    e.1.push(n.to_string());
                 }
             }
             for (all, ne) in names.values_mut() {
@@ -842,16 +841,9 @@ fn route_suggestion<'a>(name: &str, names: impl IntoIterator<Item = &'a str>) ->
 /// Route tables as Kamailio fills them, and "duplicate route" where it
 /// stops: a named block whose slot already has actions.
 fn route_slots(w: &mut Walker<'_>) -> Slots {
-    let mut slots: HashMap<(RouteTable, String), (Option<usize>, bool)> = HashMap::default();
-    for t in [
-        RouteTable::Request,
-        RouteTable::Failure,
-        RouteTable::OnReply,
-        RouteTable::Branch,
-        RouteTable::OnSend,
-        RouteTable::Event,
-    ] {
-        slots.insert((t, "0".to_string()), (None, false));
+    let mut slots: TableMap<(Option<usize>, bool)> = TableMap::default();
+    for t in RouteTable::ALL {
+        slots.get_or_insert_with(t, "0", || (None, false));
     }
     for i in 0..w.routes.len() {
         // the route is cloned only for a finding
@@ -860,9 +852,9 @@ fn route_slots(w: &mut Walker<'_>) -> Slots {
             (r.table, r.has_actions, r.name.as_deref())
         };
         let seq = w.route_seqs[i];
-        let key_name = name.unwrap_or("0").to_string();
+        let key_name = name.unwrap_or("0");
         let appends = name.is_none() || (table == RouteTable::OnReply && key_name == "0");
-        let slot = slots.entry((table, key_name)).or_insert((None, false));
+        let slot = slots.get_or_insert_with(table, key_name, || (None, false));
         if appends {
             slot.0.get_or_insert(i);
             slot.1 |= has_actions;
@@ -951,27 +943,34 @@ fn calls_of(w: &mut Walker<'_>, calls: &[CallSite], slots: &Slots) {
         let Some(block) = w.routes[route_idx].block_kind else {
             continue;
         };
-        if let Some(action) = w.db.core_action(&c.name) {
+        if let Some(action) = w.db.core_action(c.name()) {
             core_action_args(w, c, action);
             continue;
         }
-        if w.db.is_reserved_word(&c.name) {
+        if w.db.is_reserved_word(c.name()) {
             continue;
         }
         let loaded = before.at(c.seq);
-        let variants: Vec<&'static FunctionVariant> =
-            w.db.functions(&c.name)
+        // the variants of loaded modules (not collected: most calls are
+        // fine, and this runs for every call on every keystroke)
+        let variants =
+            w.db.functions(c.name())
                 .iter()
-                .filter(|v| loaded.contains(&v.module))
-                .collect();
-        if variants.is_empty() {
+                .filter(|v| loaded.contains(&v.module));
+        if variants.clone().next().is_none() {
             unknown_function(w, c, loaded);
             continue;
         }
         let Some(n) = c.nargs else {
             continue;
         };
-        let with_n: Vec<_> = variants.iter().filter(|v| v.accepts_nargs(n)).collect();
+        let with_n = variants.clone().filter(|v| v.accepts_nargs(n));
+        if with_n.clone().any(|v| v.allowed_in.contains(block)) {
+            tm_route_name(w, c, slots);
+            continue;
+        }
+        let variants: Vec<&'static FunctionVariant> = variants.collect();
+        let with_n: Vec<_> = with_n.collect();
         if with_n.is_empty() {
             let mut counts: Vec<u8> = variants.iter().filter_map(|v| v.nparams).collect();
             counts.sort_unstable();
@@ -988,7 +987,7 @@ fn calls_of(w: &mut Walker<'_>, calls: &[CallSite], slots: &Slots) {
                 c.range,
                 format!(
                     "`{}` takes {} {plural}, not {n}",
-                    c.name,
+                    c.name(),
                     count_list(&counts)
                 ),
             )
@@ -999,27 +998,24 @@ fn calls_of(w: &mut Walker<'_>, calls: &[CallSite], slots: &Slots) {
             w.report(c.seq, d);
             continue;
         }
-        if !with_n.iter().any(|v| v.allowed_in.contains(block)) {
-            let allowed: Vec<&str> = BlockKind::ALL
-                .into_iter()
-                .filter(|k| with_n.iter().any(|v| v.allowed_in.contains(*k)))
-                .map(block_name)
-                .collect();
-            let r = &w.routes[route_idx];
-            let mut d = SemaDiagnostic::new(
-                codes::FUNCTION_NOT_ALLOWED_HERE,
-                c.file,
-                c.range,
-                format!("`{}` cannot be used in {}", c.name, block_name(block)),
-            )
-            .with_help(format!("it is allowed in: {}", allowed.join(", ")));
-            if r.file == c.file {
-                d = d.with_label(r.head_range, format!("this is a {}", block_name(block)));
-            }
-            w.report(c.seq, d);
-            continue;
+        // no variant with this count is allowed in this block
+        let allowed: Vec<&str> = BlockKind::ALL
+            .into_iter()
+            .filter(|k| with_n.iter().any(|v| v.allowed_in.contains(*k)))
+            .map(block_name)
+            .collect();
+        let r = &w.routes[route_idx];
+        let mut d = SemaDiagnostic::new(
+            codes::FUNCTION_NOT_ALLOWED_HERE,
+            c.file,
+            c.range,
+            format!("`{}` cannot be used in {}", c.name(), block_name(block)),
+        )
+        .with_help(format!("it is allowed in: {}", allowed.join(", ")));
+        if r.file == c.file {
+            d = d.with_label(r.head_range, format!("this is a {}", block_name(block)));
         }
-        tm_route_name(w, c, slots);
+        w.report(c.seq, d);
     }
 }
 
@@ -1063,7 +1059,7 @@ fn core_action_args(w: &mut Walker<'_>, c: &CallSite, action: &kcfg_modules::Cor
                 c.range,
                 format!(
                     "the core action `{}` takes {} argument{plural}, not {n}",
-                    c.name,
+                    c.name(),
                     count_list(&counts)
                 ),
             )
@@ -1089,7 +1085,7 @@ fn core_action_args(w: &mut Walker<'_>, c: &CallSite, action: &kcfg_modules::Cor
     let Some(n) = c.nargs else {
         return;
     };
-    if n != c.args.len() {
+    if n != c.args().len() {
         return;
     }
     let same_arity: Vec<Vec<&str>> = action
@@ -1105,13 +1101,12 @@ fn core_action_args(w: &mut Walker<'_>, c: &CallSite, action: &kcfg_modules::Cor
     // `-1` is a prefix expression in the tree, a MINUS and a NUMBER to
     // Kamailio's grammar (`intno`)
     let args: Vec<Option<Const>> = c
-        .args
-        .iter()
+        .args()
         .map(|(arg, range)| match arg {
             None => {
                 let text = w.files[c.file.0]
                     .text
-                    .get(std::ops::Range::<usize>::from(*range))?;
+                    .get(std::ops::Range::<usize>::from(range))?;
                 let digits = text.strip_prefix('-')?.trim_start();
                 crate::model::is_kamailio_number(digits)
                     .then(|| crate::defines::parse_number(digits).map(|v| Const::Int(-v)))
@@ -1153,20 +1148,20 @@ fn core_action_args(w: &mut Walker<'_>, c: &CallSite, action: &kcfg_modules::Cor
                 })
                 .collect();
             if f.is_empty() {
-                c.name.clone()
+                c.name().to_string()
             } else {
-                format!("{}({})", c.name, args.join(", "))
+                format!("{}({})", c.name(), args.join(", "))
             }
         })
         .collect();
     let d = SemaDiagnostic::new(
         codes::CORE_ACTION_ARGUMENT,
         c.file,
-        c.args[bad].1,
+        c.arg(bad).map_or(c.range, |a| a.1),
         format!(
             "argument {} of the core action `{}` must be {}",
             bad + 1,
-            c.name,
+            c.name(),
             wants.join(" or ")
         ),
     )
@@ -1249,18 +1244,20 @@ fn flags(w: &mut Walker<'_>) {
     // as in `calls`: cloning every call site cost more than this check
     let calls = std::mem::take(&mut w.calls);
     for c in &calls {
-        if c.is_route_kw || c.route.is_none() || c.nargs != Some(c.args.len()) {
+        if c.is_route_kw || c.route.is_none() || c.nargs != Some(c.args().len()) {
             continue;
         }
-        let Some(action) = w.db.core_action(&c.name) else {
+        let Some(action) = w.db.core_action(c.name()) else {
             continue;
         };
         let avp = action.action_types.contains(&"AVPFLAG_OPER_T");
         // the argument that is a flag in every form of this arity
-        let Some(i) = flag_argument(action, c.args.len()) else {
+        let Some(i) = flag_argument(action, c.args().len()) else {
             continue;
         };
-        let (arg, range) = &c.args[i];
+        let Some((arg, range)) = c.arg(i) else {
+            continue;
+        };
         let message = match arg {
             Some(Const::Int(n)) if !avp && *n > MAX_FLAG => {
                 format!("flag {n} is out of range: message flags are 0 to {MAX_FLAG}")
@@ -1280,7 +1277,7 @@ fn flags(w: &mut Walker<'_>) {
                 let d = SemaDiagnostic::new(
                     codes::BAD_FLAG,
                     c.file,
-                    *range,
+                    range,
                     format!(
                         "`{name}` is a core parameter, a keyword of Kamailio's config language, not a flag name"
                     ),
@@ -1310,7 +1307,7 @@ fn flags(w: &mut Walker<'_>) {
                 let d = SemaDiagnostic::new(
                     codes::BAD_FLAG,
                     c.file,
-                    *range,
+                    range,
                     format!("{what} `{name}` is not declared"),
                 )
                 .with_help(format!(
@@ -1322,7 +1319,7 @@ fn flags(w: &mut Walker<'_>) {
             }
             _ => continue,
         };
-        let d = SemaDiagnostic::new(codes::BAD_FLAG, c.file, *range, message)
+        let d = SemaDiagnostic::new(codes::BAD_FLAG, c.file, range, message)
             .with_help("`kamailio -c` stops here: bad flag value".to_string());
         w.report(c.seq, d);
     }
@@ -1354,12 +1351,12 @@ fn flag_argument(action: &kcfg_modules::CoreAction, n: usize) -> Option<usize> {
 
 fn unknown_function(w: &mut Walker<'_>, c: &CallSite, loaded: &[&'static str]) {
     let version = w.options.version;
-    let all = w.db.functions(&c.name);
+    let all = w.db.functions(c.name());
     let mut d = SemaDiagnostic::new(
         codes::UNKNOWN_FUNCTION,
         c.file,
         c.range,
-        format!("unknown function `{}`", c.name),
+        format!("unknown function `{}`", c.name()),
     );
     if !all.is_empty() {
         let mut providers: Vec<&'static str> = all.iter().map(|v| v.module).collect();
@@ -1376,7 +1373,7 @@ fn unknown_function(w: &mut Walker<'_>, c: &CallSite, loaded: &[&'static str]) {
             let place = w.place(l.file, l.range, c.file);
             d.message = format!(
                 "`{}` is exported by module `{}`, which is loaded only after this call ({place})",
-                c.name,
+                c.name(),
                 l.module.map_or("?", |m| m.name)
             );
             d = d.with_help(format!(
@@ -1392,12 +1389,12 @@ fn unknown_function(w: &mut Walker<'_>, c: &CallSite, loaded: &[&'static str]) {
             d.message = if providers.len() > 1 {
                 format!(
                     "unknown function `{}`: it is provided by modules {list}, none of which is loaded",
-                    c.name
+                    c.name()
                 )
             } else {
                 format!(
                     "unknown function `{}`: it is provided by module {list}, which is not loaded",
-                    c.name
+                    c.name()
                 )
             };
             let m = w.db.module(providers[0]).map_or("?.so", |m| m.loadmodule);
@@ -1406,15 +1403,15 @@ fn unknown_function(w: &mut Walker<'_>, c: &CallSite, loaded: &[&'static str]) {
         w.report(c.seq, d);
         return;
     }
-    let others = other_versions(version, versions_with_function(&c.name));
+    let others = other_versions(version, versions_with_function(c.name()));
     if let Some(v) = others.first() {
         let module = kcfg_modules::db(*v)
-            .functions(&c.name)
+            .functions(c.name())
             .first()
             .map_or("?", |f| f.module);
         d.message = format!(
             "unknown function `{}`: it does not exist in Kamailio {}, only in {} (module `{module}`)",
-            c.name,
+            c.name(),
             version.full(),
             version_list(&others)
         );
@@ -1424,7 +1421,7 @@ fn unknown_function(w: &mut Walker<'_>, c: &CallSite, loaded: &[&'static str]) {
     // did you mean: first among loaded modules and core actions, then anywhere
     let db = w.db;
     let near_loaded = suggest(
-        &c.name,
+        c.name(),
         loaded
             .iter()
             .flat_map(|m| db.module_functions(m).iter())
@@ -1434,7 +1431,7 @@ fn unknown_function(w: &mut Walker<'_>, c: &CallSite, loaded: &[&'static str]) {
     );
     let help = match near_loaded {
         Some(s) => Some(format!("did you mean `{s}`?")),
-        None => suggest(&c.name, db.function_names()).map(|s| {
+        None => suggest(c.name(), db.function_names()).map(|s| {
             let module = db.functions(s).first().map_or("?", |f| f.module);
             format!("did you mean `{s}` (module `{module}`, not loaded)?")
         }),
@@ -1445,31 +1442,31 @@ fn unknown_function(w: &mut Walker<'_>, c: &CallSite, loaded: &[&'static str]) {
     w.report(c.seq, d);
 }
 
-fn const_name(c: &Const) -> String {
+fn const_name(c: &Const) -> std::borrow::Cow<'_, str> {
     match c {
-        Const::Str(s) | Const::Ident(s) => s.clone(),
-        Const::Int(v) => v.to_string(),
+        Const::Str(s) | Const::Ident(s) => s.as_str().into(),
+        Const::Int(v) => v.to_string().into(),
     }
 }
 
 /// `route(NAME)` with no `route[NAME]`: Kamailio fails at start-up
 /// ("route \"NAME\" not found").
 fn route_call(w: &mut Walker<'_>, c: &CallSite, slots: &Slots) {
-    let Some((Some(arg), range)) = &c.first_arg else {
+    let Some((Some(arg), range)) = c.first_arg() else {
         return;
     };
     if c.nargs != Some(1) {
         return;
     }
     let name = const_name(arg);
-    if name.contains('$') || slots.contains_key(&(RouteTable::Request, name.clone())) {
+    if name.contains('$') || slots.get(RouteTable::Request, &name).is_some() {
         return;
     }
     let names = names_in(slots, RouteTable::Request, false);
     let d = SemaDiagnostic::new(
         codes::UNDEFINED_ROUTE,
         c.file,
-        *range,
+        range,
         format!("route `{name}` is not defined: there is no `route[{name}]`"),
     )
     .with_help_opt(
@@ -1483,7 +1480,7 @@ fn route_call(w: &mut Walker<'_>, c: &CallSite, slots: &Slots) {
 /// tm only warns at start-up ("empty/non existing route") and the call
 /// then does nothing.
 fn tm_route_name(w: &mut Walker<'_>, c: &CallSite, slots: &Slots) {
-    let (table, prefix, kw) = match c.name.as_str() {
+    let (table, prefix, kw) = match c.name() {
         "t_on_failure" => (RouteTable::Failure, "", "failure_route"),
         "t_on_reply" => (RouteTable::OnReply, "", "onreply_route"),
         "t_on_branch" => (RouteTable::Branch, "", "branch_route"),
@@ -1493,7 +1490,7 @@ fn tm_route_name(w: &mut Walker<'_>, c: &CallSite, slots: &Slots) {
     if c.nargs != Some(1) {
         return;
     }
-    let Some((Some(arg), range)) = &c.first_arg else {
+    let Some((Some(arg), range)) = c.first_arg() else {
         return;
     };
     let Const::Str(name) = arg else {
@@ -1504,17 +1501,17 @@ fn tm_route_name(w: &mut Walker<'_>, c: &CallSite, slots: &Slots) {
         return;
     }
     let full = format!("{prefix}{name}");
-    if slots.get(&(table, full.clone())).is_some_and(|s| s.1) {
+    if slots.get(table, &full).is_some_and(|s| s.1) {
         return;
     }
     let names = names_in(slots, table, true);
     let d = SemaDiagnostic::new(
         codes::UNDEFINED_TM_ROUTE,
         c.file,
-        *range,
+        range,
         format!(
             "`{}` names `{kw}[{full}]`, which does not exist or is empty: the call does nothing",
-            c.name
+            c.name()
         ),
     )
     .with_help_opt(

@@ -2278,12 +2278,12 @@ fn call_params(
     let Some(n) = site.nargs.filter(|n| *n == c.args.len()) else {
         return;
     };
-    if w.db.core_action(&site.name).is_some() {
+    if w.db.core_action(site.name()).is_some() {
         return;
     }
     let loaded = before.at(site.seq);
     let variants: Vec<_> =
-        w.db.functions(&site.name)
+        w.db.functions(site.name())
             .iter()
             .filter(|v| loaded.contains(&v.module) && v.accepts_nargs(n))
             .collect();
@@ -2308,7 +2308,7 @@ fn call_params(
         loaded_all,
         suggestions,
     };
-    let fname = site.name.as_str();
+    let fname = site.name();
     for (i, arg) in c.args.iter().enumerate() {
         let Some(arg) = arg else {
             continue;

@@ -255,6 +255,11 @@ mod tests {
             ("t_relay();", "t_relay(); $var(x) = $nope;", true),
             ("#!define WITH_X\n", "", false),
             ("$fu", "$fu $x", true),
+            // a route named by a define: its head (the resolved name) is
+            // memoised with the body, in the defines' context
+            ("route[B] {", "#!define BB \"B\"\nroute[BB] {", true),
+            ("no_such(1)", "no_such(2)", true),
+            ("#!define BB \"B\"", "#!define BB \"C\"", true),
         ];
         let mut text = BASE.to_string();
         let m = Model::build_cached("k.cfg", text.as_str(), &loader, &opts, &parser, &cache);

@@ -120,6 +120,64 @@ impl RouteTable {
     }
 }
 
+impl RouteTable {
+    /// Every table, in declaration order (`table as usize` is its index).
+    pub(crate) const ALL: [RouteTable; 6] = [
+        RouteTable::Request,
+        RouteTable::Failure,
+        RouteTable::OnReply,
+        RouteTable::Branch,
+        RouteTable::OnSend,
+        RouteTable::Event,
+    ];
+}
+
+/// A map from (route table, name) with one map per table, so that a name
+/// is looked up as a `&str` (no key is built per lookup: the language
+/// server looks up every `route()` call on every keystroke).
+#[derive(Debug, Clone)]
+pub(crate) struct TableMap<V>([rustc_hash::FxHashMap<String, V>; 6]);
+
+impl<V> Default for TableMap<V> {
+    fn default() -> Self {
+        TableMap(Default::default())
+    }
+}
+
+impl<V> TableMap<V> {
+    pub(crate) fn get(&self, table: RouteTable, name: &str) -> Option<&V> {
+        self.0[table as usize].get(name)
+    }
+
+    /// The value of (table, name), made by `new` when there is none.
+    pub(crate) fn get_or_insert_with(
+        &mut self,
+        table: RouteTable,
+        name: &str,
+        new: impl FnOnce() -> V,
+    ) -> &mut V {
+        let map = &mut self.0[table as usize];
+        if !map.contains_key(name) {
+            map.insert(name.to_string(), new());
+        }
+        map.get_mut(name).expect("inserted above")
+    }
+
+    /// The names of one table.
+    pub(crate) fn names(&self, table: RouteTable) -> impl Iterator<Item = &str> {
+        self.0[table as usize].keys().map(String::as_str)
+    }
+
+    /// Every entry, table by table (in no order within a table).
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (RouteTable, &str, &V)> {
+        RouteTable::ALL.into_iter().flat_map(move |t| {
+            self.0[t as usize]
+                .iter()
+                .map(move |(n, v)| (t, n.as_str(), v))
+        })
+    }
+}
+
 /// A route block.
 #[derive(Debug, Clone)]
 pub struct Route {
@@ -382,17 +440,62 @@ pub(crate) struct CallSite {
     pub file: FileIdx,
     pub seq: u32,
     pub route: Option<usize>,
-    /// the name after define substitution
-    pub name: String,
     /// the whole call, `name(...)`: Kamailio reports at its `)`
     pub range: TextRange,
     pub is_route_kw: bool,
     /// None when it cannot be known (a define that may hold a comma, an error node)
     pub nargs: Option<usize>,
-    /// the first argument as a constant, with its range
-    pub first_arg: Option<(Option<Const>, TextRange)>,
+    /// the name and arguments, shared by the replays of a memoised route
+    /// body (no copy per keystroke)
+    shared: std::sync::Arc<CallText>,
+}
+
+/// The name and arguments of a call, with ranges relative to the call's
+/// start (the same for every copy of a route body).
+#[derive(Debug)]
+struct CallText {
+    /// the name after define substitution
+    name: String,
     /// every argument as a constant (when it is one), with its range
-    pub args: Vec<(Option<Const>, TextRange)>,
+    args: Vec<(Option<Const>, TextRange)>,
+}
+
+impl CallSite {
+    /// The name after define substitution.
+    pub fn name(&self) -> &str {
+        &self.shared.name
+    }
+
+    /// Argument `i` as a constant (when it is one), with its range.
+    pub fn arg(&self, i: usize) -> Option<(&Option<Const>, TextRange)> {
+        let base = self.range.start();
+        self.shared.args.get(i).map(|(v, r)| (v, *r + base))
+    }
+
+    /// The first argument (see [`CallSite::arg`]).
+    pub fn first_arg(&self) -> Option<(&Option<Const>, TextRange)> {
+        self.arg(0)
+    }
+
+    /// Every argument as a constant (when it is one), with its range.
+    pub fn args(&self) -> impl ExactSizeIterator<Item = (&Option<Const>, TextRange)> + '_ {
+        let base = self.range.start();
+        self.shared.args.iter().map(move |(v, r)| (v, *r + base))
+    }
+
+    /// The same call at `range` (a route body's call replayed at another
+    /// offset).
+    fn moved(&self, seq: u32, route: Option<usize>, range: TextRange) -> CallSite {
+        CallSite {
+            file: self.file,
+            seq,
+            route,
+            range,
+            is_route_kw: self.is_route_kw,
+            nargs: self.nargs,
+            shared: self.shared.clone(),
+        }
+    }
 }
 
 /// One name of a `flags` or `avpflags` declaration (`flags FLT_ACC: 1, FLT_NAT`).
@@ -553,8 +656,31 @@ pub(crate) struct WalkCtx {
 /// the block's), and how many sequence numbers it took.
 #[derive(Debug)]
 pub(crate) enum WalkEvent {
+    /// the block's head (first event)
+    Head(RouteHead),
     Call(CallSite),
     Seqs(u32),
+}
+
+/// A route block's head, as [`Walker::route_head`] reads it.
+enum Head {
+    Route(RouteHead),
+    /// a name kcfg cannot resolve (a define it does not know)
+    Unnamed,
+    /// no block keyword kcfg knows
+    None,
+}
+
+/// What a route block's head gives its [`Route`], with the head's range
+/// relative to the block.
+#[derive(Debug, Clone)]
+pub(crate) struct RouteHead {
+    table: RouteTable,
+    keyword: String,
+    name: Option<String>,
+    block_kind: Option<BlockKind>,
+    head_range: TextRange,
+    has_actions: bool,
 }
 
 /// What [`Model::walk_cached`] tells of each file's tree.
@@ -1248,11 +1374,47 @@ impl<'a> Walker<'a> {
 
     fn route_block(&mut self, file: FileIdx, node: &SyntaxNode) {
         let seq = self.next_seq();
+        // a block walked before in the same context: its head and body
+        // from the memo (the head's name resolution and kind lookup are a
+        // pure function of the block and the defines, as the body's walk)
+        let memo = self.walk_memo_ctx();
+        let green = memo.map(|_| node.green().into_owned());
+        if let (Some((cache, ctx)), Some(green)) = (memo, &green) {
+            let hit = cache.lock().walk.get(green, ctx);
+            if let Some(events) = hit {
+                if let Some(WalkEvent::Head(head)) = events.first() {
+                    self.push_route(file, node, seq, head.clone());
+                    let prev = self.cur_route.replace(self.routes.len() - 1);
+                    self.replay(file, node, &events[1..]);
+                    self.cur_route = prev;
+                    return;
+                }
+            }
+        }
+        let head = match self.route_head(node) {
+            Head::Route(head) => head,
+            // a name kcfg cannot resolve: the block is left out of the table
+            Head::Unnamed => return self.walk_children(file, node),
+            Head::None => return,
+        };
+        self.push_route(file, node, seq, head.clone());
+        let prev = self.cur_route.replace(self.routes.len() - 1);
+        match (memo, green) {
+            (Some((cache, ctx)), Some(green)) => {
+                self.record_body(file, node, cache, ctx, green, head);
+            }
+            _ => self.walk_children(file, node),
+        }
+        self.cur_route = prev;
+    }
+
+    /// The head of a route block (ranges relative to the block).
+    fn route_head(&self, node: &SyntaxNode) -> Head {
         let Some(rb) = ast::RouteBlock::cast(node.clone()) else {
-            return;
+            return Head::None;
         };
         let Some(kw) = rb.keyword() else {
-            return;
+            return Head::None;
         };
         let table = match kw.kind() {
             SyntaxKind::ROUTE_KW | SyntaxKind::REQUEST_ROUTE_KW => RouteTable::Request,
@@ -1261,14 +1423,12 @@ impl<'a> Walker<'a> {
             SyntaxKind::BRANCH_ROUTE_KW => RouteTable::Branch,
             SyntaxKind::ONSEND_ROUTE_KW => RouteTable::OnSend,
             SyntaxKind::EVENT_ROUTE_KW => RouteTable::Event,
-            _ => return,
+            _ => return Head::None,
         };
         let name_node = rb.name_node();
         let name = name_node.as_ref().and_then(|n| self.route_name(n));
         if name_node.is_some() && name.is_none() {
-            // a name kcfg cannot resolve: leave the block out of the table
-            self.walk_children(file, node);
-            return;
+            return Head::Unnamed;
         }
         let keyword = kw.text().to_string();
         let block_kind = self.db.block_kind(&keyword, name.as_deref());
@@ -1276,69 +1436,86 @@ impl<'a> Walker<'a> {
             .as_ref()
             .map_or(kw.text_range().end(), |n| n.text_range().end());
         let has_actions = rb.body().is_some_and(|b| has_actions(b.syntax()));
-        self.routes.push(Route {
+        let base = node.text_range().start();
+        Head::Route(RouteHead {
             table,
             keyword,
             name,
             block_kind,
-            file,
-            range: node.text_range(),
-            head_range: TextRange::new(kw.text_range().start(), head_end),
+            head_range: TextRange::new(kw.text_range().start(), head_end) - base,
             has_actions,
-        });
-        self.route_seqs.push(seq);
-        let prev = self.cur_route.replace(self.routes.len() - 1);
-        self.route_body(file, node);
-        self.cur_route = prev;
+        })
     }
 
-    /// The walk of a route block's children, replayed from the memo when
-    /// the same block was walked in the same context by an earlier build.
-    fn route_body(&mut self, file: FileIdx, node: &SyntaxNode) {
-        let Some(cache) = self.route_cache else {
-            self.walk_children(file, node);
-            return;
-        };
+    fn push_route(&mut self, file: FileIdx, node: &SyntaxNode, seq: u32, head: RouteHead) {
+        let range = node.text_range();
+        self.routes.push(Route {
+            table: head.table,
+            keyword: head.keyword,
+            name: head.name,
+            block_kind: head.block_kind,
+            file,
+            range,
+            head_range: head.head_range + range.start(),
+            has_actions: head.has_actions,
+        });
+        self.route_seqs.push(seq);
+    }
+
+    /// The route cache and the id of the walk's context, when route bodies
+    /// can be memoised here (not while recording another body, nor with
+    /// `#!subst` rules).
+    fn walk_memo_ctx(&mut self) -> Option<(&'a crate::memo::RouteCache, u32)> {
+        let cache = self.route_cache?;
         if self.rec_impure.is_some() || !self.subst_rules.is_empty() {
-            self.walk_children(file, node);
-            return;
+            return None;
         }
-        let mut memos = cache.lock();
         let generation = self.defines.generation();
         let ctx = match self.walk_ctx {
             Some((g, id)) if g == generation => id,
             _ => {
-                let id = memos.walk.intern(WalkCtx {
+                let id = cache.lock().walk.intern(WalkCtx {
                     defines: self.defines.snapshot(),
                 });
                 self.walk_ctx = Some((generation, id));
                 id
             }
         };
-        let green = node.green().into_owned();
-        let hit = memos.walk.get(&green, ctx);
-        drop(memos);
+        Some((cache, ctx))
+    }
+
+    /// The calls of a memoised body, at this block's place.
+    fn replay(&mut self, file: FileIdx, node: &SyntaxNode, events: &[WalkEvent]) {
         let base = node.text_range().start();
         let seq0 = self.seq;
-        if let Some(events) = hit {
-            for e in events.iter() {
-                match e {
-                    WalkEvent::Call(c) => self.calls.push(CallSite {
+        for e in events {
+            match e {
+                WalkEvent::Call(c) => {
+                    let site = CallSite {
                         file,
-                        seq: seq0 + c.seq,
-                        route: self.cur_route,
-                        name: c.name.clone(),
-                        range: c.range + base,
-                        is_route_kw: c.is_route_kw,
-                        nargs: c.nargs,
-                        first_arg: c.first_arg.as_ref().map(|(v, r)| (v.clone(), *r + base)),
-                        args: c.args.iter().map(|(v, r)| (v.clone(), *r + base)).collect(),
-                    }),
-                    WalkEvent::Seqs(n) => self.seq = seq0 + n,
+                        ..c.moved(seq0 + c.seq, self.cur_route, c.range + base)
+                    };
+                    self.calls.push(site);
                 }
+                WalkEvent::Seqs(n) => self.seq = seq0 + n,
+                WalkEvent::Head(_) => {}
             }
-            return;
         }
+    }
+
+    /// Walk a route block's children and remember what the walk did (its
+    /// head first), when it read nothing but the block and the context.
+    fn record_body(
+        &mut self,
+        file: FileIdx,
+        node: &SyntaxNode,
+        cache: &crate::memo::RouteCache,
+        ctx: u32,
+        green: kcfg_syntax::GreenNode,
+        head: RouteHead,
+    ) {
+        let base = node.text_range().start();
+        let seq0 = self.seq;
         let state = |w: &Walker<'_>| {
             (
                 w.files.len(),
@@ -1359,22 +1536,13 @@ impl<'a> Walker<'a> {
         if impure || state(self) != before {
             return;
         }
-        let mut events = Vec::with_capacity(self.calls.len() - calls0 + 1);
+        let mut events = Vec::with_capacity(self.calls.len() - calls0 + 2);
+        events.push(WalkEvent::Head(head));
         for c in &self.calls[calls0..] {
             if c.file != file || c.route != self.cur_route || c.seq <= seq0 {
                 return;
             }
-            events.push(WalkEvent::Call(CallSite {
-                file,
-                seq: c.seq - seq0,
-                route: None,
-                name: c.name.clone(),
-                range: c.range - base,
-                is_route_kw: c.is_route_kw,
-                nargs: c.nargs,
-                first_arg: c.first_arg.as_ref().map(|(v, r)| (v.clone(), *r - base)),
-                args: c.args.iter().map(|(v, r)| (v.clone(), *r - base)).collect(),
-            }));
+            events.push(WalkEvent::Call(c.moved(c.seq - seq0, None, c.range - base)));
         }
         events.push(WalkEvent::Seqs(self.seq - seq0));
         cache.lock().walk.insert(green, ctx, events);
@@ -1435,21 +1603,22 @@ impl<'a> Walker<'a> {
                 != args.len()
                 && !args.is_empty()
         });
-        let first_arg = args.first().map(|a| (self.const_of(a), a.text_range()));
+        let base = node.text_range().start();
         let arg_consts = args
             .iter()
-            .map(|a| (self.const_of(a), a.text_range()))
+            .map(|a| (self.const_of(a), a.text_range() - base))
             .collect();
         self.calls.push(CallSite {
             file,
             seq,
             route: self.cur_route,
-            name,
             range: node.text_range(),
             is_route_kw,
             nargs: (!unknowable).then_some(args.len()),
-            first_arg,
-            args: arg_consts,
+            shared: std::sync::Arc::new(CallText {
+                name,
+                args: arg_consts,
+            }),
         });
     }
 }
