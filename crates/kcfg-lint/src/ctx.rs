@@ -39,6 +39,8 @@ pub struct Ctx<'a> {
     by_name: rustc_hash::FxHashMap<String, usize>,
     /// the answers of [`Ctx::mentions`] so far
     mentioned: std::cell::RefCell<Vec<(String, bool)>>,
+    /// which of `words::WORDS` the files hold (bit `i`: `WORDS[i]`)
+    words: std::cell::OnceCell<u32>,
 }
 
 /// A `modparam(...)` statement (in every file, also in inactive `#!ifdef`
@@ -121,6 +123,7 @@ impl<'a> Ctx<'a> {
             modparams: std::cell::OnceCell::new(),
             by_name,
             mentioned: std::cell::RefCell::new(Vec::new()),
+            words: std::cell::OnceCell::new(),
         }
     }
 
@@ -247,6 +250,15 @@ impl<'a> Ctx<'a> {
     /// Whether any file's text contains `needle` (rules use it to skip
     /// configs that cannot have what they look for).
     pub fn mentions(&self, needle: &str) -> bool {
+        if let Some(i) = crate::words::WORDS.iter().position(|w| *w == needle) {
+            let found = self.words.get_or_init(|| {
+                crate::words::found(
+                    self.files()
+                        .map(|(_, f)| (f.text.as_str(), f.parse.green())),
+                )
+            });
+            return found & (1 << i) != 0;
+        }
         // (rules ask for the same words: each is looked for once per run)
         let mut asked = self.mentioned.borrow_mut();
         if let Some(&(_, found)) = asked.iter().find(|(n, _)| n == needle) {
