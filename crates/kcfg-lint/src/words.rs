@@ -62,6 +62,12 @@ type Memo = Vec<(usize, GreenNode, u32)>;
 /// How far ahead of the last entry found a node is looked for.
 const LOOKAHEAD: usize = 4;
 
+/// When the nodes of a file not found in the memo hold this many bytes or
+/// more (the first lint of a file), each word is searched once in the
+/// whole text and its matches given to the nodes they lie in: one search
+/// per node and word costs more than the search itself.
+const BULK: usize = 8192;
+
 static MEMO: Mutex<Option<Memo>> = Mutex::new(None);
 
 struct Search {
@@ -129,6 +135,8 @@ fn found_with<'a>(
         }
         // the start of the text not searched yet, the offset of the child
         let (mut pos, mut at) = (0, 0);
+        // the nodes not in the memo: start, end, entry in `new`
+        let mut misses: Vec<(usize, usize, usize)> = Vec::new();
         for child in root.children() {
             let (start, end) = (at, at + usize::from(child.text_len()));
             at = end;
@@ -150,14 +158,37 @@ fn found_with<'a>(
                     kept.2
                 }
                 None => {
-                    let bits = search.find(&b[start..end]);
-                    new.push((key, node.to_owned(), bits));
-                    bits
+                    // searched below
+                    misses.push((start, end, new.len()));
+                    new.push((key, node.to_owned(), 0));
+                    0
                 }
             };
             found |= bits;
         }
         found |= search.find(&b[pos..]);
+        if misses.iter().map(|m| m.1 - m.0).sum::<usize>() >= BULK {
+            // every match of each word (no word overlaps itself, so the
+            // matches that do not overlap are all), given to its node
+            for (i, f) in search.finders.iter().enumerate() {
+                let len = WORDS[i].len();
+                for p in f.find_iter(b) {
+                    let k = misses.partition_point(|m| m.0 <= p);
+                    if let Some(&(_, end, e)) = k.checked_sub(1).map(|k| &misses[k]) {
+                        if p + len <= end {
+                            new[e].2 |= 1 << i;
+                        }
+                    }
+                }
+            }
+        } else {
+            for &(start, end, e) in &misses {
+                new[e].2 = search.find(&b[start..end]);
+            }
+        }
+        for &(_, _, e) in &misses {
+            found |= new[e].2;
+        }
     }
     found
 }
@@ -192,7 +223,21 @@ mod tests {
                 route("mq_add loose_route t_reply sql_pvquery jansson_get Tf")
             ),
             String::new(),
+            // many blocks: their first search is one per word
+            (0..150)
+                .map(|i| route(["", "break", "Tf", "mq_add"][i % 4]))
+                .collect::<String>(),
+            (0..150)
+                .map(|i| route(if i == 149 { "sql_" } else { "" }))
+                .collect::<String>(),
         ];
+        // (the bulk search relies on it)
+        for w in WORDS {
+            assert!(
+                (1..w.len()).all(|k| !w.ends_with(&w[..k])),
+                "{w} overlaps itself"
+            );
+        }
         let plain = |t: &str| {
             WORDS.iter().enumerate().fold(
                 0u32,
