@@ -231,9 +231,15 @@ impl<'t> Names<'t> {
     fn scan_file(&mut self, text: &'t str, root: &SyntaxNode, memo: &mut MemoRun<'_>) {
         let b = text.as_bytes();
         let mut pos = 0;
-        for node in root.children() {
-            let r = node.text_range();
-            let (start, end) = (usize::from(r.start()), usize::from(r.end()));
+        // the children read from the green tree (no red node for each)
+        let green = root.green();
+        let mut offset = usize::from(root.text_range().start());
+        for child in green.children() {
+            let (start, end) = (offset, offset + usize::from(child.text_len()));
+            offset = end;
+            let rowan::NodeOrToken::Node(node) = child else {
+                continue;
+            };
             if end - start < MEMO_MIN_LEN || start < pos || end > b.len() {
                 continue;
             }
@@ -251,8 +257,7 @@ impl<'t> Names<'t> {
             if at != start {
                 continue; // a string or comment runs into the node
             }
-            let green = node.green().into_owned();
-            let Some(entry) = memo.entry(green, &text[start..end]) else {
+            let Some(entry) = memo.entry(node, &text[start..end]) else {
                 continue; // scanned with the text after it
             };
             memo.add(&entry);
@@ -269,6 +274,9 @@ impl<'t> Names<'t> {
 /// Top-level nodes shorter than this are scanned with the text around
 /// them (a memo lookup would cost what their scan does).
 const MEMO_MIN_LEN: usize = 64;
+
+/// How far after the last entry found a node is looked for in the memo.
+const LOOKAHEAD: usize = 4;
 
 /// The names found in a top-level node's text alone, by their number in
 /// the memo's [`Interner`]: (name, count) of the wanted words, the PV and
@@ -299,8 +307,11 @@ impl Interner {
     }
 }
 
-/// The names of the top-level nodes the last lint met, by green node (the
-/// memo holds the node: its address names no other node while it lives),
+/// The names of the top-level nodes the last lint met, in order, by green
+/// node (the memo holds the node: its address names no other node while
+/// it lives; the next lint meets the same nodes in the same order but for
+/// the few an edit replaced, and looks for each a few entries after the
+/// last one found, without hashing),
 /// for one set of wanted words (`shape`; another set drops every entry).
 /// Bounded: a run keeps only the nodes it met.
 #[derive(Default)]
@@ -308,7 +319,7 @@ struct Memo {
     shape: Vec<u64>,
     /// `None`: the node's scan is not its own (a comment or string runs
     /// past its end)
-    nodes: rustc_hash::FxHashMap<usize, (GreenNode, Option<Arc<NodeNames>>)>,
+    nodes: Vec<(usize, GreenNode, Option<Arc<NodeNames>>)>,
     /// the numbers of the names in `nodes`
     names: Interner,
 }
@@ -326,6 +337,8 @@ struct MemoRun<'m> {
     words: Vec<u32>,
     pvs: Vec<bool>,
     trs: Vec<bool>,
+    /// the entry of `old` after the last one found
+    next: usize,
     #[cfg(test)]
     hits: usize,
 }
@@ -340,26 +353,31 @@ impl<'m> MemoRun<'m> {
             old,
             new: Memo {
                 shape: shape.to_vec(),
-                nodes: HashMap::with_capacity_and_hasher(capacity, Default::default()),
+                nodes: Vec::with_capacity(capacity),
                 names,
             },
             words: Vec::new(),
             pvs: Vec::new(),
             trs: Vec::new(),
+            next: 0,
             #[cfg(test)]
             hits: 0,
         }
     }
 
     /// The names of a node whose text is `text`, remembered or found now.
-    fn entry(&mut self, green: GreenNode, text: &str) -> Option<Arc<NodeNames>> {
-        let key = &*green as *const GreenNodeData as usize;
-        if let Some((g, e)) = self.old.nodes.remove(&key) {
+    fn entry(&mut self, green: &GreenNodeData, text: &str) -> Option<Arc<NodeNames>> {
+        let key = green as *const GreenNodeData as usize;
+        let ahead = self.old.nodes.get(self.next..).unwrap_or_default();
+        if let Some(i) = ahead.iter().take(LOOKAHEAD).position(|e| e.0 == key) {
             #[cfg(test)]
             {
                 self.hits += 1;
             }
-            self.new.nodes.insert(key, (g, e.clone()));
+            let kept = ahead[i].clone();
+            self.next += i + 1;
+            let e = kept.2.clone();
+            self.new.nodes.push(kept);
             return e;
         }
         let mut n = Names {
@@ -375,7 +393,7 @@ impl<'m> MemoRun<'m> {
                 trs: n.trs.iter().map(|w| names.id(w)).collect(),
             })
         });
-        self.new.nodes.insert(key, (green, e.clone()));
+        self.new.nodes.push((key, green.to_owned(), e.clone()));
         e
     }
 
@@ -425,8 +443,8 @@ impl<'m> MemoRun<'m> {
         let live: usize = self
             .new
             .nodes
-            .values()
-            .filter_map(|(_, e)| e.as_ref())
+            .iter()
+            .filter_map(|(_, _, e)| e.as_ref())
             .map(|e| e.words.len() + e.pvs.len() + e.trs.len())
             .sum();
         if self.new.names.ids.len() > 1024 + 4 * live {
