@@ -175,6 +175,19 @@ fn avp_name(text: &str) -> Option<String> {
     Some(inner.to_string())
 }
 
+/// `s.trim_matches('"')`, on bytes.
+fn unquote(s: &str) -> &str {
+    let b = s.as_bytes();
+    let (mut i, mut j) = (0, b.len());
+    while i < j && b[i] == b'"' {
+        i += 1;
+    }
+    while j > i && b[j - 1] == b'"' {
+        j -= 1;
+    }
+    &s[i..j]
+}
+
 pub fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
     if !ctx.mentions("has_totag") || !ctx.mentions("avp(") {
         return;
@@ -308,7 +321,7 @@ pub fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
             let arg = first_arg_range(call)?;
             let text: &str = &ctx.model.file(*file).text;
             let arg = text.get(std::ops::Range::<usize>::from(arg)).unwrap_or("");
-            Some((*file, call, arg.trim_matches('"')))
+            Some((*file, call, unquote(arg)))
         })
         .collect();
     // what follows `route(WITHINDLG);` in request_route handles initial requests only
