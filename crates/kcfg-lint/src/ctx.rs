@@ -37,6 +37,10 @@ pub struct Ctx<'a> {
     unlisted_blocks: std::cell::OnceCell<Vec<(FileIdx, kcfg_syntax::TextRange)>>,
     modparams: std::cell::OnceCell<Vec<ModParamInfo>>,
     by_name: rustc_hash::FxHashMap<String, usize>,
+    /// the answers of [`Ctx::mentions`] so far
+    mentioned: std::cell::RefCell<Vec<(String, bool)>>,
+    /// which of `words::WORDS` the files hold (bit `i`: `WORDS[i]`)
+    words: std::cell::OnceCell<u32>,
 }
 
 /// A `modparam(...)` statement (in every file, also in inactive `#!ifdef`
@@ -118,6 +122,8 @@ impl<'a> Ctx<'a> {
             unlisted_blocks: std::cell::OnceCell::new(),
             modparams: std::cell::OnceCell::new(),
             by_name,
+            mentioned: std::cell::RefCell::new(Vec::new()),
+            words: std::cell::OnceCell::new(),
         }
     }
 
@@ -175,6 +181,11 @@ impl<'a> Ctx<'a> {
         }
         let block = kcfg_syntax::TextRange::new(start, end);
         let unlisted = self.unlisted_blocks.get_or_init(|| {
+            // the listed blocks are route blocks: as many as there are,
+            // none is unlisted
+            if self.nodes[ROUTE_BLOCK as usize].len() == self.by_range.len() {
+                return Vec::new();
+            }
             self.nodes(ROUTE_BLOCK)
                 .map(|(f, n)| (f, n.text_range()))
                 .filter(|(f, r)| {
@@ -239,9 +250,26 @@ impl<'a> Ctx<'a> {
     /// Whether any file's text contains `needle` (rules use it to skip
     /// configs that cannot have what they look for).
     pub fn mentions(&self, needle: &str) -> bool {
+        if let Some(i) = crate::words::WORDS.iter().position(|w| *w == needle) {
+            let found = self.words.get_or_init(|| {
+                crate::words::found(
+                    self.files()
+                        .map(|(_, f)| (f.text.as_str(), f.parse.green())),
+                )
+            });
+            return found & (1 << i) != 0;
+        }
+        // (rules ask for the same words: each is looked for once per run)
+        let mut asked = self.mentioned.borrow_mut();
+        if let Some(&(_, found)) = asked.iter().find(|(n, _)| n == needle) {
+            return found;
+        }
         let finder = memchr::memmem::Finder::new(needle);
-        self.files()
-            .any(|(_, f)| finder.find(f.text.as_bytes()).is_some())
+        let found = self
+            .files()
+            .any(|(_, f)| finder.find(f.text.as_bytes()).is_some());
+        asked.push((needle.to_string(), found));
+        found
     }
 }
 

@@ -39,6 +39,7 @@ mod rule;
 pub mod rules;
 pub mod settings;
 pub mod suppress;
+mod words;
 
 pub use ctx::{inactive_ranges, Ctx, ModParamInfo, Nodes};
 pub use fix::{apply_fixes, Applicability, Edit, Fix};

@@ -92,12 +92,45 @@ fn rest_of_block(stmt: &SyntaxNode) -> Option<TextRange> {
 
 #[derive(Default)]
 struct Regions {
-    in_dialog: Vec<(FileIdx, TextRange)>,
-    initial: Vec<(FileIdx, TextRange)>,
+    in_dialog: List,
+    initial: List,
 }
 
-fn within(list: &[(FileIdx, TextRange)], file: FileIdx, r: TextRange) -> bool {
-    list.iter().any(|(f, x)| *f == file && x.contains_range(r))
+/// Ranges of the files, with the range that covers them in each file: a
+/// range outside that one is in none of them without a look at each.
+#[derive(Default)]
+struct List {
+    items: Vec<(FileIdx, TextRange)>,
+    /// per file index, the cover of its items
+    hull: Vec<Option<TextRange>>,
+}
+
+impl List {
+    fn push(&mut self, (file, r): (FileIdx, TextRange)) {
+        self.items.push((file, r));
+        if self.hull.len() <= file.0 {
+            self.hull.resize(file.0 + 1, None);
+        }
+        let h = &mut self.hull[file.0];
+        *h = Some(h.map_or(r, |h| h.cover(r)));
+    }
+
+    fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    /// Whether one of the ranges of `file` contains `r`.
+    fn within(&self, file: FileIdx, r: TextRange) -> bool {
+        self.hull
+            .get(file.0)
+            .copied()
+            .flatten()
+            .is_some_and(|h| h.contains_range(r))
+            && self
+                .items
+                .iter()
+                .any(|(f, x)| *f == file && x.contains_range(r))
+    }
 }
 
 /// Where a word occurs in the text of each file: whether a range holds
@@ -140,6 +173,19 @@ fn avp_name(text: &str) -> Option<String> {
     let inner = inner?;
     let inner = inner.strip_prefix("s:").unwrap_or(&inner);
     Some(inner.to_string())
+}
+
+/// `s.trim_matches('"')`, on bytes.
+fn unquote(s: &str) -> &str {
+    let b = s.as_bytes();
+    let (mut i, mut j) = (0, b.len());
+    while i < j && b[i] == b'"' {
+        i += 1;
+    }
+    while j > i && b[j - 1] == b'"' {
+        j -= 1;
+    }
+    &s[i..j]
 }
 
 pub fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
@@ -201,7 +247,8 @@ pub fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
     }
     let mut reg = Regions::default();
     // routes that end in-dialog requests with exit (the stock WITHINDLG)
-    let mut ending_in_dialog_routes: HashSet<String> = HashSet::default();
+    // (a few names: a list, looked up for every `route(X)` call)
+    let mut ending_in_dialog_routes: Vec<&str> = Vec::new();
     let mut with_region: Vec<&crate::ctx::RouteInfo> = Vec::new();
     // where each file's text says `has_totag`: a statement whose text does
     // not hold one of them has no condition that does
@@ -260,7 +307,9 @@ pub fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
         let body = kcfg_syntax::ast::AstNode::syntax(&body).clone();
         let last_ends = statements(&body).last().is_some_and(|s| ends(s, false));
         if let (true, Some(name)) = (last_ends, &r.name) {
-            ending_in_dialog_routes.insert(name.clone());
+            if !ending_in_dialog_routes.contains(&name.as_str()) {
+                ending_in_dialog_routes.push(name);
+            }
         }
     }
     // the `route(X)` calls with the text of their first argument (unquoted)
@@ -272,13 +321,13 @@ pub fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
             let arg = first_arg_range(call)?;
             let text: &str = &ctx.model.file(*file).text;
             let arg = text.get(std::ops::Range::<usize>::from(arg)).unwrap_or("");
-            Some((*file, call, arg.trim_matches('"')))
+            Some((*file, call, unquote(arg)))
         })
         .collect();
     // what follows `route(WITHINDLG);` in request_route handles initial requests only
     for &(file, call, arg) in &route_calls {
         let file = &file;
-        if !ending_in_dialog_routes.contains(arg) {
+        if !ending_in_dialog_routes.contains(&arg) {
             continue;
         }
         let in_request = ctx
@@ -296,32 +345,41 @@ pub fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
     if reg.in_dialog.is_empty() {
         return;
     }
-    // sub-routes called only from one kind of region belong to it
-    let mut calls_by_route: HashMap<&str, Vec<(FileIdx, TextRange)>> = HashMap::default();
+    // sub-routes called only from one kind of region belong to it: the
+    // call sites of each name, as lists linked through `sites` (the head
+    // of each name's list in `heads`, no vector per name)
+    let mut sites: Vec<(FileIdx, TextRange, usize)> = Vec::with_capacity(route_calls.len());
+    let mut heads: HashMap<&str, usize> =
+        HashMap::with_capacity_and_hasher(route_calls.len(), Default::default());
     for &(file, call, arg) in &route_calls {
-        calls_by_route
-            .entry(arg)
-            .or_default()
-            .push((file, call.text_range()));
+        let next = heads.insert(arg, sites.len()).unwrap_or(usize::MAX);
+        sites.push((file, call.text_range(), next));
     }
+    let all_within = |list: &List, mut at: usize| {
+        while let Some(&(f, s, next)) = sites.get(at) {
+            if !list.within(f, s) {
+                return false;
+            }
+            at = next;
+        }
+        true
+    };
+    // the routes with call sites (in order) and the head of their sites
+    let called: Vec<(&crate::ctx::RouteInfo, usize)> = ctx
+        .routes()
+        .iter()
+        .filter(|r| r.kind == RouteKind::Route)
+        .filter_map(|r| Some((r, *heads.get(r.name.as_deref()?)?)))
+        .collect();
     for _ in 0..4 {
         let mut changed = false;
-        for r in ctx.routes() {
-            if r.kind != RouteKind::Route {
-                continue;
-            }
-            let Some(name) = &r.name else { continue };
-            let Some(sites) = calls_by_route.get(name.as_str()) else {
-                continue;
-            };
+        for &(r, head) in &called {
             let whole = (
                 r.file,
                 kcfg_syntax::ast::AstNode::syntax(&r.block).text_range(),
             );
             for list in [&mut reg.in_dialog, &mut reg.initial] {
-                if !within(list, whole.0, whole.1)
-                    && sites.iter().all(|(f, s)| within(list, *f, *s))
-                {
+                if all_within(list, head) && !list.within(whole.0, whole.1) {
                     list.push(whole);
                     changed = true;
                 }
@@ -353,11 +411,10 @@ pub fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
     let avps = Mentions::new(ctx, "$avp(");
     for (file, lit) in ctx.nodes(STRING_LIT) {
         let r = lit.text_range();
-        let text = &ctx.model.file(file).text[r];
-        if !avps.within(file, r) || !within(&reg.in_dialog, file, r) {
+        if !reg.in_dialog.within(file, r) || !avps.within(file, r) {
             continue;
         }
-        let mut rest = text;
+        let mut rest = &ctx.model.file(file).text[r];
         while let Some(i) = rest.find("$avp(") {
             let s = &rest[i..];
             if let Some(end) = s.find(')') {
@@ -370,13 +427,13 @@ pub fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
     }
     for u in uses {
         let (file, r) = (u.file, u.range);
-        if within(&reg.in_dialog, file, r) {
+        if reg.in_dialog.within(file, r) {
             if u.lhs || u.arg {
                 dialog_touched.insert(u.name);
             } else {
                 reads.push((u.name, file, r));
             }
-        } else if u.lhs && within(&reg.initial, file, r) {
+        } else if u.lhs && reg.initial.within(file, r) {
             initial_writes.entry(u.name).or_insert((file, r));
         }
     }

@@ -25,6 +25,21 @@ pub fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
     if ctx.model.defines.is_empty() {
         return;
     }
+    // the first bytes and lengths of the define names: most route names
+    // are ruled out without a look-up in the defines
+    let mut first = [false; 256];
+    let mut lengths = 0u64; // bit `len` for lengths below 64, bit 63 for the others
+    for name in ctx.model.defines.keys() {
+        if let Some(&b) = name.as_bytes().first() {
+            first[usize::from(b)] = true;
+        }
+        lengths |= 1 << name.len().min(63);
+    }
+    let maybe_define = |t: &str| {
+        t.as_bytes().first().is_some_and(|&b| first[usize::from(b)])
+            && lengths & (1 << t.len().min(63)) != 0
+            && ctx.model.defines.contains_key(t)
+    };
     for r in ctx.routes() {
         if r.kind == RouteKind::Event || r.kind == RouteKind::Request {
             continue;
@@ -41,7 +56,7 @@ pub fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
                 name.children()
                     .find_map(|c| c.into_token().filter(|t| kind_of(t.kind()) == IDENT))
             });
-        if !ident.is_some_and(|t| ctx.model.defines.contains_key(t.text())) {
+        if !ident.is_some_and(|t| maybe_define(t.text())) {
             continue;
         }
         let Some(name) = r.block.name_node() else {

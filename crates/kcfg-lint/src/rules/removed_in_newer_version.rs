@@ -98,27 +98,43 @@ pub fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
         .collect();
     // what is said about a function depends on its name alone: looked up
     // once per name (a config calls a few dozen functions thousands of times)
-    let mut by_name: rustc_hash::FxHashMap<&str, Option<(&str, Vec<KamailioVersion>)>> =
-        rustc_hash::FxHashMap::default();
-    for (file, call, name) in ctx.calls() {
-        let found = by_name.entry(name.as_str()).or_insert_with(|| {
-            let variants = db.functions(name);
-            let f = variants
+    let answer = |name: &str| -> Option<(&'static str, Vec<KamailioVersion>)> {
+        let variants = db.functions(name);
+        let f = variants
+            .iter()
+            .find(|f| f.script_callable && loaded.contains(&f.module))?;
+        let gone = gone_in(&|v| {
+            kcfg_modules::db(v)
+                .functions(name)
                 .iter()
-                .find(|f| f.script_callable && loaded.contains(&f.module))?;
-            let gone = gone_in(&|v| {
-                kcfg_modules::db(v)
-                    .functions(name)
-                    .iter()
-                    .any(|g| g.script_callable)
-            });
-            let module_gone = gone_in(&|v| kcfg_modules::db(v).module(f.module).is_some());
-            if gone.is_empty() || gone == module_gone {
-                return None;
-            }
-            Some((f.module, gone))
+                .any(|g| g.script_callable)
         });
-        let Some((module, gone)) = found else {
+        let module_gone = gone_in(&|v| kcfg_modules::db(v).module(f.module).is_some());
+        if gone.is_empty() || gone == module_gone {
+            return None;
+        }
+        Some((f.module, gone))
+    };
+    // (the answers in `answers`, by name in `by_name`; `recent` holds the
+    // last name of each (length, first byte) slot: most calls find their
+    // name there, compared without hashing)
+    let mut answers: Vec<Option<(&'static str, Vec<KamailioVersion>)>> = Vec::new();
+    let mut by_name: rustc_hash::FxHashMap<&str, usize> = rustc_hash::FxHashMap::default();
+    let mut recent: [(&str, usize); 16] = [("", usize::MAX); 16];
+    for (file, call, name) in ctx.calls() {
+        let name = name.as_str();
+        let slot = (name.len() ^ usize::from(name.as_bytes().first().copied().unwrap_or(0))) & 15;
+        let at = if recent[slot].1 != usize::MAX && recent[slot].0 == name {
+            recent[slot].1
+        } else {
+            let at = *by_name.entry(name).or_insert_with(|| {
+                answers.push(answer(name));
+                answers.len() - 1
+            });
+            recent[slot] = (name, at);
+            at
+        };
+        let Some((module, gone)) = &answers[at] else {
             continue;
         };
         let head = crate::ctx::call_head(call);

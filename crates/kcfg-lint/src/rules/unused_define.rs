@@ -18,8 +18,9 @@ pub const META: RuleMeta = RuleMeta {
     kamailio: KamailioVerdict::Accepts,
 };
 
-/// How often `name` appears as a whole word in `text`.
-fn count_words(text: &str, name: &str) -> usize {
+/// How often `name` appears as a whole word in `text`, counted up to
+/// `limit`.
+fn count_words(text: &str, name: &str, limit: usize) -> usize {
     let word = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_');
     if name.is_empty() {
         // (memmem would also match inside multi-byte characters)
@@ -28,6 +29,7 @@ fn count_words(text: &str, name: &str) -> usize {
             .filter(|(i, _)| {
                 !word(text[..*i].chars().next_back()) && !word(text[*i..].chars().next())
             })
+            .take(limit)
             .count();
     }
     // memmem: non-overlapping matches like `str::match_indices`, faster
@@ -35,6 +37,7 @@ fn count_words(text: &str, name: &str) -> usize {
         .filter(|i| {
             !word(text[..*i].chars().next_back()) && !word(text[i + name.len()..].chars().next())
         })
+        .take(limit)
         .count()
 }
 
@@ -44,10 +47,15 @@ pub fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
         let kcfg_sema::DefineOrigin::Directive { file, range } = d.origin else {
             continue;
         };
-        let total: usize = ctx
-            .files()
-            .map(|(_, f)| count_words(&f.text, &d.name))
-            .sum();
+        // only whether it is more than its own `#!define`: counting stops
+        // at the second word
+        let mut total = 0;
+        for (_, f) in ctx.files() {
+            total += count_words(&f.text, &d.name, 2 - total);
+            if total >= 2 {
+                break;
+            }
+        }
         if total <= 1 {
             out.push(
                 Finding::new(

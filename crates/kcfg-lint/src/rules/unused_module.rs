@@ -231,9 +231,15 @@ impl<'t> Names<'t> {
     fn scan_file(&mut self, text: &'t str, root: &SyntaxNode, memo: &mut MemoRun<'_>) {
         let b = text.as_bytes();
         let mut pos = 0;
-        for node in root.children() {
-            let r = node.text_range();
-            let (start, end) = (usize::from(r.start()), usize::from(r.end()));
+        // the children read from the green tree (no red node for each)
+        let green = root.green();
+        let mut offset = usize::from(root.text_range().start());
+        for child in green.children() {
+            let (start, end) = (offset, offset + usize::from(child.text_len()));
+            offset = end;
+            let rowan::NodeOrToken::Node(node) = child else {
+                continue;
+            };
             if end - start < MEMO_MIN_LEN || start < pos || end > b.len() {
                 continue;
             }
@@ -251,22 +257,10 @@ impl<'t> Names<'t> {
             if at != start {
                 continue; // a string or comment runs into the node
             }
-            let green = node.green().into_owned();
-            let Some(entry) = memo.entry(green, &text[start..end]) else {
+            let Some(entry) = memo.entry(node, &text[start..end]) else {
                 continue; // scanned with the text after it
             };
-            for &(o, l, n) in &entry.words {
-                let w = &text[start + o as usize..start + (o + l) as usize];
-                *self.words.entry(w).or_default() += n;
-            }
-            for &(o, l) in &entry.pvs {
-                self.pvs
-                    .insert(&text[start + o as usize..start + (o + l) as usize]);
-            }
-            for &(o, l) in &entry.trs {
-                self.trs
-                    .insert(&text[start + o as usize..start + (o + l) as usize]);
-            }
+            memo.add(&entry);
             pos = end;
         }
         self.scan_code_to(text, pos, b.len());
@@ -281,18 +275,43 @@ impl<'t> Names<'t> {
 /// them (a memo lookup would cost what their scan does).
 const MEMO_MIN_LEN: usize = 64;
 
-/// The names found in a top-level node's text alone: (offset in the node,
-/// length, count) of the wanted words, (offset, length) of the PV and
+/// How far after the last entry found a node is looked for in the memo.
+const LOOKAHEAD: usize = 4;
+
+/// The names found in a top-level node's text alone, by their number in
+/// the memo's [`Interner`]: (name, count) of the wanted words, the PV and
 /// transformation classes.
 #[derive(Default)]
 struct NodeNames {
-    words: Vec<(u32, u32, u32)>,
-    pvs: Vec<(u32, u32)>,
-    trs: Vec<(u32, u32)>,
+    words: Vec<(u32, u32)>,
+    pvs: Vec<u32>,
+    trs: Vec<u32>,
 }
 
-/// The names of the top-level nodes the last lint met, by green node (the
-/// memo holds the node: its address names no other node while it lives),
+/// A number for each name the memoised nodes hold: adding a node's names
+/// to a lint's totals is indexing, no hashing. Kept with the memo (the
+/// numbers of its entries); bounded with it (see [`MemoRun::finish`]).
+#[derive(Default)]
+struct Interner {
+    ids: HashMap<String, u32, Fnv>,
+}
+
+impl Interner {
+    fn id(&mut self, name: &str) -> u32 {
+        if let Some(&id) = self.ids.get(name) {
+            return id;
+        }
+        let id = self.ids.len() as u32;
+        self.ids.insert(name.to_string(), id);
+        id
+    }
+}
+
+/// The names of the top-level nodes the last lint met, in order, by green
+/// node (the memo holds the node: its address names no other node while
+/// it lives; the next lint meets the same nodes in the same order but for
+/// the few an edit replaced, and looks for each a few entries after the
+/// last one found, without hashing),
 /// for one set of wanted words (`shape`; another set drops every entry).
 /// Bounded: a run keeps only the nodes it met.
 #[derive(Default)]
@@ -300,7 +319,9 @@ struct Memo {
     shape: Vec<u64>,
     /// `None`: the node's scan is not its own (a comment or string runs
     /// past its end)
-    nodes: HashMap<usize, (GreenNode, Option<Arc<NodeNames>>), Fnv>,
+    nodes: Vec<(usize, GreenNode, Option<Arc<NodeNames>>)>,
+    /// the numbers of the names in `nodes`
+    names: Interner,
 }
 
 static MEMO: Mutex<Option<Memo>> = Mutex::new(None);
@@ -311,34 +332,52 @@ struct MemoRun<'m> {
     shape: &'m [u64],
     old: Memo,
     new: Memo,
+    /// the names of the nodes taken from the memo so far, by number:
+    /// word counts, whether each PV and transformation class was seen
+    words: Vec<u32>,
+    pvs: Vec<bool>,
+    trs: Vec<bool>,
+    /// the entry of `old` after the last one found
+    next: usize,
     #[cfg(test)]
     hits: usize,
 }
 
 impl<'m> MemoRun<'m> {
     fn new(shape: &'m [u64], memo: Option<Memo>) -> MemoRun<'m> {
-        let old = memo.filter(|m| m.shape == shape).unwrap_or_default();
+        let mut old = memo.filter(|m| m.shape == shape).unwrap_or_default();
+        let names = std::mem::take(&mut old.names);
+        let capacity = old.nodes.len();
         MemoRun {
             shape,
             old,
             new: Memo {
                 shape: shape.to_vec(),
-                nodes: HashMap::default(),
+                nodes: Vec::with_capacity(capacity),
+                names,
             },
+            words: Vec::new(),
+            pvs: Vec::new(),
+            trs: Vec::new(),
+            next: 0,
             #[cfg(test)]
             hits: 0,
         }
     }
 
     /// The names of a node whose text is `text`, remembered or found now.
-    fn entry(&mut self, green: GreenNode, text: &str) -> Option<Arc<NodeNames>> {
-        let key = &*green as *const GreenNodeData as usize;
-        if let Some((g, e)) = self.old.nodes.remove(&key) {
+    fn entry(&mut self, green: &GreenNodeData, text: &str) -> Option<Arc<NodeNames>> {
+        let key = green as *const GreenNodeData as usize;
+        let ahead = self.old.nodes.get(self.next..).unwrap_or_default();
+        if let Some(i) = ahead.iter().take(LOOKAHEAD).position(|e| e.0 == key) {
             #[cfg(test)]
             {
                 self.hits += 1;
             }
-            self.new.nodes.insert(key, (g, e.clone()));
+            let kept = ahead[i].clone();
+            self.next += i + 1;
+            let e = kept.2.clone();
+            self.new.nodes.push(kept);
             return e;
         }
         let mut n = Names {
@@ -346,20 +385,76 @@ impl<'m> MemoRun<'m> {
             ..Names::default()
         };
         let (_, open) = n.scan_code_to(text, 0, text.len());
+        let names = &mut self.new.names;
         let e = (!open).then(|| {
-            let off = |w: &str| (w.as_ptr() as usize - text.as_ptr() as usize) as u32;
             Arc::new(NodeNames {
-                words: n
-                    .words
-                    .iter()
-                    .map(|(w, &c)| (off(w), w.len() as u32, c))
-                    .collect(),
-                pvs: n.pvs.iter().map(|w| (off(w), w.len() as u32)).collect(),
-                trs: n.trs.iter().map(|w| (off(w), w.len() as u32)).collect(),
+                words: n.words.iter().map(|(w, &c)| (names.id(w), c)).collect(),
+                pvs: n.pvs.iter().map(|w| names.id(w)).collect(),
+                trs: n.trs.iter().map(|w| names.id(w)).collect(),
             })
         });
-        self.new.nodes.insert(key, (green, e.clone()));
+        self.new.nodes.push((key, green.to_owned(), e.clone()));
         e
+    }
+
+    /// Add a node's names to the totals.
+    fn add(&mut self, e: &NodeNames) {
+        let n = self.new.names.ids.len();
+        if self.words.len() < n {
+            self.words.resize(n, 0);
+            self.pvs.resize(n, false);
+            self.trs.resize(n, false);
+        }
+        for &(id, c) in &e.words {
+            self.words[id as usize] += c;
+        }
+        for &id in &e.pvs {
+            self.pvs[id as usize] = true;
+        }
+        for &id in &e.trs {
+            self.trs[id as usize] = true;
+        }
+    }
+
+    fn id(&self, name: &str) -> Option<usize> {
+        self.new.names.ids.get(name).map(|&id| id as usize)
+    }
+
+    /// How often the memoised nodes hold the word `w`.
+    fn count(&self, w: &str) -> u32 {
+        self.id(w)
+            .and_then(|id| self.words.get(id).copied())
+            .unwrap_or(0)
+    }
+
+    fn has_pv(&self, p: &str) -> bool {
+        self.id(p)
+            .is_some_and(|id| self.pvs.get(id).copied().unwrap_or(false))
+    }
+
+    fn has_tr(&self, t: &str) -> bool {
+        self.id(t)
+            .is_some_and(|id| self.trs.get(id).copied().unwrap_or(false))
+    }
+
+    /// The memo to keep: this run's nodes (their names numbered anew when
+    /// the numbers grew well past what the nodes hold).
+    fn finish(self) -> Memo {
+        let live: usize = self
+            .new
+            .nodes
+            .iter()
+            .filter_map(|(_, _, e)| e.as_ref())
+            .map(|e| e.words.len() + e.pvs.len() + e.trs.len())
+            .sum();
+        if self.new.names.ids.len() > 1024 + 4 * live {
+            // entries hold numbers of the old interner: start afresh
+            return Memo {
+                shape: self.new.shape,
+                ..Memo::default()
+            };
+        }
+        self.new
     }
 }
 
@@ -415,14 +510,11 @@ pub fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
     });
     let mut names = Names::wanting(wanted);
     let mut in_loads = names.clone();
-    {
-        let taken = MEMO.lock().unwrap_or_else(|e| e.into_inner()).take();
-        let shape = names.shape.clone();
-        let mut memo = MemoRun::new(&shape, taken);
-        for (_, f) in ctx.files() {
-            names.scan_file(&f.text, &f.parse.syntax_node(), &mut memo);
-        }
-        *MEMO.lock().unwrap_or_else(|e| e.into_inner()) = Some(memo.new);
+    let taken = MEMO.lock().unwrap_or_else(|e| e.into_inner()).take();
+    let shape = names.shape.clone();
+    let mut memo = MemoRun::new(&shape, taken);
+    for (_, f) in ctx.files() {
+        names.scan_file(&f.text, &f.parse.syntax_node(), &mut memo);
     }
     // the loadmodule arguments themselves are no use
     for m in &ctx.model.modules {
@@ -431,7 +523,7 @@ pub fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
             in_loads.scan(t);
         }
     }
-    let used_word = |w: &str| names.count(w) > in_loads.count(w);
+    let used_word = |w: &str| names.count(w) + memo.count(w) > in_loads.count(w);
     // event routes: `event_route[name:...]`
     let events: Vec<&str> = ctx
         .routes()
@@ -449,11 +541,14 @@ pub fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
         let used = used_word(module.name)
             || module.exports_name.is_some_and(used_word)
             || functions.iter().any(|f| used_word(f.name))
-            || module.pv_classes.iter().any(|p| names.pvs.contains(*p))
+            || module
+                .pv_classes
+                .iter()
+                .any(|p| names.pvs.contains(*p) || memo.has_pv(p))
             || module
                 .transformation_classes
                 .iter()
-                .any(|t| names.trs.contains(*t))
+                .any(|t| names.trs.contains(*t) || memo.has_tr(t))
             || events.iter().any(|e| {
                 e.split(':').next() == Some(module.name)
                     || module.event_routes.iter().any(|r| e.starts_with(r))
@@ -473,6 +568,7 @@ pub fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
             .help("delete the loadmodule line, or restore the code that used it"),
         );
     }
+    *MEMO.lock().unwrap_or_else(|e| e.into_inner()) = Some(memo.finish());
 }
 
 #[cfg(test)]
@@ -503,8 +599,30 @@ mod tests {
         let mut run = MemoRun::new(&shape, memo.take());
         n.scan_file(text, root, &mut run);
         let hits = run.hits;
-        *memo = Some(run.new);
-        (found(&n), hits)
+        // the names of the text: those scanned here and the memo's
+        let mut words: HashMap<String, u32> =
+            n.words.iter().map(|(w, &c)| (w.to_string(), c)).collect();
+        let mut pvs: HashSet<String> = n.pvs.iter().map(|w| w.to_string()).collect();
+        let mut trs: HashSet<String> = n.trs.iter().map(|w| w.to_string()).collect();
+        for name in run.new.names.ids.keys() {
+            if run.count(name) > 0 {
+                *words.entry(name.clone()).or_default() += run.count(name);
+            }
+            if run.has_pv(name) {
+                pvs.insert(name.clone());
+            }
+            if run.has_tr(name) {
+                trs.insert(name.clone());
+            }
+        }
+        *memo = Some(run.finish());
+        let mut w: Vec<_> = words.into_iter().collect();
+        let mut p: Vec<_> = pvs.into_iter().collect();
+        let mut t: Vec<_> = trs.into_iter().collect();
+        w.sort();
+        p.sort();
+        t.sort();
+        ((w, p, t), hits)
     }
 
     fn plain_scan(text: &str, wanted: &[&str]) -> Found {

@@ -1,6 +1,10 @@
 //! KC305 `var-read-before-write`.
 
+use std::cell::OnceCell;
 use std::collections::{BTreeSet, HashSet};
+use std::sync::Mutex;
+
+use rowan::{GreenNode, GreenNodeData};
 
 use kcfg_syntax::ast::RouteKind;
 use kcfg_syntax::SyntaxKind::*;
@@ -27,13 +31,22 @@ pub const META: RuleMeta = RuleMeta {
 
 struct Walk<'c, 'a> {
     ctx: &'c Ctx<'a>,
-    /// per file: where `var(` and `route` start in its text (sorted)
-    marks: &'c [Marks],
+    /// per file: where `var(` and `route` start in its text (sorted; found
+    /// when a walk first needs them)
+    marks: &'c [OnceCell<Marks>],
     written: HashSet<String>,
     reported: BTreeSet<String>,
     stack: Vec<usize>,
     walked: HashSet<usize>,
     out: Vec<Finding>,
+    /// the `route(name)` lookups of the walk in order: the name and the
+    /// index in `ctx.routes()` it found
+    lookups: Vec<(String, Option<usize>)>,
+    /// the block being walked: `None` the entry route, `Some(k)` the
+    /// sub-route of `lookups[k]`
+    cur: Option<usize>,
+    /// for each finding of `out`, the block it is in (as `cur`)
+    origin: Vec<Option<usize>>,
 }
 
 /// The offsets of `var(` and `route` in a file's text: whether a subtree
@@ -101,6 +114,7 @@ fn pv_list(s: &str) -> Option<Vec<String>> {
 impl Walk<'_, '_> {
     fn read(&mut self, r: &RouteInfo, name: String, range: TextRange) {
         if !self.written.contains(&name) && self.reported.insert(name.clone()) {
+            self.origin.push(self.cur);
             self.out.push(
                 Finding::new(r.file, range, format!("`$var({name})` is read before anything writes it for this message: it holds the previous message's value"))
                     .help(format!("set `$var({name})` at the start of the route, or on every path before this")),
@@ -149,7 +163,9 @@ impl Walk<'_, '_> {
     fn node(&mut self, r: &RouteInfo, n: &SyntaxNode) {
         // a subtree without `var(` and without a route call reads and
         // writes nothing this rule follows
-        if !self.marks[r.file.0].mentioned(n.text_range()) {
+        let ctx = self.ctx;
+        let marks = self.marks[r.file.0].get_or_init(|| Marks::new(&ctx.model.file(r.file).text));
+        if !marks.mentioned(n.text_range()) {
             return;
         }
         match n.kind() {
@@ -190,7 +206,12 @@ impl Walk<'_, '_> {
                 let args = call_args(n);
                 if name == "route" {
                     let target = args.first().map(|a| a.text().to_string());
-                    let callee = target.and_then(|t| self.ctx.sub_route(t.trim_matches('"')));
+                    let callee = target.and_then(|t| {
+                        let name = t.trim_matches('"');
+                        let i = self.ctx.sub_route(name);
+                        self.lookups.push((name.to_string(), i));
+                        i
+                    });
                     if let Some(i) = callee {
                         // a route walked once already wrote what it writes
                         // and reported what it reads
@@ -201,9 +222,11 @@ impl Walk<'_, '_> {
                             self.stack.push(i);
                             let routes = self.ctx.routes();
                             let callee = routes[i].clone();
+                            let outer = self.cur.replace(self.lookups.len() - 1);
                             if let Some(b) = callee.block.body() {
                                 self.node(&callee, kcfg_syntax::ast::AstNode::syntax(&b));
                             }
+                            self.cur = outer;
                             self.stack.pop();
                         }
                     }
@@ -270,28 +293,272 @@ impl Walk<'_, '_> {
     }
 }
 
-pub fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
-    let marks: Vec<Marks> = ctx
-        .model
-        .files
+/// The address of a route block's green node.
+fn green_addr(r: &RouteInfo) -> usize {
+    let g = kcfg_syntax::ast::AstNode::syntax(&r.block).green();
+    &*g as *const GreenNodeData as usize
+}
+
+fn block_start(r: &RouteInfo) -> TextSize {
+    kcfg_syntax::ast::AstNode::syntax(&r.block)
+        .text_range()
+        .start()
+}
+
+/// The walk of one entry route, kept for the next lint: it depends only
+/// on the blocks walked (their trees) and on which blocks the `route(name)`
+/// lookups found, so while the entry block's green node is the same and
+/// every lookup finds a block with the same file and green node, the walk
+/// reads and writes the same names in the same order and finds the same
+/// findings, at the same offsets in their blocks.
+struct Walked {
+    /// the entry block's green node (held: its address names no other
+    /// node while the memo lives)
+    entry: GreenNode,
+    /// the lookups of the walk in order: the name and the block it found
+    /// (file and green node)
+    lookups: Vec<(String, Option<(usize, GreenNode)>)>,
+    /// the findings, their ranges relative to the start of their block:
+    /// `None` the entry block, `Some(k)` the block of `lookups[k]`
+    findings: Vec<(Option<usize>, Finding)>,
+}
+
+/// The walks of the entry routes of the last lint, by file and green node
+/// of the entry block. Bounded: a lint keeps only the entries it met.
+type Memo = rustc_hash::FxHashMap<(usize, usize), Walked>;
+
+static MEMO: Mutex<Option<Memo>> = Mutex::new(None);
+
+impl Walked {
+    /// The findings of the walk from `r` if the walk kept is the walk `r`
+    /// would take now (`None` otherwise).
+    fn replay(&self, ctx: &Ctx<'_>, r: &RouteInfo) -> Option<Vec<Finding>> {
+        if green_addr(r) != &*self.entry as *const GreenNodeData as usize {
+            return None;
+        }
+        let routes = ctx.routes();
+        let mut starts = Vec::with_capacity(self.lookups.len());
+        for (name, found) in &self.lookups {
+            match (ctx.sub_route(name), found) {
+                (None, None) => starts.push(None),
+                (Some(i), Some((file, green))) => {
+                    let b = &routes[i];
+                    if b.file.0 != *file
+                        || green_addr(b) != &**green as *const GreenNodeData as usize
+                    {
+                        return None;
+                    }
+                    starts.push(Some((b.file, block_start(b))));
+                }
+                _ => return None,
+            }
+        }
+        let entry = (r.file, block_start(r));
+        Some(
+            self.findings
+                .iter()
+                .map(|(k, f)| {
+                    let (file, start) = match k {
+                        None => entry,
+                        Some(k) => starts[*k].unwrap_or(entry),
+                    };
+                    let mut f = f.clone();
+                    f.file = file;
+                    f.range += start;
+                    f
+                })
+                .collect(),
+        )
+    }
+}
+
+/// Walk the entry route `r` (its body `body`): its findings and the walk
+/// to keep.
+fn walk(
+    ctx: &Ctx<'_>,
+    marks: &[OnceCell<Marks>],
+    r: &RouteInfo,
+    body: &SyntaxNode,
+) -> (Vec<Finding>, Walked) {
+    let mut w = Walk {
+        ctx,
+        marks,
+        written: HashSet::new(),
+        reported: BTreeSet::new(),
+        stack: Vec::new(),
+        walked: HashSet::new(),
+        out: Vec::new(),
+        lookups: Vec::new(),
+        cur: None,
+        origin: Vec::new(),
+    };
+    w.node(r, body);
+    let routes = ctx.routes();
+    let start_of = |k: Option<usize>| match k.and_then(|k| w.lookups[k].1) {
+        Some(i) => block_start(&routes[i]),
+        None => block_start(r),
+    };
+    let findings = w
+        .out
         .iter()
-        .map(|f| Marks::new(&f.text))
+        .zip(&w.origin)
+        .map(|(f, &k)| {
+            let mut f = f.clone();
+            f.range -= start_of(k);
+            (k, f)
+        })
         .collect();
+    let lookups = w
+        .lookups
+        .into_iter()
+        .map(|(name, i)| {
+            let found = i.map(|i| {
+                let b = &routes[i];
+                let green = kcfg_syntax::ast::AstNode::syntax(&b.block)
+                    .green()
+                    .into_owned();
+                (b.file.0, green)
+            });
+            (name, found)
+        })
+        .collect();
+    let kept = Walked {
+        entry: kcfg_syntax::ast::AstNode::syntax(&r.block)
+            .green()
+            .into_owned(),
+        lookups,
+        findings,
+    };
+    (w.out, kept)
+}
+
+pub fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
+    let taken = MEMO.lock().unwrap_or_else(|e| e.into_inner()).take();
+    let mut old = taken.unwrap_or_default();
+    let mut new = Memo::default();
+    let _replayed = check_with(ctx, out, &mut old, &mut new);
+    *MEMO.lock().unwrap_or_else(|e| e.into_inner()) = Some(new);
+}
+
+/// [`check`] with the walks of the last lint (`old`), keeping those of
+/// this one in `new`; how many entry routes were not walked again.
+fn check_with(ctx: &Ctx<'_>, out: &mut Vec<Finding>, old: &mut Memo, new: &mut Memo) -> usize {
+    let mut replayed = 0;
+    let marks: Vec<OnceCell<Marks>> = ctx.model.files.iter().map(|_| OnceCell::new()).collect();
     for r in ctx.routes() {
         if r.kind == RouteKind::Route || r.route.is_none() {
             continue;
         }
         let Some(body) = r.block.body() else { continue };
-        let mut w = Walk {
-            ctx,
-            marks: &marks,
-            written: HashSet::new(),
-            reported: BTreeSet::new(),
-            stack: Vec::new(),
-            walked: HashSet::new(),
-            out: Vec::new(),
+        let key = (r.file.0, green_addr(r));
+        if let Some(kept) = old.remove(&key) {
+            if let Some(found) = kept.replay(ctx, r) {
+                out.extend(found);
+                new.insert(key, kept);
+                replayed += 1;
+                continue;
+            }
+        }
+        if let Some(kept) = new.get(&key) {
+            // the same block twice (a copy of the entry route)
+            if let Some(found) = kept.replay(ctx, r) {
+                out.extend(found);
+                replayed += 1;
+                continue;
+            }
+        }
+        let (found, kept) = walk(ctx, &marks, r, kcfg_syntax::ast::AstNode::syntax(&body));
+        out.extend(found);
+        new.insert(key, kept);
+    }
+    replayed
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kcfg_sema::{MemoryLoader, Model, SemaOptions};
+
+    fn options() -> SemaOptions {
+        SemaOptions {
+            version: kcfg_modules::KamailioVersion::V5_6,
+            ..Default::default()
+        }
+    }
+
+    /// The model of `text`, its tree reparsed from `prev` (the green nodes
+    /// of the blocks the edit does not touch are shared).
+    fn model(text: &str, prev: Option<&Model>) -> Model {
+        let parser = |_: &std::path::Path, t: &str, o: &kcfg_syntax::ParseOptions| match prev {
+            Some(m) => kcfg_syntax::reparse::reparse(&m.files[0].parse, &m.files[0].text, t, o),
+            None => kcfg_syntax::parse_with(t, o),
         };
-        w.node(r, kcfg_syntax::ast::AstNode::syntax(&body));
-        out.extend(w.out);
+        Model::build_with_parser("k.cfg", text, &MemoryLoader::new(), &options(), &parser)
+    }
+
+    const TEXT: &str = "# a comment\nloadmodule \"pv.so\"\nloadmodule \"xlog.so\"\nrequest_route {\n\troute(A);\n\troute(B);\n\tif ($var(y) == 1) {\n\t\texit;\n\t}\n\texit;\n}\nfailure_route[F] {\n\troute(B);\n\texit;\n}\nroute[A] {\n\txlog(\"L_INFO\", \"a\\n\");\n}\nroute[B] {\n\t$var(x) = 1;\n\txlog(\"L_INFO\", \"b $var(z)\\n\");\n}\n";
+
+    /// The walks kept from the lint before give the findings a fresh walk
+    /// gives: edits inside a sub-route's string (a read appears, moves,
+    /// goes), an edit before every route (all offsets move), the same
+    /// model twice (every entry route replayed).
+    #[test]
+    fn memo_equals_fresh_walk() {
+        let texts = [
+            TEXT.to_string(),
+            TEXT.to_string(),
+            TEXT.replace("\"a\\n\"", "\"a $var(x)\\n\""),
+            TEXT.replace("\"a\\n\"", "\"aa $var(x)\\n\""),
+            TEXT.replace("\"a\\n\"", "\"aa $var(x)\\n\"")
+                .replace("# a comment", "# a longer comment"),
+            TEXT.replace("\"a\\n\"", "\"aa $var(x)\\n\"")
+                .replace("# a comment", "# a longer comment")
+                .replace("\"b $var(z)", "\"b $var(w)"),
+            TEXT.replace("# a comment", "# a longer comment"),
+        ];
+        let mut memo = Memo::default();
+        let mut prev: Option<Model> = None;
+        let mut findings = Vec::new();
+        for (k, text) in texts.iter().enumerate() {
+            let m = model(text, prev.as_ref());
+            let ctx = Ctx::new(&m);
+            let mut got = Vec::new();
+            let mut new = Memo::default();
+            let replayed = check_with(&ctx, &mut got, &mut memo, &mut new);
+            memo = new;
+            let fresh_model = model(text, None);
+            let fresh_ctx = Ctx::new(&fresh_model);
+            let mut want = Vec::new();
+            check_with(
+                &fresh_ctx,
+                &mut want,
+                &mut Memo::default(),
+                &mut Memo::default(),
+            );
+            assert_eq!(format!("{got:?}"), format!("{want:?}"), "text {k}");
+            // request_route and failure_route
+            match k {
+                0 => assert_eq!(replayed, 0),
+                // the same text (the same tree), a comment edited: both
+                1 | 4 => assert_eq!(replayed, 2, "text {k}"),
+                // route A edited: only failure_route, which does not call it
+                2 | 3 => assert_eq!(replayed, 1, "text {k}"),
+                // route B edited: both walked again
+                5 => assert_eq!(replayed, 0, "text {k}"),
+                _ => {}
+            }
+            findings.push(
+                got.iter()
+                    .map(|f| (f.range, f.message.clone()))
+                    .collect::<Vec<_>>(),
+            );
+            prev = Some(m);
+        }
+        // the edits changed the findings: a read appears in route A, moves
+        // with the text before it, and the one in route B changes
+        assert_eq!(findings[0].len() + 1, findings[2].len());
+        assert_ne!(findings[2], findings[3]);
+        assert_ne!(findings[3], findings[4]);
+        assert_ne!(findings[4], findings[5]);
     }
 }
