@@ -118,9 +118,7 @@ impl RouteTable {
             RouteTable::Event => "event_route",
         }
     }
-}
 
-impl RouteTable {
     /// Every table, in declaration order (`table as usize` is its index).
     pub(crate) const ALL: [RouteTable; 6] = [
         RouteTable::Request,
