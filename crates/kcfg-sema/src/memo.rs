@@ -215,6 +215,7 @@ impl RouteCache {
 mod tests {
     use super::*;
     use crate::{MemoryLoader, Model, SemaOptions};
+    use kcfg_modules::KamailioVersion;
     use kcfg_syntax::{Parse, ParseOptions};
     use std::cell::RefCell;
     use std::path::Path;
@@ -226,12 +227,23 @@ mod tests {
         format!("{:?}\n{:?}\n{:?}", m.diagnostics, m.routes, m.call_graph())
     }
 
-    #[test]
-    fn cached_builds_equal_fresh_builds_and_reuse_route_bodies() {
-        let cache = RouteCache::default();
+    /// An edit of the tests below: from, to, the version, whether the
+    /// cache statistic grows, a text the diagnostics must hold ("": none).
+    type Edit<'a> = (&'a str, &'a str, KamailioVersion, bool, &'a str);
+
+    /// Builds `base`, then each edit of it in turn, with `cache` and a
+    /// parser that reuses the green nodes of the previous text where it can
+    /// (as the language server's parse cache does): every cached build
+    /// equals a fresh one, the statistic `hits` grows exactly where the edit
+    /// says, and the diagnostics hold the edit's text.
+    fn cached_edits(
+        base: &str,
+        first: KamailioVersion,
+        edits: &[Edit],
+        hits: fn(&RouteCache) -> usize,
+    ) {
+        let cache = &RouteCache::default();
         let last: RefCell<Option<(String, Parse)>> = RefCell::new(None);
-        // reuses the green nodes of the previous text where it can, as the
-        // language server's parse cache does
         let parser = |_: &Path, text: &str, o: &ParseOptions| {
             let p = match &*last.borrow() {
                 Some((t, p)) => kcfg_syntax::reparse::reparse(p, t, text, o),
@@ -240,8 +252,50 @@ mod tests {
             *last.borrow_mut() = Some((text.to_string(), p.clone()));
             p
         };
-        let opts = SemaOptions::default();
         let loader = MemoryLoader::new();
+        let opts = |version| SemaOptions {
+            version,
+            ..SemaOptions::default()
+        };
+        let mut text = base.to_string();
+        let m = Model::build_cached(
+            "k.cfg",
+            text.as_str(),
+            &loader,
+            &opts(first),
+            &parser,
+            cache,
+        );
+        assert_eq!(
+            summary(&m),
+            summary(&Model::build("k.cfg", text.as_str(), &loader, &opts(first)))
+        );
+        for &(from, to, version, reuse, must) in edits {
+            assert!(text.contains(from), "{from}");
+            text = text.replacen(from, to, 1);
+            let before = hits(cache);
+            let cached = Model::build_cached(
+                "k.cfg",
+                text.as_str(),
+                &loader,
+                &opts(version),
+                &parser,
+                cache,
+            );
+            let fresh = Model::build("k.cfg", text.as_str(), &loader, &opts(version));
+            assert_eq!(summary(&cached), summary(&fresh), "after {from:?} → {to:?}");
+            assert_eq!(hits(cache) > before, reuse, "reuse after {from:?} → {to:?}");
+            assert!(
+                must.is_empty() || cached.diagnostics.iter().any(|d| d.message.contains(must)),
+                "{must}: {:?}",
+                cached.diagnostics
+            );
+        }
+    }
+
+    #[test]
+    fn cached_builds_equal_fresh_builds_and_reuse_route_bodies() {
+        let v = SemaOptions::default().version;
         // (from, to, whether some route body is reused)
         let edits: &[(&str, &str, bool)] = &[
             // in a string (token reparse)
@@ -261,26 +315,8 @@ mod tests {
             ("no_such(1)", "no_such(2)", true),
             ("#!define BB \"B\"", "#!define BB \"C\"", true),
         ];
-        let mut text = BASE.to_string();
-        let m = Model::build_cached("k.cfg", text.as_str(), &loader, &opts, &parser, &cache);
-        assert_eq!(
-            summary(&m),
-            summary(&Model::build("k.cfg", text.as_str(), &loader, &opts))
-        );
-        for &(from, to, reuse) in edits {
-            assert!(text.contains(from), "{from}");
-            text = text.replacen(from, to, 1);
-            let before = cache.hits();
-            let cached =
-                Model::build_cached("k.cfg", text.as_str(), &loader, &opts, &parser, &cache);
-            let fresh = Model::build("k.cfg", text.as_str(), &loader, &opts);
-            assert_eq!(summary(&cached), summary(&fresh), "after {from:?} → {to:?}");
-            assert_eq!(
-                cache.hits() > before,
-                reuse,
-                "reuse after {from:?} → {to:?}"
-            );
-        }
+        let edits: Vec<Edit> = edits.iter().map(|&(f, t, r)| (f, t, v, r, "")).collect();
+        cached_edits(BASE, v, &edits, RouteCache::hits);
     }
 
     /// The argument checks an earlier build found clean are skipped in the
@@ -288,23 +324,11 @@ mod tests {
     /// model equals a fresh build after every edit.
     #[test]
     fn argument_checks_reused_equal_fresh_checks() {
-        use kcfg_modules::KamailioVersion;
-        let cache = RouteCache::default();
-        let last: RefCell<Option<(String, Parse)>> = RefCell::new(None);
-        let parser = |_: &Path, text: &str, o: &ParseOptions| {
-            let p = match &*last.borrow() {
-                Some((t, p)) => kcfg_syntax::reparse::reparse(p, t, text, o),
-                None => kcfg_syntax::parse_with(text, o),
-            };
-            *last.borrow_mut() = Some((text.to_string(), p.clone()));
-            p
-        };
-        let loader = MemoryLoader::new();
         let base = "#!define LVL \"L_INFO\"\nloadmodule \"tm.so\"\nloadmodule \"sl.so\"\nloadmodule \"xlog.so\"\nloadmodule \"dialog.so\"\nrequest_route {\n\txlog(\"L_INFO\", \"a $dlg(h_id)\\n\");\n\troute(A);\n}\nroute[A] {\n\txlog(LVL, \"b $ru\\n\");\n\tsl_send_reply(\"404\", \"x\");\n\tt_on_failure(\"F\");\n}\nfailure_route[F] {\n\txlog(\"L_WARN\", \"c $rm\\n\");\n}\n";
         // (from, to, version, whether argument checks are reused, a text
         // the diagnostics must hold)
         let v56 = KamailioVersion::V5_6;
-        let edits: &[(&str, &str, KamailioVersion, bool, &str)] = &[
+        let edits: &[Edit] = &[
             ("b $ru", "b $ruX", v56, true, "ruX"),
             ("\"L_WARN\"", "\"L_WARNX\"", v56, true, "L_WARNX"),
             ("\"404\"", "\"4x4\"", v56, true, "4x4"),
@@ -321,41 +345,7 @@ mod tests {
             ("", "", KamailioVersion::V6_0, false, ""),
             ("c $rm", "c $rm $rU", KamailioVersion::V6_0, true, ""),
         ];
-        let mut text = base.to_string();
-        let opts = |version| SemaOptions {
-            version,
-            ..SemaOptions::default()
-        };
-        let m = Model::build_cached("k.cfg", text.as_str(), &loader, &opts(v56), &parser, &cache);
-        assert_eq!(
-            summary(&m),
-            summary(&Model::build("k.cfg", text.as_str(), &loader, &opts(v56)))
-        );
-        for &(from, to, version, reuse, must) in edits {
-            assert!(text.contains(from), "{from}");
-            text = text.replacen(from, to, 1);
-            let before = cache.param_hits();
-            let cached = Model::build_cached(
-                "k.cfg",
-                text.as_str(),
-                &loader,
-                &opts(version),
-                &parser,
-                &cache,
-            );
-            let fresh = Model::build("k.cfg", text.as_str(), &loader, &opts(version));
-            assert_eq!(summary(&cached), summary(&fresh), "after {from:?} → {to:?}");
-            assert_eq!(
-                cache.param_hits() > before,
-                reuse,
-                "reuse after {from:?} → {to:?}"
-            );
-            assert!(
-                cached.diagnostics.iter().any(|d| d.message.contains(must)),
-                "{must}: {:?}",
-                cached.diagnostics
-            );
-        }
+        cached_edits(base, v56, edits, RouteCache::param_hits);
     }
 
     /// The PV and argument checks of a route body an earlier build found
@@ -397,18 +387,6 @@ mod tests {
 
     #[test]
     fn clean_route_bodies_reused_equal_fresh_checks() {
-        use kcfg_modules::KamailioVersion;
-        let cache = RouteCache::default();
-        let last: RefCell<Option<(String, Parse)>> = RefCell::new(None);
-        let parser = |_: &Path, text: &str, o: &ParseOptions| {
-            let p = match &*last.borrow() {
-                Some((t, p)) => kcfg_syntax::reparse::reparse(p, t, text, o),
-                None => kcfg_syntax::parse_with(text, o),
-            };
-            *last.borrow_mut() = Some((text.to_string(), p.clone()));
-            p
-        };
-        let loader = MemoryLoader::new();
         const A: &str = "route[A] {\n\txlog(LVL, \"b $dlg(h_id)\\n\");\n\t$var(x) = $dlg(h_id);\n\tsl_send_reply(\"404\", \"x\");\n}\n";
         const DLG: &str = "loadmodule \"dialog.so\"\n";
         let base = format!("#!define LVL \"L_INFO\"\nloadmodule \"tm.so\"\nloadmodule \"sl.so\"\nloadmodule \"xlog.so\"\nloadmodule \"pv.so\"\nrequest_route {{\n\txlog(\"L_INFO\", \"a\\n\");\n\troute(A);\n\troute(B);\n}}\n{DLG}{A}route[B] {{\n\txlog(\"L_INFO\", \"c $rm\\n\");\n}}\n");
@@ -416,7 +394,7 @@ mod tests {
         let v56 = KamailioVersion::V5_6;
         // (from, to, version, whether some body's checks are skipped, a
         // text the diagnostics must hold)
-        let edits: &[(&str, &str, KamailioVersion, bool, &str)] = &[
+        let edits: &[Edit] = &[
             // route[A] is clean and unchanged
             ("c $rm", "c $rmX", v56, true, "rmX"),
             ("c $rmX", "c $rm", v56, true, ""),
@@ -450,40 +428,6 @@ mod tests {
             ("", "", KamailioVersion::V6_0, false, "rmX"),
             ("c $rmX", "c $rm", KamailioVersion::V6_0, true, ""),
         ];
-        let mut text = base.to_string();
-        let opts = |version| SemaOptions {
-            version,
-            ..SemaOptions::default()
-        };
-        let m = Model::build_cached("k.cfg", text.as_str(), &loader, &opts(v56), &parser, &cache);
-        assert_eq!(
-            summary(&m),
-            summary(&Model::build("k.cfg", text.as_str(), &loader, &opts(v56)))
-        );
-        for &(from, to, version, reuse, must) in edits {
-            assert!(text.contains(from), "{from}");
-            text = text.replacen(from, to, 1);
-            let before = cache.clean_hits();
-            let cached = Model::build_cached(
-                "k.cfg",
-                text.as_str(),
-                &loader,
-                &opts(version),
-                &parser,
-                &cache,
-            );
-            let fresh = Model::build("k.cfg", text.as_str(), &loader, &opts(version));
-            assert_eq!(summary(&cached), summary(&fresh), "after {from:?} → {to:?}");
-            assert_eq!(
-                cache.clean_hits() > before,
-                reuse,
-                "reuse after {from:?} → {to:?}"
-            );
-            assert!(
-                must.is_empty() || cached.diagnostics.iter().any(|d| d.message.contains(must)),
-                "{must}: {:?}",
-                cached.diagnostics
-            );
-        }
+        cached_edits(&base, v56, edits, RouteCache::clean_hits);
     }
 }
