@@ -199,7 +199,11 @@ fn check_impl(
 ) -> (Vec<Diagnostic>, kcfg_sema::Model) {
     let text = files.get(file).text().to_string();
     let (sema_options, main_path) = sema_inputs(files, file, options);
-    match (parser, cache, lint_thread()) {
+    // (the lint thread is started only for the language server's path)
+    let lint_thread = (parser.is_some() && cache.is_some())
+        .then(lint_thread)
+        .flatten();
+    match (parser, cache, lint_thread) {
         (Some(parser), Some(cache), Some(lint_thread)) => {
             // the language server's path (latency per keystroke): a second
             // thread collects the lint's nodes from each file's tree as soon
