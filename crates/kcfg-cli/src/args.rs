@@ -269,6 +269,12 @@ pub struct CheckArgs {
     /// Print the number of findings per code instead of the findings.
     #[arg(long)]
     pub statistics: bool,
+
+    /// Check up to N files at once [default: the number of CPUs]. The
+    /// report is the same whatever N is; `--fix` and `--diff` take one file
+    /// at a time.
+    #[arg(short = 'j', long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub jobs: Option<u16>,
 }
 
 /// `kcfg explain`.

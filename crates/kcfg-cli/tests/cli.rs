@@ -143,6 +143,91 @@ fn directory_walk() {
     assert_eq!(r.stderr, "\nFound 3 errors in 3 files.\n");
 }
 
+/// Files checked at once (`--jobs`) are reported as one at a time would
+/// report them: same output, same order, same exit code, in every format,
+/// with a file kcfg.toml gives define sets, a directory whose kcfg.toml is
+/// broken and a file that is not UTF-8 among them.
+#[test]
+fn several_files_at_once_report_as_one_at_a_time() {
+    let broken = "loadmodule \"sl.so\"\nrequest_route {\n\tsl_send_reply(\"404\", \"x\")\n}\n";
+    let ifdef = "loadmodule \"sl.so\"\nrequest_route {\n#!ifdef WITH_X\n\tsl_send_reply(\"4x4\", \"x\");\n#!endif\n\texit;\n}\n";
+    let mut files: Vec<(String, Vec<u8>)> = vec![
+        ("c/a.cfg".into(), broken.into()),
+        (
+            "c/latin1.cfg".into(),
+            b"# caf\xe9\nrequest_route {\n\texit;\n}\n".to_vec(),
+        ),
+        ("c/sets/x.cfg".into(), ifdef.into()),
+        (
+            "c/sets/kcfg.toml".into(),
+            b"[check]\ndefine-sets = [[], [\"WITH_X\"]]\n".to_vec(),
+        ),
+        ("c/bad/y.cfg".into(), CLEAN.into()),
+        (
+            "c/bad/kcfg.toml".into(),
+            b"kamailio-version = \"9.9\"\n".to_vec(),
+        ),
+    ];
+    for i in 0..12 {
+        let text = if i % 3 == 0 { MISSING_SEMI } else { CLEAN };
+        files.push((format!("c/n{i:02}.cfg"), text.into()));
+    }
+    let dir = project(
+        &files
+            .iter()
+            .map(|(p, c)| (p.as_str(), c))
+            .collect::<Vec<_>>(),
+    );
+    for format in ["human", "concise", "json", "sarif", "junit"] {
+        let one = run(kcfg(dir.path())
+            .env("NO_COLOR", "1")
+            .args(["check", "-j", "1", "--format", format, "c"]));
+        let many = run(kcfg(dir.path())
+            .env("NO_COLOR", "1")
+            .args(["check", "--jobs", "4", "--format", format, "c"]));
+        assert_eq!(one.code, 2, "{format}: the broken kcfg.toml");
+        assert_eq!(
+            (one.code, &one.stdout, &one.stderr),
+            (many.code, &many.stdout, &many.stderr),
+            "{format}"
+        );
+        assert!(
+            one.stderr
+                .contains("kcfg.toml`: unknown `kamailio-version`"),
+            "{format}: {}",
+            one.stderr
+        );
+        assert!(
+            one.stderr
+                .contains("c/sets/x.cfg: checked the 2 define sets"),
+            "{format}: {}",
+            one.stderr
+        );
+    }
+    // the concise lines in the order of the paths
+    let r = run(kcfg(dir.path()).args(["check", "-j", "3", "--format", "concise", "c"]));
+    let paths: Vec<&str> = r
+        .stdout
+        .lines()
+        .map(|l| l.split(':').next().unwrap())
+        .collect();
+    let mut sorted = paths.clone();
+    sorted.sort();
+    assert_eq!(paths, sorted);
+    for p in [
+        "c/a.cfg",
+        "c/latin1.cfg",
+        "c/n00.cfg",
+        "c/n09.cfg",
+        "c/sets/x.cfg",
+    ] {
+        assert!(paths.contains(&p), "{p}: {}", r.stdout);
+    }
+    // a number of jobs is at least 1
+    let r = run(kcfg(dir.path()).args(["check", "-j", "0", "c"]));
+    assert_eq!(r.code, 2);
+}
+
 #[test]
 fn nonexistent_path_exits_2() {
     let dir = project::<&str>(&[]);

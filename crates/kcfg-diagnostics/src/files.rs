@@ -7,6 +7,14 @@ use kcfg_syntax::{LineIndex, TextSize, WideEncoding};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct FileId(pub u32);
 
+impl FileId {
+    /// This id once its map is [appended](Files::append) to another: moved
+    /// up by the number `append` returned.
+    pub fn shifted(self, by: u32) -> FileId {
+        FileId(self.0 + by)
+    }
+}
+
 /// A 1-based line and a 1-based column counted in characters (Unicode
 /// scalar values), plus the 0-based byte offset it came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -94,6 +102,15 @@ impl Files {
         id
     }
 
+    /// Add all files of `other` after these, in their order; the ids of
+    /// `other`'s files move up by the returned number (see
+    /// [`FileId::shifted`]).
+    pub fn append(&mut self, other: Files) -> u32 {
+        let shift = u32::try_from(self.files.len()).expect("more than 4 billion files");
+        self.files.extend(other.files);
+        shift
+    }
+
     /// The file of an id.
     ///
     /// # Panics
@@ -171,5 +188,19 @@ mod tests {
             files.iter().map(|(id, _)| id).collect::<Vec<_>>(),
             vec![a, b]
         );
+    }
+
+    #[test]
+    fn appended_files_keep_their_order_with_shifted_ids() {
+        let mut files = Files::new();
+        files.add("a.cfg", "a");
+        let mut other = Files::new();
+        let x = other.add("x.cfg", "x");
+        let y = other.add("y.cfg", "y");
+        let shift = files.append(other);
+        assert_eq!(shift, 1);
+        assert_eq!(files.get(x.shifted(shift)).path(), "x.cfg");
+        assert_eq!(files.get(y.shifted(shift)).text(), "y");
+        assert_eq!(files.len(), 3);
     }
 }

@@ -28,104 +28,109 @@ pub fn run(args: &CheckArgs, env: &mut Env<'_>) -> io::Result<Status> {
         failed = true;
     }
 
-    let mut files = Files::new();
-    let mut diagnostics: Vec<Diagnostic> = Vec::new();
+    // each target's kcfg.toml and options, in order; a bad lint selection
+    // ends the run at its target (the targets before it are still checked)
     let mut finder = crate::config::Finder::new();
-    let mut several_sets = false;
-    let mut fixes_shown = 0usize;
+    let mut planned = Vec::with_capacity(targets.len());
+    let mut lint_error = None;
     for target in &targets {
-        // kcfg.toml: in the file's directory or above (the current
-        // directory's for standard input)
-        let dir = match &target.source {
-            crate::discover::Source::File(p) => p
-                .parent()
-                .filter(|d| !d.as_os_str().is_empty())
-                .unwrap_or(Path::new("."))
-                .to_path_buf(),
-            crate::discover::Source::Stdin => PathBuf::from("."),
-        };
-        let config = match finder.for_dir(&dir) {
-            Ok(c) => c,
+        match plan(args, &mut finder, target) {
+            Ok(p) => planned.push((target, p)),
             Err(e) => {
-                report_error(env, format_args!("cannot check `{}`: {e}", target.display))?;
-                failed = true;
-                continue;
-            }
-        };
-        let lint = match lint_settings(args, &config) {
-            Ok(l) => l,
-            Err(e) => {
-                report_error(env, e)?;
-                return Ok(Status::Error);
-            }
-        };
-        let mut options = check::CheckOptions {
-            version: args
-                .kamailio_version
-                .or(config.kamailio_version)
-                .unwrap_or_default(),
-            defines: args.defines.clone(),
-            path: None,
-            lint,
-        };
-        match read_source(env, &target.source) {
-            Ok(mut bytes) => {
-                if let crate::discover::Source::File(path) = &target.source {
-                    options.path = Some(path.clone());
-                }
-                if let crate::discover::Source::File(path) = &target.source {
-                    if let Some(language) = crate::kemi::language_of(path) {
-                        diagnostics.extend(crate::kemi::check_script(
-                            &mut files,
-                            target.display.clone(),
-                            path,
-                            &bytes,
-                            language,
-                            args.cfg.as_deref(),
-                            &options,
-                        ));
-                        continue;
-                    }
-                }
-                if args.fix || args.diff {
-                    match apply_fixes(args, env, target, &bytes, &options)? {
-                        FixOutcome::Text(fixed) => bytes = fixed.into_bytes(),
-                        FixOutcome::Printed => {
-                            fixes_shown += 1;
-                            continue;
-                        }
-                        FixOutcome::Nothing => {}
-                    }
-                    if args.diff {
-                        continue;
-                    }
-                }
-                let wants_sets = args.all_defines || config.define_sets.is_some();
-                match kcfg_syntax::decode(&bytes) {
-                    Ok(text) if wants_sets => {
-                        let id = files.add(target.display.clone(), text);
-                        let (sets, summary) = define_set_plan(&files, id, args, &config, &options);
-                        emit(env.stderr, &format!("{}: {summary}\n", target.display))?;
-                        several_sets |= sets.len() > 1;
-                        diagnostics
-                            .extend(define_sets::check_sets(&mut files, id, &options, &sets));
-                    }
-                    _ => {
-                        let (_, d) = check::check_bytes(
-                            &mut files,
-                            target.display.clone(),
-                            &bytes,
-                            &options,
-                        );
-                        diagnostics.extend(d);
-                    }
-                }
-            }
-            Err(e) => {
-                report_error(env, format_args!("cannot check `{}`: {e}", target.display))?;
-                failed = true;
+                lint_error = Some(e);
+                break;
             }
         }
+    }
+
+    let mut files = Files::new();
+    let mut diagnostics: Vec<Diagnostic> = Vec::new();
+    let mut several_sets = false;
+    let mut fixes_shown = 0usize;
+    let mut take = |env: &mut Env<'_>, c: Checked| -> io::Result<()> {
+        for line in &c.stderr {
+            emit(env.stderr, line)?;
+        }
+        failed |= c.failed;
+        several_sets |= c.several_sets;
+        let shift = files.append(c.files);
+        diagnostics.extend(c.diagnostics.into_iter().map(|mut d| {
+            d.file = d.file.shifted(shift);
+            d
+        }));
+        Ok(())
+    };
+    let jobs = args.jobs.map_or_else(
+        || std::thread::available_parallelism().map_or(1, |n| n.get()),
+        usize::from,
+    );
+    let stdin = targets
+        .iter()
+        .any(|t| matches!(t.source, crate::discover::Source::Stdin));
+    let pool = (jobs > 1 && planned.len() > 1 && !(args.fix || args.diff || stdin))
+        .then(|| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(jobs)
+                .build()
+                .ok()
+        })
+        .flatten();
+    if let Some(pool) = pool {
+        // several files at once; reported in the order of the targets, as
+        // one at a time would
+        use rayon::prelude::*;
+        let checked: Vec<Checked> = pool.install(|| {
+            planned
+                .par_iter()
+                .map(|(target, plan)| match plan {
+                    Plan::Failed(message) => Checked::failed(message.clone()),
+                    Plan::Check(c) => match read_target(target) {
+                        Ok(bytes) => check_target(args, target, &c.0, &c.1, &bytes),
+                        Err(message) => Checked::failed(message),
+                    },
+                })
+                .collect()
+        });
+        for c in checked {
+            take(env, c)?;
+        }
+    } else {
+        for (target, plan) in &planned {
+            let (options, config) = match plan {
+                Plan::Failed(message) => {
+                    take(env, Checked::failed(message.clone()))?;
+                    continue;
+                }
+                Plan::Check(c) => (&c.0, &c.1),
+            };
+            let mut bytes = match read_source(env, &target.source) {
+                Ok(bytes) => bytes,
+                Err(e) => {
+                    take(env, Checked::failed(cannot_check(target, e)))?;
+                    continue;
+                }
+            };
+            let kemi = matches!(&target.source, crate::discover::Source::File(path)
+                if crate::kemi::language_of(path).is_some());
+            if (args.fix || args.diff) && !kemi {
+                match apply_fixes(args, env, target, &bytes, options)? {
+                    FixOutcome::Text(fixed) => bytes = fixed.into_bytes(),
+                    FixOutcome::Printed => {
+                        fixes_shown += 1;
+                        continue;
+                    }
+                    FixOutcome::Nothing => {}
+                }
+                if args.diff {
+                    continue;
+                }
+            }
+            take(env, check_target(args, target, options, config, &bytes))?;
+        }
+    }
+    if let Some(e) = lint_error {
+        report_error(env, e)?;
+        return Ok(Status::Error);
     }
 
     if args.diff || (args.fix && args.paths.iter().any(|p| p.as_os_str() == "-")) {
@@ -183,6 +188,135 @@ pub fn run(args: &CheckArgs, env: &mut Env<'_>) -> io::Result<Status> {
     } else {
         Status::Clean
     })
+}
+
+/// What to do with one target: its kcfg.toml could not be read, or check
+/// it with these options.
+enum Plan {
+    Failed(String),
+    Check(Box<(check::CheckOptions, crate::config::Config)>),
+}
+
+/// The kcfg.toml (in the file's directory or above; the current
+/// directory's for standard input) and the options of one target. `Err`:
+/// the lint selection is invalid, which ends the run.
+fn plan(
+    args: &CheckArgs,
+    finder: &mut crate::config::Finder,
+    target: &crate::discover::Target,
+) -> Result<Plan, String> {
+    let dir = match &target.source {
+        crate::discover::Source::File(p) => p
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(Path::new("."))
+            .to_path_buf(),
+        crate::discover::Source::Stdin => PathBuf::from("."),
+    };
+    let config = match finder.for_dir(&dir) {
+        Ok(c) => c,
+        Err(e) => return Ok(Plan::Failed(cannot_check(target, e))),
+    };
+    let lint = lint_settings(args, &config)?;
+    let options = check::CheckOptions {
+        version: args
+            .kamailio_version
+            .or(config.kamailio_version)
+            .unwrap_or_default(),
+        defines: args.defines.clone(),
+        path: match &target.source {
+            crate::discover::Source::File(path) => Some(path.clone()),
+            crate::discover::Source::Stdin => None,
+        },
+        lint,
+    };
+    Ok(Plan::Check(Box::new((options, config))))
+}
+
+fn cannot_check(target: &crate::discover::Target, e: impl std::fmt::Display) -> String {
+    format!("cannot check `{}`: {e}", target.display)
+}
+
+/// A target's file (never standard input), or why it cannot be read.
+fn read_target(target: &crate::discover::Target) -> Result<Vec<u8>, String> {
+    match &target.source {
+        crate::discover::Source::File(path) => {
+            crate::input::read_file(path, crate::input::MAX_FILE_SIZE)
+                .map_err(|e| cannot_check(target, e))
+        }
+        crate::discover::Source::Stdin => Err(cannot_check(target, "standard input")),
+    }
+}
+
+/// What checking one target gave: its own files and diagnostics, the
+/// lines for stderr, in order. Kept apart so that targets can be checked
+/// at once and reported in order.
+struct Checked {
+    files: Files,
+    diagnostics: Vec<Diagnostic>,
+    stderr: Vec<String>,
+    failed: bool,
+    several_sets: bool,
+}
+
+impl Checked {
+    /// A target that could not be checked: `kcfg: error: message`.
+    fn failed(message: String) -> Checked {
+        Checked {
+            files: Files::new(),
+            diagnostics: Vec::new(),
+            stderr: vec![format!("kcfg: error: {message}\n")],
+            failed: true,
+            several_sets: false,
+        }
+    }
+}
+
+/// Check one target's bytes: a KEMI script, a config with several define
+/// sets (`--all-defines`, kcfg.toml `define-sets`) or a config.
+fn check_target(
+    args: &CheckArgs,
+    target: &crate::discover::Target,
+    options: &check::CheckOptions,
+    config: &crate::config::Config,
+    bytes: &[u8],
+) -> Checked {
+    let mut c = Checked {
+        files: Files::new(),
+        diagnostics: Vec::new(),
+        stderr: Vec::new(),
+        failed: false,
+        several_sets: false,
+    };
+    if let crate::discover::Source::File(path) = &target.source {
+        if let Some(language) = crate::kemi::language_of(path) {
+            c.diagnostics = crate::kemi::check_script(
+                &mut c.files,
+                target.display.clone(),
+                path,
+                bytes,
+                language,
+                args.cfg.as_deref(),
+                options,
+            );
+            return c;
+        }
+    }
+    let wants_sets = args.all_defines || config.define_sets.is_some();
+    match kcfg_syntax::decode(bytes) {
+        Ok(text) if wants_sets => {
+            let id = c.files.add(target.display.clone(), text);
+            let (sets, summary) = define_set_plan(&c.files, id, args, config, options);
+            c.stderr.push(format!("{}: {summary}\n", target.display));
+            c.several_sets = sets.len() > 1;
+            c.diagnostics = define_sets::check_sets(&mut c.files, id, options, &sets);
+        }
+        _ => {
+            let (_, d) = check::check_bytes(&mut c.files, target.display.clone(), bytes, options);
+            c.diagnostics = d;
+        }
+    }
+    c
 }
 
 /// The lint rules to run: `[lint]` of kcfg.toml, `--select` replacing its
