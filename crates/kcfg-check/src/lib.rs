@@ -25,6 +25,21 @@ pub struct CheckOptions {
     pub lint: kcfg_lint::Settings,
 }
 
+/// What a caller checking successive versions of one config keeps across
+/// the checks (the language server keeps one per root file): the memo of
+/// route bodies of the semantic checks and the lint rules' memos. The
+/// diagnostics are those of a check without it; it only saves work when
+/// an edit leaves most route blocks as they were. Each memo keeps only what
+/// the last check with it met: two configs checked alternately need a
+/// cache each (a check without one, such as `kcfg check`'s, touches none).
+#[derive(Default)]
+pub struct CheckCache {
+    /// The route bodies of `kcfg-sema`'s checks.
+    pub routes: kcfg_sema::RouteCache,
+    /// The lint rules' memos.
+    pub lint: kcfg_lint::LintCache,
+}
+
 /// How deep includes are followed when collecting their defines.
 const MAX_INCLUDE_DEPTH: usize = 64;
 
@@ -173,17 +188,17 @@ pub fn check_source_model_with_parser(
     check_impl(files, file, options, loader, Some(parser), None)
 }
 
-/// [`check_source_model_with_parser`] with a memo of route bodies kept
-/// across checks of successive versions of the same config (the language
-/// server keeps one per root file): the same diagnostics, less work when
-/// an edit leaves most route bodies as they were.
+/// [`check_source_model_with_parser`] with the memos of a [`CheckCache`]
+/// kept across checks of successive versions of the same config (the
+/// language server keeps one per root file): the same diagnostics, less
+/// work when an edit leaves most route bodies as they were.
 pub fn check_source_model_cached(
     files: &mut Files,
     file: FileId,
     options: &CheckOptions,
     loader: &dyn kcfg_sema::FileLoader,
     parser: Parser<'_>,
-    cache: &kcfg_sema::RouteCache,
+    cache: &CheckCache,
 ) -> (Vec<Diagnostic>, kcfg_sema::Model) {
     check_impl(files, file, options, loader, Some(parser), Some(cache))
 }
@@ -195,7 +210,7 @@ fn check_impl(
     options: &CheckOptions,
     loader: &dyn kcfg_sema::FileLoader,
     parser: Option<Parser<'_>>,
-    cache: Option<&kcfg_sema::RouteCache>,
+    cache: Option<&CheckCache>,
 ) -> (Vec<Diagnostic>, kcfg_sema::Model) {
     let text = files.get(file).text().to_string();
     let (sema_options, main_path) = sema_inputs(files, file, options);
@@ -230,6 +245,7 @@ fn check_impl(
                                     &copy,
                                     lint_options,
                                     nodes,
+                                    Some(&cache.lint),
                                     |found| {
                                         let _ = found_tx.send(found);
                                     },
@@ -248,7 +264,7 @@ fn check_impl(
                     loader,
                     &sema_options,
                     parser,
-                    cache,
+                    &cache.routes,
                     &mut on_tree,
                 );
                 let model = walked.finish_early(|copy| {
@@ -282,7 +298,7 @@ fn check_impl(
                     loader,
                     &sema_options,
                     parser,
-                    cache,
+                    &cache.routes,
                 ),
                 (Some(parser), None) => kcfg_sema::Model::build_with_parser(
                     &main_path,
@@ -296,7 +312,10 @@ fn check_impl(
                 }
             };
             let out = syntax_diagnostics(files, file, options, parser, &main_path, &text, &model);
-            let lint = kcfg_lint::lint(&model, &options.lint);
+            let lint = match cache {
+                Some(cache) => kcfg_lint::lint_cached(&model, &options.lint, &cache.lint),
+                None => kcfg_lint::lint(&model, &options.lint),
+            };
             let out = with_lint(files, file, &model, &lint, out);
             (out, model)
         }
@@ -670,7 +689,7 @@ mod tests {
             let Ok(text) = std::fs::read_to_string(p) else {
                 continue;
             };
-            let cache = kcfg_sema::RouteCache::default();
+            let cache = CheckCache::default();
             let edited = text.replacen("{\n", "{\n\t$var(kcfg_edit) = 1;\n", 2);
             for t in [&text, &edited, &text] {
                 let name = p.display().to_string();
@@ -694,6 +713,99 @@ mod tests {
         }
         assert!(compared >= 300, "{compared} checks compared");
         assert!(findings >= 300, "{findings} diagnostics compared");
+    }
+
+    /// Two configs checked alternately, each through its own
+    /// [`CheckCache`] (as the language server does with two roots), with
+    /// `kcfg check`'s check (no cache) in between: every cache replays
+    /// what its config's last check kept (its lint memos hit on the second
+    /// check of the same trees and after an edit that keeps most of them),
+    /// and the diagnostics equal a check without a cache.
+    #[test]
+    fn alternating_configs_keep_their_own_memos() {
+        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/corpus/");
+        let configs: Vec<(String, String)> =
+            ["etc/kamailio.cfg", "misc/examples/pkg/kamailio-oob.cfg"]
+                .iter()
+                .map(|n| {
+                    let path = format!("{root}{n}");
+                    let text = std::fs::read_to_string(&path).unwrap();
+                    (path, text)
+                })
+                .collect();
+        let options = CheckOptions {
+            version: kcfg_modules::KamailioVersion::V5_6,
+            ..CheckOptions::default()
+        };
+        let loader = kcfg_sema::FsLoader;
+        // the last parse of each path, reused for the same text and
+        // reparsed for an edited one (the other blocks' trees are kept,
+        // as the language server's parser keeps them)
+        let parses: std::cell::RefCell<
+            std::collections::HashMap<String, (String, kcfg_syntax::Parse)>,
+        > = Default::default();
+        let parser = |p: &std::path::Path, t: &str, o: &kcfg_syntax::ParseOptions| {
+            let key = p.display().to_string();
+            let mut map = parses.borrow_mut();
+            let parse = match map.get(&key) {
+                Some((old, parse)) if old == t => parse.clone(),
+                Some((old, parse)) => kcfg_syntax::reparse::reparse(parse, old, t, o),
+                None => kcfg_syntax::parse_with(t, o),
+            };
+            map.insert(key, (t.to_string(), parse.clone()));
+            parse
+        };
+        let fresh_parser = |_: &std::path::Path, t: &str, o: &kcfg_syntax::ParseOptions| {
+            kcfg_syntax::parse_with(t, o)
+        };
+        let caches = [CheckCache::default(), CheckCache::default()];
+        let mut last_hits = [[0; 3]; 2];
+        let mut findings = 0;
+        for round in 0..4 {
+            for (k, (path, text)) in configs.iter().enumerate() {
+                // round 2 edits a string of the last route block
+                let text = if round == 2 {
+                    let at = text.rfind("\\n\")").expect("a string");
+                    format!("{}kcfg edit {}", &text[..at], &text[at..])
+                } else {
+                    text.clone()
+                };
+                let mut f = Files::new();
+                let id = f.add(path.clone(), text.clone());
+                let (cached, _) =
+                    check_source_model_cached(&mut f, id, &options, &loader, &parser, &caches[k]);
+                // `kcfg check`'s check: no cache
+                let mut f = Files::new();
+                let id = f.add(path.clone(), text.clone());
+                let (plain, _) =
+                    check_source_model_with_parser(&mut f, id, &options, &loader, &fresh_parser);
+                assert_eq!(
+                    format!("{cached:?}"),
+                    format!("{plain:?}"),
+                    "round {round}, {path}"
+                );
+                findings += plain.len();
+                let hits = caches[k].lint.hits();
+                let sizes = caches[k].lint.sizes();
+                assert!(sizes.iter().all(|&n| n > 0), "{path}: memo sizes {sizes:?}");
+                if round == 0 {
+                    assert_eq!(hits, [0; 3], "{path}: nothing to hit yet");
+                } else {
+                    // the memos hit in this check: the other config's
+                    // checks and the plain ones left them alone (KC305's
+                    // walks only while no block changed)
+                    let memos = if round == 1 { 3 } else { 2 };
+                    for m in 0..memos {
+                        assert!(
+                            hits[m] > last_hits[k][m],
+                            "round {round}, {path}: memo {m} not hit ({hits:?})"
+                        );
+                    }
+                }
+                last_hits[k] = hits;
+            }
+        }
+        assert!(findings > 0, "diagnostics compared");
     }
 
     #[test]

@@ -89,18 +89,19 @@ struct CachedParse {
 #[derive(Default)]
 pub struct ParseCache {
     map: std::sync::Mutex<std::collections::HashMap<PathBuf, Vec<CachedParse>>>,
-    /// per root file: the memo of route bodies of kcfg-sema's checks
-    /// ([`kcfg_sema::RouteCache`]; results equal those without it)
-    routes: std::sync::Mutex<std::collections::HashMap<PathBuf, Arc<kcfg_sema::RouteCache>>>,
+    /// per root file: the memos of its checks (route bodies of kcfg-sema's
+    /// checks, the lint rules' memos: [`kcfg_check::CheckCache`]; results
+    /// equal those without them)
+    checks: std::sync::Mutex<std::collections::HashMap<PathBuf, Arc<kcfg_check::CheckCache>>>,
 }
 
 impl ParseCache {
     const MAX_PATHS: usize = 256;
     const MAX_PER_PATH: usize = 4;
 
-    /// The memo of route bodies for checks of the root file `path`.
-    pub fn route_cache(&self, path: &Path) -> Arc<kcfg_sema::RouteCache> {
-        let mut map = self.routes.lock().unwrap_or_else(|e| e.into_inner());
+    /// The memos for checks of the root file `path`.
+    pub fn check_cache(&self, path: &Path) -> Arc<kcfg_check::CheckCache> {
+        let mut map = self.checks.lock().unwrap_or_else(|e| e.into_inner());
         if map.len() >= Self::MAX_PATHS && !map.contains_key(path) {
             map.clear();
         }
@@ -460,14 +461,14 @@ pub fn check(db: &dyn Db, root: File) -> Shared<CheckResult> {
     let mut files = kcfg_diagnostics::Files::new();
     let id = files.add(path.display().to_string(), root.text(db).to_string());
     let cache = db.parse_cache();
-    let routes = cache.route_cache(&path);
+    let memos = cache.check_cache(&path);
     let (diags, model) = kcfg_check::check_source_model_cached(
         &mut files,
         id,
         &options,
         &loader,
         &|p, t, o| cache.parse(p, t, o),
-        &routes,
+        &memos,
     );
     let diagnostics = diags.iter().map(|d| Diag::from_check(&files, d)).collect();
     let paths = model

@@ -41,6 +41,8 @@ pub struct Ctx<'a> {
     mentioned: std::cell::RefCell<Vec<(String, bool)>>,
     /// which of `words::WORDS` the files hold (bit `i`: `WORDS[i]`)
     words: std::cell::OnceCell<u32>,
+    /// the memos kept across lints, if the caller keeps them
+    cache: Option<&'a crate::LintCache>,
 }
 
 /// A `modparam(...)` statement (in every file, also in inactive `#!ifdef`
@@ -62,12 +64,17 @@ pub struct ModParamInfo {
 impl<'a> Ctx<'a> {
     /// Collect the route blocks of the model's files.
     pub fn new(model: &'a Model) -> Ctx<'a> {
-        Ctx::with_nodes(model, Nodes::collect(&trees(model)))
+        Ctx::with_nodes(model, Nodes::collect(&trees(model)), None)
     }
 
     /// [`Ctx::new`] with the nodes of the model's files collected before
-    /// (by [`Nodes::collect`] from the same trees).
-    pub(crate) fn with_nodes(model: &'a Model, nodes: Nodes) -> Ctx<'a> {
+    /// (by [`Nodes::collect`] from the same trees), the rules' memos in
+    /// `cache` (none: the rules neither read nor record memos).
+    pub(crate) fn with_nodes(
+        model: &'a Model,
+        nodes: Nodes,
+        cache: Option<&'a crate::LintCache>,
+    ) -> Ctx<'a> {
         // model routes by (file, start of the keyword): one lookup per block
         let by_head: rustc_hash::FxHashMap<(usize, kcfg_syntax::TextSize), usize> = model
             .routes
@@ -124,7 +131,13 @@ impl<'a> Ctx<'a> {
             by_name,
             mentioned: std::cell::RefCell::new(Vec::new()),
             words: std::cell::OnceCell::new(),
+            cache,
         }
+    }
+
+    /// The memos kept across lints of this config, if any.
+    pub(crate) fn cache(&self) -> Option<&'a crate::LintCache> {
+        self.cache
     }
 
     /// The files rules look at (files included inside a route block are
@@ -253,6 +266,7 @@ impl<'a> Ctx<'a> {
         if let Some(i) = crate::words::WORDS.iter().position(|w| *w == needle) {
             let found = self.words.get_or_init(|| {
                 crate::words::found(
+                    self.cache,
                     self.files()
                         .map(|(_, f)| (f.text.as_str(), f.parse.green())),
                 )
@@ -275,7 +289,7 @@ impl<'a> Ctx<'a> {
 
 /// The trees of the files rules look at (those not included inside a
 /// route block), the trees `kcfg_sema::Model::walk_cached` tells of.
-fn trees(model: &Model) -> Vec<(FileIdx, kcfg_syntax::GreenNode)> {
+pub(crate) fn trees(model: &Model) -> Vec<(FileIdx, kcfg_syntax::GreenNode)> {
     model
         .files
         .iter()

@@ -31,6 +31,7 @@
 //! assert_eq!(out.findings[0].code, "KC301");
 //! ```
 
+mod cache;
 mod ctx;
 pub mod docs;
 pub mod fix;
@@ -41,6 +42,7 @@ pub mod settings;
 pub mod suppress;
 mod words;
 
+pub use cache::LintCache;
 pub use ctx::{inactive_ranges, Ctx, ModParamInfo, Nodes};
 pub use fix::{apply_fixes, Applicability, Edit, Fix};
 pub use registry::{by_code_or_name, RULES};
@@ -85,9 +87,20 @@ pub struct LintResult {
 }
 
 /// Run the rules selected by `settings` on `model` (main file path for the
-/// per-file settings is `model.files[0].path`).
+/// per-file settings is `model.files[0].path`). No memo is read or kept
+/// (a single check); [`lint_cached`] keeps them for the next lint of the
+/// same config.
 pub fn lint(model: &Model, settings: &Settings) -> LintResult {
     suppress(model, settings, rules(&Ctx::new(model), settings))
+}
+
+/// [`lint`] with the rules' memos of the last lint with `cache` (of an
+/// earlier version of the same config), keeping this one's there: the
+/// same result, less work when an edit left most route blocks' trees as
+/// they were (see [`LintCache`]).
+pub fn lint_cached(model: &Model, settings: &Settings, cache: &LintCache) -> LintResult {
+    let ctx = Ctx::with_nodes(model, Nodes::collect(&ctx::trees(model)), Some(cache));
+    suppress(model, settings, rules(&ctx, settings))
 }
 
 /// What the rules found in a model, before suppression comments are
@@ -99,18 +112,21 @@ pub struct RuleFindings(Vec<Finding>);
 /// are freed (a caller on another thread can go on with them meanwhile).
 /// The model's `diagnostics` are not read (only [`suppress()`] reads them).
 /// Nodes of other trees than the model's are not used (they are collected
-/// again).
+/// again). The rules' memos are read from and kept in `cache` (as
+/// [`lint_cached`]); none without one (as [`lint`]).
 pub fn lint_rules_with_nodes(
     model: &Model,
     settings: &Settings,
     nodes: Nodes,
+    cache: Option<&LintCache>,
     deliver: impl FnOnce(RuleFindings),
 ) {
-    let ctx = if nodes.of(model) {
-        Ctx::with_nodes(model, nodes)
+    let nodes = if nodes.of(model) {
+        nodes
     } else {
-        Ctx::new(model)
+        Nodes::collect(&ctx::trees(model))
     };
+    let ctx = Ctx::with_nodes(model, nodes, cache);
     deliver(rules(&ctx, settings));
 }
 

@@ -7,9 +7,10 @@
 //! run over its ends (at each end one of the two bytes around it is in no
 //! word), and no word holds a byte that is in no word.
 
-use std::sync::Mutex;
+use rowan::{GreenNode, NodeOrToken};
 
-use rowan::{GreenNode, GreenNodeData, NodeOrToken};
+use crate::cache::{NodeMemo, NodeMemoRun};
+use crate::LintCache;
 
 /// The words (at most 32). None holds whitespace.
 pub(crate) const WORDS: [&str; 13] = [
@@ -50,25 +51,15 @@ static WORD_BYTE: [bool; 256] = word_bytes();
 /// them (a memo look-up costs about what their search does).
 const MIN_LEN: usize = 64;
 
-/// The answers of the top-level nodes the last lint met, in order:
-/// address of the green node (held: the address names no other node
-/// while the memo lives), the node, the words it holds (bit `i`:
-/// `WORDS[i]`). The next lint meets the same nodes in the same order but
-/// for the few an edit replaced: it looks for each node a few entries
-/// ahead of the last one it found (no hashing). Bounded: a lint keeps only
-/// the nodes it met.
-type Memo = Vec<(usize, GreenNode, u32)>;
-
-/// How far ahead of the last entry found a node is looked for.
-const LOOKAHEAD: usize = 4;
+/// The answers of the top-level nodes the last lint met (bit `i`:
+/// `WORDS[i]`), by green node ([`crate::cache::NodeMemo`]).
+pub(crate) type Memo = NodeMemo<u32>;
 
 /// When the nodes of a file not found in the memo hold this many bytes or
 /// more (the first lint of a file), each word is searched once in the
 /// whole text and its matches given to the nodes they lie in: one search
 /// per node and word costs more than the search itself.
 const BULK: usize = 8192;
-
-static MEMO: Mutex<Option<Memo>> = Mutex::new(None);
 
 struct Search {
     finders: Vec<memchr::memmem::Finder<'static>>,
@@ -107,25 +98,30 @@ fn split_at(text: &[u8], at: usize) -> bool {
 }
 
 /// The words the texts hold (bit `i` for `WORDS[i]`), each text with the
-/// root of its syntax tree.
-pub(crate) fn found<'a>(files: impl Iterator<Item = (&'a str, &'a GreenNode)>) -> u32 {
-    let taken = MEMO.lock().unwrap_or_else(|e| e.into_inner()).take();
-    let old = taken.unwrap_or_default();
-    let mut new = Memo::with_capacity(old.len());
-    let found = found_with(files, &old, &mut new);
-    *MEMO.lock().unwrap_or_else(|e| e.into_inner()) = Some(new);
+/// root of its syntax tree; with a cache, the answers of the large
+/// top-level nodes are taken from its memo and kept there, without one
+/// each text is searched whole.
+pub(crate) fn found<'a>(
+    cache: Option<&LintCache>,
+    files: impl Iterator<Item = (&'a str, &'a GreenNode)>,
+) -> u32 {
+    let Some(cache) = cache else {
+        let search = Search::new();
+        return files.fold(0, |found, (text, _)| found | search.find(text.as_bytes()));
+    };
+    let mut run = NodeMemoRun::new(crate::cache::take(&cache.words));
+    let found = found_with(files, &mut run);
+    cache.hit(crate::cache::Which::Words, run.hits());
+    crate::cache::put(&cache.words, run.finish());
     found
 }
 
 fn found_with<'a>(
     files: impl Iterator<Item = (&'a str, &'a GreenNode)>,
-    old: &Memo,
-    new: &mut Memo,
+    memo: &mut NodeMemoRun<u32>,
 ) -> u32 {
     let search = Search::new();
     let mut found = 0;
-    // the entry of `old` after the last one found
-    let mut next = 0;
     for (text, root) in files {
         let b = text.as_bytes();
         if usize::from(root.text_len()) != b.len() {
@@ -135,7 +131,7 @@ fn found_with<'a>(
         }
         // the start of the text not searched yet, the offset of the child
         let (mut pos, mut at) = (0, 0);
-        // the nodes not in the memo: start, end, entry in `new`
+        // the nodes not in the memo: start, end, their entry in it
         let mut misses: Vec<(usize, usize, usize)> = Vec::new();
         for child in root.children() {
             let (start, end) = (at, at + usize::from(child.text_len()));
@@ -148,23 +144,11 @@ fn found_with<'a>(
             }
             found |= search.find(&b[pos..start]);
             pos = end;
-            let key = node as *const GreenNodeData as usize;
-            let ahead = old.get(next..).unwrap_or_default();
-            let bits = match ahead.iter().take(LOOKAHEAD).position(|e| e.0 == key) {
-                Some(i) => {
-                    let kept = &ahead[i];
-                    next += i + 1;
-                    new.push(kept.clone());
-                    kept.2
-                }
-                None => {
-                    // searched below
-                    misses.push((start, end, new.len()));
-                    new.push((key, node.to_owned(), 0));
-                    0
-                }
-            };
-            found |= bits;
+            match memo.get(node) {
+                Some(&bits) => found |= bits,
+                // searched below
+                None => misses.push((start, end, memo.insert(node, 0))),
+            }
         }
         found |= search.find(&b[pos..]);
         if misses.iter().map(|m| m.1 - m.0).sum::<usize>() >= BULK {
@@ -176,18 +160,18 @@ fn found_with<'a>(
                     let k = misses.partition_point(|m| m.0 <= p);
                     if let Some(&(_, end, e)) = k.checked_sub(1).map(|k| &misses[k]) {
                         if p + len <= end {
-                            new[e].2 |= 1 << i;
+                            *memo.found_mut(e) |= 1 << i;
                         }
                     }
                 }
             }
         } else {
             for &(start, end, e) in &misses {
-                new[e].2 = search.find(&b[start..end]);
+                *memo.found_mut(e) = search.find(&b[start..end]);
             }
         }
         for &(_, _, e) in &misses {
-            found |= new[e].2;
+            found |= *memo.found_mut(e);
         }
     }
     found
@@ -250,17 +234,12 @@ mod tests {
                 },
             )
         };
-        let mut memo = Memo::default();
-        let mut hits = 0;
-        let mut search = |t: &str, parse: &kcfg_syntax::Parse, what: &str| {
-            let mut new = Memo::default();
-            let got = found_with([(t, parse.green())].into_iter(), &memo, &mut new);
-            hits += new
-                .iter()
-                .filter(|e| memo.iter().any(|o| o.0 == e.0))
-                .count();
-            memo = std::mem::take(&mut new);
+        let cache = LintCache::default();
+        let search = |t: &str, parse: &kcfg_syntax::Parse, what: &str| {
+            let got = found(Some(&cache), [(t, parse.green())].into_iter());
             assert_eq!(got, plain(t), "{what}: {t:?}");
+            let without = found(None, [(t, parse.green())].into_iter());
+            assert_eq!(without, plain(t), "{what} without a cache: {t:?}");
         };
         for (k, t) in texts.iter().enumerate() {
             let parse = kcfg_syntax::parse(t);
@@ -280,6 +259,6 @@ mod tests {
                 search(&edited, &reparsed, &format!("text {k} edit {e}"));
             }
         }
-        assert!(hits > 0, "the memo was used");
+        assert!(cache.hits()[0] > 0, "the memo was used");
     }
 }

@@ -105,9 +105,6 @@ fn utf16_position(text: &str, offset: usize) -> Position {
     Position::new(line, text[line_start..offset].encode_utf16().count() as u32)
 }
 
-/// How many edits the server takes before their fresh checks are made.
-const RUN: usize = 25;
-
 fn char_boundary(text: &str, mut i: usize) -> usize {
     while !text.is_char_boundary(i) {
         i -= 1;
@@ -170,9 +167,10 @@ fn random_typing_in_the_stock_config_keeps_diagnostics_equal_to_a_fresh_check() 
 
 /// `n` random edits (`KCFG_LSP_RANDOM_EDITS`, default `default_n`) of
 /// `base` inserting `snippets`; at least 1 in `min_changed` must change the
-/// findings. The server takes the edits in runs of [`RUN`] before the
-/// fresh checks of the same texts are made: the lint keeps its memos in
-/// statics, which a fresh check in between would replace.
+/// findings. Each edit's fresh check is made right after it: it keeps no
+/// memo and touches none of the server's (the server's lint memos are per
+/// root file, in its `kcfg_check::CheckCache`), so the server's next check
+/// replays what its last one kept.
 fn run(base: &str, snippets: &[&str], default_seed: u64, min_changed: usize, default_n: usize) {
     let n: usize = std::env::var("KCFG_LSP_RANDOM_EDITS")
         .ok()
@@ -194,8 +192,6 @@ fn run(base: &str, snippets: &[&str], default_seed: u64, min_changed: usize, def
     // the same list over and over)
     let mut changed = 0;
     let mut prev = Vec::new();
-    // the steps of the current run: step, text, what the server published
-    let mut steps = Vec::new();
     for step in 0..n {
         // keep the text from growing without bound
         if text.len() > 4 * base.len() {
@@ -241,21 +237,15 @@ fn run(base: &str, snippets: &[&str], default_seed: u64, min_changed: usize, def
         assert_eq!(&*server_text, text.as_str(), "step {step}: texts differ");
         // inactive-arm hints are not part of `kcfg check`
         got.retain(|d| d.code.is_some());
-        steps.push((step, text.clone(), got));
-        if steps.len() < RUN && step + 1 < n {
-            continue;
+        let expected = fresh_check(path, &text);
+        if expected != prev {
+            changed += 1;
         }
-        for (step, text, got) in steps.drain(..) {
-            let expected = fresh_check(path, &text);
-            if expected != prev {
-                changed += 1;
-            }
-            assert_eq!(
-                got, expected,
-                "step {step} (seed {seed}): diagnostics differ for\n{text}"
-            );
-            prev = expected;
-        }
+        assert_eq!(
+            got, expected,
+            "step {step} (seed {seed}): diagnostics differ for\n{text}"
+        );
+        prev = expected;
     }
     assert!(
         n < 20 || changed > n / min_changed,

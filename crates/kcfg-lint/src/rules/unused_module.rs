@@ -1,12 +1,13 @@
 //! KC504 `unused-module`.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use kcfg_syntax::SyntaxKind::*;
 use kcfg_syntax::SyntaxNode;
-use rowan::{GreenNode, GreenNodeData};
+use rowan::GreenNodeData;
 
+use crate::cache::{NodeMemo, NodeMemoRun};
 use crate::{Category, Ctx, Finding, FixAvailability, KamailioVerdict, RuleMeta};
 use kcfg_diagnostics::Severity;
 
@@ -153,7 +154,6 @@ impl<'t> Names<'t> {
 
     /// Scan a whole config text without its comments (`# ...` except `#!`
     /// directives, `/* ... */`); strings are scanned too (PVs in them).
-    #[cfg(test)]
     fn scan_code(&mut self, text: &'t str) {
         self.scan_code_to(text, 0, text.len());
     }
@@ -275,9 +275,6 @@ impl<'t> Names<'t> {
 /// them (a memo lookup would cost what their scan does).
 const MEMO_MIN_LEN: usize = 64;
 
-/// How far after the last entry found a node is looked for in the memo.
-const LOOKAHEAD: usize = 4;
-
 /// The names found in a top-level node's text alone, by their number in
 /// the memo's [`Interner`]: (name, count) of the wanted words, the PV and
 /// transformation classes.
@@ -307,85 +304,65 @@ impl Interner {
     }
 }
 
-/// The names of the top-level nodes the last lint met, in order, by green
-/// node (the memo holds the node: its address names no other node while
-/// it lives; the next lint meets the same nodes in the same order but for
-/// the few an edit replaced, and looks for each a few entries after the
-/// last one found, without hashing),
-/// for one set of wanted words (`shape`; another set drops every entry).
-/// Bounded: a run keeps only the nodes it met.
+/// The names of the top-level nodes the last lint met, by green node
+/// ([`NodeMemo`]; `None`: the node's scan is not its own, a comment or
+/// string runs past its end), for one set of wanted words (`shape`;
+/// another set drops every entry).
 #[derive(Default)]
-struct Memo {
+pub(crate) struct Memo {
     shape: Vec<u64>,
-    /// `None`: the node's scan is not its own (a comment or string runs
-    /// past its end)
-    nodes: Vec<(usize, GreenNode, Option<Arc<NodeNames>>)>,
+    nodes: NodeMemo<Option<Arc<NodeNames>>>,
     /// the numbers of the names in `nodes`
     names: Interner,
 }
 
-static MEMO: Mutex<Option<Memo>> = Mutex::new(None);
+impl Memo {
+    pub(crate) fn len(&self) -> usize {
+        self.nodes.len()
+    }
+}
 
-/// One lint's use of the memo: the entries it reads (`old`) and the ones
-/// it keeps (`new`, the nodes met).
+/// One lint's use of the memo: the entries it reads and the ones it keeps
+/// (the nodes met).
 struct MemoRun<'m> {
     shape: &'m [u64],
-    old: Memo,
-    new: Memo,
+    nodes: NodeMemoRun<Option<Arc<NodeNames>>>,
+    names: Interner,
     /// the names of the nodes taken from the memo so far, by number:
     /// word counts, whether each PV and transformation class was seen
     words: Vec<u32>,
     pvs: Vec<bool>,
     trs: Vec<bool>,
-    /// the entry of `old` after the last one found
-    next: usize,
-    #[cfg(test)]
-    hits: usize,
 }
 
 impl<'m> MemoRun<'m> {
-    fn new(shape: &'m [u64], memo: Option<Memo>) -> MemoRun<'m> {
-        let mut old = memo.filter(|m| m.shape == shape).unwrap_or_default();
-        let names = std::mem::take(&mut old.names);
-        let capacity = old.nodes.len();
+    fn new(shape: &'m [u64], memo: Memo) -> MemoRun<'m> {
+        let old = if memo.shape == shape {
+            memo
+        } else {
+            Memo::default()
+        };
         MemoRun {
             shape,
-            old,
-            new: Memo {
-                shape: shape.to_vec(),
-                nodes: Vec::with_capacity(capacity),
-                names,
-            },
+            nodes: NodeMemoRun::new(old.nodes),
+            names: old.names,
             words: Vec::new(),
             pvs: Vec::new(),
             trs: Vec::new(),
-            next: 0,
-            #[cfg(test)]
-            hits: 0,
         }
     }
 
     /// The names of a node whose text is `text`, remembered or found now.
     fn entry(&mut self, green: &GreenNodeData, text: &str) -> Option<Arc<NodeNames>> {
-        let key = green as *const GreenNodeData as usize;
-        let ahead = self.old.nodes.get(self.next..).unwrap_or_default();
-        if let Some(i) = ahead.iter().take(LOOKAHEAD).position(|e| e.0 == key) {
-            #[cfg(test)]
-            {
-                self.hits += 1;
-            }
-            let kept = ahead[i].clone();
-            self.next += i + 1;
-            let e = kept.2.clone();
-            self.new.nodes.push(kept);
-            return e;
+        if let Some(e) = self.nodes.get(green) {
+            return e.clone();
         }
         let mut n = Names {
             shape: self.shape.to_vec(),
             ..Names::default()
         };
         let (_, open) = n.scan_code_to(text, 0, text.len());
-        let names = &mut self.new.names;
+        let names = &mut self.names;
         let e = (!open).then(|| {
             Arc::new(NodeNames {
                 words: n.words.iter().map(|(w, &c)| (names.id(w), c)).collect(),
@@ -393,13 +370,13 @@ impl<'m> MemoRun<'m> {
                 trs: n.trs.iter().map(|w| names.id(w)).collect(),
             })
         });
-        self.new.nodes.push((key, green.to_owned(), e.clone()));
+        self.nodes.insert(green, e.clone());
         e
     }
 
     /// Add a node's names to the totals.
     fn add(&mut self, e: &NodeNames) {
-        let n = self.new.names.ids.len();
+        let n = self.names.ids.len();
         if self.words.len() < n {
             self.words.resize(n, 0);
             self.pvs.resize(n, false);
@@ -417,7 +394,7 @@ impl<'m> MemoRun<'m> {
     }
 
     fn id(&self, name: &str) -> Option<usize> {
-        self.new.names.ids.get(name).map(|&id| id as usize)
+        self.names.ids.get(name).map(|&id| id as usize)
     }
 
     /// How often the memoised nodes hold the word `w`.
@@ -441,20 +418,24 @@ impl<'m> MemoRun<'m> {
     /// the numbers grew well past what the nodes hold).
     fn finish(self) -> Memo {
         let live: usize = self
-            .new
             .nodes
-            .iter()
-            .filter_map(|(_, _, e)| e.as_ref())
+            .kept()
+            .filter_map(|e| e.as_ref())
             .map(|e| e.words.len() + e.pvs.len() + e.trs.len())
             .sum();
-        if self.new.names.ids.len() > 1024 + 4 * live {
+        let shape = self.shape.to_vec();
+        if self.names.ids.len() > 1024 + 4 * live {
             // entries hold numbers of the old interner: start afresh
             return Memo {
-                shape: self.new.shape,
+                shape,
                 ..Memo::default()
             };
         }
-        self.new
+        Memo {
+            shape,
+            nodes: self.nodes.finish(),
+            names: self.names,
+        }
     }
 }
 
@@ -510,11 +491,17 @@ pub fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
     });
     let mut names = Names::wanting(wanted);
     let mut in_loads = names.clone();
-    let taken = MEMO.lock().unwrap_or_else(|e| e.into_inner()).take();
+    let cache = ctx.cache();
     let shape = names.shape.clone();
-    let mut memo = MemoRun::new(&shape, taken);
+    // without a cache: an empty run, the files scanned whole
+    let taken = cache.map(|c| crate::cache::take(&c.unused_module));
+    let mut memo = MemoRun::new(&shape, taken.unwrap_or_default());
     for (_, f) in ctx.files() {
-        names.scan_file(&f.text, &f.parse.syntax_node(), &mut memo);
+        if cache.is_some() {
+            names.scan_file(&f.text, &f.parse.syntax_node(), &mut memo);
+        } else {
+            names.scan_code(&f.text);
+        }
     }
     // the loadmodule arguments themselves are no use
     for m in &ctx.model.modules {
@@ -568,7 +555,10 @@ pub fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
             .help("delete the loadmodule line, or restore the code that used it"),
         );
     }
-    *MEMO.lock().unwrap_or_else(|e| e.into_inner()) = Some(memo.finish());
+    if let Some(c) = cache {
+        c.hit(crate::cache::Which::UnusedModule, memo.nodes.hits());
+        crate::cache::put(&c.unused_module, memo.finish());
+    }
 }
 
 #[cfg(test)]
@@ -592,19 +582,19 @@ mod tests {
         text: &str,
         root: &SyntaxNode,
         wanted: &[&str],
-        memo: &mut Option<Memo>,
+        memo: &mut Memo,
     ) -> (Found, usize) {
         let mut n = Names::wanting(wanted.iter().copied());
         let shape = n.shape.clone();
-        let mut run = MemoRun::new(&shape, memo.take());
+        let mut run = MemoRun::new(&shape, std::mem::take(memo));
         n.scan_file(text, root, &mut run);
-        let hits = run.hits;
+        let hits = run.nodes.hits();
         // the names of the text: those scanned here and the memo's
         let mut words: HashMap<String, u32> =
             n.words.iter().map(|(w, &c)| (w.to_string(), c)).collect();
         let mut pvs: HashSet<String> = n.pvs.iter().map(|w| w.to_string()).collect();
         let mut trs: HashSet<String> = n.trs.iter().map(|w| w.to_string()).collect();
-        for name in run.new.names.ids.keys() {
+        for name in run.names.ids.keys() {
             if run.count(name) > 0 {
                 *words.entry(name.clone()).or_default() += run.count(name);
             }
@@ -615,7 +605,7 @@ mod tests {
                 trs.insert(name.clone());
             }
         }
-        *memo = Some(run.finish());
+        *memo = run.finish();
         let mut w: Vec<_> = words.into_iter().collect();
         let mut p: Vec<_> = pvs.into_iter().collect();
         let mut t: Vec<_> = trs.into_iter().collect();
@@ -656,7 +646,7 @@ mod tests {
             &["sl_send_reply", "route", "avp"],
             &["t_relay", "xlog", "tm", "user", "si"],
         ];
-        let mut memo = None;
+        let mut memo = Memo::default();
         for round in 0..2 {
             for (k, text) in texts.iter().enumerate() {
                 let parse = kcfg_syntax::parse(text);
@@ -675,9 +665,8 @@ mod tests {
             }
         }
         // the memo keeps only the nodes of the last scan
-        let m = memo.unwrap();
         assert!(
-            m.nodes.len()
+            memo.len()
                 <= kcfg_syntax::parse(&texts[8])
                     .syntax_node()
                     .children()

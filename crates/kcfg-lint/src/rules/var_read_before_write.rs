@@ -2,7 +2,6 @@
 
 use std::cell::OnceCell;
 use std::collections::{BTreeSet, HashSet};
-use std::sync::Mutex;
 
 use rowan::{GreenNode, GreenNodeData};
 
@@ -311,7 +310,7 @@ fn block_start(r: &RouteInfo) -> TextSize {
 /// every lookup finds a block with the same file and green node, the walk
 /// reads and writes the same names in the same order and finds the same
 /// findings, at the same offsets in their blocks.
-struct Walked {
+pub(crate) struct Walked {
     /// the entry block's green node (held: its address names no other
     /// node while the memo lives)
     entry: GreenNode,
@@ -325,9 +324,7 @@ struct Walked {
 
 /// The walks of the entry routes of the last lint, by file and green node
 /// of the entry block. Bounded: a lint keeps only the entries it met.
-type Memo = rustc_hash::FxHashMap<(usize, usize), Walked>;
-
-static MEMO: Mutex<Option<Memo>> = Mutex::new(None);
+pub(crate) type Memo = rustc_hash::FxHashMap<(usize, usize), Walked>;
 
 impl Walked {
     /// The findings of the walk from `r` if the walk kept is the walk `r`
@@ -372,14 +369,15 @@ impl Walked {
     }
 }
 
-/// Walk the entry route `r` (its body `body`): its findings and the walk
-/// to keep.
+/// Walk the entry route `r` (its body `body`): its findings and, when
+/// `keep`, the walk to keep.
 fn walk(
     ctx: &Ctx<'_>,
     marks: &[OnceCell<Marks>],
     r: &RouteInfo,
     body: &SyntaxNode,
-) -> (Vec<Finding>, Walked) {
+    keep: bool,
+) -> (Vec<Finding>, Option<Walked>) {
     let mut w = Walk {
         ctx,
         marks,
@@ -393,6 +391,9 @@ fn walk(
         origin: Vec::new(),
     };
     w.node(r, body);
+    if !keep {
+        return (w.out, None);
+    }
     let routes = ctx.routes();
     let start_of = |k: Option<usize>| match k.and_then(|k| w.lookups[k].1) {
         Some(i) => block_start(&routes[i]),
@@ -429,20 +430,29 @@ fn walk(
         lookups,
         findings,
     };
-    (w.out, kept)
+    (w.out, Some(kept))
 }
 
 pub fn check(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
-    let taken = MEMO.lock().unwrap_or_else(|e| e.into_inner()).take();
-    let mut old = taken.unwrap_or_default();
+    let Some(cache) = ctx.cache() else {
+        check_with(ctx, out, None);
+        return;
+    };
+    let mut old = crate::cache::take(&cache.var_read);
     let mut new = Memo::default();
-    let _replayed = check_with(ctx, out, &mut old, &mut new);
-    *MEMO.lock().unwrap_or_else(|e| e.into_inner()) = Some(new);
+    let replayed = check_with(ctx, out, Some((&mut old, &mut new)));
+    cache.hit(crate::cache::Which::VarRead, replayed);
+    crate::cache::put(&cache.var_read, new);
 }
 
-/// [`check`] with the walks of the last lint (`old`), keeping those of
-/// this one in `new`; how many entry routes were not walked again.
-fn check_with(ctx: &Ctx<'_>, out: &mut Vec<Finding>, old: &mut Memo, new: &mut Memo) -> usize {
+/// [`check`] with the walks of the last lint (`old` of `memo`), keeping
+/// those of this one in `new`; how many entry routes were not walked
+/// again. Without `memo` every entry route is walked and none kept.
+fn check_with(
+    ctx: &Ctx<'_>,
+    out: &mut Vec<Finding>,
+    mut memo: Option<(&mut Memo, &mut Memo)>,
+) -> usize {
     let mut replayed = 0;
     let marks: Vec<OnceCell<Marks>> = ctx.model.files.iter().map(|_| OnceCell::new()).collect();
     for r in ctx.routes() {
@@ -450,6 +460,11 @@ fn check_with(ctx: &Ctx<'_>, out: &mut Vec<Finding>, old: &mut Memo, new: &mut M
             continue;
         }
         let Some(body) = r.block.body() else { continue };
+        let body = kcfg_syntax::ast::AstNode::syntax(&body);
+        let Some((old, new)) = memo.as_mut() else {
+            out.extend(walk(ctx, &marks, r, body, false).0);
+            continue;
+        };
         let key = (r.file.0, green_addr(r));
         if let Some(kept) = old.remove(&key) {
             if let Some(found) = kept.replay(ctx, r) {
@@ -467,9 +482,9 @@ fn check_with(ctx: &Ctx<'_>, out: &mut Vec<Finding>, old: &mut Memo, new: &mut M
                 continue;
             }
         }
-        let (found, kept) = walk(ctx, &marks, r, kcfg_syntax::ast::AstNode::syntax(&body));
+        let (found, kept) = walk(ctx, &marks, r, body, true);
         out.extend(found);
-        new.insert(key, kept);
+        new.extend(kept.map(|k| (key, k)));
     }
     replayed
 }
@@ -524,17 +539,12 @@ mod tests {
             let ctx = Ctx::new(&m);
             let mut got = Vec::new();
             let mut new = Memo::default();
-            let replayed = check_with(&ctx, &mut got, &mut memo, &mut new);
+            let replayed = check_with(&ctx, &mut got, Some((&mut memo, &mut new)));
             memo = new;
             let fresh_model = model(text, None);
             let fresh_ctx = Ctx::new(&fresh_model);
             let mut want = Vec::new();
-            check_with(
-                &fresh_ctx,
-                &mut want,
-                &mut Memo::default(),
-                &mut Memo::default(),
-            );
+            check_with(&fresh_ctx, &mut want, None);
             assert_eq!(format!("{got:?}"), format!("{want:?}"), "text {k}");
             // request_route and failure_route
             match k {
