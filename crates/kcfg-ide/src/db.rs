@@ -84,8 +84,8 @@ struct CachedParse {
 /// same options (the main file by the `parse` query and by kcfg-sema) is
 /// parsed once. The result is always what [`kcfg_syntax::parse_with`]
 /// gives, so the queries stay pure functions of their inputs; the cache
-/// only saves work. Bounded: a few option sets per path, [`Self::MAX_PATHS`]
-/// paths.
+/// only saves work. Bounded: a few option sets per path (`MAX_PER_PATH`),
+/// `MAX_PATHS` paths.
 #[derive(Default)]
 pub struct ParseCache {
     map: std::sync::Mutex<std::collections::HashMap<PathBuf, Vec<CachedParse>>>,
