@@ -381,14 +381,27 @@ fn syntax_diagnostics(
     // (KC112), which knows other versions and defines.
     let main = &model.files[0];
     let reparsed;
+    let include_defines = || {
+        let names = model_include_defines(model);
+        // kcfg-sema parsed the main file with `ParseOptions::default()` and
+        // the command-line defines, through `kcfg_syntax::parse_with` when
+        // there is no `parser`: a second parse without more defines gives
+        // the same errors, unless the first left a decision to the includes
+        let same = parser.is_none()
+            && options.defines.is_empty()
+            && names
+                .as_ref()
+                .is_none_or(|n| n.is_empty() && !main.parse.has_include_decisions());
+        (names, same)
+    };
     let (errors, warnings) = if main.parse.tree().includes().next().is_none() {
         (main.parse.errors(), main.parse.warnings())
-    } else {
+    } else if let (names, false) = include_defines() {
         // no core parameter names: that check is KC112 (building the list
         // from the knowledge base would cost more than the parse)
         let mut parse_options = options.parse_options();
         parse_options.core_params = None;
-        if let Some(names) = model_include_defines(model) {
+        if let Some(names) = names {
             parse_options.defines.extend(names);
             parse_options.includes_resolved = true;
         }
@@ -406,6 +419,8 @@ fn syntax_diagnostics(
             }
         };
         (&reparsed.errors[..], &reparsed.warnings[..])
+    } else {
+        (main.parse.errors(), main.parse.warnings())
     };
     let mut out: Vec<Diagnostic> = {
         let source = files.get(file);

@@ -77,8 +77,23 @@ pub struct Parse {
     warnings: Vec<SyntaxError>,
     inactive_errors: Vec<SyntaxError>,
     inactive_code: bool,
+    include_decisions: Hint,
     pieces: Pieces,
 }
+
+/// A conservative hint about a parse ([`Parse::has_include_decisions`]):
+/// two parses of the same text with the same options may differ in it (a
+/// [`reparse`]d tree answers `true`), so it takes no part in comparisons.
+#[derive(Debug, Clone, Copy)]
+struct Hint(bool);
+
+impl PartialEq for Hint {
+    fn eq(&self, _: &Hint) -> bool {
+        true
+    }
+}
+
+impl Eq for Hint {}
 
 /// How a tree built in two pieces ([`split_parse`]) was made: how many of the
 /// file node's children the first piece holds, and the rayon worker that
@@ -194,6 +209,17 @@ impl Parse {
     pub fn has_inactive_code(&self) -> bool {
         self.inactive_code
     }
+    /// Whether the parse left a decision to the files the config includes
+    /// ([`ParseOptions::includes_resolved`] false) outside the `#!ifdef`
+    /// arms not taken: a bare name it did not report because an include may
+    /// define it, or a block empty but for arms an include's defines could
+    /// change. When false, a parse of the same text with `includes_resolved`
+    /// and no more defines gives the same errors and warnings (its errors in
+    /// arms not taken may differ). (Conservatively true for a tree from
+    /// [`reparse`].)
+    pub fn has_include_decisions(&self) -> bool {
+        self.include_decisions.0
+    }
     /// A debug dump of the tree (kinds, ranges and token texts).
     pub fn debug_tree(&self) -> String {
         format!("{:#?}", self.syntax_node())
@@ -305,7 +331,7 @@ fn parse_inner(text: &str, options: &ParseOptions, want: Output) -> (Output, Syn
 /// (for tests: the result must not depend on it).
 #[doc(hidden)]
 pub fn parse_with_split_from(text: &str, options: &ParseOptions, min_bytes: usize) -> Parse {
-    let (out, errors, inactive_code) = parse_inner_split(
+    let (out, errors, (inactive_code, include_decisions)) = parse_inner_split(
         text,
         options,
         Output::Tree(None, Pieces::default()),
@@ -320,6 +346,7 @@ pub fn parse_with_split_from(text: &str, options: &ParseOptions, min_bytes: usiz
         warnings: errors.warnings,
         inactive_errors: errors.inactive_errors,
         inactive_code,
+        include_decisions: Hint(include_decisions),
         pieces,
     }
 }
@@ -329,7 +356,7 @@ fn parse_inner_split(
     options: &ParseOptions,
     want: Output,
     split_from: usize,
-) -> (Output, SyntaxErrors, bool) {
+) -> (Output, SyntaxErrors, (bool, bool)) {
     // rowan ranges are u32: beyond 4 GiB nothing here is meaningful
     assert!(text.len() < u32::MAX as usize, "input larger than 4 GiB");
     let lexer::LexOut {
@@ -351,6 +378,7 @@ fn parse_inner_split(
         debug_assert_eq!(sig, parser::significant(&tokens, &pp));
         sig
     };
+    let include_decisions = std::sync::Mutex::new(Vec::new());
     let parser = parser::Parser::new(
         text,
         &tokens,
@@ -362,7 +390,8 @@ fn parse_inner_split(
         options.includes_resolved,
         matches!(want, Output::Tree(..)),
         None,
-    );
+    )
+    .noting_include_decisions(&include_decisions);
     let (out, mut errors) = match want {
         Output::Nothing => (Output::Nothing, parser.parse().1),
         Output::Tree(..) if text.len() >= split_from => {
@@ -432,11 +461,11 @@ fn parse_inner_split(
         }
         overlaps
     });
-    let is_inactive = |e: &SyntaxError| {
-        let at = u32::from(e.range.start());
+    let is_inactive_at = |at: u32| {
         let i = inactive.partition_point(|&(s, _)| s <= at);
         i > 0 && at < inactive[i - 1].1
     };
+    let is_inactive = |e: &SyntaxError| is_inactive_at(u32::from(e.range.start()));
     let (inactive_errors, errors): (Vec<_>, Vec<_>) = errors.into_iter().partition(is_inactive);
     let warnings = warnings.into_iter().filter(|w| !is_inactive(w)).collect();
     (
@@ -446,7 +475,16 @@ fn parse_inner_split(
             warnings,
             inactive_errors,
         },
-        pp.has_inactive_code,
+        (
+            pp.has_inactive_code,
+            // (a decision inside an arm not taken could only change the
+            // inactive-arm errors)
+            include_decisions
+                .into_inner()
+                .unwrap_or_else(|e| e.into_inner())
+                .into_iter()
+                .any(|at| !is_inactive_at(at)),
+        ),
     )
 }
 

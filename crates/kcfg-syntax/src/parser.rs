@@ -102,6 +102,9 @@ pub(crate) struct Parser<'t> {
     pub(crate) comparison_rhs: bool,
     /// the file includes others: defines may come from them
     pub(crate) has_includes: bool,
+    /// Set when the parse makes a decision that the defines of included
+    /// files could change (see [`Parser::noting_include_decisions`]).
+    pub(crate) include_note: Option<&'t std::sync::Mutex<Vec<u32>>>,
     /// names defined by `#!define` & co. anywhere in the file, and the parse's
     /// defines (a define's value is checked with the names of its file)
     defined: Cow<'t, HashSet<&'t str>>,
@@ -378,6 +381,7 @@ impl<'t> Parser<'t> {
             steps: 0,
             stop_at: usize::MAX,
             stopped: false,
+            include_note: None,
         }
     }
 
@@ -444,6 +448,26 @@ impl<'t> Parser<'t> {
             steps: 0,
             stop_at: usize::MAX,
             stopped: false,
+            include_note: self.include_note,
+        }
+    }
+
+    /// Note in `at` where the parse leaves a decision to the files the
+    /// config includes (a bare name not defined here, a block empty but for
+    /// `#!ifdef` arms an include's defines could change): the start of the
+    /// error a parse with the includes' defines could report there.
+    pub(crate) fn noting_include_decisions(mut self, at: &'t std::sync::Mutex<Vec<u32>>) -> Self {
+        self.include_note = Some(at);
+        self
+    }
+
+    /// A decision left to the included files at `range` (see
+    /// [`Parser::noting_include_decisions`]).
+    pub(crate) fn note_include_decision(&self, range: TextRange) {
+        if let Some(at) = self.include_note {
+            at.lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(range.start().into());
         }
     }
 

@@ -194,6 +194,8 @@ pub fn try_reparse_token(
         inactive_errors: shift_all(&old.inactive_errors),
         // the same kinds of tokens as before
         inactive_code: old.inactive_code,
+        // not known without the parser: the conservative answer
+        include_decisions: crate::Hint(true),
         // the file node's children are the same ones (one replaced)
         pieces: old.pieces,
     })

@@ -267,3 +267,66 @@ fn large_parse_dropped_anywhere() {
     assert_eq!(a, 1);
     assert!(b > 1000);
 }
+
+/// `Parse::has_include_decisions`: where a parse of a file with includes
+/// says it left no decision to them, a parse that knows the includes
+/// (`includes_resolved`, no more defines) gives the same errors and
+/// warnings (`kcfg check` then skips that second parse); the
+/// hint is the same whether the tree is built in one piece or two; and it
+/// is set for a bare name an include may define.
+#[test]
+fn no_include_decisions_means_the_same_errors_with_includes_resolved() {
+    let resolved = ParseOptions {
+        includes_resolved: true,
+        ..ParseOptions::default()
+    };
+    let (mut with_includes, mut skipped) = (0, 0);
+    for (path, text) in inputs() {
+        let name = path.display();
+        let p = kcfg_syntax::parse_with(&text, &ParseOptions::default());
+        let split = parse_with_split_from(&text, &ParseOptions::default(), 0);
+        assert_eq!(
+            p.has_include_decisions(),
+            split.has_include_decisions(),
+            "{name}"
+        );
+        if !text.contains("include_file") && !text.contains("import_file") {
+            continue;
+        }
+        with_includes += 1;
+        if p.has_include_decisions() {
+            continue;
+        }
+        skipped += 1;
+        let again = kcfg_syntax::syntax_errors_with(&text, &resolved);
+        assert_eq!(p.errors(), &again.errors[..], "{name}");
+        assert_eq!(p.warnings(), &again.warnings[..], "{name}");
+    }
+    assert!(
+        with_includes >= 10 && skipped >= 5,
+        "{skipped} of {with_includes}"
+    );
+    let bare = "include_file \"x.cfg\"\nrequest_route {\n\t$var(a) = NAME;\n}\n";
+    let p = kcfg_syntax::parse_with(bare, &ParseOptions::default());
+    assert!(p.has_include_decisions());
+    assert!(p.errors().is_empty());
+    let again = kcfg_syntax::syntax_errors_with(bare, &resolved);
+    assert_eq!(again.errors.len(), 1, "{:?}", again.errors);
+    // a block empty but for an arm not taken: an include may define X
+    let ifdef = "include_file \"x.cfg\"\nrequest_route {\n#!ifdef X\n\texit;\n#!endif\n}\n";
+    let p = kcfg_syntax::parse_with(ifdef, &ParseOptions::default());
+    assert!(p.has_include_decisions());
+    assert!(p.errors().is_empty());
+    assert_eq!(
+        kcfg_syntax::syntax_errors_with(ifdef, &resolved)
+            .errors
+            .len(),
+        1
+    );
+    // an arm beside a statement decides nothing
+    let beside = ifdef.replace("#!endif\n", "#!endif\n\texit;\n");
+    let p = kcfg_syntax::parse_with(&beside, &ParseOptions::default());
+    assert!(!p.has_include_decisions());
+    let plain = "include_file \"x.cfg\"\nrequest_route {\n\t$var(a) = 1;\n}\n";
+    assert!(!kcfg_syntax::parse_with(plain, &ParseOptions::default()).has_include_decisions());
+}

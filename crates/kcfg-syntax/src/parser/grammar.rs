@@ -368,6 +368,7 @@ fn check_bare_name(p: &mut Parser, name: &str, range: TextRange) {
         return;
     }
     if p.has_includes && !p.includes_resolved {
+        p.note_include_decision(range);
         return;
     }
     let e = p.error_at(
@@ -955,6 +956,16 @@ fn block(p: &mut Parser, route_body: bool) {
         // (statements only in `#!ifdef` arms Kamailio does not take: empty too)
         let only_arms_not_taken =
             p.active_stmts == active_before && p.uncertain_groups == uncertain_before;
+        if count == 0
+            && p.pp_if_count != groups_before
+            && p.active_stmts == active_before
+            && p.uncertain_groups != uncertain_before
+            && p.has_includes
+            && !p.includes_resolved
+        {
+            // empty but for arms whose defines an include could change
+            p.note_include_decision(TextRange::new(open.start(), p.nth_range(0).end()));
+        }
         if count == 0 && (p.pp_if_count == groups_before || only_arms_not_taken) && !p.too_deep() {
             let r = TextRange::new(open.start(), p.nth_range(0).end());
             let what = if route_body {
