@@ -330,7 +330,11 @@ impl Func {
 
 impl Runtime {
     pub(crate) fn call(&mut self, ctx: &mut crate::engine::Ctx, c: &Call) -> CallRes {
-        let r = self.call_inner(ctx, c);
+        let r = if c.func == Func::Route {
+            self.call_route(ctx, c)
+        } else {
+            self.call_inner(ctx, c)
+        };
         let ret = match r {
             CallRes::Ret(v) => v,
             CallRes::Exit => 0,
@@ -348,6 +352,85 @@ impl Runtime {
         r
     }
 
+    /// `route(NAME)`: its own function, called before `call_inner`'s
+    /// dispatch (a config may call 10,000 routes per message).
+    fn call_route(&mut self, ctx: &mut crate::engine::Ctx, c: &Call) -> CallRes {
+        // a literal name found before (below): straight to the route
+        if let Some(Some(i)) = c.route_idx.get() {
+            if ctx.depth < crate::engine::MAX_RECURSION {
+                ctx.depth += 1;
+                let f = self.run_route_idx(ctx, *i);
+                ctx.depth -= 1;
+                match f {
+                    Some(crate::engine::FlowPub::Exit) => return CallRes::Exit,
+                    Some(crate::engine::FlowPub::Value(v)) => {
+                        ctx.rc = v;
+                        return CallRes::Ret(v);
+                    }
+                    // (not reached: the index is one of the program's routes)
+                    None => {}
+                }
+            }
+        }
+        let args: &[Expr] = &c.args;
+        let ret: i64 = {
+            // the name is almost always a literal: borrowed, not copied
+            let (name, static_name): (std::borrow::Cow<str>, bool) = match args.first() {
+                Some(Expr::Str(f)) if f.is_static() => (f.raw.as_str().into(), true),
+                Some(Expr::Keyword(k)) => (k.as_str().into(), true),
+                _ => (self.route_name_arg(ctx, args.first()), false),
+            };
+            if ctx.depth >= crate::engine::MAX_RECURSION {
+                self.step(Step::Error {
+                    message: format!(
+                        "too many nested route() calls (max_recursive_level {})",
+                        crate::engine::MAX_RECURSION
+                    ),
+                    at: Some(c.loc.clone()),
+                });
+                return CallRes::Exit;
+            }
+            ctx.depth += 1;
+            let f = if static_name {
+                let idx = *c.route_idx.get_or_init(|| {
+                    self.prog.index[crate::ir::table_id(kcfg_sema::RouteTable::Request) as usize]
+                        .get(name.as_ref())
+                        .copied()
+                });
+                idx.and_then(|i| self.run_route_idx(ctx, i))
+            } else {
+                self.run_named_route(ctx, &name)
+            };
+            ctx.depth -= 1;
+            match f {
+                None => {
+                    self.step(Step::Error {
+                        message: format!("route \"{name}\" not found"),
+                        at: Some(c.loc.clone()),
+                    });
+                    -1
+                }
+                Some(crate::engine::FlowPub::Exit) => return CallRes::Exit,
+                Some(crate::engine::FlowPub::Value(v)) => {
+                    ctx.rc = v;
+                    v
+                }
+            }
+        };
+        CallRes::Ret(ret)
+    }
+
+    fn route_name_arg<'e>(
+        &mut self,
+        ctx: &mut crate::engine::Ctx,
+        e: Option<&'e Expr>,
+    ) -> std::borrow::Cow<'e, str> {
+        match e {
+            Some(e) => self.arg_cow(ctx, e),
+            None => std::borrow::Cow::Borrowed(""),
+        }
+    }
+
     fn call_inner(&mut self, ctx: &mut crate::engine::Ctx, c: &Call) -> CallRes {
         let n: &str = &c.name;
         let args: &[Expr] = &c.args;
@@ -361,51 +444,7 @@ impl Runtime {
         }
         let ret: i64 = match c.func {
             // (the arms are tried in order: the functions a config calls most come first)
-            Func::Route => {
-                // the name is almost always a literal: borrowed, not copied
-                let (name, static_name): (std::borrow::Cow<str>, bool) = match args.first() {
-                    Some(Expr::Str(f)) if f.is_static() => (f.raw.as_str().into(), true),
-                    Some(Expr::Keyword(k)) => (k.as_str().into(), true),
-                    _ => (a!(0), false),
-                };
-                if ctx.depth >= crate::engine::MAX_RECURSION {
-                    self.step(Step::Error {
-                        message: format!(
-                            "too many nested route() calls (max_recursive_level {})",
-                            crate::engine::MAX_RECURSION
-                        ),
-                        at: Some(c.loc.clone()),
-                    });
-                    return CallRes::Exit;
-                }
-                ctx.depth += 1;
-                let f = if static_name {
-                    let idx = *c.route_idx.get_or_init(|| {
-                        self.prog.index
-                            [crate::ir::table_id(kcfg_sema::RouteTable::Request) as usize]
-                            .get(name.as_ref())
-                            .copied()
-                    });
-                    idx.and_then(|i| self.run_route_idx(ctx, i))
-                } else {
-                    self.run_named_route(ctx, &name)
-                };
-                ctx.depth -= 1;
-                match f {
-                    None => {
-                        self.step(Step::Error {
-                            message: format!("route \"{name}\" not found"),
-                            at: Some(c.loc.clone()),
-                        });
-                        -1
-                    }
-                    Some(crate::engine::FlowPub::Exit) => return CallRes::Exit,
-                    Some(crate::engine::FlowPub::Value(v)) => {
-                        ctx.rc = v;
-                        v
-                    }
-                }
-            }
+            Func::Route => return self.call_route(ctx, c),
             Func::IsMethod => {
                 // a literal list was split when the program was lowered
                 let m = match &c.methods {

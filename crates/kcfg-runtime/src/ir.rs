@@ -20,8 +20,43 @@ pub struct Loc {
 
 impl serde::Serialize for Loc {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.to_string())
+        // `file:line` made on the stack (a timeline serialises up to 1,000
+        // places per message), the same text as `to_string`
+        let mut buf = [0u8; 128];
+        match self.write_to(&mut buf) {
+            Some(t) => s.serialize_str(t),
+            None => s.serialize_str(&self.to_string()),
+        }
     }
+}
+
+impl Loc {
+    /// `file:line` (the [`std::fmt::Display`] text) in `buf`, if it fits.
+    pub fn write_to<'b>(&self, buf: &'b mut [u8]) -> Option<&'b str> {
+        let f = self.file.as_bytes();
+        let mut digits = [0u8; 10];
+        let d = u32_digits(self.line, &mut digits);
+        let n = f.len() + 1 + d.len();
+        let out = buf.get_mut(..n)?;
+        out[..f.len()].copy_from_slice(f);
+        out[f.len()] = b':';
+        out[f.len() + 1..].copy_from_slice(d);
+        std::str::from_utf8(out).ok()
+    }
+}
+
+/// The decimal digits of `v` (as `{v}` prints them), in `buf`.
+pub fn u32_digits(mut v: u32, buf: &mut [u8; 10]) -> &[u8] {
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    &buf[i..]
 }
 
 impl std::fmt::Display for Loc {

@@ -1062,16 +1062,23 @@ impl UriSpans {
 pub struct UriCache {
     entries: [(String, Option<UriSpans>, Option<bool>); URI_CACHE],
     next: usize,
+    /// the entry found last (tried first: the same URI is asked for again)
+    last: usize,
 }
 
 const URI_CACHE: usize = 4;
 
 impl UriCache {
     fn slot(&mut self, s: &str) -> usize {
-        if let Some(i) = self.entries.iter().position(|e| e.0 == s) {
+        if same_text(&self.entries[self.last].0, s) {
+            return self.last;
+        }
+        if let Some(i) = self.entries.iter().position(|e| same_text(&e.0, s)) {
+            self.last = i;
             return i;
         }
         let i = self.next;
+        self.last = i;
         self.next = (i + 1) % URI_CACHE;
         let e = &mut self.entries[i];
         e.0.clear();
@@ -1079,6 +1086,24 @@ impl UriCache {
         e.1 = UriRef::parse(s).map(|u| UriSpans::of(s, &u));
         e.2 = None;
         i
+    }
+
+    /// `parse(s).map(|u| u.user)`, without making the other parts.
+    pub fn user<'a>(&mut self, s: &'a str) -> Option<&'a str> {
+        let i = self.slot(s);
+        self.entries[i]
+            .1
+            .as_ref()
+            .map(|sp| &s[sp.user.0 as usize..sp.user.1 as usize])
+    }
+
+    /// `parse(s).map(|u| u.host)`, without making the other parts.
+    pub fn host<'a>(&mut self, s: &'a str) -> Option<&'a str> {
+        let i = self.slot(s);
+        self.entries[i]
+            .1
+            .as_ref()
+            .map(|sp| &s[sp.host.0 as usize..sp.host.1 as usize])
     }
 
     /// [`UriRef::parse`] of `s`, kept for the next call with the same text.
@@ -1100,6 +1125,31 @@ impl UriCache {
         e.2 = Some(b);
         Some(b)
     }
+}
+
+/// `a == b`, short texts (URIs, user parts) compared eight bytes at a time
+/// without a call to `memcmp`.
+#[inline]
+pub fn same_text(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    if a.len() > 32 {
+        return a == b;
+    }
+    let mut ca = a.chunks_exact(8);
+    let mut cb = b.chunks_exact(8);
+    let w = |x: &[u8]| u64::from_ne_bytes(x.try_into().unwrap_or([0; 8]));
+    for (x, y) in (&mut ca).zip(&mut cb) {
+        if w(x) != w(y) {
+            return false;
+        }
+    }
+    ca.remainder()
+        .iter()
+        .zip(cb.remainder())
+        .all(|(x, y)| x == y)
 }
 
 impl<'a> UriRef<'a> {
@@ -1585,6 +1635,32 @@ pub fn find_sub(h: &[u8], n: &[u8]) -> Option<usize> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn same_text_is_eq() {
+        let texts = [
+            "",
+            "a",
+            "ab",
+            "u1234",
+            "u1235",
+            "sip:ping@10.0.0.1:5060",
+            "sip:pinh@10.0.0.1:5060",
+            "sip:alice@10.0.0.1:5060",
+            "sip:alice@10.0.0.1:5061",
+            "12345678",
+            "12345679",
+            "0123456789abcdef0123456789abcdef",
+            "0123456789abcdef0123456789abcdeF",
+            "0123456789abcdef0123456789abcdef0",
+            "0123456789abcdef0123456789abcdef1",
+        ];
+        for a in texts {
+            for b in texts {
+                assert_eq!(super::same_text(a, b), a == b, "{a:?} {b:?}");
+            }
+        }
+    }
+
     use super::*;
 
     #[test]

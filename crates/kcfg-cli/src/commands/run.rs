@@ -280,6 +280,15 @@ impl Chunked<'_> {
     }
 }
 
+/// `{at}` of a [`Loc`](kcfg_runtime::ir::Loc) appended to `out`.
+fn push_loc(out: &mut String, at: &kcfg_runtime::ir::Loc) {
+    out.push_str(&at.file);
+    out.push(':');
+    let mut d = [0u8; 10];
+    let d = kcfg_runtime::ir::u32_digits(at.line, &mut d);
+    out.push_str(std::str::from_utf8(d).unwrap_or_default());
+}
+
 fn timeline(out: &mut String, r: &Record, verbose: bool) {
     let from = match (r.src, r.dst, r.proto) {
         (Some(s), Some(d), Some(p)) => format!(" {} {s} -> {d}", p.name()),
@@ -295,7 +304,13 @@ fn timeline(out: &mut String, r: &Record, verbose: bool) {
     for s in &r.steps {
         match s {
             Step::Route { route, at } => {
-                let _ = writeln!(out, "    route  {route} ({at})");
+                // `writeln!(out, "    route  {route} ({at})")`, pieced
+                // together (up to 1,000 lines per message)
+                out.push_str("    route  ");
+                out.push_str(route);
+                out.push_str(" (");
+                push_loc(out, at);
+                out.push_str(")\n");
             }
             Step::Call { function, ret, at } => {
                 if verbose {
