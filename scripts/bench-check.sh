@@ -3,8 +3,13 @@
 #
 # Times `kcfg check FILE` against `kamailio -c FILE` side by side with
 # hyperfine, on
-#   1. the stock config fixtures/corpus/etc/kamailio.cfg (27 KB), and
-#   2. the generated ~10 MiB config of crates/kcfg-syntax/benches/parse.rs,
+#   1. the stock config fixtures/corpus/etc/kamailio.cfg (27 KB),
+#   2. the largest corpus config,
+#   3. a generated config of about 10,000 lines and
+#   4. the generated ~10 MiB config of crates/kcfg-syntax/benches/parse.rs
+#      (both from the generator of that bench), and
+#   5. the whole corpus: `kcfg check -j 1` and `-j 2` against `kamailio -c`
+#      on each file, one at a time and two at a time,
 # and measures the peak RSS of both with /usr/bin/time -v.
 #
 # Results go to target/kcfg-bench/ (BENCH_OUT): hyperfine markdown and JSON
@@ -134,12 +139,56 @@ bench() {
 	} >>"$summary"
 }
 
+# the whole corpus (every fixtures/corpus/**/*.cfg): kcfg on one and on two
+# cores (`-j`), Kamailio one file after the other and two at a time
+bench_corpus() {
+	local runs=$1 warmup=$2 dir=$tmp/corpus-kam n=0
+	mkdir -p "$dir"
+	while IFS= read -r f; do
+		n=$((n + 1))
+		rewrite "$f" "$dir/$n.cfg"
+	done < <(find "$root/fixtures/corpus" -name '*.cfg' | sort)
+	# (xargs stops at a command exiting with 255, `kamailio -c`'s error exit:
+	# each runs behind `|| true`)
+	cat >"$tmp/kam-corpus.sh" <<EOS
+ls $dir/*.cfg | xargs -P "\$1" -I{} sh -c '$kam -c -E -f {} -L $mpath -Y $tmp/run-corpus -l udp:127.0.0.1:5060 >/dev/null 2>&1 || true'
+EOS
+	mkdir -p "$tmp/run-corpus"
+	echo "== corpus: $n files, $(du -sb "$root/fixtures/corpus" | cut -f1) bytes" >&2
+	hyperfine -N --ignore-failure --warmup "$warmup" --runs "$runs" \
+		--export-markdown "$out/corpus.md" --export-json "$out/corpus.json" \
+		-n "kcfg check -j 1 (corpus)" "$kcfg check -j 1 $root/fixtures/corpus" \
+		-n "kcfg check -j 2 (corpus)" "$kcfg check -j 2 $root/fixtures/corpus" \
+		-n "kamailio -c, one at a time (corpus)" "bash $tmp/kam-corpus.sh 1" \
+		-n "kamailio -c, two at a time (corpus)" "bash $tmp/kam-corpus.sh 2" >&2
+	{
+		echo "## corpus ($n files)"
+		echo
+		cat "$out/corpus.md"
+		echo
+	} >>"$summary"
+}
+
+# the largest corpus config, and a generated config of about 10,000 lines
+largest=$(find "$root/fixtures/corpus" -name '*.cfg' -printf '%s %p\n' | sort -rn | head -n1 | cut -d' ' -f2-)
+gen10k=$out/generated-10k-lines.cfg
+if [ ! -s "$gen10k" ] || [ "$root/crates/kcfg-syntax/benches/parse.rs" -nt "$gen10k" ]; then
+	echo "== generating $gen10k" >&2
+	(cd "$root" && KCFG_GEN_CONFIG="$gen10k" KCFG_GEN_BYTES=250000 cargo bench -q -p kcfg-syntax --bench parse >&2)
+fi
+
 if [ "$quick" = 1 ]; then
 	bench stock "$stock" 10 2
+	bench largest "$largest" 10 2
+	bench generated-10k "$gen10k" 5 1 -M "$pkg_mb"
 	bench generated-10mb "$generated" 2 0 -M "$pkg_mb"
+	bench_corpus 2 0
 else
 	bench stock "$stock" 50 5
+	bench largest "$largest" 50 5
+	bench generated-10k "$gen10k" 20 2 -M "$pkg_mb"
 	bench generated-10mb "$generated" 5 1 -M "$pkg_mb"
+	bench_corpus 10 1
 fi
 
 cat "$summary"
