@@ -23,7 +23,8 @@ pub enum Command {
     /// Check configuration files and report problems.
     ///
     /// Each PATH is a file, a directory (searched recursively for `*.cfg`
-    /// files, skipping hidden directories and `target/`), or `-` for
+    /// files, skipping hidden directories, `target/` and files that start
+    /// with an INI section such as the tls module's `tls.cfg`), or `-` for
     /// standard input. Files named explicitly are checked whatever their
     /// name. Problems go to standard output; in the human format a summary
     /// follows on standard error.
@@ -46,7 +47,8 @@ pub enum Command {
     /// Without an argument, lists every code.
     Explain(ExplainArgs),
     /// Format configuration files (in place, atomically).
-    /// Each PATH is a file, a directory (every `*.cfg` below it), or `-` to
+    /// Each PATH is a file, a directory (every `*.cfg` below it, as `kcfg
+    /// check` finds them), or `-` to
     /// read standard input and write the result to standard output. Only
     /// whitespace changes: the result is parsed again and must have the same
     /// tokens, comments and errors, or the file is left as it is. Top-level

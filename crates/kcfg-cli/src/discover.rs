@@ -63,7 +63,8 @@ impl std::error::Error for DiscoverError {}
 /// - `-` is standard input, shown as `stdin_name`;
 /// - a file is checked whatever its name;
 /// - a directory is searched recursively for `*.cfg` files, in sorted
-///   order, skipping hidden directories (`.git`) and `target`; symbolic
+///   order, skipping hidden directories (`.git`) and `target`, and files
+///   that start with an INI section (the tls module's `tls.cfg`); symbolic
 ///   links to files are followed, to directories not (no cycles);
 /// - no paths at all means the current directory, whose files are shown
 ///   without a `./` prefix.
@@ -162,10 +163,56 @@ fn walk(dir: &Path, targets: &mut Vec<Target>, errors: &mut Vec<DiscoverError>) 
             if !skipped_dir(&name) {
                 walk(&path, targets, errors);
             }
-        } else if name.ends_with(".cfg") && fs::metadata(&path).is_ok_and(|m| m.is_file()) {
+        } else if name.ends_with(".cfg")
+            && fs::metadata(&path).is_ok_and(|m| m.is_file())
+            && !starts_with_ini_section(&path)
+        {
             targets.push(file_target(path));
         }
     }
+}
+
+/// Does the file's first line that is not blank or a comment open an INI
+/// section (`[server:default]`)? That is the tls module's `tls.cfg`
+/// (Debian installs one beside kamailio.cfg), not a Kamailio config: a
+/// kamailio.cfg never starts with `[`. Only the first 8 KiB are read.
+fn starts_with_ini_section(path: &Path) -> bool {
+    use std::io::Read;
+    let mut head = Vec::new();
+    let Ok(file) = fs::File::open(path) else {
+        return false;
+    };
+    if file.take(8 * 1024).read_to_end(&mut head).is_err() {
+        return false;
+    }
+    let text = String::from_utf8_lossy(&head);
+    let mut in_block_comment = false;
+    for line in text.lines() {
+        let mut line = line.trim();
+        if in_block_comment {
+            match line.find("*/") {
+                Some(end) => {
+                    in_block_comment = false;
+                    line = line[end + 2..].trim();
+                }
+                None => continue,
+            }
+        }
+        if line.starts_with("/*") {
+            match line.find("*/") {
+                Some(end) => line = line[end + 2..].trim(),
+                None => {
+                    in_block_comment = true;
+                    continue;
+                }
+            }
+        }
+        if line.is_empty() || line.starts_with('#') || line.starts_with("//") {
+            continue;
+        }
+        return line.starts_with('[');
+    }
+    false
 }
 
 #[cfg(test)]
@@ -213,6 +260,39 @@ mod tests {
             shown(&targets, root),
             ["a.cfg", "b.cfg", "sub/deeper/y.cfg", "sub/z.cfg"]
         );
+    }
+
+    /// Debian's /etc/kamailio holds the tls module's tls.cfg (INI
+    /// sections) beside kamailio.cfg: a walk leaves it out, naming it
+    /// checks it.
+    #[test]
+    fn walk_skips_ini_files_such_as_tls_cfg() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        let files = [
+            (
+                "kamailio.cfg",
+                "#!KAMAILIO\n# [not a section]\nloadmodule \"tm.so\"\n",
+            ),
+            (
+                "tls.cfg",
+                "#\n# TLS\n\n[server:default]\nmethod = TLSv1.2+\n",
+            ),
+            ("tls2.cfg", "/* a\n [b] */\n// c\n  [client:default]\n"),
+            ("local.cfg", "/* [x] */ $var(a) = 1;\n"),
+            ("empty.cfg", ""),
+        ];
+        for (name, text) in files {
+            fs::write(root.join(name), text).unwrap();
+        }
+        let (targets, errors) = discover(&[root.to_path_buf()], "<stdin>");
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(
+            shown(&targets, root),
+            ["empty.cfg", "kamailio.cfg", "local.cfg"]
+        );
+        let (targets, _) = discover(&[root.join("tls.cfg")], "<stdin>");
+        assert_eq!(targets.len(), 1);
     }
 
     #[test]
