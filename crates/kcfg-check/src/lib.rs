@@ -634,6 +634,28 @@ fn with_include_chain(
     d.with_note(format!("included through {}", steps.join(" → ")))
 }
 
+/// [`check_bytes`], also returning the paths of the files the config
+/// includes, as `kcfg-sema` resolved and read them (`kcfg check DIR` does
+/// not check those alone when it finds them in the directory too).
+pub fn check_bytes_with_includes(
+    files: &mut Files,
+    path: impl Into<String>,
+    bytes: &[u8],
+    options: &CheckOptions,
+) -> (FileId, Vec<Diagnostic>, Vec<std::path::PathBuf>) {
+    let Ok(text) = kcfg_syntax::decode(bytes) else {
+        let (file, out) = check_bytes(files, path, bytes, options);
+        return (file, out, Vec::new());
+    };
+    let file = files.add(path, text);
+    let (out, model) = check_source_model(files, file, options, &kcfg_sema::FsLoader);
+    let included = model.files[1..].iter().map(|f| f.path.clone()).collect();
+    if LEAK_TREES.load(std::sync::atomic::Ordering::Relaxed) {
+        std::mem::forget(model);
+    }
+    (file, out, included)
+}
+
 /// Add a file to `files` and check it.
 ///
 /// Bytes that are not UTF-8 give a single `KC002` error at the first bad

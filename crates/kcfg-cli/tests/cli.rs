@@ -228,6 +228,57 @@ fn several_files_at_once_report_as_one_at_a_time() {
     assert_eq!(r.code, 2);
 }
 
+/// A file another target includes is checked through it (with the
+/// modules its includer loads), not alone: `kcfg check DIR` of a config
+/// split into includes reports no false "module not loaded". Its own
+/// findings still come, through the includer; named alone it is checked
+/// alone.
+#[test]
+fn included_files_are_checked_through_their_includer() {
+    let main = "loadmodule \"sl.so\"\nloadmodule \"xlog.so\"\ninclude_file \"routes.cfg\"\nrequest_route {\n\troute(A);\n}\n";
+    let routes = "route[A] {\n\txlog(\"L_INFO\", \"a\\n\");\n\tsl_send_reply(\"404\", \"x\");\n}\n";
+    let dir = project(&[
+        ("kamailio.cfg", main),
+        ("routes.cfg", routes),
+        ("other.cfg", MISSING_SEMI),
+    ]);
+    for jobs in ["1", "2"] {
+        let r = run(kcfg(dir.path()).args(["check", "-j", jobs, "--format", "concise", "."]));
+        assert_eq!(
+            r.stdout, "other.cfg:3:14: error[KC001] missing `;` (found `exit`)\n",
+            "-j {jobs}"
+        );
+        let r = run(kcfg(dir.path()).args(["check", "-j", jobs, "kamailio.cfg", "routes.cfg"]));
+        assert_eq!((r.code, r.stdout.as_str()), (0, ""), "-j {jobs}");
+    }
+    let r = run(kcfg(dir.path()).args(["check", "--format", "concise", "routes.cfg"]));
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stdout.contains("routes.cfg:2:2: error[KC103]"),
+        "{}",
+        r.stdout
+    );
+    // a finding in the included file, through the includer
+    fs::write(
+        dir.path().join("routes.cfg"),
+        routes.replace("sl_send_reply", "sl_send_rply"),
+    )
+    .unwrap();
+    let r = run(kcfg(dir.path()).args(["check", "--format", "concise", "."]));
+    let lines: Vec<&str> = r.stdout.lines().collect();
+    assert_eq!(lines.len(), 2, "{}", r.stdout);
+    assert!(
+        lines[0].starts_with("other.cfg:3:14: error[KC001]"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        lines[1].starts_with("routes.cfg:3:2: error[KC103] unknown function `sl_send_rply`"),
+        "{}",
+        r.stdout
+    );
+}
+
 #[test]
 fn nonexistent_path_exits_2() {
     let dir = project::<&str>(&[]);

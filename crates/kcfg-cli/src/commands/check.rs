@@ -75,24 +75,35 @@ pub fn run(args: &CheckArgs, env: &mut Env<'_>) -> io::Result<Status> {
                 .ok()
         })
         .flatten();
-    if let Some(pool) = pool {
-        // several files at once; reported in the order of the targets, as
-        // one at a time would
-        use rayon::prelude::*;
-        let checked: Vec<Checked> = pool.install(|| {
-            planned
-                .par_iter()
-                .map(|(target, plan)| match plan {
-                    Plan::Failed(message) => Checked::failed(message.clone()),
-                    Plan::Check(c) => match read_target(target) {
-                        Ok(bytes) => check_target(args, target, &c.0, &c.1, &bytes),
-                        Err(message) => Checked::failed(message),
-                    },
-                })
-                .collect()
-        });
-        for c in checked {
-            take(env, c)?;
+    let check_one = |(target, plan): &(&crate::discover::Target, Plan)| match plan {
+        Plan::Failed(message) => Checked::failed(message.clone()),
+        Plan::Check(c) => match read_target(target) {
+            Ok(bytes) => check_target(args, target, &c.0, &c.1, &bytes),
+            Err(message) => Checked::failed(message),
+        },
+    };
+    if !(args.fix || args.diff || stdin) {
+        // several files at once where there are cores for them; reported
+        // in the order of the targets, as one at a time would
+        let checked: Vec<Checked> = match pool {
+            Some(pool) => {
+                use rayon::prelude::*;
+                pool.install(|| planned.par_iter().map(check_one).collect())
+            }
+            None => planned.iter().map(check_one).collect(),
+        };
+        let own: Vec<Option<PathBuf>> = planned
+            .iter()
+            .map(|(t, _)| match &t.source {
+                crate::discover::Source::File(p) => Some(canonical(p)),
+                crate::discover::Source::Stdin => None,
+            })
+            .collect();
+        let left_out = included_elsewhere(&own, &checked);
+        for (c, left_out) in checked.into_iter().zip(left_out) {
+            if !left_out {
+                take(env, c)?;
+            }
         }
     } else {
         for (target, plan) in &planned {
@@ -248,6 +259,33 @@ fn read_target(target: &crate::discover::Target) -> Result<Vec<u8>, String> {
     }
 }
 
+/// Which targets (their canonical paths `own`) another target includes,
+/// as kcfg-sema resolved its includes: those are checked through that
+/// target, where the modules and defines of the including config are
+/// known, and are not reported alone, where they are not (`kcfg check
+/// /etc/kamailio` with a `routes.cfg` that `kamailio.cfg` includes). A
+/// target is left out only when the one that includes it is not included
+/// by it in turn (every file of an include cycle stays).
+fn included_elsewhere(own: &[Option<PathBuf>], checked: &[Checked]) -> Vec<bool> {
+    own.iter()
+        .enumerate()
+        .map(|(i, path)| {
+            let Some(path) = path else { return false };
+            checked.iter().enumerate().any(|(j, other)| {
+                j != i
+                    && other.includes.contains(path)
+                    && !own[j]
+                        .as_ref()
+                        .is_some_and(|o| checked[i].includes.contains(o))
+            })
+        })
+        .collect()
+}
+
+fn canonical(path: &Path) -> PathBuf {
+    std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
+}
+
 /// What checking one target gave: its own files and diagnostics, the
 /// lines for stderr, in order. Kept apart so that targets can be checked
 /// at once and reported in order.
@@ -257,6 +295,8 @@ struct Checked {
     stderr: Vec<String>,
     failed: bool,
     several_sets: bool,
+    /// the canonical paths of the files the config includes
+    includes: Vec<PathBuf>,
 }
 
 impl Checked {
@@ -268,6 +308,7 @@ impl Checked {
             stderr: vec![format!("kcfg: error: {message}\n")],
             failed: true,
             several_sets: false,
+            includes: Vec::new(),
         }
     }
 }
@@ -287,6 +328,7 @@ fn check_target(
         stderr: Vec::new(),
         failed: false,
         several_sets: false,
+        includes: Vec::new(),
     };
     if let crate::discover::Source::File(path) = &target.source {
         if let Some(language) = crate::kemi::language_of(path) {
@@ -312,8 +354,14 @@ fn check_target(
             c.diagnostics = define_sets::check_sets(&mut c.files, id, options, &sets);
         }
         _ => {
-            let (_, d) = check::check_bytes(&mut c.files, target.display.clone(), bytes, options);
+            let (_, d, included) = check::check_bytes_with_includes(
+                &mut c.files,
+                target.display.clone(),
+                bytes,
+                options,
+            );
             c.diagnostics = d;
+            c.includes = included.iter().map(|p| canonical(p)).collect();
         }
     }
     c
